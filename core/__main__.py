@@ -1,0 +1,161 @@
+"""Command line: ``python -m core score|optimize|profiles|users|store ...``.
+
+Exit codes: 0 success, 1 some inputs could not be read (all others were processed),
+2 usage error (bad arguments, unknown profile, unreadable recipe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _progress(rows, total: int):  # type: ignore[no-untyped-def]
+    if not sys.stderr.isatty():
+        return rows
+    from tqdm import tqdm
+
+    return tqdm(rows, total=total, unit="img", file=sys.stderr)
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from core.batch import discover, score_paths, write_csv
+    from core.profiles import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile, search=_profile_dirs(args))
+    except ProfileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    total = sum(1 for _ in discover(args.paths))
+    rows = _progress(score_paths(args.paths, profile, workers=args.workers), total)
+    if args.out and args.out != "-":
+        with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            ok, bad = write_csv(rows, fh)
+    else:
+        ok, bad = write_csv(rows, sys.stdout)
+    print(f"scored {ok} image(s), {bad} unreadable", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    from core.assess import analyse, assess
+    from core.autofix import auto_recipe
+    from core.export_image import save_image
+    from core.loading import ImageLoadError, load_image
+    from core.profiles import ProfileError, load_profile
+    from core.recipe import Recipe, RecipeError
+
+    try:
+        image = load_image(args.input)
+    except ImageLoadError as exc:
+        print(f"error: {args.input}: {exc}", file=sys.stderr)
+        return 1
+    if args.auto:
+        try:
+            profile = load_profile(args.profile, search=_profile_dirs(args))
+        except ProfileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        result = assess(analyse(image), profile)
+        recipe = auto_recipe(result.metrics, result.issues, geometry=args.geometry)
+        print(json.dumps(recipe.to_dict(), indent=2))
+    else:
+        try:
+            recipe = Recipe.from_json(Path(args.recipe).read_text(encoding="utf-8"))
+        except OSError as exc:
+            print(f"error: cannot read recipe {args.recipe}: {exc.strerror}", file=sys.stderr)
+            return 2
+        except RecipeError as exc:
+            print(f"error: {args.recipe}: {exc}", file=sys.stderr)
+            return 2
+    try:
+        save_image(recipe.apply(image.pixels), args.output)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_profiles(args: argparse.Namespace) -> int:
+    from core.checks import format_value
+    from core.profiles import list_profiles, load_profile
+
+    for name in list_profiles(search=_profile_dirs(args)):
+        p = load_profile(name, search=_profile_dirs(args))
+        print(f"{p.name}: {p.title}")
+        for line in p.rules_text:
+            print(f"    - {line}")
+        for issue, spec in p.checks.items():
+            if not spec.enabled:
+                continue
+            rules = "; ".join(
+                f"{r.metric} {'>=' if r.direction == 'min' else '<='} {format_value(r.warn)}"
+                f" (error {'<' if r.direction == 'min' else '>'} {format_value(r.fail)})"
+                for r in spec.rules
+            )
+            print(f"    {issue:22s} {rules}")
+        print()
+    return 0
+
+
+def _profile_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
+    from core.settings import profiles_dir
+
+    return (profiles_dir(getattr(args, "data_dir", None)),)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Product-image quality engine.")
+    parser.add_argument("--data-dir", help="data folder (default: $IMAGEDESK_DATA_DIR or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("score", help="score images and write one CSV row per image")
+    s.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
+    s.add_argument("--profile", default="generic", help="marketplace profile (see 'profiles')")
+    s.add_argument("--out", help="CSV file to write (default: standard output)")
+    s.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    s.set_defaults(func=_cmd_score)
+
+    o = sub.add_parser("optimize", help="write an optimized copy of an image")
+    o.add_argument("input")
+    o.add_argument("output", help="output file; its extension picks the format (.jpg, .png, .webp)")
+    g = o.add_mutually_exclusive_group(required=True)
+    g.add_argument("--auto", action="store_true", help="fix what the checks find; prints the recipe")
+    g.add_argument("--recipe", help="recipe JSON file")
+    o.add_argument("--profile", default="generic")
+    o.add_argument("--geometry", action="store_true", help="with --auto: also crop/pad to the marketplace's framing")
+    o.set_defaults(func=_cmd_optimize)
+
+    p = sub.add_parser("profiles", help="list profiles and their rules")
+    p.set_defaults(func=_cmd_profiles)
+
+    try:
+        from core.cli_store import add_store_commands
+    except ImportError:  # the store is optional for engine-only installs
+        pass
+    else:
+        add_store_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

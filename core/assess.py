@@ -1,0 +1,112 @@
+"""One call from file to verdict: decode, measure, hash, check duplicates, score."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import ENGINE_VERSION
+from core.checks import Issue, evaluate
+from core.duplicates import DuplicateIndex, phash
+from core.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
+from core.measures import ANALYSIS_LONG_SIDE, measure
+from core.profiles import Profile
+
+__all__ = ["Analysis", "Assessment", "analyse", "assess", "assess_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything measured about an image that does not depend on a profile."""
+
+    info: ImageInfo
+    metrics: dict[str, float]
+    phash: str
+    product_bbox: tuple[float, float, float, float]  # fractions of width/height: x0, y0, x1, y1
+    has_backdrop: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """An image judged under one profile."""
+
+    key: str
+    analysis: Analysis
+    profile: str
+    score: float
+    issues: tuple[Issue, ...]
+    contributions: dict[str, float]
+    duplicate_of: str | None = None
+    engine_version: str = ENGINE_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.analysis.metrics
+
+    @property
+    def issue_names(self) -> list[str]:
+        return [i.name for i in self.issues]
+
+
+def analyse(image: LoadedImage) -> Analysis:
+    """Measure a decoded image (profile-independent; the expensive part)."""
+    metrics, fg, analysis_rgb = measure(image)
+    h, w = fg.mask.shape
+    x0, y0, x1, y1 = fg.bbox
+    return Analysis(
+        info=image.info,
+        metrics=metrics,
+        phash=phash(analysis_rgb),
+        product_bbox=(x0 / w, y0 / h, x1 / w, y1 / h),
+        has_backdrop=fg.has_backdrop,
+    )
+
+
+def assess(
+    analysis: Analysis,
+    profile: Profile,
+    *,
+    key: str = "",
+    duplicates: DuplicateIndex | None = None,
+) -> Assessment:
+    """Score an :class:`Analysis` under ``profile``.
+
+    If ``duplicates`` is given, the image is compared with those already in it and then added,
+    so the first of a set of duplicates is the original and later ones are flagged.
+    """
+    metrics = dict(analysis.metrics)
+    duplicate_of = None
+    if duplicates is not None:
+        match = duplicates.check_and_add(key, analysis.info.sha256, analysis.phash)
+        metrics["exact_duplicate"] = 1.0 if match and match.exact else 0.0
+        metrics["hash_distance"] = float(match.distance) if match else 64.0
+        if match is not None and (match.exact or match.distance < 7):
+            duplicate_of = match.key
+    else:
+        metrics.setdefault("exact_duplicate", math.nan)
+        metrics.setdefault("hash_distance", math.nan)
+    result = evaluate(metrics, profile)
+    scored = Analysis(analysis.info, metrics, analysis.phash, analysis.product_bbox, analysis.has_backdrop)
+    return Assessment(key=key, analysis=scored, profile=profile.name, score=result.score, issues=result.issues,
+                      contributions=result.contributions, duplicate_of=duplicate_of)
+
+
+def assess_file(
+    source: bytes | str | os.PathLike[str],
+    profile: Profile,
+    *,
+    key: str = "",
+    duplicates: DuplicateIndex | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Assessment:
+    """Decode (reduced where the format allows), measure and score one file.
+
+    Raises :class:`core.loading.ImageLoadError` for unusable input.
+    """
+    image = load_image(source, max_pixels=max_pixels, max_bytes=max_bytes, reduce_to=ANALYSIS_LONG_SIDE)
+    return assess(analyse(image), profile, key=key or str(source if not isinstance(source, bytes) else ""),
+                  duplicates=duplicates)

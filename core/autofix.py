@@ -1,0 +1,72 @@
+"""Build a recipe from what an assessment found wrong.
+
+Conservative by design: a check that did not fire adds no step, so a good photo gets an empty
+recipe and comes back unchanged. Parameters are derived from the measured values (how dark,
+how noisy) rather than fixed, so a slightly dark photo is nudged and a very dark one lifted.
+"""
+
+from __future__ import annotations
+
+import math
+
+from core.checks import Issue
+from core.recipe import Recipe, Step
+
+__all__ = ["auto_recipe"]
+
+_TARGET_BRIGHTNESS = 118.0
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return max(lo, min(hi, x))
+
+
+def auto_recipe(metrics: dict[str, float], issues: list[Issue] | tuple[Issue, ...], *, geometry: bool = False) -> Recipe:
+    """A recipe that addresses ``issues``, ordered so steps do not fight each other.
+
+    Order: colour balance, noise, tone, contrast, detail, background, then geometry (only
+    when ``geometry`` is true, since cropping or padding changes what a full-reference
+    comparison can compare).
+
+    Parameters
+    ----------
+    metrics : dict
+        The image's metrics (from the same assessment).
+    issues : sequence of Issue
+        The issues to fix.
+    geometry : bool, keyword-only
+        Also crop to the product and pad to square where those issues fired.
+    """
+    names = {i.name for i in issues}
+    steps: list[Step] = []
+    if "color_cast" in names:
+        steps.append(Step("white_balance", {"method": "white_patch", "strength": 1.0}))
+    if "noisy" in names:
+        sigma = metrics.get("noise_sigma", 8.0)
+        h = round(_clamp(1.1 * sigma, 3.0, 20.0) * 2) / 2
+        steps.append(Step("denoise_nlmeans", {"h": h, "h_color": h}))
+    elif "compression_artifacts" in names:
+        steps.append(Step("denoise_bilateral", {"diameter": 5, "sigma_color": 20.0, "sigma_space": 3.0}))
+    if "dark" in names:
+        mean = _clamp(metrics.get("brightness", 60.0), 5.0, 250.0)
+        g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(mean / 255.0)
+        steps.append(Step("gamma", {"gamma": round(_clamp(g, 0.25, 0.95), 2)}))
+    elif "overexposed" in names:
+        # Lifted blacks come first (a washed-out photo has no black point), then the midtones.
+        steps.append(Step("contrast_stretch", {"low": 0.5, "high": 100.0}))
+        mean = _clamp(metrics.get("subject_brightness", 220.0), 130.0, 252.0)
+        g = math.log(165.0 / 255.0) / math.log(mean / 255.0)
+        steps.append(Step("gamma", {"gamma": round(_clamp(g, 1.05, 4.0), 2)}))
+    if "low_contrast" in names or "dark" in names:
+        steps.append(Step("contrast_stretch", {"low": 0.5, "high": 99.5}))
+    if "blurry" in names:
+        deficit = _clamp((50.0 - metrics.get("sharpness", 35.0)) / 25.0, 0.0, 1.0)
+        steps.append(Step("unsharp_mask", {"radius": 1.5, "amount": round(0.6 + 0.9 * deficit, 2), "threshold": 2.0}))
+    if "non_white_background" in names and metrics.get("background_luma", 0.0) >= 170.0:
+        steps.append(Step("whiten_background", {"tolerance": 30, "feather": 1.5}))
+    if geometry:
+        if "small_product" in names:
+            steps.append(Step("autocrop", {"margin": 0.04}))
+        if "odd_aspect_ratio" in names or "small_product" in names:
+            steps.append(Step("pad_square", {"margin": 0.0}))
+    return Recipe(tuple(s.validated() for s in steps))

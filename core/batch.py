@@ -1,0 +1,117 @@
+"""Batch scoring: many files, several processes, one CSV row per image streamed as it is done."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any, Final
+
+from core.assess import Analysis, Assessment, analyse, assess
+from core.duplicates import DuplicateIndex
+from core.loading import ImageLoadError, load_image
+from core.measures import ANALYSIS_LONG_SIDE, METRIC_INFO
+from core.profiles import Profile
+
+__all__ = ["CSV_COLUMNS", "IMAGE_EXTENSIONS", "BatchRow", "discover", "score_paths", "write_csv"]
+
+IMAGE_EXTENSIONS: Final = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"})
+
+CSV_COLUMNS: Final = (
+    "path", "quality_score", "issues", "error", "profile", "sha256", "phash", "format", "duplicate_of",
+    *METRIC_INFO.keys(),
+)
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files named directly, plus image files found recursively (sorted) in named folders."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+        else:
+            yield p
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """One result: an assessment, or the reason the file could not be read."""
+
+    path: str
+    assessment: Assessment | None
+    error: str = ""
+
+    def to_csv_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {c: "" for c in CSV_COLUMNS}
+        row["path"] = self.path
+        row["error"] = self.error
+        a = self.assessment
+        if a is None:
+            return row
+        row.update(quality_score=f"{a.score:.1f}", issues=";".join(a.issue_names), profile=a.profile,
+                   sha256=a.analysis.info.sha256, phash=a.analysis.phash, format=a.analysis.info.format,
+                   duplicate_of=a.duplicate_of or "")
+        for k in METRIC_INFO:
+            v = a.metrics.get(k, math.nan)
+            row[k] = "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.6g}"
+        return row
+
+
+def _analyse_path(path: str) -> tuple[str, Analysis | None, str]:
+    try:
+        return path, analyse(load_image(path, reduce_to=ANALYSIS_LONG_SIDE)), ""
+    except ImageLoadError as exc:
+        return path, None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a batch never stops for one file
+        return path, None, f"Unexpected error while reading the image: {type(exc).__name__}: {exc}"
+
+
+@lru_cache(maxsize=1)
+def _pool_size() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def score_paths(paths: Iterable[str | os.PathLike[str]], profile: Profile, *, workers: int | None = None) -> Iterator[BatchRow]:
+    """Score every file, yielding rows in input order as soon as each is ready.
+
+    Decoding and measuring run in ``workers`` processes (default: one per core); duplicate
+    detection and scoring run here, in order, so "duplicate of" always points to an earlier
+    file and the output does not depend on timing.
+    """
+    files = [str(p) for p in discover(paths)]
+    index = DuplicateIndex()
+    n = workers or _pool_size()
+    if n <= 1 or len(files) <= 1:
+        results: Iterable[tuple[str, Analysis | None, str]] = map(_analyse_path, files)
+        for path, analysis, error in results:
+            yield _row(path, analysis, error, profile, index)
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        for path, analysis, error in pool.map(_analyse_path, files, chunksize=4):
+            yield _row(path, analysis, error, profile, index)
+
+
+def _row(path: str, analysis: Analysis | None, error: str, profile: Profile, index: DuplicateIndex) -> BatchRow:
+    if analysis is None:
+        return BatchRow(path, None, error)
+    return BatchRow(path, assess(analysis, profile, key=path, duplicates=index))
+
+
+def write_csv(rows: Iterable[BatchRow], out: IO[str]) -> tuple[int, int]:
+    """Write rows as CSV, flushing each; returns (images scored, files that failed)."""
+    writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS))
+    writer.writeheader()
+    ok = bad = 0
+    for row in rows:
+        writer.writerow(row.to_csv_row())
+        out.flush()
+        if row.assessment is None:
+            bad += 1
+        else:
+            ok += 1
+    return ok, bad

@@ -1,0 +1,126 @@
+"""Turn metrics into issues and one explainable 0-100 quality score under a profile.
+
+Scoring. Each enabled check converts its worst rule breach ``b`` (0 at the rule's ideal, 1 at
+its error threshold) into a penalty ``p = weight * (1 - 4**-b)``: zero while the metric is on
+the good side of ideal, half the weight around the warning threshold, three quarters at the
+error threshold, and still rising beyond it. The score is ``100 * prod(1 - p)``, so it falls
+steadily as any defect worsens and never goes below zero. The points each check costs are the
+total loss split in proportion to ``-log(1 - p)``, so they add up exactly to ``100 - score``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from core.profiles import CheckSpec, Profile, Rule
+
+__all__ = ["Issue", "ScoreResult", "evaluate", "format_value"]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One failed check, worded for a merchant."""
+
+    name: str
+    severity: Literal["error", "warning"]
+    metric: str
+    value: float
+    threshold: float
+    message: str
+    fix: tuple[str, ...]
+    points: float
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["fix"] = list(self.fix)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """Issues found, the score, and the points each check cost (summing to 100 - score)."""
+
+    score: float
+    issues: tuple[Issue, ...]
+    contributions: dict[str, float]
+
+    @property
+    def issue_names(self) -> list[str]:
+        return [i.name for i in self.issues]
+
+
+def format_value(value: float) -> str:
+    """Compact human formatting for a metric value or threshold."""
+    if math.isnan(value):
+        return "n/a"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _penalty(spec: CheckSpec, metrics: dict[str, float]) -> tuple[float, Rule | None, float]:
+    """(penalty, worst rule, its value) for one check; rules whose metric is missing/NaN are skipped."""
+    worst: tuple[float, Rule | None, float] = (0.0, None, math.nan)
+    worst_breach = -1.0
+    for rule in spec.rules:
+        value = metrics.get(rule.metric, math.nan)
+        if value is None or math.isnan(value):
+            continue
+        b = rule.breach(value)
+        # Prefer a rule that is actually breached (has a severity) when breaches tie.
+        rank = b + (1e-9 if rule.severity(value) else 0.0)
+        if rank > worst_breach:
+            worst_breach = rank
+            worst = (spec.weight * (1.0 - 4.0 ** (-b)), rule, value)
+    return worst
+
+
+def evaluate(metrics: dict[str, float], profile: Profile) -> ScoreResult:
+    """Apply ``profile``'s checks to ``metrics``.
+
+    Parameters
+    ----------
+    metrics : dict
+        Metric name -> value, as from :func:`core.measures.measure`, plus ``exact_duplicate`` and
+        ``hash_distance`` where duplicate detection ran. Missing or NaN metrics skip their rule.
+    profile : Profile
+
+    Returns
+    -------
+    ScoreResult
+    """
+    penalties: dict[str, float] = {}
+    found: list[tuple[Issue, float]] = []
+    exact_dup = metrics.get("exact_duplicate", 0.0) == 1.0
+    for name, spec in profile.checks.items():
+        if not spec.enabled:
+            continue
+        if name == "near_duplicate" and exact_dup:
+            continue  # an identical file is a duplicate, not also a near one
+        p, rule, value = _penalty(spec, metrics)
+        if rule is None:
+            continue
+        if p > 0:
+            penalties[name] = p
+        severity = rule.severity(value)
+        if severity is None:
+            continue
+        message = spec.message.format(value=format_value(value), threshold=format_value(rule.warn), metric=rule.metric)
+        found.append((Issue(name, severity, rule.metric, float(value), rule.warn, message, spec.fix, 0.0), p))
+    score = 100.0 * math.prod(1.0 - p for p in penalties.values())
+    logs = {k: -math.log1p(-p) for k, p in penalties.items()}
+    total_log = sum(logs.values())
+    loss = 100.0 - score
+    contributions = {k: (loss * v / total_log if total_log > 0 else 0.0) for k, v in logs.items()}
+    issues = tuple(
+        sorted(
+            (Issue(i.name, i.severity, i.metric, i.value, i.threshold, i.message, i.fix, contributions.get(i.name, 0.0))
+             for i, _ in found),
+            key=lambda i: (i.severity != "error", -i.points),
+        )
+    )
+    return ScoreResult(score=score, issues=issues, contributions=contributions)

@@ -1,0 +1,134 @@
+"""Full-reference comparison of an original and its optimized version: PSNR, SSIM, CIEDE2000.
+
+SSIM follows Wang et al. (2004) exactly as scikit-image computes it with
+``gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255``:
+an 11x11 Gaussian window (truncate 3.5), K1 = 0.01, K2 = 0.03, so C1 = (K1 L)^2 and
+C2 = (K2 L)^2 with L = 255, reflect padding, and the mean taken over the map cropped by the
+window radius. It runs in float32 with OpenCV's separable blur, in row strips so that a 12 MP
+pair costs tens of MB rather than gigabytes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import cv2
+import numpy as np
+from skimage.color import deltaE_ciede2000
+
+__all__ = ["SSIM_K1", "SSIM_K2", "SSIM_SIGMA", "mean_color_difference", "mse", "psnr", "ssim", "ssim_map"]
+
+SSIM_SIGMA: Final = 1.5
+SSIM_K1: Final = 0.01
+SSIM_K2: Final = 0.03
+_RADIUS: Final = int(3.5 * SSIM_SIGMA + 0.5)  # scipy's truncate=3.5 -> 5, an 11x11 window
+_KSIZE: Final = 2 * _RADIUS + 1
+_STRIP_ROWS: Final = 256
+
+
+def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
+    if a.dtype != np.uint8 or b.dtype != np.uint8:
+        raise TypeError("images must be uint8")
+    if a.size == 0:
+        raise ValueError("images are empty")
+
+
+def mse(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean squared error between two uint8 images, in squared grey levels (0 to 65025)."""
+    _check_pair(a, b)
+    return float(cv2.norm(a, b, cv2.NORM_L2SQR)) / a.size
+
+
+def psnr(a: np.ndarray, b: np.ndarray, *, data_range: float = 255.0) -> float:
+    """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``.
+
+    Returns ``inf`` for identical images. For MSE = 10 and range 255 this is 38.13 dB.
+    """
+    err = mse(a, b)
+    if err == 0.0:
+        return math.inf
+    return 10.0 * math.log10(data_range * data_range / err)
+
+
+def _blur(x: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(x, (_KSIZE, _KSIZE), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
+
+
+def _ssim_plane_strip(x: np.ndarray, y: np.ndarray, c1: float, c2: float) -> np.ndarray:
+    mx, my = _blur(x), _blur(y)
+    mxx, myy, mxy = mx * mx, my * my, mx * my
+    vx = _blur(x * x) - mxx
+    vy = _blur(y * y) - myy
+    cxy = _blur(x * y) - mxy
+    num = (2.0 * mxy + c1) * (2.0 * cxy + c2)
+    den = (mxx + myy + c1) * (vx + vy + c2)
+    return num / den
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray, *, data_range: float = 255.0) -> np.ndarray:
+    """Local SSIM for every pixel, float32 (H, W) in [-1, 1], averaged over colour channels.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        uint8 images of equal shape, (H, W) or (H, W, C).
+    data_range : float, keyword-only
+        Dynamic range L of the pixel values (255 for uint8).
+    """
+    _check_pair(a, b)
+    a3 = a if a.ndim == 3 else a[..., None]
+    b3 = b if b.ndim == 3 else b[..., None]
+    h = a3.shape[0]
+    c1 = (SSIM_K1 * data_range) ** 2
+    c2 = (SSIM_K2 * data_range) ** 2
+    out = np.empty(a3.shape[:2], np.float32)
+    for top in range(0, h, _STRIP_ROWS):
+        bottom = min(h, top + _STRIP_ROWS)
+        lo, hi = max(0, top - _RADIUS), min(h, bottom + _RADIUS)
+        acc = np.zeros((bottom - top, a3.shape[1]), np.float32)
+        for ch in range(a3.shape[2]):
+            x = a3[lo:hi, :, ch].astype(np.float32)
+            y = b3[lo:hi, :, ch].astype(np.float32)
+            acc += _ssim_plane_strip(x, y, c1, c2)[top - lo: top - lo + bottom - top]
+        out[top:bottom] = acc / np.float32(a3.shape[2])
+    return out
+
+
+def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float = 255.0) -> float:
+    """Mean structural similarity, in [-1, 1] (1 = identical).
+
+    Agrees with ``skimage.metrics.structural_similarity(a, b, gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False, data_range=255, channel_axis=-1)`` to about 1e-6, at a
+    fraction of its time and memory.
+    """
+    smap = ssim_map(a, b, data_range=data_range)
+    r = _RADIUS
+    if smap.shape[0] <= 2 * r or smap.shape[1] <= 2 * r:
+        raise ValueError(f"images must be larger than {2 * r + 1} px on each side for SSIM")
+    return float(smap[r:-r, r:-r].mean(dtype=np.float64))
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb.astype(np.float32) / np.float32(255.0), cv2.COLOR_RGB2LAB)
+
+
+def mean_color_difference(a: np.ndarray, b: np.ndarray, *, max_side: int = 512) -> float:
+    """Mean CIEDE2000 colour difference (Delta E 2000) between two RGB images.
+
+    About 1 is the threshold of a visible difference; above 5 colours clearly differ.
+    Both images are first reduced (area average) so their long side is at most ``max_side``
+    px: colour difference is a property of regions, not of single pixels.
+    """
+    _check_pair(a, b)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError("mean_color_difference needs RGB images (H, W, 3)")
+    long_side = max(a.shape[:2])
+    if long_side > max_side:
+        f = max_side / long_side
+        size = (max(1, round(a.shape[1] * f)), max(1, round(a.shape[0] * f)))
+        a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+        b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
+    return float(np.mean(deltaE_ciede2000(_lab(a), _lab(b), channel_axis=-1)))

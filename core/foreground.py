@@ -1,0 +1,112 @@
+"""Find the background and the product: the basis of background, fill and region-aware checks.
+
+Product photos are mostly an object on a plain backdrop. The backdrop colour is read from the
+image border; the product is everything that differs from it. Photos without a plain border
+(lifestyle shots) have no background and the whole frame counts as the product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import cv2
+import numpy as np
+
+__all__ = ["Foreground", "border_pixels", "find_foreground"]
+
+#: Max per-channel difference (grey levels) for a pixel to count as backdrop. Wide enough for
+#: JPEG noise and gentle vignetting, narrow enough to keep pale products.
+BACKDROP_TOLERANCE: Final = 24
+#: Share of border pixels that must match the backdrop colour for a backdrop to exist.
+MIN_UNIFORM_BORDER: Final = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Foreground:
+    """Where the product is.
+
+    Attributes
+    ----------
+    mask : ndarray of bool (H, W)
+        True on product pixels (all True when there is no backdrop).
+    bbox : tuple of int
+        ``(x0, y0, x1, y1)``, half-open, in pixels of the analysed image.
+    has_backdrop : bool
+        Whether the border is a plain backdrop.
+    backdrop_rgb : tuple of float
+        Median border colour (0-255 per channel).
+    border_white_ratio : float
+        Share of border pixels whose every channel is >= 250 (0-1).
+    """
+
+    mask: np.ndarray
+    bbox: tuple[int, int, int, int]
+    has_backdrop: bool
+    backdrop_rgb: tuple[float, float, float]
+    border_white_ratio: float
+
+    @property
+    def fill(self) -> float:
+        """Share of the frame's area covered by the product's bounding box (0-1)."""
+        h, w = self.mask.shape
+        x0, y0, x1, y1 = self.bbox
+        return (x1 - x0) * (y1 - y0) / float(w * h)
+
+    @property
+    def extent(self) -> float:
+        """How far the product spans the frame along its better-filled axis (0-1).
+
+        This is how marketplaces phrase "fills 85% of the frame".
+        """
+        h, w = self.mask.shape
+        x0, y0, x1, y1 = self.bbox
+        return max((x1 - x0) / float(w), (y1 - y0) / float(h))
+
+
+def border_pixels(rgb: np.ndarray, *, width: int | None = None) -> np.ndarray:
+    """The pixels of a frame ``width`` px wide around the image, as (N, 3) uint8."""
+    h, w = rgb.shape[:2]
+    b = width or max(2, round(0.02 * min(h, w)))
+    b = min(b, h // 2, w // 2) or 1
+    parts = [rgb[:b].reshape(-1, 3), rgb[-b:].reshape(-1, 3), rgb[b:-b, :b].reshape(-1, 3), rgb[b:-b, -b:].reshape(-1, 3)]
+    return np.concatenate(parts)
+
+
+def _bbox_from_mask(mask: np.ndarray) -> tuple[int, int, int, int]:
+    h, w = mask.shape
+    # Ignore rows/columns with only a sprinkle of product pixels (dust, JPEG ringing).
+    cols = np.flatnonzero(mask.sum(axis=0) > max(1, 0.002 * h))
+    rows = np.flatnonzero(mask.sum(axis=1) > max(1, 0.002 * w))
+    if cols.size == 0 or rows.size == 0:
+        return (0, 0, 0, 0)
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def find_foreground(rgb: np.ndarray, *, tolerance: int = BACKDROP_TOLERANCE) -> Foreground:
+    """Separate product from backdrop in an RGB uint8 image.
+
+    Parameters
+    ----------
+    rgb : ndarray
+        (H, W, 3) uint8. Analysis-scale images (<= 1024 px) keep this fast (a few ms).
+    tolerance : int, keyword-only
+        Max per-channel distance (0-255) from the backdrop colour for a backdrop pixel.
+    """
+    h, w = rgb.shape[:2]
+    border = border_pixels(rgb)
+    backdrop = np.median(border, axis=0).astype(np.float32)
+    border_dist = np.abs(border.astype(np.int16) - backdrop.astype(np.int16)).max(axis=1)
+    uniform = float(np.mean(border_dist <= tolerance))
+    white_ratio = float(np.mean(border.min(axis=1) >= 250))
+    backdrop_rgb = (float(backdrop[0]), float(backdrop[1]), float(backdrop[2]))
+    if uniform < MIN_UNIFORM_BORDER:
+        mask = np.ones((h, w), bool)
+        return Foreground(mask, (0, 0, w, h), False, backdrop_rgb, white_ratio)
+    diff = cv2.absdiff(rgb, np.full_like(rgb, backdrop.round().astype(np.uint8)))
+    raw = (diff.max(axis=2) > tolerance).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    raw = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)
+    raw = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, kernel, iterations=2)
+    mask = raw.astype(bool)
+    return Foreground(mask, _bbox_from_mask(mask), True, backdrop_rgb, white_ratio)

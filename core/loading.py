@@ -1,0 +1,376 @@
+"""Decode merchant image files into RGB ``uint8`` arrays, robustly.
+
+Every failure is an :class:`ImageLoadError` whose ``kind`` is machine-readable and whose message
+is a sentence a merchant can act on. Nothing here raises anything else for bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import cv2
+import numpy as np
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "SUPPORTED_FORMATS",
+    "ImageInfo",
+    "ImageLoadError",
+    "LoadedImage",
+    "load_image",
+    "sha256_of",
+]
+
+#: 100 MP: larger than any marketplace accepts (Google allows 64 MP), small enough to decode safely.
+DEFAULT_MAX_PIXELS: Final = 100_000_000
+#: 50 MB: marketplaces cap uploads at 5-16 MB; this only guards the process.
+DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
+SUPPORTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
+
+ErrorKind = Literal[
+    "empty", "not_image", "truncated", "unsupported_format", "too_many_pixels", "file_too_large",
+    "corrupt", "unreadable",
+]
+
+# Truncated files must fail loudly, never decode as half-grey images.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+class ImageLoadError(ValueError):
+    """The one exception type for an image that cannot be used.
+
+    Attributes
+    ----------
+    kind : str
+        One of ``empty``, ``not_image``, ``truncated``, ``unsupported_format``,
+        ``too_many_pixels``, ``file_too_large``, ``corrupt``, ``unreadable``.
+    """
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """What was learnt about a file while decoding it.
+
+    ``width`` and ``height`` are the true displayed size (after EXIF rotation), even when the
+    pixels were decoded at reduced size.
+    """
+
+    format: str
+    mode: str
+    width: int
+    height: int
+    file_size: int
+    bit_depth: int
+    had_transparency: bool
+    exif_orientation: int
+    jpeg_quality: int | None
+    sha256: str
+    icc_converted: bool
+    frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedImage:
+    """Decoded pixels plus file facts. ``pixels`` is RGB uint8 (H, W, 3).
+
+    ``scale`` is pixels' long side divided by the true long side (1.0 unless a reduced decode
+    was asked for).
+    """
+
+    pixels: np.ndarray
+    info: ImageInfo
+    scale: float
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex sha256 of ``data``; the identity of an original everywhere in the product."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_source(source: bytes | str | os.PathLike[str], max_bytes: int) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ImageLoadError("unreadable", f"Cannot read '{path.name}': {exc.strerror}.") from exc
+        if size > max_bytes:
+            raise ImageLoadError(
+                "file_too_large",
+                f"The file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.",
+            )
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageLoadError("unreadable", f"Cannot read '{path.name}': {exc.strerror}.") from exc
+    if not data:
+        raise ImageLoadError("empty", "The file is empty (0 bytes).")
+    if len(data) > max_bytes:
+        raise ImageLoadError(
+            "file_too_large",
+            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.",
+        )
+    return data
+
+
+def _sniff_unsupported(data: bytes) -> str | None:
+    """Name formats we recognise but do not decode, for a better message than 'not an image'."""
+    head = data[:32]
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
+        return "HEIC/HEIF"
+    if head[4:12] == b"ftypavif":
+        return "AVIF"
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if head.lstrip().startswith(b"<svg") or head.lstrip().startswith(b"<?xml"):
+        return "SVG"
+    if head.startswith(b"8BPS"):
+        return "Photoshop PSD"
+    return None
+
+
+# IJG (libjpeg) standard luminance quantization table, the basis of the quality setting.
+_IJG_LUMA = np.array(
+    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+     92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99],
+    dtype=np.int64,
+)
+_IJG_SUMS = np.array(
+    [np.clip((_IJG_LUMA * (5000 // q if q < 50 else 200 - 2 * q) + 50) // 100, 1, 255).sum()
+     for q in range(1, 101)]
+)
+
+
+def _jpeg_quality(img: Image.Image) -> int | None:
+    """Encoder quality 1-100 estimated from the luminance quantization table.
+
+    Matches the table's sum against IJG tables at every quality (order-independent, so zigzag
+    vs raster order does not matter). Exact for libjpeg-family encoders, approximate for others.
+    """
+    tables = getattr(img, "quantization", None)
+    if not tables or 0 not in tables:
+        return None
+    total = int(np.asarray(tables[0], dtype=np.int64).sum())
+    return int(np.argmin(np.abs(_IJG_SUMS - total))) + 1
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _to_srgb(img: Image.Image) -> tuple[Image.Image, bool]:
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK", "L", "LA"):
+        return img, False
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        out_mode = "RGBA" if img.mode in ("RGBA", "LA") else "RGB"
+        if img.mode == "LA":
+            img = img.convert("RGBA")
+        converted = ImageCms.profileToProfile(img, src, _SRGB, outputMode=out_mode)
+        return (converted if converted is not None else img), True
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        # A broken profile is common in the wild; the pixels are still usable as-is.
+        return img, False
+
+
+def _flatten_on_white(rgba: np.ndarray) -> np.ndarray:
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    rgb = rgba[..., :3].astype(np.float32)
+    return np.rint(rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+
+
+def _high_depth_to_uint8(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.uint16:
+        return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.floating):
+        a = np.nan_to_num(arr.astype(np.float32))
+        hi = float(a.max()) if a.size else 1.0
+        scale = 255.0 if hi <= 1.0 else (255.0 / 65535.0 if hi > 255.0 else 1.0)
+        return np.clip(np.rint(a * scale), 0, 255).astype(np.uint8)
+    # 32-bit integer grey (Pillow mode "I"): usually 16-bit data widened.
+    hi = int(arr.max()) if arr.size else 0
+    shift = 65535 if hi > 255 else 255
+    return np.clip(np.rint(arr.astype(np.float32) * (255.0 / shift)), 0, 255).astype(np.uint8)
+
+
+def _pixels_from_pil(img: Image.Image) -> tuple[np.ndarray, bool]:
+    """RGB uint8 pixels and whether any pixel was not fully opaque."""
+    mode = img.mode
+    if mode == "P":
+        img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
+        mode = img.mode
+    if mode in ("PA",):
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "RGBa", "La"):
+        rgba = np.asarray(img.convert("RGBA"))
+        had_alpha = bool((rgba[..., 3] < 255).any())
+        return (_flatten_on_white(rgba) if had_alpha else np.ascontiguousarray(rgba[..., :3])), had_alpha
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        grey = _high_depth_to_uint8(np.asarray(img))
+        return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2)), False
+    if mode != "RGB":
+        img = img.convert("RGB")  # 1, L, CMYK (no ICC), YCbCr, LAB, HSV
+    return np.asarray(img, dtype=np.uint8).copy(), False
+
+
+def _bit_depth(img: Image.Image) -> int:
+    if img.mode == "1":
+        return 1
+    if img.mode.startswith("I;16") or img.mode == "I":
+        return 16
+    if img.mode == "F":
+        return 32
+    return 8
+
+
+def _decode_with_opencv(data: bytes) -> np.ndarray | None:
+    """Fallback for files Pillow cannot decode (16-bit RGB TIFF, for example)."""
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+    if arr is None:
+        return None
+    arr = _high_depth_to_uint8(arr)
+    if arr.ndim == 2:
+        return cv2.cvtColor(arr, cv2.COLOR_GRAY2RGB)
+    if arr.shape[2] == 4:
+        return _flatten_on_white(cv2.cvtColor(arr, cv2.COLOR_BGRA2RGBA))
+    return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+
+
+def load_image(
+    source: bytes | str | os.PathLike[str],
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    reduce_to: int | None = None,
+) -> LoadedImage:
+    """Decode an image file into RGB ``uint8`` pixels plus :class:`ImageInfo`.
+
+    Parameters
+    ----------
+    source : bytes or path
+        The file's bytes or its path.
+    max_pixels : int, keyword-only
+        Refuse images with more pixels than this, before decoding (decompression bombs).
+    max_bytes : int, keyword-only
+        Refuse files larger than this many bytes.
+    reduce_to : int or None, keyword-only
+        If given, JPEGs may be decoded at a reduced size in the DCT domain (Pillow ``draft``)
+        whose long side is still >= ``reduce_to`` px. Other formats decode at full size.
+
+    Returns
+    -------
+    LoadedImage
+
+    Raises
+    ------
+    ImageLoadError
+        For every kind of unusable input, with a sentence saying what is wrong.
+    """
+    data = _read_source(source, max_bytes)
+    digest = sha256_of(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise ImageLoadError("too_many_pixels", f"The image is far too large to open safely ({exc}).") from exc
+    except UnidentifiedImageError as exc:
+        other = _sniff_unsupported(data)
+        if other:
+            raise ImageLoadError(
+                "unsupported_format", f"{other} files are not supported; please upload JPEG, PNG or WebP."
+            ) from exc
+        raise ImageLoadError("not_image", "The file is not an image (its contents match no known image format).") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageLoadError("corrupt", f"The image header is damaged: {exc}.") from exc
+
+    fmt = (img.format or "").upper()
+    if fmt not in SUPPORTED_FORMATS:
+        raise ImageLoadError(
+            "unsupported_format",
+            f"{fmt or 'This'} files are not supported; please upload JPEG, PNG, WebP, TIFF, BMP or GIF.",
+        )
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            "too_many_pixels",
+            f"The image is {width}x{height} ({width * height / 1e6:.0f} MP); the limit is "
+            f"{max_pixels / 1e6:.0f} MP. Please downscale it before uploading.",
+        )
+    exif_orientation = 1
+    try:
+        exif_orientation = int(img.getexif().get(0x0112, 1) or 1)
+    except (OSError, ValueError, SyntaxError, TypeError):
+        exif_orientation = 1  # unreadable EXIF is not a reason to refuse the picture
+    if exif_orientation not in range(1, 9):
+        exif_orientation = 1
+    if exif_orientation in (5, 6, 7, 8):
+        width, height = height, width
+    jpeg_quality = _jpeg_quality(img) if fmt in ("JPEG", "MPO") else None
+    frames = int(getattr(img, "n_frames", 1) or 1)
+    mode = img.mode
+    bit_depth = _bit_depth(img)
+
+    if reduce_to and fmt in ("JPEG", "MPO") and max(img.size) > reduce_to:
+        # draft keeps both sides >= the request, so ask with the true aspect ratio.
+        long_side = max(img.size)
+        req = (max(1, img.size[0] * reduce_to // long_side), max(1, img.size[1] * reduce_to // long_side))
+        img.draft("RGB", req)
+
+    icc_converted = False
+    try:
+        img.load()
+        img = ImageOps.exif_transpose(img) or img
+        img, icc_converted = _to_srgb(img)
+        pixels, had_transparency = _pixels_from_pil(img)
+    except OSError as exc:
+        text = str(exc)
+        if "truncated" in text or "broken data stream" in text or "premature end" in text.lower():
+            raise ImageLoadError("truncated", "The file is cut short (truncated); please upload it again.") from exc
+        fallback = _decode_with_opencv(data)
+        if fallback is None:
+            raise ImageLoadError("corrupt", f"The image data is damaged and cannot be decoded ({text}).") from exc
+        pixels, had_transparency = fallback, False
+        mode, bit_depth = f"{mode} (decoded by OpenCV)", max(bit_depth, 16)
+    except (ValueError, SyntaxError, MemoryError, Image.DecompressionBombError) as exc:
+        raise ImageLoadError("corrupt", f"The image data is damaged and cannot be decoded ({exc}).") from exc
+
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.size == 0:
+        raise ImageLoadError("corrupt", "The image decoded to an unusable shape.")
+    info = ImageInfo(
+        format=fmt if fmt != "MPO" else "JPEG",
+        mode=mode,
+        width=int(width),
+        height=int(height),
+        file_size=len(data),
+        bit_depth=bit_depth,
+        had_transparency=had_transparency,
+        exif_orientation=exif_orientation,
+        jpeg_quality=jpeg_quality,
+        sha256=digest,
+        icc_converted=icc_converted,
+        frames=frames,
+    )
+    scale = max(pixels.shape[:2]) / max(width, height)
+    return LoadedImage(pixels=np.ascontiguousarray(pixels), info=info, scale=float(scale))
