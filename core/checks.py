@@ -1,9 +1,9 @@
 """Turn metrics into issues and one explainable 0-100 quality score under a profile.
 
 Scoring. Each enabled check converts its worst rule breach ``b`` (0 at the rule's ideal, 1 at
-its error threshold) into a penalty ``p = weight * (1 - 4**-b)``: zero while the metric is on
-the good side of ideal, half the weight around the warning threshold, three quarters at the
-error threshold, and still rising beyond it. The score is ``100 * prod(1 - p)``, so it falls
+its error threshold) into a penalty ``p = weight * (1 - 4**-(b*b))``: zero while the metric is on
+the good side of ideal, small just past ideal, three quarters of the weight at the error
+threshold, and still rising beyond it. The score is ``100 * prod(1 - p)``, so it falls
 steadily as any defect worsens and never goes below zero. The points each check costs are the
 total loss split in proportion to ``-log(1 - p)``, so they add up exactly to ``100 - score``.
 """
@@ -75,7 +75,7 @@ def _penalty(spec: CheckSpec, metrics: dict[str, float]) -> tuple[float, Rule | 
         rank = b + (1e-9 if rule.severity(value) else 0.0)
         if rank > worst_breach:
             worst_breach = rank
-            worst = (spec.weight * (1.0 - 4.0 ** (-b)), rule, value)
+            worst = (spec.weight * (1.0 - 4.0 ** (-b * b)), rule, value)
     return worst
 
 

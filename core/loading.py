@@ -311,6 +311,13 @@ def load_image(
             "unsupported_format",
             f"{fmt or 'This'} files are not supported; please upload JPEG, PNG, WebP, TIFF, BMP or GIF.",
         )
+    if fmt == "PNG":
+        # Pillow skips IDAT checksums while decoding; verify() checks every chunk's CRC, so a
+        # damaged PNG fails here instead of decoding into garbage.
+        try:
+            Image.open(io.BytesIO(data)).verify()
+        except Exception as exc:  # noqa: BLE001 - any verify failure means a damaged file
+            raise ImageLoadError("corrupt", f"The PNG file is damaged (checksum error: {exc}).") from exc
     width, height = img.size
     if width * height > max_pixels:
         raise ImageLoadError(

@@ -1,0 +1,85 @@
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.__main__ import main
+from core.batch import CSV_COLUMNS
+from tests.conftest import ROOT, encode
+
+
+@pytest.fixture()
+def folder(tmp_path, photo):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.jpg").write_bytes(encode(photo, "JPEG", quality=90))
+    (tmp_path / "sub" / "b.png").write_bytes(encode(photo))
+    (tmp_path / "sub" / "dup.jpg").write_bytes((tmp_path / "a.jpg").read_bytes())
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    (tmp_path / "notes.txt").write_text("ignored: not an image extension")
+    return tmp_path
+
+
+def test_score_folder_writes_rows_and_exit_1_for_unreadable(folder, capsys):
+    out = folder / "out.csv"
+    code = main(["score", str(folder), "--out", str(out), "--workers", "2", "--profile", "amazon"])
+    assert code == 1
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [Path(r["path"]).name for r in rows] == ["a.jpg", "broken.jpg", "b.png", "dup.jpg"]
+    assert list(rows[0].keys()) == list(CSV_COLUMNS)
+    by = {Path(r["path"]).name: r for r in rows}
+    assert by["broken.jpg"]["error"] and by["broken.jpg"]["quality_score"] == ""
+    assert 0 <= float(by["a.jpg"]["quality_score"]) <= 100 and by["a.jpg"]["error"] == ""
+    assert "duplicate" in by["dup.jpg"]["issues"].split(";") and by["dup.jpg"]["duplicate_of"].endswith("a.jpg")
+    assert "non_white_background" in by["a.jpg"]["issues"]
+    assert "1 unreadable" in capsys.readouterr().err
+
+
+def test_score_all_readable_exits_0(folder):
+    assert main(["score", str(folder / "a.jpg"), "--out", str(folder / "o.csv")]) == 0
+
+
+def test_usage_errors_exit_2(folder, capsys):
+    assert main(["score", str(folder / "a.jpg"), "--profile", "nope"]) == 2
+    assert main(["score", str(folder / "missing.jpg")]) == 2
+    with pytest.raises(SystemExit) as e:
+        main(["score"])
+    assert e.value.code == 2
+
+
+def test_optimize_auto_and_recipe(folder, capsys):
+    dark = (np.asarray(__import__("skimage").data.astronaut()) * 0.3).astype(np.uint8)
+    src = folder / "dark.png"
+    src.write_bytes(encode(dark))
+    out = folder / "fixed.png"
+    assert main(["optimize", str(src), str(out), "--auto"]) == 0
+    printed = capsys.readouterr().out
+    ops = [s["op"] for s in json.loads(printed)["steps"]]
+    assert "gamma" in ops and out.exists()
+    recipe = folder / "r.json"
+    recipe.write_text(json.dumps({"steps": [{"op": "resize", "params": {"long_side": 100}}]}))
+    assert main(["optimize", str(src), str(folder / "small.jpg"), "--recipe", str(recipe)]) == 0
+    from PIL import Image
+
+    assert Image.open(folder / "small.jpg").size == (100, 100)
+    recipe.write_text("{bad json")
+    assert main(["optimize", str(src), str(folder / "x.jpg"), "--recipe", str(recipe)]) == 2
+
+
+def test_profiles_lists_every_marketplace(capsys):
+    assert main(["profiles"]) == 0
+    text = capsys.readouterr().out
+    for name in ("generic", "amazon", "shopify", "ebay", "walmart", "google"):
+        assert f"{name}:" in text
+
+
+def test_module_entry_point_runs(folder):
+    proc = subprocess.run([sys.executable, "-m", "core", "score", str(folder / "a.jpg"), "--workers", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert len(rows) == 1 and rows[0]["quality_score"]

@@ -1,0 +1,185 @@
+import io
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.loading import ImageLoadError, load_image
+from tests.conftest import encode
+
+
+def test_jpeg_roundtrip_metadata_and_quality(photo):
+    data = encode(photo, "JPEG", quality=75)
+    img = load_image(data)
+    assert img.pixels.shape == photo.shape and img.pixels.dtype == np.uint8
+    assert img.info.format == "JPEG" and img.info.jpeg_quality == 75
+    assert img.info.file_size == len(data) and len(img.info.sha256) == 64
+    assert img.scale == 1.0
+
+
+@pytest.mark.parametrize("q", [20, 50, 90, 100])
+def test_jpeg_quality_estimate_is_exact_for_libjpeg(photo, q):
+    assert load_image(encode(photo, "JPEG", quality=q)).info.jpeg_quality == q
+
+
+def test_exif_orientation_is_applied():
+    rgb = np.zeros((20, 40, 3), np.uint8)
+    rgb[:, :20] = (255, 0, 0)  # left half red
+    img = Image.fromarray(rgb)
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 clockwise for display
+    buf = io.BytesIO()
+    img.save(buf, "PNG", exif=exif)
+    out = load_image(buf.getvalue())
+    assert out.pixels.shape == (40, 20, 3)
+    assert (out.info.width, out.info.height, out.info.exif_orientation) == (20, 40, 6)
+    # After a clockwise turn, the old left half is on top.
+    assert out.pixels[0, 10, 0] > 200 and out.pixels[-1, 10, 0] < 50
+
+
+def test_transparency_is_flattened_on_white():
+    rgba = np.zeros((10, 10, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[:5, :, 3] = 255  # top half opaque red, bottom transparent
+    out = load_image(encode(rgba, "PNG"))
+    assert out.info.had_transparency
+    assert tuple(out.pixels[0, 0]) == (200, 0, 0)
+    assert tuple(out.pixels[9, 9]) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("mode", ["L", "1", "P", "LA", "CMYK", "I;16"])
+def test_modes_convert_to_rgb(photo, mode):
+    img = Image.fromarray(photo)
+    if mode == "I;16":
+        arr = (np.asarray(img.convert("L")).astype(np.uint16) * 257)
+        img = Image.fromarray(arr)  # uint16 -> mode I;16
+    else:
+        img = img.convert(mode)
+    buf = io.BytesIO()
+    img.save(buf, "TIFF" if mode == "CMYK" else "PNG")
+    out = load_image(buf.getvalue())
+    assert out.pixels.shape == photo.shape and out.pixels.dtype == np.uint8
+    if mode == "I;16":
+        assert out.info.bit_depth == 16
+        ref = np.asarray(Image.fromarray(photo).convert("L"))
+        assert np.abs(out.pixels[..., 0].astype(int) - ref).max() <= 1
+
+
+def test_16bit_rgb_tiff_is_scaled_not_truncated():
+    import cv2
+
+    rgb16 = np.zeros((16, 16, 3), np.uint16)
+    rgb16[..., 0] = 65535
+    rgb16[..., 2] = 32896  # ~128 in 8 bits
+    ok, buf = cv2.imencode(".tiff", cv2.cvtColor(rgb16, cv2.COLOR_RGB2BGR))
+    assert ok
+    out = load_image(buf.tobytes())
+    assert tuple(out.pixels[0, 0]) == (255, 0, 128)
+
+
+def test_gif_first_frame():
+    frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 0, 255))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+    out = load_image(buf.getvalue())
+    assert out.info.frames == 2 and out.pixels[0, 0, 0] > 200 and out.pixels[0, 0, 2] < 50
+
+
+def test_icc_profile_is_converted(photo):
+    from PIL import ImageCms
+
+    prof = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB"))  # any valid non-sRGB-named profile
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, "PNG", icc_profile=srgb.tobytes())
+    assert load_image(buf.getvalue()).info.icc_converted
+    assert prof is not None
+
+
+def test_reduced_decode_keeps_true_size():
+    big = np.random.default_rng(0).integers(0, 255, (3000, 4000, 3), dtype=np.uint8)
+    out = load_image(encode(big, "JPEG", quality=80), reduce_to=1024)
+    assert (out.info.width, out.info.height) == (4000, 3000)
+    assert max(out.pixels.shape[:2]) >= 1024 and max(out.pixels.shape[:2]) < 4000
+    assert out.scale == pytest.approx(max(out.pixels.shape[:2]) / 4000)
+
+
+# --- one test per kind of bad input ---------------------------------------------------------
+
+def test_empty():
+    with pytest.raises(ImageLoadError) as e:
+        load_image(b"")
+    assert e.value.kind == "empty" and "empty" in str(e.value)
+
+
+def test_not_an_image():
+    with pytest.raises(ImageLoadError) as e:
+        load_image(b"hello, this is a text file" * 10)
+    assert e.value.kind == "not_image"
+
+
+def test_truncated(photo):
+    data = encode(photo, "JPEG", quality=90)
+    with pytest.raises(ImageLoadError) as e:
+        load_image(data[: len(data) // 2])
+    assert e.value.kind == "truncated"
+
+
+def test_unsupported_format_is_named():
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    with pytest.raises(ImageLoadError) as e:
+        load_image(heic)
+    assert e.value.kind == "unsupported_format" and "HEIC" in str(e.value)
+
+
+def test_unsupported_pillow_format(photo):
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, "PPM")
+    with pytest.raises(ImageLoadError) as e:
+        load_image(buf.getvalue())
+    assert e.value.kind == "unsupported_format"
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A valid PNG header claiming a huge size, with a tiny (useless) data stream."""
+    import struct
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_refused_before_decoding():
+    with pytest.raises(ImageLoadError) as e:
+        load_image(_png_bomb(50_000, 50_000), max_pixels=100_000_000)
+    assert e.value.kind == "too_many_pixels"
+
+
+def test_configurable_pixel_limit(photo):
+    with pytest.raises(ImageLoadError) as e:
+        load_image(encode(photo), max_pixels=1000)
+    assert e.value.kind == "too_many_pixels" and "512x512" in str(e.value)
+
+
+def test_file_size_limit(photo, tmp_path):
+    p = tmp_path / "x.png"
+    p.write_bytes(encode(photo))
+    with pytest.raises(ImageLoadError) as e:
+        load_image(p, max_bytes=1000)
+    assert e.value.kind == "file_too_large"
+
+
+def test_corrupt_data_after_valid_header(photo):
+    data = bytearray(encode(photo, "PNG"))
+    data[200:400] = b"\xff" * 200
+    with pytest.raises(ImageLoadError):
+        load_image(bytes(data))
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(ImageLoadError) as e:
+        load_image(tmp_path / "nope.jpg")
+    assert e.value.kind == "unreadable"

@@ -1,0 +1,139 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.compare import mean_color_difference, ssim
+from core.operations import OPERATIONS, apply_operation, param_specs
+
+
+@pytest.fixture(scope="module")
+def img(photo):
+    return cv2.resize(photo, (320, 240), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_every_operation_returns_rgb_uint8_and_declares_its_params(img, name):
+    op = OPERATIONS[name]
+    out = apply_operation(img, name)
+    assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
+    if not op.geometry:
+        assert out.shape == img.shape
+    assert img.flags.writeable and out is not img  # never mutates or aliases the input
+    for spec in param_specs(op.params):
+        assert spec.label
+        if spec.kind in ("int", "float"):
+            assert spec.min <= spec.default <= spec.max and spec.step > 0
+        else:
+            assert spec.default in spec.choices
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_operations_do_not_modify_input(img, name):
+    before = img.copy()
+    apply_operation(img, name)
+    assert np.array_equal(img, before)
+
+
+def test_linear_brightness_contrast_formula(img):
+    out = apply_operation(img, "brightness_contrast", {"alpha": 1.5, "beta": -20})
+    expected = np.clip(np.rint(1.5 * img.astype(np.float64) - 20), 0, 255)
+    assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+def test_gamma_power_law(img):
+    out = apply_operation(img, "gamma", {"gamma": 0.5})
+    expected = np.rint(255 * (img / 255.0) ** 0.5)
+    assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+def test_equalize_flattens_luma_histogram_and_keeps_hue():
+    rng = np.random.default_rng(0)
+    dull = (rng.normal(120, 10, (200, 200, 3))).clip(0, 255).astype(np.uint8)
+    out = apply_operation(dull, "equalize")
+    y = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
+    assert y.max() - y.min() > 200
+    # equal-ish channel means before -> equal-ish after: colours not shifted
+    m = out.reshape(-1, 3).mean(axis=0)
+    assert np.ptp(m) < 8
+
+
+def test_contrast_stretch_maps_percentiles(img):
+    flat = (img * 0.3 + 90).astype(np.uint8)
+    out = apply_operation(flat, "contrast_stretch", {"low": 1, "high": 99})
+    y = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
+    lo, hi = np.percentile(y, [1, 99])
+    assert lo <= 6 and hi >= 249
+
+
+def test_unsharp_matches_independent_computation(img):
+    out = apply_operation(img, "unsharp_mask", {"radius": 1.0, "amount": 1.0, "threshold": 0})
+    from scipy.ndimage import gaussian_filter
+
+    f = img.astype(np.float64)
+    blur = np.stack([gaussian_filter(f[..., c], 1.0, truncate=4.0) for c in range(3)], axis=2)
+    expected = np.clip(np.rint(2 * f - blur), 0, 255)
+    # Interior only: border handling differs between libraries.
+    assert np.abs(out[5:-5, 5:-5].astype(int) - expected[5:-5, 5:-5]).mean() < 0.6
+
+
+@pytest.mark.parametrize("name", ["denoise_median", "denoise_gaussian", "denoise_bilateral", "denoise_nlmeans"])
+def test_denoisers_reduce_noise(img, name):
+    noisy = np.clip(img + np.random.default_rng(1).normal(0, 20, img.shape), 0, 255).astype(np.uint8)
+    assert ssim(img, apply_operation(noisy, name)) > ssim(img, noisy)
+
+
+def test_white_balance_removes_a_cast(product):
+    tinted = np.clip(product * np.array([1.0, 0.95, 0.8]), 0, 255).astype(np.uint8)
+    fixed = apply_operation(tinted, "white_balance")
+    assert mean_color_difference(product, fixed) < 0.4 * mean_color_difference(product, tinted)
+
+
+def test_whiten_background_leaves_product_alone(product):
+    grey = product.copy()
+    bg = np.all(product == 255, axis=2)
+    grey[bg] = (232, 232, 228)
+    out = apply_operation(grey, "whiten_background")
+    far_bg = cv2.erode(bg.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)  # beyond the soft edge
+    assert out[far_bg].min() >= 250 and np.mean(out[bg].min(axis=1) >= 250) > 0.97
+    inner = np.zeros_like(bg)
+    inner[300:900, 110:1090] = True  # well inside the product
+    # The cup photo has pale areas touching its edge; those may lighten, the product as a whole must not.
+    unchanged = np.abs(out[inner].astype(int) - product[inner]).max(axis=1) <= 2
+    assert unchanged.mean() > 0.97
+
+
+def test_autocrop_and_pad_square(product):
+    cropped = apply_operation(product, "autocrop", {"margin": 0.0})
+    assert cropped.shape[0] < product.shape[0] and abs(cropped.shape[1] - 1100) < 20
+    squared = apply_operation(cropped, "pad_square")
+    assert squared.shape[0] == squared.shape[1] == max(cropped.shape[:2])
+    assert (squared[0, 0] == 255).all()
+
+
+def test_resize_down_and_up(img):
+    assert apply_operation(img, "resize", {"long_side": 160}).shape == (120, 160, 3)
+    assert apply_operation(img, "resize", {"long_side": 640}).shape == (480, 640, 3)
+
+
+def test_bad_parameters_are_refused_clearly(img):
+    with pytest.raises(ValueError, match="outside"):
+        apply_operation(img, "gamma", {"gamma": 99})
+    with pytest.raises(ValueError, match="unknown parameter"):
+        apply_operation(img, "gamma", {"gama": 1})
+    with pytest.raises(ValueError, match="unknown operation"):
+        apply_operation(img, "sepia")
+    with pytest.raises(TypeError):
+        apply_operation(img.astype(np.float32), "gamma")
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(sorted(n for n, o in OPERATIONS.items() if not o.geometry)), st.integers(0, 2**31 - 1))
+def test_identity_settings_keep_shape_and_range(name, seed):
+    rgb = np.random.default_rng(seed).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    out = apply_operation(rgb, name)
+    assert out.shape == rgb.shape and out.dtype == np.uint8
+    json.dumps({s.name: s.default for s in OPERATIONS[name].specs})  # defaults are JSON-able

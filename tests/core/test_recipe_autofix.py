@@ -1,0 +1,81 @@
+import cv2
+import numpy as np
+import pytest
+
+from core.assess import analyse, assess
+from core.autofix import auto_recipe
+from core.compare import mean_color_difference, ssim
+from core.loading import load_image
+from core.profiles import load_profile
+from core.recipe import Recipe, RecipeError, Step
+from tests.conftest import encode
+
+GENERIC = load_profile("generic")
+
+
+def test_recipe_json_roundtrip_fills_defaults():
+    r = Recipe.from_json('{"steps": [{"op": "gamma", "params": {"gamma": 0.8}}, {"op": "clahe"}]}')
+    assert r.steps[0] == Step("gamma", {"gamma": 0.8})
+    assert r.steps[1].params == {"clip_limit": 2.0, "tiles": 8}
+    assert Recipe.from_json(r.to_json()) == r
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("{", "not valid JSON"),
+    ('{"steps": [{"op": "sepia"}]}', "unknown operation"),
+    ('{"steps": [{"op": "gamma", "params": {"gamma": "x"}}]}', "must be a number"),
+    ('{"steps": [{"params": {}}]}', "needs an 'op'"),
+    ('{"version": 99, "steps": []}', "newer"),
+])
+def test_bad_recipes(text, msg):
+    with pytest.raises(RecipeError, match=msg):
+        Recipe.from_json(text)
+
+
+def test_recipe_apply_in_order(photo):
+    r = Recipe((Step("gamma", {"gamma": 0.5}), Step("pad_square")))
+    out = r.apply(photo[:300])
+    assert out.shape == (512, 512, 3) and r.changes_geometry
+
+
+def _fix(rgb):
+    a = assess(analyse(load_image(encode(rgb))), GENERIC)
+    recipe = auto_recipe(a.metrics, a.issues)
+    return a, recipe, recipe.apply(rgb)
+
+
+def test_autofix_leaves_good_photo_unchanged(photo):
+    good = cv2.resize(photo, (1200, 1200), interpolation=cv2.INTER_CUBIC)
+    a, recipe, out = _fix(good)
+    assert recipe.steps == () and ssim(good, out) >= 0.98
+
+
+@pytest.mark.parametrize("name,degrade", [
+    ("dark", lambda a: (a * 0.3).astype(np.uint8)),
+    ("overexposed", lambda a: np.clip(a * 0.8 + 110, 0, 255).astype(np.uint8)),
+    ("low_contrast", lambda a: (a * 0.3 + 95).astype(np.uint8)),
+    ("noisy", lambda a: np.clip(a + np.random.default_rng(3).normal(0, 25, a.shape), 0, 255).astype(np.uint8)),
+])
+def test_autofix_clearly_improves(photo, name, degrade):
+    clean = cv2.resize(photo, (1200, 1200), interpolation=cv2.INTER_CUBIC)
+    bad = degrade(clean)
+    a, recipe, fixed = _fix(bad)
+    assert name in a.issue_names
+    assert ssim(clean, fixed) > ssim(clean, bad) + 0.05, recipe
+
+
+def test_autofix_improves_color_cast(product):
+    bad = np.clip(product * np.array([1.0, 0.92, 0.72]), 0, 255).astype(np.uint8)
+    a, recipe, fixed = _fix(bad)
+    assert "color_cast" in a.issue_names
+    assert mean_color_difference(product, fixed) < 0.5 * mean_color_difference(product, bad)
+
+
+def test_geometry_steps_only_when_asked(product):
+    amazon = load_profile("amazon")
+    small = np.full((2400, 2400, 3), 255, np.uint8)
+    small[900:1500, 700:1700] = cv2.resize(product[240:960, 50:1150], (1000, 600))
+    a = assess(analyse(load_image(encode(small))), amazon)
+    assert "small_product" in a.issue_names
+    assert not auto_recipe(a.metrics, a.issues).changes_geometry
+    assert [s.op for s in auto_recipe(a.metrics, a.issues, geometry=True).steps][-2:] == ["autocrop", "pad_square"]
