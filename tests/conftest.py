@@ -38,3 +38,38 @@ def product() -> np.ndarray:
     frame = np.full((1200, 1200, 3), 255, np.uint8)
     frame[240:960, 50:1150] = cup
     return frame
+
+
+@pytest.fixture()
+def store(tmp_path):
+    from core.store import open_store
+
+    s = open_store(tmp_path / "data", database_url=None)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    """A store with the sample data ingested once per session; tests copy it (ingest is slow-ish)."""
+    from core.samples import seed_samples
+    from core.store import open_store
+
+    root = tmp_path_factory.mktemp("seeded") / "data"
+    s = open_store(root)
+    seed_samples(s)
+    s.dispose()
+    return root
+
+
+@pytest.fixture()
+def seeded(tmp_path, seeded_template):
+    import shutil
+
+    from core.store import open_store
+
+    root = tmp_path / "data"
+    shutil.copytree(seeded_template, root)
+    s = open_store(root)
+    yield s
+    s.dispose()

@@ -1,0 +1,169 @@
+"""What reviewers' decisions say about the metrics: which separate approved from rejected
+images, where the best threshold lies, how much reviewers agree, and a profile tuned to them.
+
+"Rejected" here means any decision other than ``approved`` (rejected or needs changes).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from core.measures import METRIC_INFO
+from core.profiles import Profile, Rule, profile_from_dict
+
+__all__ = ["MetricSeparation", "ThresholdChange", "cohen_kappa", "metric_separation", "reviewer_agreement",
+           "separations", "suggest_profile"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeparation:
+    """How well one metric predicts rejection.
+
+    ``direction="min"`` means images *below* ``threshold`` tend to be rejected. ``balanced_accuracy``
+    is the mean of the hit rate on rejected and on approved images at that threshold (0.5 = chance).
+    ``bands`` are (low, high, count, rejection rate) over quantile bands of the metric.
+    """
+
+    metric: str
+    n: int
+    n_rejected: int
+    direction: Literal["min", "max"]
+    threshold: float
+    balanced_accuracy: float
+    bands: tuple[tuple[float, float, int, float], ...]
+
+
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    return (frame["decision"] != "approved").to_numpy()
+
+
+def metric_separation(frame: pd.DataFrame, metric: str, *, bands: int = 5) -> MetricSeparation | None:
+    """Best single threshold on ``metric`` for reproducing the decisions in ``frame``.
+
+    Returns ``None`` when there are not both approved and rejected images with that metric.
+    """
+    sub = frame[[metric, "decision"]].dropna()
+    if sub.empty:
+        return None
+    x = sub[metric].to_numpy(dtype=np.float64)
+    y = _labels(sub)
+    n_rej, n_app = int(y.sum()), int((~y).sum())
+    if n_rej == 0 or n_app == 0 or np.ptp(x) == 0:
+        return None
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    # Candidate cuts between distinct neighbouring values; cut i puts xs[:i] below the threshold.
+    cuts = np.flatnonzero(np.diff(xs) > 0) + 1
+    rej_below = np.cumsum(ys)[cuts - 1]
+    app_below = np.cumsum(~ys)[cuts - 1]
+    # "min": reject below; "max": reject above.
+    ba_min = 0.5 * (rej_below / n_rej + (n_app - app_below) / n_app)
+    ba_max = 0.5 * ((n_rej - rej_below) / n_rej + app_below / n_app)
+    i_min, i_max = int(np.argmax(ba_min)), int(np.argmax(ba_max))
+    if ba_min[i_min] >= ba_max[i_max]:
+        direction: Literal["min", "max"] = "min"
+        i, ba = i_min, float(ba_min[i_min])
+    else:
+        direction, i, ba = "max", i_max, float(ba_max[i_max])
+    c = cuts[i]
+    threshold = float((xs[c - 1] + xs[c]) / 2.0)
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, bands + 1)))
+    band_rows = []
+    for lo, hi in itertools.pairwise(edges):
+        inside = (x >= lo) & ((x <= hi) if hi == edges[-1] else (x < hi))
+        if inside.any():
+            band_rows.append((float(lo), float(hi), int(inside.sum()), float(y[inside].mean())))
+    return MetricSeparation(metric, len(x), n_rej, direction, threshold, ba, tuple(band_rows))
+
+
+def separations(frame: pd.DataFrame) -> list[MetricSeparation]:
+    """:func:`metric_separation` for every metric, most predictive first."""
+    out = [s for m in METRIC_INFO if m in frame.columns if (s := metric_separation(frame, m)) is not None]
+    return sorted(out, key=lambda s: -s.balanced_accuracy)
+
+
+def cohen_kappa(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ...]) -> float:
+    """Cohen's kappa for two raters' labels on the same items: (p_o - p_e) / (1 - p_e).
+
+    1 is perfect agreement, 0 what chance would give. NaN for no items; 1.0 when both raters
+    used one and the same label throughout (p_e = 1).
+    """
+    if len(a) != len(b):
+        raise ValueError("both raters must label the same items")
+    n = len(a)
+    if n == 0:
+        return math.nan
+    labels = sorted(set(a) | set(b))
+    p_o = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    p_e = sum((a.count(lab) / n) * (b.count(lab) / n) for lab in labels)
+    if p_e == 1.0:
+        return 1.0
+    return (p_o - p_e) / (1.0 - p_e)
+
+
+def reviewer_agreement(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per pair of reviewers: images both judged, raw agreement, and Cohen's kappa."""
+    rows: list[dict[str, Any]] = []
+    by = {r: g.drop_duplicates("version_id", keep="last").set_index("version_id")["decision"]
+          for r, g in frame.groupby("reviewer")}
+    for ra, rb in itertools.combinations(sorted(by), 2):
+        common = by[ra].index.intersection(by[rb].index)
+        if len(common) == 0:
+            continue
+        a, b = list(by[ra].loc[common]), list(by[rb].loc[common])
+        rows.append({"reviewer_a": ra, "reviewer_b": rb, "images": len(common),
+                     "agreement": sum(x == y for x, y in zip(a, b, strict=True)) / len(common),
+                     "kappa": cohen_kappa(a, b)})
+    return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "images", "agreement", "kappa"])
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdChange:
+    check: str
+    metric: str
+    direction: str
+    old_warn: float
+    new_warn: float
+    balanced_accuracy: float
+    n: int
+
+
+def _retune(rule: Rule, warn: float) -> Rule:
+    if rule.direction == "min":
+        return replace(rule, warn=warn, ideal=max(rule.ideal, warn), fail=min(rule.fail, warn))
+    return replace(rule, warn=warn, ideal=min(rule.ideal, warn), fail=max(rule.fail, warn))
+
+
+def suggest_profile(base: Profile, frame: pd.DataFrame, *, name: str, min_decisions: int = 10,
+                    min_accuracy: float = 0.65) -> tuple[Profile, list[ThresholdChange]]:
+    """A copy of ``base`` whose warning thresholds follow the reviewers where a metric predicts
+    their decisions well (at least ``min_decisions`` decisions and ``min_accuracy`` balanced
+    accuracy, in the same direction as the rule). Other thresholds are kept."""
+    seps = {s.metric: s for s in separations(frame)}
+    data = base.to_dict()
+    changes: list[ThresholdChange] = []
+    new_checks: dict[str, Any] = {}
+    for issue, spec in base.checks.items():
+        rules = []
+        for rule in spec.rules:
+            s = seps.get(rule.metric)
+            if (s and s.n >= min_decisions and s.balanced_accuracy >= min_accuracy and s.direction == rule.direction
+                    and not math.isclose(s.threshold, rule.warn)):
+                tuned = _retune(rule, round(s.threshold, 4))
+                changes.append(ThresholdChange(issue, rule.metric, rule.direction, rule.warn, tuned.warn,
+                                               s.balanced_accuracy, s.n))
+                rules.append(tuned.to_dict())
+            else:
+                rules.append(rule.to_dict())
+        entry = spec.to_dict()
+        entry["rules"] = rules
+        new_checks[issue] = entry
+    data.update(name=name, title=f"{base.title} (tuned to reviewers)", checks=new_checks,
+                description=f"Thresholds from {base.name}, adjusted where reviewers' decisions showed a clear cut.")
+    return profile_from_dict(data, source="suggested"), changes

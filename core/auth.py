@@ -1,0 +1,118 @@
+"""Accounts and roles. Passwords are stored only as bcrypt hashes (cost 12)."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Final
+
+import bcrypt
+from sqlalchemy import func, insert, select, update
+
+from core.store import Store, now, users
+
+__all__ = ["ADMIN_PASSWORD_ENV", "ROLES", "AuthError", "User", "authenticate", "create_user", "ensure_default_admin",
+           "list_users", "set_active", "set_password"]
+
+ROLES: Final = ("admin", "reviewer", "merchant")
+ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}$")
+_DUMMY_HASH = bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(4))
+
+
+class AuthError(ValueError):
+    """Bad account data (weak password, unknown role, taken name), with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    username: str
+    role: str
+    merchant_id: str | None
+    active: bool = True
+
+
+def _check_password(password: str) -> bytes:
+    raw = password.encode("utf-8")
+    if len(password) < 8:
+        raise AuthError("the password needs at least 8 characters")
+    if len(raw) > 72:
+        raise AuthError("the password may be at most 72 bytes (a bcrypt limit)")
+    return raw
+
+
+def create_user(store: Store, username: str, password: str, role: str, *, merchant_id: str | None = None,
+                actor: str = "system") -> User:
+    """Create an account. Merchants must name their merchant id."""
+    if not _USERNAME.match(username or ""):
+        raise AuthError("user names are 2-64 letters, digits, '.', '_', '-' or '@'")
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    if role == "merchant" and not merchant_id:
+        raise AuthError("a merchant account needs a merchant id")
+    hashed = bcrypt.hashpw(_check_password(password), bcrypt.gensalt(12)).decode("ascii")
+    with store.write() as conn:
+        if conn.execute(select(users.c.id).where(func.lower(users.c.username) == username.lower())).scalar():
+            raise AuthError(f"the user name '{username}' is taken")
+        uid = conn.execute(insert(users).values(username=username, password_hash=hashed, role=role,
+                                                merchant_id=merchant_id if role == "merchant" else None,
+                                                active=True, created_at=now())).inserted_primary_key[0]
+        store.audit(conn, actor, "create_user", "user", int(uid), after=f'{{"username": "{username}", "role": "{role}"}}')
+    return User(username, role, merchant_id if role == "merchant" else None)
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    """The user if the password is right and the account active; else ``None`` (same cost either way)."""
+    with store.read() as conn:
+        row = conn.execute(select(users).where(func.lower(users.c.username) == (username or "").lower())).first()
+    candidate = (password or "").encode("utf-8")[:72]
+    if row is None:
+        bcrypt.checkpw(candidate, _DUMMY_HASH)
+        return None
+    if not bcrypt.checkpw(candidate, row.password_hash.encode("ascii")) or not row.active:
+        return None
+    return User(row.username, row.role, row.merchant_id, bool(row.active))
+
+
+def set_password(store: Store, username: str, password: str, *, actor: str = "system") -> None:
+    hashed = bcrypt.hashpw(_check_password(password), bcrypt.gensalt(12)).decode("ascii")
+    with store.write() as conn:
+        n = conn.execute(update(users).where(users.c.username == username).values(password_hash=hashed)).rowcount
+        if not n:
+            raise AuthError(f"no user named '{username}'")
+        store.audit(conn, actor, "set_password", "user", None, after=f'{{"username": "{username}"}}')
+
+
+def set_active(store: Store, username: str, active: bool, *, actor: str = "system") -> None:
+    with store.write() as conn:
+        n = conn.execute(update(users).where(users.c.username == username).values(active=active)).rowcount
+        if not n:
+            raise AuthError(f"no user named '{username}'")
+        store.audit(conn, actor, "activate_user" if active else "deactivate_user", "user", None,
+                    after=f'{{"username": "{username}"}}')
+
+
+def list_users(store: Store) -> list[User]:
+    with store.read() as conn:
+        rows = conn.execute(select(users).order_by(users.c.username)).all()
+    return [User(r.username, r.role, r.merchant_id, bool(r.active)) for r in rows]
+
+
+def ensure_default_admin(store: Store) -> str | None:
+    """On first run (no accounts), create ``admin``. Its password comes from
+    ``$IMAGEDESK_ADMIN_PASSWORD`` or is generated; a generated password is returned (to be
+    printed once) and never stored in clear. Returns ``None`` when accounts already exist."""
+    with store.read() as conn:
+        if conn.execute(select(func.count()).select_from(users)).scalar():
+            return None
+    given = os.environ.get(ADMIN_PASSWORD_ENV)
+    password = given or secrets.token_urlsafe(12)
+    try:
+        create_user(store, "admin", password, "admin")
+    except AuthError as exc:
+        if "taken" in str(exc):  # another process won the race
+            return None
+        raise
+    return None if given else password

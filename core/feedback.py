@@ -1,0 +1,121 @@
+"""Reviewer feedback as rows: a pandas DataFrame for analysis, a CSV for spreadsheets.
+
+The CSV is UTF-8 with a byte-order mark (Excel then reads accents correctly) and every cell
+that a spreadsheet would run as a formula is neutralised with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import pandas as pd
+from sqlalchemy import and_, select
+
+from core.measures import METRIC_INFO
+from core.store import Store, analyses, images, reviews, scores, versions
+
+__all__ = ["BASE_COLUMNS", "FeedbackFilter", "feedback_columns", "feedback_csv", "feedback_frame", "neutralise"]
+
+BASE_COLUMNS: Final = (
+    "review_id", "image_id", "version_id", "version_kind", "merchant_id", "sku", "file_name", "sha256", "profile",
+    "quality_score", "issues", "recipe_json", "decision", "reasons", "comment", "reviewer", "created_at",
+    "opened_at", "decided_at", "lead_time_s", "active",
+)
+
+
+def feedback_columns() -> list[str]:
+    """Export columns: the fixed ones, then one per metric."""
+    return [*BASE_COLUMNS, *METRIC_INFO.keys()]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackFilter:
+    """Which decisions to export. Dates are ISO strings compared with ``decided_at`` (UTC);
+    ``date_to`` is inclusive of that whole day when given as a plain date."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    reviewer: str | None = None
+    merchant_id: str | None = None
+    decision: str | None = None
+    profile: str | None = None
+    include_history: bool = False
+
+
+def _seconds_between(a: str | None, b: str | None) -> float | None:
+    if not a or not b:
+        return None
+    return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
+
+
+def feedback_frame(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> pd.DataFrame:
+    """One row per decision with the image, its score under the decision's profile and every metric."""
+    profile_col = reviews.c.profile
+    q = (select(reviews.c.id.label("review_id"), images.c.id.label("image_id"), versions.c.id.label("version_id"),
+                versions.c.kind.label("version_kind"), images.c.merchant_id, images.c.sku, images.c.file_name,
+                versions.c.sha256, profile_col.label("profile"), scores.c.score.label("quality_score"), scores.c.issues,
+                versions.c.recipe_json, reviews.c.decision, reviews.c.reasons, reviews.c.comment, reviews.c.reviewer,
+                images.c.created_at, reviews.c.opened_at, reviews.c.decided_at, reviews.c.active,
+                analyses.c.metrics_json)
+         .select_from(reviews.join(versions, versions.c.id == reviews.c.version_id)
+                      .join(images, images.c.id == versions.c.image_id))
+         .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile_col), isouter=True)
+         .join(analyses, analyses.c.version_id == versions.c.id, isouter=True))
+    if not flt.include_history:
+        q = q.where(reviews.c.active.is_(True))
+    if flt.date_from:
+        q = q.where(reviews.c.decided_at >= flt.date_from)
+    if flt.date_to:
+        end = flt.date_to + ("T23:59:59.999999+00:00" if len(flt.date_to) == 10 else "")
+        q = q.where(reviews.c.decided_at <= end)
+    for col, value in ((reviews.c.reviewer, flt.reviewer), (images.c.merchant_id, flt.merchant_id),
+                       (reviews.c.decision, flt.decision), (profile_col, flt.profile)):
+        if value:
+            q = q.where(col == value)
+    with store.read() as conn:
+        rows = conn.execute(q.order_by(reviews.c.decided_at, reviews.c.id)).mappings().all()
+    records: list[dict[str, Any]] = []
+    for r in rows:
+        rec = {k: r[k] for k in BASE_COLUMNS if k in r}
+        rec["lead_time_s"] = _seconds_between(r["opened_at"], r["decided_at"])
+        rec["active"] = bool(r["active"])
+        metrics = json.loads(r["metrics_json"] or "{}")
+        for m in METRIC_INFO:
+            v = metrics.get(m)
+            rec[m] = math.nan if v is None else float(v)
+        records.append(rec)
+    return pd.DataFrame.from_records(records, columns=feedback_columns())
+
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix text that a spreadsheet would evaluate as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def feedback_csv(frame: pd.DataFrame) -> bytes:
+    """The rows of ``frame`` as Excel-friendly CSV bytes (UTF-8 with BOM, formulas neutralised)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(list(frame.columns))
+    for row in frame.itertuples(index=False, name=None):
+        out = []
+        for v in row:
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                out.append("")
+            elif isinstance(v, float):
+                out.append(f"{v:.6g}")
+            else:
+                out.append(neutralise(str(v)) if isinstance(v, str) else v)
+        writer.writerow(out)
+    return buf.getvalue().encode("utf-8-sig")

@@ -1,0 +1,280 @@
+"""The review store: one database plus a folder of content-addressed image files.
+
+SQLAlchemy Core keeps every query dialect-neutral: the default is an SQLite file (WAL mode,
+foreign keys on, a busy timeout), and ``$IMAGEDESK_DATABASE_URL`` (or ``database_url=``) points
+the same code at PostgreSQL. The schema carries a version number and is brought forward by
+numbered migrations on open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import (
+    Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    create_engine, event, func, insert, select, text,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from core.settings import DATABASE_URL_ENV, data_dir
+
+__all__ = ["SCHEMA_VERSION", "Store", "metadata", "now", "open_store"]
+
+metadata = MetaData()
+
+schema_info = Table(
+    "schema_info", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("migrated_at", String(40), nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("merchant_id", String(64)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", String(40), nullable=False),
+)
+
+images = Table(
+    "images", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("sku", String(128), nullable=False, default=""),
+    Column("file_name", String(160), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(64), nullable=False, default=""),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("merchant_id", "sha256", name="uq_image_merchant_sha"),
+)
+
+versions = Table(
+    "versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("image_id", Integer, ForeignKey("images.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # original | optimized
+    Column("sha256", String(64), nullable=False),
+    Column("blob_path", String(200), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("file_size", Integer, nullable=False),
+    Column("recipe_json", Text, nullable=False, default=""),
+    Column("parent_id", Integer, ForeignKey("versions.id")),
+    Column("submitted", Boolean, nullable=False, default=True),  # in the review queue
+    Column("created_by", String(64), nullable=False, default=""),
+    Column("created_at", String(40), nullable=False),
+    Column("info_json", Text, nullable=False, default="{}"),
+)
+
+analyses = Table(
+    "analyses", metadata,
+    Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
+    Column("engine_version", String(16), nullable=False),
+    Column("metrics_json", Text, nullable=False),
+    Column("phash", String(16), nullable=False),
+    Column("bbox_json", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+scores = Table(
+    "scores", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("engine_version", String(16), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("issues", Text, nullable=False),  # names joined by ';'
+    Column("issues_json", Text, nullable=False),
+    Column("contributions_json", Text, nullable=False),
+    Column("duplicate_of", Integer),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("version_id", "profile", name="uq_score_version_profile"),
+)
+
+reviews = Table(
+    "reviews", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("reviewer", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("reasons", Text, nullable=False, default=""),  # joined by ';'
+    Column("comment", Text, nullable=False, default=""),
+    Column("profile", String(64), nullable=False, default=""),
+    Column("opened_at", String(40)),
+    Column("decided_at", String(40), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("replaces_id", Integer, ForeignKey("reviews.id")),
+    Column("undone_at", String(40)),
+)
+
+review_opens = Table(
+    "review_opens", metadata,
+    Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
+    Column("reviewer", String(64), primary_key=True),
+    Column("opened_at", String(40), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("entity_id", Integer),
+    Column("before_json", Text, nullable=False, default=""),
+    Column("after_json", Text, nullable=False, default=""),
+)
+
+#: Indexes added by migration 2 (queue and export queries).
+_V2_INDEXES = (
+    Index("ix_reviews_version_active", reviews.c.version_id, reviews.c.active),
+    Index("ix_reviews_reviewer_active", reviews.c.reviewer, reviews.c.active),
+    Index("ix_reviews_decided_at", reviews.c.decided_at),
+    Index("ix_versions_image", versions.c.image_id),
+    Index("ix_images_merchant", images.c.merchant_id),
+)
+
+SCHEMA_VERSION: Final = 2
+
+
+def now() -> str:
+    """UTC timestamp, ISO 8601 with microseconds (sorts as text in every database)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _migrate_1(conn: Connection) -> None:
+    for table in metadata.sorted_tables:
+        table.create(conn, checkfirst=True)
+
+
+def _migrate_2(conn: Connection) -> None:
+    for index in _V2_INDEXES:
+        index.create(conn, checkfirst=True)
+
+
+#: MIGRATIONS[n] brings a database from version n to n + 1. Append, never edit.
+MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {0: _migrate_1, 1: _migrate_2}
+
+
+@dataclass
+class Store:
+    """A database engine plus the folder where image files live."""
+
+    engine: Engine
+    root: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.root / "profiles"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
+        concurrent writers queue on the busy timeout instead of failing mid-transaction."""
+        with self.engine.connect().execution_options(imagedesk_immediate=True) as conn:
+            with conn.begin():
+                yield conn
+
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            if not self.engine.dialect.has_table(conn, "schema_info"):
+                return 0
+            return int(conn.execute(select(func.max(schema_info.c.version))).scalar() or 0)
+
+    def migrate(self, *, target: int = SCHEMA_VERSION) -> int:
+        """Apply forward migrations up to ``target``; returns the resulting version."""
+        with self.write() as conn:
+            has = self.engine.dialect.has_table(conn, "schema_info")
+            current = int(conn.execute(select(func.max(schema_info.c.version))).scalar() or 0) if has else 0
+            if current > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the database is at schema version {current}, newer than this program ({SCHEMA_VERSION}); "
+                    "upgrade the program"
+                )
+            while current < target:
+                MIGRATIONS[current](conn)
+                current += 1
+                conn.execute(insert(schema_info).values(version=current, migrated_at=now()))
+        return current
+
+    def audit(self, conn: Connection, actor: str, action: str, entity: str, entity_id: int | None,
+              before: str = "", after: str = "") -> None:
+        conn.execute(insert(audit_log).values(at=now(), actor=actor, action=action, entity=entity,
+                                              entity_id=entity_id, before_json=before, after_json=after))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("imagedesk_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def open_store(root: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Store:
+    """Open (creating and migrating if needed) the store under ``root``.
+
+    Parameters
+    ----------
+    root : path, optional
+        Data folder; default ``$IMAGEDESK_DATA_DIR`` or ``./data``.
+    database_url : str, optional
+        SQLAlchemy URL; default ``$IMAGEDESK_DATABASE_URL`` or ``sqlite:///<root>/imagedesk.sqlite3``.
+    """
+    folder = data_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "blobs").mkdir(exist_ok=True)
+    url = database_url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{folder / 'imagedesk.sqlite3'}"
+    engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
+    store = Store(engine=engine, root=folder)
+    store.migrate()
+    return store
+
+
+def check_connection(store: Store) -> bool:
+    """True when the database answers a trivial query."""
+    with store.read() as conn:
+        return conn.execute(text("SELECT 1")).scalar() == 1

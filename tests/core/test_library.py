@@ -1,0 +1,178 @@
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from core.library import (
+    IngestError, get_image, ingest_files, ingest_zip, list_images, read_blob, read_manifest, rescore_all, safe_name,
+    save_optimized, versions_of,
+)
+from core.loading import load_image
+from core.profiles import load_profile, save_profile
+from core.recipe import Recipe, Step
+from core.store import images, versions
+from tests.conftest import encode
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("../../etc/passwd.jpg", "passwd.jpg"),
+    ("C:\\Users\\x\\photo.png", "photo.png"),
+    ("bad\x00name\x1f.jpg", "badname.jpg"),
+    (".hidden.jpg", "hidden.jpg"),
+    ("", "image"),
+    ("a" * 300 + ".jpeg", "a" * 115 + ".jpeg"),
+    ('we<ird>:na|me?.jpg', "we_ird__na_me_.jpg"),
+])
+def test_safe_name(raw, expected):
+    assert safe_name(raw) == expected
+
+
+def test_ingest_roundtrip_and_no_duplicate_on_reupload(store, photo):
+    data = encode(photo, "JPEG", quality=90)
+    r1 = ingest_files(store, [("../shot.jpg", data)], merchant_id="m1", uploaded_by="alice", sku="S1")
+    assert [x.status for x in r1.results] == ["added"] and r1.results[0].name == "shot.jpg"
+    r2 = ingest_files(store, [("again.jpg", data)], merchant_id="m1")
+    assert r2.results[0].status == "duplicate" and r2.results[0].image_id == r1.results[0].image_id
+    recs = list_images(store, profile="amazon")
+    assert len(recs) == 1
+    rec = recs[0]
+    assert (rec.merchant_id, rec.sku, rec.file_name, rec.width) == ("m1", "S1", "shot.jpg", 512)
+    assert read_blob(store, rec.blob_path) == data  # stored byte for byte
+    assert rec.blob_path.startswith(rec.sha256[:2] + "/") and rec.score is not None
+    assert "non_white_background" in rec.issues
+    # Same bytes from another merchant: a separate image record, but one stored file.
+    ingest_files(store, [("x.jpg", data)], merchant_id="m2")
+    assert len(list(store.blob_dir.rglob("*.jpg"))) == 1
+
+
+def test_every_profile_is_scored_at_ingest(store, photo):
+    ingest_files(store, [("a.png", encode(photo))], merchant_id="m")
+    for name in ("generic", "amazon", "walmart", "google", "shopify", "ebay"):
+        assert list_images(store, profile=name)[0].score is not None
+
+
+def test_bad_files_are_refused_by_name_and_the_rest_ingested(store, photo):
+    report = ingest_zip(store, _zip({
+        "good.jpg": encode(photo, "JPEG"),
+        "folder/also_good.png": encode(photo[::2, ::2]),
+        "broken.jpg": b"\xff\xd8\xff garbage",
+        "empty.png": b"",
+        "readme.txt": b"hello",
+    }), merchant_id="m")
+    status = {r.name: (r.status, r.reason) for r in report.results}
+    assert status["good.jpg"][0] == "added" and status["also_good.png"][0] == "added"
+    assert status["broken.jpg"][0] == "refused" and status["broken.jpg"][1]
+    assert status["empty.png"] == ("refused", "The file is empty (0 bytes).")
+    assert status["readme.txt"][0] == "refused"
+    assert len(list_images(store)) == 2
+
+
+def test_zip_manifest_assigns_merchant_and_sku(store, photo):
+    manifest = b"file,merchant_id,sku\ngood.jpg,acme,SKU-9\n"
+    report = ingest_zip(store, _zip({"manifest.csv": manifest, "good.jpg": encode(photo, "JPEG"),
+                                     "other.png": encode(photo[:300])}), merchant_id="default")
+    assert len(report.added) == 2
+    recs = {r.file_name: r for r in list_images(store)}
+    assert (recs["good.jpg"].merchant_id, recs["good.jpg"].sku) == ("acme", "SKU-9")
+    assert recs["other.png"].merchant_id == "default"
+
+
+def test_zip_with_traversal_is_refused_whole(store, photo):
+    with pytest.raises(IngestError, match="unsafe path"):
+        ingest_zip(store, _zip({"ok.jpg": encode(photo, "JPEG"), "../evil.jpg": encode(photo, "JPEG")}),
+                   merchant_id="m")
+    assert list_images(store) == []
+
+
+def test_zip_bomb_is_refused(store):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.png", b"\x00" * (50 * 1024 * 1024))
+    with pytest.raises(IngestError, match="zip bomb"):
+        ingest_zip(store, buf.getvalue(), merchant_id="m")
+
+
+def test_not_a_zip(store):
+    with pytest.raises(IngestError, match="not a valid zip"):
+        ingest_zip(store, b"PK but not really", merchant_id="m")
+
+
+def test_bad_manifest_is_explained():
+    with pytest.raises(IngestError, match="'file' column"):
+        read_manifest(b"name,merchant\nx.jpg,m\n")
+
+
+def test_failed_ingest_leaves_nothing_behind(store, photo, monkeypatch):
+    import core.library as lib
+
+    calls = {"n": 0}
+    real = lib._store_scores
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lib, "_store_scores", failing)
+    files = [("a.jpg", encode(photo, "JPEG", quality=80)), ("b.jpg", encode(photo, "JPEG", quality=70))]
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_files(store, files, merchant_id="m")
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(images)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(versions)).scalar() == 0
+    assert [p for p in store.blob_dir.rglob("*") if p.is_file()] == []
+
+
+def test_optimized_version_is_linked_to_its_recipe(store, photo):
+    ingest_files(store, [("a.png", encode((photo * 0.3).astype(np.uint8)))], merchant_id="m")
+    original = list_images(store)[0]
+    recipe = Recipe((Step("gamma", {"gamma": 0.5}),))
+    pixels = recipe.apply(load_image(read_blob(store, original.blob_path)).pixels)
+    vid = save_optimized(store, original.version_id, pixels, recipe, created_by="bob")
+    rec = get_image(store, vid)
+    assert rec.kind == "optimized" and Recipe.from_json(rec.recipe_json) == recipe.__class__.from_dict(recipe.to_dict())
+    assert rec.image_id == original.image_id and rec.score > original.score
+    assert [v.kind for v in versions_of(store, original.image_id)] == ["original", "optimized"]
+    # The original file is untouched.
+    assert load_image(read_blob(store, original.blob_path)).info.sha256 == original.sha256
+
+
+def test_merchant_cannot_get_another_merchants_image(store, photo):
+    ingest_files(store, [("a.png", encode(photo))], merchant_id="m1")
+    vid = list_images(store)[0].version_id
+    assert get_image(store, vid, merchant_id="m1") is not None
+    assert get_image(store, vid, merchant_id="m2") is None
+
+
+def test_rescore_with_a_new_profile_needs_no_decoding(store, photo, tmp_path):
+    ingest_files(store, [("a.png", encode(photo))], merchant_id="m")
+    strict = load_profile("generic")
+    data = strict.to_dict()
+    data["name"] = "strict"
+    data["checks"]["low_resolution"]["rules"][0].update(ideal=5000, warn=4000, fail=3000)
+    from core.profiles import profile_from_dict
+
+    prof = profile_from_dict(data)
+    save_profile(prof, store.profiles_dir)
+    for p in store.blob_dir.rglob("*.png"):
+        p.unlink()  # prove it works from stored metrics alone
+    assert rescore_all(store, prof) == 1
+    rec = list_images(store, profile="strict")[0]
+    assert "low_resolution" in rec.issues and rec.score < list_images(store, profile="generic")[0].score
+
+
+def test_seeded_sample_data(seeded):
+    recs = list_images(seeded)
+    assert len(recs) == 20
+    assert {r.merchant_id for r in recs} == {"acme-home", "lumen-studio", "northwind-pets"}

@@ -1,0 +1,61 @@
+import sqlite3
+
+from sqlalchemy import inspect, select
+
+from core.store import SCHEMA_VERSION, Store, open_store, schema_info
+
+
+def test_migrates_an_empty_file_to_current(tmp_path):
+    s = open_store(tmp_path / "d")
+    assert s.schema_version() == SCHEMA_VERSION
+    names = set(inspect(s.engine).get_table_names())
+    assert {"images", "versions", "analyses", "scores", "reviews", "audit_log", "users", "schema_info"} <= names
+    db = tmp_path / "d" / "imagedesk.sqlite3"
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+    with s.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10000
+    s.dispose()
+
+
+def test_forward_migration_from_version_1(tmp_path):
+    s = open_store(tmp_path / "d")
+    s.dispose()
+    # Take the database back to version 1 (drop what migration 2 added), then reopen.
+    con = sqlite3.connect(tmp_path / "d" / "imagedesk.sqlite3")
+    con.execute("DROP INDEX ix_reviews_version_active")
+    con.execute("DELETE FROM schema_info WHERE version = 2")
+    con.commit()
+    con.close()
+    s2 = open_store(tmp_path / "d")
+    assert s2.schema_version() == 2
+    idx = {i["name"] for i in inspect(s2.engine).get_indexes("reviews")}
+    assert "ix_reviews_version_active" in idx
+    with s2.read() as conn:
+        assert [r.version for r in conn.execute(select(schema_info).order_by(schema_info.c.id))] == [1, 2]
+    s2.dispose()
+
+
+def test_reopening_is_idempotent(tmp_path):
+    open_store(tmp_path / "d").dispose()
+    s = open_store(tmp_path / "d")
+    with s.read() as conn:
+        versions = [r.version for r in conn.execute(select(schema_info.c.version).order_by(schema_info.c.id))]
+    assert versions == [1, 2]
+    s.dispose()
+
+
+def test_data_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMAGEDESK_DATA_DIR", str(tmp_path / "envdata"))
+    s: Store = open_store()
+    assert s.root == (tmp_path / "envdata").resolve() and (tmp_path / "envdata" / "imagedesk.sqlite3").exists()
+    s.dispose()
+
+
+def test_database_url_override(tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    s = open_store(tmp_path / "d", database_url=url)
+    assert (tmp_path / "elsewhere.db").exists() and not (tmp_path / "d" / "imagedesk.sqlite3").exists()
+    s.dispose()
