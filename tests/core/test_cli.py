@@ -83,3 +83,28 @@ def test_module_entry_point_runs(folder):
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert len(rows) == 1 and rows[0]["quality_score"]
+
+
+def test_store_commands(tmp_path, photo, capsys):
+    data = str(tmp_path / "data")
+    (tmp_path / "a.png").write_bytes(encode(photo))
+    assert main(["--data-dir", data, "users", "add", "rita", "--role", "reviewer", "--password", "long enough"]) == 0
+    assert main(["--data-dir", data, "users", "add", "x", "--role", "reviewer", "--password", "short"]) == 2
+    assert main(["--data-dir", data, "users", "add", "mia", "--role", "merchant", "--merchant", "acme",
+                 "--password", "long enough"]) == 0
+    assert main(["--data-dir", data, "users", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "rita" in listing and "acme" in listing
+    assert main(["--data-dir", data, "ingest", str(tmp_path / "a.png"), "--merchant", "acme"]) == 0
+    assert "added" in capsys.readouterr().out
+    from core.library import list_images
+    from core.reviews import decide
+    from core.store import open_store
+
+    s = open_store(data)
+    decide(s, list_images(s)[0].version_id, "rita", "approved", comment="=2+2", profile="generic")
+    s.dispose()
+    out = tmp_path / "fb.csv"
+    assert main(["--data-dir", data, "export", "--out", str(out), "--reviewer", "rita"]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert len(rows) == 1 and rows[0]["comment"] == "'=2+2" and rows[0]["merchant_id"] == "acme"

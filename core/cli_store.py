@@ -1,0 +1,143 @@
+"""Store commands for ``python -m core``: accounts, ingest, export, rescore."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_store_commands"]
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from core.store import open_store
+
+    return open_store(args.data_dir, database_url=getattr(args, "database_url", None))
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from core.auth import AuthError, create_user
+
+    password = args.password or os.environ.get("IMAGEDESK_NEW_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("error: give --password or set IMAGEDESK_NEW_PASSWORD (no terminal to ask on)", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"Password for {args.username}: ")
+    store = _open(args)
+    try:
+        user = create_user(store, args.username, password, args.role, merchant_id=args.merchant, actor="cli")
+    except AuthError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.dispose()
+    print(f"created {user.role} '{user.username}'" + (f" for merchant {user.merchant_id}" if user.merchant_id else ""))
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from core.auth import list_users
+
+    store = _open(args)
+    for u in list_users(store):
+        print(f"{u.username:24s} {u.role:9s} {u.merchant_id or '':20s} {'active' if u.active else 'disabled'}")
+    store.dispose()
+    return 0
+
+
+def _users_passwd(args: argparse.Namespace) -> int:
+    from core.auth import AuthError, set_password
+
+    password = args.password or os.environ.get("IMAGEDESK_NEW_PASSWORD") or (
+        getpass.getpass(f"New password for {args.username}: ") if sys.stdin.isatty() else "")
+    store = _open(args)
+    try:
+        set_password(store, args.username, password, actor="cli")
+    except AuthError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.dispose()
+    print(f"password changed for '{args.username}'")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from core.library import IngestError, IngestReport, ingest_files, ingest_folder, ingest_zip
+
+    store = _open(args)
+    report = IngestReport()
+    try:
+        for raw in args.paths:
+            p = Path(raw)
+            if p.is_dir():
+                part = ingest_folder(store, p, merchant_id=args.merchant, uploaded_by="cli")
+            elif p.suffix.lower() == ".zip":
+                part = ingest_zip(store, p.read_bytes(), merchant_id=args.merchant, uploaded_by="cli")
+            elif p.exists():
+                part = ingest_files(store, [(p.name, p.read_bytes())], merchant_id=args.merchant, uploaded_by="cli")
+            else:
+                print(f"error: no such file or folder: {raw}", file=sys.stderr)
+                return 2
+            report.results.extend(part.results)
+    except IngestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    for r in report.results:
+        extra = f"score {r.score:.0f}" if r.score is not None else r.reason
+        print(f"{r.status:9s} {r.name}  {extra}")
+    return 1 if report.refused else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from core.feedback import FeedbackFilter, feedback_csv, feedback_frame
+
+    store = _open(args)
+    flt = FeedbackFilter(date_from=args.date_from, date_to=args.date_to, reviewer=args.reviewer,
+                         merchant_id=args.merchant, decision=args.decision, profile=args.profile)
+    data = feedback_csv(feedback_frame(store, flt))
+    store.dispose()
+    if args.out and args.out != "-":
+        Path(args.out).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def add_store_commands(sub: Any) -> None:
+    """Register ``users``, ``ingest`` and ``export`` sub-commands."""
+    users = sub.add_parser("users", help="manage accounts")
+    us = users.add_subparsers(dest="users_command", required=True)
+    add = us.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=("admin", "reviewer", "merchant"))
+    add.add_argument("--merchant", help="merchant id (required for --role merchant)")
+    add.add_argument("--password", help="default: $IMAGEDESK_NEW_PASSWORD, else asked on the terminal")
+    add.set_defaults(func=_users_add)
+    ls = us.add_parser("list", help="list accounts")
+    ls.set_defaults(func=_users_list)
+    pw = us.add_parser("passwd", help="change a password")
+    pw.add_argument("username")
+    pw.add_argument("--password")
+    pw.set_defaults(func=_users_passwd)
+
+    ing = sub.add_parser("ingest", help="add images (files, folders, zips) to the store")
+    ing.add_argument("paths", nargs="+")
+    ing.add_argument("--merchant", required=True, help="merchant id (a manifest.csv may override per file)")
+    ing.set_defaults(func=_ingest)
+
+    ex = sub.add_parser("export", help="export reviewer feedback as CSV")
+    ex.add_argument("--out", help="file (default: standard output)")
+    ex.add_argument("--from", dest="date_from", help="decided on or after (YYYY-MM-DD)")
+    ex.add_argument("--to", dest="date_to", help="decided on or before (YYYY-MM-DD)")
+    ex.add_argument("--reviewer")
+    ex.add_argument("--merchant")
+    ex.add_argument("--decision", choices=("approved", "rejected", "needs_changes"))
+    ex.add_argument("--profile")
+    ex.set_defaults(func=_export)

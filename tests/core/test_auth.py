@@ -1,0 +1,59 @@
+import pytest
+
+from core.auth import AuthError, authenticate, create_user, ensure_default_admin, list_users, set_active, set_password
+from core.store import users
+
+
+def test_create_and_authenticate(store):
+    create_user(store, "rita", "correct horse", "reviewer")
+    create_user(store, "mia", "merchant pw 1", "merchant", merchant_id="acme-home")
+    assert authenticate(store, "rita", "correct horse").role == "reviewer"
+    assert authenticate(store, "RITA", "correct horse").username == "rita"
+    assert authenticate(store, "rita", "wrong password") is None
+    assert authenticate(store, "nobody", "whatever1") is None
+    assert authenticate(store, "mia", "merchant pw 1").merchant_id == "acme-home"
+    with store.read() as conn:
+        stored = conn.execute(users.select().where(users.c.username == "rita")).first().password_hash
+    assert stored.startswith("$2") and "correct horse" not in stored
+
+
+@pytest.mark.parametrize("args,msg", [
+    (("x", "longenough", "reviewer"), "user names"),
+    (("bob", "short", "reviewer"), "at least 8"),
+    (("bob", "longenough", "boss"), "role must be"),
+    (("bob", "longenough", "merchant"), "merchant id"),
+    (("bob", "é" * 40, "reviewer"), "72 bytes"),
+])
+def test_bad_accounts_are_refused(store, args, msg):
+    with pytest.raises(AuthError, match=msg):
+        create_user(store, *args)
+
+
+def test_duplicate_name_refused(store):
+    create_user(store, "rita", "correct horse", "reviewer")
+    with pytest.raises(AuthError, match="taken"):
+        create_user(store, "Rita", "correct horse", "admin")
+
+
+def test_password_change_and_deactivate(store):
+    create_user(store, "rita", "correct horse", "reviewer")
+    set_password(store, "rita", "battery staple")
+    assert authenticate(store, "rita", "correct horse") is None
+    assert authenticate(store, "rita", "battery staple") is not None
+    set_active(store, "rita", False)
+    assert authenticate(store, "rita", "battery staple") is None
+    assert [u.active for u in list_users(store)] == [False]
+
+
+def test_default_admin_generated_once(store, monkeypatch):
+    monkeypatch.delenv("IMAGEDESK_ADMIN_PASSWORD", raising=False)
+    pw = ensure_default_admin(store)
+    assert pw and len(pw) >= 12
+    assert authenticate(store, "admin", pw).role == "admin"
+    assert ensure_default_admin(store) is None
+
+
+def test_default_admin_from_environment(store, monkeypatch):
+    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "from-the-env-1")
+    assert ensure_default_admin(store) is None  # nothing to print
+    assert authenticate(store, "admin", "from-the-env-1") is not None

@@ -1,0 +1,99 @@
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.analytics import cohen_kappa, metric_separation, reviewer_agreement, suggest_profile
+from core.feedback import FeedbackFilter, feedback_columns, feedback_csv, feedback_frame, neutralise
+from core.library import list_images
+from core.measures import METRIC_INFO
+from core.profiles import load_profile, save_profile
+from core.reviews import decide
+
+
+def test_export_columns_values_and_filters(seeded):
+    recs = list_images(seeded, profile="amazon")
+    decide(seeded, recs[0].version_id, "rita", "rejected", reasons=["blurry"], comment="=HYPERLINK(\"x\")",
+           profile="amazon")
+    decide(seeded, recs[1].version_id, "sam", "approved", profile="amazon")
+    frame = feedback_frame(seeded)
+    assert list(frame.columns) == feedback_columns()
+    for col in ("image_id", "merchant_id", "sku", "file_name", "sha256", "profile", "quality_score", "issues",
+                "recipe_json", "decision", "reasons", "comment", "reviewer", "created_at", "decided_at", "lead_time_s",
+                *METRIC_INFO):
+        assert col in frame.columns
+    row = frame[frame.reviewer == "rita"].iloc[0]
+    assert row.quality_score == pytest.approx(recs[0].score) and row.sha256 == recs[0].sha256
+    assert row.sharpness == pytest.approx(recs[0].metrics["sharpness"])
+    assert len(feedback_frame(seeded, FeedbackFilter(reviewer="sam"))) == 1
+    assert len(feedback_frame(seeded, FeedbackFilter(decision="rejected"))) == 1
+    assert len(feedback_frame(seeded, FeedbackFilter(merchant_id=recs[1].merchant_id, reviewer="sam"))) == 1
+    assert len(feedback_frame(seeded, FeedbackFilter(profile="walmart"))) == 0
+    assert len(feedback_frame(seeded, FeedbackFilter(date_from="2999-01-01"))) == 0
+    today = row.decided_at[:10]
+    assert len(feedback_frame(seeded, FeedbackFilter(date_from=today, date_to=today))) == 2
+
+
+def test_csv_neutralises_formulas_and_opens_in_excel(seeded):
+    recs = list_images(seeded)
+    decide(seeded, recs[0].version_id, "rita", "rejected", reasons=["other"], comment="=1+1", profile="generic")
+    decide(seeded, recs[1].version_id, "rita", "approved", comment="+cmd", profile="generic")
+    decide(seeded, recs[2].version_id, "rita", "approved", comment="café – naïve ✓", profile="generic")
+    data = feedback_csv(feedback_frame(seeded))
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    comments = [r["comment"] for r in rows]
+    assert comments == ["'=1+1", "'+cmd", "café – naïve ✓"]
+
+
+@pytest.mark.parametrize("value,out", [("=A1", "'=A1"), ("-2+3", "'-2+3"), ("@SUM", "'@SUM"), ("\tx", "'\tx"),
+                                       ("\rx", "'\rx"), ("plain", "plain"), (3.5, 3.5)])
+def test_neutralise(value, out):
+    assert neutralise(value) == out
+
+
+def test_cohen_kappa_against_hand_computation():
+    # Two raters, 10 items. Table: both approve 4, both reject 3, A approve/B reject 2, A reject/B approve 1.
+    a = ["a"] * 4 + ["r"] * 3 + ["a"] * 2 + ["r"] * 1
+    b = ["a"] * 4 + ["r"] * 3 + ["r"] * 2 + ["a"] * 1
+    # p_o = 7/10; p_e = (6/10)(5/10) + (4/10)(5/10) = 0.5; kappa = 0.2 / 0.5 = 0.4
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+    assert cohen_kappa(["x", "y"], ["x", "y"]) == pytest.approx(1.0)
+    assert np.isnan(cohen_kappa([], []))
+
+
+def test_separation_finds_the_cut():
+    frame = pd.DataFrame({"sharpness": [10, 20, 25, 30, 45, 50, 60, 70],
+                          "decision": ["rejected"] * 4 + ["approved"] * 4})
+    s = metric_separation(frame, "sharpness")
+    assert s.direction == "min" and s.threshold == pytest.approx(37.5) and s.balanced_accuracy == 1.0
+    assert sum(b[2] for b in s.bands) == 8 and s.bands[0][3] == 1.0 and s.bands[-1][3] == 0.0
+
+
+def test_agreement_table(seeded):
+    recs = list_images(seeded)[:4]
+    for r, (x, y) in zip(recs, [("approved", "approved"), ("rejected", "rejected"), ("approved", "rejected"),
+                                ("rejected", "rejected")]):
+        decide(seeded, r.version_id, "rita", x, reasons=[] if x == "approved" else ["other"])
+        decide(seeded, r.version_id, "sam", y, reasons=[] if y == "approved" else ["other"])
+    table = reviewer_agreement(feedback_frame(seeded))
+    assert table.iloc[0].images == 4 and table.iloc[0].agreement == 0.75
+    # p_o = .75, p_e = (.5)(.25) + (.5)(.75) = .5 -> kappa .5
+    assert table.iloc[0].kappa == pytest.approx(0.5)
+
+
+def test_suggested_profile_follows_reviewers(seeded):
+    base = load_profile("generic")
+    rng = np.random.default_rng(0)
+    sharp = np.concatenate([rng.uniform(20, 44, 30), rng.uniform(46, 80, 30)])
+    frame = pd.DataFrame({"sharpness": sharp, "decision": ["rejected"] * 30 + ["approved"] * 30,
+                          "reviewer": "rita", "version_id": range(60)})
+    prof, changes = suggest_profile(base, frame, name="tuned-blur")
+    change = next(c for c in changes if c.metric == "sharpness")
+    assert 44 <= change.new_warn <= 46 and change.old_warn == 38
+    rule = prof.checks["blurry"].rules[0]
+    assert rule.warn == change.new_warn and rule.ideal >= rule.warn >= rule.fail
+    path = save_profile(prof, seeded.profiles_dir)
+    assert path.exists() and load_profile("tuned-blur", search=(seeded.profiles_dir,)).checks["blurry"].rules[0].warn == rule.warn

@@ -1,0 +1,115 @@
+import json
+
+import pytest
+from sqlalchemy import select
+
+from core.library import ingest_files, list_images
+from core.reviews import (
+    ReviewError, active_decision, decide, history, mark_opened, next_in_queue, progress, status_counts, undo_last,
+)
+from core.store import audit_log
+from tests.conftest import encode
+
+
+@pytest.fixture()
+def three(store, photo):
+    import numpy as np
+
+    imgs = [("good.png", photo), ("dark.png", (photo * 0.3).astype(np.uint8)), ("flat.png", (photo * 0.4 + 90).astype(np.uint8))]
+    ingest_files(store, [(n, encode(a)) for n, a in imgs[:2]], merchant_id="zeta")
+    ingest_files(store, [(n, encode(a)) for n, a in imgs[2:]], merchant_id="alpha")
+    return {r.file_name: r for r in list_images(store)}
+
+
+def test_decision_roundtrip_and_lead_time(store, three):
+    vid = three["dark.png"].version_id
+    opened = mark_opened(store, vid, "rita")
+    assert mark_opened(store, vid, "rita") == opened  # first open counts
+    d = decide(store, vid, "rita", "rejected", reasons=["too dark", "other"], comment="=cmd|' /C calc'!A0")
+    assert d.opened_at == opened and d.decided_at >= opened
+    got = active_decision(store, vid, "rita")
+    assert got.decision == "rejected" and got.reasons == ("too dark", "other") and got.comment.startswith("=cmd")
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    ({"decision": "maybe"}, "decision must be"),
+    ({"decision": "rejected"}, "at least one reason"),
+    ({"decision": "rejected", "reasons": ["ugly"]}, "unknown reason"),
+    ({"decision": "approved", "comment": "x" * 2001}, "limit is 2000"),
+])
+def test_bad_decisions_are_refused(store, three, kwargs, msg):
+    with pytest.raises(ReviewError, match=msg):
+        decide(store, three["good.png"].version_id, "rita", **kwargs)
+    assert history(store, three["good.png"].version_id) == []
+
+
+def test_unknown_version(store, three):
+    with pytest.raises(ReviewError, match="no image version"):
+        decide(store, 9999, "rita", "approved")
+
+
+def test_change_and_undo_keep_history_and_audit(store, three):
+    vid = three["good.png"].version_id
+    decide(store, vid, "rita", "approved")
+    decide(store, vid, "rita", "needs_changes", reasons=["low resolution"])
+    assert active_decision(store, vid, "rita").decision == "needs_changes"
+    undone = undo_last(store, "rita")
+    assert undone.decision == "needs_changes"
+    assert active_decision(store, vid, "rita").decision == "approved"  # the replaced one is back
+    undo_last(store, "rita")
+    assert active_decision(store, vid, "rita") is None  # back in the queue
+    assert undo_last(store, "rita") is None
+    hist = history(store, vid)
+    assert [h.decision for h in hist] == ["approved", "needs_changes"] and not any(h.active for h in hist)
+    with store.read() as conn:
+        log = conn.execute(select(audit_log).where(audit_log.c.entity == "version").order_by(audit_log.c.id)).all()
+    assert [r.action for r in log] == ["decide", "change_decision", "undo", "undo"]
+    change = log[1]
+    assert json.loads(change.before_json)["decision"] == "approved"
+    assert json.loads(change.after_json)["decision"] == "needs_changes"
+    assert all(r.actor == "rita" and r.at for r in log)
+
+
+def test_several_reviewers_judge_the_same_image(store, three):
+    vid = three["good.png"].version_id
+    decide(store, vid, "rita", "approved")
+    decide(store, vid, "sam", "rejected", reasons=["blurry"])
+    assert active_decision(store, vid, "rita").decision == "approved"
+    assert active_decision(store, vid, "sam").decision == "rejected"
+
+
+def test_queue_orders_and_skips_decided(store, three):
+    by_score = sorted(three.values(), key=lambda r: r.score)
+    first = next_in_queue(store, "rita", order="lowest_score")
+    assert first.version_id == by_score[0].version_id
+    assert next_in_queue(store, "rita", order="oldest").file_name == "good.png"
+    assert next_in_queue(store, "rita", order="merchant").merchant_id == "alpha"
+    top_issue = next_in_queue(store, "rita", order="issue")
+    assert len(top_issue.issues) == max(len(r.issues) for r in three.values())
+    assert next_in_queue(store, "rita", order="oldest", issue="dark").file_name == "dark.png"
+    assert progress(store, "rita") == (0, 3)
+    decide(store, first.version_id, "rita", "rejected", reasons=["too dark"])
+    assert next_in_queue(store, "rita").version_id != first.version_id
+    assert progress(store, "rita") == (1, 2)
+    assert next_in_queue(store, "sam").version_id == first.version_id  # others still see it
+    for r in three.values():
+        decide(store, r.version_id, "rita", "approved")
+    assert next_in_queue(store, "rita") is None and progress(store, "rita") == (3, 0)
+    with pytest.raises(ValueError, match="order must be"):
+        next_in_queue(store, "rita", order="random")
+
+
+def test_issue_filter_matches_whole_names(store, three):
+    # dark.png is good.png darkened: a near duplicate, not an identical file.
+    assert "near_duplicate" in three["dark.png"].issues
+    assert not any("duplicate" in r.issues for r in three.values())
+    assert next_in_queue(store, "rita", issue="duplicate") is None
+    assert next_in_queue(store, "rita", issue="near_duplicate").file_name == "dark.png"
+
+
+def test_status_counts(store, three):
+    decide(store, three["good.png"].version_id, "rita", "approved")
+    decide(store, three["dark.png"].version_id, "rita", "rejected", reasons=["too dark"])
+    counts = status_counts(store)
+    assert counts == {"approved": 1, "rejected": 1, "needs_changes": 0, "unreviewed": 1}
+    assert status_counts(store, merchant_id="alpha")["unreviewed"] == 1
