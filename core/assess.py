@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from core import ENGINE_VERSION
 from core.checks import Issue, evaluate
 from core.duplicates import DuplicateIndex, phash
@@ -14,7 +16,7 @@ from core.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, Loade
 from core.measures import ANALYSIS_LONG_SIDE, measure
 from core.profiles import Profile
 
-__all__ = ["Analysis", "Assessment", "analyse", "assess", "assess_file"]
+__all__ = ["Analysis", "Assessment", "analyse", "assess", "assess_array", "assess_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +112,19 @@ def assess_file(
     image = load_image(source, max_pixels=max_pixels, max_bytes=max_bytes, reduce_to=ANALYSIS_LONG_SIDE)
     return assess(analyse(image), profile, key=key or str(source if not isinstance(source, bytes) else ""),
                   duplicates=duplicates)
+
+
+def assess_array(rgb: np.ndarray, profile: Profile, *, width: int, height: int, file_size: int,
+                 fmt: str = "JPEG", jpeg_quality: int | None = None) -> Assessment:
+    """Score pixels that are not (yet) a file, e.g. the preview of an optimized image.
+
+    ``width``/``height``/``file_size`` describe the file the pixels stand for (resolution and
+    size checks use them); ``rgb`` may be a reduced preview of it.
+    """
+    from core.loading import sha256_of
+
+    info = ImageInfo(format=fmt, mode="RGB", width=width, height=height, file_size=file_size, bit_depth=8,
+                     had_transparency=False, exif_orientation=1, jpeg_quality=jpeg_quality,
+                     sha256=sha256_of(rgb.tobytes()), icc_converted=False, frames=1)
+    scale = max(rgb.shape[:2]) / max(width, height)
+    return assess(analyse(LoadedImage(pixels=rgb, info=info, scale=scale)), profile)

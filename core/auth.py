@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -14,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from core.store import Store, now, users
 
 __all__ = ["ADMIN_PASSWORD_ENV", "ROLES", "AuthError", "User", "authenticate", "create_user", "ensure_default_admin",
-           "list_users", "set_active", "set_password"]
+           "issue_token", "list_users", "set_active", "set_password", "verify_token"]
 
 ROLES: Final = ("admin", "reviewer", "merchant")
 ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
@@ -116,3 +120,41 @@ def ensure_default_admin(store: Store) -> str | None:
             return None
         raise
     return None if given else password
+
+
+def _secret(store: Store) -> bytes:
+    """Per-installation signing key, created on first use beside the database (mode 0600)."""
+    path = store.root / "session.key"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # atomic: the first process to create it wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_bytes()
+
+
+def issue_token(store: Store, user: User, *, ttl_s: int = 12 * 3600) -> str:
+    """A signed, expiring sign-in token (kept in a browser cookie so a reload stays signed in)."""
+    payload = f"{user.username}|{int(time.time()) + ttl_s}"
+    sig = hmac.new(_secret(store), payload.encode(), hashlib.sha256).hexdigest()
+    return base64.urlsafe_b64encode(f"{payload}|{sig}".encode()).decode().rstrip("=")
+
+
+def verify_token(store: Store, token: str) -> User | None:
+    """The (still active) user a token was issued to, or ``None`` if forged, expired or disabled."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        username, expiry, sig = raw.rsplit("|", 2)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    good = hmac.new(_secret(store), f"{username}|{expiry}".encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(sig, good) or int(expiry) < time.time():
+        return None
+    match = next((u for u in list_users(store) if u.username == username), None)
+    return match if match is not None and match.active else None

@@ -8,6 +8,7 @@ how noisy) rather than fixed, so a slightly dark photo is nudged and a very dark
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from core.checks import Issue
 from core.recipe import Recipe, Step
@@ -21,7 +22,7 @@ def _clamp(x: float, lo: float, hi: float) -> float:
     return max(lo, min(hi, x))
 
 
-def auto_recipe(metrics: dict[str, float], issues: list[Issue] | tuple[Issue, ...], *, geometry: bool = False) -> Recipe:
+def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geometry: bool = False) -> Recipe:
     """A recipe that addresses ``issues``, ordered so steps do not fight each other.
 
     Order: colour balance, noise, tone, contrast, detail, background, then geometry (only
@@ -32,12 +33,12 @@ def auto_recipe(metrics: dict[str, float], issues: list[Issue] | tuple[Issue, ..
     ----------
     metrics : dict
         The image's metrics (from the same assessment).
-    issues : sequence of Issue
-        The issues to fix.
+    issues : iterable of Issue or str
+        The issues to fix (objects or issue names).
     geometry : bool, keyword-only
         Also crop to the product and pad to square where those issues fired.
     """
-    names = {i.name for i in issues}
+    names = {i if isinstance(i, str) else i.name for i in issues}
     steps: list[Step] = []
     if "color_cast" in names:
         steps.append(Step("white_balance", {"method": "white_patch", "strength": 1.0}))

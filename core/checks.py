@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from core.profiles import CheckSpec, Profile, Rule
 
-__all__ = ["Issue", "ScoreResult", "evaluate", "format_value"]
+__all__ = ["Issue", "MetricLine", "ScoreResult", "evaluate", "format_value", "metric_report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +124,40 @@ def evaluate(metrics: dict[str, float], profile: Profile) -> ScoreResult:
         )
     )
     return ScoreResult(score=score, issues=issues, contributions=contributions)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricLine:
+    """One metric against a profile: its value, the rule on it (if any) and the verdict."""
+
+    metric: str
+    value: float
+    unit: str
+    meaning: str
+    check: str
+    rule: str
+    status: Literal["pass", "warning", "error", "info"]
+
+
+def metric_report(metrics: dict[str, float], profile: Profile) -> list[MetricLine]:
+    """Every metric with pass/warning/error against ``profile`` (``info`` where no rule applies)."""
+    from core.measures import METRIC_INFO
+
+    rules: dict[str, tuple[str, Rule]] = {}
+    for name, spec in profile.checks.items():
+        if spec.enabled:
+            for rule in spec.rules:
+                rules.setdefault(rule.metric, (name, rule))
+    out = []
+    for metric, (unit, meaning) in METRIC_INFO.items():
+        value = float(metrics.get(metric, math.nan))
+        check, rule = rules.get(metric, ("", None))
+        if rule is None or math.isnan(value):
+            out.append(MetricLine(metric, value, unit, meaning, check, "", "info"))
+            continue
+        op = ">=" if rule.direction == "min" else "<="
+        text = f"{op} {format_value(rule.warn)}"
+        if rule.fail != rule.warn:
+            text += f" (error {'<' if rule.direction == 'min' else '>'} {format_value(rule.fail)})"
+        out.append(MetricLine(metric, value, unit, meaning, check, text, rule.severity(value) or "pass"))
+    return out

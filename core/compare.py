@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000
 
-__all__ = ["SSIM_K1", "SSIM_K2", "SSIM_SIGMA", "mean_color_difference", "mse", "psnr", "ssim", "ssim_map"]
+__all__ = ["SSIM_K1", "SSIM_K2", "SSIM_SIGMA", "mean_color_difference", "mse", "psnr", "ssim", "ssim_map", "ssim_map_rgb"]
 
 SSIM_SIGMA: Final = 1.5
 SSIM_K1: Final = 0.01
@@ -132,3 +132,11 @@ def mean_color_difference(a: np.ndarray, b: np.ndarray, *, max_side: int = 512) 
         a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
         b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
     return float(np.mean(deltaE_ciede2000(_lab(a), _lab(b), channel_axis=-1)))
+
+
+def ssim_map_rgb(smap: np.ndarray, *, low: float = 0.5) -> np.ndarray:
+    """Render an SSIM map for display: white where unchanged (1.0), through yellow to dark red
+    where structure changed most (``low`` or below). Returns RGB uint8 (H, W, 3)."""
+    t = np.clip((1.0 - smap.astype(np.float32)) / np.float32(1.0 - low), 0.0, 1.0)
+    lut_in = np.rint(t * 255).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(255 - lut_in, cv2.COLORMAP_HOT), cv2.COLOR_BGR2RGB)

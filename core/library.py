@@ -90,6 +90,7 @@ class FileResult:
     status: Literal["added", "duplicate", "refused"]
     reason: str = ""
     image_id: int | None = None
+    version_id: int | None = None
     score: float | None = None
     issues: tuple[str, ...] = ()
 
@@ -248,19 +249,21 @@ def ingest_files(
     manifest: dict[str, tuple[str, str]] | None = None,
     sku: str = "",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    only_own_merchant: bool = False,
 ) -> IngestReport:
     """Ingest ``(name, bytes)`` pairs for ``merchant_id`` (a manifest may assign others).
 
     Unreadable files are refused with the loader's reason and the rest are stored. Identical
     bytes already stored for the same merchant are reported as ``duplicate`` and not stored
-    again. Every image is scored under every available profile.
+    again. Every image is scored under every available profile. With ``only_own_merchant``
+    (uploads by a merchant), a manifest may set SKUs but never another merchant.
     """
     report = IngestReport()
     staged: list[tuple[str, bytes, Analysis, str, str]] = []
     for raw_name, data in files:
         name = safe_name(raw_name)
         merchant, item_sku = (manifest or {}).get(name, ("", ""))
-        merchant = merchant or merchant_id
+        merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
         if not merchant:
             report.results.append(FileResult(name, "refused", "No merchant given for this file."))
             continue
@@ -280,10 +283,13 @@ def ingest_files(
             indexes: dict[str, DuplicateIndex] = {}
             for name, data, analysis, merchant, item_sku in staged:
                 info = analysis.info
-                existing = conn.execute(select(images.c.id).where(
-                    and_(images.c.merchant_id == merchant, images.c.sha256 == info.sha256))).scalar()
+                existing = conn.execute(
+                    select(images.c.id, versions.c.id.label("vid")).join(versions, versions.c.image_id == images.c.id)
+                    .where(and_(images.c.merchant_id == merchant, images.c.sha256 == info.sha256,
+                                versions.c.kind == "original"))).first()
                 if existing is not None:
-                    pending.append(FileResult(name, "duplicate", "These exact bytes were uploaded before.", int(existing)))
+                    pending.append(FileResult(name, "duplicate", "These exact bytes were uploaded before.",
+                                              int(existing.id), int(existing.vid)))
                     continue
                 rel = _blob_rel(info.sha256, _EXT.get(info.format, ".img"))
                 if _write_blob(store, rel, data):
@@ -302,7 +308,7 @@ def ingest_files(
                 score, issues = _store_scores(conn, int(version_id), analysis, profiles, indexes[merchant])
                 store.audit(conn, uploaded_by or "system", "ingest", "image", int(image_id),
                             after=json.dumps({"file_name": name, "merchant_id": merchant, "sha256": info.sha256}))
-                pending.append(FileResult(name, "added", "", int(image_id), score, issues))
+                pending.append(FileResult(name, "added", "", int(image_id), int(version_id), score, issues))
     except BaseException:
         for path in new_blobs:
             path.unlink(missing_ok=True)
@@ -335,7 +341,7 @@ def _zip_members(data: bytes) -> list[zipfile.ZipInfo]:
 
 
 def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str = "",
-               manifest: dict[str, tuple[str, str]] | None = None) -> IngestReport:
+               manifest: dict[str, tuple[str, str]] | None = None, only_own_merchant: bool = False) -> IngestReport:
     """Ingest the images in a zip. A ``manifest.csv`` inside it (or ``manifest=``) maps files to
     merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole."""
     infos = _zip_members(data)
@@ -358,7 +364,8 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
             files.append((base, zf.read(info)))
         except (zipfile.BadZipFile, OSError, ValueError) as exc:  # CRC error, truncated member
             skipped.append(FileResult(safe_name(base), "refused", f"Damaged inside the zip: {exc}."))
-    report = ingest_files(store, files, merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest)
+    report = ingest_files(store, files, merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest,
+                          only_own_merchant=only_own_merchant)
     report.results[:0] = skipped
     return report
 
@@ -499,3 +506,11 @@ def issue_details(store: Store, version_id: int, profile: str) -> tuple[list[dic
 def count_images(store: Store) -> int:
     with store.read() as conn:
         return int(conn.execute(select(func.count()).select_from(images)).scalar() or 0)
+
+
+def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...]]]:
+    """profile -> (score, issue names) for every profile the version was scored under."""
+    with store.read() as conn:
+        rows = conn.execute(select(scores.c.profile, scores.c.score, scores.c.issues)
+                            .where(scores.c.version_id == version_id)).all()
+    return {r.profile: (float(r.score), tuple(i for i in r.issues.split(";") if i)) for r in rows}

@@ -1,0 +1,68 @@
+"""The catalog as a table: one row per image version with score, issues and review status,
+and the filters the overview offers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.library import list_images
+from core.reviews import latest_decisions
+from core.store import Store
+
+__all__ = ["CatalogFilter", "catalog_frame", "filter_catalog", "issue_counts"]
+
+COLUMNS = ("version_id", "image_id", "kind", "file_name", "merchant_id", "sku", "score", "issues", "status",
+           "width", "height", "created_at", "sha256", "blob_path")
+
+
+def catalog_frame(store: Store, *, profile: str, merchant_id: str | None = None,
+                  include_optimized: bool = False) -> pd.DataFrame:
+    """Every image (and optionally optimized version) with its score under ``profile``."""
+    records = list_images(store, profile=profile, merchant_id=merchant_id,
+                          kind=None if include_optimized else "original")
+    decisions = latest_decisions(store)
+    rows = [{
+        "version_id": r.version_id, "image_id": r.image_id, "kind": r.kind, "file_name": r.file_name,
+        "merchant_id": r.merchant_id, "sku": r.sku, "score": r.score, "issues": list(r.issues),
+        "status": decisions.get(r.version_id, "unreviewed"), "width": r.width, "height": r.height,
+        "created_at": r.created_at, "sha256": r.sha256, "blob_path": r.blob_path,
+    } for r in records]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFilter:
+    merchants: Sequence[str] = ()
+    issues: Sequence[str] = ()  # rows with any of these
+    statuses: Sequence[str] = ()
+    score_min: float = 0.0
+    score_max: float = 100.0
+    text: str = ""  # substring of file name or SKU, case-insensitive
+
+
+def filter_catalog(frame: pd.DataFrame, flt: CatalogFilter) -> pd.DataFrame:
+    """Rows of ``frame`` that pass every filter that is set."""
+    keep = pd.Series(True, index=frame.index)
+    if flt.merchants:
+        keep &= frame["merchant_id"].isin(list(flt.merchants))
+    if flt.statuses:
+        keep &= frame["status"].isin(list(flt.statuses))
+    if flt.issues:
+        wanted = set(flt.issues)
+        keep &= frame["issues"].map(lambda xs: bool(wanted.intersection(xs)))
+    score = frame["score"].fillna(0.0)
+    keep &= (score >= flt.score_min) & (score <= flt.score_max)
+    if flt.text:
+        t = flt.text.lower()
+        keep &= frame["file_name"].str.lower().str.contains(t, regex=False) | frame["sku"].str.lower().str.contains(
+            t, regex=False)
+    return frame[keep]
+
+
+def issue_counts(frame: pd.DataFrame) -> pd.Series:
+    """How many rows have each issue, most frequent first."""
+    exploded = frame["issues"].explode().dropna()
+    return exploded.value_counts()

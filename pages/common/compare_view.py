@@ -1,0 +1,113 @@
+"""A before/after image comparison with a draggable divider: a Streamlit custom component v2.
+
+Everything is inline (HTML, CSS, JS); nothing is fetched from a CDN. The divider follows the
+mouse, touch, or the arrow keys; where it was left is reported back as state ``position``
+(0-100, percent from the left) so it survives reruns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from pages.common.images import data_url
+
+_HTML = """
+<div class="bac" tabindex="0" role="slider" aria-label="Before/after divider" aria-valuemin="0" aria-valuemax="100">
+  <img class="after" alt="After" draggable="false">
+  <img class="before" alt="Before" draggable="false">
+  <div class="handle"><div class="knob">&#x2194;</div></div>
+  <span class="tag left">Before</span><span class="tag right">After</span>
+</div>
+"""
+
+_CSS = """
+.bac { position: relative; display: inline-block; max-width: 100%; user-select: none; touch-action: none;
+       cursor: ew-resize; outline: none; border-radius: 6px; overflow: hidden; line-height: 0; }
+.bac:focus-visible { box-shadow: 0 0 0 3px var(--st-primary-color, #1f6feb); }
+.bac img { display: block; max-width: 100%; height: auto; pointer-events: none; }
+.bac img.before { position: absolute; top: 0; left: 0; width: 100%; height: 100%; }
+.bac .handle { position: absolute; top: 0; bottom: 0; width: 2px; margin-left: -1px;
+               background: #fff; box-shadow: 0 0 0 1px rgba(0,0,0,.35); }
+.bac .knob { position: absolute; top: 50%; left: 50%; transform: translate(-50%, -50%); width: 30px; height: 30px;
+             border-radius: 50%; background: #fff; color: #333; font: 16px/30px sans-serif; text-align: center;
+             box-shadow: 0 1px 4px rgba(0,0,0,.45); }
+.bac .tag { position: absolute; top: 8px; padding: 2px 8px; font: 12px/18px sans-serif; color: #fff;
+            background: rgba(0,0,0,.55); border-radius: 4px; }
+.bac .tag.left { left: 8px; } .bac .tag.right { right: 8px; }
+"""
+
+_JS = """
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const root = parentElement.querySelector('.bac');
+  if (!root || !data) { return; }
+  const before = root.querySelector('img.before');
+  const after = root.querySelector('img.after');
+  const handle = root.querySelector('.handle');
+  const show = (pct) => {
+    const p = Math.max(0, Math.min(100, pct));
+    root.dataset.position = p.toFixed(1);
+    root.setAttribute('aria-valuenow', Math.round(p));
+    before.style.clipPath = 'inset(0 ' + (100 - p) + '% 0 0)';
+    handle.style.left = p + '%';
+    return p;
+  };
+  if (before.getAttribute('src') !== data.before) { before.setAttribute('src', data.before); }
+  if (after.getAttribute('src') !== data.after) { after.setAttribute('src', data.after); }
+  if (data.width) { root.style.width = data.width + 'px'; }
+  if (root.dataset.bound !== '1') {
+    root.dataset.bound = '1';
+    show(typeof data.position === 'number' ? data.position : 50);
+    let dragging = false;
+    const fromEvent = (e) => {
+      const r = root.getBoundingClientRect();
+      return show(((e.clientX - r.left) / r.width) * 100);
+    };
+    root.addEventListener('pointerdown', (e) => { dragging = true; root.setPointerCapture(e.pointerId); fromEvent(e); });
+    root.addEventListener('pointermove', (e) => { if (dragging) { fromEvent(e); } });
+    const end = (e) => {
+      if (!dragging) { return; }
+      dragging = false;
+      setStateValue('position', Number(root.dataset.position));
+    };
+    root.addEventListener('pointerup', end);
+    root.addEventListener('pointercancel', end);
+    root.addEventListener('keydown', (e) => {
+      const step = e.shiftKey ? 10 : 2;
+      let p = Number(root.dataset.position || 50);
+      if (e.key === 'ArrowLeft') { p = show(p - step); } else if (e.key === 'ArrowRight') { p = show(p + step); }
+      else { return; }
+      e.preventDefault();
+      setStateValue('position', p);
+    });
+  }
+}
+"""
+
+_component = st.components.v2.component("imagedesk_before_after", html=_HTML, css=_CSS, js=_JS)
+
+
+def before_after(before: np.ndarray, after: np.ndarray, *, key: str, width: int | None = None) -> float:
+    """Show ``before`` over ``after`` with a draggable divider; returns the divider position (0-100).
+
+    Both images should be previews (<= 1024 px); they are sent as JPEG data URLs. If the
+    shapes differ (a crop or pad), ``before`` is shown at ``after``'s size.
+    """
+    if before.shape != after.shape:
+        import cv2
+
+        before = cv2.resize(before, (after.shape[1], after.shape[0]), interpolation=cv2.INTER_AREA)
+    state_key = f"{key}__pos"
+    position = float(st.session_state.get(state_key, 50.0))
+    data: dict[str, Any] = {"before": data_url(before), "after": data_url(after), "position": position,
+                            "width": width}
+    result = _component(key=key, data=data, default={"position": position}, on_position_change=lambda: None)
+    try:
+        pos = float(result.position) if result is not None and result.position is not None else position
+    except (AttributeError, TypeError, ValueError):
+        pos = position
+    st.session_state[state_key] = pos
+    return pos

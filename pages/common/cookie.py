@@ -1,0 +1,39 @@
+"""Keep a signed sign-in token in a browser cookie so reloads and deep links stay signed in.
+
+A tiny custom component v2 writes (or clears) the cookie; Streamlit reads it back through
+``st.context.cookies`` when a new session starts. The token is HMAC-signed and expires.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+COOKIE = "imagedesk_session"
+
+_JS = """
+export default function (component) {
+  const { data } = component;
+  if (!data) { return; }
+  const secure = window.location.protocol === 'https:' ? '; Secure' : '';
+  if (data.token) {
+    document.cookie = data.name + '=' + data.token + '; Max-Age=' + data.max_age + '; Path=/; SameSite=Strict' + secure;
+  } else {
+    document.cookie = data.name + '=; Max-Age=0; Path=/; SameSite=Strict' + secure;
+  }
+}
+"""
+
+_component = st.components.v2.component("imagedesk_session_cookie", js=_JS)
+
+
+def write_cookie(token: str | None, *, max_age: int = 12 * 3600) -> None:
+    """Set (``token``) or clear (``None``) the sign-in cookie in this browser."""
+    _component(key="session_cookie", data={"name": COOKIE, "token": token or "", "max_age": max_age},
+               height=0)
+
+
+def read_cookie() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE)
+    except (AttributeError, RuntimeError):
+        return None

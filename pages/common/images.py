@@ -1,0 +1,40 @@
+"""Cached image access for the pages. Keys are sha256 strings (cheap to hash), never bytes."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import streamlit as st
+
+from core.export_image import encode_image
+from core.library import read_blob
+from core.loading import load_image
+from core.measures import to_analysis_scale
+from core.operations import PREVIEW_SIDE
+
+from pages.common.session import get_store
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def preview(sha256: str, blob_path: str) -> np.ndarray:
+    """RGB uint8 at most PREVIEW_SIDE px on the long side (reduced JPEG decode where possible)."""
+    image = load_image(read_blob(get_store(), blob_path), reduce_to=PREVIEW_SIDE)
+    return to_analysis_scale(image.pixels, long_side=PREVIEW_SIDE)
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def thumbnail_url(sha256: str, blob_path: str, side: int = 96) -> str:
+    """A small JPEG thumbnail as a data URL (for table image columns)."""
+    image = load_image(read_blob(get_store(), blob_path), reduce_to=side * 2)
+    small = to_analysis_scale(image.pixels, long_side=side)
+    return data_url(small, quality=80)
+
+
+def full_resolution(blob_path: str) -> np.ndarray:
+    """Full-size pixels: only for saving and downloading (not cached: large)."""
+    return load_image(read_blob(get_store(), blob_path)).pixels
+
+
+def data_url(rgb: np.ndarray, *, quality: int = 88) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(encode_image(rgb, "JPEG", quality=quality)).decode("ascii")

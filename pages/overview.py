@@ -1,0 +1,83 @@
+"""Overview: the catalogue at a glance, filterable, each row linking to its image."""
+
+import math
+
+import streamlit as st
+
+from core.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
+from core.profiles import ISSUE_NAMES
+from core.reviews import DECISIONS
+from pages.common.charts import issue_bar, score_histogram
+from pages.common.images import thumbnail_url
+from pages.common.session import get_store, merchant_scope, profile_picker, require_role
+
+user = require_role("admin", "reviewer", "merchant")
+scope = merchant_scope(user)
+store = get_store()
+
+st.title("My images" if scope else "Catalogue overview")
+with st.sidebar:
+    profile = profile_picker()
+    include_optimized = st.toggle("Include optimized versions", value=False)
+
+frame = catalog_frame(store, profile=profile, merchant_id=scope, include_optimized=include_optimized)
+if frame.empty:
+    st.info("No images yet. Upload some on the Upload page.")
+    st.stop()
+
+counts = frame["status"].value_counts()
+cols = st.columns(5)
+cols[0].metric("Images", len(frame))
+cols[1].metric("Unreviewed", int(counts.get("unreviewed", 0)))
+cols[2].metric("Approved", int(counts.get("approved", 0)))
+cols[3].metric("Rejected", int(counts.get("rejected", 0)))
+cols[4].metric("Needs changes", int(counts.get("needs_changes", 0)))
+
+with st.container(border=True):
+    f1, f2, f3, f4 = st.columns([2, 2, 2, 2])
+    merchants = [] if scope else f1.multiselect("Merchant", sorted(frame["merchant_id"].unique()))
+    issues = f2.multiselect("Has issue", list(ISSUE_NAMES))
+    statuses = f3.multiselect("Decision", ["unreviewed", *DECISIONS])
+    score_range = f4.slider("Score", 0, 100, (0, 100))
+    text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
+flt = CatalogFilter(merchants=merchants, issues=issues, statuses=statuses, score_min=score_range[0],
+                    score_max=score_range[1], text=text.strip())
+shown = filter_catalog(frame, flt)
+
+c1, c2 = st.columns(2)
+c1.plotly_chart(score_histogram(shown), key="scores")
+ic = issue_counts(shown)
+if len(ic):
+    c2.plotly_chart(issue_bar(ic), key="issues")
+else:
+    c2.success("No issues in the selection.")
+
+st.subheader(f"{len(shown)} of {len(frame)} images")
+PAGE = 50
+pages = max(1, math.ceil(len(shown) / PAGE))
+page_no = st.number_input("Page", 1, pages, 1, key="overview_page") if pages > 1 else 1
+window = shown.sort_values("score").iloc[(page_no - 1) * PAGE: page_no * PAGE].copy()
+# Thumbnails only for the rows on screen: cached per sha256, never the full image.
+window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
+window["open"] = [f"./inspect?v={v}" for v in window["version_id"]]
+st.dataframe(
+    window,
+    hide_index=True,
+    column_order=["thumbnail", "file_name", "merchant_id", "sku", "kind", "score", "issues", "status", "width",
+                  "height", "open"],
+    column_config={
+        "thumbnail": st.column_config.ImageColumn("", width="small"),
+        "file_name": st.column_config.TextColumn("File"),
+        "merchant_id": st.column_config.TextColumn("Merchant"),
+        "sku": st.column_config.TextColumn("SKU"),
+        "kind": st.column_config.TextColumn("Version"),
+        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+        "issues": st.column_config.ListColumn("Issues"),
+        "status": st.column_config.TextColumn("Decision"),
+        "width": st.column_config.NumberColumn("W", format="%d"),
+        "height": st.column_config.NumberColumn("H", format="%d"),
+        "open": st.column_config.LinkColumn("Open", display_text="Inspect"),
+    },
+    row_height=64,
+    key="catalog",
+)

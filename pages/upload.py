@@ -1,0 +1,63 @@
+"""Upload: images or a zip (with an optional manifest) for a merchant; every file gets a verdict."""
+
+import pandas as pd
+import streamlit as st
+
+from core.batch import IMAGE_EXTENSIONS
+from core.library import IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
+from pages.common.session import get_store, require_role
+
+user = require_role("admin", "merchant")
+store = get_store()
+st.title("Upload images")
+
+if user.role == "merchant":
+    merchant = user.merchant_id or ""
+    st.caption(f"Uploading for your shop `{merchant}`.")
+else:
+    merchant = st.text_input("Merchant id", placeholder="e.g. acme-home",
+                             help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.").strip()
+
+types = sorted({e.lstrip(".") for e in IMAGE_EXTENSIONS} | {"zip"})
+with st.form("upload", clear_on_submit=True):
+    files = st.file_uploader("Images or zip files", type=types, accept_multiple_files=True)
+    manifest_file = st.file_uploader("Manifest CSV (optional: columns file, merchant_id, sku)", type=["csv"])
+    sku = st.text_input("SKU for all files (optional)")
+    submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
+
+if submitted:
+    if not merchant:
+        st.error("Enter the merchant id first.")
+        st.stop()
+    if not files:
+        st.error("Choose at least one file.")
+        st.stop()
+    report = IngestReport()
+    try:
+        manifest = read_manifest(manifest_file.getvalue()) if manifest_file else None
+        own_only = user.role == "merchant"  # a merchant's manifest may set SKUs, never another merchant
+        with st.spinner(f"Scoring {len(files)} file(s)..."):
+            singles = [(f.name, f.getvalue()) for f in files if not f.name.lower().endswith(".zip")]
+            if singles:
+                report.results += ingest_files(store, singles, merchant_id=merchant, uploaded_by=user.username,
+                                               manifest=manifest, sku=sku.strip(), only_own_merchant=own_only).results
+            for z in (f for f in files if f.name.lower().endswith(".zip")):
+                try:
+                    part = ingest_zip(store, z.getvalue(), merchant_id=merchant, uploaded_by=user.username,
+                                      manifest=manifest, only_own_merchant=own_only)
+                    report.results += part.results
+                except IngestError as exc:
+                    st.error(f"{z.name}: {exc}")
+    except IngestError as exc:
+        st.error(str(exc))
+        st.stop()
+    ok, dup, bad = (sum(r.status == s for r in report.results) for s in ("added", "duplicate", "refused"))
+    st.success(f"{ok} added · {dup} already uploaded · {bad} refused")
+    table = pd.DataFrame([{"file": r.name, "result": {"added": "✅ added", "duplicate": "↺ already uploaded",
+                                                      "refused": "❌ refused"}[r.status],
+                           "reason": r.reason, "score": None if r.score is None else round(r.score),
+                           "issues": list(r.issues), "image": f"./inspect?v={r.version_id}" if r.version_id else None}
+                          for r in report.results])
+    st.dataframe(table, hide_index=True, key="upload_results", column_config={
+        "issues": st.column_config.ListColumn("issues"),
+        "image": st.column_config.LinkColumn("image", display_text="Inspect")})
