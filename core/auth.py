@@ -148,6 +148,8 @@ def issue_token(store: Store, user: User, *, ttl_s: int = 12 * 3600) -> str:
 
 def verify_token(store: Store, token: str) -> User | None:
     """The (still active) user a token was issued to, or ``None`` if forged, expired or disabled."""
+    if not isinstance(token, str) or not token:
+        return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         username, expiry, sig = raw.rsplit("|", 2)

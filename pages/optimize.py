@@ -85,49 +85,71 @@ def _param_widget(uid: int, spec, value) -> None:  # type: ignore[no-untyped-def
                   help=spec.help or None)
 
 
+def _add_step() -> None:
+    st.session_state[STEPS_KEY].append({"uid": _new_uid(), "op": st.session_state["add_op"], "params": {}})
+
+
+def _auto_fix() -> None:
+    geometry = bool(st.session_state.get("autofix_geometry", False))
+    _set_steps(auto_recipe(record.metrics, record.issues, geometry=geometry))
+
+
+def _clear() -> None:
+    st.session_state[STEPS_KEY] = []
+
+
+def _move(i: int, delta: int) -> None:
+    steps = st.session_state[STEPS_KEY]
+    steps[i], steps[i + delta] = steps[i + delta], steps[i]
+
+
+def _remove(i: int) -> None:
+    st.session_state[STEPS_KEY].pop(i)
+
+
+def _load_recipe() -> None:
+    up = st.session_state.get("recipe_upload")
+    if up is None:
+        return
+    try:
+        _set_steps(Recipe.from_json(up.getvalue().decode("utf-8", errors="replace")))
+        st.session_state.pop("recipe_error", None)
+    except RecipeError as exc:
+        st.session_state["recipe_error"] = f"That recipe cannot be used: {exc}"
+
+
+# Buttons change the recipe in callbacks, which run before the fragment reruns: the change
+# shows at once without a full-page rerun.
 @st.fragment
 def recipe_builder() -> None:
     steps = st.session_state.setdefault(STEPS_KEY, [])
     pix = preview(record.sha256, record.blob_path)
 
     tools = st.columns([3, 1, 1, 1])
-    op_names = list(OPERATIONS)
-    new_op = tools[0].selectbox("Add a step", op_names, format_func=lambda n: f"{OPERATIONS[n].group}: "
-                                f"{OPERATIONS[n].label}", key="add_op", label_visibility="collapsed")
-    if tools[1].button("Add step", icon=":material/add:", width="stretch"):
-        steps.append({"uid": _new_uid(), "op": new_op, "params": {}})
-        st.rerun(scope="fragment")
-    geometry = st.session_state.get("autofix_geometry", False)
-    if tools[2].button("Auto-fix", icon=":material/auto_fix_high:", type="primary", width="stretch",
-                       help="Fill the recipe from the issues found under the selected profile"):
-        _set_steps(auto_recipe(record.metrics, record.issues, geometry=geometry))
-        st.rerun(scope="fragment")
-    if tools[3].button("Clear", icon=":material/delete_sweep:", width="stretch"):
-        st.session_state[STEPS_KEY] = []
-        st.rerun(scope="fragment")
+    tools[0].selectbox("Add a step", list(OPERATIONS), format_func=lambda n: f"{OPERATIONS[n].group}: "
+                       f"{OPERATIONS[n].label}", key="add_op", label_visibility="collapsed")
+    tools[1].button("Add step", icon=":material/add:", width="stretch", on_click=_add_step)
+    tools[2].button("Auto-fix", icon=":material/auto_fix_high:", type="primary", width="stretch", on_click=_auto_fix,
+                    help="Fill the recipe from the issues found under the selected profile")
+    tools[3].button("Clear", icon=":material/delete_sweep:", width="stretch", on_click=_clear)
     st.toggle("Auto-fix may crop and pad (marketplace framing)", key="autofix_geometry")
 
     controls, view = st.columns([2, 3])
     with controls:
         if not steps:
             st.caption("The recipe is empty: add steps or press Auto-fix.")
-        for i, item in enumerate(list(steps)):
+        for i, item in enumerate(steps):
             op = OPERATIONS[item["op"]]
             with st.expander(f"{i + 1}. {op.label}", expanded=True):
                 st.caption(op.description)
                 for spec in op.specs:
                     _param_widget(item["uid"], spec, item["params"].get(spec.name, spec.default))
                 b1, b2, b3 = st.columns(3)
-                if b1.button("Up", key=f"up_{item['uid']}", icon=":material/arrow_upward:", disabled=i == 0):
-                    steps[i - 1], steps[i] = steps[i], steps[i - 1]
-                    st.rerun(scope="fragment")
-                if b2.button("Down", key=f"dn_{item['uid']}", icon=":material/arrow_downward:",
-                             disabled=i == len(steps) - 1):
-                    steps[i + 1], steps[i] = steps[i], steps[i + 1]
-                    st.rerun(scope="fragment")
-                if b3.button("Remove", key=f"rm_{item['uid']}", icon=":material/close:"):
-                    steps.pop(i)
-                    st.rerun(scope="fragment")
+                b1.button("Up", key=f"up_{item['uid']}", icon=":material/arrow_upward:", disabled=i == 0,
+                          on_click=_move, args=(i, -1))
+                b2.button("Down", key=f"dn_{item['uid']}", icon=":material/arrow_downward:",
+                          disabled=i == len(steps) - 1, on_click=_move, args=(i, 1))
+                b3.button("Remove", key=f"rm_{item['uid']}", icon=":material/close:", on_click=_remove, args=(i,))
 
     recipe = _current_recipe()
     result = recipe.apply(pix)
@@ -187,13 +209,10 @@ def recipe_builder() -> None:
     s3.download_button("Download recipe (JSON)", data=recipe.to_json(), file_name=f"{stem}_recipe.json",
                        mime="application/json", icon=":material/data_object:", on_click="ignore")
     with s4.popover("Load recipe", icon=":material/upload_file:"):
-        up = st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")
-        if up is not None and st.button("Use this recipe"):
-            try:
-                _set_steps(Recipe.from_json(up.getvalue().decode("utf-8", errors="replace")))
-                st.rerun(scope="fragment")
-            except RecipeError as exc:
-                st.error(f"That recipe cannot be used: {exc}")
+        st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")
+        st.button("Use this recipe", on_click=_load_recipe)
+        if st.session_state.get("recipe_error"):
+            st.error(st.session_state["recipe_error"])
 
 
 st.title(f"Optimize · {record.file_name}")

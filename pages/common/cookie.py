@@ -34,6 +34,7 @@ def write_cookie(token: str | None, *, max_age: int = 12 * 3600) -> None:
 
 def read_cookie() -> str | None:
     try:
-        return st.context.cookies.get(COOKIE)
+        value = st.context.cookies.get(COOKIE)
     except (AttributeError, RuntimeError):
         return None
+    return value if isinstance(value, str) and value else None  # (a test harness may hand back a mock)

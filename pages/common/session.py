@@ -17,10 +17,18 @@ log = logging.getLogger("imagedesk")
 ROLE_LABELS = {"admin": "Administrator", "reviewer": "Reviewer", "merchant": "Merchant"}
 
 
-@st.cache_resource(show_spinner="Opening the image library...")
 def get_store() -> Store:
-    """One store per server process, shared by every session."""
-    store = open_store()
+    """One store per server process (per data folder and database), shared by every session."""
+    import os
+
+    from core.settings import DATABASE_URL_ENV, data_dir
+
+    return _open_store(str(data_dir()), os.environ.get(DATABASE_URL_ENV, ""))
+
+
+@st.cache_resource(show_spinner="Opening the image library...")
+def _open_store(root: str, database_url: str) -> Store:
+    store = open_store(root, database_url=database_url or None)
     password = ensure_default_admin(store)
     if password:
         # Printed once, to the server console only; it is never stored in clear.
@@ -101,7 +109,8 @@ def require_role(*roles: str) -> User:
     user = current_user()
     if user is None:
         st.warning("Please sign in to use the image-quality desk.")
-        st.page_link("pages/sign_in.py", label="Go to sign-in", icon=":material/login:")
+        # A plain link: this page may be running outside the router, where page links are unknown.
+        st.markdown("[Go to sign-in](/)")
         st.stop()
     if roles and user.role not in roles:
         st.error(f"This page is not available to the {ROLE_LABELS.get(user.role, user.role).lower()} role.")

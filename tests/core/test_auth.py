@@ -57,3 +57,17 @@ def test_default_admin_from_environment(store, monkeypatch):
     monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "from-the-env-1")
     assert ensure_default_admin(store) is None  # nothing to print
     assert authenticate(store, "admin", "from-the-env-1") is not None
+
+
+def test_sign_in_tokens(store):
+    from core.auth import issue_token, verify_token
+
+    u = create_user(store, "rita", "correct horse", "reviewer")
+    token = issue_token(store, u)
+    assert verify_token(store, token).username == "rita"
+    assert verify_token(store, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None  # tampered
+    assert verify_token(store, issue_token(store, u, ttl_s=-1)) is None  # expired
+    assert verify_token(store, "garbage!") is None and verify_token(store, "") is None
+    set_active(store, "rita", False)
+    assert verify_token(store, token) is None  # disabled accounts lose their sessions
+    assert (store.root / "session.key").stat().st_mode & 0o077 == 0  # key readable by the owner only

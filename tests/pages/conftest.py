@@ -1,0 +1,56 @@
+"""AppTest helpers: a fresh copy of the seeded store per test, and an app signed in as a role."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.auth import User
+from tests.conftest import ROOT
+
+ADMIN = User("admin", "admin", None)
+REVIEWER = User("rita", "reviewer", None)
+MERCHANT = User("mia", "merchant", "acme-home")
+
+
+@pytest.fixture()
+def data_root(tmp_path, seeded_template, monkeypatch):
+    root = tmp_path / "data"
+    shutil.copytree(seeded_template, root)
+    monkeypatch.setenv("IMAGEDESK_DATA_DIR", str(root))
+    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "admin-pass-1")
+    monkeypatch.delenv("IMAGEDESK_DATABASE_URL", raising=False)
+    return root
+
+
+@pytest.fixture()
+def db(data_root):
+    from core.store import open_store
+
+    s = open_store(data_root)
+    yield s
+    s.dispose()
+
+
+def make_app(user: User | None, page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    if page:
+        at.switch_page(page)
+        if query:
+            for k, v in query.items():
+                at.query_params[k] = v
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """All visible text of a run, for loose assertions."""
+    parts = [e.value for e in (*at.title, *at.header, *at.subheader, *at.markdown, *at.caption)]
+    parts += [e.value for e in (*at.error, *at.warning, *at.success, *at.info)]
+    return "\n".join(str(p) for p in parts)

@@ -1,0 +1,81 @@
+import io
+
+import pandas as pd
+
+from core.auth import authenticate
+from core.feedback import feedback_csv, feedback_frame
+from core.library import list_images
+from core.reviews import decide
+from tests.pages.conftest import ADMIN, MERCHANT, REVIEWER, make_app, texts
+
+
+def _decide_some(db):
+    recs = list_images(db)
+    for i, r in enumerate(recs[:12]):
+        good = r.score > 60
+        decide(db, r.version_id, "rita", "approved" if good else "rejected", reasons=() if good else ["other"],
+               profile="generic")
+        if i % 2 == 0:
+            decide(db, r.version_id, "sam", "approved" if i % 4 == 0 else "rejected",
+                   reasons=() if i % 4 == 0 else ["blurry"], profile="generic")
+    return recs
+
+
+def test_feedback_table_filters_and_csv_match(db):
+    _decide_some(db)
+    at = make_app(REVIEWER, "pages/feedback.py")
+    assert any(s.value == "18 decisions" for s in at.subheader)
+    next(s for s in at.selectbox if s.key == "fb_rev").set_value("sam").run()
+    assert any(s.value == "6 decisions" for s in at.subheader)
+    shown = at.dataframe[0].value
+    assert set(shown["reviewer"]) == {"sam"} and len(shown) == 6
+    # The download holds exactly the filtered rows.
+    button = next(e for e in at.get("download_button") if "CSV" in e.proto.label)
+    assert button is not None
+    from core.feedback import FeedbackFilter
+
+    expected = feedback_csv(feedback_frame(db, FeedbackFilter(reviewer="sam", date_from=shown["decided_at"].min()[:10])))
+    rows = pd.read_csv(io.BytesIO(expected), encoding="utf-8-sig")
+    assert sorted(rows["version_id"]) == sorted(shown["version_id"])
+
+
+def test_feedback_analytics_render(db):
+    _decide_some(db)
+    at = make_app(ADMIN, "pages/feedback.py")
+    assert not at.exception
+    headers = [h.value for h in at.header]
+    assert headers == ["What separates approved from rejected images", "Reviewer agreement",
+                       "Thresholds tuned to the reviewers"]
+    agreement = next(d.value for d in at.dataframe if "kappa" in d.value.columns)
+    assert list(agreement[["reviewer_a", "reviewer_b", "images"]].iloc[0]) == ["rita", "sam", 6]
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_admin_creates_a_user(db):
+    at = make_app(ADMIN, "pages/users.py")
+    at.text_input[0].input("newbie")
+    at.selectbox[0].set_value("merchant")
+    at.text_input[1].input("shop-9")
+    at.text_input[2].input("long enough pw")
+    next(b for b in at.button if b.label == "Create user").click().run()
+    assert not at.exception
+    u = authenticate(db, "newbie", "long enough pw")
+    assert u is not None and u.role == "merchant" and u.merchant_id == "shop-9"
+
+
+def test_admin_gets_a_reason_for_a_bad_account(db):
+    at = make_app(ADMIN, "pages/users.py")
+    at.text_input[0].input("x")
+    at.text_input[2].input("short")
+    next(b for b in at.button if b.label == "Create user").click().run()
+    assert "user names are 2-64" in texts(at)
+
+
+def test_upload_page_per_role(db):
+    at = make_app(MERCHANT, "pages/upload.py")
+    assert "Uploading for your shop `acme-home`" in texts(at)
+    assert not any(t.label == "Merchant id" for t in at.text_input)
+    at = make_app(ADMIN, "pages/upload.py")
+    assert any(t.label == "Merchant id" for t in at.text_input)
+    next(b for b in at.button if b.label == "Upload and score").click().run()
+    assert "Enter the merchant id first." in texts(at)

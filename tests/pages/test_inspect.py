@@ -1,0 +1,41 @@
+from core.library import list_images
+from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
+
+
+def test_inspect_deep_link_shows_that_image(db):
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
+    assert [t.value for t in at.title] == ["cup_underexposed.jpg"]
+    body = texts(at)
+    assert "dark" in body and "too dark" in body
+    metrics_table = at.dataframe[0].value
+    assert "❌ error" in set(metrics_table["status"]) or "⚠️ warning" in set(metrics_table["status"])
+    assert set(metrics_table["metric"]) >= {"sharpness", "noise_sigma", "brightness", "background_white"}
+    market = at.dataframe[1].value
+    assert len(market) == 6  # one row per marketplace profile
+
+
+def test_merchant_cannot_open_another_merchants_image_by_url(db):
+    other = next(r for r in list_images(db) if r.merchant_id != "acme-home")
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(other.version_id)})
+    assert "There is no image with that link that you can open." in texts(at)
+    assert not at.title and not at.dataframe
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
+    assert [t.value for t in at.title] == [own.file_name]
+    # and the image picker offers only the merchant's own images
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    own = list_images(db, merchant_id="acme-home", kind=None)
+    assert sorted(picker.options) == sorted(f"{r.file_name} · {r.kind} · #{r.version_id}" for r in own)
+
+
+def test_bad_and_unknown_links(db):
+    for v in ("not-a-number", "99999"):
+        at = make_app(ADMIN, "pages/inspect.py", {"v": v})
+        assert "There is no image with that link" in texts(at)
+
+
+def test_merchant_cannot_optimize_another_merchants_image(db):
+    other = next(r for r in list_images(db) if r.merchant_id != "acme-home")
+    at = make_app(MERCHANT, "pages/optimize.py", {"v": str(other.version_id)})
+    assert "There is no image with that link that you can open." in texts(at)

@@ -1,0 +1,71 @@
+from core.library import list_images, versions_of
+from core.recipe import Recipe
+from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_autofix_fills_recipe_and_save_stores_a_version(db):
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    assert "The recipe is empty" in texts(at) and _metric(at, "SSIM") == "1.000"
+    _button(at, "Auto-fix").click().run()
+    assert not at.exception
+    assert [e.label for e in at.expander][:2] == ["1. Gamma (power law)", "2. Contrast stretch"]
+    ssim_after = float(_metric(at, "SSIM"))
+    assert ssim_after < 0.99  # the preview changed
+    est = float(_metric(at, "Score (estimated)"))
+    assert est > rec.score
+    # Move a slider: the preview and the numbers follow.
+    gamma = next(s for s in at.slider if s.label == "Gamma")
+    gamma.set_value(1.0).run()
+    assert float(_metric(at, "SSIM")) != ssim_after
+    _button(at, "Save as new version").click().run()
+    assert not at.exception
+    versions = versions_of(db, rec.image_id)
+    assert [v.kind for v in versions] == ["original", "optimized"]
+    saved = Recipe.from_json(versions[1].recipe_json)
+    assert [s.op for s in saved.steps] == ["gamma", "contrast_stretch"] and saved.steps[0].params["gamma"] == 1.0
+    assert versions[1].width == rec.width  # rendered at full resolution, not the preview
+
+
+def test_add_reorder_remove_steps(db):
+    rec = list_images(db)[0]
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    add = next(s for s in at.selectbox if s.key == "add_op")
+    add.set_value("clahe").run()
+    _button(at, "Add step").click().run()
+    add.set_value("unsharp_mask").run()
+    _button(at, "Add step").click().run()
+    assert [e.label for e in at.expander] == ["1. CLAHE (local contrast)", "2. Sharpen (unsharp mask)"]
+    ups = [b for b in at.button if b.label == "Up"]
+    ups[1].click().run()
+    assert [e.label for e in at.expander] == ["1. Sharpen (unsharp mask)", "2. CLAHE (local contrast)"]
+    [b for b in at.button if b.label == "Remove"][0].click().run()
+    assert [e.label for e in at.expander] == ["1. CLAHE (local contrast)"]
+    # every parameter of the step has a control generated from its spec
+    assert {s.label for s in at.slider} >= {"Clip limit", "Tiles per side"}
+
+
+def test_merchant_submits_a_fix_for_review(db):
+    rec = next(r for r in list_images(db, merchant_id="acme-home") if "dark" in r.issues)
+    at = make_app(MERCHANT, "pages/optimize.py", {"v": str(rec.version_id)})
+    _button(at, "Auto-fix").click().run()
+    _button(at, "Submit fixed version for review").click().run()
+    assert not at.exception
+    opt = versions_of(db, rec.image_id)[-1]
+    assert opt.kind == "optimized"
+    from core.reviews import next_in_queue
+
+    seen = set()
+    item = next_in_queue(db, "rita", order="oldest")
+    while item is not None and item.version_id not in seen:
+        seen.add(item.version_id)
+        item = next_in_queue(db, "rita", order="oldest", skip=tuple(seen))
+    assert opt.version_id in seen  # the submitted fix is in reviewers' queue

@@ -1,0 +1,58 @@
+from core.feedback import FeedbackFilter, feedback_frame
+from core.reviews import active_decision, next_in_queue, progress
+from tests.pages.conftest import REVIEWER, make_app, texts
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_decision_from_review_page_is_stored_and_exported(db):
+    first = next_in_queue(db, "rita", order="lowest_score")
+    at = make_app(REVIEWER, "pages/review.py")
+    assert "0 decided · 20 remaining" in at.get("progress")[0].proto.text
+    # The first item is the worst-scored image, with reasons pre-filled from its issues.
+    assert at.subheader[0].value == first.file_name
+    reasons = next(m for m in at.multiselect if m.label.startswith("Reasons"))
+    suggested = list(reasons.value)
+    assert suggested  # suggested from detected issues
+    at.text_area[0].input("Please reshoot with more light")
+    _button(at, "Reject").click().run()
+    assert not at.exception
+    d = active_decision(db, first.version_id, "rita")
+    assert d.decision == "rejected" and d.reasons == tuple(suggested) and d.comment == "Please reshoot with more light"
+    assert d.opened_at is not None and d.decided_at >= d.opened_at
+    # Automatic advance to the next image, progress updated.
+    assert at.subheader[0].value != first.file_name
+    assert progress(db, "rita") == (1, 19)
+    frame = feedback_frame(db, FeedbackFilter(reviewer="rita"))
+    assert list(frame["version_id"]) == [first.version_id] and frame.iloc[0]["decision"] == "rejected"
+
+
+def test_reject_needs_a_reason_and_nothing_is_written(db):
+    at = make_app(REVIEWER, "pages/review.py")
+    item = next_in_queue(db, "rita")
+    next(m for m in at.multiselect if m.label.startswith("Reasons")).set_value([]).run()
+    _button(at, "Reject").click().run()
+    assert "needs at least one reason" in texts(at)
+    assert active_decision(db, item.version_id, "rita") is None
+
+
+def test_approve_skip_and_undo(db):
+    at = make_app(REVIEWER, "pages/review.py")
+    first = at.subheader[0].value
+    _button(at, "Skip").click().run()
+    second = at.subheader[0].value
+    assert second != first
+    _button(at, "Approve").click().run()
+    assert progress(db, "rita")[0] == 1
+    _button(at, "Undo my last decision").click().run()
+    assert progress(db, "rita")[0] == 0
+    assert at.subheader[0].value == second  # the undone image is back (the skipped one stays skipped)
+
+
+def test_keyboard_shortcuts_are_declared(db):
+    at = make_app(REVIEWER, "pages/review.py")
+    shortcuts = {b.label: b.proto.shortcut.upper() for b in at.button}
+    assert shortcuts["Approve"] == "A" and shortcuts["Reject"] == "X" and shortcuts["Needs changes"] == "N"
+    assert shortcuts["Skip"] == "S" and shortcuts["Undo my last decision"] == "Z"
