@@ -1,0 +1,158 @@
+"""End-to-end in headless Chromium against the real server, started here on 127.0.0.1.
+
+Screenshots of every page go to ``$E2E_OUTPUT`` (default ``test-output/e2e``); look at them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app, sign_in, wait_idle
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"Chromium is required for the browser tests in CI and is missing at {CHROMIUM}")
+    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's 'chromium')", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output" / "e2e"))
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, seeded_template):
+    root = tmp_path_factory.mktemp("e2e") / "data"
+    with running_app(root, seed_from=seeded_template) as base:
+        yield base, root
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, app):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = ctx.new_page()
+    sign_in(pg, app[0])
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def goto(page, base: str, path: str, heading: str) -> None:
+    page.goto(base + path)
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+    wait_idle(page)
+
+
+def test_screenshots_of_every_page(page, app):
+    base, _ = app
+    for path, name, heading in [("/", "overview", "Catalogue overview"),
+                                ("/inspect?v=17", "inspect", "cup_underexposed.jpg"),
+                                ("/optimize?v=17", "optimize", "Optimize · cup_underexposed.jpg"),
+                                ("/review", "review", "Review queue"), ("/feedback", "feedback", "Reviewer feedback"),
+                                ("/upload", "upload", "Upload images"), ("/users", "users", "Users")]:
+        goto(page, base, path, heading)
+        assert page.locator("[data-testid='stException']").count() == 0, name
+        shot(page, name)
+    assert len(list(OUT.glob("*.png"))) >= 7
+
+
+def test_signed_out_visitor_only_gets_sign_in(browser, app):
+    base, _ = app
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(base + "/review")
+    pg.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    assert pg.get_by_role("textbox", name="Password").count() == 1
+    assert pg.get_by_role("heading", name="Review queue").count() == 0
+    shot(pg, "sign_in")
+    ctx.close()
+
+
+def test_review_with_the_keyboard(page, app):
+    from core.reviews import progress
+    from core.store import open_store
+
+    base, root = app
+    goto(page, base, "/review", "Review queue")
+    title = page.locator("h3").first.inner_text()
+    store = open_store(root)
+    before = progress(store, "admin")[0]
+    page.get_by_role("heading", name="Review queue").click()  # focus the page, not an input
+    page.keyboard.press("a")
+    page.wait_for_function(f"() => !document.body.innerText.includes({title!r}) || "
+                           "document.body.innerText.includes('queue is empty')", timeout=60_000)
+    wait_idle(page)
+    assert progress(store, "admin")[0] == before + 1
+    shot(page, "review_after_keyboard")
+    store.dispose()
+
+
+def test_drag_the_before_after_divider(page, app):
+    base, _ = app
+    goto(page, base, "/optimize?v=17", "Optimize · cup_underexposed.jpg")
+    root = page.locator(".bac").first
+    root.wait_for(timeout=60_000)
+    box = root.bounding_box()
+    assert box and box["width"] > 100
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=8)
+    page.mouse.up()
+    pos = float(root.get_attribute("data-position"))
+    assert 15 <= pos <= 25
+    clip = page.locator(".bac img.before").first.evaluate("e => e.style.clipPath")
+    assert "inset" in clip and "80" in clip
+    wait_idle(page)
+    shot(page, "optimize_divider_dragged")
+
+
+def test_move_a_slider_and_the_preview_changes(page, app):
+    base, _ = app
+    goto(page, base, "/optimize?v=17", "Optimize · cup_underexposed.jpg")
+    page.get_by_role("button", name="Auto-fix").click()
+    wait_idle(page)
+    after = page.locator(".bac img.after").first
+    before_src = after.get_attribute("src")
+    slider = page.get_by_role("slider", name="Gamma").first
+    slider.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("(old) => { const e = document.querySelector('.bac img.after') || "
+                           "[...document.querySelectorAll('*')].map(n => n.shadowRoot).filter(Boolean)"
+                           ".map(r => r.querySelector('.bac img.after')).find(Boolean);"
+                           " return e && e.getAttribute('src') !== old; }", arg=before_src, timeout=60_000)
+    assert after.get_attribute("src") != before_src
+    shot(page, "optimize_slider_moved")
+
+
+def test_download_the_feedback_csv(page, app):
+    from core.library import list_images
+    from core.reviews import decide
+    from core.store import open_store
+
+    base, root = app
+    store = open_store(root)
+    rec = list_images(store)[0]
+    decide(store, rec.version_id, "rita", "rejected", reasons=["blurry"], comment="e2e-marker", profile="generic")
+    store.dispose()
+    goto(page, base, "/feedback", "Reviewer feedback")
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download these rows as CSV").click()
+    path = info.value.path()
+    text = Path(path).read_bytes().decode("utf-8-sig")
+    assert "e2e-marker" in text and text.splitlines()[0].startswith("review_id,image_id")
+    shot(page, "feedback")
