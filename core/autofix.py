@@ -49,16 +49,20 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
     elif "compression_artifacts" in names:
         steps.append(Step("denoise_bilateral", {"diameter": 5, "sigma_color": 20.0, "sigma_space": 3.0}))
     if "dark" in names:
-        mean = _clamp(metrics.get("brightness", 60.0), 5.0, 250.0)
-        g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(mean / 255.0)
-        steps.append(Step("gamma", {"gamma": round(_clamp(g, 0.25, 0.95), 2)}))
+        # Under-exposure scales every level down, so first restore the white point (a linear
+        # stretch undoes that exactly), then lift the midtones only if they are still dark.
+        steps.append(Step("contrast_stretch", {"low": 0.5, "high": 99.5}))
+        predicted = metrics.get("brightness", 60.0) * 255.0 / max(metrics.get("highlight_level", 255.0), 1.0)
+        if predicted < 95.0:
+            g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(_clamp(predicted, 5.0, 250.0) / 255.0)
+            steps.append(Step("gamma", {"gamma": round(_clamp(g, 0.25, 0.95), 2)}))
     elif "overexposed" in names:
-        # Lifted blacks come first (a washed-out photo has no black point), then the midtones.
-        steps.append(Step("contrast_stretch", {"low": 0.5, "high": 100.0}))
+        # Blown highlights cannot come back; a power law darkens the midtones and keeps white
+        # backdrops white (a linear scale would turn them grey).
         mean = _clamp(metrics.get("subject_brightness", 220.0), 130.0, 252.0)
-        g = math.log(165.0 / 255.0) / math.log(mean / 255.0)
+        g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(mean / 255.0)
         steps.append(Step("gamma", {"gamma": round(_clamp(g, 1.05, 4.0), 2)}))
-    if "low_contrast" in names or "dark" in names:
+    if "low_contrast" in names and "dark" not in names:
         steps.append(Step("contrast_stretch", {"low": 0.5, "high": 99.5}))
     if "blurry" in names:
         deficit = _clamp((50.0 - metrics.get("sharpness", 35.0)) / 25.0, 0.0, 1.0)

@@ -1,9 +1,10 @@
 """Turn metrics into issues and one explainable 0-100 quality score under a profile.
 
 Scoring. Each enabled check converts its worst rule breach ``b`` (0 at the rule's ideal, 1 at
-its error threshold) into a penalty ``p = weight * (1 - 4**-(b*b))``: zero while the metric is on
-the good side of ideal, small just past ideal, three quarters of the weight at the error
-threshold, and still rising beyond it. The score is ``100 * prod(1 - p)``, so it falls
+its error threshold) into a penalty ``p = weight * s(b)``, with ``s(b) = 0.6 b^2`` up to the error
+threshold and ``1 - 0.4 exp(-0.8 (b - 1))`` beyond it: zero while the metric is on the good side
+of ideal, small just past ideal, 60% of the weight at the error threshold, and still rising
+well beyond it, so a worse defect always costs more. The score is ``100 * prod(1 - p)``, so it falls
 steadily as any defect worsens and never goes below zero. The points each check costs are the
 total loss split in proportion to ``-log(1 - p)``, so they add up exactly to ``100 - score``.
 """
@@ -62,6 +63,13 @@ def format_value(value: float) -> str:
     return f"{value:.2f}"
 
 
+def _severity_curve(b: float) -> float:
+    """0 at b = 0, 0.6 at b = 1 (error threshold), approaching 1 as b grows; continuous, increasing."""
+    if b <= 1.0:
+        return 0.6 * b * b
+    return 1.0 - 0.4 * math.exp(-0.8 * (b - 1.0))
+
+
 def _penalty(spec: CheckSpec, metrics: dict[str, float]) -> tuple[float, Rule | None, float]:
     """(penalty, worst rule, its value) for one check; rules whose metric is missing/NaN are skipped."""
     worst: tuple[float, Rule | None, float] = (0.0, None, math.nan)
@@ -75,7 +83,7 @@ def _penalty(spec: CheckSpec, metrics: dict[str, float]) -> tuple[float, Rule | 
         rank = b + (1e-9 if rule.severity(value) else 0.0)
         if rank > worst_breach:
             worst_breach = rank
-            worst = (spec.weight * (1.0 - 4.0 ** (-b * b)), rule, value)
+            worst = (spec.weight * _severity_curve(b), rule, value)
     return worst
 
 

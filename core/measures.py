@@ -43,6 +43,7 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "subject_brightness": ("0-255", "Mean luminance of the product (whole image if no backdrop)"),
     "shadow_clip": ("0-1", "Share of pixels crushed to black (luma <= 8)"),
     "highlight_clip": ("0-1", "Share of product pixels blown to white (luma >= 250)"),
+    "highlight_level": ("0-255", "Brightest tones (99th percentile luma); low means nothing in the photo is bright"),
     "contrast": ("0-1", "Luminance spread of the product between its 2nd and 98th percentiles"),
     "black_level": ("0-255", "Darkest tones of the product (2nd percentile luma); high means washed out"),
     "color_cast": ("Delta E", "Tint of the image's whites and greys (a*b* distance from neutral)"),
@@ -103,7 +104,10 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     grad = cv2.magnitude(gx, gy) / np.float32(8.0)  # per-pixel step in grey levels
     kernel = np.ones((13, 13), np.uint8)
     local_range = (cv2.dilate(y, kernel).astype(np.float32) - cv2.erode(y, kernel).astype(np.float32))
-    strong = local_range >= 24.0
+    # "Strong" is relative to the image's own tonal range, so lowering contrast alone does not
+    # change which edges are measured (the ratio itself is contrast-invariant).
+    lo, hi = np.percentile(y, [1, 99])
+    strong = local_range >= max(8.0, 0.12 * float(hi - lo))
     if mask is not None:
         strong &= mask
     if np.count_nonzero(strong) < 50:
@@ -248,6 +252,7 @@ def measure(image: LoadedImage) -> tuple[dict[str, float], Foreground, np.ndarra
         "shadow_clip": float(np.mean(y <= 8)),
         "subject_brightness": float(subject.mean()) if subject.size else float(y.mean()),
         "highlight_clip": float(np.mean(subject >= 250)) if subject.size else 0.0,
+        "highlight_level": float(np.percentile(y, 99)),
         "contrast": float((p98 - p2) / 255.0),
         "black_level": float(p2),
         "color_cast": color_cast(analysis),

@@ -247,13 +247,18 @@ def denoise_bilateral(rgb: np.ndarray, p: BilateralParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class NlMeansParams:
-    h: float = _num(7.0, 1.0, 30.0, 0.5, "Strength (luminance)", "About the noise sigma in grey levels")
+    h: float = _num(7.0, 1.0, 30.0, 0.5, "Strength (luminance)", "About the noise sigma in grey levels at preview size")
     h_color: float = _num(7.0, 1.0, 30.0, 0.5, "Strength (colour)")
 
 
 def denoise_nlmeans(rgb: np.ndarray, p: NlMeansParams) -> np.ndarray:
-    """Non-local means (Buades et al.), OpenCV's coloured variant, 5x5 patches, 13x13 search."""
-    return cv2.fastNlMeansDenoisingColored(rgb, None, float(p.h), float(p.h_color), 5, 13)
+    """Non-local means (Buades et al.), OpenCV's coloured variant, 5x5 patches, 13x13 search.
+
+    Strengths are given as seen on a 1024-px preview; a larger image carries proportionally
+    stronger pixel noise (downscaling averages it away), so they scale with the image (at most 3x).
+    """
+    f = min(3.0, _px(1.0, rgb))
+    return cv2.fastNlMeansDenoisingColored(rgb, None, float(p.h) * f, float(p.h_color) * f, 5, 13)
 
 
 @dataclass(frozen=True)

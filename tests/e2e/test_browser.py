@@ -127,9 +127,9 @@ def test_move_a_slider_and_the_preview_changes(page, app):
     wait_idle(page)
     after = page.locator(".bac img.after").first
     before_src = after.get_attribute("src")
-    slider = page.get_by_role("slider", name="Gamma").first
+    slider = page.get_by_role("slider", name="Low percentile").first
     slider.focus()
-    for _ in range(5):
+    for _ in range(6):
         page.keyboard.press("ArrowRight")
     page.wait_for_function("(old) => { const e = document.querySelector('.bac img.after') || "
                            "[...document.querySelectorAll('*')].map(n => n.shadowRoot).filter(Boolean)"
