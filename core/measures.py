@@ -165,8 +165,9 @@ def color_cast(rgb: np.ndarray) -> float:
     neutral, 12+ a visible cast. A tinted white backdrop is exactly what this catches; a scene
     whose brightest parts are genuinely coloured (a blue sky) can read as a cast.
     """
+    rgb = to_analysis_scale(rgb, long_side=512)  # a property of regions: half size is plenty
     lab = cv2.cvtColor(rgb.astype(np.float32) / np.float32(255.0), cv2.COLOR_RGB2LAB).reshape(-1, 3)
-    pool = lab[rgb.reshape(-1, 3).min(axis=1) < 250]
+    pool = lab[_channel_min(rgb).ravel() < 250]
     if pool.shape[0] < 100:
         return 0.0  # (almost) everything clipped white: nothing tinted is left to see
     bright = pool[pool[:, 0] >= np.percentile(pool[:, 0], 95)]
@@ -183,8 +184,24 @@ def colorfulness(rgb: np.ndarray) -> float:
 
 def gray_chroma(rgb: np.ndarray) -> float:
     """99th percentile of max-minus-min channel value per pixel (0 for a true greyscale photo)."""
-    spread = rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2).astype(np.int16)
-    return float(np.percentile(spread, 99))
+    spread = cv2.subtract(_channel_max(rgb), _channel_min(rgb))
+    return float(percentile_u8(spread, 99))
+
+
+def percentile_u8(values: np.ndarray, q: float) -> int:
+    """The q-th percentile (lower value) of uint8 data, from a histogram: O(n), no sort."""
+    cdf = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    return int(np.searchsorted(cdf, q / 100.0 * cdf[-1]))
+
+
+def _channel_max(rgb: np.ndarray) -> np.ndarray:
+    r, g, b = cv2.split(rgb)
+    return cv2.max(cv2.max(r, g), b)
+
+
+def _channel_min(rgb: np.ndarray) -> np.ndarray:
+    r, g, b = cv2.split(rgb)
+    return cv2.min(cv2.min(r, g), b)
 
 
 def entropy(y: np.ndarray) -> float:

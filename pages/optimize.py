@@ -16,7 +16,7 @@ from core.profiles import load_profile
 from core.recipe import Recipe, RecipeError, Step
 from pages.common.charts import histogram_figure
 from pages.common.compare_view import before_after
-from pages.common.images import full_resolution, preview
+from pages.common.images import full_resolution, preview, preview_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
 
 user = require_role("admin", "reviewer", "merchant")
@@ -154,30 +154,32 @@ def recipe_builder() -> None:
     recipe = _current_recipe()
     result = recipe.apply(pix)
     with view:
-        tab_slide, tab_side, tab_diff, tab_hist = st.tabs(["Before / after", "Side by side", "Difference (SSIM)",
-                                                            "Histograms"])
-        with tab_slide:
-            before_after(pix, result, key=f"ba_{record.version_id}")
-        with tab_side:
+        # Only the chosen view is computed: a slider move should not pay for the other three.
+        mode = st.segmented_control("View", ["Before / after", "Side by side", "Difference (SSIM)", "Histograms"],
+                                    default="Before / after", key="opt_view", label_visibility="collapsed")
+        same_shape = result.shape == pix.shape
+        if mode == "Side by side":
             a, b = st.columns(2)
             a.image(pix, caption="Before", width="stretch")
             b.image(result, caption="After", width="stretch")
-        same_shape = result.shape == pix.shape
-        with tab_diff:
+        elif mode == "Difference (SSIM)":
             if same_shape:
                 st.image(ssim_map_rgb(ssim_map(pix, result)), caption="White: unchanged · red: structure changed",
                          width="stretch")
             else:
                 st.info("The recipe changes the framing (crop, pad or resize), so there is no pixel-by-pixel map.")
-        with tab_hist:
+        elif mode == "Histograms":
             st.plotly_chart(histogram_figure(result, title="After (solid) vs before luma (dotted)", compare=pix),
                             key="opt_hist")
+        else:
+            before_after(pix, result, key=f"ba_{record.version_id}",
+                         before_url=preview_url(record.sha256, record.blob_path))
         m = st.columns(4)
         if same_shape:
             m[0].metric("SSIM", f"{ssim(pix, result):.3f}")
             p = psnr(pix, result)
             m[1].metric("PSNR", "identical" if math.isinf(p) else f"{p:.1f} dB")
-            m[2].metric("Colour change (ΔE2000)", f"{mean_color_difference(pix, result):.2f}")
+            m[2].metric("Colour change (ΔE2000)", f"{mean_color_difference(pix, result, max_side=256):.2f}")
         else:
             m[0].metric("SSIM", "n/a")
             m[1].metric("PSNR", "n/a")

@@ -90,19 +90,22 @@ export default function (component) {
 _component = st.components.v2.component("imagedesk_before_after", html=_HTML, css=_CSS, js=_JS)
 
 
-def before_after(before: np.ndarray, after: np.ndarray, *, key: str, width: int | None = None) -> float:
+def before_after(before: np.ndarray, after: np.ndarray, *, key: str, width: int | None = None,
+                 before_url: str | None = None) -> float:
     """Show ``before`` over ``after`` with a draggable divider; returns the divider position (0-100).
 
-    Both images should be previews (<= 1024 px); they are sent as JPEG data URLs. If the
-    shapes differ (a crop or pad), ``before`` is shown at ``after``'s size.
+    Both images should be previews (<= 1024 px); they are sent as JPEG data URLs
+    (``before_url``, if given, is used as it is: pass a cached one to save an encode per move).
+    If the shapes differ (a crop or pad), ``before`` is shown at ``after``'s size.
     """
     if before.shape != after.shape:
+        before_url = None
         import cv2
 
         before = cv2.resize(before, (after.shape[1], after.shape[0]), interpolation=cv2.INTER_AREA)
     state_key = f"{key}__pos"
     position = float(st.session_state.get(state_key, 50.0))
-    data: dict[str, Any] = {"before": data_url(before), "after": data_url(after), "position": position,
+    data: dict[str, Any] = {"before": before_url or data_url(before), "after": data_url(after), "position": position,
                             "width": width}
     result = _component(key=key, data=data, default={"position": position}, on_position_change=lambda: None)
     try:

@@ -23,6 +23,12 @@ def preview(sha256: str, blob_path: str) -> np.ndarray:
     return to_analysis_scale(image.pixels, long_side=PREVIEW_SIDE)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def preview_url(sha256: str, blob_path: str) -> str:
+    """The preview as a JPEG data URL (cached: the "before" side of a comparison never changes)."""
+    return data_url(preview(sha256, blob_path))
+
+
 @st.cache_data(max_entries=2000, show_spinner=False)
 def thumbnail_url(sha256: str, blob_path: str, side: int = 96) -> str:
     """A small JPEG thumbnail as a data URL (for table image columns)."""
