@@ -15,6 +15,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from core.measures import METRIC_LABELS
 from core.profiles import CheckSpec, Profile, Rule
 
 __all__ = ["Issue", "MetricLine", "ScoreResult", "evaluate", "format_value", "metric_report"]
@@ -117,7 +118,8 @@ def evaluate(metrics: dict[str, float], profile: Profile) -> ScoreResult:
         severity = rule.severity(value)
         if severity is None:
             continue
-        message = spec.message.format(value=format_value(value), threshold=format_value(rule.warn), metric=rule.metric)
+        label = METRIC_LABELS.get(rule.metric, rule.metric.replace("_", " "))
+        message = spec.message.format(value=format_value(value), threshold=format_value(rule.warn), metric=label)
         found.append((Issue(name, severity, rule.metric, float(value), rule.warn, message, spec.fix, 0.0), p))
     score = 100.0 * math.prod(1.0 - p for p in penalties.values())
     logs = {k: -math.log1p(-p) for k, p in penalties.items()}

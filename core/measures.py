@@ -67,6 +67,14 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+#: Short words for a metric inside a merchant-facing sentence.
+METRIC_LABELS: Final[dict[str, str]] = {
+    "highlight_level": "brightest tones", "subject_brightness": "product brightness", "black_level": "darkest tones",
+    "highlight_clip": "share of blown-out product pixels", "jpeg_quality": "JPEG quality", "file_mb": "file size (MB)",
+    "long_side": "long side (px)", "megapixels": "megapixels", "noise_sigma": "noise", "aspect_ratio": "aspect ratio",
+}
+
+
 def to_analysis_scale(rgb: np.ndarray, *, long_side: int = ANALYSIS_LONG_SIDE) -> np.ndarray:
     """Area-average ``rgb`` down so its long side is at most ``long_side`` px (never upscales)."""
     h, w = rgb.shape[:2]

@@ -97,24 +97,26 @@ with right:
     reasons = st.multiselect("Reasons (needed to reject or ask for changes)", REASONS,
                              default=list(dict.fromkeys(suggested)), key=f"reasons_{record.version_id}")
     comment = st.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000)
-    b1, b2, b3, b4 = st.columns(4)
-    choice = None
-    if b1.button("Approve", type="primary", icon=":material/check:", shortcut="A", width="stretch"):
-        choice = "approved"
-    if b2.button("Reject", icon=":material/block:", shortcut="X", width="stretch"):
-        choice = "rejected"
-    if b3.button("Needs changes", icon=":material/edit:", shortcut="N", width="stretch"):
-        choice = "needs_changes"
-    if b4.button("Skip", icon=":material/skip_next:", shortcut="S", width="stretch"):
-        skipped.append(record.version_id)
+
+# Full-width row: the buttons keep their labels and key hints readable.
+b1, b2, b3, b4 = st.columns(4)
+choice = None
+if b1.button("Approve", type="primary", icon=":material/check:", shortcut="A", width="stretch"):
+    choice = "approved"
+if b2.button("Reject", icon=":material/block:", shortcut="X", width="stretch"):
+    choice = "rejected"
+if b3.button("Needs changes", icon=":material/edit:", shortcut="N", width="stretch"):
+    choice = "needs_changes"
+if b4.button("Skip", icon=":material/skip_next:", shortcut="S", width="stretch"):
+    skipped.append(record.version_id)
+    st.rerun()
+if choice:
+    try:
+        # Written to the database now; nothing is kept only in the session.
+        decide(store, record.version_id, user.username, choice, reasons=() if choice == "approved" else reasons,
+               comment=comment, profile=profile)
+    except ReviewError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["review_flash"] = f"{choice.replace('_', ' ').capitalize()}: {record.file_name}"
         st.rerun()
-    if choice:
-        try:
-            # Written to the database now; nothing is kept only in the session.
-            decide(store, record.version_id, user.username, choice, reasons=() if choice == "approved" else reasons,
-                   comment=comment, profile=profile)
-        except ReviewError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state["review_flash"] = f"{choice.replace('_', ' ').capitalize()}: {record.file_name}"
-            st.rerun()

@@ -128,7 +128,7 @@ def test_issue_messages_are_filled_in(photo):
     r = issues_of((big(photo) * 0.25).astype(np.uint8))
     dark = next(i for i in r.issues if i.name == "dark")
     assert "{" not in dark.message and "too dark" in dark.message
-    assert dark.fix == ("gamma",) and dark.severity == "error"
+    assert dark.fix == ("contrast_stretch", "gamma") and dark.severity == "error"
 
 
 def test_profiles_all_load_and_use_known_issue_names():

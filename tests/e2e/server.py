@@ -73,7 +73,9 @@ def sign_in(page, base: str, username: str = "admin", password: str = ADMIN_PASS
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:  # type: ignore[no-untyped-def]
-    """Wait until Streamlit is not running a script (no 'Running...' status widget)."""
+    """Wait until Streamlit has finished running the script (the app root says so)."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+        " === 'notRunning'", timeout=timeout)
+    page.wait_for_timeout(200)  # let the last deltas paint
