@@ -50,8 +50,12 @@ st.dataframe(frame, hide_index=True, key="fb_table",
              column_config={"quality_score": st.column_config.NumberColumn("score", format="%.0f"),
                             "lead_time_s": st.column_config.NumberColumn("lead time (s)", format="%.1f")})
 
-if frame.empty or frame["decision"].nunique() < 2:
-    st.info("The analytics need both approved and rejected decisions in the selection.")
+MIN_EACH = 5  # below this a "perfect" threshold is just luck
+n_approved = int((frame["decision"] == "approved").sum())
+n_rejected = len(frame) - n_approved
+if n_approved < MIN_EACH or n_rejected < MIN_EACH:
+    st.info(f"Too few decisions to learn from yet: {n_approved} approved and {n_rejected} rejected or sent back "
+            f"in the selection; the analytics need at least {MIN_EACH} of each.")
     st.stop()
 
 st.header("What separates approved from rejected images")

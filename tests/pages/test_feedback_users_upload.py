@@ -79,3 +79,12 @@ def test_upload_page_per_role(db):
     assert any(t.label == "Merchant id" for t in at.text_input)
     next(b for b in at.button if b.label == "Upload and score").click().run()
     assert "Enter the merchant id first." in texts(at)
+
+
+def test_feedback_analytics_wait_for_enough_decisions(db):
+    recs = list_images(db)
+    decide(db, recs[0].version_id, "rita", "approved", profile="generic")
+    decide(db, recs[1].version_id, "rita", "rejected", reasons=["blurry"], profile="generic")
+    at = make_app(REVIEWER, "pages/feedback.py")
+    assert "Too few decisions to learn from yet: 1 approved and 1 rejected" in texts(at)
+    assert not at.header  # no analytics drawn from two decisions
