@@ -7,11 +7,12 @@ import streamlit as st
 
 from core.checks import format_value, metric_report
 from core.histogram import clipping_overlay
-from core.library import get_image, issue_details, list_images, scores_for_version, versions_of
+from core.library import issue_details, scores_for_version, versions_of
 from core.profiles import load_profile
 from core.reviews import history
 from pages.common.charts import contributions_figure, histogram_figure
 from pages.common.images import preview
+from pages.common.selection import selected_version
 from pages.common.session import get_store, merchant_scope, profile_names, profile_picker, require_role
 
 user = require_role("admin", "reviewer", "merchant")
@@ -21,26 +22,7 @@ store = get_store()
 with st.sidebar:
     profile = profile_picker()
 
-records = list_images(store, profile=profile, merchant_id=scope, kind=None)
-if not records:
-    st.info("No images yet.")
-    st.stop()
-try:
-    requested = int(st.query_params.get("v", records[0].version_id))
-except ValueError:
-    requested = -1
-record = get_image(store, requested, profile=profile, merchant_id=scope)
-if record is None:
-    # Same answer whether the image does not exist or belongs to someone else.
-    st.error("There is no image with that link that you can open.")
-    st.stop()
-
-labels = {r.version_id: f"{r.file_name} · {r.kind} · #{r.version_id}" for r in records}
-chosen = st.selectbox("Image", list(labels), index=list(labels).index(record.version_id),
-                      format_func=lambda v: labels[v])
-if chosen != record.version_id:
-    st.query_params["v"] = str(chosen)
-    st.rerun()
+record = selected_version(store, profile=profile, merchant_id=scope)
 
 st.title(record.file_name)
 st.caption(f"Merchant `{record.merchant_id}` · SKU `{record.sku or '-'}` · {record.width}x{record.height} px · "
@@ -96,8 +78,10 @@ with tab_history:
     vers = versions_of(store, record.image_id, profile=profile)
     st.dataframe(pd.DataFrame([{"version": v.version_id, "kind": v.kind, "score": v.score, "created": v.created_at,
                                 "recipe": v.recipe_json} for v in vers]), hide_index=True, key="versions_table")
-    if user.role != "merchant":
-        decisions = history(store, record.version_id)
-        st.dataframe(pd.DataFrame([{"reviewer": d.reviewer, "decision": d.decision, "reasons": ", ".join(d.reasons),
-                                    "comment": d.comment, "decided": d.decided_at, "current": d.active}
-                                   for d in decisions]), hide_index=True, key="decisions_table")
+    decisions = history(store, record.version_id)
+    rows = [{"reviewer": d.reviewer, "decision": d.decision, "reasons": ", ".join(d.reasons), "comment": d.comment,
+             "decided": d.decided_at, "current": d.active} for d in decisions]
+    if user.role == "merchant":
+        # Merchants learn the outcome and the reasons, not who decided, and only current decisions.
+        rows = [{k: v for k, v in r.items() if k != "reviewer"} for r in rows if r["current"]]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="decisions_table")

@@ -10,13 +10,14 @@ from core.autofix import auto_recipe
 from core.checks import format_value
 from core.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
 from core.export_image import encode_image
-from core.library import get_image, list_images, save_optimized
+from core.library import save_optimized
 from core.operations import OPERATIONS
 from core.profiles import load_profile
 from core.recipe import Recipe, RecipeError, Step
 from pages.common.charts import histogram_figure
 from pages.common.compare_view import before_after
 from pages.common.images import full_resolution, preview, preview_url
+from pages.common.selection import selected_version
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
 
 user = require_role("admin", "reviewer", "merchant")
@@ -26,24 +27,7 @@ store = get_store()
 with st.sidebar:
     profile = profile_picker()
 
-records = list_images(store, profile=profile, merchant_id=scope, kind=None)
-if not records:
-    st.info("No images yet.")
-    st.stop()
-try:
-    requested = int(st.query_params.get("v", records[0].version_id))
-except ValueError:
-    requested = -1
-record = get_image(store, requested, profile=profile, merchant_id=scope)
-if record is None:
-    st.error("There is no image with that link that you can open.")
-    st.stop()
-labels = {r.version_id: f"{r.file_name} · {r.kind} · #{r.version_id}" for r in records}
-chosen = st.selectbox("Image", list(labels), index=list(labels).index(record.version_id),
-                      format_func=lambda v: labels[v])
-if chosen != record.version_id:
-    st.query_params["v"] = str(chosen)
-    st.rerun()
+record = selected_version(store, profile=profile, merchant_id=scope)
 
 prof = load_profile(profile, search=(store.profiles_dir,))
 STEPS_KEY = f"recipe_steps_{record.version_id}"

@@ -39,3 +39,14 @@ def test_merchant_cannot_optimize_another_merchants_image(db):
     other = next(r for r in list_images(db) if r.merchant_id != "acme-home")
     at = make_app(MERCHANT, "pages/optimize.py", {"v": str(other.version_id)})
     assert "There is no image with that link that you can open." in texts(at)
+
+
+def test_merchant_sees_decisions_on_own_image_without_reviewer_names(db):
+    from core.reviews import decide
+
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    decide(db, own.version_id, "rita", "needs_changes", reasons=["too dark"], comment="Please brighten")
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
+    table = next(d.value for d in at.dataframe if "decision" in d.value.columns)
+    assert list(table["decision"]) == ["needs_changes"] and list(table["comment"]) == ["Please brighten"]
+    assert "reviewer" not in table.columns

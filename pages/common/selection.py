@@ -1,0 +1,35 @@
+"""Which image a page shows: from the deep link ``?v=<version id>`` or the picker."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.library import ImageRecord, get_image, list_images
+from core.store import Store
+
+
+def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> ImageRecord:
+    """The version named by ``?v=`` (default: the first one), with a picker to switch.
+
+    Stops the page with the same message whether the version does not exist or belongs to
+    another merchant, so a URL reveals nothing about other merchants' images.
+    """
+    records = list_images(store, profile=profile, merchant_id=merchant_id, kind=None)
+    if not records:
+        st.info("No images yet.")
+        st.stop()
+    try:
+        requested = int(st.query_params.get("v", records[0].version_id))
+    except ValueError:
+        requested = -1
+    record = get_image(store, requested, profile=profile, merchant_id=merchant_id)
+    if record is None:
+        st.error("There is no image with that link that you can open.")
+        st.stop()
+    labels = {r.version_id: f"{r.file_name} · {r.kind} · #{r.version_id}" for r in records}
+    chosen = st.selectbox("Image", list(labels), index=list(labels).index(record.version_id),
+                          format_func=lambda v: labels[v])
+    if chosen != record.version_id:
+        st.query_params["v"] = str(chosen)
+        st.rerun()
+    return record
