@@ -107,7 +107,7 @@ def find_foreground(rgb: np.ndarray, *, tolerance: int = BACKDROP_TOLERANCE) -> 
     d0, d1, d2 = cv2.split(diff)
     raw = (cv2.max(cv2.max(d0, d1), d2) > tolerance).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-    raw = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)
-    raw = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, kernel, iterations=2)
-    mask = raw.astype(bool)
+    opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)  # drop specks (dust, JPEG noise)
+    closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel, iterations=2)  # fill pinholes
+    mask = closed.astype(bool)
     return Foreground(mask, _bbox_from_mask(mask), True, backdrop_rgb, white_ratio)

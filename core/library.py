@@ -186,7 +186,7 @@ def _current_index(conn: Connection, merchant_id: str) -> DuplicateIndex:
     ).all()
     index = DuplicateIndex()
     for vid, sha, ph in rows:
-        index.add(str(vid), sha, ph)
+        index.add(str(vid), str(sha), str(ph))
     return index
 
 

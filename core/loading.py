@@ -292,7 +292,7 @@ def load_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         raise ImageLoadError("too_many_pixels", f"The image is far too large to open safely ({exc}).") from exc
     except UnidentifiedImageError as exc:

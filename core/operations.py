@@ -300,7 +300,7 @@ def whiten_background(rgb: np.ndarray, p: WhitenParams) -> np.ndarray:
     n, labels = cv2.connectedComponents(backdrop, connectivity=4)
     edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     edge_labels = edge_labels[edge_labels > 0]
-    region = np.isin(labels, edge_labels).astype(np.float32)
+    region: np.ndarray = np.isin(labels, edge_labels).astype(np.float32)
     if region.shape != rgb.shape[:2]:
         region = cv2.resize(region, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
     if p.feather > 0:

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import (
     Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
-    create_engine, event, func, insert, select, text,
+    create_engine, event, func, insert, select,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -175,7 +174,6 @@ class Store:
 
     engine: Engine
     root: Path
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def blob_dir(self) -> Path:
@@ -273,8 +271,3 @@ def open_store(root: str | os.PathLike[str] | None = None, *, database_url: str 
     store.migrate()
     return store
 
-
-def check_connection(store: Store) -> bool:
-    """True when the database answers a trivial query."""
-    with store.read() as conn:
-        return conn.execute(text("SELECT 1")).scalar() == 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-
 import streamlit as st
 
 from core.auth import User, authenticate, ensure_default_admin, issue_token, verify_token
@@ -136,7 +134,3 @@ def profile_picker(label: str = "Marketplace profile", *, key: str = "profile", 
     st.session_state["shared_profile"] = choice
     return str(choice)
 
-
-def pick(options: Iterable[str], value: str | None) -> int:
-    opts = list(options)
-    return opts.index(value) if value in opts else 0

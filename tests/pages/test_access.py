@@ -1,6 +1,5 @@
 """Who sees what: signed-out visitors, roles, and pages opened directly on a fresh server."""
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
