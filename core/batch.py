@@ -6,7 +6,7 @@ import csv
 import math
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -76,15 +76,23 @@ def _pool_size() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def score_paths(paths: Iterable[str | os.PathLike[str]], profile: Profile, *, workers: int | None = None) -> Iterator[BatchRow]:
+def score_paths(paths: Iterable[str | os.PathLike[str]], profile: Profile, *, workers: int | None = None,
+                executor: Executor | None = None) -> Iterator[BatchRow]:
     """Score every file, yielding rows in input order as soon as each is ready.
 
-    Decoding and measuring run in ``workers`` processes (default: one per core); duplicate
-    detection and scoring run here, in order, so "duplicate of" always points to an earlier
-    file and the output does not depend on timing.
+    Decoding and measuring run in ``workers`` processes (default: one per core), or on
+    ``executor`` when given: any ``concurrent.futures.Executor``, such as the one a Dask
+    cluster hands out (``dask.distributed.Client(...).get_executor()``), so the same job runs
+    on many machines when one is not enough (the workers must see the same file paths).
+    Duplicate detection and scoring run here, in order, so "duplicate of" always points to
+    an earlier file and the output does not depend on timing.
     """
     files = [str(p) for p in discover(paths)]
     index = DuplicateIndex()
+    if executor is not None:
+        for path, analysis, error in executor.map(_analyse_path, files):
+            yield _row(path, analysis, error, profile, index)
+        return
     n = workers or _pool_size()
     if n <= 1 or len(files) <= 1:
         results: Iterable[tuple[str, Analysis | None, str]] = map(_analyse_path, files)

@@ -111,3 +111,19 @@ def test_store_commands(tmp_path, photo, capsys):
     assert main(["--data-dir", data, "export", "--out", str(out), "--reviewer", "rita"]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert len(rows) == 1 and rows[0]["comment"] == "'=2+2" and rows[0]["merchant_id"] == "acme"
+
+
+def test_score_paths_runs_on_any_executor(folder):
+    """The hook a distributed engine plugs into: results are the same as in-process, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.batch import score_paths
+    from core.profiles import load_profile
+
+    profile = load_profile("generic")
+    local = [(r.path, r.error, r.assessment and round(r.assessment.score, 6)) for r in
+             score_paths([folder], profile, workers=1)]
+    with ThreadPoolExecutor(3) as pool:
+        remote = [(r.path, r.error, r.assessment and round(r.assessment.score, 6)) for r in
+                  score_paths([folder], profile, executor=pool)]
+    assert remote == local and len(local) == 4
