@@ -22,7 +22,7 @@ def catalog_frame(store: Store, *, profile: str, merchant_id: str | None = None,
                   include_optimized: bool = False) -> pd.DataFrame:
     """Every image (and optionally optimized version) with its score under ``profile``."""
     records = list_images(store, profile=profile, merchant_id=merchant_id,
-                          kind=None if include_optimized else "original")
+                          kind=None if include_optimized else "original", with_metrics=False)
     decisions = latest_decisions(store)
     rows = [{
         "version_id": r.version_id, "image_id": r.image_id, "kind": r.kind, "file_name": r.file_name,

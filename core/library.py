@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Final, Literal
 
 import numpy as np
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from core import ENGINE_VERSION
@@ -442,16 +442,14 @@ def _analysis_from_row(metrics: dict[str, float], phash: str, bbox_json: str) ->
     return Analysis(info, metrics, phash, tuple(json.loads(bbox_json)), True)  # type: ignore[arg-type]
 
 
-def _record_query(profile: str):  # type: ignore[no-untyped-def]
-    return (
-        select(images.c.id.label("image_id"), versions.c.id.label("version_id"), versions.c.kind, images.c.merchant_id,
-               images.c.sku, images.c.file_name, versions.c.sha256, versions.c.width, versions.c.height,
-               versions.c.created_at, versions.c.blob_path, versions.c.recipe_json, scores.c.score, scores.c.issues,
-               analyses.c.metrics_json)
-        .select_from(versions.join(images, images.c.id == versions.c.image_id))
-        .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True)
-        .join(analyses, analyses.c.version_id == versions.c.id, isouter=True)
-    )
+def _record_query(profile: str, *, with_metrics: bool = True):  # type: ignore[no-untyped-def]
+    cols = [images.c.id.label("image_id"), versions.c.id.label("version_id"), versions.c.kind, images.c.merchant_id,
+            images.c.sku, images.c.file_name, versions.c.sha256, versions.c.width, versions.c.height,
+            versions.c.created_at, versions.c.blob_path, versions.c.recipe_json, scores.c.score, scores.c.issues]
+    q = (select(*cols, analyses.c.metrics_json if with_metrics else literal("{}").label("metrics_json"))
+         .select_from(versions.join(images, images.c.id == versions.c.image_id))
+         .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True))
+    return q.join(analyses, analyses.c.version_id == versions.c.id, isouter=True) if with_metrics else q
 
 
 def _record(row: Any, profile: str) -> ImageRecord:
@@ -465,9 +463,13 @@ def _record(row: Any, profile: str) -> ImageRecord:
 
 
 def list_images(store: Store, *, profile: str = "generic", merchant_id: str | None = None,
-                kind: str | None = "original") -> list[ImageRecord]:
-    """Every image version (originals by default) with its score under ``profile``."""
-    q = _record_query(profile)
+                kind: str | None = "original", with_metrics: bool = True) -> list[ImageRecord]:
+    """Every image version (originals by default) with its score under ``profile``.
+
+    ``with_metrics=False`` skips reading the metrics (``metrics`` is then empty): the catalogue
+    table of a large library needs only scores and issues.
+    """
+    q = _record_query(profile, with_metrics=with_metrics)
     if merchant_id is not None:
         q = q.where(images.c.merchant_id == merchant_id)
     if kind is not None:

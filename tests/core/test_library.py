@@ -176,3 +176,10 @@ def test_seeded_sample_data(seeded):
     recs = list_images(seeded)
     assert len(recs) == 20
     assert {r.merchant_id for r in recs} == {"acme-home", "lumen-studio", "northwind-pets"}
+
+
+def test_list_images_without_metrics_is_the_same_catalogue(seeded):
+    full = list_images(seeded, profile="amazon")
+    lean = list_images(seeded, profile="amazon", with_metrics=False)
+    assert [(r.version_id, r.score, r.issues) for r in lean] == [(r.version_id, r.score, r.issues) for r in full]
+    assert all(r.metrics == {} for r in lean) and all(r.metrics for r in full)
