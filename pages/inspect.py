@@ -56,7 +56,7 @@ with tab_metrics:
     lines = metric_report(record.metrics, prof)
     table = pd.DataFrame([{
         "metric": ln.metric, "value": format_value(ln.value), "unit": ln.unit, "rule": ln.rule,
-        "status": {"pass": "✅ pass", "warning": "⚠️ warning", "error": "❌ error", "info": "·"}[ln.status],
+        "status": {"pass": "pass", "warning": "warning", "error": "ERROR", "info": ""}[ln.status],
         "check": ln.check, "meaning": ln.meaning} for ln in lines])
     st.dataframe(table, hide_index=True, key="metrics_table")
 with tab_hist:
@@ -68,7 +68,7 @@ with tab_market:
         p = load_profile(name, search=(store.profiles_dir,))
         score_p, issues_p = per_profile.get(name, (math.nan, ()))
         rows.append({"profile": p.title, "score": None if math.isnan(score_p) else round(score_p, 1),
-                     "verdict": "❌ fails" if any(i for i in issues_p) else "✅ passes",
+                     "verdict": "fails" if issues_p else "passes",
                      "issues": list(issues_p), "rules": " / ".join(p.rules_text)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="market_table",
                  column_config={"issues": st.column_config.ListColumn("issues"),

@@ -11,21 +11,23 @@ user = require_role("admin", "merchant")
 store = get_store()
 st.title("Upload images")
 
-if user.role == "merchant":
-    merchant = user.merchant_id or ""
-    st.caption(f"Uploading for your shop `{merchant}`.")
-else:
-    merchant = st.text_input("Merchant id", placeholder="e.g. acme-home",
-                             help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.").strip()
-
 types = sorted({e.lstrip(".") for e in IMAGE_EXTENSIONS} | {"zip"})
+if user.role == "merchant":
+    st.caption(f"Uploading for your shop `{user.merchant_id}`.")
 with st.form("upload", clear_on_submit=True):
+    # Inside the form, so the merchant id and the files are submitted together.
+    if user.role == "merchant":
+        merchant = user.merchant_id or ""
+    else:
+        merchant = st.text_input("Merchant id", placeholder="e.g. acme-home",
+                                 help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.")
     files = st.file_uploader("Images or zip files", type=types, accept_multiple_files=True)
     manifest_file = st.file_uploader("Manifest CSV (optional: columns file, merchant_id, sku)", type=["csv"])
     sku = st.text_input("SKU for all files (optional)")
     submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
 
 if submitted:
+    merchant = merchant.strip()
     if not merchant:
         st.error("Enter the merchant id first.")
         st.stop()
@@ -53,8 +55,8 @@ if submitted:
         st.stop()
     ok, dup, bad = (sum(r.status == s for r in report.results) for s in ("added", "duplicate", "refused"))
     st.success(f"{ok} added · {dup} already uploaded · {bad} refused")
-    table = pd.DataFrame([{"file": r.name, "result": {"added": "✅ added", "duplicate": "↺ already uploaded",
-                                                      "refused": "❌ refused"}[r.status],
+    table = pd.DataFrame([{"file": r.name, "result": {"added": "added", "duplicate": "already uploaded",
+                                                      "refused": "REFUSED"}[r.status],
                            "reason": r.reason, "score": None if r.score is None else round(r.score),
                            "issues": list(r.issues), "image": f"./inspect?v={r.version_id}" if r.version_id else None}
                           for r in report.results])

@@ -156,3 +156,31 @@ def test_download_the_feedback_csv(page, app):
     text = Path(path).read_bytes().decode("utf-8-sig")
     assert "e2e-marker" in text and text.splitlines()[0].startswith("review_id,image_id")
     shot(page, "feedback")
+
+
+def test_upload_files_and_see_a_verdict_for_each(page, app, tmp_path, photo):
+    from tests.conftest import encode
+
+    base, _ = app
+    good = tmp_path / "new_product.png"
+    good.write_bytes(encode(photo))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not a real JPEG")
+    goto(page, base, "/upload", "Upload images")
+    page.get_by_role("textbox", name="Merchant id").fill("e2e-shop")
+    page.locator("input[type=file]").first.set_input_files([str(good), str(broken)])
+    page.get_by_text("new_product.png").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Upload and score").click()
+    try:
+        page.get_by_text("1 added · 0 already uploaded · 1 refused").wait_for(timeout=60_000)
+    finally:
+        shot(page, "upload_results")
+    wait_idle(page)
+    shot(page, "upload_results")
+    from core.library import list_images
+    from core.store import open_store
+
+    store = open_store(app[1])
+    assert [r.file_name for r in list_images(store, merchant_id="e2e-shop")] == ["new_product.png"]
+    store.dispose()

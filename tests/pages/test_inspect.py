@@ -9,7 +9,7 @@ def test_inspect_deep_link_shows_that_image(db):
     body = texts(at)
     assert "dark" in body and "too dark" in body
     metrics_table = at.dataframe[0].value
-    assert "❌ error" in set(metrics_table["status"]) or "⚠️ warning" in set(metrics_table["status"])
+    assert {"ERROR", "warning"} & set(metrics_table["status"])
     assert set(metrics_table["metric"]) >= {"sharpness", "noise_sigma", "brightness", "background_white"}
     market = at.dataframe[1].value
     assert len(market) == 6  # one row per marketplace profile
