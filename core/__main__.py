@@ -37,7 +37,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     total = sum(1 for _ in discover(args.paths))
-    rows = _progress(score_paths(args.paths, profile, workers=args.workers), total)
+    rows = _progress(score_paths(args.paths, profile, workers=args.workers,
+                                 max_pixels=int(args.max_megapixels * 1e6), max_bytes=int(args.max_mb * 1e6)), total)
     if args.out and args.out != "-":
         with open(args.out, "w", newline="", encoding="utf-8") as fh:
             ok, bad = write_csv(rows, fh)
@@ -125,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--profile", default="generic", help="marketplace profile (see 'profiles')")
     s.add_argument("--out", help="CSV file to write (default: standard output)")
     s.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    s.add_argument("--max-megapixels", type=float, default=100.0,
+                   help="refuse larger images without decoding them (default 100)")
+    s.add_argument("--max-mb", type=float, default=50.0, help="refuse larger files (default 50)")
     s.set_defaults(func=_cmd_score)
 
     o = sub.add_parser("optimize", help="write an optimized copy of an image")

@@ -8,13 +8,13 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any, Final
 
 from core.assess import Analysis, Assessment, analyse, assess
 from core.duplicates import DuplicateIndex
-from core.loading import ImageLoadError, load_image
+from core.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoadError, load_image
 from core.measures import ANALYSIS_LONG_SIDE, METRIC_INFO
 from core.profiles import Profile
 
@@ -62,9 +62,11 @@ class BatchRow:
         return row
 
 
-def _analyse_path(path: str) -> tuple[str, Analysis | None, str]:
+def _analyse_path(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, Analysis | None, str]:
     try:
-        return path, analyse(load_image(path, reduce_to=ANALYSIS_LONG_SIDE)), ""
+        image = load_image(path, reduce_to=ANALYSIS_LONG_SIDE, max_pixels=max_pixels, max_bytes=max_bytes)
+        return path, analyse(image), ""
     except ImageLoadError as exc:
         return path, None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a batch never stops for one file
@@ -77,7 +79,8 @@ def _pool_size() -> int:
 
 
 def score_paths(paths: Iterable[str | os.PathLike[str]], profile: Profile, *, workers: int | None = None,
-                executor: Executor | None = None) -> Iterator[BatchRow]:
+                executor: Executor | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[BatchRow]:
     """Score every file, yielding rows in input order as soon as each is ready.
 
     Decoding and measuring run in ``workers`` processes (default: one per core), or on
@@ -85,22 +88,24 @@ def score_paths(paths: Iterable[str | os.PathLike[str]], profile: Profile, *, wo
     cluster hands out (``dask.distributed.Client(...).get_executor()``), so the same job runs
     on many machines when one is not enough (the workers must see the same file paths).
     Duplicate detection and scoring run here, in order, so "duplicate of" always points to
-    an earlier file and the output does not depend on timing.
+    an earlier file and the output does not depend on timing. Files over ``max_pixels`` pixels
+    or ``max_bytes`` bytes are reported as unreadable, with the reason.
     """
     files = [str(p) for p in discover(paths)]
     index = DuplicateIndex()
+    work = partial(_analyse_path, max_pixels=max_pixels, max_bytes=max_bytes)
     if executor is not None:
-        for path, analysis, error in executor.map(_analyse_path, files):
+        for path, analysis, error in executor.map(work, files):
             yield _row(path, analysis, error, profile, index)
         return
     n = workers or _pool_size()
     if n <= 1 or len(files) <= 1:
-        results: Iterable[tuple[str, Analysis | None, str]] = map(_analyse_path, files)
+        results: Iterable[tuple[str, Analysis | None, str]] = map(work, files)
         for path, analysis, error in results:
             yield _row(path, analysis, error, profile, index)
         return
     with ProcessPoolExecutor(max_workers=n) as pool:
-        for path, analysis, error in pool.map(_analyse_path, files, chunksize=4):
+        for path, analysis, error in pool.map(work, files, chunksize=4):
             yield _row(path, analysis, error, profile, index)
 
 

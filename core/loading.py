@@ -114,7 +114,7 @@ def _read_source(source: bytes | str | os.PathLike[str], max_bytes: int) -> byte
         if size > max_bytes:
             raise ImageLoadError(
                 "file_too_large",
-                f"The file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.",
+                f"The file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB.",
             )
         try:
             data = path.read_bytes()
@@ -125,7 +125,7 @@ def _read_source(source: bytes | str | os.PathLike[str], max_bytes: int) -> byte
     if len(data) > max_bytes:
         raise ImageLoadError(
             "file_too_large",
-            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB.",
+            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB.",
         )
     return data
 
@@ -322,8 +322,8 @@ def load_image(
     if width * height > max_pixels:
         raise ImageLoadError(
             "too_many_pixels",
-            f"The image is {width}x{height} ({width * height / 1e6:.0f} MP); the limit is "
-            f"{max_pixels / 1e6:.0f} MP. Please downscale it before uploading.",
+            f"The image is {width}x{height} ({width * height / 1e6:.1f} MP); the limit is "
+            f"{max_pixels / 1e6:g} MP. Please downscale it before uploading.",
         )
     exif_orientation = 1
     try:

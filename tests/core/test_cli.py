@@ -127,3 +127,13 @@ def test_score_paths_runs_on_any_executor(folder):
         remote = [(r.path, r.error, r.assessment and round(r.assessment.score, 6)) for r in
                   score_paths([folder], profile, executor=pool)]
     assert remote == local and len(local) == 4
+
+
+def test_score_limits_refuse_with_reason(folder):
+    out = folder / "limited.csv"
+    assert main(["score", str(folder / "a.jpg"), "--out", str(out), "--max-megapixels", "0.1", "--workers", "1"]) == 1
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    assert "(0.3 MP); the limit is 0.1 MP" in row["error"]
+    assert main(["score", str(folder / "a.jpg"), "--out", str(out), "--max-mb", "0.001", "--workers", "1"]) == 1
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    assert "the limit is 0.001 MB" in row["error"] and row["quality_score"] == ""

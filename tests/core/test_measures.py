@@ -1,0 +1,70 @@
+"""Unit checks of the no-reference measurements against known constructions."""
+
+import cv2
+import numpy as np
+import pytest
+
+from core.measures import (
+    blockiness, color_cast, entropy, gray_chroma, luma, noise_sigma, percentile_u8, sharpness, to_analysis_scale,
+)
+from tests.conftest import encode
+
+
+def test_noise_estimate_matches_known_white_noise():
+    flat = np.full((512, 512), 120, np.float32)
+    ramp = flat + np.linspace(0, 60, 512, dtype=np.float32)[None, :]  # smooth structure is ignored
+    for sigma in (3.0, 8.0, 15.0):
+        y = np.clip(ramp + np.random.default_rng(int(sigma)).normal(0, sigma, ramp.shape), 0, 255).astype(np.uint8)
+        assert noise_sigma(y) == pytest.approx(sigma, rel=0.2)
+
+
+def test_sharpness_falls_with_blur_and_ignores_contrast(photo):
+    y = luma(photo)
+    values = [sharpness(cv2.GaussianBlur(y, (0, 0), s)) for s in (0.3, 1.0, 2.0, 4.0)]
+    assert values == sorted(values, reverse=True) and values[0] - values[-1] > 25
+    flat = (y.astype(np.float32) * 0.5 + 64).astype(np.uint8)  # half the contrast, same focus
+    assert sharpness(flat) == pytest.approx(sharpness(y), abs=6)
+
+
+def test_sharpness_measured_only_inside_mask(product):
+    y = luma(product)
+    mask = np.zeros(y.shape, bool)
+    mask[240:960, 50:1150] = True
+    busy = y.copy()
+    busy[~mask] = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, y.shape, dtype=np.uint8), (0, 0), 3)[~mask]
+    # A blurry, busy background does not change the product's sharpness...
+    assert sharpness(busy, mask) == pytest.approx(sharpness(y, mask), abs=3)
+    # ...while over the whole frame it would.
+    assert abs(sharpness(busy) - sharpness(y)) > 3
+
+
+def test_blockiness_sees_jpeg_blocks(photo):
+    from core.loading import load_image
+
+    clean = luma(load_image(encode(photo, "PNG")).pixels)
+    blocky = luma(load_image(encode(photo, "JPEG", quality=8)).pixels)
+    assert blockiness(clean) < 1.2 < 1.5 < blockiness(blocky)
+
+
+def test_entropy_bounds():
+    assert entropy(np.zeros((10, 10), np.uint8)) == 0.0
+    assert entropy(np.arange(256, dtype=np.uint8).repeat(4)) == pytest.approx(8.0)
+
+
+def test_gray_chroma_and_cast(photo):
+    grey = np.repeat(luma(photo)[..., None], 3, axis=2)
+    assert gray_chroma(grey) == 0.0 and gray_chroma(photo) > 50
+    tinted = np.clip(photo * np.array([1.0, 0.95, 0.75]), 0, 255).astype(np.uint8)
+    assert color_cast(tinted) > color_cast(photo) + 8
+
+
+def test_percentile_u8_matches_numpy():
+    v = np.random.default_rng(0).integers(0, 256, 10_000).astype(np.uint8)
+    for q in (1, 50, 99):
+        assert abs(percentile_u8(v, q) - np.percentile(v, q, method="lower")) <= 1
+
+
+def test_analysis_scale_never_upscales(photo):
+    assert to_analysis_scale(photo) is photo
+    big = cv2.resize(photo, (2048, 1536))
+    assert to_analysis_scale(big).shape == (768, 1024, 3)
