@@ -11,12 +11,12 @@ import numpy as np
 
 from core import ENGINE_VERSION
 from core.checks import Issue, evaluate
-from core.duplicates import DuplicateIndex, phash
+from core.duplicates import NEAR_DUPLICATE_BITS, DuplicateIndex, phash
 from core.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
 from core.measures import ANALYSIS_LONG_SIDE, measure
 from core.profiles import Profile
 
-__all__ = ["Analysis", "Assessment", "analyse", "assess", "assess_array", "assess_file"]
+__all__ = ["Analysis", "Assessment", "analyse", "assess", "assess_array", "assess_file", "mark_duplicates"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,21 @@ def analyse(image: LoadedImage) -> Analysis:
     )
 
 
+def mark_duplicates(analysis: Analysis, key: str, duplicates: DuplicateIndex) -> tuple[Analysis, str | None]:
+    """Compare ``analysis`` with the images already in ``duplicates`` (then add it).
+
+    Returns the analysis with ``exact_duplicate`` and ``hash_distance`` set, and the key of the
+    earlier image it duplicates (exactly, or within :data:`NEAR_DUPLICATE_BITS`), if any.
+    """
+    match = duplicates.check_and_add(key, analysis.info.sha256, analysis.phash)
+    metrics = dict(analysis.metrics)
+    metrics["exact_duplicate"] = 1.0 if match and match.exact else 0.0
+    metrics["hash_distance"] = float(match.distance) if match else 64.0
+    duplicate_of = match.key if match is not None and (match.exact or match.distance <= NEAR_DUPLICATE_BITS) else None
+    marked = Analysis(analysis.info, metrics, analysis.phash, analysis.product_bbox, analysis.has_backdrop)
+    return marked, duplicate_of
+
+
 def assess(
     analysis: Analysis,
     profile: Profile,
@@ -79,17 +94,12 @@ def assess(
     If ``duplicates`` is given, the image is compared with those already in it and then added,
     so the first of a set of duplicates is the original and later ones are flagged.
     """
-    metrics = dict(analysis.metrics)
     duplicate_of = None
     if duplicates is not None:
-        match = duplicates.check_and_add(key, analysis.info.sha256, analysis.phash)
-        metrics["exact_duplicate"] = 1.0 if match and match.exact else 0.0
-        metrics["hash_distance"] = float(match.distance) if match else 64.0
-        if match is not None and (match.exact or match.distance < 7):
-            duplicate_of = match.key
-    else:
-        metrics.setdefault("exact_duplicate", math.nan)
-        metrics.setdefault("hash_distance", math.nan)
+        analysis, duplicate_of = mark_duplicates(analysis, key, duplicates)
+    metrics = dict(analysis.metrics)
+    metrics.setdefault("exact_duplicate", math.nan)  # not compared: the duplicate rules are skipped
+    metrics.setdefault("hash_distance", math.nan)
     result = evaluate(metrics, profile)
     scored = Analysis(analysis.info, metrics, analysis.phash, analysis.product_bbox, analysis.has_backdrop)
     return Assessment(key=key, analysis=scored, profile=profile.name, score=result.score, issues=result.issues,

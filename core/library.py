@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from core import ENGINE_VERSION
-from core.assess import Analysis, analyse, assess
+from core.assess import Analysis, analyse, assess, mark_duplicates
 from core.batch import IMAGE_EXTENSIONS
 from core.duplicates import DuplicateIndex
 from core.export_image import encode_image
@@ -194,17 +194,8 @@ def _store_scores(conn: Connection, version_id: int, analysis: Analysis, profile
                   index: DuplicateIndex | None) -> tuple[float, tuple[str, ...]]:
     """Store the analysis and a score per profile; returns the first profile's (score, issues)."""
     first: tuple[float, tuple[str, ...]] = (math.nan, ())
-    metrics_with_dups: dict[str, float] | None = None
-    dup_of: int | None = None
-    if index is not None:
-        match = index.check_and_add(str(version_id), analysis.info.sha256, analysis.phash)
-        metrics_with_dups = dict(analysis.metrics)
-        metrics_with_dups["exact_duplicate"] = 1.0 if match and match.exact else 0.0
-        metrics_with_dups["hash_distance"] = float(match.distance) if match else 64.0
-        if match is not None and (match.exact or match.distance < 7):
-            dup_of = int(match.key)
-    final = Analysis(analysis.info, metrics_with_dups or dict(analysis.metrics), analysis.phash,
-                     analysis.product_bbox, analysis.has_backdrop)
+    final, dup_key = (analysis, None) if index is None else mark_duplicates(analysis, str(version_id), index)
+    dup_of = int(dup_key) if dup_key is not None else None
     conn.execute(insert(analyses).values(
         version_id=version_id, engine_version=ENGINE_VERSION, metrics_json=_dumps_metrics(final.metrics),
         phash=final.phash, bbox_json=json.dumps(final.product_bbox), created_at=now()))
