@@ -17,16 +17,15 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import OUT, big_photo, jpeg, machine, median_ms, photos
 from PIL import Image
 
-from common import OUT, big_photo, jpeg, machine, median_ms, photos
-
-from core.assess import assess_file
-from core.batch import score_paths
-from core.compare import psnr, ssim
-from core.loading import load_image
-from core.operations import OPERATIONS, apply_operation
-from core.profiles import load_profile
+from core.engine.assess import assess_file
+from core.engine.batch import score_paths
+from core.engine.compare import psnr, ssim
+from core.engine.loading import load_image
+from core.engine.operations import OPERATIONS, apply_operation
+from core.engine.profiles import load_profile
 
 
 def bench_decode_vs_score() -> dict[str, float]:

@@ -26,15 +26,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import OUT, machine, photos
 from PIL import Image, ImageOps
 
-from common import OUT, machine, photos
-
-from core.assess import analyse, assess
-from core.autofix import auto_recipe
-from core.compare import mean_color_difference, ssim
-from core.loading import load_image
-from core.profiles import load_profile
+from core.engine.assess import analyse, assess
+from core.engine.autofix import auto_recipe
+from core.engine.compare import mean_color_difference, ssim
+from core.engine.loading import load_image
+from core.engine.profiles import load_profile
 
 RNG = np.random.default_rng(7)
 LEVELS = (1, 2, 3, 4)

@@ -6,12 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.analytics import metric_separation, reviewer_agreement, separations, suggest_profile
-from core.feedback import FeedbackFilter, feedback_csv, feedback_frame
-from core.library import rescore_all
-from core.measures import METRIC_INFO
-from core.profiles import ProfileError, load_profile, save_profile
-from core.reviews import DECISIONS
+from core.engine.measures import METRIC_INFO
+from core.engine.profiles import ProfileError, load_profile, save_profile
+from core.store.analytics import metric_separation, reviewer_agreement, separations, suggest_profile
+from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
+from core.store.scores import rescore_all
+from core.vocabulary import DECISIONS
 from pages.common.session import get_store, profile_names, require_role
 
 user = require_role("admin", "reviewer")

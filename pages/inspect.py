@@ -5,11 +5,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.checks import format_value, metric_report
-from core.histogram import clipping_overlay
-from core.library import issue_details, scores_for_version, versions_of
-from core.profiles import load_profile
-from core.reviews import history
+from core.engine.checks import format_value, metric_report
+from core.engine.histogram import clipping_overlay
+from core.engine.profiles import load_profile
+from core.store.queries import issue_details, scores_for_version, versions_of
+from core.store.reviews import history
 from pages.common.charts import contributions_figure, histogram_figure
 from pages.common.images import preview
 from pages.common.selection import selected_version

@@ -5,15 +5,15 @@ from pathlib import PurePath
 
 import streamlit as st
 
-from core.assess import assess_array
-from core.autofix import auto_recipe
-from core.checks import format_value
-from core.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
-from core.export_image import encode_image
-from core.library import save_optimized
-from core.operations import OPERATIONS
-from core.profiles import load_profile
-from core.recipe import Recipe, RecipeError, Step
+from core.engine.assess import assess_array
+from core.engine.autofix import auto_recipe
+from core.engine.checks import format_value
+from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
+from core.engine.export_image import encode_image
+from core.engine.operations import OPERATIONS
+from core.engine.profiles import load_profile
+from core.engine.recipe import Recipe, RecipeError, Step
+from core.store.intake import save_optimized
 from pages.common.charts import histogram_figure
 from pages.common.compare_view import before_after
 from pages.common.images import full_resolution, preview, preview_url

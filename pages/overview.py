@@ -4,9 +4,9 @@ import math
 
 import streamlit as st
 
-from core.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
-from core.profiles import ISSUE_NAMES
-from core.reviews import DECISIONS
+from core.engine.profiles import ISSUE_NAMES
+from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
+from core.vocabulary import DECISIONS
 from pages.common.charts import issue_bar, score_histogram
 from pages.common.images import thumbnail_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role

@@ -4,12 +4,19 @@ import math
 
 import streamlit as st
 
-from core.autofix import auto_recipe
-from core.checks import format_value
-from core.library import get_image, issue_details, versions_of
-from core.profiles import ISSUE_NAMES
-from core.reviews import (
-    QUEUE_ORDERS, REASONS, ReviewError, decide, mark_opened, next_in_queue, progress, undo_last,
+from core.engine.autofix import auto_recipe
+from core.engine.checks import format_value
+from core.engine.profiles import ISSUE_NAMES
+from core.store.queries import get_image, issue_details, versions_of
+from core.store.reviews import (
+    QUEUE_ORDERS,
+    REASONS,
+    ReviewError,
+    decide,
+    mark_opened,
+    next_in_queue,
+    progress,
+    undo_last,
 )
 from pages.common.compare_view import before_after
 from pages.common.images import preview

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.batch import IMAGE_EXTENSIONS
-from core.library import IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
+from core.store.intake import IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
+from core.vocabulary import IMAGE_EXTENSIONS
 from pages.common.session import get_store, require_role
 
 user = require_role("admin", "merchant")

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.auth import ROLES, AuthError, create_user, list_users, set_active, set_password
+from core.store.accounts import AuthError, create_user, list_users, set_active, set_password
+from core.vocabulary import ROLES
 from pages.common.session import get_store, require_role
 
 admin = require_role("admin")

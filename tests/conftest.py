@@ -42,7 +42,7 @@ def product() -> np.ndarray:
 
 @pytest.fixture()
 def store(tmp_path):
-    from core.store import open_store
+    from core.store.database import open_store
 
     s = open_store(tmp_path / "data", database_url=None)
     yield s
@@ -52,8 +52,8 @@ def store(tmp_path):
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory):
     """A store with the sample data ingested once per session; tests copy it (ingest is slow-ish)."""
-    from core.samples import seed_samples
-    from core.store import open_store
+    from core.store.database import open_store
+    from core.store.samples import seed_samples
 
     root = tmp_path_factory.mktemp("seeded") / "data"
     s = open_store(root)
@@ -66,7 +66,7 @@ def seeded_template(tmp_path_factory):
 def seeded(tmp_path, seeded_template):
     import shutil
 
-    from core.store import open_store
+    from core.store.database import open_store
 
     root = tmp_path / "data"
     shutil.copytree(seeded_template, root)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m core score|optimize|profiles|users|store ...``.
+"""Command line (``python -m core`` / ``imagedesk``): ``score|optimize|profiles|users|store ...``.
 
 Exit codes: 0 success, 1 some inputs could not be read (all others were processed),
 2 usage error (bad arguments, unknown profile, unreadable recipe).
@@ -24,8 +24,8 @@ def _progress(rows, total: int):  # type: ignore[no-untyped-def]
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from core.batch import discover, score_paths, write_csv
-    from core.profiles import ProfileError, load_profile
+    from core.engine.batch import discover, score_paths, write_csv
+    from core.engine.profiles import ProfileError, load_profile
 
     try:
         profile = load_profile(args.profile, search=_profile_dirs(args))
@@ -49,12 +49,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
-    from core.assess import analyse, assess
-    from core.autofix import auto_recipe
-    from core.export_image import save_image
-    from core.loading import ImageLoadError, load_image
-    from core.profiles import ProfileError, load_profile
-    from core.recipe import Recipe, RecipeError
+    from core.engine.assess import analyse, assess
+    from core.engine.autofix import auto_recipe
+    from core.engine.export_image import save_image
+    from core.engine.loading import ImageLoadError, load_image
+    from core.engine.profiles import ProfileError, load_profile
+    from core.engine.recipe import Recipe, RecipeError
 
     try:
         image = load_image(args.input)
@@ -89,8 +89,8 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
-    from core.checks import format_value
-    from core.profiles import list_profiles, load_profile
+    from core.engine.checks import format_value
+    from core.engine.profiles import list_profiles, load_profile
 
     for name in list_profiles(search=_profile_dirs(args)):
         p = load_profile(name, search=_profile_dirs(args))
@@ -111,7 +111,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def _profile_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
-    from core.settings import profiles_dir
+    from core.store.settings import profiles_dir
 
     return (profiles_dir(getattr(args, "data_dir", None)),)
 
@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_profiles)
 
     try:
-        from core.cli_store import add_store_commands
+        from core.cli.store_commands import add_store_commands
     except ImportError:  # the store is optional for engine-only installs
         pass
     else:

@@ -9,17 +9,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.vocabulary import DECISIONS, ROLES
+
 __all__ = ["add_store_commands"]
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from core.store import open_store
+    from core.store.database import open_store
 
     return open_store(args.data_dir, database_url=getattr(args, "database_url", None))
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from core.auth import AuthError, create_user
+    from core.store.accounts import AuthError, create_user
 
     password = args.password or os.environ.get("IMAGEDESK_NEW_PASSWORD")
     if not password:
@@ -40,7 +42,7 @@ def _users_add(args: argparse.Namespace) -> int:
 
 
 def _users_list(args: argparse.Namespace) -> int:
-    from core.auth import list_users
+    from core.store.accounts import list_users
 
     store = _open(args)
     for u in list_users(store):
@@ -50,7 +52,7 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_passwd(args: argparse.Namespace) -> int:
-    from core.auth import AuthError, set_password
+    from core.store.accounts import AuthError, set_password
 
     password = args.password or os.environ.get("IMAGEDESK_NEW_PASSWORD") or (
         getpass.getpass(f"New password for {args.username}: ") if sys.stdin.isatty() else "")
@@ -67,7 +69,7 @@ def _users_passwd(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from core.library import IngestError, IngestReport, ingest_files, ingest_folder, ingest_zip
+    from core.store.intake import IngestError, IngestReport, ingest_files, ingest_folder, ingest_zip
 
     store = _open(args)
     report = IngestReport()
@@ -96,7 +98,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from core.feedback import FeedbackFilter, feedback_csv, feedback_frame
+    from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
 
     store = _open(args)
     flt = FeedbackFilter(date_from=args.date_from, date_to=args.date_to, reviewer=args.reviewer,
@@ -116,7 +118,7 @@ def add_store_commands(sub: Any) -> None:
     us = users.add_subparsers(dest="users_command", required=True)
     add = us.add_parser("add", help="create an account")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=("admin", "reviewer", "merchant"))
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--merchant", help="merchant id (required for --role merchant)")
     add.add_argument("--password", help="default: $IMAGEDESK_NEW_PASSWORD, else asked on the terminal")
     add.set_defaults(func=_users_add)
@@ -138,6 +140,6 @@ def add_store_commands(sub: Any) -> None:
     ex.add_argument("--to", dest="date_to", help="decided on or before (YYYY-MM-DD)")
     ex.add_argument("--reviewer")
     ex.add_argument("--merchant")
-    ex.add_argument("--decision", choices=("approved", "rejected", "needs_changes"))
+    ex.add_argument("--decision", choices=DECISIONS)
     ex.add_argument("--profile")
     ex.set_defaults(func=_export)

@@ -9,12 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from core import ENGINE_VERSION
-from core.checks import Issue, evaluate
-from core.duplicates import NEAR_DUPLICATE_BITS, DuplicateIndex, phash
-from core.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
-from core.measures import ANALYSIS_LONG_SIDE, measure
-from core.profiles import Profile
+from core.engine import ENGINE_VERSION
+from core.engine.checks import Issue, evaluate
+from core.engine.duplicates import NEAR_DUPLICATE_BITS, DuplicateIndex, phash
+from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
+from core.engine.measures import measure
+from core.engine.profiles import Profile
+from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = ["Analysis", "Assessment", "analyse", "assess", "assess_array", "assess_file", "mark_duplicates"]
 
@@ -117,7 +118,7 @@ def assess_file(
 ) -> Assessment:
     """Decode (reduced where the format allows), measure and score one file.
 
-    Raises :class:`core.loading.ImageLoadError` for unusable input.
+    Raises :class:`core.engine.loading.ImageLoadError` for unusable input.
     """
     image = load_image(source, max_pixels=max_pixels, max_bytes=max_bytes, reduce_to=ANALYSIS_LONG_SIDE)
     return assess(analyse(image), profile, key=key or str(source if not isinstance(source, bytes) else ""),
@@ -131,7 +132,7 @@ def assess_array(rgb: np.ndarray, profile: Profile, *, width: int, height: int, 
     ``width``/``height``/``file_size`` describe the file the pixels stand for (resolution and
     size checks use them); ``rgb`` may be a reduced preview of it.
     """
-    from core.loading import sha256_of
+    from core.engine.loading import sha256_of
 
     info = ImageInfo(format=fmt, mode="RGB", width=width, height=height, file_size=file_size, bit_depth=8,
                      had_transparency=False, exif_orientation=1, jpeg_quality=jpeg_quality,

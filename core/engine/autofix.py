@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from core.checks import Issue
-from core.recipe import Recipe, Step
+from core.engine.checks import Issue
+from core.engine.recipe import Recipe, Step
 
 __all__ = ["auto_recipe"]
 

@@ -12,15 +12,15 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any, Final
 
-from core.assess import Analysis, Assessment, analyse, assess
-from core.duplicates import DuplicateIndex
-from core.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoadError, load_image
-from core.measures import ANALYSIS_LONG_SIDE, METRIC_INFO
-from core.profiles import Profile
+from core.engine.assess import Analysis, Assessment, analyse, assess
+from core.engine.duplicates import DuplicateIndex
+from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoadError, load_image
+from core.engine.measures import METRIC_INFO
+from core.engine.profiles import Profile
+from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS
 
-__all__ = ["CSV_COLUMNS", "IMAGE_EXTENSIONS", "BatchRow", "discover", "score_paths", "write_csv"]
+__all__ = ["CSV_COLUMNS", "BatchRow", "discover", "score_paths", "write_csv"]
 
-IMAGE_EXTENSIONS: Final = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"})
 
 CSV_COLUMNS: Final = (
     "path", "quality_score", "issues", "error", "profile", "sha256", "phash", "format", "duplicate_of",

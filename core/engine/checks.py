@@ -15,8 +15,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from core.measures import METRIC_LABELS
-from core.profiles import CheckSpec, Profile, Rule
+from core.engine.measures import METRIC_LABELS
+from core.engine.profiles import CheckSpec, Profile, Rule
 
 __all__ = ["Issue", "MetricLine", "ScoreResult", "evaluate", "format_value", "metric_report"]
 
@@ -94,7 +94,7 @@ def evaluate(metrics: dict[str, float], profile: Profile) -> ScoreResult:
     Parameters
     ----------
     metrics : dict
-        Metric name -> value, as from :func:`core.measures.measure`, plus ``exact_duplicate`` and
+        Metric name -> value, as from :func:`core.engine.measures.measure`, plus ``exact_duplicate`` and
         ``hash_distance`` where duplicate detection ran. Missing or NaN metrics skip their rule.
     profile : Profile
 
@@ -151,13 +151,13 @@ class MetricLine:
 
 def metric_report(metrics: dict[str, float], profile: Profile) -> list[MetricLine]:
     """Every metric with pass/warning/error against ``profile`` (``info`` where no rule applies)."""
-    from core.measures import METRIC_INFO
+    from core.engine.measures import METRIC_INFO
 
-    rules: dict[str, tuple[str, Rule]] = {}
+    rules: dict[str, tuple[str, Rule | None]] = {}
     for name, spec in profile.checks.items():
         if spec.enabled:
-            for rule in spec.rules:
-                rules.setdefault(rule.metric, (name, rule))
+            for r in spec.rules:
+                rules.setdefault(r.metric, (name, r))
     out = []
     for metric, (unit, meaning) in METRIC_INFO.items():
         value = float(metrics.get(metric, math.nan))

@@ -14,11 +14,11 @@ from typing import Final
 import cv2
 import numpy as np
 
-from core.foreground import Foreground, find_foreground
-from core.loading import LoadedImage
+from core.engine.foreground import Foreground, find_foreground
+from core.engine.loading import LoadedImage
+from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
-    "ANALYSIS_LONG_SIDE",
     "METRIC_INFO",
     "blockiness",
     "color_cast",
@@ -31,7 +31,6 @@ __all__ = [
     "to_analysis_scale",
 ]
 
-ANALYSIS_LONG_SIDE: Final = 1024
 
 #: Every metric :func:`measure` returns: (unit or range, one-line meaning). The UI and the CSV
 #: export take their column order and help text from here.

@@ -19,12 +19,13 @@ from typing import Any, Final, Generic, TypeVar
 import cv2
 import numpy as np
 
-from core.foreground import find_foreground
-from core.measures import to_analysis_scale
+from core.engine.foreground import find_foreground
+from core.engine.measures import to_analysis_scale
+from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = ["OPERATIONS", "Operation", "ParamSpec", "apply_operation", "param_specs"]
 
-PREVIEW_SIDE: Final = 1024
+PREVIEW_SIDE: Final = ANALYSIS_LONG_SIDE
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Marketplace profiles: thresholds and rules as data.
 
-A profile is JSON (see ``core/profile_data/``). ``generic`` holds every check; a marketplace
+A profile is JSON (see ``core/engine/profile_data/``). ``generic`` holds every check; a marketplace
 profile ``extends`` it and overrides only what differs, so a threshold lives in one place.
 Reviewer-tuned profiles are saved the same way into a user folder.
 """
@@ -146,7 +146,7 @@ def _rule(issue: str, d: dict[str, Any]) -> Rule:
 
 def profile_from_dict(data: dict[str, Any], *, source: str = "dict", search: tuple[Path, ...] = ()) -> Profile:
     """Build a :class:`Profile` from its JSON form, resolving ``extends``."""
-    from core.measures import METRIC_INFO  # local: measures imports heavy modules
+    from core.engine.measures import METRIC_INFO  # local: measures imports heavy modules
 
     if "extends" in data and data["extends"]:
         parent = _raw_profile(str(data["extends"]), search)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from core.operations import OPERATIONS, apply_operation
+from core.engine.operations import OPERATIONS, apply_operation
 
 __all__ = ["Recipe", "RecipeError", "Step"]
 

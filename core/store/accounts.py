@@ -15,12 +15,12 @@ from typing import Final
 import bcrypt
 from sqlalchemy import func, insert, select, update
 
-from core.store import Store, now, users
+from core.store.database import Store, now, users
+from core.vocabulary import ROLES
 
-__all__ = ["ADMIN_PASSWORD_ENV", "ROLES", "AuthError", "User", "authenticate", "create_user", "ensure_default_admin",
+__all__ = ["ADMIN_PASSWORD_ENV", "AuthError", "User", "authenticate", "create_user", "ensure_default_admin",
            "issue_token", "list_users", "set_active", "set_password", "verify_token"]
 
-ROLES: Final = ("admin", "reviewer", "merchant")
 ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}$")
 _DUMMY_HASH = bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(4))

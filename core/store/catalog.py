@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.library import list_images
-from core.reviews import latest_decisions
-from core.store import Store
+from core.store.database import Store
+from core.store.queries import list_images
+from core.store.reviews import latest_decisions
 
 __all__ = ["CatalogFilter", "catalog_frame", "filter_catalog", "issue_counts"]
 

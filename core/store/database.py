@@ -17,12 +17,26 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import (
-    Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
-    create_engine, event, func, insert, select,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
 )
 from sqlalchemy.engine import Connection, Engine
 
-from core.settings import DATABASE_URL_ENV, data_dir
+from core.store.settings import DATABASE_URL_ENV, data_dir
 
 __all__ = ["SCHEMA_VERSION", "Store", "metadata", "now", "open_store"]
 

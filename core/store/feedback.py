@@ -17,8 +17,8 @@ from typing import Any, Final
 import pandas as pd
 from sqlalchemy import and_, select
 
-from core.measures import METRIC_INFO
-from core.store import Store, analyses, images, reviews, scores, versions
+from core.engine.measures import METRIC_INFO
+from core.store.database import Store, analyses, images, reviews, scores, versions
 
 __all__ = ["BASE_COLUMNS", "FeedbackFilter", "feedback_columns", "feedback_csv", "feedback_frame", "neutralise"]
 

@@ -14,10 +14,10 @@ from typing import Any, Final
 from sqlalchemy import and_, exists, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
-from core.store import Store, images, now, review_opens, reviews, scores, versions
+from core.store.database import Store, images, now, review_opens, reviews, scores, versions
+from core.vocabulary import DECISIONS
 
 __all__ = [
-    "DECISIONS",
     "QUEUE_ORDERS",
     "REASONS",
     "Decision",
@@ -32,7 +32,6 @@ __all__ = [
     "undo_last",
 ]
 
-DECISIONS: Final = ("approved", "rejected", "needs_changes")
 REASONS: Final = (
     "blurry", "too dark", "too bright", "background not white", "product too small", "low resolution",
     "watermark/text", "wrong product", "other",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from core.library import IngestReport, count_images, ingest_folder
-from core.store import Store
+from core.store.database import Store
+from core.store.intake import IngestReport, ingest_folder
+from core.store.queries import count_images
 
 __all__ = ["SAMPLE_DIR", "seed_samples"]
 
-SAMPLE_DIR: Final = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_DIR: Final = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def seed_samples(store: Store, folder: Path = SAMPLE_DIR) -> IngestReport | None:

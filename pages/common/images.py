@@ -7,12 +7,11 @@ import base64
 import numpy as np
 import streamlit as st
 
-from core.export_image import encode_image
-from core.library import read_blob
-from core.loading import load_image
-from core.measures import to_analysis_scale
-from core.operations import PREVIEW_SIDE
-
+from core.engine.export_image import encode_image
+from core.engine.loading import load_image
+from core.engine.measures import to_analysis_scale
+from core.engine.operations import PREVIEW_SIDE
+from core.store.blobs import read_blob
 from pages.common.session import get_store
 
 

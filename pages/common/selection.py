@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.library import ImageRecord, get_image, list_images
-from core.store import Store
+from core.store.database import Store
+from core.store.queries import ImageRecord, get_image, list_images
 
 
 def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> ImageRecord:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+
 import streamlit as st
 
-from core.auth import User, authenticate, ensure_default_admin, issue_token, verify_token
-from core.profiles import list_profiles
-from core.samples import seed_samples
-from core.store import Store, open_store
+from core.engine.profiles import list_profiles
+from core.store.accounts import User, authenticate, ensure_default_admin, issue_token, verify_token
+from core.store.database import Store, open_store
+from core.store.samples import seed_samples
 
 log = logging.getLogger("imagedesk")
 
@@ -19,7 +20,7 @@ def get_store() -> Store:
     """One store per server process (per data folder and database), shared by every session."""
     import os
 
-    from core.settings import DATABASE_URL_ENV, data_dir
+    from core.store.settings import DATABASE_URL_ENV, data_dir
 
     return _open_store(str(data_dir()), os.environ.get(DATABASE_URL_ENV, ""))
 
@@ -70,7 +71,7 @@ def sign_in_oidc() -> User | None:
         email = str(st.user.get("email") or "")
     except (AttributeError, KeyError):
         return None
-    from core.auth import list_users
+    from core.store.accounts import list_users
 
     match = next((u for u in list_users(get_store()) if u.username.lower() == email.lower() and u.active), None)
     if match is not None:

@@ -82,8 +82,8 @@ def test_signed_out_visitor_only_gets_sign_in(browser, app):
 
 
 def test_review_with_the_keyboard(page, app):
-    from core.reviews import progress
-    from core.store import open_store
+    from core.store.database import open_store
+    from core.store.reviews import progress
 
     base, root = app
     goto(page, base, "/review", "Review queue")
@@ -140,9 +140,9 @@ def test_move_a_slider_and_the_preview_changes(page, app):
 
 
 def test_download_the_feedback_csv(page, app):
-    from core.library import list_images
-    from core.reviews import decide
-    from core.store import open_store
+    from core.store.database import open_store
+    from core.store.queries import list_images
+    from core.store.reviews import decide
 
     base, root = app
     store = open_store(root)
@@ -178,8 +178,8 @@ def test_upload_files_and_see_a_verdict_for_each(page, app, tmp_path, photo):
         shot(page, "upload_results")
     wait_idle(page)
     shot(page, "upload_results")
-    from core.library import list_images
-    from core.store import open_store
+    from core.store.database import open_store
+    from core.store.queries import list_images
 
     store = open_store(app[1])
     assert [r.file_name for r in list_images(store, merchant_id="e2e-shop")] == ["new_product.png"]

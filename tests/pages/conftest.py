@@ -7,7 +7,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.auth import User
+from core.store.accounts import User
 from tests.conftest import ROOT
 
 ADMIN = User("admin", "admin", None)
@@ -27,7 +27,7 @@ def data_root(tmp_path, seeded_template, monkeypatch):
 
 @pytest.fixture()
 def db(data_root):
-    from core.store import open_store
+    from core.store.database import open_store
 
     s = open_store(data_root)
     yield s

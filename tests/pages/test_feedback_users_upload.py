@@ -2,10 +2,10 @@ import io
 
 import pandas as pd
 
-from core.auth import authenticate
-from core.feedback import feedback_csv, feedback_frame
-from core.library import list_images
-from core.reviews import decide
+from core.store.accounts import authenticate
+from core.store.feedback import feedback_csv, feedback_frame
+from core.store.queries import list_images
+from core.store.reviews import decide
 from tests.pages.conftest import ADMIN, MERCHANT, REVIEWER, make_app, texts
 
 
@@ -32,7 +32,7 @@ def test_feedback_table_filters_and_csv_match(db):
     # The download holds exactly the filtered rows.
     button = next(e for e in at.get("download_button") if "CSV" in e.proto.label)
     assert button is not None
-    from core.feedback import FeedbackFilter
+    from core.store.feedback import FeedbackFilter
 
     expected = feedback_csv(feedback_frame(db, FeedbackFilter(reviewer="sam", date_from=shown["decided_at"].min()[:10])))
     rows = pd.read_csv(io.BytesIO(expected), encoding="utf-8-sig")

@@ -1,4 +1,4 @@
-from core.library import list_images
+from core.store.queries import list_images
 from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
 
 
@@ -42,7 +42,7 @@ def test_merchant_cannot_optimize_another_merchants_image(db):
 
 
 def test_merchant_sees_decisions_on_own_image_without_reviewer_names(db):
-    from core.reviews import decide
+    from core.store.reviews import decide
 
     own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
     decide(db, own.version_id, "rita", "needs_changes", reasons=["too dark"], comment="Please brighten")

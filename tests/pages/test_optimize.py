@@ -1,5 +1,5 @@
-from core.library import list_images, versions_of
-from core.recipe import Recipe
+from core.engine.recipe import Recipe
+from core.store.queries import list_images, versions_of
 from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
 
 
@@ -61,7 +61,7 @@ def test_merchant_submits_a_fix_for_review(db):
     assert not at.exception
     opt = versions_of(db, rec.image_id)[-1]
     assert opt.kind == "optimized"
-    from core.reviews import next_in_queue
+    from core.store.reviews import next_in_queue
 
     seen = set()
     item = next_in_queue(db, "rita", order="oldest")

@@ -1,4 +1,4 @@
-from core.catalog import CatalogFilter, catalog_frame, filter_catalog
+from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog
 from tests.pages.conftest import ADMIN, MERCHANT, make_app
 
 

@@ -1,5 +1,5 @@
-from core.feedback import FeedbackFilter, feedback_frame
-from core.reviews import active_decision, next_in_queue, progress
+from core.store.feedback import FeedbackFilter, feedback_frame
+from core.store.reviews import active_decision, next_in_queue, progress
 from tests.pages.conftest import REVIEWER, make_app, texts
 
 

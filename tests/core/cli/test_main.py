@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.__main__ import main
-from core.batch import CSV_COLUMNS
+from core.cli.main import main
+from core.engine.batch import CSV_COLUMNS
 from tests.conftest import ROOT, encode
 
 
@@ -60,7 +60,7 @@ def test_optimize_auto_and_recipe(folder, capsys):
     printed = capsys.readouterr().out
     ops = [s["op"] for s in json.loads(printed)["steps"]]
     assert ops and ops[0] == "contrast_stretch" and out.exists()
-    from core.loading import load_image
+    from core.engine.loading import load_image
 
     assert load_image(out).pixels.mean() > dark.mean() + 30  # written brighter
     recipe = folder / "r.json"
@@ -100,9 +100,9 @@ def test_store_commands(tmp_path, photo, capsys):
     assert "rita" in listing and "acme" in listing
     assert main(["--data-dir", data, "ingest", str(tmp_path / "a.png"), "--merchant", "acme"]) == 0
     assert "added" in capsys.readouterr().out
-    from core.library import list_images
-    from core.reviews import decide
-    from core.store import open_store
+    from core.store.database import open_store
+    from core.store.queries import list_images
+    from core.store.reviews import decide
 
     s = open_store(data)
     decide(s, list_images(s)[0].version_id, "rita", "approved", comment="=2+2", profile="generic")
@@ -117,8 +117,8 @@ def test_score_paths_runs_on_any_executor(folder):
     """The hook a distributed engine plugs into: results are the same as in-process, in order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from core.batch import score_paths
-    from core.profiles import load_profile
+    from core.engine.batch import score_paths
+    from core.engine.profiles import load_profile
 
     profile = load_profile("generic")
     local = [(r.path, r.error, r.assessment and round(r.assessment.score, 6)) for r in

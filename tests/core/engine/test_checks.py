@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from core.assess import analyse, assess
-from core.checks import evaluate
-from core.duplicates import DuplicateIndex, hamming, phash
-from core.loading import load_image
-from core.measures import METRIC_INFO
-from core.profiles import ISSUE_NAMES, ProfileError, list_profiles, load_profile, profile_from_dict
+from core.engine.assess import analyse, assess
+from core.engine.checks import evaluate
+from core.engine.duplicates import DuplicateIndex, hamming, phash
+from core.engine.loading import load_image
+from core.engine.measures import METRIC_INFO
+from core.engine.profiles import ISSUE_NAMES, ProfileError, list_profiles, load_profile, profile_from_dict
 from tests.conftest import encode
 
 GENERIC = load_profile("generic")

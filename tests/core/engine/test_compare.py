@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from core.compare import mean_color_difference, mse, psnr, ssim, ssim_map
+from core.engine.compare import mean_color_difference, mse, psnr, ssim, ssim_map
 
 
 def test_psnr_of_mse_10_is_38_13_db():

@@ -1,6 +1,6 @@
 import numpy as np
 
-from core.foreground import find_foreground
+from core.engine.foreground import find_foreground
 
 
 def test_product_on_white(product):

@@ -1,7 +1,7 @@
 import numpy as np
 
-from core.compare import ssim_map_rgb
-from core.histogram import clipping_overlay, histograms
+from core.engine.compare import ssim_map_rgb
+from core.engine.histogram import clipping_overlay, histograms
 
 
 def test_histograms_count_every_pixel(photo):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.loading import ImageLoadError, load_image
+from core.engine.loading import ImageLoadError, load_image
 from tests.conftest import encode
 
 

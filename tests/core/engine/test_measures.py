@@ -4,8 +4,16 @@ import cv2
 import numpy as np
 import pytest
 
-from core.measures import (
-    blockiness, color_cast, entropy, gray_chroma, luma, noise_sigma, percentile_u8, sharpness, to_analysis_scale,
+from core.engine.measures import (
+    blockiness,
+    color_cast,
+    entropy,
+    gray_chroma,
+    luma,
+    noise_sigma,
+    percentile_u8,
+    sharpness,
+    to_analysis_scale,
 )
 from tests.conftest import encode
 
@@ -39,7 +47,7 @@ def test_sharpness_measured_only_inside_mask(product):
 
 
 def test_blockiness_sees_jpeg_blocks(photo):
-    from core.loading import load_image
+    from core.engine.loading import load_image
 
     clean = luma(load_image(encode(photo, "PNG")).pixels)
     blocky = luma(load_image(encode(photo, "JPEG", quality=8)).pixels)

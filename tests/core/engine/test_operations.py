@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.compare import mean_color_difference, ssim
-from core.operations import OPERATIONS, apply_operation, param_specs
+from core.engine.compare import mean_color_difference, ssim
+from core.engine.operations import OPERATIONS, apply_operation, param_specs
 
 
 @pytest.fixture(scope="module")

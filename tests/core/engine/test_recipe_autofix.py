@@ -2,12 +2,12 @@ import cv2
 import numpy as np
 import pytest
 
-from core.assess import analyse, assess
-from core.autofix import auto_recipe
-from core.compare import mean_color_difference, ssim
-from core.loading import load_image
-from core.profiles import load_profile
-from core.recipe import Recipe, RecipeError, Step
+from core.engine.assess import analyse, assess
+from core.engine.autofix import auto_recipe
+from core.engine.compare import mean_color_difference, ssim
+from core.engine.loading import load_image
+from core.engine.profiles import load_profile
+from core.engine.recipe import Recipe, RecipeError, Step
 from tests.conftest import encode
 
 GENERIC = load_profile("generic")

@@ -1,7 +1,15 @@
 import pytest
 
-from core.auth import AuthError, authenticate, create_user, ensure_default_admin, list_users, set_active, set_password
-from core.store import users
+from core.store.accounts import (
+    AuthError,
+    authenticate,
+    create_user,
+    ensure_default_admin,
+    list_users,
+    set_active,
+    set_password,
+)
+from core.store.database import users
 
 
 def test_create_and_authenticate(store):
@@ -60,7 +68,7 @@ def test_default_admin_from_environment(store, monkeypatch):
 
 
 def test_sign_in_tokens(store):
-    from core.auth import issue_token, verify_token
+    from core.store.accounts import issue_token, verify_token
 
     u = create_user(store, "rita", "correct horse", "reviewer")
     token = issue_token(store, u)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core.library import list_images
-from core.reviews import decide
-from core.store import open_store, reviews
+from core.store.database import open_store, reviews
+from core.store.queries import list_images
+from core.store.reviews import decide
 
 PER_WRITER = 250
 

@@ -2,7 +2,7 @@ import sqlite3
 
 from sqlalchemy import inspect, select
 
-from core.store import SCHEMA_VERSION, Store, open_store, schema_info
+from core.store.database import SCHEMA_VERSION, Store, open_store, schema_info
 
 
 def test_migrates_an_empty_file_to_current(tmp_path):

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from core.library import (
-    IngestError, get_image, ingest_files, ingest_zip, list_images, read_blob, read_manifest, rescore_all, safe_name,
-    save_optimized, versions_of,
-)
-from core.loading import load_image
-from core.profiles import load_profile, save_profile
-from core.recipe import Recipe, Step
-from core.store import images, versions
+from core.engine.loading import load_image
+from core.engine.profiles import load_profile, save_profile
+from core.engine.recipe import Recipe, Step
+from core.store.blobs import read_blob
+from core.store.database import images, versions
+from core.store.intake import IngestError, ingest_files, ingest_zip, read_manifest, safe_name, save_optimized
+from core.store.queries import get_image, list_images, versions_of
+from core.store.scores import rescore_all
 from tests.conftest import encode
 
 
@@ -113,10 +113,10 @@ def test_bad_manifest_is_explained():
 
 
 def test_failed_ingest_leaves_nothing_behind(store, photo, monkeypatch):
-    import core.library as lib
+    import core.store.intake as lib
 
     calls = {"n": 0}
-    real = lib._store_scores
+    real = lib.store_scores
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -124,7 +124,7 @@ def test_failed_ingest_leaves_nothing_behind(store, photo, monkeypatch):
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(lib, "_store_scores", failing)
+    monkeypatch.setattr(lib, "store_scores", failing)
     files = [("a.jpg", encode(photo, "JPEG", quality=80)), ("b.jpg", encode(photo, "JPEG", quality=70))]
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_files(store, files, merchant_id="m")
@@ -161,7 +161,7 @@ def test_rescore_with_a_new_profile_needs_no_decoding(store, photo, tmp_path):
     data = strict.to_dict()
     data["name"] = "strict"
     data["checks"]["low_resolution"]["rules"][0].update(ideal=5000, warn=4000, fail=3000)
-    from core.profiles import profile_from_dict
+    from core.engine.profiles import profile_from_dict
 
     prof = profile_from_dict(data)
     save_profile(prof, store.profiles_dir)

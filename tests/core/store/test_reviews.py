@@ -3,11 +3,20 @@ import json
 import pytest
 from sqlalchemy import select
 
-from core.library import ingest_files, list_images
-from core.reviews import (
-    ReviewError, active_decision, decide, history, mark_opened, next_in_queue, progress, status_counts, undo_last,
+from core.store.database import audit_log
+from core.store.intake import ingest_files
+from core.store.queries import list_images
+from core.store.reviews import (
+    ReviewError,
+    active_decision,
+    decide,
+    history,
+    mark_opened,
+    next_in_queue,
+    progress,
+    status_counts,
+    undo_last,
 )
-from core.store import audit_log
 from tests.conftest import encode
 
 

@@ -1,0 +1,1 @@
+"""The command line: ``python -m core ...`` (or the ``imagedesk`` console script)."""

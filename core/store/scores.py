@@ -1,0 +1,115 @@
+"""Saving analyses and scores: one analysis per version, one score per version and profile."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Connection
+
+from core.engine import ENGINE_VERSION
+from core.engine.assess import Analysis, assess, mark_duplicates
+from core.engine.duplicates import DuplicateIndex
+from core.engine.loading import ImageInfo
+from core.engine.profiles import Profile, list_profiles, load_profile
+from core.store.database import Store, analyses, images, now, scores, versions
+
+__all__ = [
+    "all_profiles",
+    "dumps_metrics",
+    "duplicate_index",
+    "loads_metrics",
+    "rescore_all",
+    "score_version",
+    "store_scores",
+    "upsert_score",
+]
+
+
+def duplicate_index(conn: Connection, merchant_id: str) -> DuplicateIndex:
+    """The near-duplicate index of ``merchant_id``'s stored originals."""
+    rows = conn.execute(
+        select(versions.c.id, versions.c.sha256, analyses.c.phash)
+        .join(images, images.c.id == versions.c.image_id)
+        .join(analyses, analyses.c.version_id == versions.c.id)
+        .where(and_(images.c.merchant_id == merchant_id, versions.c.kind == "original"))
+        .order_by(versions.c.id)
+    ).all()
+    index = DuplicateIndex()
+    for vid, sha, ph in rows:
+        index.add(str(vid), str(sha), str(ph))
+    return index
+
+
+def store_scores(conn: Connection, version_id: int, analysis: Analysis, profiles: Sequence[Profile],
+                 index: DuplicateIndex | None) -> tuple[float, tuple[str, ...]]:
+    """Store the analysis and a score per profile; returns the first profile's (score, issues)."""
+    first: tuple[float, tuple[str, ...]] = (math.nan, ())
+    final, dup_key = (analysis, None) if index is None else mark_duplicates(analysis, str(version_id), index)
+    dup_of = int(dup_key) if dup_key is not None else None
+    conn.execute(insert(analyses).values(
+        version_id=version_id, engine_version=ENGINE_VERSION, metrics_json=dumps_metrics(final.metrics),
+        phash=final.phash, bbox_json=json.dumps(final.product_bbox), created_at=now()))
+    for i, profile in enumerate(profiles):
+        a = assess(final, profile)
+        upsert_score(conn, version_id, profile.name, a.score, a.issues, a.contributions, dup_of)
+        if i == 0:
+            first = (a.score, tuple(a.issue_names))
+    return first
+
+
+def dumps_metrics(metrics: dict[str, float]) -> str:
+    return json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()})
+
+
+def loads_metrics(text: str) -> dict[str, float]:
+    return {k: (math.nan if v is None else float(v)) for k, v in json.loads(text or "{}").items()}
+
+
+def upsert_score(conn: Connection, version_id: int, profile: str, score: float, issues: Iterable[Any],
+                 contributions: dict[str, float], dup_of: int | None) -> None:
+    issues = list(issues)
+    values = dict(engine_version=ENGINE_VERSION, score=float(score), issues=";".join(i.name for i in issues),
+                  issues_json=json.dumps([i.to_dict() for i in issues]), contributions_json=json.dumps(contributions),
+                  duplicate_of=dup_of, created_at=now())
+    updated = conn.execute(update(scores).where(and_(scores.c.version_id == version_id, scores.c.profile == profile))
+                           .values(**values))
+    if updated.rowcount == 0:
+        conn.execute(insert(scores).values(version_id=version_id, profile=profile, **values))
+
+
+def all_profiles(store: Store) -> list[Profile]:
+    return [load_profile(n, search=(store.profiles_dir,)) for n in list_profiles(search=(store.profiles_dir,))]
+
+
+def score_version(store: Store, version_id: int, profile: Profile) -> float:
+    """(Re)score a stored version under ``profile`` from its stored metrics (no decoding)."""
+    with store.write() as conn:
+        row = conn.execute(select(analyses.c.metrics_json, analyses.c.phash, analyses.c.bbox_json)
+                           .where(analyses.c.version_id == version_id)).first()
+        if row is None:
+            raise ValueError(f"version {version_id} has no stored analysis")
+        metrics = loads_metrics(row.metrics_json)
+        a = assess(_analysis_from_row(metrics, row.phash, row.bbox_json), profile)
+        dup = conn.execute(select(scores.c.duplicate_of).where(scores.c.version_id == version_id).limit(1)).scalar()
+        upsert_score(conn, version_id, profile.name, a.score, a.issues, a.contributions, dup)
+        return a.score
+
+
+def rescore_all(store: Store, profile: Profile) -> int:
+    """Score every stored version under ``profile`` (e.g. a newly saved, reviewer-tuned one)."""
+    with store.read() as conn:
+        ids = [r[0] for r in conn.execute(select(analyses.c.version_id)).all()]
+    for vid in ids:
+        score_version(store, vid, profile)
+    return len(ids)
+
+
+def _analysis_from_row(metrics: dict[str, float], phash: str, bbox_json: str) -> Analysis:
+    info = ImageInfo(format="", mode="", width=int(metrics.get("width", 0)), height=int(metrics.get("height", 0)),
+                     file_size=int(metrics.get("file_mb", 0) * 1e6), bit_depth=8, had_transparency=False,
+                     exif_orientation=1, jpeg_quality=None, sha256="", icc_converted=False, frames=1)
+    return Analysis(info, metrics, phash, tuple(json.loads(bbox_json)), True)  # type: ignore[arg-type]
