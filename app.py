@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages.common.session import ROLE_LABELS, current_user, get_store, sign_out, sync_cookie
 
-st.set_page_config(page_title="Image Quality Desk", page_icon=":material/photo_camera:", layout="wide")
+st.set_page_config(page_title="Image Quality Desk", page_icon="📷", layout="wide")
 get_store()  # first start: create the database, the default admin and the sample catalogue
 
 PAGES = {

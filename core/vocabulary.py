@@ -13,6 +13,7 @@ __all__ = [
     "DECISIONS",
     "FORMAT_EXTENSIONS",
     "IMAGE_EXTENSIONS",
+    "UNSUPPORTED_IMAGE_EXTENSIONS",
     "ROLES",
     "VERSION_KINDS",
 ]
@@ -31,6 +32,11 @@ VERSION_KINDS: Final = ("original", "optimized")
 
 #: File name extensions (lower case, with the dot) read as images.
 IMAGE_EXTENSIONS: Final = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"})
+
+#: Image file types a merchant may send that the engine cannot read: found in a folder or a zip,
+#: they are reported with the reason (never skipped silently).
+UNSUPPORTED_IMAGE_EXTENSIONS: Final = frozenset({".svg", ".svgz", ".heic", ".heif", ".avif", ".jxl", ".psd", ".eps",
+                                                 ".raw", ".cr2", ".nef", ".arw", ".dng", ".ico"})
 
 #: Pillow format name -> the extension a stored file of that format gets.
 FORMAT_EXTENSIONS: Final = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp", "GIF": ".gif"}

@@ -7,7 +7,9 @@ Exit codes: 0 success, 1 some inputs could not be read (all others were processe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,15 +39,42 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     total = sum(1 for _ in discover(args.paths))
-    rows = _progress(score_paths(args.paths, profile, workers=args.workers,
-                                 max_pixels=int(args.max_megapixels * 1e6), max_bytes=int(args.max_mb * 1e6)), total)
-    if args.out and args.out != "-":
-        with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            ok, bad = write_csv(rows, fh)
-    else:
-        ok, bad = write_csv(rows, sys.stdout)
+    with contextlib.ExitStack() as stack:
+        executor = _cluster(args, stack)
+        if executor is False:
+            return 2
+        rows = _progress(score_paths(args.paths, profile, workers=args.workers, executor=executor or None,
+                                     max_pixels=int(args.max_megapixels * 1e6), max_bytes=int(args.max_mb * 1e6)),
+                         total)
+        if args.out and args.out != "-":
+            with open(args.out, "w", newline="", encoding="utf-8") as fh:
+                ok, bad = write_csv(rows, fh)
+        else:
+            ok, bad = write_csv(rows, sys.stdout)
     print(f"scored {ok} image(s), {bad} unreadable", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _cluster(args: argparse.Namespace, stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]
+    """The Dask executor for ``--scheduler`` (None without it); False after printing why it failed."""
+    address = getattr(args, "scheduler", None)
+    if not address:
+        return None
+    from core.services.cluster import ClusterError, cluster_executor
+
+    try:
+        return stack.enter_context(cluster_executor(address, timeout=args.connect_timeout))
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+
+
+def add_scheduler_options(p: argparse.ArgumentParser) -> None:
+    """``--scheduler`` / ``--connect-timeout`` for commands that can measure on a Dask cluster."""
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run decoding and measuring on this Dask cluster instead of local processes")
+    p.add_argument("--connect-timeout", type=float, default=5.0,
+                   help="seconds to wait for the Dask scheduler (default 5)")
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
@@ -117,7 +146,9 @@ def _profile_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Product-image quality engine.")
+    # "imagedesk" when run as the installed console script, "python -m core" otherwise.
+    prog = "imagedesk" if os.path.basename(sys.argv[0]) == "imagedesk" else "python -m core"
+    parser = argparse.ArgumentParser(prog=prog, description="Product-image quality engine.")
     parser.add_argument("--data-dir", help="data folder (default: $IMAGEDESK_DATA_DIR or ./data)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -129,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-megapixels", type=float, default=100.0,
                    help="refuse larger images without decoding them (default 100)")
     s.add_argument("--max-mb", type=float, default=50.0, help="refuse larger files (default 50)")
+    add_scheduler_options(s)
     s.set_defaults(func=_cmd_score)
 
     o = sub.add_parser("optimize", help="write an optimized copy of an image")
@@ -158,7 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "workers", None) is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # piped into `head`: the reader left; not an error worth a traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0
 
 
 if __name__ == "__main__":

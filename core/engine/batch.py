@@ -17,9 +17,9 @@ from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoadError, load_image
 from core.engine.measures import METRIC_INFO
 from core.engine.profiles import Profile
-from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS
+from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS
 
-__all__ = ["CSV_COLUMNS", "BatchRow", "discover", "score_paths", "write_csv"]
+__all__ = ["CSV_COLUMNS", "BatchRow", "discover", "measure_upload", "score_paths", "write_csv"]
 
 
 CSV_COLUMNS: Final = (
@@ -29,11 +29,13 @@ CSV_COLUMNS: Final = (
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Files named directly, plus image files found recursively (sorted) in named folders."""
+    """Files named directly, plus image files found recursively (sorted) in named folders. Image
+    types the engine cannot read (SVG, HEIC, ...) are yielded too, so they get a row with the reason."""
+    wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted)
         else:
             yield p
 
@@ -71,6 +73,18 @@ def _analyse_path(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
         return path, None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a batch never stops for one file
         return path, None, f"Unexpected error while reading the image: {type(exc).__name__}: {exc}"
+
+
+def measure_upload(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                   max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Analysis | None, str]:
+    """Decode and measure one uploaded file: ``(analysis, "")``, or ``(None, reason)`` when it
+    cannot be read as an image. A plain module-level function of bytes, so an ingest can map it
+    over a local pool or a Dask cluster (whose workers then need only the engine)."""
+    try:
+        image = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels, reduce_to=ANALYSIS_LONG_SIDE)
+    except ImageLoadError as exc:
+        return None, str(exc)
+    return analyse(image), ""
 
 
 @lru_cache(maxsize=1)
