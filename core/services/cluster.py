@@ -1,0 +1,60 @@
+"""Batch work on an existing Dask cluster: connect to its scheduler and hand out an executor.
+
+The scheduler and workers are started elsewhere (``dask scheduler``, ``dask worker ADDRESS``;
+see the README, "Running for a team"). Workers run only engine code (decode and measure); the
+ordering, duplicate detection, scoring and every database write stay in the calling process.
+Workers must be able to import ``core`` (same version) and, for ``score``, read the same paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from typing import Final
+
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "ClusterError", "cluster_executor", "check_address"]
+
+#: Seconds to wait for the scheduler before giving up (a wrong address fails this fast).
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+
+_ADDRESS = re.compile(r"^(tcp|tls|ws|wss)://[^\s/:]+(:\d{1,5})?/?$|^(tcp|tls|ws|wss)://\[[0-9a-fA-F:]+\](:\d{1,5})?/?$")
+
+
+class ClusterError(RuntimeError):
+    """The scheduler address is malformed or nobody answered there in time."""
+
+
+def check_address(address: str) -> str:
+    """``address`` if it looks like ``tcp://HOST:PORT`` (or tls/ws/wss); otherwise ClusterError."""
+    address = address.strip()
+    if not _ADDRESS.match(address):
+        raise ClusterError(f"'{address}' is not a Dask scheduler address; expected something like tcp://10.0.0.5:8786")
+    return address
+
+
+@contextlib.contextmanager
+def cluster_executor(address: str, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Iterator[Executor]:
+    """A ``concurrent.futures`` executor whose tasks run on the cluster at ``address``.
+
+    Raises :class:`ClusterError` within about ``timeout`` seconds if the address is malformed or
+    no scheduler answers there. The connection is closed on exit.
+    """
+    address = check_address(address)
+    from distributed import Client  # imported only when a cluster is asked for
+
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"no Dask scheduler answered at {address} within {timeout:g} s ({exc})") from exc
+    try:
+        if not client.scheduler_info().get("workers"):
+            with contextlib.suppress(TimeoutError, OSError):
+                client.wait_for_workers(1, timeout=timeout)
+        if not client.scheduler_info().get("workers"):
+            raise ClusterError(f"the Dask scheduler at {address} has no workers; start some with "
+                               f"'dask worker {address}'")
+        yield client.get_executor()
+    finally:
+        client.close()
