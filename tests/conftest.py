@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,32 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+#: The ``IMAGEDESK_*`` variables of the shell that started pytest. Every test runs without them
+#: (see :func:`_clean_imagedesk_environment`); a test that deliberately needs an outside
+#: resource (say a PostgreSQL URL) reads it from here, explicitly.
+ORIGINAL_ENV: dict[str, str] = {k: v for k, v in os.environ.items() if k.startswith("IMAGEDESK_")}
+
+
+def _clear_imagedesk_env(mp: pytest.MonkeyPatch) -> None:
+    for name in [k for k in os.environ if k.startswith("IMAGEDESK_")]:
+        mp.delenv(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_imagedesk_session_environment() -> Iterator[None]:
+    """No ``IMAGEDESK_*`` variable (data folder, database URL, passwords) reaches the session-wide
+    fixtures: with ``IMAGEDESK_DATABASE_URL`` set, they would otherwise write into that database."""
+    with pytest.MonkeyPatch.context() as mp:
+        _clear_imagedesk_env(mp)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_imagedesk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for every test (it runs before the test's own fixtures, which may set some again)."""
+    _clear_imagedesk_env(monkeypatch)
 
 
 def encode(rgb: np.ndarray, fmt: str = "PNG", **kw: object) -> bytes:

@@ -40,9 +40,6 @@ ErrorKind = Literal[
     "corrupt", "unreadable",
 ]
 
-# Truncated files must fail loudly, never decode as half-grey images.
-ImageFile.LOAD_TRUNCATED_IMAGES = False
-
 
 class ImageLoadError(ValueError):
     """The one exception type for an image that cannot be used.
@@ -287,6 +284,10 @@ def load_image(
     ImageLoadError
         For every kind of unusable input, with a sentence saying what is wrong.
     """
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Pillow's default is off; this module does not change it (no import-time side effects).
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on, so truncated files would decode as "
+                           "half-grey images; turn it off before loading merchant images")
     data = _read_source(source, max_bytes)
     digest = sha256_of(data)
     try:

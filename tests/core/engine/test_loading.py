@@ -1,5 +1,6 @@
 import io
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +184,23 @@ def test_missing_path(tmp_path):
     with pytest.raises(ImageLoadError) as e:
         load_image(tmp_path / "nope.jpg")
     assert e.value.kind == "unreadable"
+
+
+def test_import_has_no_side_effect_on_pillow():
+    """Importing the loader leaves Pillow's truncated-image switch as it was."""
+    import subprocess
+    import sys
+
+    code = ("from PIL import ImageFile; ImageFile.LOAD_TRUNCATED_IMAGES = True; import core.engine.loading; "
+            "print(ImageFile.LOAD_TRUNCATED_IMAGES)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[3])
+    assert out.stdout.strip() == "True"
+
+
+def test_truncated_images_switched_on_is_refused(photo, monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(RuntimeError, match="LOAD_TRUNCATED_IMAGES"):
+        load_image(encode(photo, "PNG"))
