@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -69,28 +70,40 @@ def _users_passwd(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from core.cli.main import _cluster
     from core.store.intake import IngestError, IngestReport, ingest_files, ingest_folder, ingest_zip
 
-    store = _open(args)
+    missing = [raw for raw in args.paths if not Path(raw).exists()]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
     report = IngestReport()
-    try:
-        for raw in args.paths:
-            p = Path(raw)
-            if p.is_dir():
-                part = ingest_folder(store, p, merchant_id=args.merchant, uploaded_by="cli")
-            elif p.suffix.lower() == ".zip":
-                part = ingest_zip(store, p.read_bytes(), merchant_id=args.merchant, uploaded_by="cli")
-            elif p.exists():
-                part = ingest_files(store, [(p.name, p.read_bytes())], merchant_id=args.merchant, uploaded_by="cli")
-            else:
-                print(f"error: no such file or folder: {raw}", file=sys.stderr)
-                return 2
-            report.results.extend(part.results)
-    except IngestError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.dispose()
+    with contextlib.ExitStack() as stack:
+        executor = _cluster(args, stack)  # measuring on a Dask cluster with --scheduler
+        if executor is False:
+            return 2
+        store = _open(args)
+        stack.callback(store.dispose)
+        loose = [Path(raw) for raw in args.paths if Path(raw).is_file() and Path(raw).suffix.lower() != ".zip"]
+        try:
+            for raw in args.paths:
+                p = Path(raw)
+                if p.is_dir():
+                    part = ingest_folder(store, p, merchant_id=args.merchant, uploaded_by="cli",
+                                         executor=executor or None)
+                elif p.suffix.lower() == ".zip":
+                    part = ingest_zip(store, p.read_bytes(), merchant_id=args.merchant, uploaded_by="cli",
+                                      executor=executor or None)
+                else:
+                    continue
+                report.results.extend(part.results)
+            if loose:  # single files: one map over all of them
+                part = ingest_files(store, [(p.name, p.read_bytes()) for p in loose], merchant_id=args.merchant,
+                                    uploaded_by="cli", executor=executor or None)
+                report.results.extend(part.results)
+        except IngestError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     for r in report.results:
         extra = f"score {r.score:.0f}" if r.score is not None else r.reason
         print(f"{r.status:9s} {r.name}  {extra}")
@@ -132,6 +145,9 @@ def add_store_commands(sub: Any) -> None:
     ing = sub.add_parser("ingest", help="add images (files, folders, zips) to the store")
     ing.add_argument("paths", nargs="+")
     ing.add_argument("--merchant", required=True, help="merchant id (a manifest.csv may override per file)")
+    from core.cli.main import add_scheduler_options
+
+    add_scheduler_options(ing)
     ing.set_defaults(func=_ingest)
 
     ex = sub.add_parser("export", help="export reviewer feedback as CSV")

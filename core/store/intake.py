@@ -16,7 +16,9 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Final, Literal
 
@@ -24,9 +26,10 @@ import numpy as np
 from sqlalchemy import and_, insert, select
 
 from core.engine.assess import Analysis, analyse
+from core.engine.batch import measure_upload
 from core.engine.duplicates import DuplicateIndex
 from core.engine.export_image import encode_image
-from core.engine.loading import DEFAULT_MAX_BYTES, ImageLoadError, load_image
+from core.engine.loading import DEFAULT_MAX_BYTES, load_image
 from core.engine.recipe import Recipe
 from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, now, versions
@@ -128,16 +131,19 @@ def ingest_files(
     sku: str = "",
     max_bytes: int = DEFAULT_MAX_BYTES,
     only_own_merchant: bool = False,
+    executor: Executor | None = None,
 ) -> IngestReport:
     """Ingest ``(name, bytes)`` pairs for ``merchant_id`` (a manifest may assign others).
 
     Unreadable files are refused with the loader's reason and the rest are stored. Identical
     bytes already stored for the same merchant are reported as ``duplicate`` and not stored
     again. Every image is scored under every available profile. With ``only_own_merchant``
-    (uploads by a merchant), a manifest may set SKUs but never another merchant.
+    (uploads by a merchant), a manifest may set SKUs but never another merchant. With
+    ``executor`` (a process pool, or a Dask cluster's), files are decoded and measured there;
+    duplicates, scores and every database write are still resolved here, in input order.
     """
     report = IngestReport()
-    staged: list[tuple[str, bytes, Analysis, str, str]] = []
+    accepted: list[tuple[str, bytes, str, str]] = []
     for raw_name, data in files:
         name = safe_name(raw_name)
         merchant, item_sku = (manifest or {}).get(name, ("", ""))
@@ -145,12 +151,17 @@ def ingest_files(
         if not merchant:
             report.results.append(FileResult(name, "refused", "No merchant given for this file."))
             continue
-        try:
-            image = load_image(data, max_bytes=max_bytes, reduce_to=ANALYSIS_LONG_SIDE)
-        except ImageLoadError as exc:
-            report.results.append(FileResult(name, "refused", str(exc)))
+        accepted.append((name, data, merchant, item_sku or sku))
+    # Measuring is a map over the files (here, or on a Dask cluster's workers); storing stays here.
+    measure = partial(measure_upload, max_bytes=max_bytes)
+    datas = [data for _, data, _, _ in accepted]
+    measured = executor.map(measure, datas) if executor is not None else map(measure, datas)
+    staged: list[tuple[str, bytes, Analysis, str, str]] = []
+    for (name, data, merchant, item_sku), (analysis, error) in zip(accepted, measured, strict=True):
+        if analysis is None:
+            report.results.append(FileResult(name, "refused", error))
             continue
-        staged.append((name, data, analyse(image), merchant, item_sku or sku))
+        staged.append((name, data, analysis, merchant, item_sku))
     if not staged:
         return report
     profiles = all_profiles(store)
@@ -219,7 +230,8 @@ def _zip_members(data: bytes) -> list[zipfile.ZipInfo]:
 
 
 def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str = "",
-               manifest: dict[str, tuple[str, str]] | None = None, only_own_merchant: bool = False) -> IngestReport:
+               manifest: dict[str, tuple[str, str]] | None = None, only_own_merchant: bool = False,
+               executor: Executor | None = None) -> IngestReport:
     """Ingest the images in a zip. A ``manifest.csv`` inside it (or ``manifest=``) maps files to
     merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole."""
     infos = _zip_members(data)
@@ -243,19 +255,20 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
         except (zipfile.BadZipFile, OSError, ValueError) as exc:  # CRC error, truncated member
             skipped.append(FileResult(safe_name(base), "refused", f"Damaged inside the zip: {exc}."))
     report = ingest_files(store, files, merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest,
-                          only_own_merchant=only_own_merchant)
+                          only_own_merchant=only_own_merchant, executor=executor)
     report.results[:0] = skipped
     return report
 
 
-def ingest_folder(store: Store, folder: str | os.PathLike[str], *, merchant_id: str, uploaded_by: str = "") -> IngestReport:
+def ingest_folder(store: Store, folder: str | os.PathLike[str], *, merchant_id: str, uploaded_by: str = "",
+                  executor: Executor | None = None) -> IngestReport:
     """Ingest every image file under ``folder``; a ``manifest.csv`` there assigns merchants/SKUs."""
     root = Path(folder)
     manifest_path = root / "manifest.csv"
     manifest = read_manifest(manifest_path.read_bytes()) if manifest_path.exists() else None
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
     return ingest_files(store, ((p.name, p.read_bytes()) for p in paths), merchant_id=merchant_id,
-                        uploaded_by=uploaded_by, manifest=manifest)
+                        uploaded_by=uploaded_by, manifest=manifest, executor=executor)
 
 
 def save_optimized(store: Store, version_id: int, pixels: np.ndarray, recipe: Recipe, *, created_by: str,
