@@ -5,18 +5,13 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Final
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["FORMATS", "encode_image", "save_image"]
+from core.vocabulary import EXPORT_FORMATS
 
-#: Extension -> (Pillow format, MIME type).
-FORMATS: Final = {
-    ".jpg": ("JPEG", "image/jpeg"), ".jpeg": ("JPEG", "image/jpeg"), ".png": ("PNG", "image/png"),
-    ".webp": ("WEBP", "image/webp"), ".tif": ("TIFF", "image/tiff"), ".tiff": ("TIFF", "image/tiff"),
-}
+__all__ = ["encode_image", "save_image"]
 
 
 def encode_image(rgb: np.ndarray, fmt: str = "JPEG", *, quality: int = 92) -> bytes:
@@ -36,6 +31,6 @@ def save_image(rgb: np.ndarray, path: str | os.PathLike[str], *, quality: int = 
     """Write ``rgb`` to ``path``; the extension picks the format. Raises ValueError if unknown."""
     p = Path(path)
     ext = p.suffix.lower()
-    if ext not in FORMATS:
-        raise ValueError(f"cannot write '{p.name}': use one of {', '.join(sorted(FORMATS))}")
-    p.write_bytes(encode_image(rgb, FORMATS[ext][0], quality=quality))
+    if ext not in EXPORT_FORMATS:
+        raise ValueError(f"cannot write '{p.name}': use one of {', '.join(sorted(EXPORT_FORMATS))}")
+    p.write_bytes(encode_image(rgb, EXPORT_FORMATS[ext][0], quality=quality))

@@ -18,10 +18,11 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
+from core.vocabulary import SUPPORTED_FORMATS
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
-    "SUPPORTED_FORMATS",
     "ImageInfo",
     "ImageLoadError",
     "LoadedImage",
@@ -33,7 +34,6 @@ __all__ = [
 DEFAULT_MAX_PIXELS: Final = 100_000_000
 #: 50 MB: marketplaces cap uploads at 5-16 MB; this only guards the process.
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
-SUPPORTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
 
 ErrorKind = Literal[
     "empty", "not_image", "truncated", "unsupported_format", "too_many_pixels", "file_too_large",

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from core.vocabulary import ISSUE_NAMES
+
 __all__ = [
     "BUILTIN_DIR",
-    "ISSUE_NAMES",
     "CheckSpec",
     "Profile",
     "ProfileError",
@@ -29,12 +30,6 @@ __all__ = [
 
 BUILTIN_DIR: Final = Path(__file__).with_name("profile_data")
 
-#: The issue vocabulary, shared by the engine, the store, the CSV and the UI.
-ISSUE_NAMES: Final = (
-    "blurry", "noisy", "compression_artifacts", "dark", "overexposed", "low_contrast", "color_cast",
-    "low_resolution", "too_large", "odd_aspect_ratio", "grayscale", "low_information",
-    "non_white_background", "small_product", "duplicate", "near_duplicate",
-)
 
 Direction = Literal["min", "max"]
 

@@ -11,17 +11,34 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
-from core.store.database import Store, images, now, review_opens, reviews, scores, versions
-from core.vocabulary import DECISIONS
+from core.store.database import (
+    Store,
+    images,
+    now,
+    queue_settings,
+    review_leases,
+    review_opens,
+    reviews,
+    scores,
+    versions,
+)
+from core.vocabulary import DECISIONS, QUEUE_ORDERS, REASONS
 
 __all__ = [
-    "QUEUE_ORDERS",
-    "REASONS",
+    "DOUBLE_REVIEW_SETTING",
+    "LEASE_SECONDS",
     "Decision",
     "QueueItem",
+    "claim_next",
+    "decide_batch",
+    "double_review_percent",
+    "open_items",
+    "release_leases",
+    "set_double_review_percent",
+    "undo_last_batch",
     "ReviewError",
     "active_decision",
     "decide",
@@ -32,11 +49,6 @@ __all__ = [
     "undo_last",
 ]
 
-REASONS: Final = (
-    "blurry", "too dark", "too bright", "background not white", "product too small", "low resolution",
-    "watermark/text", "wrong product", "other",
-)
-QUEUE_ORDERS: Final = ("lowest_score", "oldest", "merchant", "issue")
 MAX_COMMENT: Final = 2000
 
 
@@ -106,16 +118,7 @@ def mark_opened(store: Store, version_id: int, reviewer: str) -> str:
         return stamp
 
 
-def decide(store: Store, version_id: int, reviewer: str, decision: str, *, reasons: tuple[str, ...] | list[str] = (),
-           comment: str = "", profile: str = "") -> Decision:
-    """Record ``reviewer``'s decision on a version, replacing (not deleting) their previous one.
-
-    Raises
-    ------
-    ReviewError
-        Unknown decision or reason, an over-long comment, a rejection without a reason, or an
-        unknown version.
-    """
+def _check_decision(reviewer: str, decision: str, reasons: tuple[str, ...] | list[str], comment: str) -> tuple[str, ...]:
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
     reasons = tuple(dict.fromkeys(reasons))
@@ -128,45 +131,105 @@ def decide(store: Store, version_id: int, reviewer: str, decision: str, *, reaso
         raise ReviewError(f"the comment is {len(comment)} characters; the limit is {MAX_COMMENT}")
     if not reviewer:
         raise ReviewError("a decision needs a reviewer")
+    return reasons
+
+
+def _decide(store: Store, conn: Connection, version_id: int, reviewer: str, decision: str, reasons: tuple[str, ...],
+            comment: str, profile: str, batch_id: str | None = None) -> Decision:
+    if conn.execute(select(versions.c.id).where(versions.c.id == version_id)).scalar() is None:
+        raise ReviewError(f"there is no image version {version_id}")
+    previous = _active(conn, version_id, reviewer)
+    opened = conn.execute(select(review_opens.c.opened_at).where(
+        and_(review_opens.c.version_id == version_id, review_opens.c.reviewer == reviewer))).scalar()
+    if previous is not None:
+        conn.execute(update(reviews).where(reviews.c.id == previous.id).values(active=False))
+    stamp = now()
+    new_id = conn.execute(insert(reviews).values(
+        version_id=version_id, reviewer=reviewer, decision=decision, reasons=";".join(reasons),
+        comment=comment, profile=profile, opened_at=opened, decided_at=stamp, active=True,
+        replaces_id=previous.id if previous else None, batch_id=batch_id)).inserted_primary_key[0]
+    # Decided: the item no longer needs this reviewer's lease.
+    conn.execute(delete(review_leases).where(and_(review_leases.c.version_id == version_id,
+                                                  review_leases.c.reviewer == reviewer)))
+    result = Decision(int(new_id), version_id, reviewer, decision, reasons, comment, profile, opened, stamp, True)
+    after = _as_json(result)
+    if batch_id:
+        after = json.dumps({**json.loads(after), "batch_id": batch_id})
+    store.audit(conn, reviewer, "decide" if previous is None else "change_decision", "version", version_id,
+                before=_as_json(previous), after=after)
+    return result
+
+
+def decide(store: Store, version_id: int, reviewer: str, decision: str, *, reasons: tuple[str, ...] | list[str] = (),
+           comment: str = "", profile: str = "") -> Decision:
+    """Record ``reviewer``'s decision on a version, replacing (not deleting) their previous one.
+    Releases the reviewer's lease on it.
+
+    Raises
+    ------
+    ReviewError
+        Unknown decision or reason, an over-long comment, a rejection without a reason, or an
+        unknown version.
+    """
+    checked = _check_decision(reviewer, decision, reasons, comment)
     with store.write() as conn:
-        if conn.execute(select(versions.c.id).where(versions.c.id == version_id)).scalar() is None:
-            raise ReviewError(f"there is no image version {version_id}")
-        previous = _active(conn, version_id, reviewer)
-        opened = conn.execute(select(review_opens.c.opened_at).where(
-            and_(review_opens.c.version_id == version_id, review_opens.c.reviewer == reviewer))).scalar()
-        if previous is not None:
-            conn.execute(update(reviews).where(reviews.c.id == previous.id).values(active=False))
+        return _decide(store, conn, version_id, reviewer, decision, checked, comment, profile)
+
+
+def decide_batch(store: Store, version_ids: list[int] | tuple[int, ...], reviewer: str, *, decision: str = "approved",
+                 reasons: tuple[str, ...] | list[str] = (), comment: str = "", profile: str = "") -> list[Decision]:
+    """One decision per version, all in one transaction (all or nothing), sharing a batch id so
+    :func:`undo_last` takes the whole batch back. Each decision is audited on its own."""
+    import uuid
+
+    checked = _check_decision(reviewer, decision, reasons, comment)
+    ids = list(dict.fromkeys(int(v) for v in version_ids))
+    if not ids:
+        raise ReviewError("no images to decide")
+    batch_id = uuid.uuid4().hex
+    with store.write() as conn:
+        out = [_decide(store, conn, v, reviewer, decision, checked, comment, profile, batch_id) for v in ids]
+        store.audit(conn, reviewer, "decide_batch", "batch", None,
+                    after=json.dumps({"batch_id": batch_id, "decision": decision, "versions": ids}))
+        return out
+
+
+def _undo_row(store: Store, conn: Connection, r: Any, reviewer: str, stamp: str) -> Decision:
+    undone = _row_to_decision(r)
+    conn.execute(update(reviews).where(reviews.c.id == undone.id).values(active=False, undone_at=stamp))
+    restored = None
+    if r.replaces_id is not None:
+        conn.execute(update(reviews).where(reviews.c.id == r.replaces_id).values(active=True))
+        prev = conn.execute(select(reviews).where(reviews.c.id == r.replaces_id)).first()
+        restored = _row_to_decision(prev) if prev else None
+    store.audit(conn, reviewer, "undo", "version", undone.version_id, before=_as_json(undone),
+                after=_as_json(restored))
+    return undone
+
+
+def undo_last_batch(store: Store, reviewer: str) -> list[Decision]:
+    """Undo ``reviewer``'s most recent decision, or the whole batch it belongs to ("approve all
+    shown"). The decisions they replaced (if any) become current again; otherwise the versions
+    return to the queue. Returns the undone decisions (empty: nothing to undo)."""
+    with store.write() as conn:
+        mine = and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True), reviews.c.undone_at.is_(None))
+        r = conn.execute(select(reviews).where(mine)
+                         .order_by(reviews.c.decided_at.desc(), reviews.c.id.desc()).limit(1)).first()
+        if r is None:
+            return []
+        rows = [r]
+        if r.batch_id:
+            rows = list(conn.execute(select(reviews).where(and_(mine, reviews.c.batch_id == r.batch_id))
+                                     .order_by(reviews.c.id)).all())
         stamp = now()
-        new_id = conn.execute(insert(reviews).values(
-            version_id=version_id, reviewer=reviewer, decision=decision, reasons=";".join(reasons),
-            comment=comment, profile=profile, opened_at=opened, decided_at=stamp, active=True,
-            replaces_id=previous.id if previous else None)).inserted_primary_key[0]
-        result = Decision(int(new_id), version_id, reviewer, decision, reasons, comment, profile, opened, stamp, True)
-        store.audit(conn, reviewer, "decide" if previous is None else "change_decision", "version", version_id,
-                    before=_as_json(previous), after=_as_json(result))
-        return result
+        return [_undo_row(store, conn, row, reviewer, stamp) for row in rows]
 
 
 def undo_last(store: Store, reviewer: str) -> Decision | None:
-    """Undo ``reviewer``'s most recent decision. The decision it replaced (if any) becomes
-    current again; otherwise the version returns to the queue. Returns the undone decision."""
-    with store.write() as conn:
-        r = conn.execute(select(reviews).where(and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True),
-                                                     reviews.c.undone_at.is_(None)))
-                         .order_by(reviews.c.decided_at.desc(), reviews.c.id.desc()).limit(1)).first()
-        if r is None:
-            return None
-        undone = _row_to_decision(r)
-        stamp = now()
-        conn.execute(update(reviews).where(reviews.c.id == undone.id).values(active=False, undone_at=stamp))
-        restored = None
-        if r.replaces_id is not None:
-            conn.execute(update(reviews).where(reviews.c.id == r.replaces_id).values(active=True))
-            prev = conn.execute(select(reviews).where(reviews.c.id == r.replaces_id)).first()
-            restored = _row_to_decision(prev) if prev else None
-        store.audit(conn, reviewer, "undo", "version", undone.version_id, before=_as_json(undone),
-                    after=_as_json(restored))
-        return undone
+    """Undo ``reviewer``'s most recent decision (with its whole batch, if it was made in one);
+    returns the most recent undone decision, or ``None``."""
+    undone = undo_last_batch(store, reviewer)
+    return max(undone, key=lambda d: d.id) if undone else None
 
 
 def history(store: Store, version_id: int) -> list[Decision]:
@@ -176,14 +239,83 @@ def history(store: Store, version_id: int) -> list[Decision]:
     return [_row_to_decision(r) for r in rows]
 
 
-def _queue_query(reviewer: str, profile: str, merchant_id: str | None, issue: str | None):  # type: ignore[no-untyped-def]
+# --- The shared queue -------------------------------------------------------------------------
+#
+# A team works one queue. An item is "open" for a reviewer when they have not decided it and it
+# still needs a decision from someone: it needs one (two for the share of items an admin asked to
+# have reviewed twice), minus the active decisions of others and the live leases others hold on it.
+# Claiming takes a short lease on the item shown; the lease is renewed while it is shown and
+# released on a decision, a skip or sign-out, or it simply expires.
+
+#: How long a lease lasts without being renewed (each rerun of the review page renews it).
+LEASE_SECONDS: Final = 180
+#: queue_settings name: percent (0-100) of items that get two independent reviews.
+DOUBLE_REVIEW_SETTING: Final = "double_review_percent"
+
+
+def _later(seconds: float) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+
+
+def double_review_percent(store: Store) -> int:
+    """The share (percent) of items reviewed by two reviewers; 0 unless an admin set it."""
+    with store.read() as conn:
+        return _double_percent(conn)
+
+
+def _double_percent(conn: Connection) -> int:
+    v = conn.execute(select(queue_settings.c.value).where(queue_settings.c.name == DOUBLE_REVIEW_SETTING)).scalar()
+    try:
+        return max(0, min(100, int(v))) if v is not None else 0
+    except ValueError:
+        return 0
+
+
+def set_double_review_percent(store: Store, percent: int, *, actor: str) -> None:
+    """Ask for two independent reviews on ``percent`` % of the items (spread evenly over ids)."""
+    if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+        raise ReviewError(f"the double-review share must be a whole percent from 0 to 100, not {percent!r}")
+    with store.write() as conn:
+        before = _double_percent(conn)
+        conn.execute(delete(queue_settings).where(queue_settings.c.name == DOUBLE_REVIEW_SETTING))
+        conn.execute(insert(queue_settings).values(name=DOUBLE_REVIEW_SETTING, value=str(percent), updated_by=actor,
+                                                   updated_at=now()))
+        store.audit(conn, actor, "set_double_review", "queue", None, before=json.dumps({"percent": before}),
+                    after=json.dumps({"percent": percent}))
+
+
+def _needed(percent: int):  # type: ignore[no-untyped-def]
+    """Decisions an item needs: 2 for ``percent`` % of ids (37 is coprime with 100, so every run of
+    100 consecutive ids has exactly ``percent`` of them), else 1."""
+    if percent <= 0:
+        return literal(1)
+    if percent >= 100:
+        return literal(2)
+    return case(((versions.c.id * 37) % 100 < percent, 2), else_=1)
+
+
+def _queue_query(reviewer: str, profile: str, merchant_id: str | None, issue: str | None, *,  # type: ignore[no-untyped-def]
+                 percent: int = 0, at: str | None = None):
+    """Items open for ``reviewer``. With ``at`` (a timestamp), items that others hold a live lease
+    on count as taken; without, only others' decisions do (for progress counts)."""
     decided = exists().where(and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer == reviewer,
                                   reviews.c.active.is_(True)))
+    others_decided = (select(func.count(func.distinct(reviews.c.reviewer)))
+                      .where(and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer != reviewer,
+                                  reviews.c.active.is_(True))).scalar_subquery())
+    taken = others_decided
+    if at is not None:
+        others_leases = (select(func.count()).select_from(review_leases)
+                         .where(and_(review_leases.c.version_id == versions.c.id, review_leases.c.reviewer != reviewer,
+                                     review_leases.c.expires_at > at)).scalar_subquery())
+        taken = others_decided + others_leases
     q = (select(versions.c.id, versions.c.image_id, images.c.merchant_id, images.c.file_name, versions.c.kind,
                 scores.c.score, scores.c.issues, versions.c.created_at)
          .select_from(versions.join(images, images.c.id == versions.c.image_id))
          .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True)
-         .where(and_(versions.c.submitted.is_(True), ~decided)))
+         .where(and_(versions.c.submitted.is_(True), ~decided, taken < _needed(percent))))
     if merchant_id:
         q = q.where(images.c.merchant_id == merchant_id)
     if issue:
@@ -193,44 +325,115 @@ def _queue_query(reviewer: str, profile: str, merchant_id: str | None, issue: st
     return q
 
 
-def next_in_queue(store: Store, reviewer: str, *, order: str = "lowest_score", profile: str = "generic",
-                  merchant_id: str | None = None, issue: str | None = None, skip: tuple[int, ...] = ()) -> QueueItem | None:
-    """The next version for ``reviewer``, skipping what they already decided.
-
-    ``order``: ``lowest_score`` (worst first), ``oldest``, ``merchant`` (grouped by merchant,
-    oldest first within), or ``issue`` (images with the most issues first).
-    """
+def _ordered(q, order: str):  # type: ignore[no-untyped-def]
     if order not in QUEUE_ORDERS:
         raise ValueError(f"order must be one of {', '.join(QUEUE_ORDERS)}")
-    q = _queue_query(reviewer, profile, merchant_id, issue)
-    if skip:
-        q = q.where(versions.c.id.not_in(skip))
     if order == "lowest_score":
-        q = q.order_by(func.coalesce(scores.c.score, 101.0), versions.c.id)
-    elif order == "oldest":
-        q = q.order_by(versions.c.created_at, versions.c.id)
-    elif order == "merchant":
-        q = q.order_by(images.c.merchant_id, versions.c.created_at, versions.c.id)
-    else:
-        n_issues = func.length(func.coalesce(scores.c.issues, "")) - func.length(
-            func.replace(func.coalesce(scores.c.issues, ""), ";", ""))
-        has = func.length(func.coalesce(scores.c.issues, "")) > 0
-        q = q.order_by(has.desc(), n_issues.desc(), func.coalesce(scores.c.score, 101.0), versions.c.id)
-    with store.read() as conn:
-        r = conn.execute(q.limit(1)).first()
-    if r is None:
-        return None
+        return q.order_by(func.coalesce(scores.c.score, 101.0), versions.c.id)
+    if order == "oldest":
+        return q.order_by(versions.c.created_at, versions.c.id)
+    if order == "merchant":
+        return q.order_by(images.c.merchant_id, versions.c.created_at, versions.c.id)
+    n_issues = func.length(func.coalesce(scores.c.issues, "")) - func.length(
+        func.replace(func.coalesce(scores.c.issues, ""), ";", ""))
+    has = func.length(func.coalesce(scores.c.issues, "")) > 0
+    return q.order_by(has.desc(), n_issues.desc(), func.coalesce(scores.c.score, 101.0), versions.c.id)
+
+
+def _item(r: Any) -> QueueItem:
     return QueueItem(version_id=r.id, image_id=r.image_id, merchant_id=r.merchant_id, file_name=r.file_name,
                      kind=r.kind, score=r.score, issues=tuple(i for i in (r.issues or "").split(";") if i),
                      created_at=r.created_at)
 
 
+def next_in_queue(store: Store, reviewer: str, *, order: str = "lowest_score", profile: str = "generic",
+                  merchant_id: str | None = None, issue: str | None = None, skip: tuple[int, ...] = ()) -> QueueItem | None:
+    """The next item open for ``reviewer`` (see :func:`claim_next`), without leasing it.
+
+    ``order``: ``lowest_score`` (worst first), ``oldest``, ``merchant`` (grouped by merchant,
+    oldest first within), or ``issue`` (images with the most issues first).
+    """
+    with store.read() as conn:
+        q = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), at=now())
+        if skip:
+            q = q.where(versions.c.id.not_in(skip))
+        r = conn.execute(_ordered(q, order).limit(1)).first()
+    return _item(r) if r is not None else None
+
+
+def claim_next(store: Store, reviewer: str, *, order: str = "lowest_score", profile: str = "generic",
+               merchant_id: str | None = None, issue: str | None = None, skip: tuple[int, ...] = (),
+               lease_seconds: float = LEASE_SECONDS) -> QueueItem | None:
+    """The item to show ``reviewer`` now, leased to them for ``lease_seconds``.
+
+    The item they already hold (still open, matching the filters, not skipped) is kept and its
+    lease renewed, so a rerun shows the same image; otherwise their leases are released and the
+    first open item in ``order`` that no one else holds is leased. Claims are serialized (one
+    write transaction; on PostgreSQL also an advisory lock), so two reviewers never get the same
+    single-review item.
+    """
+    if not reviewer:
+        raise ReviewError("the queue needs a reviewer")
+    with store.write() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7310010)")  # one claim at a time
+        stamp = now()
+        q = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), at=stamp)
+        if skip:
+            q = q.where(versions.c.id.not_in(skip))
+        mine = exists().where(and_(review_leases.c.version_id == versions.c.id, review_leases.c.reviewer == reviewer,
+                                   review_leases.c.expires_at > stamp))
+        r = conn.execute(_ordered(q.where(mine), order).limit(1)).first()
+        if r is None:
+            conn.execute(delete(review_leases).where(review_leases.c.reviewer == reviewer))
+            r = conn.execute(_ordered(q, order).limit(1)).first()
+            if r is None:
+                return None
+            conn.execute(insert(review_leases).values(version_id=r.id, reviewer=reviewer,
+                                                      expires_at=_later(lease_seconds)))
+        else:
+            conn.execute(delete(review_leases).where(and_(review_leases.c.reviewer == reviewer,
+                                                          review_leases.c.version_id != r.id)))
+            conn.execute(update(review_leases).where(and_(review_leases.c.reviewer == reviewer,
+                                                          review_leases.c.version_id == r.id))
+                         .values(expires_at=_later(lease_seconds)))
+        return _item(r)
+
+
+def release_leases(store: Store, reviewer: str, *, version_id: int | None = None) -> int:
+    """Give back ``reviewer``'s lease on ``version_id`` (skip), or all their leases (sign-out);
+    expired leases of anyone are cleared too. Returns how many of theirs were released."""
+    with store.write() as conn:
+        cond = review_leases.c.reviewer == reviewer
+        if version_id is not None:
+            cond = and_(cond, review_leases.c.version_id == version_id)
+        n = conn.execute(delete(review_leases).where(cond)).rowcount or 0
+        conn.execute(delete(review_leases).where(review_leases.c.expires_at <= now()))
+        return int(n)
+
+
+def open_items(store: Store, reviewer: str, *, order: str = "lowest_score", profile: str = "generic",
+               merchant_id: str | None = None, issue: str | None = None, min_score: float | None = None,
+               no_issues: bool = False, limit: int = 5000) -> list[QueueItem]:
+    """Every item open for ``reviewer`` under the filters (not held by anyone else), in queue
+    order: the set "approve all shown" acts on."""
+    with store.read() as conn:
+        q = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), at=now())
+        if min_score is not None:
+            q = q.where(scores.c.score >= float(min_score))
+        if no_issues:
+            q = q.where(or_(scores.c.issues.is_(None), scores.c.issues == ""), scores.c.score.is_not(None))
+        rows = conn.execute(_ordered(q, order).limit(limit)).all()
+    return [_item(r) for r in rows]
+
+
 def progress(store: Store, reviewer: str, *, profile: str = "generic", merchant_id: str | None = None,
              issue: str | None = None) -> tuple[int, int]:
-    """(decided by this reviewer, still in their queue) under the same filters as the queue."""
+    """(decided by this reviewer, still open for them) under the same filters as the queue
+    (items others hold a lease on count as remaining)."""
     with store.read() as conn:
         remaining = conn.execute(select(func.count()).select_from(
-            _queue_query(reviewer, profile, merchant_id, issue).subquery())).scalar() or 0
+            _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn)).subquery())).scalar() or 0
         done_q = (select(func.count()).select_from(reviews.join(versions, versions.c.id == reviews.c.version_id)
                                                    .join(images, images.c.id == versions.c.image_id))
                   .where(and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True))))
