@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.store.settings import DATABASE_URL_ENV, data_dir
 
-__all__ = ["SCHEMA_VERSION", "Store", "metadata", "now", "open_store"]
+__all__ = ["SCHEMA_VERSION", "Store", "metadata", "now", "open_store", "private_folder", "write_private"]
 
 metadata = MetaData()
 
@@ -67,6 +67,9 @@ images = Table(
     Column("sku", String(128), nullable=False, default=""),
     Column("file_name", String(160), nullable=False),
     Column("sha256", String(64), nullable=False),
+    # migration 4: the name exactly as the merchant gave it (quotes, newlines, backslashes), for display;
+    # file_name is the safe name used for downloads and exports.
+    Column("display_name", Text, nullable=False, default=""),
     Column("uploaded_by", String(64), nullable=False, default=""),
     Column("created_at", String(40), nullable=False),
     UniqueConstraint("merchant_id", "sha256", name="uq_image_merchant_sha"),
@@ -130,6 +133,7 @@ reviews = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("replaces_id", Integer, ForeignKey("reviews.id")),
     Column("undone_at", String(40)),
+    Column("batch_id", String(32)),  # migration 4: decisions made together ("approve all shown") share it
 )
 
 review_opens = Table(
@@ -151,6 +155,61 @@ audit_log = Table(
     Column("after_json", Text, nullable=False, default=""),
 )
 
+#: Server-side sign-in sessions (migration 3). The browser cookie holds only a random id; the
+#: table keeps its sha256, so a copy of the database does not hand out live sessions.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, nullable=False),  # not a foreign key: a deleted user's sessions stay as a record
+    Column("username", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+    Column("revoked_reason", String(32), nullable=False, default=""),
+)
+
+#: Every sign-in attempt (migration 3), for throttling per account and per client.
+sign_in_attempts = Table(
+    "sign_in_attempts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", String(40), nullable=False),
+    Column("username", String(64), nullable=False),  # lower-cased, as typed (may name no account)
+    Column("client", String(64), nullable=False, default=""),
+    Column("ok", Boolean, nullable=False),
+)
+
+_V3_TABLES = (sessions, sign_in_attempts)
+_V3_INDEXES = (
+    Index("ix_sessions_user", sessions.c.user_id),
+    Index("ix_attempts_user_at", sign_in_attempts.c.username, sign_in_attempts.c.at),
+    Index("ix_attempts_client_at", sign_in_attempts.c.client, sign_in_attempts.c.at),
+)
+
+#: The shared review queue (migration 4): a short lease on the item a reviewer is shown, so a team
+#: working the same queue is handed different images. Released on decide, skip, sign-out; expires.
+review_leases = Table(
+    "review_leases", metadata,
+    Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
+    Column("reviewer", String(64), primary_key=True),
+    Column("expires_at", String(40), nullable=False),
+)
+
+#: Queue settings an admin chooses (migration 4), e.g. the share of items reviewed twice.
+queue_settings = Table(
+    "queue_settings", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("updated_by", String(64), nullable=False, default=""),
+    Column("updated_at", String(40), nullable=False),
+)
+
+_V4_TABLES = (review_leases, queue_settings)
+_V4_INDEXES = (
+    Index("ix_review_leases_reviewer", review_leases.c.reviewer),
+    Index("ix_reviews_batch", reviews.c.batch_id),
+)
+
 #: Indexes added by migration 2 (queue and export queries).
 _V2_INDEXES = (
     Index("ix_reviews_version_active", reviews.c.version_id, reviews.c.active),
@@ -160,7 +219,10 @@ _V2_INDEXES = (
     Index("ix_images_merchant", images.c.merchant_id),
 )
 
-SCHEMA_VERSION: Final = 2
+#: Key of the PostgreSQL advisory lock held while migrating (any constant; "imgdesk" in ASCII).
+MIGRATION_LOCK_KEY: Final = 0x696D676465736B
+
+SCHEMA_VERSION: Final = 4
 
 
 def now() -> str:
@@ -178,8 +240,43 @@ def _migrate_2(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _migrate_3(conn: Connection) -> None:
+    """Server-side sessions and sign-in attempts (issue 8)."""
+    for table in _V3_TABLES:
+        table.create(conn, checkfirst=True)
+    for index in _V3_INDEXES:
+        index.create(conn, checkfirst=True)
+
+
+def _add_column(conn: Connection, table: Table, name: str) -> None:
+    """ALTER TABLE ... ADD COLUMN, unless the table already has it (a database created by
+    migration 1 from today's metadata does)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateColumn
+
+    if name in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+        return
+    column = table.c[name]
+    ddl = str(CreateColumn(column).compile(dialect=conn.dialect))
+    if column.default is not None and not column.nullable:
+        ddl += f" DEFAULT '{column.default.arg}'"  # type: ignore[attr-defined]
+    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+
+
+def _migrate_4(conn: Connection) -> None:
+    """The shared review queue: leases, queue settings, decision batches; display names (issue 10)."""
+    for table in _V4_TABLES:
+        table.create(conn, checkfirst=True)
+    _add_column(conn, reviews, "batch_id")
+    _add_column(conn, images, "display_name")
+    conn.execute(images.update().where(images.c.display_name == "").values(display_name=images.c.file_name))
+    for index in _V4_INDEXES:
+        index.create(conn, checkfirst=True)
+
+
 #: MIGRATIONS[n] brings a database from version n to n + 1. Append, never edit.
-MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {0: _migrate_1, 1: _migrate_2}
+MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {0: _migrate_1, 1: _migrate_2, 2: _migrate_3,
+                                                              3: _migrate_4}
 
 
 @dataclass
@@ -198,6 +295,11 @@ class Store:
         return self.root / "profiles"
 
     @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of the database (with its password: for opening it again, not for logs)."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
@@ -207,10 +309,11 @@ class Store:
             yield conn
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so
-        concurrent writers queue on the busy timeout instead of failing mid-transaction."""
-        with self.engine.connect().execution_options(imagedesk_immediate=True) as conn:
+    def write(self, *, exclusive: bool = False) -> Iterator[Connection]:
+        """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE, or
+        BEGIN EXCLUSIVE with ``exclusive``), so concurrent writers queue on the busy timeout
+        instead of failing mid-transaction."""
+        with self.engine.connect().execution_options(imagedesk_immediate="EXCLUSIVE" if exclusive else True) as conn:
             with conn.begin():
                 yield conn
 
@@ -221,8 +324,15 @@ class Store:
             return int(conn.execute(select(func.max(schema_info.c.version))).scalar() or 0)
 
     def migrate(self, *, target: int = SCHEMA_VERSION) -> int:
-        """Apply forward migrations up to ``target``; returns the resulting version."""
-        with self.write() as conn:
+        """Apply forward migrations up to ``target``; returns the resulting version.
+
+        Several app servers may start at once against one database: the whole check-and-migrate
+        runs under a lock (a PostgreSQL transaction-level advisory lock; on SQLite an exclusive
+        transaction), so exactly one applies each migration and the others then see it done.
+        """
+        with self.write(exclusive=True) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
             has = self.engine.dialect.has_table(conn, "schema_info")
             current = int(conn.execute(select(func.max(schema_info.c.version))).scalar() or 0) if has else 0
             if current > SCHEMA_VERSION:
@@ -261,9 +371,34 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("imagedesk_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql("BEGIN EXCLUSIVE" if immediate == "EXCLUSIVE" else "BEGIN IMMEDIATE" if immediate
+                             else "BEGIN")
 
     return engine
+
+
+def _chmod_quietly(path: Path, mode: int) -> None:
+    try:
+        if path.exists() and (path.stat().st_mode & 0o777) != mode:
+            os.chmod(path, mode)
+    except OSError:  # not our file (a shared volume): leave it as the administrator set it
+        pass
+
+
+def private_folder(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by this user only (0700); tighten it if it exists."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _chmod_quietly(path, 0o700)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically as an owner-only (0600) file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
 
 
 def open_store(root: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Store:
@@ -277,9 +412,16 @@ def open_store(root: str | os.PathLike[str] | None = None, *, database_url: str 
         SQLAlchemy URL; default ``$IMAGEDESK_DATABASE_URL`` or ``sqlite:///<root>/imagedesk.sqlite3``.
     """
     folder = data_dir(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "blobs").mkdir(exist_ok=True)
-    url = database_url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{folder / 'imagedesk.sqlite3'}"
+    private_folder(folder)
+    private_folder(folder / "blobs")
+    url = database_url or os.environ.get(DATABASE_URL_ENV)
+    if not url:
+        db_file = folder / "imagedesk.sqlite3"
+        # Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT, 0o600))
+        for path in (db_file, folder / "imagedesk.sqlite3-wal", folder / "imagedesk.sqlite3-shm"):
+            _chmod_quietly(path, 0o600)
+        url = f"sqlite:///{db_file}"
     engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
     store = Store(engine=engine, root=folder)
     store.migrate()

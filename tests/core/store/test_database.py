@@ -26,15 +26,16 @@ def test_forward_migration_from_version_1(tmp_path):
     # Take the database back to version 1 (drop what migration 2 added), then reopen.
     con = sqlite3.connect(tmp_path / "d" / "imagedesk.sqlite3")
     con.execute("DROP INDEX ix_reviews_version_active")
-    con.execute("DELETE FROM schema_info WHERE version = 2")
+    con.execute("DELETE FROM schema_info WHERE version >= 2")
     con.commit()
     con.close()
     s2 = open_store(tmp_path / "d")
-    assert s2.schema_version() == 2
+    assert s2.schema_version() == SCHEMA_VERSION
     idx = {i["name"] for i in inspect(s2.engine).get_indexes("reviews")}
     assert "ix_reviews_version_active" in idx
     with s2.read() as conn:
-        assert [r.version for r in conn.execute(select(schema_info).order_by(schema_info.c.id))] == [1, 2]
+        assert [r.version for r in conn.execute(select(schema_info).order_by(schema_info.c.id))] == [
+            1, *range(2, SCHEMA_VERSION + 1)]
     s2.dispose()
 
 
@@ -43,8 +44,31 @@ def test_reopening_is_idempotent(tmp_path):
     s = open_store(tmp_path / "d")
     with s.read() as conn:
         versions = [r.version for r in conn.execute(select(schema_info.c.version).order_by(schema_info.c.id))]
-    assert versions == [1, 2]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
     s.dispose()
+
+
+def test_migration_4_adds_the_queue_tables_and_display_names_to_an_old_database(tmp_path):
+    s = open_store(tmp_path / "d")
+    s.dispose()
+    con = sqlite3.connect(tmp_path / "d" / "imagedesk.sqlite3")
+    con.execute("DROP TABLE review_leases")
+    con.execute("DROP TABLE queue_settings")
+    con.execute("DROP INDEX ix_reviews_batch")
+    con.execute("ALTER TABLE reviews DROP COLUMN batch_id")
+    con.execute("ALTER TABLE images DROP COLUMN display_name")
+    con.execute("INSERT INTO images (merchant_id, sku, file_name, sha256, uploaded_by, created_at) "
+                "VALUES ('m', '', 'old.jpg', 'ab', '', 't')")
+    con.execute("DELETE FROM schema_info WHERE version >= 4")
+    con.commit()
+    con.close()
+    s2 = open_store(tmp_path / "d")
+    assert s2.schema_version() == SCHEMA_VERSION >= 4
+    assert {"review_leases", "queue_settings"} <= set(inspect(s2.engine).get_table_names())
+    assert "batch_id" in {c["name"] for c in inspect(s2.engine).get_columns("reviews")}
+    with s2.read() as conn:
+        assert conn.exec_driver_sql("SELECT display_name FROM images").scalar() == "old.jpg"
+    s2.dispose()
 
 
 def test_data_dir_from_environment(tmp_path, monkeypatch):

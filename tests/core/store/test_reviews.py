@@ -14,6 +14,7 @@ from core.store.reviews import (
     mark_opened,
     next_in_queue,
     progress,
+    set_double_review_percent,
     status_counts,
     undo_last,
 )
@@ -100,7 +101,11 @@ def test_queue_orders_and_skips_decided(store, three):
     decide(store, first.version_id, "rita", "rejected", reasons=["too dark"])
     assert next_in_queue(store, "rita").version_id != first.version_id
     assert progress(store, "rita") == (1, 2)
-    assert next_in_queue(store, "sam").version_id == first.version_id  # others still see it
+    # One shared queue: once decided, an item leaves everyone's queue (no double review asked)...
+    assert next_in_queue(store, "sam").version_id != first.version_id
+    set_double_review_percent(store, 100, actor="admin")
+    assert next_in_queue(store, "sam").version_id == first.version_id  # ...unless an admin asks for it
+    set_double_review_percent(store, 0, actor="admin")
     for r in three.values():
         decide(store, r.version_id, "rita", "approved")
     assert next_in_queue(store, "rita") is None and progress(store, "rita") == (3, 0)
