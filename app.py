@@ -1,21 +1,22 @@
-"""Image Quality Desk: the router. Which pages exist depends on who is signed in."""
+"""Image Quality Desk: the router. Which pages the menu shows depends on who is signed in."""
 
 import streamlit as st
 
 from pages.common.session import ROLE_LABELS, current_user, get_store, sign_out, sync_cookie
+from pages.common.sign_in_form import sign_in_form
 
 st.set_page_config(page_title="Image Quality Desk", page_icon="📷", layout="wide")
 get_store()  # first start: create the database, the default admin and the sample catalogue
 
-PAGES = {
-    "sign_in": st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign-in"),
-    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview"),
-    "inspect": st.Page("pages/inspect.py", title="Inspect", icon=":material/search:", url_path="inspect"),
-    "optimize": st.Page("pages/optimize.py", title="Optimize", icon=":material/tune:", url_path="optimize"),
-    "review": st.Page("pages/review.py", title="Review", icon=":material/fact_check:", url_path="review"),
-    "feedback": st.Page("pages/feedback.py", title="Feedback", icon=":material/insights:", url_path="feedback"),
-    "upload": st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
-    "users": st.Page("pages/users.py", title="Users", icon=":material/group:", url_path="users"),
+PAGE_SPECS = {  # name: (script, title, icon, url path)
+    "sign_in": ("pages/sign_in.py", "Sign in", ":material/login:", "sign-in"),
+    "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "overview"),
+    "inspect": ("pages/inspect.py", "Inspect", ":material/search:", "inspect"),
+    "optimize": ("pages/optimize.py", "Optimize", ":material/tune:", "optimize"),
+    "review": ("pages/review.py", "Review", ":material/fact_check:", "review"),
+    "feedback": ("pages/feedback.py", "Feedback", ":material/insights:", "feedback"),
+    "upload": ("pages/upload.py", "Upload", ":material/upload:", "upload"),
+    "users": ("pages/users.py", "Users", ":material/group:", "users"),
 }
 BY_ROLE = {
     "admin": {"Catalog": ["overview", "inspect", "optimize"], "Review": ["review", "feedback"],
@@ -24,16 +25,34 @@ BY_ROLE = {
     "merchant": {"My images": ["overview", "inspect", "optimize", "upload"]},
 }
 
+
+def _page(name: str, *, visible: bool) -> st.Page:
+    script, title, icon, url = PAGE_SPECS[name]
+    return st.Page(script, title=title, icon=icon, url_path=url, visibility="visible" if visible else "hidden")
+
+
+def _home() -> None:
+    st.switch_page("pages/overview.py")
+
+
+# Every address exists for everyone (no "Page not found"); the menu shows only the role's pages.
+# A signed-out visitor gets the sign-in form at whatever address they opened; signing in reruns
+# that same address (query string included), and the page itself checks the role.
 user = current_user()
 sync_cookie()
+shown = {name for names in BY_ROLE[user.role].values() for name in names} if user is not None else set()
+menu: dict[str, list[st.Page]] = {section: [_page(name, visible=True) for name in names]
+                                  for section, names in (BY_ROLE[user.role].items() if user is not None else [])}
+menu[""] = [st.Page(_home, title="Image Quality Desk", icon=":material/home:", url_path="home", default=True,
+                    visibility="hidden"),
+            *[_page(name, visible=False) for name in PAGE_SPECS if name not in shown]]
+page = st.navigation(menu, position="sidebar" if user is not None else "hidden")
 if user is None:
-    page = st.navigation([PAGES["sign_in"]], position="hidden")
+    sign_in_form()
 else:
-    page = st.navigation({section: [PAGES[name] for name in names] for section, names in BY_ROLE[user.role].items()})
     with st.sidebar:
-        who = f"**{user.username}** · {ROLE_LABELS[user.role]}"
-        st.markdown(who + (f" · `{user.merchant_id}`" if user.merchant_id else ""))
+        st.text(f"{user.username} · {ROLE_LABELS[user.role]}" + (f" · {user.merchant_id}" if user.merchant_id else ""))
         if st.button("Sign out", icon=":material/logout:"):
             sign_out()
             st.rerun()
-page.run()
+    page.run()

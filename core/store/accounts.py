@@ -1,33 +1,39 @@
-"""Accounts and roles. Passwords are stored only as bcrypt hashes (cost 12)."""
+"""Accounts and roles. Passwords are stored only as bcrypt hashes (cost 12).
+
+Changing what an account may do (password, active, role, deletion) revokes its sign-in
+sessions in the same transaction (see :mod:`core.store.sessions`).
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import functools
+import json
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import bcrypt
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 
-from core.store.database import Store, now, users
+from core.store.database import Store, now, sessions, users
 from core.vocabulary import ROLES
 
-__all__ = ["ADMIN_PASSWORD_ENV", "AuthError", "User", "authenticate", "create_user", "ensure_default_admin",
-           "issue_token", "list_users", "set_active", "set_password", "verify_token"]
+__all__ = ["ADMIN_PASSWORD_ENV", "FIRST_START_ACTOR", "AdminSetup", "AuthError", "BCRYPT_COST", "User", "authenticate", "check_password",
+           "create_user", "delete_user", "ensure_default_admin", "get_user", "list_users", "revoke_user_sessions",
+           "set_active", "set_password", "set_role"]
 
 ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
+#: The audit log's actor for an administrator the program created itself.
+FIRST_START_ACTOR: Final = "first-start"
+BCRYPT_COST: Final = 12
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}$")
-_DUMMY_HASH = bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(4))
 
 
 class AuthError(ValueError):
-    """Bad account data (weak password, unknown role, taken name), with the reason."""
+    """Bad account data (weak password, unknown role, taken name, no such user), with the reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +42,48 @@ class User:
     role: str
     merchant_id: str | None
     active: bool = True
+    user_id: int = 0
 
 
-def _check_password(password: str) -> bytes:
-    raw = password.encode("utf-8")
-    if len(password) < 8:
+def _user(row: Any) -> User:
+    return User(row.username, row.role, row.merchant_id, bool(row.active), int(row.id))
+
+
+@functools.cache
+def _dummy_hash() -> bytes:
+    """A hash of the same cost as real ones, so an unknown user name takes as long as a known one."""
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(BCRYPT_COST))
+
+
+def check_password(password: str) -> bytes:
+    """The password as bytes, or :class:`AuthError` saying why it is not acceptable."""
+    if not isinstance(password, str) or len(password) < 8:
         raise AuthError("the password needs at least 8 characters")
+    raw = password.encode("utf-8")
     if len(raw) > 72:
         raise AuthError("the password may be at most 72 bytes (a bcrypt limit)")
     return raw
+
+
+def _hash(password: str) -> str:
+    return bcrypt.hashpw(check_password(password), bcrypt.gensalt(BCRYPT_COST)).decode("ascii")
+
+
+def _row_by_name(conn: Connection, username: str) -> Any:
+    return conn.execute(select(users).where(func.lower(users.c.username) == (username or "").lower())).first()
+
+
+def _require(conn: Connection, username: str) -> Any:
+    row = _row_by_name(conn, username)
+    if row is None:
+        raise AuthError(f"no such user: '{username}'")
+    return row
+
+
+def revoke_user_sessions(conn: Connection, user_id: int, reason: str) -> int:
+    """Revoke every live session of one account (inside the caller's transaction)."""
+    return int(conn.execute(update(sessions).where(and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None)))
+                            .values(revoked_at=now(), revoked_reason=reason[:32])).rowcount or 0)
 
 
 def create_user(store: Store, username: str, password: str, role: str, *, merchant_id: str | None = None,
@@ -56,107 +95,141 @@ def create_user(store: Store, username: str, password: str, role: str, *, mercha
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
     if role == "merchant" and not merchant_id:
         raise AuthError("a merchant account needs a merchant id")
-    hashed = bcrypt.hashpw(_check_password(password), bcrypt.gensalt(12)).decode("ascii")
+    hashed = _hash(password)
     with store.write() as conn:
-        if conn.execute(select(users.c.id).where(func.lower(users.c.username) == username.lower())).scalar():
+        if _row_by_name(conn, username) is not None:
             raise AuthError(f"the user name '{username}' is taken")
         uid = conn.execute(insert(users).values(username=username, password_hash=hashed, role=role,
                                                 merchant_id=merchant_id if role == "merchant" else None,
-                                                active=True, created_at=now())).inserted_primary_key[0]
-        store.audit(conn, actor, "create_user", "user", int(uid), after=f'{{"username": "{username}", "role": "{role}"}}')
-    return User(username, role, merchant_id if role == "merchant" else None)
+                                                active=True, created_at=now())).inserted_primary_key[0]  # type: ignore[index]
+        store.audit(conn, actor, "create_user", "user", int(uid), after=json.dumps({"username": username, "role": role}))
+    return User(username, role, merchant_id if role == "merchant" else None, True, int(uid))
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
-    """The user if the password is right and the account active; else ``None`` (same cost either way)."""
+    """The user if the password is right and the account active; else ``None``.
+
+    Costs one bcrypt check at the same cost whether or not the user exists (no timing oracle).
+    Throttling and the audit trail of failures live in :func:`core.services.accounts.sign_in`.
+    """
     with store.read() as conn:
-        row = conn.execute(select(users).where(func.lower(users.c.username) == (username or "").lower())).first()
+        row = _row_by_name(conn, username)
     candidate = (password or "").encode("utf-8")[:72]
     if row is None:
-        bcrypt.checkpw(candidate, _DUMMY_HASH)
+        bcrypt.checkpw(candidate, _dummy_hash())
         return None
-    if not bcrypt.checkpw(candidate, row.password_hash.encode("ascii")) or not row.active:
+    try:
+        good = bcrypt.checkpw(candidate, row.password_hash.encode("ascii"))
+    except ValueError:  # a damaged hash in the database never signs anyone in
+        good = False
+    if not good or not row.active:
         return None
-    return User(row.username, row.role, row.merchant_id, bool(row.active))
+    return _user(row)
+
+
+def get_user(store: Store, username: str) -> User | None:
+    with store.read() as conn:
+        row = _row_by_name(conn, username)
+    return None if row is None else _user(row)
 
 
 def set_password(store: Store, username: str, password: str, *, actor: str = "system") -> None:
-    hashed = bcrypt.hashpw(_check_password(password), bcrypt.gensalt(12)).decode("ascii")
+    """Change a password; every session of that account ends (it signs in again)."""
+    with store.read() as conn:
+        _require(conn, username)  # "no such user" before any complaint about the password
+    hashed = _hash(password)
     with store.write() as conn:
-        n = conn.execute(update(users).where(users.c.username == username).values(password_hash=hashed)).rowcount
-        if not n:
-            raise AuthError(f"no user named '{username}'")
-        store.audit(conn, actor, "set_password", "user", None, after=f'{{"username": "{username}"}}')
+        row = _require(conn, username)
+        conn.execute(update(users).where(users.c.id == row.id).values(password_hash=hashed))
+        revoke_user_sessions(conn, int(row.id), "password changed")
+        store.audit(conn, actor, "set_password", "user", int(row.id), after=json.dumps({"username": row.username}))
 
 
 def set_active(store: Store, username: str, active: bool, *, actor: str = "system") -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
     with store.write() as conn:
-        n = conn.execute(update(users).where(users.c.username == username).values(active=active)).rowcount
-        if not n:
-            raise AuthError(f"no user named '{username}'")
-        store.audit(conn, actor, "activate_user" if active else "deactivate_user", "user", None,
-                    after=f'{{"username": "{username}"}}')
+        row = _require(conn, username)
+        conn.execute(update(users).where(users.c.id == row.id).values(active=active))
+        if not active:
+            revoke_user_sessions(conn, int(row.id), "disabled")
+        store.audit(conn, actor, "activate_user" if active else "deactivate_user", "user", int(row.id),
+                    before=json.dumps({"active": bool(row.active)}),
+                    after=json.dumps({"username": row.username, "active": active}))
+
+
+def set_role(store: Store, username: str, role: str, *, merchant_id: str | None = None, actor: str = "system") -> None:
+    """Change an account's role (and merchant id); its sessions end, so new rights apply at once."""
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    with store.write() as conn:
+        row = _require(conn, username)
+        new_merchant = (merchant_id or row.merchant_id) if role == "merchant" else None
+        if role == "merchant" and not new_merchant:
+            raise AuthError("a merchant account needs a merchant id")
+        if row.role == role and row.merchant_id == new_merchant:
+            return
+        conn.execute(update(users).where(users.c.id == row.id).values(role=role, merchant_id=new_merchant))
+        revoke_user_sessions(conn, int(row.id), "role changed")
+        store.audit(conn, actor, "set_role", "user", int(row.id),
+                    before=json.dumps({"role": row.role, "merchant_id": row.merchant_id}),
+                    after=json.dumps({"username": row.username, "role": role, "merchant_id": new_merchant}))
+
+
+def delete_user(store: Store, username: str, *, actor: str = "system") -> None:
+    """Delete an account. Its sessions are revoked and stay tied to the deleted account's id, so a
+    later account with the same name never inherits them. Decisions keep the reviewer's name."""
+    with store.write() as conn:
+        row = _require(conn, username)
+        revoke_user_sessions(conn, int(row.id), "deleted")
+        conn.execute(delete(users).where(users.c.id == row.id))
+        store.audit(conn, actor, "delete_user", "user", int(row.id),
+                    before=json.dumps({"username": row.username, "role": row.role}))
 
 
 def list_users(store: Store) -> list[User]:
     with store.read() as conn:
         rows = conn.execute(select(users).order_by(users.c.username)).all()
-    return [User(r.username, r.role, r.merchant_id, bool(r.active)) for r in rows]
+    return [_user(r) for r in rows]
 
 
-def ensure_default_admin(store: Store) -> str | None:
-    """On first run (no accounts), create ``admin``. Its password comes from
-    ``$IMAGEDESK_ADMIN_PASSWORD`` or is generated; a generated password is returned (to be
-    printed once) and never stored in clear. Returns ``None`` when accounts already exist."""
+@dataclass(frozen=True, slots=True)
+class AdminSetup:
+    """What :func:`ensure_default_admin` did: the account it created (if any), a generated
+    password to print once (``None`` when it came from the environment), or why it could not."""
+
+    username: str | None = None
+    password: str | None = None
+    problem: str | None = None
+
+
+def _free_admin_name(conn: Connection) -> str:
+    for name in ("admin", *(f"admin{i}" for i in range(2, 100))):
+        if _row_by_name(conn, name) is None:
+            return name
+    return f"admin-{secrets.token_hex(3)}"
+
+
+def ensure_default_admin(store: Store) -> AdminSetup:
+    """Create an administrator whenever no active one exists (first start, or the first account
+    was made from the command line). Its password comes from ``$IMAGEDESK_ADMIN_PASSWORD`` or is
+    generated; a generated one is returned (to be printed once) and never stored in clear."""
     with store.read() as conn:
-        if conn.execute(select(func.count()).select_from(users)).scalar():
-            return None
+        if conn.execute(select(func.count()).select_from(users)
+                        .where(and_(users.c.role == "admin", users.c.active.is_(True)))).scalar():
+            return AdminSetup()
+        name = _free_admin_name(conn)
     given = os.environ.get(ADMIN_PASSWORD_ENV)
+    if given is not None and given != "":
+        try:
+            check_password(given)
+        except AuthError as exc:
+            return AdminSetup(problem=f"{ADMIN_PASSWORD_ENV} is not usable ({exc}); no administrator was created. "
+                                      "Set a longer password and restart.")
     password = given or secrets.token_urlsafe(12)
     try:
-        create_user(store, "admin", password, "admin")
+        create_user(store, name, password, "admin", actor=FIRST_START_ACTOR)
     except AuthError as exc:
         if "taken" in str(exc):  # another process won the race
-            return None
-        raise
-    return None if given else password
-
-
-def _secret(store: Store) -> bytes:
-    """Per-installation signing key, created on first use beside the database (mode 0600)."""
-    path = store.root / "session.key"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
-        try:
-            os.link(tmp, path)  # atomic: the first process to create it wins
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return path.read_bytes()
-
-
-def issue_token(store: Store, user: User, *, ttl_s: int = 12 * 3600) -> str:
-    """A signed, expiring sign-in token (kept in a browser cookie so a reload stays signed in)."""
-    payload = f"{user.username}|{int(time.time()) + ttl_s}"
-    sig = hmac.new(_secret(store), payload.encode(), hashlib.sha256).hexdigest()
-    return base64.urlsafe_b64encode(f"{payload}|{sig}".encode()).decode().rstrip("=")
-
-
-def verify_token(store: Store, token: str) -> User | None:
-    """The (still active) user a token was issued to, or ``None`` if forged, expired or disabled."""
-    if not isinstance(token, str) or not token:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        username, expiry, sig = raw.rsplit("|", 2)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    good = hmac.new(_secret(store), f"{username}|{expiry}".encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(sig, good) or int(expiry) < time.time():
-        return None
-    match = next((u for u in list_users(store) if u.username == username), None)
-    return match if match is not None and match.active else None
+            return AdminSetup()
+        return AdminSetup(problem=str(exc))
+    return AdminSetup(username=name, password=None if given else password)

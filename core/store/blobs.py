@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from core.store.database import Store
+from core.store.database import Store, private_folder, write_private
 
 __all__ = ["blob_path_for", "read_blob", "write_blob"]
 
@@ -19,10 +17,8 @@ def write_blob(store: Store, rel: str, data: bytes) -> bool:
     path = store.blob_dir / rel
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    private_folder(path.parent)
+    write_private(path, data)  # owner-only (0600), atomic
     return True
 
 

@@ -1,7 +1,10 @@
 """Keep a signed sign-in token in a browser cookie so reloads and deep links stay signed in.
 
 A tiny custom component v2 writes (or clears) the cookie; Streamlit reads it back through
-``st.context.cookies`` when a new session starts. The token is HMAC-signed and expires.
+``st.context.cookies`` when a new session starts. The cookie holds only the random id of a
+server-side session (``core.store.sessions``); it means nothing once that session is revoked.
+JavaScript sets it, so it cannot be HttpOnly (see SECURITY.md); it is SameSite=Strict, and Secure
+over HTTPS.
 """
 
 from __future__ import annotations
@@ -35,6 +38,6 @@ def write_cookie(token: str | None, *, max_age: int = 12 * 3600) -> None:
 def read_cookie() -> str | None:
     try:
         value = st.context.cookies.get(COOKIE)
-    except (AttributeError, RuntimeError):
+    except Exception:  # noqa: BLE001 - a malformed Cookie header is the visitor's problem, never a traceback
         return None
     return value if isinstance(value, str) and value else None  # (a test harness may hand back a mock)

@@ -1,19 +1,31 @@
-"""The shared store, the signed-in user, and the role check every page runs first."""
+"""The shared store, the signed-in user, and the role check every page runs first.
+
+Sign-in sessions live in the database (:mod:`core.store.sessions`). The browser cookie and
+this tab's session state hold only the session's random id, and every script run checks it
+against the database, so a sign-out, password change, disabled, deleted or re-roled account
+ends the session in every open tab at its next interaction.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 import streamlit as st
 
 from core.engine.profiles import list_profiles
-from core.store.accounts import User, authenticate, ensure_default_admin, issue_token, verify_token
+from core.store.accounts import AdminSetup, User, ensure_default_admin
 from core.store.database import Store, open_store
 from core.store.samples import seed_samples
+from core.store.sessions import create_session, revoke_session, session_user
+from core.vocabulary import ROLE_LABELS
 
 log = logging.getLogger("imagedesk")
 
-ROLE_LABELS = {"admin": "Administrator", "reviewer": "Reviewer", "merchant": "Merchant"}
+__all__ = ["ROLE_LABELS", "admin_setup", "current_user", "get_store", "merchant_scope", "oidc_configured",
+           "profile_names", "profile_picker", "require_role", "sign_in", "sign_in_oidc", "sign_out", "sync_cookie"]
+
+_TOKEN: Final = "session_token"
 
 
 def get_store() -> Store:
@@ -28,39 +40,89 @@ def get_store() -> Store:
 @st.cache_resource(show_spinner="Opening the image library...")
 def _open_store(root: str, database_url: str) -> Store:
     store = open_store(root, database_url=database_url or None)
-    password = ensure_default_admin(store)
-    if password:
-        # Printed once, to the server console only; it is never stored in clear.
-        print(f"\n  First start: created user 'admin' with password: {password}\n"
+    setup = ensure_default_admin(store)
+    _ADMIN_SETUP[root + "|" + database_url] = setup
+    if setup.problem:
+        print(f"\n  {setup.problem}\n", flush=True)
+    elif setup.username and setup.password:
+        # Printed once, to the server console only; it is never stored in clear, nor logged.
+        print(f"\n  No active administrator: created user '{setup.username}' with password: {setup.password}\n"
               "  Change it on the Users page. Set IMAGEDESK_ADMIN_PASSWORD to choose it yourself.\n", flush=True)
+    elif setup.username:
+        print(f"\n  No active administrator: created user '{setup.username}' with the password from "
+              "IMAGEDESK_ADMIN_PASSWORD.\n", flush=True)
     report = seed_samples(store)
     if report is not None:
         log.info("loaded %d sample images", len(report.added))
     return store
 
 
+_ADMIN_SETUP: dict[str, AdminSetup] = {}
+
+
+def admin_setup() -> AdminSetup:
+    """What this server did about the administrator account when it opened the store."""
+    import os
+
+    from core.store.settings import DATABASE_URL_ENV, data_dir
+
+    get_store()
+    return _ADMIN_SETUP.get(str(data_dir()) + "|" + os.environ.get(DATABASE_URL_ENV, ""), AdminSetup())
+
+
 def current_user() -> User | None:
-    """The signed-in user; a new session (reload, deep link) is restored from the sign-in cookie."""
-    user = st.session_state.get("user")
-    if isinstance(user, User):
-        return user
-    if st.session_state.get("signed_out"):
+    """The signed-in user, checked against the database on every call (every script run).
+
+    A new browser session (reload, deep link) is restored from the sign-in cookie, which holds
+    only the session id.
+    """
+    token = st.session_state.get(_TOKEN)
+    from_cookie = False
+    if not token and not st.session_state.get("signed_out"):
+        from pages.common.cookie import read_cookie
+
+        token = read_cookie()
+        from_cookie = bool(token) and token != st.session_state.get("rejected_cookie")
+        if not from_cookie:
+            token = None
+    user = session_user(get_store(), token) if token else None
+    if user is None:
+        st.session_state.pop("user", None)
+        if st.session_state.pop(_TOKEN, None) or from_cookie:
+            st.session_state["rejected_cookie"] = token
+            st.session_state["cookie_action"] = ""  # the browser's cookie is dead: clear it
         return None
-    from pages.common.cookie import read_cookie
-
-    token = read_cookie()
-    restored = verify_token(get_store(), token) if token else None
-    if restored is not None:
-        st.session_state["user"] = restored
-    return restored
-
-
-def sign_in(username: str, password: str) -> User | None:
-    user = authenticate(get_store(), username, password)
-    if user is not None:
-        st.session_state["user"] = user
-        st.session_state["cookie_action"] = issue_token(get_store(), user)
+    st.session_state[_TOKEN] = token
+    st.session_state["user"] = user
     return user
+
+
+def client_address() -> str:
+    """The connecting address (what throttling counts per client); "local" for this machine."""
+    try:
+        return str(st.context.ip_address or "local")
+    except (AttributeError, RuntimeError):
+        return "local"
+
+
+def _start_session(user: User) -> None:
+    token = create_session(get_store(), user)
+    st.session_state.pop("signed_out", None)
+    st.session_state.pop("rejected_cookie", None)
+    st.session_state[_TOKEN] = token
+    st.session_state["user"] = user
+    st.session_state["cookie_action"] = token
+
+
+def sign_in(username: str, password: str) -> tuple[User | None, str]:
+    """Check the password (throttled, audited); on success start a session. Returns the user or
+    ``None`` with the message to show."""
+    from core.services.accounts import sign_in as check
+
+    result = check(get_store(), username, password, client=client_address())
+    if result.user is not None:
+        _start_session(result.user)
+    return result.user, result.message
 
 
 def sign_in_oidc() -> User | None:
@@ -75,8 +137,7 @@ def sign_in_oidc() -> User | None:
 
     match = next((u for u in list_users(get_store()) if u.username.lower() == email.lower() and u.active), None)
     if match is not None:
-        st.session_state["user"] = match
-        st.session_state["cookie_action"] = issue_token(get_store(), match)
+        _start_session(match)
     return match
 
 
@@ -88,6 +149,10 @@ def oidc_configured() -> bool:
 
 
 def sign_out() -> None:
+    """End this session in the database and in this browser."""
+    token = st.session_state.get(_TOKEN)
+    if token:
+        revoke_session(get_store(), token)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state["signed_out"] = True  # the old cookie must not sign this session back in
@@ -98,9 +163,10 @@ def sync_cookie() -> None:
     """Write or clear the browser's sign-in cookie if sign-in or sign-out asked for it."""
     action = st.session_state.pop("cookie_action", None)
     if action is not None:
+        from core.store.settings import session_limits
         from pages.common.cookie import write_cookie
 
-        write_cookie(action or None)
+        write_cookie(action or None, max_age=int(session_limits()[1]))
 
 
 def require_role(*roles: str) -> User:
@@ -134,4 +200,3 @@ def profile_picker(label: str = "Marketplace profile", *, key: str = "profile", 
     choice = container.selectbox(label, names, index=index, key=key)
     st.session_state["shared_profile"] = choice
     return str(choice)
-

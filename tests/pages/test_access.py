@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.pages.conftest import ADMIN, MERCHANT, REVIEWER, make_app, texts
+from tests.pages.conftest import ADMIN, MERCHANT, REVIEWER, make_app, sign_in_as, texts
 
 PAGE_FILES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 
@@ -53,7 +53,7 @@ def test_sign_in_with_the_form(data_root):
 ])
 def test_roles(data_root, user, page, allowed):
     at = AppTest.from_file(str(ROOT / page), default_timeout=120)
-    at.session_state["user"] = user
+    sign_in_as(at, user)
     at.run()
     assert not at.exception
     refused = "not available to the" in texts(at)

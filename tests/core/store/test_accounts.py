@@ -1,6 +1,7 @@
 import pytest
 
 from core.store.accounts import (
+    AdminSetup,
     AuthError,
     authenticate,
     create_user,
@@ -55,27 +56,24 @@ def test_password_change_and_deactivate(store):
 
 def test_default_admin_generated_once(store, monkeypatch):
     monkeypatch.delenv("IMAGEDESK_ADMIN_PASSWORD", raising=False)
-    pw = ensure_default_admin(store)
-    assert pw and len(pw) >= 12
-    assert authenticate(store, "admin", pw).role == "admin"
-    assert ensure_default_admin(store) is None
+    setup = ensure_default_admin(store)
+    assert setup.username == "admin" and setup.password and len(setup.password) >= 12
+    assert authenticate(store, "admin", setup.password).role == "admin"
+    assert ensure_default_admin(store) == AdminSetup()  # an active admin exists: nothing to do
 
 
 def test_default_admin_from_environment(store, monkeypatch):
     monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "from-the-env-1")
-    assert ensure_default_admin(store) is None  # nothing to print
+    assert ensure_default_admin(store) == AdminSetup(username="admin")  # nothing to print
     assert authenticate(store, "admin", "from-the-env-1") is not None
 
 
-def test_sign_in_tokens(store):
-    from core.store.accounts import issue_token, verify_token
+def test_sessions(store):
+    from core.store.sessions import create_session, revoke_session, session_user
 
     u = create_user(store, "rita", "correct horse", "reviewer")
-    token = issue_token(store, u)
-    assert verify_token(store, token).username == "rita"
-    assert verify_token(store, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None  # tampered
-    assert verify_token(store, issue_token(store, u, ttl_s=-1)) is None  # expired
-    assert verify_token(store, "garbage!") is None and verify_token(store, "") is None
-    set_active(store, "rita", False)
-    assert verify_token(store, token) is None  # disabled accounts lose their sessions
-    assert (store.root / "session.key").stat().st_mode & 0o077 == 0  # key readable by the owner only
+    token = create_session(store, u)
+    assert session_user(store, token).username == "rita"
+    assert session_user(store, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None  # unknown id
+    assert session_user(store, "garbage!") is None and session_user(store, "") is None
+    assert revoke_session(store, token) and session_user(store, token) is None

@@ -1,0 +1,123 @@
+"""Account rules the pages and the command line share: signing in (with throttling) and
+changing an account from the Users form (all of it, or nothing)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from core.store.accounts import (
+    AuthError,
+    User,
+    authenticate,
+    check_password,
+    get_user,
+    set_active,
+    set_password,
+    set_role,
+)
+from core.store.database import Store
+from core.store.sessions import failures_since, record_sign_in
+from core.vocabulary import ROLES
+
+__all__ = ["DELAY_AFTER", "LOCK_AFTER", "LOCK_MINUTES", "SignInResult", "sign_in", "throttle_wait", "update_user"]
+
+#: Failures (since the last success) after which each further try must wait, doubling each time.
+DELAY_AFTER: Final = 5
+#: Failures after which the account refuses every sign-in for LOCK_MINUTES.
+LOCK_AFTER: Final = 10
+LOCK_MINUTES: Final = 15
+#: Failures older than this are forgotten.
+_WINDOW: Final = timedelta(hours=1)
+_MAX_DELAY_S: Final = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    user: User | None
+    message: str = ""
+
+
+def _delay_s(failures: int) -> float:
+    return min(_MAX_DELAY_S, 2.0 ** (failures - DELAY_AFTER + 1)) if failures >= DELAY_AFTER else 0.0
+
+
+def throttle_wait(store: Store, *, username: str, client: str, at: datetime | None = None) -> tuple[float, bool]:
+    """Seconds to wait before ``username`` may try again from ``client``, and whether that is a
+    lock (10 failures: 15 minutes) rather than a growing delay (5 failures: 2, 4, 8, ... s).
+
+    Per account the count restarts after a successful sign-in; per client (one address, which a
+    whole office may share) there is only the growing delay, never a lock.
+    """
+    moment = at or datetime.now(UTC)
+    mine = failures_since(store, since=moment - _WINDOW, username=username)
+    if len(mine) >= LOCK_AFTER:
+        until = mine[0] + timedelta(minutes=LOCK_MINUTES)
+        if until > moment:
+            return (until - moment).total_seconds(), True
+    wait = 0.0
+    if len(mine) >= DELAY_AFTER:
+        wait = max(wait, (mine[0] + timedelta(seconds=_delay_s(len(mine))) - moment).total_seconds())
+    if client:
+        theirs = failures_since(store, since=moment - _WINDOW, client=client, reset_on_success=False)
+        if len(theirs) >= DELAY_AFTER:
+            wait = max(wait, (theirs[0] + timedelta(seconds=_delay_s(len(theirs))) - moment).total_seconds())
+    return max(0.0, wait), False
+
+
+def sign_in(store: Store, username: str, password: str, *, client: str = "") -> SignInResult:
+    """Check a password, throttled per account and per client; every failure is audited.
+
+    The message never says whether the user name exists.
+    """
+    name = (username or "").strip()
+    wait, locked = throttle_wait(store, username=name, client=client)
+    if wait > 0:
+        record_sign_in(store, username=name, client=client, ok=False, reason="throttled")
+        if locked:
+            return SignInResult(None, f"Too many attempts; try again in {max(1, math.ceil(wait / 60))} minutes.")
+        return SignInResult(None, f"Too many attempts; try again in {max(1, math.ceil(wait))} seconds.")
+    user = authenticate(store, name, password)
+    if user is None:
+        record_sign_in(store, username=name, client=client, ok=False, reason="wrong name or password, or disabled")
+        return SignInResult(None, "Wrong user name or password, or the account is disabled.")
+    record_sign_in(store, username=user.username, client=client, ok=True)
+    return SignInResult(user)
+
+
+def update_user(store: Store, *, actor: User, target: str, active: bool, new_password: str = "",
+                role: str | None = None, merchant_id: str | None = None) -> list[str]:
+    """Apply the Users page's "Change a user" form: everything it shows, or nothing.
+
+    Every check runs before anything is stored (you cannot disable your own account or take away
+    your own administrator role; the password must be acceptable). Returns what changed.
+    """
+    current = get_user(store, target)
+    if current is None:
+        raise AuthError(f"no such user: '{target}'")
+    own = current.username == actor.username
+    if own and not active:
+        raise AuthError("you cannot disable your own account")
+    if role is not None and role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    if own and role is not None and role != current.role:
+        raise AuthError("you cannot change your own role")
+    new_merchant = (merchant_id or "").strip() or None
+    if role == "merchant" and not (new_merchant or current.merchant_id):
+        raise AuthError("a merchant account needs a merchant id")
+    if new_password:
+        check_password(new_password)
+    changed: list[str] = []
+    if role is not None and (role != current.role or (role == "merchant" and new_merchant
+                                                      and new_merchant != current.merchant_id)):
+        set_role(store, current.username, role, merchant_id=new_merchant, actor=actor.username)
+        changed.append("role")
+    if new_password:
+        set_password(store, current.username, new_password, actor=actor.username)
+        changed.append("password")
+    if active != current.active:
+        set_active(store, current.username, active, actor=actor.username)
+        changed.append("enabled" if active else "disabled")
+    return changed
