@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.store.accounts import AuthError, create_user, list_users, set_active, set_password
+from core.services.accounts import update_user
+from core.store.accounts import AuthError, create_user, list_users
 from core.vocabulary import ROLES
 from pages.common.session import get_store, require_role
 
@@ -31,19 +32,30 @@ with a, st.form("new_user", clear_on_submit=True):
         else:
             st.success(f"Created {u.role} '{u.username}'.")
             st.rerun()
-with b, st.form("manage_user"):
+with b:
     st.subheader("Change a user")
-    target = st.selectbox("User", [u.username for u in accounts])
-    new_password = st.text_input("New password (leave empty to keep)", type="password")
-    active = st.toggle("Active", value=next((u.active for u in accounts if u.username == target), True))
-    if st.form_submit_button("Save"):
-        try:
-            if new_password:
-                set_password(store, target, new_password, actor=admin.username)
-            if target == admin.username and not active:
-                raise AuthError("you cannot disable your own account")
-            set_active(store, target, active, actor=admin.username)
-        except AuthError as exc:
-            st.error(str(exc))
-        else:
-            st.success(f"Updated '{target}'.")
+    # The picker sits outside the form, so the form below always shows the picked user's state.
+    target = st.selectbox("User", [u.username for u in accounts], key="manage_target")
+    current = next((u for u in accounts if u.username == target), None)
+    if current is not None:
+        with st.form(f"manage_user_{current.user_id}", clear_on_submit=True):
+            new_role = st.selectbox("Role", ROLES, index=ROLES.index(current.role), key=f"role_{current.user_id}")
+            new_merchant = st.text_input("Merchant id (merchants only)", value=current.merchant_id or "",
+                                         key=f"merchant_{current.user_id}")
+            new_password = st.text_input("New password (leave empty to keep)", type="password",
+                                         key=f"password_{current.user_id}")
+            active = st.toggle("Active", value=current.active, key=f"active_{current.user_id}")
+            if st.form_submit_button("Save"):
+                try:
+                    # All checks first, then every change; on any error nothing is stored.
+                    changed = update_user(store, actor=admin, target=current.username, active=active,
+                                          new_password=new_password, role=new_role, merchant_id=new_merchant)
+                except AuthError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["users_flash"] = (f"Updated '{current.username}': {', '.join(changed)}."
+                                                       if changed else f"Nothing to change for '{current.username}'.")
+                    st.rerun()
+flash = st.session_state.pop("users_flash", None)
+if flash:
+    st.success(flash)

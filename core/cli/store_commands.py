@@ -21,15 +21,33 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return open_store(args.data_dir, database_url=getattr(args, "database_url", None))
 
 
-def _users_add(args: argparse.Namespace) -> int:
-    from core.store.accounts import AuthError, create_user
-
+def _new_password(args: argparse.Namespace, username: str) -> str | None:
+    """The new password: ``--password``, else ``$IMAGEDESK_NEW_PASSWORD``, else asked twice on
+    the terminal. ``None`` (after saying why on stderr) when there is none."""
     password = args.password or os.environ.get("IMAGEDESK_NEW_PASSWORD")
-    if not password:
-        if not sys.stdin.isatty():
-            print("error: give --password or set IMAGEDESK_NEW_PASSWORD (no terminal to ask on)", file=sys.stderr)
-            return 2
-        password = getpass.getpass(f"Password for {args.username}: ")
+    if password:
+        return str(password)
+    if not sys.stdin.isatty():
+        print("error: set IMAGEDESK_NEW_PASSWORD (no terminal to ask the password on)", file=sys.stderr)
+        return None
+    first = getpass.getpass(f"Password for {username}: ")
+    if getpass.getpass("The same password again: ") != first:
+        print("error: the two passwords differ; nothing was changed", file=sys.stderr)
+        return None
+    return first
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from core.store.accounts import AuthError, check_password, create_user
+
+    password = _new_password(args, args.username)
+    if password is None:
+        return 2
+    try:
+        check_password(password)
+    except AuthError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     store = _open(args)
     try:
         user = create_user(store, args.username, password, args.role, merchant_id=args.merchant, actor="cli")
@@ -53,25 +71,51 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_passwd(args: argparse.Namespace) -> int:
-    from core.store.accounts import AuthError, set_password
+    from core.store.accounts import AuthError, get_user, set_password
 
-    password = args.password or os.environ.get("IMAGEDESK_NEW_PASSWORD") or (
-        getpass.getpass(f"New password for {args.username}: ") if sys.stdin.isatty() else "")
     store = _open(args)
     try:
+        if get_user(store, args.username) is None:
+            print(f"error: no such user: '{args.username}'", file=sys.stderr)
+            return 2
+        password = _new_password(args, args.username)
+        if password is None:
+            return 2
         set_password(store, args.username, password, actor="cli")
     except AuthError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         store.dispose()
-    print(f"password changed for '{args.username}'")
+    print(f"password changed for '{args.username}'; their sessions were ended")
+    return 0
+
+
+def _users_change(args: argparse.Namespace) -> int:
+    """``users disable|enable|delete NAME``: each ends the account's sessions (enable excepted)."""
+    from core.store.accounts import AuthError, delete_user, set_active
+
+    store = _open(args)
+    try:
+        if args.users_command == "delete":
+            delete_user(store, args.username, actor="cli")
+            done = "deleted; their sessions were ended"
+        else:
+            set_active(store, args.username, args.users_command == "enable", actor="cli")
+            done = "enabled" if args.users_command == "enable" else "disabled; their sessions were ended"
+    except AuthError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.dispose()
+    print(f"'{args.username}' {done}")
     return 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
     from core.cli.main import _cluster
-    from core.store.intake import IngestError, IngestReport, ingest_files, ingest_folder, ingest_zip
+    from core.services.upload import ingest_uploads
+    from core.store.intake import IngestError, IngestReport, ingest_folder
 
     missing = [raw for raw in args.paths if not Path(raw).exists()]
     if missing:
@@ -133,14 +177,19 @@ def add_store_commands(sub: Any) -> None:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--merchant", help="merchant id (required for --role merchant)")
-    add.add_argument("--password", help="default: $IMAGEDESK_NEW_PASSWORD, else asked on the terminal")
+    add.add_argument("--password", help=argparse.SUPPRESS)  # visible in shell history: prefer the prompt
     add.set_defaults(func=_users_add)
     ls = us.add_parser("list", help="list accounts")
     ls.set_defaults(func=_users_list)
-    pw = us.add_parser("passwd", help="change a password")
+    pw = us.add_parser("passwd", help="change a password (asked twice; or $IMAGEDESK_NEW_PASSWORD)")
     pw.add_argument("username")
-    pw.add_argument("--password")
+    pw.add_argument("--password", help=argparse.SUPPRESS)
     pw.set_defaults(func=_users_passwd)
+    for verb, text in (("disable", "disable an account (its sessions end)"), ("enable", "enable an account"),
+                       ("delete", "delete an account (its sessions end; its decisions stay)")):
+        cmd = us.add_parser(verb, help=text)
+        cmd.add_argument("username")
+        cmd.set_defaults(func=_users_change)
 
     ing = sub.add_parser("ingest", help="add images (files, folders, zips) to the store")
     ing.add_argument("paths", nargs="+")
