@@ -34,10 +34,32 @@ def db(data_root):
     s.dispose()
 
 
+def sign_in_as(at: AppTest, user: User) -> str:
+    """Start a real server-side session for ``user`` (created if missing) in the app's session
+    state, as signing in does; returns the session id. Setting ``session_state["user"]`` alone
+    signs nobody in."""
+    import os
+
+    from core.store.accounts import create_user, get_user
+    from core.store.database import open_store
+    from core.store.sessions import create_session
+
+    store = open_store(os.environ.get("IMAGEDESK_DATA_DIR"), database_url=os.environ.get("IMAGEDESK_DATABASE_URL"))
+    try:
+        if get_user(store, user.username) is None:
+            create_user(store, user.username, "test-password-1", user.role, merchant_id=user.merchant_id,
+                        actor="test")
+        token = create_session(store, user)
+    finally:
+        store.dispose()
+    at.session_state["session_token"] = token
+    return token
+
+
 def make_app(user: User | None, page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     if user is not None:
-        at.session_state["user"] = user
+        sign_in_as(at, user)
     at.run()
     if page:
         at.switch_page(page)
