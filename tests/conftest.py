@@ -68,11 +68,48 @@ def product() -> np.ndarray:
     return frame
 
 
+#: Store backends every store and page test runs against (issue 9): the embedded SQLite default,
+#: and a real PostgreSQL server started by :func:`pg_server`.
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A private PostgreSQL server for the session (see ``tests/pg.py``). Skipped locally when no
+    PostgreSQL binaries are installed; in CI (``CI=true``) their absence is a failure."""
+    from tests.pg import pg_bin_dir, running_postgres
+
+    if pg_bin_dir() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must test the PostgreSQL backend, but no PostgreSQL binaries were found "
+                        "(.ci/run installs Debian's 'postgresql' package)")
+        pytest.skip("PostgreSQL backend not tested: no /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return str(request.param)
+
+
 @pytest.fixture()
-def store(tmp_path):
+def database_url(backend, request):
+    """``None`` (SQLite in the data folder) or the URL of a fresh, empty PostgreSQL database."""
+    if backend == "sqlite":
+        yield None
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.create_database("t")
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture()
+def store(tmp_path, database_url):
     from core.store.database import open_store
 
-    s = open_store(tmp_path / "data", database_url=None)
+    s = open_store(tmp_path / "data", database_url=database_url)
     yield s
     s.dispose()
 
@@ -90,14 +127,43 @@ def seeded_template(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="session")
+def seeded_pg_template(tmp_path_factory, pg_server):
+    """The same on PostgreSQL: (data folder with the blobs, template database name)."""
+    from core.store.database import open_store
+    from core.store.samples import seed_samples
+
+    root = tmp_path_factory.mktemp("seeded_pg") / "data"
+    url = pg_server.create_database("seeded")
+    s = open_store(root, database_url=url)
+    seed_samples(s)
+    s.dispose()
+    return root, url.rsplit("/", 1)[-1]
+
+
 @pytest.fixture()
-def seeded(tmp_path, seeded_template):
+def seeded_copy(tmp_path, backend, seeded_template, request):
+    """(data folder, database URL or None): a private copy of the seeded store on ``backend``."""
     import shutil
 
+    root = tmp_path / "data"
+    if backend == "sqlite":
+        shutil.copytree(seeded_template, root)
+        yield root, None
+        return
+    server = request.getfixturevalue("pg_server")
+    template_root, template_db = request.getfixturevalue("seeded_pg_template")
+    shutil.copytree(template_root, root)
+    url = server.create_database("s", template=template_db)
+    yield root, url
+    server.drop_database(url)
+
+
+@pytest.fixture()
+def seeded(seeded_copy):
     from core.store.database import open_store
 
-    root = tmp_path / "data"
-    shutil.copytree(seeded_template, root)
-    s = open_store(root)
+    root, url = seeded_copy
+    s = open_store(root, database_url=url)
     yield s
     s.dispose()

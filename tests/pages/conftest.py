@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -16,20 +14,25 @@ MERCHANT = User("mia", "merchant", "acme-home")
 
 
 @pytest.fixture()
-def data_root(tmp_path, seeded_template, monkeypatch):
-    root = tmp_path / "data"
-    shutil.copytree(seeded_template, root)
+def data_root(seeded_copy, monkeypatch):
+    """A private copy of the seeded store on each backend (SQLite, PostgreSQL), set for the app."""
+    root, url = seeded_copy
     monkeypatch.setenv("IMAGEDESK_DATA_DIR", str(root))
     monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "admin-pass-1")
-    monkeypatch.delenv("IMAGEDESK_DATABASE_URL", raising=False)
+    if url:
+        monkeypatch.setenv("IMAGEDESK_DATABASE_URL", url)
+    else:
+        monkeypatch.delenv("IMAGEDESK_DATABASE_URL", raising=False)
     return root
 
 
 @pytest.fixture()
 def db(data_root):
+    import os
+
     from core.store.database import open_store
 
-    s = open_store(data_root)
+    s = open_store(data_root, database_url=os.environ.get("IMAGEDESK_DATABASE_URL"))
     yield s
     s.dispose()
 

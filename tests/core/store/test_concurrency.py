@@ -13,8 +13,8 @@ from core.store.reviews import decide
 PER_WRITER = 250
 
 
-def _write(root: str, reviewer: str, version_ids: list[int]) -> int:
-    store = open_store(root)
+def _write(root: str, url: str, reviewer: str, version_ids: list[int]) -> int:
+    store = open_store(root, database_url=url)
     try:
         for i in range(PER_WRITER):
             vid = version_ids[i % len(version_ids)]
@@ -28,19 +28,19 @@ def _write(root: str, reviewer: str, version_ids: list[int]) -> int:
 
 
 def test_threads_and_processes_write_concurrently(seeded):
-    root = str(seeded.root)
+    root, url = str(seeded.root), seeded.database_url
     vids = [r.version_id for r in list_images(seeded)]
     errors: list[BaseException] = []
 
     def run(name: str) -> None:
         try:
-            _write(root, name, vids)
+            _write(root, url, name, vids)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
     ctx = mp.get_context("spawn")
     with ctx.Pool(2) as pool:
-        async_results = [pool.apply_async(_write, (root, f"proc{i}", vids)) for i in range(2)]
+        async_results = [pool.apply_async(_write, (root, url, f"proc{i}", vids)) for i in range(2)]
         threads = [threading.Thread(target=run, args=(f"thread{i}",)) for i in range(8)]
         for t in threads:
             t.start()
@@ -57,4 +57,4 @@ def test_threads_and_processes_write_concurrently(seeded):
         active = conn.execute(select(reviews.c.version_id, reviews.c.reviewer, func.count())
                               .where(reviews.c.active.is_(True)).group_by(reviews.c.version_id, reviews.c.reviewer)).all()
         assert len(active) == len(writers) * len(vids) and all(n == 1 for *_, n in active)
-    assert Path(root, "imagedesk.sqlite3").exists()
+    assert Path(root, "imagedesk.sqlite3").exists() == seeded.is_sqlite
