@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from core.engine.assess import Analysis, Assessment, analyse, assess
+from core.engine.csv_safe import formula_safe
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoadError, load_image
 from core.engine.measures import METRIC_INFO
@@ -135,7 +136,7 @@ def write_csv(rows: Iterable[BatchRow], out: IO[str]) -> tuple[int, int]:
     writer.writeheader()
     ok = bad = 0
     for row in rows:
-        writer.writerow(row.to_csv_row())
+        writer.writerow({k: formula_safe(v) for k, v in row.to_csv_row().items()})  # a file may be named "=cmd|..."
         out.flush()
         if row.assessment is None:
             bad += 1

@@ -17,6 +17,7 @@ from typing import Any, Final
 import pandas as pd
 from sqlalchemy import and_, select
 
+from core.engine.csv_safe import formula_safe
 from core.engine.measures import METRIC_INFO
 from core.store.database import Store, analyses, images, reviews, scores, versions
 
@@ -93,14 +94,10 @@ def feedback_frame(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> pd.D
     return pd.DataFrame.from_records(records, columns=feedback_columns())
 
 
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
 def neutralise(value: Any) -> Any:
-    """Prefix text that a spreadsheet would evaluate as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Prefix text that a spreadsheet would evaluate as a formula with an apostrophe (and turn
+    carriage returns inside it into line feeds); see :func:`core.engine.csv_safe.formula_safe`."""
+    return formula_safe(value)
 
 
 def feedback_csv(frame: pd.DataFrame) -> bytes:
