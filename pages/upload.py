@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from core.store.intake import IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
+from core.services.access import roles_for
+from core.services.upload import IngestError, ingest_uploads, read_manifest
 from core.vocabulary import IMAGE_EXTENSIONS
 from pages.common.session import get_store, require_role
 
-user = require_role("admin", "merchant")
+user = require_role(*roles_for("upload"))
 store = get_store()
 st.title("Upload images")
 
@@ -34,27 +35,20 @@ if submitted:
     if not files:
         st.error("Choose at least one file.")
         st.stop()
-    report = IngestReport()
     try:
         manifest = read_manifest(manifest_file.getvalue()) if manifest_file else None
-        own_only = user.role == "merchant"  # a merchant's manifest may set SKUs, never another merchant
         with st.spinner(f"Scoring {len(files)} file(s)..."):
-            singles = [(f.name, f.getvalue()) for f in files if not f.name.lower().endswith(".zip")]
-            if singles:
-                report.results += ingest_files(store, singles, merchant_id=merchant, uploaded_by=user.username,
-                                               manifest=manifest, sku=sku.strip(), only_own_merchant=own_only).results
-            for z in (f for f in files if f.name.lower().endswith(".zip")):
-                try:
-                    part = ingest_zip(store, z.getvalue(), merchant_id=merchant, uploaded_by=user.username,
-                                      manifest=manifest, only_own_merchant=own_only)
-                    report.results += part.results
-                except IngestError as exc:
-                    st.error(f"{z.name}: {exc}")
+            outcome = ingest_uploads(store, [(f.name, f.getvalue()) for f in files], merchant_id=merchant,
+                                     uploaded_by=user.username, manifest=manifest, sku=sku.strip(),
+                                     only_own_merchant=user.role == "merchant")
     except IngestError as exc:
         st.error(str(exc))
         st.stop()
-    ok, dup, bad = (sum(r.status == s for r in report.results) for s in ("added", "duplicate", "refused"))
-    st.success(f"{ok} added · {dup} already uploaded · {bad} refused")
+    for name, reason in outcome.refused_zips:
+        st.error(f"{name}: {reason}")
+    report = outcome.report
+    n = outcome.counts()
+    st.success(f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused")
     table = pd.DataFrame([{"file": r.name, "result": {"added": "added", "duplicate": "already uploaded",
                                                       "refused": "REFUSED"}[r.status],
                            "reason": r.reason, "score": None if r.score is None else round(r.score),

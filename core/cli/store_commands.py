@@ -128,23 +128,17 @@ def _ingest(args: argparse.Namespace) -> int:
             return 2
         store = _open(args)
         stack.callback(store.dispose)
-        loose = [Path(raw) for raw in args.paths if Path(raw).is_file() and Path(raw).suffix.lower() != ".zip"]
+        files = [Path(raw) for raw in args.paths if Path(raw).is_file()]
         try:
             for raw in args.paths:
-                p = Path(raw)
-                if p.is_dir():
-                    part = ingest_folder(store, p, merchant_id=args.merchant, uploaded_by="cli",
+                if Path(raw).is_dir():
+                    part = ingest_folder(store, Path(raw), merchant_id=args.merchant, uploaded_by="cli",
                                          executor=executor or None)
-                elif p.suffix.lower() == ".zip":
-                    part = ingest_zip(store, p.read_bytes(), merchant_id=args.merchant, uploaded_by="cli",
-                                      executor=executor or None)
-                else:
-                    continue
-                report.results.extend(part.results)
-            if loose:  # single files: one map over all of them
-                part = ingest_files(store, [(p.name, p.read_bytes()) for p in loose], merchant_id=args.merchant,
-                                    uploaded_by="cli", executor=executor or None)
-                report.results.extend(part.results)
+                    report.results.extend(part.results)
+            # Single images in one map over all of them, then each zip (the same rule as the Upload page).
+            uploads = ingest_uploads(store, [(p.name, p.read_bytes()) for p in files], merchant_id=args.merchant,
+                                     uploaded_by="cli", executor=executor or None, stop_at_refused_zip=True)
+            report.results.extend(uploads.report.results)
         except IngestError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -1,0 +1,58 @@
+"""Who may open which page: the one role policy.
+
+``app.py`` builds its navigation from :func:`navigation` and every page's guard asks
+:func:`roles_for` for the roles it admits, so the menu and the guards cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Protocol
+
+from core.vocabulary import ROLES
+
+__all__ = ["NAVIGATION", "PAGES", "can_open", "merchant_scope", "navigation", "roles_for", "sees_reviewer_names"]
+
+#: Every page behind the sign-in, by the name ``app.py`` registers it under.
+PAGES: Final = ("overview", "inspect", "optimize", "review", "feedback", "upload", "users")
+
+#: role -> menu section -> pages, in menu order. A role sees exactly the pages listed for it.
+NAVIGATION: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "admin": {"Catalog": ("overview", "inspect", "optimize"), "Review": ("review", "feedback"),
+              "Manage": ("upload", "users")},
+    "reviewer": {"Catalog": ("overview", "inspect", "optimize"), "Review": ("review", "feedback")},
+    "merchant": {"My images": ("overview", "inspect", "optimize", "upload")},
+}
+
+
+class _Account(Protocol):
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def merchant_id(self) -> str | None: ...
+
+
+def navigation(role: str) -> dict[str, tuple[str, ...]]:
+    """The menu sections and pages ``role`` sees (empty for an unknown role)."""
+    return dict(NAVIGATION.get(role, {}))
+
+
+def roles_for(page: str) -> tuple[str, ...]:
+    """The roles that may open ``page``, in the order of :data:`core.vocabulary.ROLES`."""
+    if page not in PAGES:
+        raise ValueError(f"unknown page '{page}' (known: {', '.join(PAGES)})")
+    return tuple(r for r in ROLES if any(page in names for names in NAVIGATION.get(r, {}).values()))
+
+
+def can_open(role: str, page: str) -> bool:
+    return role in roles_for(page)
+
+
+def merchant_scope(user: _Account) -> str | None:
+    """The merchant a user is limited to (merchants), or ``None`` (staff see every merchant)."""
+    return user.merchant_id if user.role == "merchant" else None
+
+
+def sees_reviewer_names(role: str) -> bool:
+    """Merchants learn a decision and its reasons, never who decided."""
+    return role != "merchant"

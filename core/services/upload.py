@@ -1,0 +1,67 @@
+"""Uploads, from the Upload page and from ``ingest``: zips are unpacked, other files are images.
+
+The zip-or-file choice lives here once; the page and the command line both call
+:func:`ingest_uploads`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from core.store.database import Store
+from core.store.intake import FileResult, IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
+
+__all__ = ["FileResult", "IngestError", "IngestReport", "UploadOutcome", "ingest_uploads", "is_zip", "read_manifest"]
+
+
+def is_zip(name: str) -> bool:
+    """Whether an uploaded file is unpacked as a zip (by its name) rather than read as an image."""
+    return name.lower().endswith(".zip")
+
+
+@dataclass(kw_only=True)
+class UploadOutcome:
+    """Every file's verdict, plus the zips refused whole (unsafe, not a zip): (file name, reason)."""
+
+    report: IngestReport = field(default_factory=IngestReport)
+    refused_zips: list[tuple[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many files were added, were already there, or were refused."""
+        out = {"added": 0, "duplicate": 0, "refused": 0}
+        for r in self.report.results:
+            out[r.status] += 1
+        return out
+
+
+def ingest_uploads(store: Store, files: Sequence[tuple[str, bytes]], *, merchant_id: str, uploaded_by: str,
+                   manifest: dict[str, tuple[str, str]] | None = None, sku: str = "", only_own_merchant: bool = False,
+                   executor: Executor | None = None, stop_at_refused_zip: bool = False) -> UploadOutcome:
+    """Ingest ``(name, bytes)`` pairs: the images together (one ingest), then each zip on its own.
+
+    A zip refused whole (:class:`IngestError`) is recorded in ``refused_zips`` and the others go
+    on, or, with ``stop_at_refused_zip``, the error is raised. ``sku`` applies to the loose images;
+    a zip's own ``manifest.csv`` (or ``manifest``) names SKUs for its files. ``only_own_merchant``
+    (a merchant's upload): a manifest may set SKUs, never another merchant.
+    """
+    outcome = UploadOutcome()
+    singles = [(name, data) for name, data in files if not is_zip(name)]
+    if singles:
+        outcome.report.results += ingest_files(store, singles, merchant_id=merchant_id, uploaded_by=uploaded_by,
+                                               manifest=manifest, sku=sku, only_own_merchant=only_own_merchant,
+                                               executor=executor).results
+    for name, data in files:
+        if not is_zip(name):
+            continue
+        try:
+            part = ingest_zip(store, data, merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest,
+                              only_own_merchant=only_own_merchant, executor=executor)
+        except IngestError as exc:
+            if stop_at_refused_zip:
+                raise
+            outcome.refused_zips.append((name, str(exc)))
+        else:
+            outcome.report.results += part.results
+    return outcome

@@ -1,0 +1,36 @@
+import io
+import zipfile
+
+import pytest
+
+from core.services.upload import IngestError, ingest_uploads, is_zip
+from tests.conftest import encode
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_zip_or_image_by_name():
+    assert is_zip("photos.zip") and is_zip("PHOTOS.ZIP")
+    assert not is_zip("photo.png") and not is_zip("zip.png") and not is_zip("archive.zip.png")
+
+
+def test_images_and_zips_are_ingested_and_a_bad_zip_is_refused_alone(store, photo):
+    small = photo[::4, ::4].copy()
+    files = [("bad.zip", b"not a zip at all"), ("a.png", encode(small)),
+             ("more.zip", _zip({"b.png": encode(small[::-1].copy()), "notes.txt": b"hello"}))]
+    outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", sku="SKU-1")
+    assert [(r.name, r.status) for r in outcome.report.results] == [
+        ("a.png", "added"), ("notes.txt", "refused"), ("b.png", "added")]
+    assert outcome.refused_zips == [("bad.zip", "The upload is not a valid zip file.")]
+    assert outcome.counts() == {"added": 2, "duplicate": 0, "refused": 1}
+
+
+def test_a_refused_zip_can_stop_the_upload(store):
+    with pytest.raises(IngestError, match="not a valid zip"):
+        ingest_uploads(store, [("bad.zip", b"nope")], merchant_id="acme", uploaded_by="cli", stop_at_refused_zip=True)
