@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages.common.session import ROLE_LABELS, current_user, get_store, sign_out, sync_cookie
+from core.services.access import navigation
+from core.vocabulary import ROLE_LABELS
+from pages.common.session import current_user, get_store, sign_out, sync_cookie
 from pages.common.sign_in_form import sign_in_form
 
 st.set_page_config(page_title="Image Quality Desk", page_icon="📷", layout="wide")
@@ -17,12 +19,6 @@ PAGE_SPECS = {  # name: (script, title, icon, url path)
     "feedback": ("pages/feedback.py", "Feedback", ":material/insights:", "feedback"),
     "upload": ("pages/upload.py", "Upload", ":material/upload:", "upload"),
     "users": ("pages/users.py", "Users", ":material/group:", "users"),
-}
-BY_ROLE = {
-    "admin": {"Catalog": ["overview", "inspect", "optimize"], "Review": ["review", "feedback"],
-              "Manage": ["upload", "users"]},
-    "reviewer": {"Catalog": ["overview", "inspect", "optimize"], "Review": ["review", "feedback"]},
-    "merchant": {"My images": ["overview", "inspect", "optimize", "upload"]},
 }
 
 
@@ -40,9 +36,10 @@ def _home() -> None:
 # that same address (query string included), and the page itself checks the role.
 user = current_user()
 sync_cookie()
-shown = {name for names in BY_ROLE[user.role].values() for name in names} if user is not None else set()
+sections = navigation(user.role) if user is not None else {}  # the role policy: core.services.access
+shown = {name for names in sections.values() for name in names}
 menu: dict[str, list[st.Page]] = {section: [_page(name, visible=True) for name in names]
-                                  for section, names in (BY_ROLE[user.role].items() if user is not None else [])}
+                                  for section, names in sections.items()}
 menu[""] = [st.Page(_home, title="Image Quality Desk", icon=":material/home:", url_path="home", default=True,
                     visibility="hidden"),
             *[_page(name, visible=False) for name in PAGE_SPECS if name not in shown]]
