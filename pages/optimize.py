@@ -136,7 +136,12 @@ def recipe_builder() -> None:
                 b3.button("Remove", key=f"rm_{item['uid']}", icon=":material/close:", on_click=_remove, args=(i,))
 
     recipe = _current_recipe()
-    result = recipe.apply(pix)
+    try:
+        result = recipe.apply(pix)
+    except RecipeError as exc:  # too many steps, or a step that would make the image too large
+        with view:
+            st.error(f"This recipe cannot be applied: {exc}.")
+        return
     with view:
         # Only the chosen view is computed: a slider move should not pay for the other three.
         mode = st.segmented_control("View", ["Before / after", "Side by side", "Difference (SSIM)", "Histograms"],
@@ -187,11 +192,15 @@ def recipe_builder() -> None:
                        mime="image/jpeg", icon=":material/download:", on_click="ignore", disabled=not recipe.steps)
     label = "Submit fixed version for review" if user.role == "merchant" else "Save as new version"
     if s2.button(label, icon=":material/save:", type="primary", disabled=not recipe.steps):
-        with st.spinner("Rendering at full resolution..."):
-            new_id = save_optimized(store, record.version_id, recipe.apply(full_resolution(record.blob_path)), recipe,
-                                    created_by=user.username, submit=True)
-        st.success(f"Saved as version #{new_id}; it is in the review queue.")
-        st.page_link("pages/inspect.py", label="Inspect the new version", query_params={"v": new_id})
+        try:
+            with st.spinner("Rendering at full resolution..."):
+                new_id = save_optimized(store, record.version_id, recipe.apply(full_resolution(record.blob_path)),
+                                        recipe, created_by=user.username, submit=True)
+        except RecipeError as exc:
+            st.error(f"This recipe cannot be applied at full resolution: {exc}.")
+        else:
+            st.success(f"Saved as version #{new_id}; it is in the review queue.")
+            st.page_link("pages/inspect.py", label="Inspect the new version", query_params={"v": new_id})
     s3.download_button("Download recipe (JSON)", data=recipe.to_json(), file_name=f"{stem}_recipe.json",
                        mime="application/json", icon=":material/data_object:", on_click="ignore")
     with s4.popover("Load recipe", icon=":material/upload_file:"):

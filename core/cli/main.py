@@ -44,7 +44,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         if executor is False:
             return 2
         rows = _progress(score_paths(args.paths, profile, workers=args.workers, executor=executor or None,
-                                     max_pixels=int(args.max_megapixels * 1e6), max_bytes=int(args.max_mb * 1e6)),
+                                     max_pixels=_max_pixels(args), max_bytes=int(args.max_mb * 1e6)),
                          total)
         if args.out and args.out != "-":
             with open(args.out, "w", newline="", encoding="utf-8") as fh:
@@ -139,6 +139,12 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _max_pixels(args: argparse.Namespace) -> int:
+    from core.store.settings import max_pixels
+
+    return int(args.max_megapixels * 1e6) if args.max_megapixels else max_pixels()
+
+
 def _profile_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
     from core.store.settings import profiles_dir
 
@@ -157,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--profile", default="generic", help="marketplace profile (see 'profiles')")
     s.add_argument("--out", help="CSV file to write (default: standard output)")
     s.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
-    s.add_argument("--max-megapixels", type=float, default=100.0,
-                   help="refuse larger images without decoding them (default 100)")
+    s.add_argument("--max-megapixels", type=float, default=None,
+                   help="refuse larger images without decoding them (default: $IMAGEDESK_MAX_MEGAPIXELS or 50)")
     s.add_argument("--max-mb", type=float, default=50.0, help="refuse larger files (default 50)")
     add_scheduler_options(s)
     s.set_defaults(func=_cmd_score)

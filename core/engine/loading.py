@@ -23,6 +23,7 @@ from core.vocabulary import SUPPORTED_FORMATS
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "MAX_PIXELS_PER_BYTE",
     "ImageInfo",
     "ImageLoadError",
     "LoadedImage",
@@ -30,8 +31,13 @@ __all__ = [
     "sha256_of",
 ]
 
-#: 100 MP: larger than any marketplace accepts (Google allows 64 MP), small enough to decode safely.
-DEFAULT_MAX_PIXELS: Final = 100_000_000
+#: 50 MP: what marketplaces accept; the store reads its limit from ``$IMAGEDESK_MAX_MEGAPIXELS``.
+DEFAULT_MAX_PIXELS: Final = 50_000_000
+#: A file declaring more pixels per byte than this (above MIN_PIXELS_FOR_RATIO) is refused before
+#: decoding: real photographs stay far below (JPEG at most ~150, 8-bit RGB PNG at most ~344 by
+#: deflate's limit), while a tiny file declaring a huge canvas is a decompression bomb.
+MAX_PIXELS_PER_BYTE: Final = 500
+MIN_PIXELS_FOR_RATIO: Final = 4_000_000
 #: 50 MB: marketplaces cap uploads at 5-16 MB; this only guards the process.
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 
@@ -325,6 +331,12 @@ def load_image(
             "too_many_pixels",
             f"The image is {width}x{height} ({width * height / 1e6:.1f} MP); the limit is "
             f"{max_pixels / 1e6:g} MP. Please downscale it before uploading.",
+        )
+    if width * height > MIN_PIXELS_FOR_RATIO and width * height > MAX_PIXELS_PER_BYTE * len(data):
+        raise ImageLoadError(
+            "too_many_pixels",
+            f"The file is {len(data) / 1e3:.0f} KB but declares {width}x{height} pixels "
+            f"({width * height / len(data):.0f} pixels per byte): that is not a photograph.",
         )
     exif_orientation = 1
     try:

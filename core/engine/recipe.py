@@ -8,11 +8,27 @@ from typing import Any
 
 import numpy as np
 
+from core.engine.loading import DEFAULT_MAX_PIXELS
 from core.engine.operations import OPERATIONS, apply_operation
 
-__all__ = ["Recipe", "RecipeError", "Step"]
+__all__ = ["MAX_OUTPUT_PIXELS", "MAX_STEPS", "Recipe", "RecipeError", "Step"]
 
 RECIPE_VERSION = 1
+#: A recipe has at most this many steps, and no step may make an image larger than MAX_OUTPUT_PIXELS.
+MAX_STEPS = 24
+MAX_OUTPUT_PIXELS = DEFAULT_MAX_PIXELS
+
+
+def _output_pixels(op: str, params: dict[str, Any], shape: tuple[int, ...]) -> int:
+    """Pixels a step will produce from an image of ``shape`` (only steps that can enlarge matter)."""
+    h, w = int(shape[0]), int(shape[1])
+    if op == "resize":
+        f = float(params.get("long_side", max(h, w))) / max(1, h, w)
+        return max(1, round(w * f)) * max(1, round(h * f))
+    if op == "pad_square":
+        side = int(round(max(h, w) * (1.0 + 2.0 * float(params.get("margin", 0.0)))))
+        return side * side
+    return h * w
 
 
 class RecipeError(ValueError):
@@ -46,9 +62,17 @@ class Recipe:
     def changes_geometry(self) -> bool:
         return any(OPERATIONS[s.op].geometry for s in self.steps)
 
-    def apply(self, rgb: np.ndarray) -> np.ndarray:
+    def apply(self, rgb: np.ndarray, *, max_pixels: int = MAX_OUTPUT_PIXELS) -> np.ndarray:
+        """Run the steps in order. Raises :class:`RecipeError` before any step that would make
+        the image larger than ``max_pixels``, or if there are more than MAX_STEPS steps."""
+        if len(self.steps) > MAX_STEPS:
+            raise RecipeError(f"a recipe has at most {MAX_STEPS} steps (this one has {len(self.steps)})")
         out = rgb
-        for step in self.steps:
+        for i, step in enumerate(self.steps, 1):
+            n = _output_pixels(step.op, step.params, out.shape)
+            if n > max_pixels:
+                raise RecipeError(f"step {i} ({step.op}) would make a {n / 1e6:.0f} MP image; the limit is "
+                                  f"{max_pixels / 1e6:g} MP")
             out = apply_operation(out, step.op, step.params)
         return out if self.steps else rgb.copy()
 
@@ -64,8 +88,14 @@ class Recipe:
             data = {"steps": data}
         if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
             raise RecipeError('a recipe is an object {"steps": [{"op": ..., "params": {...}}, ...]}')
-        if int(data.get("version", RECIPE_VERSION)) > RECIPE_VERSION:
-            raise RecipeError(f"recipe version {data['version']} is newer than this engine understands")
+        version = data.get("version", RECIPE_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise RecipeError(f"the recipe's 'version' must be a whole number such as {RECIPE_VERSION}, "
+                              f"not {json.dumps(version)[:40]}")
+        if version > RECIPE_VERSION:
+            raise RecipeError(f"recipe version {version} is newer than this engine understands")
+        if len(data["steps"]) > MAX_STEPS:
+            raise RecipeError(f"a recipe has at most {MAX_STEPS} steps (this one has {len(data['steps'])})")
         steps = []
         for i, raw in enumerate(data["steps"], 1):
             if not isinstance(raw, dict) or "op" not in raw:

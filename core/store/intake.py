@@ -15,7 +15,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,6 +34,7 @@ from core.engine.recipe import Recipe
 from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, now, versions
 from core.store.scores import all_profiles, duplicate_index, store_scores
+from core.store.settings import max_pixels as settings_max_pixels
 from core.vocabulary import ANALYSIS_LONG_SIDE, FORMAT_EXTENSIONS, IMAGE_EXTENSIONS
 
 __all__ = [
@@ -54,8 +55,27 @@ class IngestError(ValueError):
     """The whole upload is refused (unsafe zip, bad manifest); nothing was stored."""
 
 
-#: Limits for uploaded zips: entries, total uncompressed bytes, and compression ratio.
-ZIP_LIMITS: Final = {"max_entries": 2000, "max_total_bytes": 2 * 1024**3, "max_ratio": 200}
+#: Limits for uploaded zips: entries, total uncompressed bytes (counted while reading, not
+#: taken from the zip's own claims), compression ratio, and the size of a manifest inside.
+ZIP_LIMITS: Final = {"max_entries": 2000, "max_total_bytes": 2 * 1024**3, "max_ratio": 200,
+                     "max_manifest_bytes": 5 * 1024**2}
+#: Files measured per batch during an ingest (and at most this many bytes of them at once).
+_BATCH_FILES: Final = 8
+_BATCH_BYTES: Final = 256 * 1024**2
+
+
+def _batches(items: Iterable[tuple[str, bytes, str, str]], *, max_files: int,
+             max_bytes: int) -> Iterator[list[tuple[str, bytes, str, str]]]:
+    batch: list[tuple[str, bytes, str, str]] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += len(item[1])
+        if len(batch) >= max_files or size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNSAFE = re.compile(r'[\\/:*?"<>|]')
@@ -132,6 +152,7 @@ def ingest_files(
     max_bytes: int = DEFAULT_MAX_BYTES,
     only_own_merchant: bool = False,
     executor: Executor | None = None,
+    max_pixels: int | None = None,
 ) -> IngestReport:
     """Ingest ``(name, bytes)`` pairs for ``merchant_id`` (a manifest may assign others).
 
@@ -143,34 +164,48 @@ def ingest_files(
     duplicates, scores and every database write are still resolved here, in input order.
     """
     report = IngestReport()
-    accepted: list[tuple[str, bytes, str, str]] = []
-    for raw_name, data in files:
-        name = safe_name(raw_name)
-        merchant, item_sku = (manifest or {}).get(name, ("", ""))
-        merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
-        if not merchant:
-            report.results.append(FileResult(name, "refused", "No merchant given for this file."))
-            continue
-        accepted.append((name, data, merchant, item_sku or sku))
+
+    def accepted() -> Iterator[tuple[str, bytes, str, str]]:
+        for raw_name, data in files:
+            name = safe_name(raw_name)
+            merchant, item_sku = (manifest or {}).get(name, ("", ""))
+            merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
+            if not merchant:
+                report.results.append(FileResult(name, "refused", "No merchant given for this file."))
+                continue
+            yield name, data, merchant, item_sku or sku
+
     # Measuring is a map over the files (here, or on a Dask cluster's workers); storing stays here.
-    measure = partial(measure_upload, max_bytes=max_bytes)
-    datas = [data for _, data, _, _ in accepted]
-    measured = executor.map(measure, datas) if executor is not None else map(measure, datas)
-    staged: list[tuple[str, bytes, Analysis, str, str]] = []
-    for (name, data, merchant, item_sku), (analysis, error) in zip(accepted, measured, strict=True):
-        if analysis is None:
-            report.results.append(FileResult(name, "refused", error))
-            continue
-        staged.append((name, data, analysis, merchant, item_sku))
+    # Files are taken a few at a time and each good one goes to its content-addressed blob at once,
+    # so an upload never holds more than one batch of file bytes in memory.
+    measure = partial(measure_upload, max_bytes=max_bytes, max_pixels=max_pixels or settings_max_pixels())
+    staged: list[tuple[str, str, Analysis, str, str]] = []
+    new_blobs: list[Path] = []
+    try:
+        for batch in _batches(accepted(), max_files=_BATCH_FILES, max_bytes=_BATCH_BYTES):
+            datas = [data for _, data, _, _ in batch]
+            measured = executor.map(measure, datas) if executor is not None else map(measure, datas)
+            for (name, data, merchant, item_sku), (analysis, error) in zip(batch, measured, strict=True):
+                if analysis is None:
+                    report.results.append(FileResult(name, "refused", error))
+                    continue
+                rel = blob_path_for(analysis.info.sha256, FORMAT_EXTENSIONS.get(analysis.info.format, ".img"))
+                if write_blob(store, rel, data):
+                    new_blobs.append(store.blob_dir / rel)
+                staged.append((name, rel, analysis, merchant, item_sku))
+            del batch, datas
+    except BaseException:
+        for path in new_blobs:
+            path.unlink(missing_ok=True)
+        raise
     if not staged:
         return report
     profiles = all_profiles(store)
-    new_blobs: list[Path] = []
     pending: list[FileResult] = []
     try:
         with store.write() as conn:
             indexes: dict[str, DuplicateIndex] = {}
-            for name, data, analysis, merchant, item_sku in staged:
+            for name, rel, analysis, merchant, item_sku in staged:
                 info = analysis.info
                 existing = conn.execute(
                     select(images.c.id, versions.c.id.label("vid")).join(versions, versions.c.image_id == images.c.id)
@@ -180,9 +215,6 @@ def ingest_files(
                     pending.append(FileResult(name, "duplicate", "These exact bytes were uploaded before.",
                                               int(existing.id), int(existing.vid)))
                     continue
-                rel = blob_path_for(info.sha256, FORMAT_EXTENSIONS.get(info.format, ".img"))
-                if write_blob(store, rel, data):
-                    new_blobs.append(store.blob_dir / rel)
                 stamp = now()
                 image_id = conn.execute(insert(images).values(
                     merchant_id=merchant, sku=item_sku, file_name=name, sha256=info.sha256, uploaded_by=uploaded_by,
@@ -206,12 +238,12 @@ def ingest_files(
     return report
 
 
-def _zip_members(data: bytes) -> list[zipfile.ZipInfo]:
+def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise IngestError("The upload is not a valid zip file.") from exc
-    infos = zf.infolist()
     if len(infos) > ZIP_LIMITS["max_entries"]:
         raise IngestError(f"The zip holds {len(infos)} entries; the limit is {ZIP_LIMITS['max_entries']}.")
     total = 0
@@ -226,35 +258,90 @@ def _zip_members(data: bytes) -> list[zipfile.ZipInfo]:
     if total > ZIP_LIMITS["max_total_bytes"]:
         raise IngestError(f"The zip would expand to {total / 1e9:.1f} GB; the limit is "
                           f"{ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB.")
-    return infos
+    return zf, infos
+
+
+class _Budget:
+    """Uncompressed bytes left for the whole zip, counted as they are actually read."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, limit: int, budget: _Budget) -> bytes | None:
+    """The entry's bytes, read in chunks and never more than ``limit`` (``None`` if it is larger,
+    whatever its header claims). Raises :class:`IngestError` once the whole zip's budget is spent."""
+    parts: list[bytes] = []
+    size = 0
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(1024 * 1024)
+            if not chunk:
+                break
+            size += len(chunk)
+            budget.left -= len(chunk)
+            if budget.left < 0:
+                raise IngestError(f"The zip expands to more than {ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB; "
+                                  "nothing was imported.")
+            if size > limit:
+                return None
+            parts.append(chunk)
+    return b"".join(parts)
 
 
 def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str = "",
                manifest: dict[str, tuple[str, str]] | None = None, only_own_merchant: bool = False,
                executor: Executor | None = None) -> IngestReport:
     """Ingest the images in a zip. A ``manifest.csv`` inside it (or ``manifest=``) maps files to
-    merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole."""
-    infos = _zip_members(data)
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    files: list[tuple[str, bytes]] = []
+    merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole. Entries are read
+    and checked one at a time (a size cap per file and for the whole zip), never all at once."""
+    zf, infos = _zip_members(data)
+    budget = _Budget(int(ZIP_LIMITS["max_total_bytes"]))
     skipped: list[FileResult] = []
-    for info in infos:
-        if info.is_dir():
-            continue
-        base = PurePosixPath(info.filename).name
-        if base.lower() == "manifest.csv" and manifest is None:
-            manifest = read_manifest(zf.read(info))
-            continue
-        if base.startswith(".") or "__MACOSX" in info.filename:
-            continue
-        if PurePosixPath(base).suffix.lower() not in IMAGE_EXTENSIONS:
-            skipped.append(FileResult(safe_name(base), "refused", "Not an image file type (by its extension)."))
-            continue
-        try:
-            files.append((base, zf.read(info)))
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:  # CRC error, truncated member
-            skipped.append(FileResult(safe_name(base), "refused", f"Damaged inside the zip: {exc}."))
-    report = ingest_files(store, files, merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest,
+
+    def refuse(base: str, reason: str) -> None:
+        skipped.append(FileResult(safe_name(base), "refused", reason))
+
+    if manifest is None:
+        inner = next((i for i in infos if not i.is_dir() and PurePosixPath(i.filename).name.lower() == "manifest.csv"),
+                     None)
+        if inner is not None:
+            try:
+                raw = _read_member(zf, inner, limit=int(ZIP_LIMITS["max_manifest_bytes"]), budget=budget)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
+                raise IngestError(f"The manifest inside the zip is damaged: {exc}.") from exc
+            if raw is None:
+                raise IngestError("The manifest inside the zip is larger than "
+                                  f"{ZIP_LIMITS['max_manifest_bytes'] / 1e6:.0f} MB.")
+            try:
+                manifest = read_manifest(raw)
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise IngestError(f"The manifest inside the zip is not a readable UTF-8 CSV file: {exc}.") from exc
+
+    def entries() -> Iterator[tuple[str, bytes]]:
+        for info in infos:
+            if info.is_dir():
+                continue
+            base = PurePosixPath(info.filename).name
+            if base.lower() == "manifest.csv" or base.startswith(".") or "__MACOSX" in info.filename:
+                continue
+            if PurePosixPath(base).suffix.lower() not in IMAGE_EXTENSIONS:
+                refuse(base, "Not an image file type (by its extension).")
+                continue
+            if info.file_size > DEFAULT_MAX_BYTES:
+                refuse(base, f"The file is {info.file_size / 1e6:.1f} MB; the limit is {DEFAULT_MAX_BYTES / 1e6:g} MB.")
+                continue
+            try:
+                content = _read_member(zf, info, limit=DEFAULT_MAX_BYTES, budget=budget)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
+                refuse(base, f"Damaged inside the zip: {exc}.")  # CRC error, truncated, encrypted, odd method
+                continue
+            if content is None:
+                refuse(base, f"The file is larger than {DEFAULT_MAX_BYTES / 1e6:g} MB once unpacked.")
+                continue
+            yield base, content
+
+    report = ingest_files(store, entries(), merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest,
                           only_own_merchant=only_own_merchant, executor=executor)
     report.results[:0] = skipped
     return report
