@@ -3,13 +3,10 @@ and the filters the overview offers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import pandas as pd
 
 from core.store.database import Store
-from core.store.queries import list_images
+from core.store.queries import CatalogFilter, list_images
 from core.store.reviews import latest_decisions
 
 __all__ = ["CatalogFilter", "catalog_frame", "filter_catalog", "issue_counts"]
@@ -31,16 +28,6 @@ def catalog_frame(store: Store, *, profile: str, merchant_id: str | None = None,
         "created_at": r.created_at, "sha256": r.sha256, "blob_path": r.blob_path,
     } for r in records]
     return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-@dataclass(frozen=True, slots=True)
-class CatalogFilter:
-    merchants: Sequence[str] = ()
-    issues: Sequence[str] = ()  # rows with any of these
-    statuses: Sequence[str] = ()
-    score_min: float = 0.0
-    score_max: float = 100.0
-    text: str = ""  # substring of file name or SKU, case-insensitive
 
 
 def filter_catalog(frame: pd.DataFrame, flt: CatalogFilter) -> pd.DataFrame:

@@ -219,10 +219,40 @@ _V2_INDEXES = (
     Index("ix_images_merchant", images.c.merchant_id),
 )
 
+#: Issue names per score, one row each (migration 5): the catalogue filters and counts issues in
+#: SQL (``scores.issues`` keeps the ';'-joined names for display and old readers).
+score_issues = Table(
+    "score_issues", metadata,
+    Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
+    Column("profile", String(64), primary_key=True),
+    Column("issue", String(32), primary_key=True),
+)
+
+#: Reviewer-tuned profiles (migration 5): shared by every app server through the database (they
+#: used to be JSON files under data/profiles, which migration 5's caller imports once).
+stored_profiles = Table(
+    "profiles", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("profile_json", Text, nullable=False),
+    Column("created_by", String(64), nullable=False, default=""),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+#: Indexes for the large-catalogue queries (migration 5): overview sort/filter by score, issue
+#: counts, latest decision per version, kind filter.
+_V5_INDEXES = (
+    Index("ix_scores_profile_score", scores.c.profile, scores.c.score, scores.c.version_id),
+    Index("ix_score_issues_profile_issue", score_issues.c.profile, score_issues.c.issue, score_issues.c.version_id),
+    Index("ix_reviews_active_version_id", reviews.c.active, reviews.c.version_id, reviews.c.id),
+    Index("ix_versions_kind", versions.c.kind, versions.c.id),
+    Index("ix_reviews_profile_decided", reviews.c.profile, reviews.c.decided_at),
+)
+
 #: Key of the PostgreSQL advisory lock held while migrating (any constant; "imgdesk" in ASCII).
 MIGRATION_LOCK_KEY: Final = 0x696D676465736B
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 
 def now() -> str:
@@ -274,9 +304,31 @@ def _migrate_4(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _migrate_5(conn: Connection) -> None:
+    """Large catalogues and several servers (issue 9): issue rows per score (backfilled from
+    ``scores.issues``), the shared profiles table, and the indexes the catalogue pages need."""
+    for table in (score_issues, stored_profiles):
+        table.create(conn, checkfirst=True)
+    done = conn.execute(select(func.count()).select_from(score_issues)).scalar()
+    if not done:
+        last = 0
+        while True:  # in chunks: a large catalogue is never held in memory at once
+            chunk = conn.execute(select(scores.c.id, scores.c.version_id, scores.c.profile, scores.c.issues)
+                                 .where(scores.c.id > last).order_by(scores.c.id).limit(5000)).all()
+            if not chunk:
+                break
+            rows = [{"version_id": r.version_id, "profile": r.profile, "issue": name}
+                    for r in chunk for name in dict.fromkeys(i for i in (r.issues or "").split(";") if i)]
+            if rows:
+                conn.execute(insert(score_issues), rows)
+            last = chunk[-1].id
+    for index in _V5_INDEXES:
+        index.create(conn, checkfirst=True)
+
+
 #: MIGRATIONS[n] brings a database from version n to n + 1. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {0: _migrate_1, 1: _migrate_2, 2: _migrate_3,
-                                                              3: _migrate_4}
+                                                              3: _migrate_4, 4: _migrate_5}
 
 
 @dataclass

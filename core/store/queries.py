@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 
-from core.store.database import Store, analyses, images, scores, versions
+from core.store.database import Store, analyses, images, reviews, score_issues, scores, versions
 from core.store.scores import loads_metrics
 
 __all__ = [
+    "CatalogFilter",
+    "CatalogScope",
     "ImageRecord",
+    "catalog_count",
+    "catalog_issue_counts",
+    "catalog_page",
+    "catalog_score_bins",
+    "catalog_status_counts",
+    "merchant_ids",
     "count_images",
     "get_image",
     "issue_details",
@@ -118,3 +127,141 @@ def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, 
         rows = conn.execute(select(scores.c.profile, scores.c.score, scores.c.issues)
                             .where(scores.c.version_id == version_id)).all()
     return {r.profile: (float(r.score), tuple(i for i in r.issues.split(";") if i)) for r in rows}
+
+
+# --- The catalogue at scale: filter, sort, paginate and aggregate in SQL (issue 9) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFilter:
+    """What the overview shows: set fields narrow the rows (empty means no filter)."""
+
+    merchants: Sequence[str] = ()
+    issues: Sequence[str] = ()  # rows with any of these
+    statuses: Sequence[str] = ()  # latest active decision, or "unreviewed"
+    score_min: float = 0.0
+    score_max: float = 100.0
+    text: str = ""  # substring of file name or SKU, case-insensitive
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogScope:
+    """Which versions are in the catalogue at all: under ``profile``, one merchant's or all,
+    originals only or optimized versions too."""
+
+    profile: str = "generic"
+    merchant_id: str | None = None
+    include_optimized: bool = False
+
+
+def _latest_decision():  # type: ignore[no-untyped-def]
+    """(version_id, decision) of the most recent active decision per version (any reviewer)."""
+    latest = (select(reviews.c.version_id, func.max(reviews.c.id).label("rid"))
+              .where(reviews.c.active.is_(True)).group_by(reviews.c.version_id).subquery("latest"))
+    return (select(latest.c.version_id, reviews.c.decision)
+            .join(reviews, reviews.c.id == latest.c.rid).subquery("decided"))
+
+
+def _catalog_from(scope: CatalogScope, decided: Any):  # type: ignore[no-untyped-def]
+    return (versions.join(images, images.c.id == versions.c.image_id)
+            .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile), isouter=True)
+            .join(decided, decided.c.version_id == versions.c.id, isouter=True))
+
+
+def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> list[Any]:
+    conds: list[Any] = []
+    if scope.merchant_id is not None:
+        conds.append(images.c.merchant_id == scope.merchant_id)
+    if not scope.include_optimized:
+        conds.append(versions.c.kind == "original")
+    if flt.merchants:
+        conds.append(images.c.merchant_id.in_(list(flt.merchants)))
+    if flt.statuses:
+        wanted = [s for s in flt.statuses if s != "unreviewed"]
+        parts = [decided.c.decision.in_(wanted)] if wanted else []
+        if "unreviewed" in flt.statuses:
+            parts.append(decided.c.decision.is_(None))
+        conds.append(or_(*parts))
+    if flt.issues:
+        si = score_issues.alias("si")
+        conds.append(exists().where(and_(si.c.version_id == versions.c.id, si.c.profile == scope.profile,
+                                         si.c.issue.in_(list(flt.issues)))).correlate(versions))
+    score = func.coalesce(scores.c.score, 0.0)
+    if flt.score_min > 0:
+        conds.append(score >= flt.score_min)
+    if flt.score_max < 100:
+        conds.append(score <= flt.score_max)
+    if flt.text:
+        t = flt.text.lower()
+        conds.append(or_(func.lower(images.c.file_name).contains(t, autoescape=True),
+                         func.lower(images.c.sku).contains(t, autoescape=True)))
+    return conds
+
+
+def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> int:
+    """How many versions pass ``flt`` in ``scope``."""
+    decided = _latest_decision()
+    q = select(func.count()).select_from(_catalog_from(scope, decided)).where(*_catalog_where(scope, flt, decided))
+    with store.read() as conn:
+        return int(conn.execute(q).scalar() or 0)
+
+
+def catalog_page(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *, offset: int = 0,
+                 limit: int = 50) -> list[dict[str, Any]]:
+    """One page of the catalogue, lowest score first (unscored last), as plain dicts with the
+    overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
+    decided = _latest_decision()
+    q = (select(versions.c.id.label("version_id"), images.c.id.label("image_id"), versions.c.kind,
+                images.c.file_name, images.c.merchant_id, images.c.sku, scores.c.score, scores.c.issues,
+                func.coalesce(decided.c.decision, "unreviewed").label("status"), versions.c.width,
+                versions.c.height, versions.c.created_at, versions.c.sha256, versions.c.blob_path)
+         .select_from(_catalog_from(scope, decided)).where(*_catalog_where(scope, flt, decided))
+         .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
+         .offset(max(0, int(offset))).limit(max(1, int(limit))))
+    with store.read() as conn:
+        rows = conn.execute(q).mappings().all()
+    return [{**r, "issues": [i for i in (r["issues"] or "").split(";") if i]} for r in rows]
+
+
+def catalog_status_counts(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> dict[str, int]:
+    """status -> versions in ``scope`` passing ``flt`` (statuses: the decisions and "unreviewed")."""
+    decided = _latest_decision()
+    status = func.coalesce(decided.c.decision, "unreviewed")
+    q = (select(status.label("status"), func.count().label("n")).select_from(_catalog_from(scope, decided))
+         .where(*_catalog_where(scope, flt, decided)).group_by(status))
+    with store.read() as conn:
+        return {str(r.status): int(r.n) for r in conn.execute(q).all()}
+
+
+def catalog_score_bins(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *,
+                       width: int = 5) -> dict[int, int]:
+    """Histogram of scores as {bin start: count} in bins of ``width`` points (100 falls in the
+    last bin); unscored versions are not counted."""
+    decided = _latest_decision()
+    top = 100 // width - 1
+    # A CASE ladder rather than floor(): the same SQL on SQLite (no floor() in older builds) and PostgreSQL.
+    bucket = case(*((scores.c.score >= k * width, k) for k in range(top, 0, -1)), else_=0)
+    q = (select(bucket.label("b"), func.count().label("n")).select_from(_catalog_from(scope, decided))
+         .where(scores.c.score.is_not(None), *_catalog_where(scope, flt, decided)).group_by(bucket))
+    with store.read() as conn:
+        return {int(r.b) * width: int(r.n) for r in conn.execute(q).all()}
+
+
+def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> dict[str, int]:
+    """issue -> versions having it among those passing ``flt``, most frequent first."""
+    decided = _latest_decision()
+    q = (select(score_issues.c.issue, func.count().label("n"))
+         .select_from(_catalog_from(scope, decided).join(
+             score_issues, and_(score_issues.c.version_id == versions.c.id,
+                                score_issues.c.profile == scope.profile)))
+         .where(*_catalog_where(scope, flt, decided)).group_by(score_issues.c.issue)
+         .order_by(func.count().desc(), score_issues.c.issue))
+    with store.read() as conn:
+        return {str(r.issue): int(r.n) for r in conn.execute(q).all()}
+
+
+def merchant_ids(store: Store) -> list[str]:
+    """Every merchant with at least one image, sorted."""
+    with store.read() as conn:
+        return [str(m) for m in conn.execute(select(images.c.merchant_id).distinct()
+                                             .order_by(images.c.merchant_id)).scalars().all()]

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from core.engine import ENGINE_VERSION
@@ -15,7 +15,7 @@ from core.engine.assess import Analysis, assess, mark_duplicates
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import ImageInfo
 from core.engine.profiles import Profile, list_profiles, load_profile
-from core.store.database import Store, analyses, images, now, scores, versions
+from core.store.database import Store, analyses, images, now, score_issues, scores, versions
 
 __all__ = [
     "all_profiles",
@@ -79,6 +79,12 @@ def upsert_score(conn: Connection, version_id: int, profile: str, score: float, 
                            .values(**values))
     if updated.rowcount == 0:
         conn.execute(insert(scores).values(version_id=version_id, profile=profile, **values))
+    # One row per issue as well, for the catalogue's SQL filters and counts.
+    conn.execute(delete(score_issues).where(and_(score_issues.c.version_id == version_id,
+                                                 score_issues.c.profile == profile)))
+    names = list(dict.fromkeys(i.name for i in issues))
+    if names:
+        conn.execute(insert(score_issues), [{"version_id": version_id, "profile": profile, "issue": n} for n in names])
 
 
 def all_profiles(store: Store) -> list[Profile]:

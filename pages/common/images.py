@@ -11,15 +11,14 @@ from core.engine.export_image import encode_image
 from core.engine.loading import load_image
 from core.engine.measures import to_analysis_scale
 from core.engine.operations import PREVIEW_SIDE
-from core.store.blobs import read_blob
+from core.store.blobs import display_pixels, read_blob
 from pages.common.session import get_store
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def preview(sha256: str, blob_path: str) -> np.ndarray:
     """RGB uint8 at most PREVIEW_SIDE px on the long side (reduced JPEG decode where possible)."""
-    image = load_image(read_blob(get_store(), blob_path), reduce_to=PREVIEW_SIDE)
-    return to_analysis_scale(image.pixels, long_side=PREVIEW_SIDE)
+    return display_pixels(get_store(), sha256, blob_path, side=PREVIEW_SIDE)  # decoded once, kept at this size
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -31,8 +30,7 @@ def preview_url(sha256: str, blob_path: str) -> str:
 @st.cache_data(max_entries=2000, show_spinner=False)
 def thumbnail_url(sha256: str, blob_path: str, side: int = 96) -> str:
     """A small JPEG thumbnail as a data URL (for table image columns)."""
-    image = load_image(read_blob(get_store(), blob_path), reduce_to=side * 2)
-    small = to_analysis_scale(image.pixels, long_side=side)
+    small = to_analysis_scale(preview(sha256, blob_path), long_side=side)  # from the preview, not the file
     return data_url(small, quality=80)
 
 

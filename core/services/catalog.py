@@ -1,0 +1,100 @@
+"""The catalogue as the Overview, Inspect and the image picker ask for it: image versions with
+their scores, the issues found, the marketplace checklist, and the stored image files."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from core.engine.checks import Issue
+from core.services.profiles import get_profile, profile_names
+from core.store.blobs import read_blob
+from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
+from core.store.database import Store
+from core.store.queries import ImageRecord, get_image, issue_details, list_images, scores_for_version, versions_of
+from core.vocabulary import DECISIONS
+
+__all__ = [
+    "CatalogFilter",
+    "ChecklistRow",
+    "ImageRecord",
+    "catalog_frame",
+    "decision_counts",
+    "filter_catalog",
+    "findings",
+    "image_bytes",
+    "issue_counts",
+    "marketplace_checklist",
+    "open_version",
+    "pickable_versions",
+    "versions_of",
+]
+
+
+def decision_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many rows of a catalogue frame are unreviewed, approved, rejected, needs_changes."""
+    counts = frame["status"].value_counts()
+    return {status: int(counts.get(status, 0)) for status in ("unreviewed", *DECISIONS)}
+
+
+def pickable_versions(store: Store, *, profile: str, merchant_id: str | None) -> list[ImageRecord]:
+    """Every version (originals and optimized) a user may pick; ``merchant_id`` limits it to one merchant."""
+    return list_images(store, profile=profile, merchant_id=merchant_id, kind=None)
+
+
+def open_version(store: Store, version_id: int, *, profile: str, merchant_id: str | None) -> ImageRecord | None:
+    """One version, or ``None`` if it does not exist or (with ``merchant_id``) is another merchant's:
+    the two cases look the same, so a link reveals nothing about other merchants' images."""
+    return get_image(store, version_id, profile=profile, merchant_id=merchant_id)
+
+
+def image_bytes(store: Store, record: ImageRecord) -> bytes:
+    """The stored file of a version."""
+    return read_blob(store, record.blob_path)
+
+
+_ISSUE_FIELDS = frozenset(f.name for f in dataclasses.fields(Issue))
+
+
+def _issue(stored: dict[str, Any]) -> Issue:
+    values = {k: v for k, v in stored.items() if k in _ISSUE_FIELDS}
+    values["fix"] = tuple(values.get("fix") or ())
+    return Issue(**values)
+
+
+def findings(store: Store, version_id: int, *, profile: str) -> tuple[list[Issue], dict[str, float]]:
+    """The issues stored for a version under ``profile`` (worst first) and the points each check cost."""
+    stored, contributions = issue_details(store, version_id, profile)
+    return [_issue(d) for d in stored], contributions
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChecklistRow:
+    """A version against one marketplace profile: its score (``None`` if not scored), the issue
+    names that fail, and the marketplace's rules in words."""
+
+    profile: str
+    title: str
+    score: float | None
+    issues: tuple[str, ...]
+    rules: str
+
+    @property
+    def passes(self) -> bool:
+        return not self.issues
+
+
+def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
+    """One row per available profile (built-in marketplaces first, then reviewer-tuned ones)."""
+    per_profile = scores_for_version(store, version_id)
+    rows = []
+    for name in profile_names(store):
+        p = get_profile(store, name)
+        score, issues = per_profile.get(name, (math.nan, ()))
+        rows.append(ChecklistRow(profile=name, title=p.title, score=None if math.isnan(score) else round(score, 1),
+                                 issues=tuple(issues), rules=" / ".join(p.rules_text)))
+    return rows
