@@ -1,0 +1,105 @@
+"""The Optimize page's questions: what would the score be, how much did the image change, and
+rendering, downloading or saving the result at full resolution."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.engine.assess import assess_array
+from core.engine.autofix import auto_recipe
+from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
+from core.engine.export_image import encode_image
+from core.engine.loading import load_image
+from core.engine.profiles import Profile
+from core.engine.recipe import Recipe
+from core.store.blobs import read_blob
+from core.store.database import Store
+from core.store.intake import save_optimized
+from core.store.queries import ImageRecord
+
+__all__ = [
+    "ScoreEstimate",
+    "Similarity",
+    "auto_fix",
+    "difference_image",
+    "estimate_score",
+    "full_resolution",
+    "render_jpeg",
+    "save_fixed_version",
+    "similarity",
+]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScoreEstimate:
+    """The score the optimized image would get, its change from the stored score (NaN if there is
+    none), and the issues still flagged."""
+
+    score: float
+    change: float
+    still_flagged: tuple[str, ...]
+
+
+def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile) -> ScoreEstimate:
+    """Score ``result`` (``preview`` after a recipe) as if it were the full-size file.
+
+    The resolution checks see the stored image's size scaled as the recipe scaled the preview (a
+    crop or pad changes it); the file-size checks see the stored file's size.
+    """
+    sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
+    after = assess_array(result, profile, width=max(1, round(record.width * sx)),
+                         height=max(1, round(record.height * sy)),
+                         file_size=int(record.metrics.get("file_mb", 0) * 1e6))
+    before = record.score if record.score is not None else math.nan
+    return ScoreEstimate(score=after.score, change=after.score - before, still_flagged=tuple(after.issue_names))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Similarity:
+    """How far the result is from the original: SSIM (1 = same), PSNR in dB (inf = identical)
+    and the mean CIEDE2000 colour difference."""
+
+    ssim: float
+    psnr: float
+    delta_e: float
+
+
+def similarity(before: np.ndarray, after: np.ndarray) -> Similarity | None:
+    """``None`` when the recipe changed the framing (a crop, pad or resize): no pixel-by-pixel comparison."""
+    if before.shape != after.shape:
+        return None
+    return Similarity(ssim=ssim(before, after), psnr=psnr(before, after),
+                      delta_e=mean_color_difference(before, after, max_side=256))
+
+
+def difference_image(before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
+    """The SSIM map as an RGB picture (white: unchanged, red: structure changed), or ``None``
+    when the shapes differ."""
+    if before.shape != after.shape:
+        return None
+    return ssim_map_rgb(ssim_map(before, after))
+
+
+def auto_fix(record: ImageRecord, *, geometry: bool = False) -> Recipe:
+    """The recipe the engine proposes for the issues stored for ``record``."""
+    return auto_recipe(record.metrics, record.issues, geometry=geometry)
+
+
+def full_resolution(store: Store, record: ImageRecord) -> np.ndarray:
+    """The stored image's pixels at full size (large: for rendering, not for previews)."""
+    return load_image(read_blob(store, record.blob_path)).pixels
+
+
+def render_jpeg(store: Store, record: ImageRecord, recipe: Recipe, *, quality: int = 92) -> bytes:
+    """``recipe`` applied at full resolution, as a JPEG file (for download)."""
+    return encode_image(recipe.apply(full_resolution(store, record)), "JPEG", quality=quality)
+
+
+def save_fixed_version(store: Store, record: ImageRecord, recipe: Recipe, *, created_by: str) -> int:
+    """Render ``recipe`` at full resolution, store it as a new version of the image and put it in
+    the review queue; returns the new version id."""
+    pixels = recipe.apply(full_resolution(store, record))
+    return save_optimized(store, record.version_id, pixels, recipe, created_by=created_by, submit=True)

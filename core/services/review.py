@@ -1,0 +1,196 @@
+"""The review desk: the reviewer's queue, recording decisions, and showing them afterwards.
+
+Rules that used to sit in the Review and Inspect pages live here: an approval carries no reasons,
+which issue suggests which reason, what a reviewer compares (an original against the engine's
+proposed fix, or a submitted fix against its original), and that merchants see the current
+decisions on their images without the reviewers' names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from core.engine.autofix import auto_recipe
+from core.engine.recipe import Recipe
+from core.services.access import sees_reviewer_names
+from core.store.database import Store
+from core.store.queries import ImageRecord, versions_of
+from core.store.reviews import (
+    Decision,
+    QueueItem,
+    ReviewError,
+    claim_next,
+    decide,
+    decide_batch,
+    double_review_percent,
+    history,
+    mark_opened,
+    next_in_queue,
+    open_items,
+    progress,
+    release_leases,
+    set_double_review_percent,
+    undo_last,
+    undo_last_batch,
+)
+from core.vocabulary import ISSUE_REASONS
+
+__all__ = [
+    "Decision",
+    "QueueFilter",
+    "QueueItem",
+    "approve_all",
+    "bulk_candidates",
+    "current_item",
+    "double_review_share",
+    "end_review_session",
+    "set_double_review_share",
+    "skip_item",
+    "undo_last_decisions",
+    "upcoming_item",
+    "ReviewComparison",
+    "ReviewError",
+    "comparison_for",
+    "decision_history",
+    "mark_opened",
+    "next_in_queue",
+    "progress",
+    "record_decision",
+    "suggested_reasons",
+    "undo_last",
+]
+
+
+def suggested_reasons(issue_names: Iterable[str]) -> list[str]:
+    """The reasons the detected issues suggest, in issue order, each once."""
+    return list(dict.fromkeys(ISSUE_REASONS[i] for i in issue_names if i in ISSUE_REASONS))
+
+
+def record_decision(store: Store, *, version_id: int, reviewer: str, decision: str, reasons: Iterable[str] = (),
+                    comment: str = "", profile: str = "") -> Decision:
+    """Record a decision; an approval carries no reasons (any chosen ones are dropped).
+
+    Raises :class:`ReviewError` with the reason when it cannot be recorded (a rejection
+    without a reason, an unknown reason, an over-long comment, ...).
+    """
+    kept = () if decision == "approved" else tuple(reasons)
+    return decide(store, version_id=version_id, reviewer=reviewer, decision=decision, reasons=kept, comment=comment,
+                  profile=profile)
+
+
+def decision_history(store: Store, version_id: int, *, viewer_role: str) -> list[dict[str, Any]]:
+    """The decisions on a version as table rows, oldest first.
+
+    Staff see every decision ever recorded, with the reviewer and whether it is current.
+    Merchants see only the current decisions, without the reviewer's name.
+    """
+    rows = [{"reviewer": d.reviewer, "decision": d.decision, "reasons": ", ".join(d.reasons), "comment": d.comment,
+             "decided": d.decided_at, "current": d.active} for d in history(store, version_id)]
+    if sees_reviewer_names(viewer_role):
+        return rows
+    return [{k: v for k, v in r.items() if k != "reviewer"} for r in rows if r["current"]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReviewComparison:
+    """What the reviewer sees side by side: ``before``, and ``after`` with ``recipe`` applied
+    (``recipe`` is ``None`` when ``after`` is already the fixed image)."""
+
+    before: ImageRecord
+    after: ImageRecord
+    recipe: Recipe | None
+    caption: str
+
+
+def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> ReviewComparison:
+    """A submitted fix is shown against its original; an original against the fix the engine proposes."""
+    if record.kind == "optimized":
+        original = versions_of(store, record.image_id, profile=profile)[0]
+        return ReviewComparison(before=original, after=record, recipe=None,
+                                caption=f"Original (left) vs the submitted fix (right), recipe: {record.recipe_json}")
+    proposal = auto_recipe(record.metrics, record.issues)
+    return ReviewComparison(before=record, after=record, recipe=proposal,
+                            caption="Original (left) vs the automatic fix the engine proposes (right): "
+                                    + (", ".join(s.op for s in proposal.steps) or "nothing to fix"))
+
+
+# --- The shared queue (issue 10): leases, prefetch, bulk approve -------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QueueFilter:
+    """What a reviewer's queue is narrowed to (the Review page's sidebar)."""
+
+    order: str = "lowest_score"
+    profile: str = "generic"
+    merchant_id: str | None = None
+    issue: str | None = None
+
+
+def current_item(store: Store, *, reviewer: str, where: QueueFilter, skip: tuple[int, ...] = ()) -> QueueItem | None:
+    """The item to show ``reviewer`` now, leased to them (the same one on every rerun while it is
+    theirs); ``None`` when nothing is open for them."""
+    return claim_next(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
+                      issue=where.issue, skip=skip)
+
+
+def upcoming_item(store: Store, *, reviewer: str, where: QueueFilter, shown: int | None,
+                  skip: tuple[int, ...] = ()) -> QueueItem | None:
+    """The item likely to come after ``shown`` (not leased; for prefetching its images)."""
+    return next_in_queue(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
+                         issue=where.issue, skip=(*skip, *(() if shown is None else (shown,))))
+
+
+def skip_item(store: Store, *, reviewer: str, version_id: int) -> None:
+    """Give the item back to the team's queue (it stays in this reviewer's queue for later)."""
+    release_leases(store, reviewer, version_id=version_id)
+
+
+def end_review_session(store: Store, *, reviewer: str) -> None:
+    """Sign-out: everything the reviewer held goes back to the queue at once."""
+    release_leases(store, reviewer)
+
+
+def bulk_candidates(store: Store, *, reviewer: str, where: QueueFilter, min_score: float | None,
+                    no_issues: bool) -> list[QueueItem]:
+    """The open items a bulk approval would act on, in queue order (e.g. no issue and score >= 90)."""
+    return open_items(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
+                      issue=where.issue, min_score=min_score, no_issues=no_issues)
+
+
+def approve_all(store: Store, *, reviewer: str, version_ids: Iterable[int], confirmed_count: int,
+                profile: str) -> list[Decision]:
+    """Approve exactly the items shown, after the reviewer confirmed their number: one audited
+    decision each, one batch (one undo takes it back). Items decided or leased by someone else
+    since they were shown are left out."""
+    ids = list(dict.fromkeys(int(v) for v in version_ids))
+    if confirmed_count != len(ids):
+        raise ReviewError(f"{len(ids)} images are selected but {confirmed_count} were confirmed; nothing was approved")
+    still_open = {i.version_id for i in open_items(store, reviewer, profile=profile, limit=1_000_000)}
+    keep = [v for v in ids if v in still_open]
+    if not keep:
+        raise ReviewError("none of these images is still waiting for you; nothing was approved")
+    return decide_batch(store, keep, reviewer, decision="approved", profile=profile)
+
+
+def undo_last_decisions(store: Store, *, reviewer: str) -> list[Decision]:
+    """Undo the reviewer's last decision, or the whole bulk approval it was part of. Their lease
+    is released, so the queue hands them the undone image again (it comes first in their order)."""
+    undone = undo_last_batch(store, reviewer)
+    if undone:
+        release_leases(store, reviewer)
+    return undone
+
+
+def double_review_share(store: Store) -> int:
+    """Percent of items an admin asked to have reviewed by two reviewers (for agreement figures)."""
+    return double_review_percent(store)
+
+
+def set_double_review_share(store: Store, *, percent: int, actor_role: str, actor: str) -> None:
+    """Admins only: ask for two independent reviews on ``percent`` % of the items."""
+    if actor_role != "admin":
+        raise ReviewError("only an administrator can change the double-review share")
+    set_double_review_percent(store, percent, actor=actor)

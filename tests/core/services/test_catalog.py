@@ -1,0 +1,54 @@
+import pandas as pd
+
+from core.engine.checks import Issue
+from core.services.catalog import (
+    catalog_frame,
+    decision_counts,
+    findings,
+    image_bytes,
+    marketplace_checklist,
+    open_version,
+    pickable_versions,
+)
+from core.services.profiles import profile_names
+from core.store.queries import list_images
+from core.store.reviews import decide
+
+
+def test_decision_counts_cover_every_status():
+    frame = pd.DataFrame({"status": ["approved", "unreviewed", "approved", "needs_changes"]})
+    assert decision_counts(frame) == {"unreviewed": 1, "approved": 2, "rejected": 0, "needs_changes": 1}
+
+
+def test_counts_follow_decisions(seeded):
+    rec = list_images(seeded)[0]
+    decide(seeded, version_id=rec.version_id, reviewer="rita", decision="rejected", reasons=["blurry"])
+    counts = decision_counts(catalog_frame(seeded, profile="generic"))
+    assert counts["rejected"] == 1 and counts["unreviewed"] == len(list_images(seeded)) - 1
+
+
+def test_marketplace_checklist_has_a_row_per_profile(seeded):
+    rec = next(r for r in list_images(seeded) if r.file_name == "cup_underexposed.jpg")
+    rows = marketplace_checklist(seeded, rec.version_id)
+    assert [r.profile for r in rows] == profile_names(seeded)
+    generic = next(r for r in rows if r.profile == "generic")
+    assert generic.score == round(rec.score, 1) and generic.issues == rec.issues and not generic.passes
+    assert all(r.rules for r in rows if r.profile != "generic") and all(r.title for r in rows)
+
+
+def test_findings_are_issues_worst_first(seeded):
+    rec = next(r for r in list_images(seeded) if r.file_name == "cup_underexposed.jpg")
+    issues, points = findings(seeded, rec.version_id, profile="generic")
+    assert issues and all(isinstance(i, Issue) for i in issues)
+    assert [i.name for i in issues] == list(rec.issues)
+    assert "dark" in points and abs(sum(points.values()) - (100 - rec.score)) < 1e-6
+    assert findings(seeded, 99999, profile="generic") == ([], {})
+
+
+def test_merchants_open_only_their_own_versions(seeded):
+    mine = pickable_versions(seeded, profile="generic", merchant_id="acme-home")
+    assert mine and {r.merchant_id for r in mine} == {"acme-home"}
+    other = next(r for r in list_images(seeded) if r.merchant_id != "acme-home")
+    assert open_version(seeded, other.version_id, profile="generic", merchant_id="acme-home") is None
+    assert open_version(seeded, other.version_id, profile="generic", merchant_id=None) == other
+    assert image_bytes(seeded, other)[:2] in (b"\xff\xd8", b"\x89P")

@@ -1,0 +1,76 @@
+import math
+
+import numpy as np
+
+from core.engine.recipe import Recipe, Step
+from core.services.optimize import (
+    auto_fix,
+    difference_image,
+    estimate_score,
+    full_resolution,
+    render_jpeg,
+    save_fixed_version,
+    similarity,
+)
+from core.services.profiles import get_profile
+from core.store.queries import list_images, versions_of
+from core.store.reviews import next_in_queue
+from core.vocabulary import ANALYSIS_LONG_SIDE
+
+
+def _dark(store):
+    return next(r for r in list_images(store) if r.file_name == "cup_underexposed.jpg")
+
+
+def _preview(store, rec):
+    from core.engine.measures import to_analysis_scale
+
+    return to_analysis_scale(full_resolution(store, rec), long_side=ANALYSIS_LONG_SIDE)
+
+
+def test_the_fix_raises_the_estimated_score(seeded):
+    rec = _dark(seeded)
+    pix = _preview(seeded, rec)
+    profile = get_profile(seeded, "generic")
+    same = estimate_score(rec, preview=pix, result=pix, profile=profile)
+    assert "dark" in same.still_flagged  # the unchanged preview keeps the file's problems
+    fixed = auto_fix(rec).apply(pix)
+    better = estimate_score(rec, preview=pix, result=fixed, profile=profile)
+    assert better.score > rec.score and math.isclose(better.change, better.score - rec.score)
+    assert "dark" not in better.still_flagged
+
+
+def test_a_crop_is_estimated_at_the_cropped_size(seeded):
+    rec = _dark(seeded)
+    pix = _preview(seeded, rec)
+    cropped = Recipe((Step("crop", {"left": 0.4, "right": 0.4, "top": 0.4, "bottom": 0.4}).validated(),)).apply(pix)
+    profile = get_profile(seeded, "generic")
+    est = estimate_score(rec, preview=pix, result=cropped, profile=profile)
+    assert "low_resolution" in est.still_flagged  # a fifth of each side left: under the resolution rule
+
+
+def test_similarity_only_for_the_same_framing(photo):
+    small = photo[:256, :256].copy()
+    same = similarity(small, small)
+    assert same is not None and same.ssim == 1.0 and math.isinf(same.psnr) and same.delta_e == 0.0
+    brighter = np.clip(small.astype(int) + 20, 0, 255).astype(np.uint8)
+    moved = similarity(small, brighter)
+    assert moved.ssim < 1.0 and moved.psnr < 40 and moved.delta_e > 1.0
+    assert similarity(small, small[:200]) is None and difference_image(small, small[:200]) is None
+    assert difference_image(small, brighter).shape == small.shape
+
+
+def test_save_renders_at_full_resolution_and_queues_it(seeded):
+    rec = _dark(seeded)
+    recipe = auto_fix(rec)
+    assert render_jpeg(seeded, rec, recipe)[:2] == b"\xff\xd8"
+    new_id = save_fixed_version(seeded, rec, recipe, created_by="mia")
+    saved = versions_of(seeded, rec.image_id)[-1]
+    assert saved.version_id == new_id and saved.kind == "optimized" and saved.width == rec.width
+    assert Recipe.from_json(saved.recipe_json) == recipe
+    queued = set()
+    item = next_in_queue(seeded, "rita", order="oldest")
+    while item is not None and item.version_id not in queued:
+        queued.add(item.version_id)
+        item = next_in_queue(seeded, "rita", order="oldest", skip=tuple(queued))
+    assert new_id in queued
