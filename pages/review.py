@@ -1,34 +1,44 @@
-"""Review: the signed-in reviewer's queue, one image at a time, keyboard-driven."""
+"""Review: the team's shared queue, one image at a time, keyboard-driven; bulk approval.
+
+The queue panel is a fragment: a keypress reruns only it (not the router and the sidebar), the
+item shown is leased to this reviewer (others are handed other images), and the next item's
+images are prepared in the background while the reviewer looks at this one. The rules live in
+``core.services.review``; this page only draws.
+"""
 
 import math
 
+import pandas as pd
 import streamlit as st
 
-from core.engine.autofix import auto_recipe
 from core.engine.checks import format_value
-from core.engine.profiles import ISSUE_NAMES
-from core.store.queries import get_image, issue_details, versions_of
-from core.store.reviews import (
-    QUEUE_ORDERS,
-    REASONS,
+from core.services.review import (
+    QueueFilter,
     ReviewError,
-    decide,
+    approve_all,
+    bulk_candidates,
+    comparison_for,
+    current_item,
+    double_review_share,
     mark_opened,
-    next_in_queue,
     progress,
-    undo_last,
+    record_decision,
+    set_double_review_share,
+    skip_item,
+    suggested_reasons,
+    undo_last_decisions,
+    upcoming_item,
 )
+from core.store.database import Store
+from core.store.queries import get_image, issue_details
+from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
 from pages.common.compare_view import before_after
-from pages.common.images import preview
+from pages.common.images import display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role
 
 user = require_role("admin", "reviewer")
 store = get_store()
 
-#: Which reason a detected issue suggests, so the keyboard flow needs no clicking.
-ISSUE_REASON = {"blurry": "blurry", "dark": "too dark", "overexposed": "too bright",
-                "non_white_background": "background not white", "small_product": "product too small",
-                "low_resolution": "low resolution"}
 ORDER_LABELS = {"lowest_score": "Lowest score first", "oldest": "Oldest first", "merchant": "By merchant",
                 "issue": "Most issues first"}
 
@@ -40,90 +50,169 @@ with st.sidebar:
     issue = None if issue == "(any)" else issue
     st.caption("Keys: **A** approve · **X** reject · **N** needs changes · **S** skip · **Z** undo")
 
+where = QueueFilter(order=str(order), profile=profile, merchant_id=merchant, issue=issue)
 skipped: list[int] = st.session_state.setdefault("review_skipped", [])
-done, remaining = progress(store, user.username, profile=profile, merchant_id=merchant, issue=issue)
 st.title("Review queue")
-total = done + remaining
-st.progress(done / total if total else 1.0, text=f"{done} decided · {remaining} remaining")
 
-last = st.session_state.pop("review_flash", None)
-if last:
-    st.toast(last, icon=":material/check:")
 
-item = next_in_queue(store, user.username, order=order, profile=profile, merchant_id=merchant, issue=issue,
-                     skip=tuple(skipped))
-if item is None and skipped:
-    st.info(f"You skipped {len(skipped)} image(s); they are still waiting.")
-    if st.button("Show skipped images again"):
-        skipped.clear()
-        st.rerun()
+def _images(s: Store, version_id: int, profile_name: str) -> tuple[str, str]:
+    """Before and after of an item as data URLs at display size (cached)."""
+    record = get_image(s, version_id, profile=profile_name)
+    if record is None:
+        return "", ""
+    comp = comparison_for(s, record, profile=profile_name)
+    before = display_url(comp.before.sha256, comp.before.blob_path)
+    after = display_url(comp.after.sha256, comp.after.blob_path, comp.recipe.to_json() if comp.recipe else "")
+    return before, after
 
-undo_col = st.container()
-if undo_col.button("Undo my last decision", icon=":material/undo:", shortcut="Z"):
-    undone = undo_last(store, user.username)
-    st.session_state["review_flash"] = (f"Undid '{undone.decision}' on image version #{undone.version_id}"
-                                        if undone else "Nothing to undo.")
-    st.rerun()
 
-if item is None:
-    st.success("Your queue is empty. Nice work.", icon=":material/celebration:")
-    st.stop()
+def _flash(text: str) -> None:
+    st.session_state["review_flash"] = text
 
-record = get_image(store, item.version_id, profile=profile)
-opened_key = f"opened_{item.version_id}"
-if opened_key not in st.session_state:
-    st.session_state[opened_key] = mark_opened(store, item.version_id, user.username)
 
-pix = preview(record.sha256, record.blob_path)
-if record.kind == "optimized":
-    original = versions_of(store, record.image_id, profile=profile)[0]
-    before, after = preview(original.sha256, original.blob_path), pix
-    caption = f"Original (left) vs the submitted fix (right), recipe: {record.recipe_json}"
-else:
-    proposal = auto_recipe(record.metrics, record.issues)
-    before, after = pix, proposal.apply(pix)
-    caption = ("Original (left) vs the automatic fix the engine proposes (right): "
-               + (", ".join(s.op for s in proposal.steps) or "nothing to fix"))
-
-left, right = st.columns([3, 2])
-with left:
-    before_after(before, after, key=f"review_ba_{record.version_id}")
-    st.caption(caption)
-with right:
-    st.subheader(record.file_name)
-    st.caption(f"Merchant `{record.merchant_id}` · SKU `{record.sku or '-'}` · {record.width}x{record.height} px · "
-               f"{record.kind} #{record.version_id}")
-    score = record.score if record.score is not None else math.nan
-    st.metric("Quality score", f"{format_value(score)} / 100")
-    issues, _ = issue_details(store, record.version_id, profile)
-    for i in issues:
-        (st.error if i["severity"] == "error" else st.warning)(f"**{i['name']}** - {i['message']}")
-    if not issues:
-        st.success("No issues found by the checks.")
-    suggested = [ISSUE_REASON[i] for i in record.issues if i in ISSUE_REASON]
-    reasons = st.multiselect("Reasons (needed to reject or ask for changes)", REASONS,
-                             default=list(dict.fromkeys(suggested)), key=f"reasons_{record.version_id}")
-    comment = st.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000)
-
-# Full-width row: the buttons keep their labels and key hints readable.
-b1, b2, b3, b4 = st.columns(4)
-choice = None
-if b1.button("Approve", type="primary", icon=":material/check:", shortcut="A", width="stretch"):
-    choice = "approved"
-if b2.button("Reject", icon=":material/block:", shortcut="X", width="stretch"):
-    choice = "rejected"
-if b3.button("Needs changes", icon=":material/edit:", shortcut="N", width="stretch"):
-    choice = "needs_changes"
-if b4.button("Skip", icon=":material/skip_next:", shortcut="S", width="stretch"):
-    skipped.append(record.version_id)
-    st.rerun()
-if choice:
+def _decide(choice: str, version_id: int, name: str) -> None:
     try:
         # Written to the database now; nothing is kept only in the session.
-        decide(store, record.version_id, user.username, choice, reasons=() if choice == "approved" else reasons,
-               comment=comment, profile=profile)
+        record_decision(store, version_id=version_id, reviewer=user.username, decision=choice,
+                        reasons=st.session_state.get(f"reasons_{version_id}", []),
+                        comment=st.session_state.get(f"comment_{version_id}", ""), profile=profile)
     except ReviewError as exc:
-        st.error(str(exc))
+        st.session_state["review_error"] = str(exc)
     else:
-        st.session_state["review_flash"] = f"{choice.replace('_', ' ').capitalize()}: {record.file_name}"
-        st.rerun()
+        _flash(f"{choice.replace('_', ' ').capitalize()}: {name}")
+
+
+def _skip(version_id: int) -> None:
+    skipped.append(version_id)
+    skip_item(store, reviewer=user.username, version_id=version_id)
+
+
+def _undo() -> None:
+    undone = undo_last_decisions(store, reviewer=user.username)
+    if not undone:
+        _flash("Nothing to undo.")
+    elif len(undone) == 1:
+        _flash(f"Undid '{undone[0].decision}' on image version #{undone[0].version_id}")
+    else:
+        _flash(f"Undid the bulk approval of {len(undone)} images")
+
+
+if user.role == "admin":
+    with st.expander("Double review (for the agreement figures)"):
+        share = st.number_input("Share of images two reviewers decide independently (%)", min_value=0,
+                                max_value=100, step=5, value=double_review_share(store), key="double_share")
+        if st.button("Save the share"):
+            set_double_review_share(store, percent=int(share), actor_role=user.role, actor=user.username)
+            st.toast(f"{int(share)}% of images will be reviewed twice.")
+
+with st.expander("Approve in bulk"):
+    c1, c2 = st.columns(2)
+    min_score = c1.slider("Score at least", 0, 100, 90, key="bulk_min_score")
+    clean_only = c2.checkbox("Only images with no issue", value=True, key="bulk_no_issue")
+    candidates = bulk_candidates(store, reviewer=user.username, where=where, min_score=float(min_score),
+                                 no_issues=clean_only)
+    st.caption(f"{len(candidates)} image(s) waiting for you match (profile `{profile}`, the sidebar's filters).")
+    if candidates:
+        st.dataframe(pd.DataFrame([{"image": c.file_name, "merchant": c.merchant_id,
+                                    "score": round(c.score) if c.score is not None else "",
+                                    "version": c.version_id} for c in candidates]),
+                     hide_index=True, height=min(300, 38 + 35 * len(candidates)), key="bulk_table")
+    pending: list[int] | None = st.session_state.get("bulk_pending")
+    if pending is None:
+        if st.button(f"Approve all {len(candidates)} shown", disabled=not candidates, key="bulk_start"):
+            st.session_state["bulk_pending"] = [c.version_id for c in candidates]
+            st.rerun()
+    else:
+        st.warning(f"Approve these {len(pending)} images? One decision is recorded for each; "
+                   "one undo takes the whole batch back.")
+        yes, no = st.columns(2)
+        if yes.button(f"Yes, approve {len(pending)} images", type="primary", key="bulk_yes"):
+            del st.session_state["bulk_pending"]
+            try:
+                done = approve_all(store, reviewer=user.username, version_ids=pending, confirmed_count=len(pending),
+                                   profile=profile)
+            except ReviewError as exc:
+                st.session_state["review_error"] = str(exc)
+            else:
+                left_out = len(pending) - len(done)
+                _flash(f"Approved {len(done)} images in one batch"
+                       + (f" ({left_out} were taken by someone else meanwhile)" if left_out else ""))
+            st.rerun()
+        if no.button("Cancel", key="bulk_no"):
+            del st.session_state["bulk_pending"]
+            st.rerun()
+
+
+@st.fragment
+def queue_panel() -> None:
+    flash = st.session_state.pop("review_flash", None)
+    if flash:
+        st.toast(flash)
+    error = st.session_state.pop("review_error", None)
+    if error:
+        st.error(error)
+    done, remaining = progress(store, user.username, profile=profile, merchant_id=merchant, issue=issue)
+    total = done + remaining
+    st.progress(done / total if total else 1.0, text=f"{done} decided · {remaining} remaining")
+
+    item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped))
+    st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
+    if item is None:
+        if skipped:
+            st.info(f"You skipped {len(skipped)} image(s); they are still waiting.")
+            if st.button("Show skipped images again"):
+                skipped.clear()
+                st.rerun(scope="fragment")
+        st.success("Your queue is empty. Nice work.", icon=":material/celebration:")
+        return
+
+    record = get_image(store, item.version_id, profile=profile)
+    if record is None:  # removed meanwhile
+        st.rerun(scope="fragment")
+        return
+    opened_key = f"opened_{item.version_id}"
+    if opened_key not in st.session_state:
+        st.session_state[opened_key] = mark_opened(store, item.version_id, user.username)
+
+    comp = comparison_for(store, record, profile=profile)
+    before_url, after_url = _images(store, record.version_id, profile)
+    left, right = st.columns([3, 2])
+    with left:
+        # One component instance for the whole queue: moving on only swaps the two images.
+        before_after(None, None, key="review_ba", before_url=before_url, after_url=after_url,
+                     aspect=record.width / max(1, record.height))
+        st.caption(comp.caption)
+    with right:
+        st.subheader(record.file_name, anchor=False)
+        st.caption(f"Merchant `{record.merchant_id}` · SKU `{record.sku or '-'}` · {record.width}x{record.height} px · "
+                   f"{record.kind} #{record.version_id}")
+        score = record.score if record.score is not None else math.nan
+        st.metric("Quality score", f"{format_value(score)} / 100")
+        issues, _ = issue_details(store, record.version_id, profile)
+        for i in issues:
+            (st.error if i["severity"] == "error" else st.warning)(f"**{i['name']}** - {i['message']}")
+        if not issues:
+            st.success("No issues found by the checks.")
+        st.multiselect("Reasons (needed to reject or ask for changes)", REASONS,
+                       default=suggested_reasons(record.issues), key=f"reasons_{record.version_id}")
+        st.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000)
+
+    # Full-width row: the buttons keep their labels and key hints readable.
+    b1, b2, b3, b4 = st.columns(4)
+    args = (record.version_id, record.file_name)
+    b1.button("Approve", type="primary", icon=":material/check:", shortcut="A", width="stretch",
+              on_click=_decide, args=("approved", *args))
+    b2.button("Reject", icon=":material/block:", shortcut="X", width="stretch", on_click=_decide,
+              args=("rejected", *args))
+    b3.button("Needs changes", icon=":material/edit:", shortcut="N", width="stretch", on_click=_decide,
+              args=("needs_changes", *args))
+    b4.button("Skip", icon=":material/skip_next:", shortcut="S", width="stretch", on_click=_skip,
+              args=(record.version_id,))
+
+    # While the reviewer looks at this image, prepare the next one's.
+    upcoming = upcoming_item(store, reviewer=user.username, where=where, shown=record.version_id, skip=tuple(skipped))
+    if upcoming is not None:
+        prefetch(_images, store, upcoming.version_id, profile)
+
+
+queue_panel()

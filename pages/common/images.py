@@ -34,6 +34,36 @@ def thumbnail_url(sha256: str, blob_path: str, side: int = 96) -> str:
     return data_url(small, quality=80)
 
 
+#: Long side (px) of the images on the Review page: about the column they are shown in, so each
+#: keypress sends two ~100 kB JPEGs instead of full previews.
+REVIEW_SIDE = 800
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def display_url(sha256: str, blob_path: str, recipe_json: str = "", side: int = REVIEW_SIDE) -> str:
+    """The preview (with ``recipe_json`` applied, if given) at ``side`` px as a JPEG data URL.
+
+    Cached per image and recipe, so a reviewer moving through the queue (and the prefetch of the
+    next item) computes each image once, at the size it is shown."""
+    pix = preview(sha256, blob_path)
+    if recipe_json:
+        from core.engine.recipe import Recipe
+
+        pix = Recipe.from_json(recipe_json).apply(pix)
+    return data_url(to_analysis_scale(pix, long_side=side))
+
+
+def prefetch(fn, *args: object) -> None:  # type: ignore[no-untyped-def]
+    """Run ``fn(*args)`` (a cached function) in the background, so its result is ready next time."""
+    import threading
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    thread = threading.Thread(target=fn, args=args, daemon=True, name="imagedesk-prefetch")
+    add_script_run_ctx(thread, get_script_run_ctx())
+    thread.start()
+
+
 def full_resolution(blob_path: str) -> np.ndarray:
     """Full-size pixels: only for saving and downloading (not cached: large)."""
     return load_image(read_blob(get_store(), blob_path)).pixels

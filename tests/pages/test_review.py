@@ -56,3 +56,20 @@ def test_keyboard_shortcuts_are_declared(db):
     shortcuts = {b.label: b.proto.shortcut.upper() for b in at.button}
     assert shortcuts["Approve"] == "A" and shortcuts["Reject"] == "X" and shortcuts["Needs changes"] == "N"
     assert shortcuts["Skip"] == "S" and shortcuts["Undo my last decision"] == "Z"
+
+
+def test_bulk_approve_asks_with_the_count_and_one_undo_takes_it_back(db):
+    at = make_app(REVIEWER, "pages/review.py")
+    next(s for s in at.slider if s.label == "Score at least").set_value(0).run()
+    next(c for c in at.checkbox if c.label == "Only images with no issue").uncheck().run()
+    start = next(b for b in at.button if b.label.startswith("Approve all "))
+    n = int(start.label.split()[2])
+    assert n == progress(db, "rita")[1] == 20  # every open image (the one on screen included)
+    start.click().run()
+    assert progress(db, "rita")[0] == 0  # nothing written before the confirmation
+    assert any(f"Approve these {n} images?" in w.value for w in at.warning)
+    _button(at, f"Yes, approve {n} images").click().run()
+    assert not at.exception
+    assert progress(db, "rita")[0] == n
+    _button(at, "Undo my last decision").click().run()
+    assert progress(db, "rita")[0] == 0
