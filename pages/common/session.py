@@ -153,6 +153,11 @@ def sign_out() -> None:
     token = st.session_state.get(_TOKEN)
     if token:
         revoke_session(get_store(), token)
+    user = st.session_state.get("user")
+    if isinstance(user, User):  # the image they were reviewing goes back to the team's queue now
+        from core.services.review import end_review_session
+
+        end_review_session(get_store(), reviewer=user.username)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state["signed_out"] = True  # the old cookie must not sign this session back in
