@@ -22,6 +22,7 @@ __all__ = [
     "CatalogFilter",
     "ChecklistRow",
     "ImageRecord",
+    "Store",
     "catalog_frame",
     "decision_counts",
     "filter_catalog",

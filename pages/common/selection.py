@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.store.database import Store
-from core.store.queries import ImageRecord, get_image, list_images
+from core.services.catalog import ImageRecord, Store, open_version, pickable_versions
 
 
 def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> ImageRecord:
@@ -14,7 +13,7 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> 
     Stops the page with the same message whether the version does not exist or belongs to
     another merchant, so a URL reveals nothing about other merchants' images.
     """
-    records = list_images(store, profile=profile, merchant_id=merchant_id, kind=None)
+    records = pickable_versions(store, profile=profile, merchant_id=merchant_id)
     if not records:
         st.info("No images yet.")
         st.stop()
@@ -22,7 +21,7 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> 
         requested = int(st.query_params.get("v", records[0].version_id))
     except ValueError:
         requested = -1
-    record = get_image(store, requested, profile=profile, merchant_id=merchant_id)
+    record = open_version(store, requested, profile=profile, merchant_id=merchant_id)
     if record is None:
         st.error("There is no image with that link that you can open.")
         st.stop()
