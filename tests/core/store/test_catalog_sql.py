@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.services.catalog import overview
+from core.services.overview import overview
 from core.store.catalog import catalog_frame, filter_catalog, issue_counts
 from core.store.database import score_issues, scores
 from core.store.queries import (
