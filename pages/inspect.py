@@ -15,6 +15,7 @@ from pages.common.charts import contributions_figure, histogram_figure
 from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
+from pages.common.text import plain
 
 user = require_role(*roles_for("inspect"))
 store = get_store()
@@ -25,8 +26,8 @@ prof = get_profile(store, profile)
 issues, contributions = findings(store, record.version_id, profile=profile)
 pix = preview(record.sha256, record.blob_path)
 
-st.title(record.file_name)
-st.caption(f"Merchant `{record.merchant_id}` · SKU `{record.sku or '-'}` · {record.width}x{record.height} px · "
+st.title(plain(record.file_name))
+st.caption(f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
            f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}...")
 
 left, right = st.columns([3, 2])

@@ -19,6 +19,7 @@ from pages.common.compare_view import before_after
 from pages.common.images import full_resolution, preview, preview_url
 from pages.common.selection import selected_version
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
+from pages.common.text import plain
 
 user = require_role("admin", "reviewer", "merchant")
 scope = merchant_scope(user)
@@ -210,7 +211,7 @@ def recipe_builder() -> None:
             st.error(st.session_state["recipe_error"])
 
 
-st.title(f"Optimize · {record.file_name}")
+st.title(f"Optimize · {plain(record.file_name)}")
 st.caption(f"Score {format_value(record.score or math.nan)} under {prof.title}. Issues: "
            f"{', '.join(record.issues) or 'none'}. The preview works on a copy of at most 1024 px; "
            "saving and downloading render at full resolution.")

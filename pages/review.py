@@ -35,6 +35,7 @@ from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
 from pages.common.compare_view import before_after
 from pages.common.images import display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role
+from pages.common.text import plain
 
 user = require_role("admin", "reviewer")
 store = get_store()
@@ -79,7 +80,7 @@ def _decide(choice: str, version_id: int, name: str) -> None:
     except ReviewError as exc:
         st.session_state["review_error"] = str(exc)
     else:
-        _flash(f"{choice.replace('_', ' ').capitalize()}: {name}")
+        _flash(f"{choice.replace('_', ' ').capitalize()}: {plain(name)}")
 
 
 def _skip(version_id: int) -> None:
@@ -183,8 +184,8 @@ def queue_panel() -> None:
                      aspect=record.width / max(1, record.height))
         st.caption(comp.caption)
     with right:
-        st.subheader(record.file_name, anchor=False)
-        st.caption(f"Merchant `{record.merchant_id}` · SKU `{record.sku or '-'}` · {record.width}x{record.height} px · "
+        st.subheader(plain(record.file_name), anchor=False)
+        st.caption(f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
                    f"{record.kind} #{record.version_id}")
         score = record.score if record.score is not None else math.nan
         st.metric("Quality score", f"{format_value(score)} / 100")

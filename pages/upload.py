@@ -7,6 +7,7 @@ from core.services.access import roles_for
 from core.services.upload import IngestError, ingest_uploads, read_manifest
 from core.vocabulary import IMAGE_EXTENSIONS
 from pages.common.session import get_store, require_role
+from pages.common.text import plain
 
 user = require_role(*roles_for("upload"))
 store = get_store()
@@ -14,7 +15,7 @@ st.title("Upload images")
 
 types = sorted({e.lstrip(".") for e in IMAGE_EXTENSIONS} | {"zip"})
 if user.role == "merchant":
-    st.caption(f"Uploading for your shop `{user.merchant_id}`.")
+    st.caption(f"Uploading for your shop {plain(user.merchant_id)}.")
 with st.form("upload", clear_on_submit=True):
     # Inside the form, so the merchant id and the files are submitted together.
     if user.role == "merchant":
@@ -42,7 +43,7 @@ if submitted:
                                      uploaded_by=user.username, manifest=manifest, sku=sku.strip(),
                                      only_own_merchant=user.role == "merchant")
     except IngestError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     for name, reason in outcome.refused_zips:
         st.error(f"{name}: {reason}")
