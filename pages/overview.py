@@ -1,13 +1,12 @@
 """Overview: the catalogue at a glance, filterable, each row linking to its image."""
 
-import math
-
+import pandas as pd
 import streamlit as st
 
 from core.engine.profiles import ISSUE_NAMES
-from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
+from core.services.overview import COLUMNS, HISTOGRAM_BIN, CatalogFilter, CatalogScope, merchant_ids, overview
 from core.vocabulary import DECISIONS
-from pages.common.charts import issue_bar, score_histogram
+from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
 
@@ -20,43 +19,46 @@ with st.sidebar:
     profile = profile_picker()
     include_optimized = st.toggle("Include optimized versions", value=False)
 
-frame = catalog_frame(store, profile=profile, merchant_id=scope, include_optimized=include_optimized)
-if frame.empty:
-    st.info("No images yet. Upload some on the Upload page.")
-    st.stop()
-
-counts = frame["status"].value_counts()
-cols = st.columns(5)
-cols[0].metric("Images", len(frame))
-cols[1].metric("Unreviewed", int(counts.get("unreviewed", 0)))
-cols[2].metric("Approved", int(counts.get("approved", 0)))
-cols[3].metric("Rejected", int(counts.get("rejected", 0)))
-cols[4].metric("Needs changes", int(counts.get("needs_changes", 0)))
+# Everything below is counted, filtered and paged in the database (core.services.overview): only
+# the rows on screen are read, so a catalogue of 100,000 images opens as fast as a small one.
+catalogue = CatalogScope(profile=profile, merchant_id=scope, include_optimized=include_optimized)
+totals = st.container()
 
 with st.container(border=True):
     f1, f2, f3, f4 = st.columns([2, 2, 2, 2])
-    merchants = [] if scope else f1.multiselect("Merchant", sorted(frame["merchant_id"].unique()))
+    merchants = [] if scope else f1.multiselect("Merchant", merchant_ids(store))
     issues = f2.multiselect("Has issue", list(ISSUE_NAMES))
     statuses = f3.multiselect("Decision", ["unreviewed", *DECISIONS])
     score_range = f4.slider("Score", 0, 100, (0, 100))
     text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
 flt = CatalogFilter(merchants=merchants, issues=issues, statuses=statuses, score_min=score_range[0],
                     score_max=score_range[1], text=text.strip())
-shown = filter_catalog(frame, flt)
+ov = overview(store, catalogue, flt, page=int(st.session_state.get("overview_page", 1)))
+if ov.total == 0:
+    totals.info("No images yet. Upload some on the Upload page.")
+    st.stop()
+
+counts = ov.status_counts
+cols = totals.columns(5)
+cols[0].metric("Images", ov.total)
+cols[1].metric("Unreviewed", int(counts.get("unreviewed", 0)))
+cols[2].metric("Approved", int(counts.get("approved", 0)))
+cols[3].metric("Rejected", int(counts.get("rejected", 0)))
+cols[4].metric("Needs changes", int(counts.get("needs_changes", 0)))
 
 c1, c2 = st.columns(2)
-c1.plotly_chart(score_histogram(shown), key="scores")
-ic = issue_counts(shown)
-if len(ic):
-    c2.plotly_chart(issue_bar(ic), key="issues")
+c1.plotly_chart(score_bins_chart(ov.score_bins, width=HISTOGRAM_BIN), key="scores")
+if ov.issue_counts:
+    c2.plotly_chart(issue_bar(pd.Series(ov.issue_counts)), key="issues")
 else:
     c2.success("No issues in the selection.")
 
-st.subheader(f"{len(shown)} of {len(frame)} images")
-PAGE = 50
-pages = max(1, math.ceil(len(shown) / PAGE))
-page_no = st.number_input("Page", 1, pages, 1, key="overview_page") if pages > 1 else 1
-window = shown.sort_values("score").iloc[(page_no - 1) * PAGE: page_no * PAGE].copy()
+st.subheader(f"{ov.shown} of {ov.total} images")
+if ov.pages > 1:
+    if st.session_state.get("overview_page", 1) != ov.page:
+        st.session_state["overview_page"] = ov.page  # the filters left fewer pages
+    st.number_input("Page", 1, ov.pages, key="overview_page")
+window = pd.DataFrame(ov.rows, columns=list(COLUMNS))
 # Thumbnails only for the rows on screen: cached per sha256, never the full image.
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
 window["open"] = [f"./inspect?v={v}" for v in window["version_id"]]

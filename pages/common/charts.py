@@ -49,6 +49,16 @@ def score_histogram(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def score_bins_chart(bins: dict[int, int], *, width: int = 5) -> go.Figure:
+    """The score histogram from counts per bin (bin start -> images), computed by the database."""
+    starts = list(range(0, 100, width))
+    fig = go.Figure(go.Bar(x=[s + width / 2 for s in starts], y=[bins.get(s, 0) for s in starts], width=width * 0.95,
+                           marker_color="#1f6feb", hovertext=[f"{s}-{s + width}" for s in starts]))
+    fig.update_layout(title="Quality scores", height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="score (0-100)", yaxis_title="images", xaxis_range=[0, 100])
+    return fig
+
+
 def issue_bar(counts: pd.Series) -> go.Figure:
     fig = go.Figure(go.Bar(x=counts.values[::-1], y=counts.index[::-1], orientation="h", marker_color="#e8710a"))
     fig.update_layout(title="Issues", height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="images")

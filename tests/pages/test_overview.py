@@ -38,3 +38,12 @@ def test_merchant_sees_only_own_images(db):
     assert _count_line(at) == f"{len(own)} of {len(own)} images"
     assert set(at.dataframe[0].value["merchant_id"]) == {"acme-home"}
     assert not any(m.label == "Merchant" for m in at.multiselect)  # no merchant filter for merchants
+
+
+def test_overview_pages_through_the_catalogue_in_sql(db):
+    """The sample catalogue (20) fits one page (no page control); a status filter is applied in SQL."""
+    at = make_app(ADMIN)
+    assert not at.number_input  # 20 rows: one page
+    status_box = next(m for m in at.multiselect if m.label == "Decision")
+    status_box.set_value(["approved"]).run()
+    assert _count_line(at) == "0 of 20 images"
