@@ -12,6 +12,7 @@ scaled with the image, so a recipe tuned on the preview looks the same at full r
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
@@ -43,13 +44,15 @@ class ParamSpec:
     help: str = ""
 
 
-def _num(default: float, lo: float, hi: float, step: float, label: str, help: str = "") -> Any:
-    kind = "int" if all(isinstance(v, int) for v in (default, lo, hi, step)) else "float"
-    return field(default=default, metadata={"label": label, "kind": kind, "min": lo, "max": hi, "step": step,
+def _num(*, default: float, min: float, max: float, step: float, label: str, help: str = "") -> Any:
+    """A numeric parameter field: an ``int`` parameter when all four numbers are ints, else ``float``."""
+    kind = "int" if all(isinstance(v, int) for v in (default, min, max, step)) else "float"
+    return field(default=default, metadata={"label": label, "kind": kind, "min": min, "max": max, "step": step,
                                             "help": help})
 
 
-def _choice(default: str, choices: tuple[str, ...], label: str, help: str = "") -> Any:
+def _choice(*, default: str, choices: tuple[str, ...], label: str, help: str = "") -> Any:
+    """A parameter that takes one of ``choices``."""
     return field(default=default, metadata={"label": label, "kind": "choice", "choices": choices, "help": help})
 
 
@@ -85,8 +88,10 @@ _LEVELS = np.arange(256, dtype=np.float32)
 
 @dataclass(frozen=True)
 class BrightnessContrastParams:
-    alpha: float = _num(1.0, 0.2, 3.0, 0.05, "Contrast (gain a)", "Output = a * input + b")
-    beta: float = _num(0.0, -128.0, 128.0, 1.0, "Brightness (offset b)", "Grey levels added")
+    alpha: float = _num(default=1.0, min=0.2, max=3.0, step=0.05, label="Contrast (gain a)",
+                        help="Output = a * input + b")
+    beta: float = _num(default=0.0, min=-128.0, max=128.0, step=1.0, label="Brightness (offset b)",
+                       help="Grey levels added")
 
 
 def brightness_contrast(rgb: np.ndarray, p: BrightnessContrastParams) -> np.ndarray:
@@ -96,7 +101,8 @@ def brightness_contrast(rgb: np.ndarray, p: BrightnessContrastParams) -> np.ndar
 
 @dataclass(frozen=True)
 class GammaParams:
-    gamma: float = _num(1.0, 0.2, 4.0, 0.05, "Gamma", "Power law out = 255 (in/255)^gamma: below 1 brightens")
+    gamma: float = _num(default=1.0, min=0.2, max=4.0, step=0.05, label="Gamma",
+                        help="Power law out = 255 (in/255)^gamma: below 1 brightens")
 
 
 def gamma(rgb: np.ndarray, p: GammaParams) -> np.ndarray:
@@ -106,8 +112,10 @@ def gamma(rgb: np.ndarray, p: GammaParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ContrastStretchParams:
-    low: float = _num(2.0, 0.0, 20.0, 0.5, "Low percentile", "Luminance mapped to black")
-    high: float = _num(98.0, 80.0, 100.0, 0.5, "High percentile", "Luminance mapped to white")
+    low: float = _num(default=2.0, min=0.0, max=20.0, step=0.5, label="Low percentile",
+                      help="Luminance mapped to black")
+    high: float = _num(default=98.0, min=80.0, max=100.0, step=0.5, label="High percentile",
+                       help="Luminance mapped to white")
 
 
 def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
@@ -126,7 +134,8 @@ def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EqualizeParams:
-    amount: float = _num(1.0, 0.0, 1.0, 0.05, "Amount", "Blend between original (0) and fully equalized (1)")
+    amount: float = _num(default=1.0, min=0.0, max=1.0, step=0.05, label="Amount",
+                         help="Blend between original (0) and fully equalized (1)")
 
 
 def equalize(rgb: np.ndarray, p: EqualizeParams) -> np.ndarray:
@@ -146,8 +155,10 @@ def equalize(rgb: np.ndarray, p: EqualizeParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ClaheParams:
-    clip_limit: float = _num(2.0, 0.5, 8.0, 0.1, "Clip limit", "Higher gives stronger local contrast")
-    tiles: int = _num(8, 2, 16, 1, "Tiles per side", "Grid of regions equalized separately")
+    clip_limit: float = _num(default=2.0, min=0.5, max=8.0, step=0.1, label="Clip limit",
+                             help="Higher gives stronger local contrast")
+    tiles: int = _num(default=8, min=2, max=16, step=1, label="Tiles per side",
+                      help="Grid of regions equalized separately")
 
 
 def clahe(rgb: np.ndarray, p: ClaheParams) -> np.ndarray:
@@ -162,9 +173,10 @@ def clahe(rgb: np.ndarray, p: ClaheParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class WhiteBalanceParams:
-    method: str = _choice("white_patch", ("white_patch", "gray_world"), "Method",
-                          "white_patch: the brightest unclipped pixels become neutral; gray_world: the average does")
-    strength: float = _num(1.0, 0.0, 1.0, 0.05, "Strength", "0 leaves the image as it is")
+    method: str = _choice(default="white_patch", choices=("white_patch", "gray_world"), label="Method",
+                          help="white_patch: the brightest unclipped pixels become neutral; gray_world: the average does")
+    strength: float = _num(default=1.0, min=0.0, max=1.0, step=0.05, label="Strength",
+                           help="0 leaves the image as it is")
 
 
 def white_balance(rgb: np.ndarray, p: WhiteBalanceParams) -> np.ndarray:
@@ -197,7 +209,8 @@ def white_balance(rgb: np.ndarray, p: WhiteBalanceParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SaturationParams:
-    factor: float = _num(1.0, 0.0, 3.0, 0.05, "Saturation", "0 is greyscale, 1 unchanged")
+    factor: float = _num(default=1.0, min=0.0, max=3.0, step=0.05, label="Saturation",
+                         help="0 is greyscale, 1 unchanged")
 
 
 def saturation(rgb: np.ndarray, p: SaturationParams) -> np.ndarray:
@@ -211,7 +224,8 @@ def saturation(rgb: np.ndarray, p: SaturationParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MedianParams:
-    ksize: int = _num(3, 3, 7, 2, "Kernel size (px at preview)", "Odd; 7 is much slower than 5")
+    ksize: int = _num(default=3, min=3, max=7, step=2, label="Kernel size (px at preview)",
+                      help="Odd; 7 is much slower than 5")
 
 
 def denoise_median(rgb: np.ndarray, p: MedianParams) -> np.ndarray:
@@ -226,7 +240,7 @@ def denoise_median(rgb: np.ndarray, p: MedianParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class GaussianParams:
-    sigma: float = _num(1.0, 0.3, 5.0, 0.1, "Sigma (px at preview)")
+    sigma: float = _num(default=1.0, min=0.3, max=5.0, step=0.1, label="Sigma (px at preview)")
 
 
 def denoise_gaussian(rgb: np.ndarray, p: GaussianParams) -> np.ndarray:
@@ -236,9 +250,10 @@ def denoise_gaussian(rgb: np.ndarray, p: GaussianParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BilateralParams:
-    diameter: int = _num(7, 3, 15, 2, "Diameter (px at preview)")
-    sigma_color: float = _num(30.0, 5.0, 150.0, 1.0, "Colour sigma", "Grey levels: larger smooths across edges")
-    sigma_space: float = _num(5.0, 1.0, 30.0, 0.5, "Space sigma (px at preview)")
+    diameter: int = _num(default=7, min=3, max=15, step=2, label="Diameter (px at preview)")
+    sigma_color: float = _num(default=30.0, min=5.0, max=150.0, step=1.0, label="Colour sigma",
+                              help="Grey levels: larger smooths across edges")
+    sigma_space: float = _num(default=5.0, min=1.0, max=30.0, step=0.5, label="Space sigma (px at preview)")
 
 
 def denoise_bilateral(rgb: np.ndarray, p: BilateralParams) -> np.ndarray:
@@ -248,8 +263,9 @@ def denoise_bilateral(rgb: np.ndarray, p: BilateralParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class NlMeansParams:
-    h: float = _num(7.0, 1.0, 30.0, 0.5, "Strength (luminance)", "About the noise sigma in grey levels at preview size")
-    h_color: float = _num(7.0, 1.0, 30.0, 0.5, "Strength (colour)")
+    h: float = _num(default=7.0, min=1.0, max=30.0, step=0.5, label="Strength (luminance)",
+                    help="About the noise sigma in grey levels at preview size")
+    h_color: float = _num(default=7.0, min=1.0, max=30.0, step=0.5, label="Strength (colour)")
 
 
 def denoise_nlmeans(rgb: np.ndarray, p: NlMeansParams) -> np.ndarray:
@@ -264,9 +280,10 @@ def denoise_nlmeans(rgb: np.ndarray, p: NlMeansParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class UnsharpParams:
-    radius: float = _num(1.5, 0.3, 5.0, 0.1, "Radius (sigma, px at preview)")
-    amount: float = _num(0.8, 0.0, 3.0, 0.05, "Amount")
-    threshold: float = _num(2.0, 0.0, 30.0, 1.0, "Threshold", "Grey levels; smaller differences are left alone")
+    radius: float = _num(default=1.5, min=0.3, max=5.0, step=0.1, label="Radius (sigma, px at preview)")
+    amount: float = _num(default=0.8, min=0.0, max=3.0, step=0.05, label="Amount")
+    threshold: float = _num(default=2.0, min=0.0, max=30.0, step=1.0, label="Threshold",
+                            help="Grey levels; smaller differences are left alone")
 
 
 def unsharp_mask(rgb: np.ndarray, p: UnsharpParams) -> np.ndarray:
@@ -282,8 +299,9 @@ def unsharp_mask(rgb: np.ndarray, p: UnsharpParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class WhitenParams:
-    tolerance: int = _num(30, 5, 80, 1, "Tolerance", "How far (grey levels) from the backdrop colour still counts as backdrop")
-    feather: float = _num(1.5, 0.0, 6.0, 0.5, "Edge softness (px at preview)")
+    tolerance: int = _num(default=30, min=5, max=80, step=1, label="Tolerance",
+                          help="How far (grey levels) from the backdrop colour still counts as backdrop")
+    feather: float = _num(default=1.5, min=0.0, max=6.0, step=0.5, label="Edge softness (px at preview)")
 
 
 def whiten_background(rgb: np.ndarray, p: WhitenParams) -> np.ndarray:
@@ -313,7 +331,8 @@ def whiten_background(rgb: np.ndarray, p: WhitenParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class AutocropParams:
-    margin: float = _num(0.05, 0.0, 0.3, 0.01, "Margin", "Space around the product, as a share of its size")
+    margin: float = _num(default=0.05, min=0.0, max=0.3, step=0.01, label="Margin",
+                         help="Space around the product, as a share of its size")
 
 
 def autocrop(rgb: np.ndarray, p: AutocropParams) -> np.ndarray:
@@ -333,10 +352,10 @@ def autocrop(rgb: np.ndarray, p: AutocropParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CropParams:
-    left: float = _num(0.0, 0.0, 0.45, 0.01, "Left", "Share of the width removed")
-    top: float = _num(0.0, 0.0, 0.45, 0.01, "Top", "Share of the height removed")
-    right: float = _num(0.0, 0.0, 0.45, 0.01, "Right")
-    bottom: float = _num(0.0, 0.0, 0.45, 0.01, "Bottom")
+    left: float = _num(default=0.0, min=0.0, max=0.45, step=0.01, label="Left", help="Share of the width removed")
+    top: float = _num(default=0.0, min=0.0, max=0.45, step=0.01, label="Top", help="Share of the height removed")
+    right: float = _num(default=0.0, min=0.0, max=0.45, step=0.01, label="Right")
+    bottom: float = _num(default=0.0, min=0.0, max=0.45, step=0.01, label="Bottom")
 
 
 def crop(rgb: np.ndarray, p: CropParams) -> np.ndarray:
@@ -349,7 +368,8 @@ def crop(rgb: np.ndarray, p: CropParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PadSquareParams:
-    margin: float = _num(0.0, 0.0, 0.3, 0.01, "Extra margin", "White border added around, as a share of the long side")
+    margin: float = _num(default=0.0, min=0.0, max=0.3, step=0.01, label="Extra margin",
+                         help="White border added around, as a share of the long side")
 
 
 def pad_square(rgb: np.ndarray, p: PadSquareParams) -> np.ndarray:
@@ -363,7 +383,7 @@ def pad_square(rgb: np.ndarray, p: PadSquareParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ResizeParams:
-    long_side: int = _num(2000, 64, 10000, 1, "Long side (px)")
+    long_side: int = _num(default=2000, min=64, max=10000, step=1, label="Long side (px)")
 
 
 def resize(rgb: np.ndarray, p: ResizeParams) -> np.ndarray:
@@ -381,7 +401,7 @@ def resize(rgb: np.ndarray, p: ResizeParams) -> np.ndarray:
 P = TypeVar("P")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Operation(Generic[P]):
     """An optimization: its name, label, parameter class and function."""
 
@@ -392,8 +412,9 @@ class Operation(Generic[P]):
     func: Callable[[np.ndarray, P], np.ndarray]
     geometry: bool = False  # changes the image size (full-reference metrics need care)
 
-    @property
+    @functools.cached_property
     def specs(self) -> tuple[ParamSpec, ...]:
+        """The parameters' UI specs (read from the dataclass once per operation)."""
         return param_specs(self.params)
 
     @property
@@ -427,27 +448,43 @@ class Operation(Generic[P]):
     def __call__(self, rgb: np.ndarray, values: dict[str, Any] | None = None) -> np.ndarray:
         return self.func(rgb, self.make_params(values))
 
+    def run(self, rgb: np.ndarray, params: P) -> np.ndarray:
+        """Apply already validated parameters (from :meth:`make_params`): no second validation."""
+        _check_rgb(rgb)
+        return self.func(rgb, params)
+
 
 OPERATIONS: Final[dict[str, Operation[Any]]] = {
     op.name: op
     for op in (
-        Operation("brightness_contrast", "Brightness / contrast (linear)", "Tone", BrightnessContrastParams, brightness_contrast),
-        Operation("gamma", "Gamma (power law)", "Tone", GammaParams, gamma),
-        Operation("contrast_stretch", "Contrast stretch", "Tone", ContrastStretchParams, contrast_stretch),
-        Operation("equalize", "Histogram equalization", "Tone", EqualizeParams, equalize),
-        Operation("clahe", "CLAHE (local contrast)", "Tone", ClaheParams, clahe),
-        Operation("white_balance", "White balance", "Colour", WhiteBalanceParams, white_balance),
-        Operation("saturation", "Saturation", "Colour", SaturationParams, saturation),
-        Operation("denoise_median", "Denoise: median", "Noise", MedianParams, denoise_median),
-        Operation("denoise_gaussian", "Denoise: Gaussian", "Noise", GaussianParams, denoise_gaussian),
-        Operation("denoise_bilateral", "Denoise: bilateral", "Noise", BilateralParams, denoise_bilateral),
-        Operation("denoise_nlmeans", "Denoise: non-local means", "Noise", NlMeansParams, denoise_nlmeans),
-        Operation("unsharp_mask", "Sharpen (unsharp mask)", "Detail", UnsharpParams, unsharp_mask),
-        Operation("whiten_background", "Whiten background", "Background", WhitenParams, whiten_background),
-        Operation("autocrop", "Crop to product", "Geometry", AutocropParams, autocrop, geometry=True),
-        Operation("crop", "Crop (manual)", "Geometry", CropParams, crop, geometry=True),
-        Operation("pad_square", "Pad to square (white)", "Geometry", PadSquareParams, pad_square, geometry=True),
-        Operation("resize", "Resize", "Geometry", ResizeParams, resize, geometry=True),
+        Operation(name="brightness_contrast", label="Brightness / contrast (linear)", group="Tone",
+                  params=BrightnessContrastParams, func=brightness_contrast),
+        Operation(name="gamma", label="Gamma (power law)", group="Tone", params=GammaParams, func=gamma),
+        Operation(name="contrast_stretch", label="Contrast stretch", group="Tone",
+                  params=ContrastStretchParams, func=contrast_stretch),
+        Operation(name="equalize", label="Histogram equalization", group="Tone", params=EqualizeParams, func=equalize),
+        Operation(name="clahe", label="CLAHE (local contrast)", group="Tone", params=ClaheParams, func=clahe),
+        Operation(name="white_balance", label="White balance", group="Colour",
+                  params=WhiteBalanceParams, func=white_balance),
+        Operation(name="saturation", label="Saturation", group="Colour", params=SaturationParams, func=saturation),
+        Operation(name="denoise_median", label="Denoise: median", group="Noise",
+                  params=MedianParams, func=denoise_median),
+        Operation(name="denoise_gaussian", label="Denoise: Gaussian", group="Noise",
+                  params=GaussianParams, func=denoise_gaussian),
+        Operation(name="denoise_bilateral", label="Denoise: bilateral", group="Noise",
+                  params=BilateralParams, func=denoise_bilateral),
+        Operation(name="denoise_nlmeans", label="Denoise: non-local means", group="Noise",
+                  params=NlMeansParams, func=denoise_nlmeans),
+        Operation(name="unsharp_mask", label="Sharpen (unsharp mask)", group="Detail",
+                  params=UnsharpParams, func=unsharp_mask),
+        Operation(name="whiten_background", label="Whiten background", group="Background",
+                  params=WhitenParams, func=whiten_background),
+        Operation(name="autocrop", label="Crop to product", group="Geometry",
+                  params=AutocropParams, func=autocrop, geometry=True),
+        Operation(name="crop", label="Crop (manual)", group="Geometry", params=CropParams, func=crop, geometry=True),
+        Operation(name="pad_square", label="Pad to square (white)", group="Geometry",
+                  params=PadSquareParams, func=pad_square, geometry=True),
+        Operation(name="resize", label="Resize", group="Geometry", params=ResizeParams, func=resize, geometry=True),
     )
 }
 
@@ -456,6 +493,10 @@ def apply_operation(rgb: np.ndarray, name: str, values: dict[str, Any] | None = 
     """Run the operation called ``name`` with parameter ``values`` (defaults for the rest)."""
     if name not in OPERATIONS:
         raise ValueError(f"unknown operation '{name}' (known: {', '.join(OPERATIONS)})")
+    _check_rgb(rgb)
+    return OPERATIONS[name](rgb, values)
+
+
+def _check_rgb(rgb: np.ndarray) -> None:
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise TypeError("operations take RGB uint8 images of shape (H, W, 3)")
-    return OPERATIONS[name](rgb, values)

@@ -37,19 +37,33 @@ class RecipeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One operation with its parameter values (missing ones take the defaults)."""
+    """One operation with its parameter values (missing ones take the defaults).
+
+    :meth:`validated` checks the values once and keeps the operation's parameter object, so
+    applying the step does not check them again (a slider move validates each step once).
+    """
 
     op: str
     params: dict[str, Any] = field(default_factory=dict)
+    prepared: Any = field(default=None, compare=False, repr=False, kw_only=True)
 
     def validated(self) -> Step:
+        """This step with every parameter checked and filled in; :class:`RecipeError` names a bad one."""
+        if self.prepared is not None:
+            return self
         if self.op not in OPERATIONS:
             raise RecipeError(f"unknown operation '{self.op}' (known: {', '.join(OPERATIONS)})")
         try:
             made = OPERATIONS[self.op].make_params(self.params)
         except ValueError as exc:
             raise RecipeError(str(exc)) from exc
-        return Step(self.op, {s.name: getattr(made, s.name) for s in OPERATIONS[self.op].specs})
+        return Step(self.op, {s.name: getattr(made, s.name) for s in OPERATIONS[self.op].specs}, prepared=made)
+
+    def apply(self, rgb: np.ndarray) -> np.ndarray:
+        """Run the step (validating its parameters first unless :meth:`validated` already did)."""
+        if self.prepared is None:
+            return apply_operation(rgb, self.op, self.params)
+        return OPERATIONS[self.op].run(rgb, self.prepared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +87,7 @@ class Recipe:
             if n > max_pixels:
                 raise RecipeError(f"step {i} ({step.op}) would make a {n / 1e6:.0f} MP image; the limit is "
                                   f"{max_pixels / 1e6:g} MP")
-            out = apply_operation(out, step.op, step.params)
+            out = step.apply(out)
         return out if self.steps else rgb.copy()
 
     def to_dict(self) -> dict[str, Any]:

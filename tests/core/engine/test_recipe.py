@@ -1,0 +1,62 @@
+"""Recipes validate each step once; operation parameters are declared with named fields."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from core.engine.operations import OPERATIONS, Operation, ParamSpec
+from core.engine.recipe import Recipe, RecipeError, Step
+
+
+def _count_validations(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    original = Operation.make_params
+
+    def counting(self, values=None):
+        calls.append(self.name)
+        return original(self, values)
+
+    monkeypatch.setattr(Operation, "make_params", counting)
+    return calls
+
+
+def test_a_validated_recipe_applies_without_validating_again(monkeypatch, photo):
+    calls = _count_validations(monkeypatch)
+    recipe = Recipe(tuple(Step(op, params).validated() for op, params in
+                          [("gamma", {"gamma": 0.8}), ("unsharp_mask", {"amount": 1.0}), ("saturation", {})]))
+    assert calls == ["gamma", "unsharp_mask", "saturation"]  # once per step ...
+    small = photo[:128, :128].copy()
+    out = recipe.apply(small)
+    assert calls == ["gamma", "unsharp_mask", "saturation"]  # ... and not again when applied
+    unchecked = Recipe(tuple(Step(s.op, dict(s.params)) for s in recipe.steps))
+    assert np.array_equal(unchecked.apply(small), out)  # a step built by hand is validated as it runs
+    assert len(calls) == 6
+
+
+def test_validation_fills_defaults_and_names_bad_values():
+    step = Step("clahe", {"tiles": 4.0}).validated()
+    assert step.params == {"clip_limit": 2.0, "tiles": 4} and step == Step("clahe", {"clip_limit": 2.0, "tiles": 4})
+    assert step.validated() is step
+    with pytest.raises(RecipeError, match=r"clahe.tiles = 40 is outside 2..16"):
+        Step("clahe", {"tiles": 40}).validated()
+    assert Recipe.from_dict({"steps": [{"op": "gamma", "params": {"gamma": 2}}]}).steps[0].prepared is not None
+
+
+def test_every_parameter_declares_its_control():
+    for op in OPERATIONS.values():
+        assert op.specs is op.specs  # read from the dataclass once
+        for spec in op.specs:
+            assert isinstance(spec, ParamSpec) and spec.label
+            if spec.kind == "choice":
+                assert spec.default in spec.choices
+            else:
+                assert spec.min <= spec.default <= spec.max and spec.step > 0, (op.name, spec)
+        assert op.params().__class__ is op.params  # every field has a default
+
+
+def test_operations_are_built_from_named_fields():
+    with pytest.raises(TypeError):
+        Operation("x", "X", "Tone", object, lambda rgb, p: rgb)  # type: ignore[misc]
+    fields = {f.name: f for f in dataclasses.fields(OPERATIONS["autocrop"].params)}
+    assert fields["margin"].metadata["min"] == 0.0 and fields["margin"].metadata["max"] == 0.3
