@@ -1,11 +1,12 @@
 from core.store.queries import list_images
+from pages.common.text import plain
 from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
 
 
 def test_inspect_deep_link_shows_that_image(db):
     rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
-    assert [t.value for t in at.title] == ["cup_underexposed.jpg"]
+    assert [t.value for t in at.title] == [plain("cup_underexposed.jpg")]  # shown as plain text
     body = texts(at)
     assert "dark" in body and "too dark" in body
     metrics_table = at.dataframe[0].value
@@ -22,7 +23,7 @@ def test_merchant_cannot_open_another_merchants_image_by_url(db):
     assert not at.title and not at.dataframe
     own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
-    assert [t.value for t in at.title] == [own.file_name]
+    assert [t.value for t in at.title] == [plain(own.file_name)]
     # and the image picker offers only the merchant's own images
     picker = next(s for s in at.selectbox if s.label == "Image")
     own = list_images(db, merchant_id="acme-home", kind=None)
