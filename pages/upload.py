@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.upload import IngestError, ingest_uploads, read_manifest
-from core.vocabulary import IMAGE_EXTENSIONS
+from core.services.upload import IngestError, ingest_uploads, read_manifest, upload_limits
 from pages.common.session import get_store, require_role
 from pages.common.text import plain
 
@@ -13,9 +12,11 @@ user = require_role(*roles_for("upload"))
 store = get_store()
 st.title("Upload images")
 
-types = sorted({e.lstrip(".") for e in IMAGE_EXTENSIONS} | {"zip"})
+limits = upload_limits()  # the limits really enforced, from one place
+MB = 1024**2
 if user.role == "merchant":
     st.caption(f"Uploading for your shop {plain(user.merchant_id)}.")
+st.info(limits.describe(), icon=":material/info:")
 with st.form("upload", clear_on_submit=True):
     # Inside the form, so the merchant id and the files are submitted together.
     if user.role == "merchant":
@@ -23,7 +24,10 @@ with st.form("upload", clear_on_submit=True):
     else:
         merchant = st.text_input("Merchant id", placeholder="e.g. acme-home",
                                  help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.")
-    files = st.file_uploader("Images or zip files", type=types, accept_multiple_files=True)
+    images = st.file_uploader("Images", type=[e.lstrip(".") for e in limits.image_extensions],
+                              accept_multiple_files=True, max_upload_size=max(1, limits.max_image_bytes // MB))
+    zips = st.file_uploader("Zip files (with an optional manifest.csv inside)", type=["zip"],
+                            accept_multiple_files=True, max_upload_size=max(1, limits.max_zip_bytes // MB))
     manifest_file = st.file_uploader("Manifest CSV (optional: columns file, merchant_id, sku)", type=["csv"])
     sku = st.text_input("SKU for all files (optional)")
     submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
@@ -33,6 +37,7 @@ if submitted:
     if not merchant:
         st.error("Enter the merchant id first.")
         st.stop()
+    files = [*(images or []), *(zips or [])]
     if not files:
         st.error("Choose at least one file.")
         st.stop()
@@ -46,15 +51,25 @@ if submitted:
         st.error(plain(exc))
         st.stop()
     for name, reason in outcome.refused_zips:
-        st.error(f"{name}: {reason}")
+        st.error(plain(f"{name}: {reason}"))
     report = outcome.report
     n = outcome.counts()
-    st.success(f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused")
-    table = pd.DataFrame([{"file": r.name, "result": {"added": "added", "duplicate": "already uploaded",
-                                                      "refused": "REFUSED"}[r.status],
-                           "reason": r.reason, "score": None if r.score is None else round(r.score),
-                           "issues": list(r.issues), "image": f"./inspect?v={r.version_id}" if r.version_id else None}
-                          for r in report.results])
+    summary = (f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused"
+               + (f" · {len(outcome.refused_zips)} zip(s) refused whole" if outcome.refused_zips else ""))
+    if n["added"] == 0 and n["duplicate"] == 0:
+        st.error(f"Nothing was added: {summary}.")
+    elif n["refused"] or outcome.refused_zips:
+        st.warning(summary)
+    else:
+        st.success(summary)
+    # Names as the merchant gave them (data, never markup); refused rows show why, not "None".
+    table = pd.DataFrame([{"file": r.shown_name, "result": {"added": "added", "duplicate": "already uploaded",
+                                                            "refused": "REFUSED"}[r.status],
+                           "reason": r.reason or ("" if r.status == "added" else "-"),
+                           "score": "" if r.score is None else str(round(r.score)),
+                           "issues": list(r.issues), "image": f"./inspect?v={r.version_id}" if r.version_id else ""}
+                          for r in report.results],
+                         columns=["file", "result", "reason", "score", "issues", "image"])
     st.dataframe(table, hide_index=True, key="upload_results", column_config={
         "issues": st.column_config.ListColumn("issues"),
         "image": st.column_config.LinkColumn("image", display_text="Inspect")})

@@ -13,7 +13,49 @@ from dataclasses import dataclass, field
 from core.store.database import Store
 from core.store.intake import FileResult, IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
 
-__all__ = ["FileResult", "IngestError", "IngestReport", "UploadOutcome", "ingest_uploads", "is_zip", "read_manifest"]
+__all__ = ["FileResult", "IngestError", "IngestReport", "UploadLimits", "UploadOutcome", "ingest_uploads", "is_zip",
+           "read_manifest", "upload_limits"]
+
+#: How the accepted image extensions are named to a merchant (every extension in IMAGE_EXTENSIONS once).
+_TYPE_NAMES = (("JPEG", (".jpg", ".jpeg", ".jpe")), ("PNG", (".png",)), ("WebP", (".webp",)),
+               ("TIFF", (".tif", ".tiff")), ("BMP", (".bmp",)), ("GIF", (".gif",)), ("MPO", (".mpo",)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadLimits:
+    """The limits an upload is really held to, from the settings the engine and intake enforce."""
+
+    max_image_bytes: int
+    max_pixels: int
+    image_extensions: tuple[str, ...]
+    max_zip_bytes: int
+    max_zip_entries: int
+    max_zip_unpacked_bytes: int
+
+    @property
+    def image_types(self) -> str:
+        """E.g. "JPEG (.jpg, .jpeg, .jpe), PNG (.png), ..."."""
+        return ", ".join(f"{name} ({', '.join(exts)})" for name, exts in _TYPE_NAMES
+                         if any(e in self.image_extensions for e in exts))
+
+    def describe(self) -> str:
+        """One plain sentence for the Upload page."""
+        return (f"Images: {self.image_types}; each at most {self.max_image_bytes / 1024**2:g} MB and "
+                f"{self.max_pixels / 1e6:g} megapixels. Zip files: at most {self.max_zip_bytes / 1024**2:g} MB, "
+                f"{self.max_zip_entries} files and {self.max_zip_unpacked_bytes / 1024**3:g} GB unpacked.")
+
+
+def upload_limits() -> UploadLimits:
+    """The limits in force (one place: the page shows these and the widgets use them)."""
+    from core.engine.loading import DEFAULT_MAX_BYTES
+    from core.store.intake import ZIP_LIMITS
+    from core.store.settings import max_pixels
+    from core.vocabulary import IMAGE_EXTENSIONS
+
+    return UploadLimits(max_image_bytes=DEFAULT_MAX_BYTES, max_pixels=max_pixels(),
+                        image_extensions=tuple(sorted(IMAGE_EXTENSIONS)),
+                        max_zip_bytes=int(ZIP_LIMITS["max_zip_bytes"]), max_zip_entries=int(ZIP_LIMITS["max_entries"]),
+                        max_zip_unpacked_bytes=int(ZIP_LIMITS["max_total_bytes"]))
 
 
 def is_zip(name: str) -> bool:

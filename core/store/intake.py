@@ -46,6 +46,8 @@ __all__ = [
     "ingest_folder",
     "ingest_zip",
     "read_manifest",
+    "MAX_DISPLAY_NAME",
+    "display_name",
     "safe_name",
     "save_optimized",
 ]
@@ -58,15 +60,15 @@ class IngestError(ValueError):
 #: Limits for uploaded zips: entries, total uncompressed bytes (counted while reading, not
 #: taken from the zip's own claims), compression ratio, and the size of a manifest inside.
 ZIP_LIMITS: Final = {"max_entries": 2000, "max_total_bytes": 2 * 1024**3, "max_ratio": 200,
-                     "max_manifest_bytes": 5 * 1024**2}
+                     "max_manifest_bytes": 5 * 1024**2, "max_zip_bytes": 500 * 1024**2}
 #: Files measured per batch during an ingest (and at most this many bytes of them at once).
 _BATCH_FILES: Final = 8
 _BATCH_BYTES: Final = 256 * 1024**2
 
 
-def _batches(items: Iterable[tuple[str, bytes, str, str]], *, max_files: int,
-             max_bytes: int) -> Iterator[list[tuple[str, bytes, str, str]]]:
-    batch: list[tuple[str, bytes, str, str]] = []
+def _batches(items: Iterable[tuple[_Names, bytes, str, str]], *, max_files: int,
+             max_bytes: int) -> Iterator[list[tuple[_Names, bytes, str, str]]]:
+    batch: list[tuple[_Names, bytes, str, str]] = []
     size = 0
     for item in items:
         batch.append(item)
@@ -79,12 +81,24 @@ def _batches(items: Iterable[tuple[str, bytes, str, str]], *, max_files: int,
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNSAFE = re.compile(r'[\\/:*?"<>|]')
+#: Longest display name kept (characters); longer names are cut with an ellipsis.
+MAX_DISPLAY_NAME: Final = 500
+
+
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:\\")
+
+
+def _base(name: str) -> str:
+    """A full Windows path (``C:\\Users\\...\\x.jpg``, as old browsers send) is cut to its last part;
+    otherwise a backslash is part of the name."""
+    return name.rsplit("\\", 1)[-1] if _WINDOWS_PATH.match(name) else name
 
 
 def safe_name(name: str, *, max_len: int = 120) -> str:
-    """A file name that is safe to show and store: no folders, no control characters, not
-    hidden, at most ``max_len`` characters (the extension is kept)."""
-    base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
+    """The storage name of a file (downloads, exports): no folders, no control characters, not
+    hidden, no characters that file systems refuse (a backslash is one of them, not a folder
+    separator), at most ``max_len`` characters (the extension is kept)."""
+    base = unicodedata.normalize("NFC", _base(str(name))).split("/")[-1]
     base = _UNSAFE.sub("_", _CONTROL.sub("", base)).strip().lstrip(".")
     if not base:
         base = "image"
@@ -97,9 +111,21 @@ def safe_name(name: str, *, max_len: int = 120) -> str:
     return base
 
 
+def display_name(name: str) -> str:
+    """The name exactly as the merchant gave it (quotes, newlines, backslashes kept), for display;
+    only NUL characters (which databases refuse) are dropped and very long names are cut."""
+    shown = _base(str(name)).replace("\x00", "")
+    return shown if len(shown) <= MAX_DISPLAY_NAME else shown[:MAX_DISPLAY_NAME - 1] + "\u2026"
+
+
+#: (storage name, display name) of one file.
+_Names = tuple[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class FileResult:
-    """What happened to one uploaded file."""
+    """What happened to one uploaded file. ``name`` is its storage name (:func:`safe_name`),
+    ``display_name`` the name as the merchant gave it."""
 
     name: str
     status: Literal["added", "duplicate", "refused"]
@@ -108,6 +134,11 @@ class FileResult:
     version_id: int | None = None
     score: float | None = None
     issues: tuple[str, ...] = ()
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name
 
 
 @dataclass
@@ -126,7 +157,9 @@ class IngestReport:
 def read_manifest(data: bytes | str) -> dict[str, tuple[str, str]]:
     """Parse a manifest CSV (columns ``file``, ``merchant_id``, ``sku``) into file -> (merchant, sku).
 
-    Raises :class:`IngestError` naming the problem when columns are missing.
+    Files are keyed by their name exactly as written (no cleaning, so ``a"b.jpg`` and ``a_b.jpg``
+    stay two rows). Raises :class:`IngestError` naming the problem when columns are missing or
+    one file is listed twice with different merchants or SKUs.
     """
     textdata = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     reader = csv.DictReader(io.StringIO(textdata))
@@ -136,9 +169,33 @@ def read_manifest(data: bytes | str) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for row in reader:
         norm = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        if norm.get("file"):
-            out[safe_name(norm["file"])] = (norm.get("merchant_id", ""), norm.get("sku", ""))
+        file = norm.get("file")
+        if not file:
+            continue
+        value = (norm.get("merchant_id", ""), norm.get("sku", ""))
+        if file in out and out[file] != value:
+            raise IngestError(f"The manifest lists {file!r} twice, with different merchants or SKUs "
+                              f"({out[file]} and {value}); nothing was imported.")
+        out[file] = value
     return out
+
+
+def _manifest_lookup(manifest: dict[str, tuple[str, str]] | None,
+                     raw_name: str) -> tuple[tuple[str, str] | None, str]:
+    """The manifest row for a file: its exact name first (also without folders), else the one
+    row whose cleaned name is the file's cleaned name. Several such rows that disagree are a
+    collision: ``(None, reason)``, so the file is refused rather than one row silently winning."""
+    if not manifest:
+        return ("", ""), ""
+    if raw_name in manifest:
+        return manifest[raw_name], ""
+    clean = safe_name(raw_name)
+    matches = {k: v for k, v in manifest.items() if safe_name(k) == clean}
+    if len(set(matches.values())) > 1:
+        listed = ", ".join(repr(k) for k in sorted(matches))
+        return None, (f"The manifest has {len(matches)} rows that match this file once names are cleaned "
+                      f"({listed}); name the file exactly as in one row.")
+    return (next(iter(matches.values())) if matches else ("", "")), ""
 
 
 def ingest_files(
@@ -165,34 +222,39 @@ def ingest_files(
     """
     report = IngestReport()
 
-    def accepted() -> Iterator[tuple[str, bytes, str, str]]:
+    def accepted() -> Iterator[tuple[_Names, bytes, str, str]]:
         for raw_name, data in files:
-            name = safe_name(raw_name)
-            merchant, item_sku = (manifest or {}).get(name, ("", ""))
+            name, shown = safe_name(raw_name), display_name(raw_name)
+            row, collision = _manifest_lookup(manifest, raw_name)
+            if row is None:
+                report.results.append(FileResult(name, "refused", collision, display_name=shown))
+                continue
+            merchant, item_sku = row
             merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
             if not merchant:
-                report.results.append(FileResult(name, "refused", "No merchant given for this file."))
+                report.results.append(FileResult(name, "refused", "No merchant given for this file.",
+                                                 display_name=shown))
                 continue
-            yield name, data, merchant, item_sku or sku
+            yield (name, shown), data, merchant, item_sku or sku
 
     # Measuring is a map over the files (here, or on a Dask cluster's workers); storing stays here.
     # Files are taken a few at a time and each good one goes to its content-addressed blob at once,
     # so an upload never holds more than one batch of file bytes in memory.
     measure = partial(measure_upload, max_bytes=max_bytes, max_pixels=max_pixels or settings_max_pixels())
-    staged: list[tuple[str, str, Analysis, str, str]] = []
+    staged: list[tuple[_Names, str, Analysis, str, str]] = []
     new_blobs: list[Path] = []
     try:
         for batch in _batches(accepted(), max_files=_BATCH_FILES, max_bytes=_BATCH_BYTES):
             datas = [data for _, data, _, _ in batch]
             measured = executor.map(measure, datas) if executor is not None else map(measure, datas)
-            for (name, data, merchant, item_sku), (analysis, error) in zip(batch, measured, strict=True):
+            for (names, data, merchant, item_sku), (analysis, error) in zip(batch, measured, strict=True):
                 if analysis is None:
-                    report.results.append(FileResult(name, "refused", error))
+                    report.results.append(FileResult(names[0], "refused", error, display_name=names[1]))
                     continue
                 rel = blob_path_for(analysis.info.sha256, FORMAT_EXTENSIONS.get(analysis.info.format, ".img"))
                 if write_blob(store, rel, data):
                     new_blobs.append(store.blob_dir / rel)
-                staged.append((name, rel, analysis, merchant, item_sku))
+                staged.append((names, rel, analysis, merchant, item_sku))
             del batch, datas
     except BaseException:
         for path in new_blobs:
@@ -205,7 +267,7 @@ def ingest_files(
     try:
         with store.write() as conn:
             indexes: dict[str, DuplicateIndex] = {}
-            for name, rel, analysis, merchant, item_sku in staged:
+            for (name, shown), rel, analysis, merchant, item_sku in staged:
                 info = analysis.info
                 existing = conn.execute(
                     select(images.c.id, versions.c.id.label("vid")).join(versions, versions.c.image_id == images.c.id)
@@ -213,12 +275,12 @@ def ingest_files(
                                 versions.c.kind == "original"))).first()
                 if existing is not None:
                     pending.append(FileResult(name, "duplicate", "These exact bytes were uploaded before.",
-                                              int(existing.id), int(existing.vid)))
+                                              int(existing.id), int(existing.vid), display_name=shown))
                     continue
                 stamp = now()
                 image_id = conn.execute(insert(images).values(
-                    merchant_id=merchant, sku=item_sku, file_name=name, sha256=info.sha256, uploaded_by=uploaded_by,
-                    created_at=stamp)).inserted_primary_key[0]
+                    merchant_id=merchant, sku=item_sku, file_name=name, display_name=shown, sha256=info.sha256,
+                    uploaded_by=uploaded_by, created_at=stamp)).inserted_primary_key[0]
                 version_id = conn.execute(insert(versions).values(
                     image_id=image_id, kind="original", sha256=info.sha256, blob_path=rel, format=info.format,
                     width=info.width, height=info.height, file_size=info.file_size, recipe_json="", parent_id=None,
@@ -228,8 +290,10 @@ def ingest_files(
                     indexes[merchant] = duplicate_index(conn, merchant)
                 score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant])
                 store.audit(conn, uploaded_by or "system", "ingest", "image", int(image_id),
-                            after=json.dumps({"file_name": name, "merchant_id": merchant, "sha256": info.sha256}))
-                pending.append(FileResult(name, "added", "", int(image_id), int(version_id), score, issues))
+                            after=json.dumps({"file_name": name, "display_name": shown, "merchant_id": merchant,
+                                              "sha256": info.sha256}))
+                pending.append(FileResult(name, "added", "", int(image_id), int(version_id), score, issues,
+                                          display_name=shown))
     except BaseException:
         for path in new_blobs:
             path.unlink(missing_ok=True)
@@ -295,12 +359,15 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
     """Ingest the images in a zip. A ``manifest.csv`` inside it (or ``manifest=``) maps files to
     merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole. Entries are read
     and checked one at a time (a size cap per file and for the whole zip), never all at once."""
+    if len(data) > ZIP_LIMITS["max_zip_bytes"]:
+        raise IngestError(f"The zip is {len(data) / 1024**2:.0f} MB; the limit is "
+                          f"{ZIP_LIMITS['max_zip_bytes'] / 1024**2:.0f} MB per zip.")
     zf, infos = _zip_members(data)
     budget = _Budget(int(ZIP_LIMITS["max_total_bytes"]))
     skipped: list[FileResult] = []
 
     def refuse(base: str, reason: str) -> None:
-        skipped.append(FileResult(safe_name(base), "refused", reason))
+        skipped.append(FileResult(safe_name(base), "refused", reason, display_name=display_name(base)))
 
     if manifest is None:
         inner = next((i for i in infos if not i.is_dir() and PurePosixPath(i.filename).name.lower() == "manifest.csv"),

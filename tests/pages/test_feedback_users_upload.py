@@ -88,3 +88,17 @@ def test_feedback_analytics_wait_for_enough_decisions(db):
     at = make_app(REVIEWER, "pages/feedback.py")
     assert "Too few decisions to learn from yet: 1 approved and 1 rejected" in texts(at)
     assert not at.header  # no analytics drawn from two decisions
+
+
+def test_upload_page_states_the_limits_really_enforced(db):
+    from core.engine.loading import DEFAULT_MAX_BYTES
+    from core.services.upload import upload_limits
+    from core.store.settings import max_pixels
+
+    at = make_app(ADMIN, "pages/upload.py")
+    shown = " ".join(i.value for i in at.info)
+    assert f"{DEFAULT_MAX_BYTES / 1024**2:g} MB" in shown and f"{max_pixels() / 1e6:g} megapixels" in shown
+    assert "JPEG (.jpg, .jpeg, .jpe)" in shown and "TIFF (.tif, .tiff)" in shown and "500 MB" in shown
+    uploaders = {u.proto.label: u.proto for u in at.get("file_uploader")}
+    assert uploaders["Images"].max_upload_size_mb == upload_limits().max_image_bytes // 1024**2
+    assert {"jpeg", "tiff"} <= {t.lstrip(".") for t in uploaders["Images"].type}

@@ -1,0 +1,68 @@
+"""Merchants' file names: shown exactly as given, stored under a safe name, manifest collisions reported."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from core.store.database import images
+from core.store.intake import IngestError, display_name, ingest_files, ingest_zip, read_manifest, safe_name
+from tests.conftest import encode
+
+ODD = 'say "cheese"\nback\\slash.jpg'
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_name_is_kept_for_display_and_made_safe_for_storage(store, photo):
+    report = ingest_files(store, [(ODD, encode(photo, "JPEG"))], merchant_id="acme")
+    (r,) = report.results
+    assert r.status == "added" and r.display_name == ODD and r.shown_name == ODD
+    assert r.name == safe_name(ODD) and "\n" not in r.name and '"' not in r.name and "\\" not in r.name
+    assert "slash" in r.name and r.name.startswith("say _cheese_")  # nothing before the backslash is lost
+    with store.read() as conn:
+        row = conn.execute(select(images.c.file_name, images.c.display_name)).one()
+    assert row.display_name == ODD and row.file_name == r.name
+
+
+def test_backslash_is_part_of_a_name_but_a_windows_path_is_cut():
+    assert safe_name("back\\slash.jpg") == "back_slash.jpg" and display_name("back\\slash.jpg") == "back\\slash.jpg"
+    assert safe_name("C:\\Users\\x\\photo.png") == "photo.png" and display_name("C:\\Users\\x\\photo.png") == "photo.png"
+    assert display_name("a\x00b.jpg") == "ab.jpg" and len(display_name("x" * 900)) == 500
+
+
+def test_manifest_rows_whose_cleaned_names_coincide_do_not_override_each_other(store, photo):
+    manifest = read_manifest('file,merchant_id,sku\n"a""b.jpg",north,N-1\na_b.jpg,south,S-1\n')
+    assert manifest == {'a"b.jpg': ("north", "N-1"), "a_b.jpg": ("south", "S-1")}
+    dark = (photo * 0.5).astype(photo.dtype)
+    report = ingest_files(store, [('a"b.jpg', encode(photo, "JPEG")), ("a_b.jpg", encode(dark, "JPEG")),
+                                  ("a:b.jpg", encode(photo, "PNG"))], merchant_id="fallback", manifest=manifest)
+    by = {r.display_name: r for r in report.results}
+    assert by['a"b.jpg'].status == "added" and by["a_b.jpg"].status == "added"
+    with store.read() as conn:
+        rows = {r.display_name: (r.merchant_id, r.sku) for r in conn.execute(select(images))}
+    assert rows['a"b.jpg'] == ("north", "N-1") and rows["a_b.jpg"] == ("south", "S-1")
+    # a third name that cleans to the same thing matches both rows: refused with the reason
+    assert by["a:b.jpg"].status == "refused" and "2 rows" in by["a:b.jpg"].reason
+
+
+def test_a_file_listed_twice_with_different_values_is_refused_whole():
+    with pytest.raises(IngestError, match="twice"):
+        read_manifest("file,merchant_id\nx.jpg,a\nx.jpg,b\n")
+    assert read_manifest("file,merchant_id\nx.jpg,a\nx.jpg,a\n") == {"x.jpg": ("a", "")}
+
+
+def test_zip_entries_keep_their_names_for_display(store, photo):
+    report = ingest_zip(store, _zip({"folder/it's \"new\".jpg": encode(photo, "JPEG"), "notes.txt": b"x"}),
+                        merchant_id="acme")
+    by = {r.display_name: r for r in report.results}
+    assert by["it's \"new\".jpg"].status == "added" and by["notes.txt"].status == "refused"
