@@ -35,7 +35,7 @@ from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, now, versions
 from core.store.scores import all_profiles, duplicate_index, store_scores
 from core.store.settings import max_pixels as settings_max_pixels
-from core.vocabulary import ANALYSIS_LONG_SIDE, FORMAT_EXTENSIONS, IMAGE_EXTENSIONS
+from core.vocabulary import ANALYSIS_LONG_SIDE, FORMAT_EXTENSIONS, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS
 
 __all__ = [
     "FileResult",
@@ -289,7 +289,7 @@ def ingest_files(
                 if merchant not in indexes:
                     indexes[merchant] = duplicate_index(conn, merchant)
                 score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant])
-                store.audit(conn, uploaded_by or "system", "ingest", "image", int(image_id),
+                store.audit(conn, actor=uploaded_by or "system", action="ingest", entity="image", entity_id=int(image_id),
                             after=json.dumps({"file_name": name, "display_name": shown, "merchant_id": merchant,
                                               "sha256": info.sha256}))
                 pending.append(FileResult(name, "added", "", int(image_id), int(version_id), score, issues,
@@ -420,7 +420,9 @@ def ingest_folder(store: Store, folder: str | os.PathLike[str], *, merchant_id: 
     root = Path(folder)
     manifest_path = root / "manifest.csv"
     manifest = read_manifest(manifest_path.read_bytes()) if manifest_path.exists() else None
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    # Image types the engine cannot read (SVG, HEIC, ...) are included: they get a row with the reason.
+    wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
+    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
     return ingest_files(store, ((p.name, p.read_bytes()) for p in paths), merchant_id=merchant_id,
                         uploaded_by=uploaded_by, manifest=manifest, executor=executor)
 
@@ -446,7 +448,7 @@ def save_optimized(store: Store, version_id: int, pixels: np.ndarray, recipe: Re
                 parent_id=version_id, submitted=submit, created_by=created_by, created_at=now(),
                 info_json=json.dumps(info.to_dict()))).inserted_primary_key[0]
             store_scores(conn, int(new_id), analysis, profiles, None)
-            store.audit(conn, created_by, "save_version", "version", int(new_id),
+            store.audit(conn, actor=created_by, action="save_version", entity="version", entity_id=int(new_id),
                         after=json.dumps({"parent": version_id, "recipe": recipe.to_dict(), "submitted": submit}))
     except BaseException:
         if created:

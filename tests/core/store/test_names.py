@@ -66,3 +66,15 @@ def test_zip_entries_keep_their_names_for_display(store, photo):
                         merchant_id="acme")
     by = {r.display_name: r for r in report.results}
     assert by["it's \"new\".jpg"].status == "added" and by["notes.txt"].status == "refused"
+
+
+def test_folder_ingest_reports_svg_and_heic_with_a_reason(store, photo, tmp_path):
+    from core.store.intake import ingest_folder
+
+    (tmp_path / "ok.jpg").write_bytes(encode(photo, "JPEG"))
+    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (tmp_path / "p.heic").write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64)
+    by = {r.display_name: r for r in ingest_folder(store, tmp_path, merchant_id="acme").results}
+    assert by["ok.jpg"].status == "added"
+    assert by["logo.svg"].status == "refused" and "SVG" in by["logo.svg"].reason
+    assert by["p.heic"].status == "refused" and "HEIC" in by["p.heic"].reason
