@@ -102,7 +102,8 @@ def create_user(store: Store, username: str, password: str, role: str, *, mercha
         uid = conn.execute(insert(users).values(username=username, password_hash=hashed, role=role,
                                                 merchant_id=merchant_id if role == "merchant" else None,
                                                 active=True, created_at=now())).inserted_primary_key[0]  # type: ignore[index]
-        store.audit(conn, actor, "create_user", "user", int(uid), after=json.dumps({"username": username, "role": role}))
+        store.audit(conn, actor=actor, action="create_user",
+                    entity="user", entity_id=int(uid), after=json.dumps({"username": username, "role": role}))
     return User(username, role, merchant_id if role == "merchant" else None, True, int(uid))
 
 
@@ -142,7 +143,8 @@ def set_password(store: Store, username: str, password: str, *, actor: str = "sy
         row = _require(conn, username)
         conn.execute(update(users).where(users.c.id == row.id).values(password_hash=hashed))
         revoke_user_sessions(conn, int(row.id), "password changed")
-        store.audit(conn, actor, "set_password", "user", int(row.id), after=json.dumps({"username": row.username}))
+        store.audit(conn, actor=actor, action="set_password",
+                    entity="user", entity_id=int(row.id), after=json.dumps({"username": row.username}))
 
 
 def set_active(store: Store, username: str, active: bool, *, actor: str = "system") -> None:
@@ -152,7 +154,8 @@ def set_active(store: Store, username: str, active: bool, *, actor: str = "syste
         conn.execute(update(users).where(users.c.id == row.id).values(active=active))
         if not active:
             revoke_user_sessions(conn, int(row.id), "disabled")
-        store.audit(conn, actor, "activate_user" if active else "deactivate_user", "user", int(row.id),
+        store.audit(conn, actor=actor, action="activate_user" if active else "deactivate_user",
+                    entity="user", entity_id=int(row.id),
                     before=json.dumps({"active": bool(row.active)}),
                     after=json.dumps({"username": row.username, "active": active}))
 
@@ -170,7 +173,7 @@ def set_role(store: Store, username: str, role: str, *, merchant_id: str | None 
             return
         conn.execute(update(users).where(users.c.id == row.id).values(role=role, merchant_id=new_merchant))
         revoke_user_sessions(conn, int(row.id), "role changed")
-        store.audit(conn, actor, "set_role", "user", int(row.id),
+        store.audit(conn, actor=actor, action="set_role", entity="user", entity_id=int(row.id),
                     before=json.dumps({"role": row.role, "merchant_id": row.merchant_id}),
                     after=json.dumps({"username": row.username, "role": role, "merchant_id": new_merchant}))
 
@@ -182,7 +185,7 @@ def delete_user(store: Store, username: str, *, actor: str = "system") -> None:
         row = _require(conn, username)
         revoke_user_sessions(conn, int(row.id), "deleted")
         conn.execute(delete(users).where(users.c.id == row.id))
-        store.audit(conn, actor, "delete_user", "user", int(row.id),
+        store.audit(conn, actor=actor, action="delete_user", entity="user", entity_id=int(row.id),
                     before=json.dumps({"username": row.username, "role": row.role}))
 
 

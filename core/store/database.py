@@ -398,8 +398,10 @@ class Store:
                 conn.execute(insert(schema_info).values(version=current, migrated_at=now()))
         return current
 
-    def audit(self, conn: Connection, actor: str, action: str, entity: str, entity_id: int | None,
+    def audit(self, conn: Connection, *, actor: str, action: str, entity: str, entity_id: int | None = None,
               before: str = "", after: str = "") -> None:
+        """Append one row to the audit log, in the caller's transaction: who (``actor``) did what
+        (``action``) to which ``entity`` (``entity_id``), with the JSON before and after."""
         conn.execute(insert(audit_log).values(at=now(), actor=actor, action=action, entity=entity,
                                               entity_id=entity_id, before_json=before, after_json=after))
 

@@ -289,7 +289,8 @@ def ingest_files(
                 if merchant not in indexes:
                     indexes[merchant] = duplicate_index(conn, merchant)
                 score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant])
-                store.audit(conn, actor=uploaded_by or "system", action="ingest", entity="image", entity_id=int(image_id),
+                store.audit(conn, actor=uploaded_by or "system", action="ingest",
+                            entity="image", entity_id=int(image_id),
                             after=json.dumps({"file_name": name, "display_name": shown, "merchant_id": merchant,
                                               "sha256": info.sha256}))
                 pending.append(FileResult(name, "added", "", int(image_id), int(version_id), score, issues,

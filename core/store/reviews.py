@@ -155,7 +155,8 @@ def _decide(store: Store, conn: Connection, version_id: int, reviewer: str, deci
     after = _as_json(result)
     if batch_id:
         after = json.dumps({**json.loads(after), "batch_id": batch_id})
-    store.audit(conn, reviewer, "decide" if previous is None else "change_decision", "version", version_id,
+    store.audit(conn, actor=reviewer, action="decide" if previous is None else "change_decision",
+                entity="version", entity_id=version_id,
                 before=_as_json(previous), after=after)
     return result
 
@@ -189,7 +190,7 @@ def decide_batch(store: Store, version_ids: list[int] | tuple[int, ...], reviewe
     batch_id = uuid.uuid4().hex
     with store.write() as conn:
         out = [_decide(store, conn, v, reviewer, decision, checked, comment, profile, batch_id) for v in ids]
-        store.audit(conn, reviewer, "decide_batch", "batch", None,
+        store.audit(conn, actor=reviewer, action="decide_batch", entity="batch", entity_id=None,
                     after=json.dumps({"batch_id": batch_id, "decision": decision, "versions": ids}))
         return out
 
@@ -202,7 +203,8 @@ def _undo_row(store: Store, conn: Connection, r: Any, reviewer: str, stamp: str)
         conn.execute(update(reviews).where(reviews.c.id == r.replaces_id).values(active=True))
         prev = conn.execute(select(reviews).where(reviews.c.id == r.replaces_id)).first()
         restored = _row_to_decision(prev) if prev else None
-    store.audit(conn, reviewer, "undo", "version", undone.version_id, before=_as_json(undone),
+    store.audit(conn, actor=reviewer, action="undo",
+                entity="version", entity_id=undone.version_id, before=_as_json(undone),
                 after=_as_json(restored))
     return undone
 
@@ -282,7 +284,8 @@ def set_double_review_percent(store: Store, percent: int, *, actor: str) -> None
         conn.execute(delete(queue_settings).where(queue_settings.c.name == DOUBLE_REVIEW_SETTING))
         conn.execute(insert(queue_settings).values(name=DOUBLE_REVIEW_SETTING, value=str(percent), updated_by=actor,
                                                    updated_at=now()))
-        store.audit(conn, actor, "set_double_review", "queue", None, before=json.dumps({"percent": before}),
+        store.audit(conn, actor=actor, action="set_double_review",
+                    entity="queue", entity_id=None, before=json.dumps({"percent": before}),
                     after=json.dumps({"percent": percent}))
 
 

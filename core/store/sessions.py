@@ -102,7 +102,7 @@ def record_sign_in(store: Store, *, username: str, client: str, ok: bool, reason
         if ok or reason != "throttled":  # refusals while throttled do not extend the lock
             conn.execute(insert(sign_in_attempts).values(at=now(), username=name.lower(), client=client[:64], ok=ok))
         if not ok:
-            store.audit(conn, name or "(empty)", "sign_in_failed", "user", None,
+            store.audit(conn, actor=name or "(empty)", action="sign_in_failed", entity="user", entity_id=None,
                         after=json.dumps({"client": client[:64], "reason": reason}))
 
 
