@@ -59,7 +59,18 @@ def score_bins_chart(bins: dict[int, int], *, width: int = 5) -> go.Figure:
     return fig
 
 
+#: Height (px) per bar of the issue chart: enough for its label, so none is ever skipped.
+ISSUE_ROW_PX = 22
+
+
 def issue_bar(counts: pd.Series) -> go.Figure:
-    fig = go.Figure(go.Bar(x=counts.values[::-1], y=counts.index[::-1], orientation="h", marker_color="#e8710a"))
-    fig.update_layout(title="Issues", height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="images")
+    """Images per issue as horizontal bars. Every issue keeps its label, however many there are
+    and however large the counts: one tick per bar, and the chart grows with the number of bars."""
+    names = [str(n) for n in counts.index[::-1]]
+    fig = go.Figure(go.Bar(x=counts.values[::-1], y=names, orientation="h", marker_color="#e8710a",
+                           text=[f"{int(v):,}" for v in counts.values[::-1]], textposition="auto",
+                           cliponaxis=False))
+    fig.update_layout(title="Issues", height=max(280, 90 + ISSUE_ROW_PX * len(names)),
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="images")
+    fig.update_yaxes(type="category", tickmode="array", tickvals=names, ticktext=names, automargin=True)
     return fig
