@@ -56,8 +56,10 @@ class ReviewError(ValueError):
     """A decision that cannot be recorded, with the reason."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
+    """One reviewer's decision on one image version (``active``: not replaced or undone)."""
+
     id: int
     version_id: int
     reviewer: str
@@ -151,7 +153,8 @@ def _decide(store: Store, conn: Connection, version_id: int, reviewer: str, deci
     # Decided: the item no longer needs this reviewer's lease.
     conn.execute(delete(review_leases).where(and_(review_leases.c.version_id == version_id,
                                                   review_leases.c.reviewer == reviewer)))
-    result = Decision(int(new_id), version_id, reviewer, decision, reasons, comment, profile, opened, stamp, True)
+    result = Decision(id=int(new_id), version_id=version_id, reviewer=reviewer, decision=decision, reasons=reasons,
+                      comment=comment, profile=profile, opened_at=opened, decided_at=stamp, active=True)
     after = _as_json(result)
     if batch_id:
         after = json.dumps({**json.loads(after), "batch_id": batch_id})
@@ -161,7 +164,7 @@ def _decide(store: Store, conn: Connection, version_id: int, reviewer: str, deci
     return result
 
 
-def decide(store: Store, version_id: int, reviewer: str, decision: str, *, reasons: tuple[str, ...] | list[str] = (),
+def decide(store: Store, *, version_id: int, reviewer: str, decision: str, reasons: tuple[str, ...] | list[str] = (),
            comment: str = "", profile: str = "") -> Decision:
     """Record ``reviewer``'s decision on a version, replacing (not deleting) their previous one.
     Releases the reviewer's lease on it.

@@ -147,7 +147,7 @@ def test_download_the_feedback_csv(page, app):
     base, root = app
     store = open_store(root)
     rec = list_images(store)[0]
-    decide(store, rec.version_id, "rita", "rejected", reasons=["blurry"], comment="e2e-marker", profile="generic")
+    decide(store, version_id=rec.version_id, reviewer="rita", decision="rejected", reasons=["blurry"], comment="e2e-marker", profile="generic")
     store.dispose()
     goto(page, base, "/feedback", "Reviewer feedback")
     with page.expect_download(timeout=60_000) as info:

@@ -13,10 +13,10 @@ def _decide_some(db):
     recs = list_images(db)
     for i, r in enumerate(recs[:12]):
         good = r.score > 60
-        decide(db, r.version_id, "rita", "approved" if good else "rejected", reasons=() if good else ["other"],
+        decide(db, version_id=r.version_id, reviewer="rita", decision="approved" if good else "rejected", reasons=() if good else ["other"],
                profile="generic")
         if i % 2 == 0:
-            decide(db, r.version_id, "sam", "approved" if i % 4 == 0 else "rejected",
+            decide(db, version_id=r.version_id, reviewer="sam", decision="approved" if i % 4 == 0 else "rejected",
                    reasons=() if i % 4 == 0 else ["blurry"], profile="generic")
     return recs
 
@@ -83,8 +83,8 @@ def test_upload_page_per_role(db):
 
 def test_feedback_analytics_wait_for_enough_decisions(db):
     recs = list_images(db)
-    decide(db, recs[0].version_id, "rita", "approved", profile="generic")
-    decide(db, recs[1].version_id, "rita", "rejected", reasons=["blurry"], profile="generic")
+    decide(db, version_id=recs[0].version_id, reviewer="rita", decision="approved", profile="generic")
+    decide(db, version_id=recs[1].version_id, reviewer="rita", decision="rejected", reasons=["blurry"], profile="generic")
     at = make_app(REVIEWER, "pages/feedback.py")
     assert "Too few decisions to learn from yet: 1 approved and 1 rejected" in texts(at)
     assert not at.header  # no analytics drawn from two decisions

@@ -105,7 +105,7 @@ def test_store_commands(tmp_path, photo, capsys):
     from core.store.reviews import decide
 
     s = open_store(data)
-    decide(s, list_images(s)[0].version_id, "rita", "approved", comment="=2+2", profile="generic")
+    decide(s, version_id=list_images(s)[0].version_id, reviewer="rita", decision="approved", comment="=2+2", profile="generic")
     s.dispose()
     out = tmp_path / "fb.csv"
     assert main(["--data-dir", data, "export", "--out", str(out), "--reviewer", "rita"]) == 0

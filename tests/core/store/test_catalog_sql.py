@@ -38,11 +38,11 @@ FILTERS = [
 def decided(seeded):
     """The sample catalogue with some decisions: changed, undone, and by two reviewers."""
     vids = [r["version_id"] for r in catalog_page(seeded, CatalogScope(), limit=100)]
-    decide(seeded, vids[0], "rita", "approved")
-    decide(seeded, vids[1], "rita", "rejected", reasons=["blurry"])
-    decide(seeded, vids[2], "rita", "needs_changes", reasons=["too dark"])
-    decide(seeded, vids[2], "omar", "approved")  # the latest decision wins
-    decide(seeded, vids[3], "rita", "rejected", reasons=["other"])
+    decide(seeded, version_id=vids[0], reviewer="rita", decision="approved")
+    decide(seeded, version_id=vids[1], reviewer="rita", decision="rejected", reasons=["blurry"])
+    decide(seeded, version_id=vids[2], reviewer="rita", decision="needs_changes", reasons=["too dark"])
+    decide(seeded, version_id=vids[2], reviewer="omar", decision="approved")  # the latest decision wins
+    decide(seeded, version_id=vids[3], reviewer="rita", decision="rejected", reasons=["other"])
     undo_last(seeded, "rita")  # back to unreviewed
     return seeded
 
@@ -107,3 +107,34 @@ def test_issue_rows_follow_rescoring(decided):
         for r in conn.execute(select(score_issues)).all():
             rows.setdefault((r.version_id, r.profile), set()).add(r.issue)
     assert {k: v for k, v in joined.items() if v} == rows
+
+
+def test_tuned_profiles_live_in_the_database_and_old_files_are_imported(store, tmp_path):
+    """A second app server (another Store on the same database, another data folder) sees a
+    profile saved by the first; profile files saved by older versions are imported once."""
+    import dataclasses
+    import json
+
+    from core.engine.profiles import ProfileError, load_profile
+    from core.store.database import open_store
+    from core.store.profiles import all_profile_names, get_profile, save_profile
+
+    tuned = dataclasses.replace(load_profile("generic"), name="house-style", title="House style")
+    save_profile(store, tuned, actor="admin")
+    other = open_store(tmp_path / "other-server", database_url=store.database_url)
+    try:
+        assert all_profile_names(other)[-1] == "house-style"
+        assert get_profile(other, "house-style").to_dict() == tuned.to_dict()
+    finally:
+        other.dispose()
+    with pytest.raises(ProfileError, match="built-in"):
+        save_profile(store, load_profile("amazon"))
+    legacy = dataclasses.replace(load_profile("ebay"), name="legacy-file")
+    store.profiles_dir.mkdir(parents=True)
+    (store.profiles_dir / "legacy-file.json").write_text(json.dumps(legacy.to_dict()))
+    again = open_store(store.root, database_url=store.database_url)
+    try:
+        assert "legacy-file" in all_profile_names(again)
+        assert get_profile(again, "legacy-file").checks == legacy.checks
+    finally:
+        again.dispose()

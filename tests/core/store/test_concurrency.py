@@ -19,9 +19,9 @@ def _write(root: str, url: str, reviewer: str, version_ids: list[int]) -> int:
         for i in range(PER_WRITER):
             vid = version_ids[i % len(version_ids)]
             if i % 3 == 0:
-                decide(store, vid, reviewer, "approved", comment=f"{reviewer}-{i}")
+                decide(store, version_id=vid, reviewer=reviewer, decision="approved", comment=f"{reviewer}-{i}")
             else:
-                decide(store, vid, reviewer, "rejected", reasons=["other"], comment=f"{reviewer}-{i}")
+                decide(store, version_id=vid, reviewer=reviewer, decision="rejected", reasons=["other"], comment=f"{reviewer}-{i}")
         return PER_WRITER
     finally:
         store.dispose()

@@ -15,9 +15,9 @@ from core.store.reviews import decide
 
 def test_export_columns_values_and_filters(seeded):
     recs = list_images(seeded, profile="amazon")
-    decide(seeded, recs[0].version_id, "rita", "rejected", reasons=["blurry"], comment="=HYPERLINK(\"x\")",
+    decide(seeded, version_id=recs[0].version_id, reviewer="rita", decision="rejected", reasons=["blurry"], comment="=HYPERLINK(\"x\")",
            profile="amazon")
-    decide(seeded, recs[1].version_id, "sam", "approved", profile="amazon")
+    decide(seeded, version_id=recs[1].version_id, reviewer="sam", decision="approved", profile="amazon")
     frame = feedback_frame(seeded)
     assert list(frame.columns) == feedback_columns()
     for col in ("image_id", "merchant_id", "sku", "file_name", "sha256", "profile", "quality_score", "issues",
@@ -38,9 +38,9 @@ def test_export_columns_values_and_filters(seeded):
 
 def test_csv_neutralises_formulas_and_opens_in_excel(seeded):
     recs = list_images(seeded)
-    decide(seeded, recs[0].version_id, "rita", "rejected", reasons=["other"], comment="=1+1", profile="generic")
-    decide(seeded, recs[1].version_id, "rita", "approved", comment="+cmd", profile="generic")
-    decide(seeded, recs[2].version_id, "rita", "approved", comment="café – naïve ✓", profile="generic")
+    decide(seeded, version_id=recs[0].version_id, reviewer="rita", decision="rejected", reasons=["other"], comment="=1+1", profile="generic")
+    decide(seeded, version_id=recs[1].version_id, reviewer="rita", decision="approved", comment="+cmd", profile="generic")
+    decide(seeded, version_id=recs[2].version_id, reviewer="rita", decision="approved", comment="café – naïve ✓", profile="generic")
     data = feedback_csv(feedback_frame(seeded))
     assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
@@ -76,8 +76,8 @@ def test_agreement_table(seeded):
     recs = list_images(seeded)[:4]
     for r, (x, y) in zip(recs, [("approved", "approved"), ("rejected", "rejected"), ("approved", "rejected"),
                                 ("rejected", "rejected")]):
-        decide(seeded, r.version_id, "rita", x, reasons=[] if x == "approved" else ["other"])
-        decide(seeded, r.version_id, "sam", y, reasons=[] if y == "approved" else ["other"])
+        decide(seeded, version_id=r.version_id, reviewer="rita", decision=x, reasons=[] if x == "approved" else ["other"])
+        decide(seeded, version_id=r.version_id, reviewer="sam", decision=y, reasons=[] if y == "approved" else ["other"])
     table = reviewer_agreement(feedback_frame(seeded))
     assert table.iloc[0].images == 4 and table.iloc[0].agreement == 0.75
     # p_o = .75, p_e = (.5)(.25) + (.5)(.75) = .5 -> kappa .5

@@ -57,13 +57,13 @@ def test_skip_timeout_and_sign_out_release_the_lease(store, six):
 
 def test_a_decided_item_leaves_everyones_queue_and_the_lease_goes(store, six):
     a = claim_next(store, "rita")
-    decide(store, a.version_id, "rita", "approved")
+    decide(store, version_id=a.version_id, reviewer="rita", decision="approved")
     with store.read() as conn:
         assert conn.execute(select(review_leases).where(review_leases.c.reviewer == "rita")).first() is None
     seen = set()
     while (item := claim_next(store, "sam")) is not None:
         seen.add(item.version_id)
-        decide(store, item.version_id, "sam", "approved")
+        decide(store, version_id=item.version_id, reviewer="sam", decision="approved")
     assert a.version_id not in seen and len(seen) == len(six) - 1
 
 
@@ -75,7 +75,7 @@ def test_double_review_share_is_set_by_an_admin(store, six):
     assert double_review_percent(store) == 50
     for who in ("rita", "sam"):
         while (item := claim_next(store, who)) is not None:
-            decide(store, item.version_id, who, "approved")
+            decide(store, version_id=item.version_id, reviewer=who, decision="approved")
     per_item = Counter(v for v in (r.version_id for r in six)
                        for who in ("rita", "sam") if active_decision(store, v, who))
     twice = [v for v, n in per_item.items() if n == 2]
@@ -90,7 +90,7 @@ def test_parallel_reviewers_never_decide_the_same_image(store, six):
 
     def work(who: str) -> None:
         while (item := claim_next(store, who)) is not None:
-            decide(store, item.version_id, who, "approved")
+            decide(store, version_id=item.version_id, reviewer=who, decision="approved")
             with lock:
                 decided.append((who, item.version_id))
 
@@ -105,7 +105,7 @@ def test_parallel_reviewers_never_decide_the_same_image(store, six):
 
 def test_bulk_approve_writes_one_audited_decision_each_and_one_undo_takes_it_back(store, six):
     single = claim_next(store, "rita")
-    decide(store, single.version_id, "rita", "rejected", reasons=["blurry"])
+    decide(store, version_id=single.version_id, reviewer="rita", decision="rejected", reasons=["blurry"])
     shown = open_items(store, "rita", min_score=0)
     assert len(shown) == len(six) - 1
     got = decide_batch(store, [i.version_id for i in shown], "rita", profile="generic")

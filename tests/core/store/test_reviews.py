@@ -35,7 +35,7 @@ def test_decision_roundtrip_and_lead_time(store, three):
     vid = three["dark.png"].version_id
     opened = mark_opened(store, vid, "rita")
     assert mark_opened(store, vid, "rita") == opened  # first open counts
-    d = decide(store, vid, "rita", "rejected", reasons=["too dark", "other"], comment="=cmd|' /C calc'!A0")
+    d = decide(store, version_id=vid, reviewer="rita", decision="rejected", reasons=["too dark", "other"], comment="=cmd|' /C calc'!A0")
     assert d.opened_at == opened and d.decided_at >= opened
     got = active_decision(store, vid, "rita")
     assert got.decision == "rejected" and got.reasons == ("too dark", "other") and got.comment.startswith("=cmd")
@@ -49,19 +49,19 @@ def test_decision_roundtrip_and_lead_time(store, three):
 ])
 def test_bad_decisions_are_refused(store, three, kwargs, msg):
     with pytest.raises(ReviewError, match=msg):
-        decide(store, three["good.png"].version_id, "rita", **kwargs)
+        decide(store, version_id=three["good.png"].version_id, reviewer="rita", **kwargs)
     assert history(store, three["good.png"].version_id) == []
 
 
 def test_unknown_version(store, three):
     with pytest.raises(ReviewError, match="no image version"):
-        decide(store, 9999, "rita", "approved")
+        decide(store, version_id=9999, reviewer="rita", decision="approved")
 
 
 def test_change_and_undo_keep_history_and_audit(store, three):
     vid = three["good.png"].version_id
-    decide(store, vid, "rita", "approved")
-    decide(store, vid, "rita", "needs_changes", reasons=["low resolution"])
+    decide(store, version_id=vid, reviewer="rita", decision="approved")
+    decide(store, version_id=vid, reviewer="rita", decision="needs_changes", reasons=["low resolution"])
     assert active_decision(store, vid, "rita").decision == "needs_changes"
     undone = undo_last(store, "rita")
     assert undone.decision == "needs_changes"
@@ -82,8 +82,8 @@ def test_change_and_undo_keep_history_and_audit(store, three):
 
 def test_several_reviewers_judge_the_same_image(store, three):
     vid = three["good.png"].version_id
-    decide(store, vid, "rita", "approved")
-    decide(store, vid, "sam", "rejected", reasons=["blurry"])
+    decide(store, version_id=vid, reviewer="rita", decision="approved")
+    decide(store, version_id=vid, reviewer="sam", decision="rejected", reasons=["blurry"])
     assert active_decision(store, vid, "rita").decision == "approved"
     assert active_decision(store, vid, "sam").decision == "rejected"
 
@@ -98,7 +98,7 @@ def test_queue_orders_and_skips_decided(store, three):
     assert len(top_issue.issues) == max(len(r.issues) for r in three.values())
     assert next_in_queue(store, "rita", order="oldest", issue="dark").file_name == "dark.png"
     assert progress(store, "rita") == (0, 3)
-    decide(store, first.version_id, "rita", "rejected", reasons=["too dark"])
+    decide(store, version_id=first.version_id, reviewer="rita", decision="rejected", reasons=["too dark"])
     assert next_in_queue(store, "rita").version_id != first.version_id
     assert progress(store, "rita") == (1, 2)
     # One shared queue: once decided, an item leaves everyone's queue (no double review asked)...
@@ -107,7 +107,7 @@ def test_queue_orders_and_skips_decided(store, three):
     assert next_in_queue(store, "sam").version_id == first.version_id  # ...unless an admin asks for it
     set_double_review_percent(store, 0, actor="admin")
     for r in three.values():
-        decide(store, r.version_id, "rita", "approved")
+        decide(store, version_id=r.version_id, reviewer="rita", decision="approved")
     assert next_in_queue(store, "rita") is None and progress(store, "rita") == (3, 0)
     with pytest.raises(ValueError, match="order must be"):
         next_in_queue(store, "rita", order="random")
@@ -122,8 +122,8 @@ def test_issue_filter_matches_whole_names(store, three):
 
 
 def test_status_counts(store, three):
-    decide(store, three["good.png"].version_id, "rita", "approved")
-    decide(store, three["dark.png"].version_id, "rita", "rejected", reasons=["too dark"])
+    decide(store, version_id=three["good.png"].version_id, reviewer="rita", decision="approved")
+    decide(store, version_id=three["dark.png"].version_id, reviewer="rita", decision="rejected", reasons=["too dark"])
     counts = status_counts(store)
     assert counts == {"approved": 1, "rejected": 1, "needs_changes": 0, "unreviewed": 1}
     assert status_counts(store, merchant_id="alpha")["unreviewed"] == 1
