@@ -376,6 +376,8 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
         if inner is not None:
             try:
                 raw = _read_member(zf, inner, limit=int(ZIP_LIMITS["max_manifest_bytes"]), budget=budget)
+            except IngestError:
+                raise
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
                 raise IngestError(f"The manifest inside the zip is damaged: {exc}.") from exc
             if raw is None:
@@ -401,6 +403,8 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
                 continue
             try:
                 content = _read_member(zf, info, limit=DEFAULT_MAX_BYTES, budget=budget)
+            except IngestError:
+                raise  # the whole zip is over its budget: refused whole
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
                 refuse(base, f"Damaged inside the zip: {exc}.")  # CRC error, truncated, encrypted, odd method
                 continue
