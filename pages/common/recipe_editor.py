@@ -1,0 +1,127 @@
+"""The recipe builder's controls: add, reorder and remove steps, a control for every parameter
+(generated from the operation's declared specs), auto-fix and loading a recipe file.
+
+The steps live in the session (per image version); buttons change them in callbacks, which run
+before the fragment reruns, so a change shows at once without a full-page rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from core.engine.operations import OPERATIONS, ParamSpec
+from core.engine.recipe import Recipe, RecipeError, Step
+
+__all__ = ["RecipeEditor"]
+
+
+class RecipeEditor:
+    """The recipe being built for one image version."""
+
+    def __init__(self, version_id: int, *, auto_fix: Callable[[bool], Recipe]) -> None:
+        self.version_id = version_id
+        self._auto_fix = auto_fix
+        self._key = f"recipe_steps_{version_id}"
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return st.session_state.setdefault(self._key, [])  # type: ignore[no-any-return]
+
+    def recipe(self) -> Recipe:
+        """The steps with the controls' current values, each validated once."""
+        return Recipe(tuple(
+            Step(item["op"], {spec.name: st.session_state.get(self._widget_key(item["uid"], spec.name),
+                                                              item["params"].get(spec.name, spec.default))
+                              for spec in OPERATIONS[item["op"]].specs}).validated()
+            for item in self.steps))
+
+    def toolbar(self) -> None:
+        tools = st.columns([3, 1, 1, 1])
+        tools[0].selectbox("Add a step", list(OPERATIONS), format_func=lambda n: f"{OPERATIONS[n].group}: "
+                           f"{OPERATIONS[n].label}", key="add_op", label_visibility="collapsed")
+        tools[1].button("Add step", icon=":material/add:", width="stretch", on_click=self._add)
+        tools[2].button("Auto-fix", icon=":material/auto_fix_high:", type="primary", width="stretch",
+                        on_click=self._fill_from_auto_fix,
+                        help="Fill the recipe from the issues found under the selected profile")
+        tools[3].button("Clear", icon=":material/delete_sweep:", width="stretch", on_click=self._clear)
+        st.toggle("Auto-fix may crop and pad (marketplace framing)", key="autofix_geometry")
+
+    def step_controls(self) -> None:
+        steps = self.steps
+        if not steps:
+            st.caption("The recipe is empty: add steps or press Auto-fix.")
+        for i, item in enumerate(steps):
+            op = OPERATIONS[item["op"]]
+            with st.expander(f"{i + 1}. {op.label}", expanded=True):
+                st.caption(op.description)
+                for spec in op.specs:
+                    self._param_widget(item["uid"], spec, item["params"].get(spec.name, spec.default))
+                b1, b2, b3 = st.columns(3)
+                b1.button("Up", key=f"up_{item['uid']}", icon=":material/arrow_upward:", disabled=i == 0,
+                          on_click=self._move, args=(i, -1))
+                b2.button("Down", key=f"dn_{item['uid']}", icon=":material/arrow_downward:",
+                          disabled=i == len(steps) - 1, on_click=self._move, args=(i, 1))
+                b3.button("Remove", key=f"rm_{item['uid']}", icon=":material/close:", on_click=self._remove,
+                          args=(i,))
+
+    def load_control(self) -> None:
+        st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")
+        st.button("Use this recipe", on_click=self._load)
+        if st.session_state.get("recipe_error"):
+            st.error(st.session_state["recipe_error"])
+
+    # --- state changes (callbacks) ------------------------------------------------------------
+
+    def _widget_key(self, uid: int, param: str) -> str:
+        return f"p_{self.version_id}_{uid}_{param}"
+
+    @staticmethod
+    def _new_uid() -> int:
+        st.session_state["_uid"] = st.session_state.get("_uid", 0) + 1
+        return int(st.session_state["_uid"])
+
+    def _set(self, recipe: Recipe) -> None:
+        st.session_state[self._key] = [{"uid": self._new_uid(), "op": s.op, "params": dict(s.params)}
+                                       for s in recipe.steps]
+
+    def _param_widget(self, uid: int, spec: ParamSpec, value: Any) -> None:
+        key = self._widget_key(uid, spec.name)
+        if key not in st.session_state:
+            st.session_state[key] = value
+        if spec.kind == "choice":
+            st.selectbox(spec.label, spec.choices, key=key, help=spec.help or None)
+        elif spec.kind == "int":
+            st.slider(spec.label, int(spec.min or 0), int(spec.max or 0), step=int(spec.step or 1), key=key,
+                      help=spec.help or None)
+        else:
+            st.slider(spec.label, float(spec.min or 0.0), float(spec.max or 0.0), step=float(spec.step or 0.01),
+                      key=key, help=spec.help or None)
+
+    def _add(self) -> None:
+        self.steps.append({"uid": self._new_uid(), "op": st.session_state["add_op"], "params": {}})
+
+    def _fill_from_auto_fix(self) -> None:
+        self._set(self._auto_fix(bool(st.session_state.get("autofix_geometry", False))))
+
+    def _clear(self) -> None:
+        st.session_state[self._key] = []
+
+    def _move(self, i: int, delta: int) -> None:
+        steps = self.steps
+        steps[i], steps[i + delta] = steps[i + delta], steps[i]
+
+    def _remove(self, i: int) -> None:
+        self.steps.pop(i)
+
+    def _load(self) -> None:
+        up = st.session_state.get("recipe_upload")
+        if up is None:
+            return
+        try:
+            self._set(Recipe.from_json(up.getvalue().decode("utf-8", errors="replace")))
+            st.session_state.pop("recipe_error", None)
+        except RecipeError as exc:
+            st.session_state["recipe_error"] = f"That recipe cannot be used: {exc}"
