@@ -8,11 +8,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.engine.checks import Issue
 from core.services.profiles import get_profile, profile_names
-from core.store.blobs import read_blob
+from core.store.blobs import display_pixels, read_blob
 from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
 from core.store.database import Store
 from core.store.queries import ImageRecord, get_image, issue_details, list_images, scores_for_version, versions_of
@@ -32,6 +33,7 @@ __all__ = [
     "marketplace_checklist",
     "open_version",
     "pickable_versions",
+    "preview_pixels",
     "versions_of",
 ]
 
@@ -56,6 +58,11 @@ def open_version(store: Store, version_id: int, *, profile: str, merchant_id: st
 def image_bytes(store: Store, record: ImageRecord) -> bytes:
     """The stored file of a version."""
     return read_blob(store, record.blob_path)
+
+
+def preview_pixels(store: Store, *, sha256: str, blob_path: str, side: int) -> np.ndarray:
+    """A stored image at display size (long side at most ``side`` px), decoded from its file once."""
+    return display_pixels(store, sha256, blob_path, side=side)
 
 
 _ISSUE_FIELDS = frozenset(f.name for f in dataclasses.fields(Issue))

@@ -8,17 +8,16 @@ import numpy as np
 import streamlit as st
 
 from core.engine.export_image import encode_image
-from core.engine.loading import load_image
 from core.engine.measures import to_analysis_scale
 from core.engine.operations import PREVIEW_SIDE
-from core.store.blobs import display_pixels, read_blob
+from core.services.catalog import preview_pixels
 from pages.common.session import get_store
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def preview(sha256: str, blob_path: str) -> np.ndarray:
     """RGB uint8 at most PREVIEW_SIDE px on the long side (reduced JPEG decode where possible)."""
-    return display_pixels(get_store(), sha256, blob_path, side=PREVIEW_SIDE)  # decoded once, kept at this size
+    return preview_pixels(get_store(), sha256=sha256, blob_path=blob_path, side=PREVIEW_SIDE)  # decoded once, kept
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -62,11 +61,6 @@ def prefetch(fn, *args: object) -> None:  # type: ignore[no-untyped-def]
     thread = threading.Thread(target=fn, args=args, daemon=True, name="imagedesk-prefetch")
     add_script_run_ctx(thread, get_script_run_ctx())
     thread.start()
-
-
-def full_resolution(blob_path: str) -> np.ndarray:
-    """Full-size pixels: only for saving and downloading (not cached: large)."""
-    return load_image(read_blob(get_store(), blob_path)).pixels
 
 
 def data_url(rgb: np.ndarray, *, quality: int = 88) -> str:

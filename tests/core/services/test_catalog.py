@@ -52,3 +52,13 @@ def test_merchants_open_only_their_own_versions(seeded):
     assert open_version(seeded, other.version_id, profile="generic", merchant_id="acme-home") is None
     assert open_version(seeded, other.version_id, profile="generic", merchant_id=None) == other
     assert image_bytes(seeded, other)[:2] in (b"\xff\xd8", b"\x89P")
+
+
+def test_previews_are_at_most_the_asked_size(seeded):
+    from core.services.catalog import preview_pixels
+
+    rec = list_images(seeded)[0]
+    pix = preview_pixels(seeded, sha256=rec.sha256, blob_path=rec.blob_path, side=256)
+    assert max(pix.shape[:2]) <= 256 and pix.dtype.name == "uint8" and pix.shape[2] == 3
+    again = preview_pixels(seeded, sha256=rec.sha256, blob_path=rec.blob_path, side=256)
+    assert (again == pix).all()
