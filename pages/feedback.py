@@ -8,13 +8,14 @@ import streamlit as st
 
 from core.engine.measures import METRIC_INFO
 from core.engine.profiles import ProfileError, load_profile, save_profile
+from core.services.access import roles_for
 from core.store.analytics import metric_separation, reviewer_agreement, separations, suggest_profile
 from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
 from core.store.scores import rescore_all
 from core.vocabulary import DECISIONS
 from pages.common.session import get_store, profile_names, require_role
 
-user = require_role("admin", "reviewer")
+user = require_role(*roles_for("feedback"))
 store = get_store()
 st.title("Reviewer feedback")
 

@@ -4,13 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.profiles import ISSUE_NAMES
+from core.services.access import roles_for
 from core.services.overview import COLUMNS, HISTOGRAM_BIN, CatalogFilter, CatalogScope, merchant_ids, overview
 from core.vocabulary import DECISIONS
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
 
-user = require_role("admin", "reviewer", "merchant")
+user = require_role(*roles_for("overview"))
 scope = merchant_scope(user)
 store = get_store()
 

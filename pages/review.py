@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.checks import format_value
+from core.services.access import roles_for
 from core.services.review import (
     QueueFilter,
     ReviewError,
@@ -37,7 +38,7 @@ from pages.common.images import display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role
 from pages.common.text import plain
 
-user = require_role("admin", "reviewer")
+user = require_role(*roles_for("review"))
 store = get_store()
 
 ORDER_LABELS = {"lowest_score": "Lowest score first", "oldest": "Oldest first", "merchant": "By merchant",
