@@ -26,7 +26,7 @@ prof = get_profile(store, profile)
 issues, contributions = findings(store, record.version_id, profile=profile)
 pix = preview(record.sha256, record.blob_path)
 
-st.title(plain(record.file_name))
+st.title(plain(record.shown_name))
 st.caption(f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
            f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}...")
 

@@ -185,7 +185,7 @@ def queue_panel() -> None:
                      aspect=record.width / max(1, record.height))
         st.caption(comp.caption)
     with right:
-        st.subheader(plain(record.file_name), anchor=False)
+        st.subheader(plain(record.shown_name), anchor=False)
         st.caption(f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
                    f"{record.kind} #{record.version_id}")
         score = record.score if record.score is not None else math.nan
@@ -201,7 +201,7 @@ def queue_panel() -> None:
 
     # Full-width row: the buttons keep their labels and key hints readable.
     b1, b2, b3, b4 = st.columns(4)
-    args = (record.version_id, record.file_name)
+    args = (record.version_id, record.shown_name)
     b1.button("Approve", type="primary", icon=":material/check:", shortcut="A", width="stretch",
               on_click=_decide, args=("approved", *args))
     b2.button("Reject", icon=":material/block:", shortcut="X", width="stretch", on_click=_decide,

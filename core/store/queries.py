@@ -51,12 +51,19 @@ class ImageRecord:
     issues: tuple[str, ...]
     metrics: dict[str, float]
     profile: str
+    #: The name as the merchant gave it (for display); ``file_name`` is the safe storage name.
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.file_name
 
 
 def _record_query(profile: str, *, with_metrics: bool = True):  # type: ignore[no-untyped-def]
     cols = [images.c.id.label("image_id"), versions.c.id.label("version_id"), versions.c.kind, images.c.merchant_id,
             images.c.sku, images.c.file_name, versions.c.sha256, versions.c.width, versions.c.height,
-            versions.c.created_at, versions.c.blob_path, versions.c.recipe_json, scores.c.score, scores.c.issues]
+            versions.c.created_at, versions.c.blob_path, versions.c.recipe_json, scores.c.score, scores.c.issues,
+            images.c.display_name]
     q = (select(*cols, analyses.c.metrics_json if with_metrics else literal("{}").label("metrics_json"))
          .select_from(versions.join(images, images.c.id == versions.c.image_id))
          .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True))
@@ -69,7 +76,7 @@ def _record(row: Any, profile: str) -> ImageRecord:
         file_name=row.file_name, sha256=row.sha256, width=row.width, height=row.height, created_at=row.created_at,
         blob_path=row.blob_path, recipe_json=row.recipe_json or "", score=row.score,
         issues=tuple(i for i in (row.issues or "").split(";") if i), metrics=loads_metrics(row.metrics_json or "{}"),
-        profile=profile,
+        profile=profile, display_name=row.display_name or "",
     )
 
 
@@ -212,8 +219,10 @@ def catalog_page(store: Store, scope: CatalogScope, flt: CatalogFilter = Catalog
     overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
     decided = _latest_decision()
     q = (select(versions.c.id.label("version_id"), images.c.id.label("image_id"), versions.c.kind,
-                images.c.file_name, images.c.merchant_id, images.c.sku, scores.c.score, scores.c.issues,
-                func.coalesce(decided.c.decision, "unreviewed").label("status"), versions.c.width,
+                # the name as the merchant gave it (older rows: the stored name)
+                func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
+                images.c.merchant_id, images.c.sku, scores.c.score,
+                scores.c.issues, func.coalesce(decided.c.decision, "unreviewed").label("status"), versions.c.width,
                 versions.c.height, versions.c.created_at, versions.c.sha256, versions.c.blob_path)
          .select_from(_catalog_from(scope, decided)).where(*_catalog_where(scope, flt, decided))
          .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)

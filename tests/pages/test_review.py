@@ -1,5 +1,6 @@
 from core.store.feedback import FeedbackFilter, feedback_frame
 from core.store.reviews import active_decision, next_in_queue, progress
+from pages.common.text import plain
 from tests.pages.conftest import REVIEWER, make_app, texts
 
 
@@ -12,7 +13,7 @@ def test_decision_from_review_page_is_stored_and_exported(db):
     at = make_app(REVIEWER, "pages/review.py")
     assert "0 decided · 20 remaining" in at.get("progress")[0].proto.text
     # The first item is the worst-scored image, with reasons pre-filled from its issues.
-    assert at.subheader[0].value == first.file_name
+    assert at.subheader[0].value == plain(first.file_name)  # merchant text shown as plain text
     reasons = next(m for m in at.multiselect if m.label.startswith("Reasons"))
     suggested = list(reasons.value)
     assert suggested  # suggested from detected issues
@@ -23,7 +24,7 @@ def test_decision_from_review_page_is_stored_and_exported(db):
     assert d.decision == "rejected" and d.reasons == tuple(suggested) and d.comment == "Please reshoot with more light"
     assert d.opened_at is not None and d.decided_at >= d.opened_at
     # Automatic advance to the next image, progress updated.
-    assert at.subheader[0].value != first.file_name
+    assert at.subheader[0].value != plain(first.file_name)
     assert progress(db, "rita") == (1, 19)
     frame = feedback_frame(db, FeedbackFilter(reviewer="rita"))
     assert list(frame["version_id"]) == [first.version_id] and frame.iloc[0]["decision"] == "rejected"
