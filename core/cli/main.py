@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["add_scheduler_options", "build_parser", "main"]
 
 
 def _progress(rows, total: int):  # type: ignore[no-untyped-def]

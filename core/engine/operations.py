@@ -24,8 +24,50 @@ from core.engine.foreground import find_foreground
 from core.engine.measures import to_analysis_scale
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
-__all__ = ["OPERATIONS", "Operation", "ParamSpec", "apply_operation", "param_specs"]
+__all__ = [
+    "OPERATIONS",
+    "PREVIEW_SIDE",
+    "AutocropParams",
+    "BilateralParams",
+    "BrightnessContrastParams",
+    "ClaheParams",
+    "ContrastStretchParams",
+    "CropParams",
+    "EqualizeParams",
+    "GammaParams",
+    "GaussianParams",
+    "MedianParams",
+    "NlMeansParams",
+    "Operation",
+    "PadSquareParams",
+    "ParamSpec",
+    "ResizeParams",
+    "SaturationParams",
+    "UnsharpParams",
+    "WhiteBalanceParams",
+    "WhitenParams",
+    "apply_operation",
+    "autocrop",
+    "brightness_contrast",
+    "clahe",
+    "contrast_stretch",
+    "crop",
+    "denoise_bilateral",
+    "denoise_gaussian",
+    "denoise_median",
+    "denoise_nlmeans",
+    "equalize",
+    "gamma",
+    "pad_square",
+    "param_specs",
+    "resize",
+    "saturation",
+    "unsharp_mask",
+    "white_balance",
+    "whiten_background",
+]
 
+#: Long side (px) of the preview a recipe is tuned on (the analysis size; see core.vocabulary).
 PREVIEW_SIDE: Final = ANALYSIS_LONG_SIDE
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from core.engine.loading import DEFAULT_MAX_PIXELS
 from core.engine.operations import OPERATIONS, apply_operation
 
-__all__ = ["MAX_OUTPUT_PIXELS", "MAX_STEPS", "Recipe", "RecipeError", "Step"]
+__all__ = ["MAX_OUTPUT_PIXELS", "MAX_STEPS", "RECIPE_VERSION", "Recipe", "RecipeError", "Step"]
 
 RECIPE_VERSION = 1
 #: A recipe has at most this many steps, and no step may make an image larger than MAX_OUTPUT_PIXELS.

@@ -43,9 +43,11 @@ __all__ = [
     "active_decision",
     "decide",
     "history",
+    "latest_decisions",
     "mark_opened",
     "next_in_queue",
     "progress",
+    "status_counts",
     "undo_last",
 ]
 
