@@ -23,7 +23,7 @@ from pages.common.compare_view import before_after
 from pages.common.images import preview, preview_url
 from pages.common.recipe_editor import RecipeEditor
 from pages.common.selection import selected_version
-from pages.common.session import get_store, profile_picker, require_role
+from pages.common.session import get_store, profile_picker, require_role, still_signed_in
 from pages.common.text import plain
 
 user = require_role(*roles_for("optimize"))
@@ -37,6 +37,7 @@ editor = RecipeEditor(record.version_id, auto_fix=lambda geometry: auto_fix(reco
 
 @st.fragment
 def recipe_builder() -> None:
+    still_signed_in()  # a fragment rerun skips the router: check the session here
     pix = preview(record.sha256, record.blob_path)
     editor.toolbar()
     controls, view = st.columns([2, 3])

@@ -35,7 +35,7 @@ from core.store.queries import get_image, issue_details
 from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
 from pages.common.compare_view import before_after
 from pages.common.images import display_url, prefetch
-from pages.common.session import get_store, profile_picker, require_role
+from pages.common.session import get_store, profile_picker, require_role, still_signed_in
 from pages.common.text import plain
 
 user = require_role(*roles_for("review"))
@@ -147,6 +147,7 @@ with st.expander("Approve in bulk"):
 
 @st.fragment
 def queue_panel() -> None:
+    still_signed_in()  # a fragment rerun skips the router: check the session here
     flash = st.session_state.pop("review_flash", None)
     if flash:
         st.toast(flash)

@@ -13,7 +13,6 @@ from typing import Final
 
 import streamlit as st
 
-from core.engine.profiles import list_profiles
 from core.store.accounts import AdminSetup, User, ensure_default_admin
 from core.store.database import Store, open_store
 from core.store.samples import seed_samples
@@ -23,7 +22,8 @@ from core.vocabulary import ROLE_LABELS
 log = logging.getLogger("imagedesk")
 
 __all__ = ["ROLE_LABELS", "admin_setup", "current_user", "get_store", "merchant_scope", "oidc_configured",
-           "profile_names", "profile_picker", "require_role", "sign_in", "sign_in_oidc", "sign_out", "sync_cookie"]
+           "profile_names", "profile_picker", "require_role", "sign_in", "sign_in_oidc", "sign_out", "still_signed_in",
+           "sync_cookie"]
 
 _TOKEN: Final = "session_token"
 
@@ -188,13 +188,25 @@ def require_role(*roles: str) -> User:
     return user
 
 
+def still_signed_in() -> User:
+    """Call first in every ``st.fragment``: a fragment rerun does not run the router, so this is
+    where its session is checked. A session that ended reruns the whole app (the sign-in form)."""
+    user = current_user()
+    if user is None:
+        st.rerun(scope="app")
+    assert user is not None
+    return user
+
+
 def merchant_scope(user: User) -> str | None:
     """The merchant a user is limited to (merchants), or ``None`` (staff see everything)."""
     return user.merchant_id if user.role == "merchant" else None
 
 
 def profile_names() -> list[str]:
-    return list_profiles(search=(get_store().profiles_dir,))
+    from core.services.profiles import profile_names as names  # built-ins + tuned ones from the database
+
+    return names(get_store())
 
 
 def profile_picker(label: str = "Marketplace profile", *, key: str = "profile", container=st) -> str:  # type: ignore[no-untyped-def]
