@@ -77,3 +77,45 @@ def test_sessions(store):
     assert session_user(store, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None  # unknown id
     assert session_user(store, "garbage!") is None and session_user(store, "") is None
     assert revoke_session(store, token) and session_user(store, token) is None
+
+
+def test_admin_created_when_the_first_account_came_from_the_command_line(store, monkeypatch):
+    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "from-the-env-2")
+    create_user(store, "rita", "correct horse", "reviewer")  # `users add` before anyone opened the app
+    assert ensure_default_admin(store) == AdminSetup(username="admin")
+    assert authenticate(store, "admin", "from-the-env-2").role == "admin"
+
+
+def test_admin_created_again_when_none_is_active(store, monkeypatch):
+    monkeypatch.delenv("IMAGEDESK_ADMIN_PASSWORD", raising=False)
+    create_user(store, "boss", "boss password", "admin")
+    assert ensure_default_admin(store) == AdminSetup()  # an active admin exists
+    set_active(store, "boss", False)
+    setup = ensure_default_admin(store)
+    assert setup.username == "admin" and setup.password
+    create_user(store, "x-admin", "long enough", "reviewer")
+    set_active(store, "admin", False)
+    assert ensure_default_admin(store).username == "admin2"  # the name 'admin' is taken (disabled)
+
+
+def test_passwd_for_nobody_says_no_such_user(tmp_path, capsys, monkeypatch):
+    from core.cli.main import main
+
+    monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", "x")  # too short, but the user comes first
+    assert main(["--data-dir", str(tmp_path / "d"), "users", "passwd", "nobody"]) == 2
+    assert "no such user: 'nobody'" in capsys.readouterr().err
+
+
+def test_users_add_asks_twice(tmp_path, capsys, monkeypatch):
+    import getpass
+    import sys
+
+    from core.cli.main import main
+
+    answers = iter(["first password", "second password"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert main(["--data-dir", str(tmp_path / "d"), "users", "add", "rita", "--role", "reviewer"]) == 2
+    assert "differ" in capsys.readouterr().err
+    answers = iter(["same password", "same password"])
+    assert main(["--data-dir", str(tmp_path / "d"), "users", "add", "rita", "--role", "reviewer"]) == 0
