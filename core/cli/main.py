@@ -27,10 +27,10 @@ def _progress(rows, total: int):  # type: ignore[no-untyped-def]
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from core.engine.batch import discover, score_paths, write_csv
-    from core.engine.profiles import ProfileError, load_profile
+    from core.engine.profiles import ProfileError
 
     try:
-        profile = load_profile(args.profile, search=_profile_dirs(args))
+        profile = _load_profile(args, args.profile)
     except ProfileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +82,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     from core.engine.autofix import auto_recipe
     from core.engine.export_image import save_image
     from core.engine.loading import ImageLoadError, load_image
-    from core.engine.profiles import ProfileError, load_profile
+    from core.engine.profiles import ProfileError
     from core.engine.recipe import Recipe, RecipeError
 
     try:
@@ -92,7 +92,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
         return 1
     if args.auto:
         try:
-            profile = load_profile(args.profile, search=_profile_dirs(args))
+            profile = _load_profile(args, args.profile)
         except ProfileError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -118,22 +118,17 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
-    from core.engine.checks import format_value
-    from core.engine.profiles import list_profiles, load_profile
+    from core.engine.wording import rule_text
 
-    for name in list_profiles(search=_profile_dirs(args)):
-        p = load_profile(name, search=_profile_dirs(args))
+    for name in _profile_names(args):
+        p = _load_profile(args, name)
         print(f"{p.name}: {p.title}")
         for line in p.rules_text:
             print(f"    - {line}")
         for issue, spec in p.checks.items():
             if not spec.enabled:
                 continue
-            rules = "; ".join(
-                f"{r.metric} {'>=' if r.direction == 'min' else '<='} {format_value(r.warn)}"
-                f" (error {'<' if r.direction == 'min' else '>'} {format_value(r.fail)})"
-                for r in spec.rules
-            )
+            rules = "; ".join(f"{r.metric} {rule_text(r)}" for r in spec.rules)
             print(f"    {issue:22s} {rules}")
         print()
     return 0
@@ -149,6 +144,52 @@ def _profile_dirs(args: argparse.Namespace) -> tuple[Path, ...]:
     from core.store.settings import profiles_dir
 
     return (profiles_dir(getattr(args, "data_dir", None)),)
+
+
+def _existing_store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The store, if one exists (a database URL is set or the data folder has its SQLite file);
+    ``None`` otherwise: looking up a profile never creates a database."""
+    from core.store.settings import DATABASE_URL_ENV, data_dir
+
+    url = getattr(args, "database_url", None) or os.environ.get(DATABASE_URL_ENV)
+    if not url and not (data_dir(getattr(args, "data_dir", None)) / "imagedesk.sqlite3").exists():
+        return None
+    from core.store.database import open_store
+
+    return open_store(getattr(args, "data_dir", None), database_url=url)
+
+
+def _load_profile(args: argparse.Namespace, name: str):  # type: ignore[no-untyped-def]
+    """A built-in profile (no database touched), else a tuned one from the store's database."""
+    from core.engine.profiles import ProfileError, load_profile
+
+    try:
+        return load_profile(name, search=_profile_dirs(args))
+    except ProfileError:
+        store = _existing_store(args)
+        if store is None:
+            raise
+        try:
+            from core.store.profiles import get_profile
+
+            return get_profile(store, name)
+        finally:
+            store.dispose()
+
+
+def _profile_names(args: argparse.Namespace) -> list[str]:
+    from core.engine.profiles import list_profiles
+
+    names = list_profiles(search=_profile_dirs(args))
+    store = _existing_store(args)
+    if store is not None:
+        from core.store.profiles import stored_profile_names
+
+        try:
+            names += [n for n in stored_profile_names(store) if n not in names]
+        finally:
+            store.dispose()
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:

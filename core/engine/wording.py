@@ -1,0 +1,29 @@
+"""Numbers and rules in words: one wording for the pages, the command line and the messages."""
+
+from __future__ import annotations
+
+import math
+
+from core.engine.profiles import Rule
+
+__all__ = ["format_value", "rule_text"]
+
+
+def format_value(value: float) -> str:
+    """Compact human formatting for a metric value or threshold ("n/a" for NaN)."""
+    if math.isnan(value):
+        return "n/a"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def rule_text(rule: Rule) -> str:
+    """What a rule asks, e.g. ``>= 50 (error < 30)``; a hard limit (error at the warning
+    threshold) reads ``<= 16``."""
+    text = f"{'>=' if rule.direction == 'min' else '<='} {format_value(rule.warn)}"
+    if rule.fail != rule.warn:
+        text += f" (error {'<' if rule.direction == 'min' else '>'} {format_value(rule.fail)})"
+    return text
