@@ -5,7 +5,6 @@ duplicated, never two active decisions by one reviewer on one image."""
 from __future__ import annotations
 
 import multiprocessing as mp
-import shutil
 
 from sqlalchemy import func, select
 
@@ -24,20 +23,40 @@ def _writer(root: str, proc: int, version_ids: list[int]) -> int:
         for i in range(PER_PROCESS):
             vid = version_ids[(i + proc) % len(version_ids)]
             if i % 2:
-                decide(store, vid, reviewer, "approved", comment=f"p{proc}-{i}")
+                decide(store, version_id=vid, reviewer=reviewer, decision="approved", comment=f"p{proc}-{i}")
             else:
-                decide(store, vid, reviewer, "rejected", reasons=["other"], comment=f"p{proc}-{i}")
+                decide(store, version_id=vid, reviewer=reviewer, decision="rejected", reasons=["other"],
+                       comment=f"p{proc}-{i}")
         return PER_PROCESS
     finally:
         store.dispose()
 
 
-def test_eight_processes_three_hundred_decisions_each(tmp_path, seeded_template):
-    root = tmp_path / "data"
-    shutil.copytree(seeded_template, root)
+def _catalogue(root, n: int = 20) -> list[int]:  # type: ignore[no-untyped-def]
+    """``n`` image versions written directly (decisions need only the rows, not the pictures)."""
+    from sqlalchemy import insert
+
+    from core.store.database import images, now, versions
+
     store = open_store(root, database_url=None)
-    with store.read() as conn:
-        vids = [int(v) for v in conn.exec_driver_sql("SELECT id FROM versions ORDER BY id").scalars()]
+    ids = []
+    with store.write() as conn:
+        for i in range(n):
+            sha = f"{i:064x}"
+            image_id = conn.execute(insert(images).values(merchant_id="m1", sku="", file_name=f"{i}.jpg", sha256=sha,
+                                                          uploaded_by="soak", created_at=now())).inserted_primary_key[0]
+            ids.append(int(conn.execute(insert(versions).values(
+                image_id=image_id, kind="original", sha256=sha, blob_path=f"{sha[:2]}/{sha}.jpg", format="JPEG",
+                width=100, height=100, file_size=1000, recipe_json="", parent_id=None, submitted=True,
+                created_by="soak", created_at=now(), info_json="{}")).inserted_primary_key[0]))
+    store.dispose()
+    return ids
+
+
+def test_eight_processes_three_hundred_decisions_each(tmp_path):
+    root = tmp_path / "data"
+    vids = _catalogue(root)
+    store = open_store(root, database_url=None)
     ctx = mp.get_context("spawn")
     with ctx.Pool(PROCESSES) as pool:
         done = pool.starmap(_writer, [(str(root), p, vids) for p in range(PROCESSES)])
