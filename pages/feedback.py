@@ -7,11 +7,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.engine.measures import METRIC_INFO
-from core.engine.profiles import ProfileError, load_profile, save_profile
+from core.engine.profiles import ProfileError
 from core.services.access import roles_for
+from core.services.feedback import ANALYTICS_SAMPLE, TABLE_ROWS, feedback_choices, feedback_count
+from core.services.profiles import get_profile, save_and_rescore
 from core.store.analytics import metric_separation, reviewer_agreement, separations, suggest_profile
 from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
-from core.store.scores import rescore_all
 from core.vocabulary import DECISIONS
 from pages.common.session import get_store, profile_names, require_role
 
@@ -19,14 +20,13 @@ user = require_role(*roles_for("feedback"))
 store = get_store()
 st.title("Reviewer feedback")
 
-everything = feedback_frame(store)
+reviewers, merchants = feedback_choices(store)  # DISTINCT queries, not every decision
 with st.container(border=True):
     c = st.columns(6)
     today = dt.date.today()
     dates = c[0].date_input("Decided between", value=(today - dt.timedelta(days=30), today), key="fb_dates")
-    reviewer = c[1].selectbox("Reviewer", ["(all)", *sorted(everything["reviewer"].dropna().unique())], key="fb_rev")
-    merchant = c[2].selectbox("Merchant", ["(all)", *sorted(everything["merchant_id"].dropna().unique())],
-                              key="fb_merchant")
+    reviewer = c[1].selectbox("Reviewer", ["(all)", *reviewers], key="fb_rev")
+    merchant = c[2].selectbox("Merchant", ["(all)", *merchants], key="fb_merchant")
     decision = c[3].selectbox("Decision", ["(all)", *DECISIONS], key="fb_decision")
     profile = c[4].selectbox("Profile", ["(all)", *profile_names()], key="fb_profile")
     history = c[5].toggle("Include undone/replaced", key="fb_history")
@@ -40,18 +40,27 @@ def _opt(v: str) -> str | None:
 flt = FeedbackFilter(date_from=start.isoformat() if start else None, date_to=end.isoformat() if end else None,
                      reviewer=_opt(reviewer), merchant_id=_opt(merchant), decision=_opt(decision),
                      profile=_opt(profile), include_history=history)
-frame = feedback_frame(store, flt)
+# Counted in SQL; the table shows the newest TABLE_ROWS, the analytics learn from the newest
+# ANALYTICS_SAMPLE, and the CSV (every matching decision) is built only when downloaded.
+by_decision = feedback_count(store, flt)
+n_total = sum(by_decision.values())
+frame = feedback_frame(store, flt, limit=ANALYTICS_SAMPLE, newest_first=True).iloc[::-1].reset_index(drop=True)
 
-st.subheader(f"{len(frame)} decisions")
-st.download_button("Download these rows as CSV", data=feedback_csv(frame), file_name="feedback.csv",
-                   mime="text/csv", icon=":material/download:", on_click="ignore", key="fb_csv")
-st.dataframe(frame, hide_index=True, key="fb_table",
+st.subheader(f"{n_total} decisions")
+if n_total > TABLE_ROWS:
+    st.caption(f"The table shows the newest {TABLE_ROWS}; the CSV holds all {n_total}.")
+st.download_button("Download these rows as CSV", data=lambda: feedback_csv(feedback_frame(store, flt)),
+                   file_name="feedback.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
+                   key="fb_csv")
+st.dataframe(frame.tail(TABLE_ROWS), hide_index=True, key="fb_table",
              column_order=["decided_at", "reviewer", "decision", "reasons", "comment", "file_name", "merchant_id",
                            "sku", "profile", "quality_score", "issues", "lead_time_s", "version_kind"],
              column_config={"quality_score": st.column_config.NumberColumn("score", format="%.0f"),
                             "lead_time_s": st.column_config.NumberColumn("lead time (s)", format="%.1f")})
 
 MIN_EACH = 5  # below this a "perfect" threshold is just luck
+if n_total > ANALYTICS_SAMPLE:
+    st.caption(f"The analytics below learn from the newest {ANALYTICS_SAMPLE} of the {n_total} decisions.")
 n_approved = int((frame["decision"] == "approved").sum())
 n_rejected = len(frame) - n_approved
 if n_approved < MIN_EACH or n_rejected < MIN_EACH:
@@ -98,7 +107,7 @@ else:
 st.header("Thresholds tuned to the reviewers")
 base_name = st.selectbox("Start from profile", profile_names(), key="fb_base")
 new_name = st.text_input("Name for the tuned profile", value=f"{base_name}-tuned", key="fb_newname")
-base = load_profile(base_name, search=(store.profiles_dir,))
+base = get_profile(store, base_name)
 try:
     tuned, changes = suggest_profile(base, frame, name=new_name.strip().lower() or f"{base_name}-tuned")
 except ProfileError as exc:
@@ -114,10 +123,9 @@ else:
     if user.role != "admin":
         st.caption("An administrator can save this as a profile.")
     elif st.button("Save as profile and rescore the catalogue", type="primary", icon=":material/save:"):
-        try:
-            path = save_profile(tuned, store.profiles_dir)
+        try:  # in the database: every app server sees it
+            name, n = save_and_rescore(store, tuned, actor=user.username)
         except ProfileError as exc:
             st.error(str(exc))
         else:
-            n = rescore_all(store, tuned)
-            st.success(f"Saved profile '{tuned.name}' ({path.name}) and scored {n} image versions with it.")
+            st.success(f"Saved profile '{name}' and scored {n} image versions with it.")

@@ -16,15 +16,19 @@ from core.store.analytics import (
     separations,
     suggest_profile,
 )
-from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
+from core.store.feedback import FeedbackFilter, feedback_choices, feedback_count, feedback_csv, feedback_frame
 
 __all__ = [
+    "ANALYTICS_SAMPLE",
     "MIN_EACH",
+    "TABLE_ROWS",
     "DecisionBalance",
     "FeedbackFilter",
     "MetricSeparation",
     "ThresholdChange",
     "decision_balance",
+    "feedback_choices",
+    "feedback_count",
     "feedback_csv",
     "feedback_frame",
     "metric_separation",
@@ -32,6 +36,14 @@ __all__ = [
     "separations",
     "suggest_profile",
 ]
+
+#: The Feedback page reads at most this many decisions (the newest) for its table; the CSV
+#: download holds every decision that passes the filters (built only when clicked).
+TABLE_ROWS: Final = 500
+
+#: The analytics (separations, agreement, tuned thresholds) learn from at most this many of the
+#: newest decisions passing the filters, so the page opens quickly on a history of any length.
+ANALYTICS_SAMPLE: Final = 5000
 
 #: Decisions needed on each side (approved; rejected or sent back) before the analytics speak:
 #: below this a "perfect" threshold is just luck.

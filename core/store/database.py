@@ -479,5 +479,8 @@ def open_store(root: str | os.PathLike[str] | None = None, *, database_url: str 
     engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
     store = Store(engine=engine, root=folder)
     store.migrate()
+    from core.store.profiles import import_profile_files  # profiles saved as files by older versions
+
+    import_profile_files(store)
     return store
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, func, select
 
 from core.engine.csv_safe import formula_safe
 from core.engine.measures import METRIC_INFO
@@ -55,10 +55,10 @@ def _seconds_between(a: str | None, b: str | None) -> float | None:
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
 
 
-def feedback_frame(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> pd.DataFrame:
-    """One row per decision with the image, its score under the decision's profile and every metric."""
+def _feedback_query(flt: FeedbackFilter, *cols: Any):  # type: ignore[no-untyped-def]
+    """The decisions passing ``flt``, selecting ``cols`` (default: every export column's source)."""
     profile_col = reviews.c.profile
-    q = (select(reviews.c.id.label("review_id"), images.c.id.label("image_id"), versions.c.id.label("version_id"),
+    q = (select(*cols) if cols else select(reviews.c.id.label("review_id"), images.c.id.label("image_id"), versions.c.id.label("version_id"),
                 versions.c.kind.label("version_kind"), images.c.merchant_id, images.c.sku, images.c.file_name,
                 versions.c.sha256, profile_col.label("profile"), scores.c.score.label("quality_score"), scores.c.issues,
                 versions.c.recipe_json, reviews.c.decision, reviews.c.reasons, reviews.c.comment, reviews.c.reviewer,
@@ -79,8 +79,39 @@ def feedback_frame(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> pd.D
                        (reviews.c.decision, flt.decision), (profile_col, flt.profile)):
         if value:
             q = q.where(col == value)
+    return q
+
+
+def feedback_count(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> dict[str, int]:
+    """decision -> how many decisions pass ``flt`` (counted in the database)."""
+    q = _feedback_query(flt, reviews.c.decision, func.count().label("n")).group_by(reviews.c.decision)
     with store.read() as conn:
-        rows = conn.execute(q.order_by(reviews.c.decided_at, reviews.c.id)).mappings().all()
+        return {str(r.decision): int(r.n) for r in conn.execute(q).all()}
+
+
+def feedback_choices(store: Store) -> tuple[list[str], list[str]]:
+    """(reviewers, merchants) that appear in any decision: the Feedback page's filter choices."""
+    with store.read() as conn:
+        reviewers = conn.execute(select(reviews.c.reviewer).distinct().order_by(reviews.c.reviewer)).scalars().all()
+        merchants = conn.execute(select(images.c.merchant_id).distinct().order_by(images.c.merchant_id)
+                                 .where(exists().where(and_(versions.c.image_id == images.c.id,
+                                                            reviews.c.version_id == versions.c.id)))).scalars().all()
+    return [str(r) for r in reviewers], [str(m) for m in merchants]
+
+
+def feedback_frame(store: Store, flt: FeedbackFilter = FeedbackFilter(), *, limit: int | None = None,
+                   offset: int = 0, newest_first: bool = False) -> pd.DataFrame:
+    """One row per decision with the image, its score under the decision's profile and every metric.
+
+    Oldest first, or ``newest_first``; ``limit``/``offset`` read one page of a large history.
+    """
+    q = _feedback_query(flt)
+    order = (reviews.c.decided_at.desc(), reviews.c.id.desc()) if newest_first else (reviews.c.decided_at, reviews.c.id)
+    q = q.order_by(*order)
+    if limit is not None:
+        q = q.offset(max(0, int(offset))).limit(max(0, int(limit)))
+    with store.read() as conn:
+        rows = conn.execute(q).mappings().all()
     records: list[dict[str, Any]] = []
     for r in rows:
         rec = {k: r[k] for k in BASE_COLUMNS if k in r}

@@ -14,7 +14,7 @@ from core.engine import ENGINE_VERSION
 from core.engine.assess import Analysis, assess, mark_duplicates
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import ImageInfo
-from core.engine.profiles import Profile, list_profiles, load_profile
+from core.engine.profiles import Profile
 from core.store.database import Store, analyses, images, now, score_issues, scores, versions
 
 __all__ = [
@@ -88,7 +88,10 @@ def upsert_score(conn: Connection, version_id: int, profile: str, score: float, 
 
 
 def all_profiles(store: Store) -> list[Profile]:
-    return [load_profile(n, search=(store.profiles_dir,)) for n in list_profiles(search=(store.profiles_dir,))]
+    """Every profile: the built-ins, then the tuned ones stored in the database."""
+    from core.store.profiles import all_profile_names, get_profile
+
+    return [get_profile(store, n) for n in all_profile_names(store)]
 
 
 def score_version(store: Store, version_id: int, profile: Profile) -> float:

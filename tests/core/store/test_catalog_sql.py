@@ -109,7 +109,7 @@ def test_issue_rows_follow_rescoring(decided):
     assert {k: v for k, v in joined.items() if v} == rows
 
 
-def test_tuned_profiles_live_in_the_database_and_old_files_are_imported(store, tmp_path):
+def test_tuned_profiles_live_in_the_database_and_old_files_are_imported(store, tmp_path, monkeypatch, capsys):
     """A second app server (another Store on the same database, another data folder) sees a
     profile saved by the first; profile files saved by older versions are imported once."""
     import dataclasses
@@ -138,3 +138,14 @@ def test_tuned_profiles_live_in_the_database_and_old_files_are_imported(store, t
         assert get_profile(again, "legacy-file").checks == legacy.checks
     finally:
         again.dispose()
+    # The command line finds a tuned profile in the database too (built-ins never open it).
+    from core.cli.main import main
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("IMAGEDESK_DATABASE_URL", store.database_url)
+    out = tmp_path / "scores.csv"
+    assert main(["--data-dir", str(store.root), "score", str(ROOT / "sample_data" / "cat_photo.jpg"),
+                 "--profile", "house-style", "--workers", "1", "--out", str(out)]) == 0
+    assert ",house-style," in out.read_text(encoding="utf-8")
+    assert main(["--data-dir", str(store.root), "profiles"]) == 0
+    assert "house-style: House style" in capsys.readouterr().out
