@@ -122,7 +122,7 @@ def display_name(name: str) -> str:
 _Names = tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FileResult:
     """What happened to one uploaded file. ``name`` is its storage name (:func:`safe_name`),
     ``display_name`` the name as the merchant gave it."""
@@ -227,12 +227,12 @@ def ingest_files(
             name, shown = safe_name(raw_name), display_name(raw_name)
             row, collision = _manifest_lookup(manifest, raw_name)
             if row is None:
-                report.results.append(FileResult(name, "refused", collision, display_name=shown))
+                report.results.append(FileResult(name=name, status="refused", reason=collision, display_name=shown))
                 continue
             merchant, item_sku = row
             merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
             if not merchant:
-                report.results.append(FileResult(name, "refused", "No merchant given for this file.",
+                report.results.append(FileResult(name=name, status="refused", reason="No merchant given for this file.",
                                                  display_name=shown))
                 continue
             yield (name, shown), data, merchant, item_sku or sku
@@ -249,7 +249,7 @@ def ingest_files(
             measured = executor.map(measure, datas) if executor is not None else map(measure, datas)
             for (names, data, merchant, item_sku), (analysis, error) in zip(batch, measured, strict=True):
                 if analysis is None:
-                    report.results.append(FileResult(names[0], "refused", error, display_name=names[1]))
+                    report.results.append(FileResult(name=names[0], status="refused", reason=error, display_name=names[1]))
                     continue
                 rel = blob_path_for(analysis.info.sha256, FORMAT_EXTENSIONS.get(analysis.info.format, ".img"))
                 if write_blob(store, rel, data):
@@ -274,8 +274,9 @@ def ingest_files(
                     .where(and_(images.c.merchant_id == merchant, images.c.sha256 == info.sha256,
                                 versions.c.kind == "original"))).first()
                 if existing is not None:
-                    pending.append(FileResult(name, "duplicate", "These exact bytes were uploaded before.",
-                                              int(existing.id), int(existing.vid), display_name=shown))
+                    pending.append(FileResult(name=name, status="duplicate", reason="These exact bytes were uploaded before.",
+                                              image_id=int(existing.id), version_id=int(existing.vid),
+                                              display_name=shown))
                     continue
                 stamp = now()
                 image_id = conn.execute(insert(images).values(
@@ -293,8 +294,8 @@ def ingest_files(
                             entity="image", entity_id=int(image_id),
                             after=json.dumps({"file_name": name, "display_name": shown, "merchant_id": merchant,
                                               "sha256": info.sha256}))
-                pending.append(FileResult(name, "added", "", int(image_id), int(version_id), score, issues,
-                                          display_name=shown))
+                pending.append(FileResult(name=name, status="added", image_id=int(image_id), version_id=int(version_id),
+                                          score=score, issues=issues, display_name=shown))
     except BaseException:
         for path in new_blobs:
             path.unlink(missing_ok=True)
@@ -368,7 +369,7 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
     skipped: list[FileResult] = []
 
     def refuse(base: str, reason: str) -> None:
-        skipped.append(FileResult(safe_name(base), "refused", reason, display_name=display_name(base)))
+        skipped.append(FileResult(name=safe_name(base), status="refused", reason=reason, display_name=display_name(base)))
 
     if manifest is None:
         inner = next((i for i in infos if not i.is_dir() and PurePosixPath(i.filename).name.lower() == "manifest.csv"),
