@@ -199,8 +199,11 @@ def still_signed_in() -> User:
 
 
 def merchant_scope(user: User) -> str | None:
-    """The merchant a user is limited to (merchants), or ``None`` (staff see everything)."""
-    return user.merchant_id if user.role == "merchant" else None
+    """The merchant a user is limited to (merchants), or ``None`` (staff see everything): the
+    role policy's rule (:func:`core.services.access.merchant_scope`)."""
+    from core.services.access import merchant_scope as scope
+
+    return scope(user)
 
 
 def profile_names() -> list[str]:
