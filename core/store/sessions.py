@@ -15,7 +15,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from core.store.accounts import FIRST_START_ACTOR, User
 from core.store.database import Store, audit_log, now, sessions, sign_in_attempts, users
@@ -47,6 +47,9 @@ def create_session(store: Store, user: User) -> str:
             raise ValueError(f"no such user: '{user.username}'")
         conn.execute(insert(sessions).values(token_hash=token_hash(token), user_id=int(row.id), username=row.username,
                                              created_at=stamp, last_seen_at=stamp, revoked_at=None, revoked_reason=""))
+        # Sessions unseen for 30 days are long dead: forget them (the audit log keeps sign-ins' failures).
+        old = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="microseconds")
+        conn.execute(delete(sessions).where(sessions.c.last_seen_at < old))
     return token
 
 
@@ -101,6 +104,10 @@ def record_sign_in(store: Store, *, username: str, client: str, ok: bool, reason
     with store.write() as conn:
         if ok or reason != "throttled":  # refusals while throttled do not extend the lock
             conn.execute(insert(sign_in_attempts).values(at=now(), username=name.lower(), client=client[:64], ok=ok))
+        if ok:  # throttling looks back one hour; keep a day of attempts, and the successes (first-start note)
+            old = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="microseconds")
+            conn.execute(delete(sign_in_attempts).where(and_(sign_in_attempts.c.at < old,
+                                                             sign_in_attempts.c.ok.is_(False))))
         if not ok:
             store.audit(conn, actor=name or "(empty)", action="sign_in_failed", entity="user", entity_id=None,
                         after=json.dumps({"client": client[:64], "reason": reason}))
