@@ -3,10 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core.engine.profiles import ISSUE_NAMES
 from core.services.access import roles_for
 from core.services.overview import COLUMNS, HISTOGRAM_BIN, CatalogFilter, CatalogScope, merchant_ids, overview
-from core.vocabulary import DECISIONS
+from core.vocabulary import DECISIONS, ISSUE_NAMES
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role

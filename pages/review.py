@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.engine.checks import format_value
 from core.services.access import roles_for
+from core.services.catalog import Store, findings, open_version
 from core.services.review import (
     QueueFilter,
     ReviewError,
@@ -30,8 +31,6 @@ from core.services.review import (
     undo_last_decisions,
     upcoming_item,
 )
-from core.store.database import Store
-from core.store.queries import get_image, issue_details
 from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
 from pages.common.compare_view import before_after
 from pages.common.images import display_url, prefetch
@@ -59,7 +58,7 @@ st.title("Review queue")
 
 def _images(s: Store, version_id: int, profile_name: str) -> tuple[str, str]:
     """Before and after of an item as data URLs at display size (cached)."""
-    record = get_image(s, version_id, profile=profile_name)
+    record = open_version(s, version_id, profile=profile_name, merchant_id=None)
     if record is None:
         return "", ""
     comp = comparison_for(s, record, profile=profile_name)
@@ -169,7 +168,7 @@ def queue_panel() -> None:
         st.success("Your queue is empty. Nice work.", icon=":material/celebration:")
         return
 
-    record = get_image(store, item.version_id, profile=profile)
+    record = open_version(store, item.version_id, profile=profile, merchant_id=None)
     if record is None:  # removed meanwhile
         st.rerun(scope="fragment")
         return
@@ -191,9 +190,9 @@ def queue_panel() -> None:
                    f"{record.kind} #{record.version_id}")
         score = record.score if record.score is not None else math.nan
         st.metric("Quality score", f"{format_value(score)} / 100")
-        issues, _ = issue_details(store, record.version_id, profile)
+        issues, _ = findings(store, record.version_id, profile=profile)
         for i in issues:
-            (st.error if i["severity"] == "error" else st.warning)(f"**{i['name']}** - {i['message']}")
+            (st.error if i.severity == "error" else st.warning)(f"**{i.name}** - {i.message}")
         if not issues:
             st.success("No issues found by the checks.")
         st.multiselect("Reasons (needed to reject or ask for changes)", REASONS,
