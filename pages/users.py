@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.accounts import update_user
-from core.store.accounts import AuthError, create_user, list_users
+from core.services.accounts import AuthError, create_user, list_users, update_user
 from core.vocabulary import ROLES
 from pages.common.session import get_store, require_role
 

@@ -13,7 +13,9 @@ from core.store.accounts import (
     User,
     authenticate,
     check_password,
+    create_user,
     get_user,
+    list_users,
     set_active,
     set_password,
     set_role,
@@ -22,7 +24,19 @@ from core.store.database import Store
 from core.store.sessions import failures_since, record_sign_in
 from core.vocabulary import ROLES
 
-__all__ = ["DELAY_AFTER", "LOCK_AFTER", "LOCK_MINUTES", "SignInResult", "sign_in", "throttle_wait", "update_user"]
+__all__ = [
+    "DELAY_AFTER",
+    "LOCK_AFTER",
+    "LOCK_MINUTES",
+    "AuthError",
+    "SignInResult",
+    "User",
+    "create_user",
+    "list_users",
+    "sign_in",
+    "throttle_wait",
+    "update_user",
+]
 
 #: Failures (since the last success) after which each further try must wait, doubling each time.
 DELAY_AFTER: Final = 5
