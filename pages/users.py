@@ -25,7 +25,7 @@ with a, st.form("new_user", clear_on_submit=True):
     password = st.text_input("Initial password (8+ characters)", type="password")
     if st.form_submit_button("Create user", type="primary"):
         try:
-            u = create_user(store, username.strip(), password, role, merchant_id=merchant.strip() or None,
+            u = create_user(store, username=username.strip(), password=password, role=role, merchant_id=merchant.strip() or None,
                             actor=admin.username)
         except AuthError as exc:
             st.error(str(exc))

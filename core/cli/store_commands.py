@@ -50,7 +50,7 @@ def _users_add(args: argparse.Namespace) -> int:
         return 2
     store = _open(args)
     try:
-        user = create_user(store, args.username, password, args.role, merchant_id=args.merchant, actor="cli")
+        user = create_user(store, username=args.username, password=password, role=args.role, merchant_id=args.merchant, actor="cli")
     except AuthError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

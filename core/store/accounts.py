@@ -86,7 +86,7 @@ def revoke_user_sessions(conn: Connection, user_id: int, reason: str) -> int:
                             .values(revoked_at=now(), revoked_reason=reason[:32])).rowcount or 0)
 
 
-def create_user(store: Store, username: str, password: str, role: str, *, merchant_id: str | None = None,
+def create_user(store: Store, *, username: str, password: str, role: str, merchant_id: str | None = None,
                 actor: str = "system") -> User:
     """Create an account. Merchants must name their merchant id."""
     if not _USERNAME.match(username or ""):
@@ -230,7 +230,7 @@ def ensure_default_admin(store: Store) -> AdminSetup:
                                       "Set a longer password and restart.")
     password = given or secrets.token_urlsafe(12)
     try:
-        create_user(store, name, password, "admin", actor=FIRST_START_ACTOR)
+        create_user(store, username=name, password=password, role="admin", actor=FIRST_START_ACTOR)
     except AuthError as exc:
         if "taken" in str(exc):  # another process won the race
             return AdminSetup()

@@ -18,7 +18,7 @@ from core.store.sessions import create_session, revoke_session, session_user
 
 @pytest.fixture()
 def rita(store):
-    return create_user(store, "rita", "correct horse", "reviewer")
+    return create_user(store, username="rita", password="correct horse", role="reviewer")
 
 
 def test_the_cookie_is_an_opaque_random_id(store, rita):
@@ -58,7 +58,7 @@ def test_account_changes_end_every_session(store, rita, change):
 def test_a_deleted_users_sessions_never_sign_into_a_new_account_of_that_name(store, rita):
     token = create_session(store, rita)
     delete_user(store, "rita")
-    create_user(store, "rita", "an admin now!", "admin")
+    create_user(store, username="rita", password="an admin now!", role="admin")
     assert session_user(store, token) is None
 
 

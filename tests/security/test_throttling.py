@@ -18,7 +18,7 @@ from core.store.sessions import record_sign_in
 
 @pytest.fixture()
 def rita(store):
-    return create_user(store, "rita", "correct horse", "reviewer")
+    return create_user(store, username="rita", password="correct horse", role="reviewer")
 
 
 def _fail(store, n: int, *, username: str = "rita", client: str = "10.0.0.1") -> None:

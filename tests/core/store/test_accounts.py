@@ -14,8 +14,8 @@ from core.store.database import users
 
 
 def test_create_and_authenticate(store):
-    create_user(store, "rita", "correct horse", "reviewer")
-    create_user(store, "mia", "merchant pw 1", "merchant", merchant_id="acme-home")
+    create_user(store, username="rita", password="correct horse", role="reviewer")
+    create_user(store, username="mia", password="merchant pw 1", role="merchant", merchant_id="acme-home")
     assert authenticate(store, "rita", "correct horse").role == "reviewer"
     assert authenticate(store, "RITA", "correct horse").username == "rita"
     assert authenticate(store, "rita", "wrong password") is None
@@ -35,17 +35,17 @@ def test_create_and_authenticate(store):
 ])
 def test_bad_accounts_are_refused(store, args, msg):
     with pytest.raises(AuthError, match=msg):
-        create_user(store, *args)
+        create_user(store, **dict(zip(("username", "password", "role"), args, strict=True)))
 
 
 def test_duplicate_name_refused(store):
-    create_user(store, "rita", "correct horse", "reviewer")
+    create_user(store, username="rita", password="correct horse", role="reviewer")
     with pytest.raises(AuthError, match="taken"):
-        create_user(store, "Rita", "correct horse", "admin")
+        create_user(store, username="Rita", password="correct horse", role="admin")
 
 
 def test_password_change_and_deactivate(store):
-    create_user(store, "rita", "correct horse", "reviewer")
+    create_user(store, username="rita", password="correct horse", role="reviewer")
     set_password(store, "rita", "battery staple")
     assert authenticate(store, "rita", "correct horse") is None
     assert authenticate(store, "rita", "battery staple") is not None
@@ -71,7 +71,7 @@ def test_default_admin_from_environment(store, monkeypatch):
 def test_sessions(store):
     from core.store.sessions import create_session, revoke_session, session_user
 
-    u = create_user(store, "rita", "correct horse", "reviewer")
+    u = create_user(store, username="rita", password="correct horse", role="reviewer")
     token = create_session(store, u)
     assert session_user(store, token).username == "rita"
     assert session_user(store, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None  # unknown id
@@ -81,19 +81,19 @@ def test_sessions(store):
 
 def test_admin_created_when_the_first_account_came_from_the_command_line(store, monkeypatch):
     monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "from-the-env-2")
-    create_user(store, "rita", "correct horse", "reviewer")  # `users add` before anyone opened the app
+    create_user(store, username="rita", password="correct horse", role="reviewer")  # `users add` before anyone opened the app
     assert ensure_default_admin(store) == AdminSetup(username="admin")
     assert authenticate(store, "admin", "from-the-env-2").role == "admin"
 
 
 def test_admin_created_again_when_none_is_active(store, monkeypatch):
     monkeypatch.delenv("IMAGEDESK_ADMIN_PASSWORD", raising=False)
-    create_user(store, "boss", "boss password", "admin")
+    create_user(store, username="boss", password="boss password", role="admin")
     assert ensure_default_admin(store) == AdminSetup()  # an active admin exists
     set_active(store, "boss", False)
     setup = ensure_default_admin(store)
     assert setup.username == "admin" and setup.password
-    create_user(store, "x-admin", "long enough", "reviewer")
+    create_user(store, username="x-admin", password="long enough", role="reviewer")
     set_active(store, "admin", False)
     assert ensure_default_admin(store).username == "admin2"  # the name 'admin' is taken (disabled)
 

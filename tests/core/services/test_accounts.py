@@ -1,0 +1,43 @@
+"""The Users form's rules (core.services.accounts.update_user): all of it, or nothing."""
+
+import pytest
+
+from core.services.accounts import AuthError, create_user, list_users, update_user
+
+
+@pytest.fixture()
+def people(store):
+    boss = create_user(store, username="boss", password="boss password", role="admin")
+    rita = create_user(store, username="rita", password="correct horse", role="reviewer")
+    return boss, rita
+
+
+def _active(store):
+    return {u.username: u.active for u in list_users(store)}
+
+
+def test_you_cannot_disable_your_own_account(store, people):
+    boss, _ = people
+    with pytest.raises(AuthError, match="cannot disable your own account"):
+        update_user(store, actor=boss, target="boss", active=False, new_password="a new password")
+    assert _active(store) == {"boss": True, "rita": True}
+
+
+def test_you_cannot_take_away_your_own_role(store, people):
+    boss, _ = people
+    with pytest.raises(AuthError, match="cannot change your own role"):
+        update_user(store, actor=boss, target="boss", active=True, role="reviewer")
+
+
+def test_an_admin_disables_someone_else(store, people):
+    boss, _ = people
+    assert update_user(store, actor=boss, target="rita", active=False) == ["disabled"]
+    assert _active(store) == {"boss": True, "rita": False}
+    assert update_user(store, actor=boss, target="rita", active=True) == ["enabled"]
+
+
+def test_a_bad_password_changes_nothing(store, people):
+    boss, _ = people
+    with pytest.raises(AuthError, match="at least 8"):
+        update_user(store, actor=boss, target="rita", active=False, new_password="short")
+    assert _active(store)["rita"] is True
