@@ -81,7 +81,7 @@ def _users_passwd(args: argparse.Namespace) -> int:
         password = _new_password(args, args.username)
         if password is None:
             return 2
-        set_password(store, args.username, password, actor="cli")
+        set_password(store, username=args.username, password=password, actor="cli")
     except AuthError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -126,10 +126,10 @@ def update_user(store: Store, *, actor: User, target: str, active: bool, new_pas
     changed: list[str] = []
     if role is not None and (role != current.role or (role == "merchant" and new_merchant
                                                       and new_merchant != current.merchant_id)):
-        set_role(store, current.username, role, merchant_id=new_merchant, actor=actor.username)
+        set_role(store, username=current.username, role=role, merchant_id=new_merchant, actor=actor.username)
         changed.append("role")
     if new_password:
-        set_password(store, current.username, new_password, actor=actor.username)
+        set_password(store, username=current.username, password=new_password, actor=actor.username)
         changed.append("password")
     if active != current.active:
         set_active(store, current.username, active, actor=actor.username)

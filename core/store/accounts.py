@@ -134,7 +134,7 @@ def get_user(store: Store, username: str) -> User | None:
     return None if row is None else _user(row)
 
 
-def set_password(store: Store, username: str, password: str, *, actor: str = "system") -> None:
+def set_password(store: Store, *, username: str, password: str, actor: str = "system") -> None:
     """Change a password; every session of that account ends (it signs in again)."""
     with store.read() as conn:
         _require(conn, username)  # "no such user" before any complaint about the password
@@ -160,7 +160,7 @@ def set_active(store: Store, username: str, active: bool, *, actor: str = "syste
                     after=json.dumps({"username": row.username, "active": active}))
 
 
-def set_role(store: Store, username: str, role: str, *, merchant_id: str | None = None, actor: str = "system") -> None:
+def set_role(store: Store, *, username: str, role: str, merchant_id: str | None = None, actor: str = "system") -> None:
     """Change an account's role (and merchant id); its sessions end, so new rights apply at once."""
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")

@@ -42,13 +42,13 @@ def test_sign_out_ends_that_session_only(store, rita):
 def test_account_changes_end_every_session(store, rita, change):
     tokens = [create_session(store, rita) for _ in range(3)]
     if change == "password":
-        set_password(store, "rita", "a new passphrase")
+        set_password(store, username="rita", password="a new passphrase")
     elif change == "disable":
         set_active(store, "rita", False)
     elif change == "delete":
         delete_user(store, "rita")
     else:
-        set_role(store, "rita", "admin")
+        set_role(store, username="rita", role="admin")
     assert all(session_user(store, t) is None for t in tokens)
     if change == "disable":
         set_active(store, "rita", True)  # enabling again does not bring old sessions back

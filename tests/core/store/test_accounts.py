@@ -46,7 +46,7 @@ def test_duplicate_name_refused(store):
 
 def test_password_change_and_deactivate(store):
     create_user(store, username="rita", password="correct horse", role="reviewer")
-    set_password(store, "rita", "battery staple")
+    set_password(store, username="rita", password="battery staple")
     assert authenticate(store, "rita", "correct horse") is None
     assert authenticate(store, "rita", "battery staple") is not None
     set_active(store, "rita", False)
