@@ -4,31 +4,47 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from core.engine import ENGINE_VERSION
 from core.engine.checks import Issue, evaluate
-from core.engine.duplicates import NEAR_DUPLICATE_BITS, DuplicateIndex, phash
+from core.engine.duplicates import DuplicateIndex, Match, color_layout, phash
+from core.engine.foreground import Foreground
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
-from core.engine.measures import measure
+from core.engine.measures import FILE_FACTS, luma, measure, measure_pixels, noise_sigma
 from core.engine.profiles import Profile
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
-__all__ = ["Analysis", "Assessment", "analyse", "assess", "assess_array", "assess_file", "mark_duplicates"]
+__all__ = [
+    "Analysis",
+    "Assessment",
+    "analyse",
+    "analyse_preview",
+    "assess",
+    "assess_array",
+    "assess_file",
+    "mark_duplicates",
+]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Analysis:
-    """Everything measured about an image that does not depend on a profile."""
+    """Everything measured about an image that does not depend on a profile.
+
+    ``phash`` and ``colors`` (see :mod:`core.engine.duplicates`) find the same photo elsewhere;
+    ``engine_version`` is the measuring version, so stored measurements can be told stale.
+    """
 
     info: ImageInfo
     metrics: dict[str, float]
     phash: str
     product_bbox: tuple[float, float, float, float]  # fractions of width/height: x0, y0, x1, y1
     has_backdrop: bool
+    colors: str = ""
+    engine_version: str = ENGINE_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,33 +70,62 @@ class Assessment:
         return [i.name for i in self.issues]
 
 
+def _analysis(info: ImageInfo, metrics: dict[str, float], fg: Foreground, analysis_rgb: np.ndarray) -> Analysis:
+    h, w = fg.mask.shape
+    x0, y0, x1, y1 = fg.bbox
+    return Analysis(info=info, metrics=metrics, phash=phash(analysis_rgb), colors=color_layout(analysis_rgb),
+                    product_bbox=(x0 / w, y0 / h, x1 / w, y1 / h), has_backdrop=fg.has_backdrop)
+
+
 def analyse(image: LoadedImage) -> Analysis:
     """Measure a decoded image (profile-independent; the expensive part)."""
     metrics, fg, analysis_rgb = measure(image)
-    h, w = fg.mask.shape
-    x0, y0, x1, y1 = fg.bbox
-    return Analysis(
-        info=image.info,
-        metrics=metrics,
-        phash=phash(analysis_rgb),
-        product_bbox=(x0 / w, y0 / h, x1 / w, y1 / h),
-        has_backdrop=fg.has_backdrop,
-    )
+    return _analysis(image.info, metrics, fg, analysis_rgb)
 
 
-def mark_duplicates(analysis: Analysis, key: str, duplicates: DuplicateIndex) -> tuple[Analysis, str | None]:
-    """Compare ``analysis`` with the images already in ``duplicates`` (then add it).
+def analyse_preview(preview: np.ndarray, stored: Analysis, *, original_preview: np.ndarray | None = None,
+                    width: int | None = None, height: int | None = None) -> Analysis:
+    """Measure an analysis-scale preview the way the stored measurement was made.
 
-    Returns the analysis with ``exact_duplicate`` and ``hash_distance`` set, and the key of the
-    earlier image it duplicates (exactly, or within :data:`NEAR_DUPLICATE_BITS`), if any.
+    Pixel metrics are measured on ``preview`` (RGB uint8, long side at most the analysis size:
+    the scale every stored measurement is made at), and the file facts (JPEG quality, blocking
+    on the encoder's grid, file size) are carried over from ``stored``, because a preview has no
+    file. Grain is one of them (it is measured before downscaling); when ``original_preview``
+    (the untouched image at the same scale) is given, the stored grain is scaled by how much
+    the recipe changed the grain from ``original_preview`` to ``preview``. ``width``/``height``
+    give the size of the file the preview stands for when a recipe changed it. The original's
+    own preview therefore measures exactly as stored, so a "before" and an "after" made this way
+    differ only by what the recipe did.
     """
-    match = duplicates.check_and_add(key, analysis.info.sha256, analysis.phash)
+    metrics, fg = measure_pixels(preview)
+    facts = {k: stored.metrics.get(k, math.nan) for k in FILE_FACTS}
+    if original_preview is not None and not np.array_equal(original_preview, preview):
+        before, after = noise_sigma(luma(original_preview)), noise_sigma(luma(preview))
+        facts["noise_sigma"] = facts["noise_sigma"] * (after + 0.5) / (before + 0.5)
+    if width is not None and height is not None:
+        facts.update(width=float(width), height=float(height), long_side=float(max(width, height)),
+                     megapixels=width * height / 1e6, aspect_ratio=max(width, height) / max(1, min(width, height)))
+    return _analysis(stored.info, {**metrics, **facts}, fg, preview)
+
+
+def mark_duplicates(analysis: Analysis, key: str, duplicates: DuplicateIndex, *,
+                    label: str = "") -> tuple[Analysis, Match | None]:
+    """Compare ``analysis`` with the images already in ``duplicates`` (then add it as ``label``).
+
+    Returns the analysis with ``exact_duplicate``, ``hash_distance`` and ``color_distance`` set,
+    and the earlier image it duplicates (the same bytes, or the same photo: see
+    :class:`core.engine.duplicates.Match`), if any. ``hash_distance`` is the distance to that
+    image (64 when no earlier image is the same photo), so the near-duplicate rule speaks only of
+    the same photo, never of another colour or angle that merely shares its layout.
+    """
+    match = duplicates.check_and_add(key, analysis.info.sha256, analysis.phash, analysis.colors,
+                                     label=label or key)
+    same = match if match is not None and match.same_photo else None
     metrics = dict(analysis.metrics)
-    metrics["exact_duplicate"] = 1.0 if match and match.exact else 0.0
-    metrics["hash_distance"] = float(match.distance) if match else 64.0
-    duplicate_of = match.key if match is not None and (match.exact or match.distance <= NEAR_DUPLICATE_BITS) else None
-    marked = Analysis(analysis.info, metrics, analysis.phash, analysis.product_bbox, analysis.has_backdrop)
-    return marked, duplicate_of
+    metrics["exact_duplicate"] = 1.0 if same is not None and same.exact else 0.0
+    metrics["hash_distance"] = float(same.distance) if same is not None else 64.0
+    metrics["color_distance"] = float(same.color_distance) if same is not None else math.nan
+    return replace(analysis, metrics=metrics), same
 
 
 def assess(
@@ -88,23 +133,27 @@ def assess(
     profile: Profile,
     *,
     key: str = "",
+    label: str = "",
     duplicates: DuplicateIndex | None = None,
+    other: str = "",
 ) -> Assessment:
     """Score an :class:`Analysis` under ``profile``.
 
-    If ``duplicates`` is given, the image is compared with those already in it and then added,
-    so the first of a set of duplicates is the original and later ones are flagged.
+    If ``duplicates`` is given, the image is compared with those already in it and then added
+    (named ``label``, default ``key``, in later messages), so the first of a set of duplicates
+    is the original and later ones are flagged with the earlier one's name. ``other`` names the
+    earlier image in duplicate messages when the comparison was made elsewhere (a stored score).
     """
-    duplicate_of = None
+    match = None
     if duplicates is not None:
-        analysis, duplicate_of = mark_duplicates(analysis, key, duplicates)
+        analysis, match = mark_duplicates(analysis, key, duplicates, label=label)
     metrics = dict(analysis.metrics)
     metrics.setdefault("exact_duplicate", math.nan)  # not compared: the duplicate rules are skipped
     metrics.setdefault("hash_distance", math.nan)
-    result = evaluate(metrics, profile)
-    scored = Analysis(analysis.info, metrics, analysis.phash, analysis.product_bbox, analysis.has_backdrop)
-    return Assessment(key=key, analysis=scored, profile=profile.name, score=result.score, issues=result.issues,
-                      contributions=result.contributions, duplicate_of=duplicate_of)
+    result = evaluate(metrics, profile, other=(match.label if match is not None else other))
+    return Assessment(key=key, analysis=replace(analysis, metrics=metrics), profile=profile.name, score=result.score,
+                      issues=result.issues, contributions=result.contributions,
+                      duplicate_of=match.key if match is not None else None)
 
 
 def assess_file(
@@ -121,8 +170,8 @@ def assess_file(
     Raises :class:`core.engine.loading.ImageLoadError` for unusable input.
     """
     image = load_image(source, max_pixels=max_pixels, max_bytes=max_bytes, reduce_to=ANALYSIS_LONG_SIDE)
-    return assess(analyse(image), profile, key=key or str(source if not isinstance(source, bytes) else ""),
-                  duplicates=duplicates)
+    name = key or str(source if not isinstance(source, bytes) else "")
+    return assess(analyse(image), profile, key=name, label=os.path.basename(name), duplicates=duplicates)
 
 
 def assess_array(rgb: np.ndarray, profile: Profile, *, width: int, height: int, file_size: int,

@@ -127,7 +127,7 @@ def score_paths(paths: Iterable[str | os.PathLike[str]], profile: Profile, *, wo
 def _row(path: str, analysis: Analysis | None, error: str, profile: Profile, index: DuplicateIndex) -> BatchRow:
     if analysis is None:
         return BatchRow(path, None, error)
-    return BatchRow(path, assess(analysis, profile, key=path, duplicates=index))
+    return BatchRow(path, assess(analysis, profile, key=path, label=Path(path).name, duplicates=index))
 
 
 def write_csv(rows: Iterable[BatchRow], out: IO[str]) -> tuple[int, int]:

@@ -88,7 +88,7 @@ def _penalty(spec: CheckSpec, metrics: dict[str, float]) -> tuple[float, Rule | 
     return worst
 
 
-def evaluate(metrics: dict[str, float], profile: Profile) -> ScoreResult:
+def evaluate(metrics: dict[str, float], profile: Profile, *, other: str = "") -> ScoreResult:
     """Apply ``profile``'s checks to ``metrics``.
 
     Parameters
@@ -97,6 +97,8 @@ def evaluate(metrics: dict[str, float], profile: Profile) -> ScoreResult:
         Metric name -> value, as from :func:`core.engine.measures.measure`, plus ``exact_duplicate`` and
         ``hash_distance`` where duplicate detection ran. Missing or NaN metrics skip their rule.
     profile : Profile
+    other : str, keyword-only
+        The name of the earlier image a duplicate repeats, for the ``{other}`` in messages.
 
     Returns
     -------
@@ -119,7 +121,8 @@ def evaluate(metrics: dict[str, float], profile: Profile) -> ScoreResult:
         if severity is None:
             continue
         label = METRIC_LABELS.get(rule.metric, rule.metric.replace("_", " "))
-        message = spec.message.format(value=format_value(value), threshold=format_value(rule.warn), metric=label)
+        message = spec.message.format(value=format_value(value), threshold=format_value(rule.warn), metric=label,
+                                      other=other or "another image in the set")
         found.append((Issue(name, severity, rule.metric, float(value), rule.warn, message, spec.fix, 0.0), p))
     score = 100.0 * math.prod(1.0 - p for p in penalties.values())
     logs = {k: -math.log1p(-p) for k, p in penalties.items()}

@@ -19,7 +19,12 @@ from core.engine.loading import LoadedImage
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
+    "FILE_FACTS",
     "METRIC_INFO",
+    "blown_share",
+    "channel_clip",
+    "file_facts",
+    "measure_pixels",
     "blockiness",
     "color_cast",
     "colorfulness",
@@ -35,22 +40,24 @@ __all__ = [
 #: Every metric :func:`measure` returns: (unit or range, one-line meaning). The UI and the CSV
 #: export take their column order and help text from here.
 METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
-    "sharpness": ("0-100", "Edge crispness on the product (higher is sharper)"),
+    "sharpness": ("0-100", "Edge crispness on the product (higher is sharper); blank if the photo has too few edges to judge"),
     "laplacian_var": ("grey levels^2", "Variance of the Laplacian inside the product box, at 1024 px"),
-    "noise_sigma": ("grey levels", "Estimated noise standard deviation at 1024 px"),
+    "noise_sigma": ("grey levels", "Grain in the flattest quarter of the photo, at up to 2048 px (texture does not count)"),
     "brightness": ("0-255", "Mean luminance of the whole image"),
     "subject_brightness": ("0-255", "Mean luminance of the product (whole image if no backdrop)"),
     "shadow_clip": ("0-1", "Share of pixels crushed to black (luma <= 8)"),
-    "highlight_clip": ("0-1", "Share of product pixels blown to white (luma >= 250)"),
+    "highlight_clip": ("0-1", "Share of the product's silhouette blown to pure white (blank without a plain backdrop)"),
+    "channel_clip": ("0-1", "Share of coloured product pixels with a colour channel blown to 255 (blank without a backdrop)"),
     "highlight_level": ("0-255", "Brightest tones (99th percentile luma); low means nothing in the photo is bright"),
-    "contrast": ("0-1", "Luminance spread of the product between its 2nd and 98th percentiles"),
-    "black_level": ("0-255", "Darkest tones of the product (2nd percentile luma); high means washed out"),
-    "color_cast": ("Delta E", "Tint of the image's whites and greys (a*b* distance from neutral)"),
+    "contrast": ("0-1", "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white"),
+    "black_level": ("0-255", "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out"),
+    "color_cast": ("Delta E", "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop"),
     "colorfulness": ("0-150", "Hasler-Suesstrunk colourfulness"),
-    "gray_chroma": ("0-255", "99th percentile of per-pixel channel spread (near 0 means greyscale)"),
-    "blockiness": ("ratio", "Step across 8x8 JPEG block edges vs inside blocks (1 = none)"),
-    "jpeg_quality": ("1-100", "Encoder quality read from the JPEG quantization tables"),
+    "gray_chroma": ("0-255", "Channel spread of the most colourful 0.1% of the photo (0-1 means saved without colour)"),
+    "blockiness": ("0-100", "JPEG blocking: extra steps on the 8x8 grid in flat areas, per 100 grid positions (0 = none)"),
+    "jpeg_quality": ("1-100", "Encoder quality read from the JPEG quantization tables (how this file was saved)"),
     "entropy": ("bits, 0-8", "Information in the product's luminance histogram (0 if blank)"),
+    "detail": ("grey levels", "Spread of the whole photo's luminance (standard deviation; near 0 means blank)"),
     "width": ("px", "True width"),
     "height": ("px", "True height"),
     "long_side": ("px", "Longer side"),
@@ -63,13 +70,15 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "product_extent": ("0-1", "How far the product spans the frame along its better-filled side"),
     "exact_duplicate": ("0 or 1", "1 if the same bytes were seen earlier in the set"),
     "hash_distance": ("bits, 0-64", "Perceptual-hash distance to the most similar earlier image"),
+    "color_distance": ("Delta E", "Colour difference to that most similar earlier image (0 = the same colours)"),
 }
 
 
 #: Short words for a metric inside a merchant-facing sentence.
 METRIC_LABELS: Final[dict[str, str]] = {
-    "highlight_level": "brightest tones", "subject_brightness": "product brightness", "black_level": "darkest tones",
-    "highlight_clip": "share of blown-out product pixels", "jpeg_quality": "JPEG quality", "file_mb": "file size (MB)",
+    "highlight_level": "brightest tones", "subject_brightness": "product brightness",
+    "highlight_clip": "share of the product blown to white", "channel_clip": "share of product colours blown out",
+    "black_level": "black point", "jpeg_quality": "JPEG quality", "file_mb": "file size (MB)", "blockiness": "blocking",
     "long_side": "long side (px)", "megapixels": "megapixels", "noise_sigma": "noise", "aspect_ratio": "aspect ratio",
 }
 
@@ -93,9 +102,10 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
 
     At each strong edge the steepest gradient is compared with the local contrast across the
     edge (13x13 window). A crisp step scores about 100; a step blurred by a Gaussian of sigma s
-    px scores about 80/s. Only pixels inside ``mask`` (the product) count, so an empty white
-    backdrop does not dilute the score. The 95th percentile is used so that a photo with the
-    product in focus and a soft background still reads sharp.
+    px scores about 100/s. Only pixels inside ``mask`` (the product) count, so an empty white
+    backdrop does not dilute the score. The 99th percentile is used: the crispest edges decide,
+    so a product in focus in front of a soft background, or a light garment whose broad folds
+    are smooth shading rather than edges, still reads sharp.
 
     Parameters
     ----------
@@ -104,6 +114,11 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     mask : ndarray of bool, optional
         Where to measure; default everywhere.
     """
+    if mask is not None and np.count_nonzero(mask) < mask.size:
+        # Outside the product only the backdrop's own level counts, so whatever surrounds the
+        # product (a sweep's gradient, a busy table) neither adds edges nor steals contrast.
+        y = y.copy()
+        y[~mask] = np.uint8(np.median(y[~mask]))
     y = cv2.medianBlur(y, 3)  # keeps edges, removes salt-and-pepper and single-pixel noise
     yf = y.astype(np.float32)
     gx = cv2.Sobel(yf, cv2.CV_32F, 1, 0, ksize=3)
@@ -114,13 +129,15 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     # "Strong" is relative to the image's own tonal range, so lowering contrast alone does not
     # change which edges are measured (the ratio itself is contrast-invariant).
     lo, hi = np.percentile(y, [1, 99])
-    strong = local_range >= max(8.0, 0.12 * float(hi - lo))
+    strong = local_range >= max(16.0, 0.12 * float(hi - lo))
     if mask is not None:
         strong &= mask
     if np.count_nonzero(strong) < 50:
-        return 0.0
+        # Too few edges to judge focus (a blank frame, a smooth gradient, a tiny logo): unknown,
+        # not "blurry". A blank image is the low_information check's business.
+        return math.nan
     ratio = grad[strong] / local_range[strong]
-    return float(np.clip(200.0 * np.percentile(ratio, 95), 0.0, 100.0))
+    return float(np.clip(200.0 * np.percentile(ratio, 99), 0.0, 100.0))
 
 
 def laplacian_variance(y: np.ndarray, bbox: tuple[int, int, int, int] | None = None) -> float:
@@ -136,49 +153,70 @@ def laplacian_variance(y: np.ndarray, bbox: tuple[int, int, int, int] | None = N
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
-def noise_sigma(y: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Noise standard deviation in grey levels (Immerkaer 1996, edges excluded).
+def noise_sigma(y: np.ndarray, *, block: int = 16, quantile: float = 25.0) -> float:
+    """Grain: the noise standard deviation in grey levels, measured where the photo is flattest.
 
-    The Laplacian-difference kernel cancels smooth image structure; the 20% of pixels with the
-    strongest gradients are excluded so edges are not read as noise (Tai and Yang 2008).
-    Clipped pixels (<= 2 or >= 253) carry no noise and are skipped too.
+    The Immerkaer (1996) Laplacian-difference kernel cancels smooth structure; its mean absolute
+    response, scaled by sqrt(pi/2) / 6, is the standard deviation of white noise. It is averaged
+    over ``block`` x ``block`` tiles and the ``quantile``-th percentile of the tiles is taken: grain
+    covers the whole photo, texture (knit, leather, print) only parts of it, so the flattest
+    quarter tells grain from texture. Tiles with more than 10% clipped pixels (<= 2 or >= 253,
+    e.g. a pure white backdrop, where clipping hides grain) are left out. Returns 0 when fewer
+    than 8 tiles qualify.
+
+    Grain must be measured before any downscaling: area averaging both lowers it and makes it
+    spatially correlated, which a fine-scale estimator no longer sees (see :func:`measure`).
+
+    Parameters
+    ----------
+    y : ndarray
+        uint8 luminance.
+    block : int, keyword-only
+        Tile size in pixels.
+    quantile : float, keyword-only
+        Percentile (0-100) of the tile values reported.
     """
     yf = y.astype(np.float32)
     resp = np.abs(cv2.filter2D(yf, cv2.CV_32F, _IMMERKAER, borderType=cv2.BORDER_REFLECT))
-    gx = cv2.Sobel(yf, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(yf, cv2.CV_32F, 0, 1, ksize=3)
-    grad = np.abs(gx) + np.abs(gy)
-    valid = (y > 2) & (y < 253)
-    if mask is not None and np.count_nonzero(mask & valid) >= 1000:
-        valid &= mask
-    inner = np.zeros_like(valid)
-    inner[1:-1, 1:-1] = True
-    valid &= inner
-    if np.count_nonzero(valid) < 100:
+    valid = ((y > 2) & (y < 253)).astype(np.float32)
+    h, w = y.shape
+    hh, ww = h // block * block, w // block * block
+    if hh == 0 or ww == 0:
         return 0.0
-    g = grad[valid]
-    flat = g <= np.percentile(g, 80)
-    r = resp[valid][flat]
-    if r.size == 0:
+    total = (resp * valid)[:hh, :ww].reshape(hh // block, block, ww // block, block).sum(axis=(1, 3))
+    count = valid[:hh, :ww].reshape(hh // block, block, ww // block, block).sum(axis=(1, 3))
+    ok = count >= 0.9 * block * block
+    if np.count_nonzero(ok) < 8:
         return 0.0
-    return float(math.sqrt(math.pi / 2.0) * r.mean(dtype=np.float64) / 6.0)
+    per_tile = total[ok] / count[ok]
+    return float(math.sqrt(math.pi / 2.0) * np.percentile(per_tile, quantile) / 6.0)
 
 
-def color_cast(rgb: np.ndarray) -> float:
-    """Tint of what should be white, as the a*b* distance from neutral (CIELAB Delta E units).
+#: Lightness (CIELAB L*, 0-100) a backdrop needs for its tint to be judged: on dark backdrops a
+#: tint is neither visible nor measurable.
+CAST_MIN_BACKDROP_LIGHTNESS: Final = 60.0
+#: A backdrop more colourful than this (a*b* chroma) is a chosen colour (pink paper, a blue
+#: sweep), not a white balance error.
+CAST_MAX_TINT: Final = 45.0
 
-    White-patch assumption: the brightest 5% of pixels that are not clipped on every channel
-    should be neutral (on a product shot, the backdrop; in a scene, highlights). About 0-8 is
-    neutral, 12+ a visible cast. A tinted white backdrop is exactly what this catches; a scene
-    whose brightest parts are genuinely coloured (a blue sky) can read as a cast.
+
+def color_cast(fg: Foreground) -> float:
+    """Tint of what should be neutral: the plain backdrop, as a*b* chroma (CIELAB Delta E units).
+
+    Measured on the backdrop only, never on the product, so an orange jacket or a pink top is
+    not a cast. About 0-3 is neutral, 5+ a visible tint of a white or grey backdrop. NaN (not
+    judged) when there is no plain backdrop, when it is dark, or when it is so colourful that it
+    was chosen (see :data:`CAST_MAX_TINT`): in a scene the colours of the subject and the light
+    cannot be told apart without a reference.
     """
-    rgb = to_analysis_scale(rgb, long_side=512)  # a property of regions: half size is plenty
-    lab = cv2.cvtColor(rgb.astype(np.float32) / np.float32(255.0), cv2.COLOR_RGB2LAB).reshape(-1, 3)
-    pool = lab[_channel_min(rgb).ravel() < 250]
-    if pool.shape[0] < 100:
-        return 0.0  # (almost) everything clipped white: nothing tinted is left to see
-    bright = pool[pool[:, 0] >= np.percentile(pool[:, 0], 95)]
-    return math.hypot(float(bright[:, 1].mean()), float(bright[:, 2].mean()))
+    if not fg.has_backdrop:
+        return math.nan
+    rgb = np.array(fg.backdrop_rgb, np.float32).reshape(1, 1, 3) / np.float32(255.0)
+    lightness, a, b = (float(v) for v in cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[0, 0])
+    chroma = math.hypot(a, b)
+    if lightness < CAST_MIN_BACKDROP_LIGHTNESS or chroma > CAST_MAX_TINT:
+        return math.nan
+    return chroma
 
 
 def colorfulness(rgb: np.ndarray) -> float:
@@ -190,9 +228,17 @@ def colorfulness(rgb: np.ndarray) -> float:
 
 
 def gray_chroma(rgb: np.ndarray) -> float:
-    """99th percentile of max-minus-min channel value per pixel (0 for a true greyscale photo)."""
-    spread = cv2.subtract(_channel_max(rgb), _channel_min(rgb))
-    return float(percentile_u8(spread, 99))
+    """Colour in the most colourful 0.1% of the photo: the 99.9th percentile of max-minus-min channel.
+
+    Measured after halving the size (area average), so single-pixel colour noise does not count
+    as colour. A file saved without colour (every pixel R = G = B, also after JPEG chroma
+    rounding) reads 0-1; a colour photo of a black or white product still has a few percent of
+    tinted pixels (a logo, a seam, skin, warm leather) and reads 4 or more.
+    """
+    h, w = rgb.shape[:2]
+    small = cv2.resize(rgb, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA) if min(h, w) >= 64 else rgb
+    spread = cv2.subtract(_channel_max(small), _channel_min(small))
+    return float(percentile_u8(spread, 99.9))
 
 
 def percentile_u8(values: np.ndarray, q: float) -> int:
@@ -219,45 +265,133 @@ def entropy(y: np.ndarray) -> float:
 
 
 def blockiness(y: np.ndarray, *, grid: int = 8) -> float:
-    """JPEG blocking: the step across block boundaries relative to the steps beside them.
+    """JPEG blocking: visible steps on the ``grid`` in otherwise flat areas, per 100 grid positions.
 
-    For every boundary column (and row) of the ``grid``, the mean absolute step across it is
-    divided by the mean of the steps one pixel either side; the median over all boundaries is
-    taken, so a few real edges that happen to sit on the grid do not count. Steps are clipped
-    at 20 grey levels for the same reason. 1.0 means no blocking; heavy compression gives 1.5+.
-    Only meaningful on the grid the encoder used (original pixels, or ``grid=4`` on a 1/2 draft).
+    A step counts where two neighbouring pixels differ by 4 grey levels or more while the steps
+    just before and after are at most 1 (a flat area on both sides): heavy compression flattens
+    each block, so its edges show as such isolated steps. The rate on the grid is compared with
+    the median rate at the grid's other phases (the same image's own texture, edges and noise),
+    so detailed textures such as knit do not read as blocking. 0 means none; studio photos saved
+    at quality 85+ read under 2, a photo compressed at quality 10 (even if re-saved at 95) 3+.
+    Only meaningful on the grid the encoder used: original pixels, or ``grid=4`` on a 1/2 draft.
     """
-    yf = y.astype(np.float32)
-    ratios = []
-    for axis in (1, 0):
-        d = np.minimum(np.abs(np.diff(yf, axis=axis)), 20.0)
-        prof = d.mean(axis=1 - axis)  # mean step at each column (axis=1) or row (axis=0)
-        b = np.arange(grid - 1, prof.size - 1, grid)
-        if b.size < 2:
+    y16 = y.astype(np.int16)
+    rates = []
+    for steps in (np.abs(np.diff(y16, axis=1)), np.abs(np.diff(y16, axis=0)).T):
+        width = steps.shape[1]
+        if width < 3 * grid:
             continue
-        ratios.append(np.median((prof[b] + 0.5) / (0.5 * (prof[b - 1] + prof[b + 1]) + 0.5)))
-    return float(np.mean(ratios)) if ratios else 1.0
+        per_phase = []
+        for phase in range(grid):
+            xs = np.arange(phase, width, grid)
+            xs = xs[(xs >= 1) & (xs < width - 1)]
+            flat = (steps[:, xs - 1] <= 1) & (steps[:, xs + 1] <= 1)
+            per_phase.append(np.count_nonzero((steps[:, xs] >= 4) & flat) / max(1, flat.size))
+        on_grid = per_phase[grid - 1]  # diff index grid-1 is the step between pixels grid-1 and grid
+        rates.append(on_grid - float(np.median(per_phase[: grid - 1])))
+    return float(100.0 * max(0.0, float(np.mean(rates)))) if rates else 0.0
 
 
-def measure(image: LoadedImage) -> tuple[dict[str, float], Foreground, np.ndarray]:
-    """Every no-reference metric of one decoded image.
+#: Luma (0-255) at which the brightest tones count as white: the photo has a white point.
+WHITE_POINT: Final = 240
+#: The contrast a photo that reaches white reads at least (see :func:`tonal_contrast`).
+ANCHORED_CONTRAST: Final = 0.6
 
-    Returns
-    -------
-    metrics : dict
-        Name -> value, keys as in :data:`METRIC_INFO` (``jpeg_quality`` is NaN for non-JPEGs).
-    foreground : Foreground
-        Product mask and box at analysis scale.
-    analysis : ndarray
-        The RGB uint8 image at analysis scale that the metrics were computed on.
+
+def tonal_contrast(*, p1: float, p99: float) -> float:
+    """Global contrast (0-1): the tonal range from the 1st to the 99th percentile of luma.
+
+    A photo whose brightest tones reach :data:`WHITE_POINT` has a white point; it is then high-key
+    (a white shirt on a white sweep) or washed out (the overexposure check's business), not flat,
+    so it reads at least :data:`ANCHORED_CONTRAST`. Flat, greyish photos reach neither end.
     """
+    spread = (p99 - p1) / 255.0
+    return max(spread, ANCHORED_CONTRAST) if p99 >= WHITE_POINT else spread
+
+
+def blown_share(rgb: np.ndarray, fg: Foreground) -> float:
+    """Share (0-1) of the product's silhouette that is pure white (every channel >= 250).
+
+    The silhouette is the product mask closed by 2% of the image size with its holes filled, so
+    highlights blown inside the product count although their colour equals a white backdrop's.
+    NaN without a plain backdrop (a scene's bright sky is not a product highlight).
+    """
+    if not fg.has_backdrop or np.count_nonzero(fg.mask) < 100:
+        return math.nan
+    k = max(3, round(0.02 * max(fg.mask.shape))) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    closed = cv2.morphologyEx(fg.mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    silhouette = _fill_holes(closed)
+    white = _channel_min(rgb) >= 250
+    area = int(np.count_nonzero(silhouette))
+    return int(np.count_nonzero(white & silhouette)) / max(1, area)
+
+
+def channel_clip(rgb: np.ndarray, fg: Foreground) -> float:
+    """Share (0-1) of coloured product pixels with one colour channel blown to 255.
+
+    Over-exposure clips the brightest channel first, so a coloured surface turns into flat,
+    too-saturated colour (an orange cushion whose red channel is 255 everywhere). Pixels where
+    every channel is bright are white, not clipped colour, and do not count. NaN without a plain
+    backdrop.
+    """
+    if not fg.has_backdrop or np.count_nonzero(fg.mask) < 100:
+        return math.nan
+    hi, lo = _channel_max(rgb), _channel_min(rgb)
+    coloured = fg.mask & (lo < 235)
+    n = np.count_nonzero(coloured)
+    return float(np.count_nonzero(coloured & (hi >= 254)) / n) if n >= 100 else 0.0
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Bool mask with every region not connected to the border filled (uint8 0/1 in)."""
+    h, w = mask.shape
+    flood = np.zeros((h + 2, w + 2), np.uint8)
+    flood[1:-1, 1:-1] = mask
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return flood[1:-1, 1:-1] != 2
+
+
+#: Grain is measured at up to this long side (px): large enough that grain is not averaged
+#: away, small enough to stay fast. JPEGs decode reduced in the DCT domain to about this size.
+NOISE_LONG_SIDE: Final = 2 * ANALYSIS_LONG_SIDE
+
+#: Metrics that describe the file rather than its pixels at analysis scale: they need the full
+#: decoded image (the encoder's 8x8 grid) or the file itself. An estimate made on a preview
+#: carries them over from the stored measurement (see :func:`measure_preview`).
+FILE_FACTS: Final = ("noise_sigma", "blockiness", "jpeg_quality", "width", "height", "long_side", "megapixels", "aspect_ratio",
+                     "file_mb")
+
+
+def file_facts(image: LoadedImage) -> dict[str, float]:
+    """The :data:`FILE_FACTS` of a decoded file: size, shape, JPEG quality, and what only the
+    decoded resolution shows: grain (at up to :data:`NOISE_LONG_SIDE` px) and blocking on the
+    encoder's own grid."""
     info = image.info
-    pixels = image.pixels
     grid = round(8 * image.scale)
-    y_full = luma(pixels)
-    block = blockiness(y_full, grid=grid) if grid >= 4 and abs(8 * image.scale - grid) < 1e-6 else math.nan
-    analysis = to_analysis_scale(pixels)
-    y = luma(analysis) if analysis is not pixels else y_full
+    on_grid = grid >= 4 and abs(8 * image.scale - grid) < 1e-6
+    y = luma(image.pixels)
+    return {
+        "noise_sigma": noise_sigma(luma(to_analysis_scale(image.pixels, long_side=NOISE_LONG_SIDE))
+                                   if max(y.shape) > NOISE_LONG_SIDE else y),
+        "blockiness": blockiness(y, grid=grid) if on_grid else math.nan,
+        "jpeg_quality": float(info.jpeg_quality) if info.jpeg_quality is not None else math.nan,
+        "width": float(info.width),
+        "height": float(info.height),
+        "long_side": float(max(info.width, info.height)),
+        "megapixels": info.width * info.height / 1e6,
+        "aspect_ratio": max(info.width, info.height) / max(1, min(info.width, info.height)),
+        "file_mb": info.file_size / 1e6,
+    }
+
+
+def measure_pixels(analysis: np.ndarray) -> tuple[dict[str, float], Foreground]:
+    """Every metric that is a property of the pixels at analysis scale (all but :data:`FILE_FACTS`).
+
+    ``analysis`` is RGB uint8 with its long side at most :data:`ANALYSIS_LONG_SIDE` (as from
+    :func:`to_analysis_scale`).
+    """
+    y = luma(analysis)
     fg = find_foreground(analysis)
     mask = fg.mask if fg.has_backdrop else None
     if fg.has_backdrop:
@@ -265,35 +399,45 @@ def measure(image: LoadedImage) -> tuple[dict[str, float], Foreground, np.ndarra
         subject = y[fg.mask] if np.count_nonzero(fg.mask) >= 100 else np.zeros(0, np.uint8)
     else:
         subject = y.ravel()
-    tone = subject if subject.size >= 100 else y.ravel()
-    p2, p98 = np.percentile(tone, [2, 98])
+    p1, p99 = percentile_u8(y, 1), percentile_u8(y, 99)
     bg = fg.backdrop_rgb
     metrics: dict[str, float] = {
         "sharpness": sharpness(y, mask),
         "laplacian_var": laplacian_variance(y, fg.bbox if fg.has_backdrop else None),
-        "noise_sigma": noise_sigma(y, mask),
         "brightness": float(y.mean()),
         "shadow_clip": float(np.mean(y <= 8)),
         "subject_brightness": float(subject.mean()) if subject.size else float(y.mean()),
-        "highlight_clip": float(np.mean(subject >= 250)) if subject.size else 0.0,
-        "highlight_level": float(np.percentile(y, 99)),
-        "contrast": float((p98 - p2) / 255.0),
-        "black_level": float(p2),
-        "color_cast": color_cast(analysis),
+        "highlight_clip": blown_share(analysis, fg),
+        "channel_clip": channel_clip(analysis, fg),
+        "highlight_level": float(p99),
+        "contrast": tonal_contrast(p1=p1, p99=p99),
+        "black_level": float(percentile_u8(y, 0.1)),
+        "color_cast": color_cast(fg),
         "colorfulness": colorfulness(analysis),
         "gray_chroma": gray_chroma(analysis),
-        "blockiness": block,
-        "jpeg_quality": float(info.jpeg_quality) if info.jpeg_quality is not None else math.nan,
         "entropy": entropy(subject) if subject.size else 0.0,
-        "width": float(info.width),
-        "height": float(info.height),
-        "long_side": float(max(info.width, info.height)),
-        "megapixels": info.width * info.height / 1e6,
-        "aspect_ratio": max(info.width, info.height) / max(1, min(info.width, info.height)),
-        "file_mb": info.file_size / 1e6,
+        "detail": float(y.std()),
         "background_white": fg.border_white_ratio,
         "background_luma": 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2],
         "product_fill": fg.fill,
         "product_extent": fg.extent,
     }
-    return metrics, fg, analysis
+    return metrics, fg
+
+
+def measure(image: LoadedImage) -> tuple[dict[str, float], Foreground, np.ndarray]:
+    """Every no-reference metric of one decoded image: :func:`file_facts` plus :func:`measure_pixels`.
+
+    Returns
+    -------
+    metrics : dict
+        Name -> value, keys as in :data:`METRIC_INFO` (``jpeg_quality`` is NaN for non-JPEGs;
+        metrics that cannot be judged on this photo are NaN and skip their rules).
+    foreground : Foreground
+        Product mask and box at analysis scale.
+    analysis : ndarray
+        The RGB uint8 image at analysis scale that the pixel metrics were computed on.
+    """
+    analysis = to_analysis_scale(image.pixels)
+    pixel_metrics, fg = measure_pixels(analysis)
+    return {**pixel_metrics, **file_facts(image)}, fg, analysis

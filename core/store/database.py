@@ -101,6 +101,8 @@ analyses = Table(
     Column("metrics_json", Text, nullable=False),
     Column("phash", String(16), nullable=False),
     Column("bbox_json", Text, nullable=False),
+    # migration 6: the colour layout that tells the same photo from a colour variant (issue 11)
+    Column("colors", Text, nullable=False, default=""),
     Column("created_at", String(40), nullable=False),
 )
 
@@ -252,7 +254,7 @@ _V5_INDEXES = (
 #: Key of the PostgreSQL advisory lock held while migrating (any constant; "imgdesk" in ASCII).
 MIGRATION_LOCK_KEY: Final = 0x696D676465736B
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 
 
 def now() -> str:
@@ -326,9 +328,15 @@ def _migrate_5(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _migrate_6(conn: Connection) -> None:
+    """The colour layout of each analysis (issue 11): duplicates must agree in colour, not only in
+    layout. Existing analyses get none; they are re-measured by ``rescore --remeasure``."""
+    _add_column(conn, analyses, "colors")
+
+
 #: MIGRATIONS[n] brings a database from version n to n + 1. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {0: _migrate_1, 1: _migrate_2, 2: _migrate_3,
-                                                              3: _migrate_4, 4: _migrate_5}
+                                                              3: _migrate_4, 4: _migrate_5, 5: _migrate_6}
 
 
 @dataclass

@@ -289,7 +289,7 @@ def ingest_files(
                     info_json=json.dumps(info.to_dict()))).inserted_primary_key[0]
                 if merchant not in indexes:
                     indexes[merchant] = duplicate_index(conn, merchant)
-                score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant])
+                score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=name)
                 store.audit(conn, actor=uploaded_by or "system", action="ingest",
                             entity="image", entity_id=int(image_id),
                             after=json.dumps({"file_name": name, "display_name": shown, "merchant_id": merchant,

@@ -32,29 +32,30 @@ __all__ = [
 def duplicate_index(conn: Connection, merchant_id: str) -> DuplicateIndex:
     """The near-duplicate index of ``merchant_id``'s stored originals."""
     rows = conn.execute(
-        select(versions.c.id, versions.c.sha256, analyses.c.phash)
+        select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, images.c.file_name)
         .join(images, images.c.id == versions.c.image_id)
         .join(analyses, analyses.c.version_id == versions.c.id)
         .where(and_(images.c.merchant_id == merchant_id, versions.c.kind == "original"))
         .order_by(versions.c.id)
     ).all()
     index = DuplicateIndex()
-    for vid, sha, ph in rows:
-        index.add(str(vid), str(sha), str(ph))
+    for vid, sha, ph, colors, name in rows:
+        index.add(str(vid), str(sha), str(ph), str(colors or ""), label=str(name))
     return index
 
 
 def store_scores(conn: Connection, version_id: int, analysis: Analysis, profiles: Sequence[Profile],
-                 index: DuplicateIndex | None) -> tuple[float, tuple[str, ...]]:
+                 index: DuplicateIndex | None, *, label: str = "") -> tuple[float, tuple[str, ...]]:
     """Store the analysis and a score per profile; returns the first profile's (score, issues)."""
     first: tuple[float, tuple[str, ...]] = (math.nan, ())
-    final, dup_key = (analysis, None) if index is None else mark_duplicates(analysis, str(version_id), index)
-    dup_of = int(dup_key) if dup_key is not None else None
+    final, match = (analysis, None) if index is None else mark_duplicates(analysis, str(version_id), index,
+                                                                          label=label)
+    dup_of = int(match.key) if match is not None else None
     conn.execute(insert(analyses).values(
         version_id=version_id, engine_version=ENGINE_VERSION, metrics_json=dumps_metrics(final.metrics),
-        phash=final.phash, bbox_json=json.dumps(final.product_bbox), created_at=now()))
+        phash=final.phash, colors=final.colors, bbox_json=json.dumps(final.product_bbox), created_at=now()))
     for i, profile in enumerate(profiles):
-        a = assess(final, profile)
+        a = assess(final, profile, other=match.label if match is not None else "")
         upsert_score(conn, version_id, profile.name, a.score, a.issues, a.contributions, dup_of)
         if i == 0:
             first = (a.score, tuple(a.issue_names))
@@ -121,4 +122,5 @@ def _analysis_from_row(metrics: dict[str, float], phash: str, bbox_json: str) ->
     info = ImageInfo(format="", mode="", width=int(metrics.get("width", 0)), height=int(metrics.get("height", 0)),
                      file_size=int(metrics.get("file_mb", 0) * 1e6), bit_depth=8, had_transparency=False,
                      exif_orientation=1, jpeg_quality=None, sha256="", icc_converted=False, frames=1)
-    return Analysis(info, metrics, phash, tuple(json.loads(bbox_json)), True)  # type: ignore[arg-type]
+    return Analysis(info=info, metrics=metrics, phash=phash, product_bbox=tuple(json.loads(bbox_json)),  # type: ignore[arg-type]
+                    has_backdrop=True)

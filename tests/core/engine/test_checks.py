@@ -42,7 +42,6 @@ DEFECTS = {
     "dark": lambda a: (a * 0.25).astype(np.uint8),
     "overexposed": lambda a: np.clip(a * 1.0 + 120, 0, 255).astype(np.uint8),
     "low_contrast": lambda a: (a * 0.25 + 100).astype(np.uint8),
-    "color_cast": lambda a: np.clip(a * np.array([1.0, 0.9, 0.6]) + np.array([0, 0, 0]), 0, 255).astype(np.uint8),
     "grayscale": lambda a: np.repeat(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2),
     "low_information": lambda a: np.full_like(a, 200),
     "odd_aspect_ratio": lambda a: np.ascontiguousarray(a[:300]),
@@ -53,6 +52,12 @@ DEFECTS = {
 def test_check_fires_on_its_defect(photo, issue):
     r = issues_of(DEFECTS[issue](big(photo)))
     assert issue in r.issue_names, (issue, r.issue_names, {k: round(v, 2) for k, v in r.metrics.items()})
+
+
+def test_color_cast_is_judged_on_the_backdrop(product):
+    tinted = np.clip(product * np.array([1.0, 0.9, 0.6]), 0, 255).astype(np.uint8)
+    assert "color_cast" in issues_of(tinted).issue_names
+    assert "color_cast" not in issues_of(product).issue_names
 
 
 def test_blurry_is_measured_on_the_product_not_the_backdrop(product):

@@ -1,0 +1,301 @@
+"""False alarms on a real catalogue, and recall on degraded copies of the same photos.
+
+The checks are judged where it matters: on real, professionally shot product photos.
+
+1. **False alarms.** Every file of the folder is scored under ``generic`` (as ``python -m core
+   score`` does, duplicates included). A good catalogue should pass nearly untouched; the share of
+   files flagged per issue is a false-alarm rate. ``low_resolution`` is reported apart (small
+   files really are small), and so are files whose pixels are grey in every pixel (R = G = B: a
+   true ``grayscale`` finding) and byte-identical copies (a true ``duplicate``).
+2. **Recall and monotonicity.** Each distinct photo is degraded at four levels for each of
+   blur, noise, JPEG, darkening, washing out (exposure gain), low contrast, colour cast and
+   downscaling. Recall is the share of degraded copies on which the matching issue fires (for
+   photos that did not already carry it); monotonicity is the per-photo Spearman correlation
+   between severity (0-4) and the score's fall.
+3. **Auto-fix.** On levels 3-4 of the tonal, colour and noise degradations, the SSIM gain toward
+   the original of the auto-fix, next to Pillow's ``ImageOps.autocontrast(cutoff=1)``. Do-no-harm:
+   SSIM of each original to its own auto-fix.
+
+Run: ``python bench/catalogue.py [FOLDER] [--limit N] [--workers 2]`` (default folder
+``../shared/catalogue/madison``; skipped with a message where absent). Output: Markdown on stdout
+and ``bench/out/catalogue.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+from common import OUT, ROOT, machine
+from PIL import Image, ImageOps
+
+from core.engine.assess import analyse, assess
+from core.engine.autofix import auto_recipe
+from core.engine.batch import discover, score_paths
+from core.engine.compare import ssim
+from core.engine.loading import load_image
+from core.engine.profiles import load_profile
+
+DEFAULT_FOLDER = ROOT.parent / "shared" / "catalogue" / "madison"
+LEVELS = (1, 2, 3, 4)
+SET_ASIDE = {"low_resolution"}
+
+
+def _clip(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def _exposure(a: np.ndarray, gain: float) -> np.ndarray:
+    """Multiply linear light by ``gain`` (sRGB decoded and re-encoded with a 2.2 power law)."""
+    lin = (a.astype(np.float32) / 255.0) ** 2.2 * gain
+    return _clip(255.0 * np.clip(lin, 0, 1) ** (1 / 2.2))
+
+
+def _jpeg_resaved(a: np.ndarray, q: int) -> np.ndarray:
+    """Compressed hard at quality ``q``, decoded (the file is then saved at quality 95)."""
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, "JPEG", quality=q)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def _down_up(a: np.ndarray, f: float) -> np.ndarray:
+    h, w = a.shape[:2]
+    small = cv2.resize(a, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def _noise(a: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    return _clip(a + np.random.default_rng(seed).normal(0, sigma, a.shape))
+
+
+#: degradation -> (function of (pixels, level, seed), issues that count as caught)
+DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray, int, int], np.ndarray], frozenset[str]]] = {
+    "blur": (lambda a, k, s: cv2.GaussianBlur(a, (0, 0), (1.0, 1.8, 2.8, 4.0)[k - 1]), frozenset({"blurry"})),
+    "noise": (lambda a, k, s: _noise(a, (4, 8, 14, 22)[k - 1], s), frozenset({"noisy"})),
+    "jpeg": (lambda a, k, s: _jpeg_resaved(a, (40, 20, 10, 5)[k - 1]), frozenset({"compression_artifacts"})),
+    "darken": (lambda a, k, s: _exposure(a, (0.6, 0.4, 0.25, 0.15)[k - 1]), frozenset({"dark"})),
+    "wash_out": (lambda a, k, s: _exposure(a, (1.4, 1.8, 2.2, 3.0)[k - 1]), frozenset({"overexposed"})),
+    "low_contrast": (lambda a, k, s: _clip(a * (1 - (t := (0.3, 0.45, 0.6, 0.75)[k - 1])) + 128 * t),
+                     frozenset({"low_contrast"})),
+    "color_cast": (lambda a, k, s: _clip(a * np.array([1.0 + 0.5 * (c := (0.04, 0.08, 0.12, 0.18)[k - 1]), 1.0,
+                                                        1.0 - 1.5 * c])), frozenset({"color_cast"})),
+    "downscale": (lambda a, k, s: _down_up(a, (0.6, 0.4, 0.28, 0.2)[k - 1]), frozenset({"blurry"})),
+}
+#: Degradations an auto-fix is expected to undo (blur and downscaling lose detail for good).
+FIXABLE = ("noise", "darken", "wash_out", "low_contrast", "color_cast")
+
+
+def _encode(rgb: np.ndarray, degradation: str) -> bytes:
+    buf = io.BytesIO()
+    if degradation == "jpeg":
+        Image.fromarray(rgb).save(buf, "JPEG", quality=95)
+    else:
+        Image.fromarray(rgb).save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def autocontrast(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(ImageOps.autocontrast(Image.fromarray(rgb), cutoff=1))
+
+
+def _one_photo(args: tuple[str, str, int]) -> dict:
+    """Every degradation of one photo, scored; auto-fix on levels 3-4 (runs in a worker)."""
+    path, profile_name, seed = args
+    profile = load_profile(profile_name)
+    original = load_image(path)
+    rgb = original.pixels
+    base = assess(analyse(original), profile)
+    out: dict = {"path": path, "clean": {"score": base.score, "issues": base.issue_names}}
+    fixed = auto_recipe(base.metrics, base.issues).apply(rgb)
+    out["clean"]["autofix_ssim"] = ssim(rgb, fixed) if fixed.shape == rgb.shape else math.nan
+    for name, (fn, _) in DEGRADATIONS.items():
+        rows = []
+        for k in LEVELS:
+            bad = fn(rgb, k, seed * 100 + k)
+            image = load_image(_encode(bad, name))
+            a = assess(analyse(image), profile)
+            row = {"level": k, "score": a.score, "issues": a.issue_names}
+            if name in FIXABLE and k >= 3:
+                decoded = image.pixels
+                before = ssim(rgb, decoded)
+                repaired = auto_recipe(a.metrics, a.issues).apply(decoded)
+                row["ssim_before"] = before
+                row["ssim_autofix"] = ssim(rgb, repaired) if repaired.shape == rgb.shape else math.nan
+                row["ssim_autocontrast"] = ssim(rgb, autocontrast(decoded))
+            rows.append(row)
+        out[name] = rows
+    return out
+
+
+def _spearman(x: list[float], y: list[float]) -> float:
+    rx = np.argsort(np.argsort(x)).astype(float)
+    ry = np.array([sorted(y).index(v) + (sorted(y).count(v) - 1) / 2 for v in y])  # average ranks for ties
+    if rx.std() == 0 or ry.std() == 0:
+        return math.nan
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def false_alarms(folder: Path, profile_name: str, workers: int) -> dict:
+    profile = load_profile(profile_name)
+    rows = list(score_paths([folder], profile, workers=workers))
+    n = len(rows)
+    counts: Counter[str] = Counter()
+    flagged_files = 0
+    unreadable = [r.path for r in rows if r.assessment is None]
+    true_gray = 0
+    true_copies = 0
+    examples: dict[str, list[str]] = {}
+    for r in rows:
+        a = r.assessment
+        if a is None:
+            continue
+        issues = set(a.issue_names) - SET_ASIDE
+        # Findings that are true by construction: every pixel grey, or the same bytes again.
+        if a.metrics.get("gray_chroma", 99) == 0 and "grayscale" in issues:
+            issues.discard("grayscale")
+            true_gray += 1
+        if a.metrics.get("exact_duplicate") == 1.0 and "duplicate" in issues:
+            issues.discard("duplicate")
+            true_copies += 1
+        for i in issues:
+            counts[i] += 1
+            examples.setdefault(i, []).append(Path(r.path).name)
+        flagged_files += bool(issues)
+    return {"files": n, "unreadable": unreadable, "clean_share": 1 - flagged_files / max(n, 1),
+            "rate": {k: v / max(n, 1) for k, v in counts.most_common()},
+            "examples": {k: v[:8] for k, v in examples.items()},
+            "true_grayscale": true_gray, "byte_identical_copies": true_copies}
+
+
+def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        per_photo = list(pool.map(_one_photo, [(p, profile_name, i) for i, p in enumerate(paths)], chunksize=2))
+    result: dict = {"photos": len(per_photo), "by_degradation": {}}
+    all_hits = all_n = 0
+    for name, (_, caught) in DEGRADATIONS.items():
+        hits = {k: 0 for k in LEVELS}
+        n = 0
+        rhos = []
+        gains: dict[str, list[float]] = {"autofix": [], "autocontrast": []}
+        improved = fixed_n = 0
+        for ph in per_photo:
+            if caught & set(ph["clean"]["issues"]):
+                continue  # already flagged before degrading: nothing to catch
+            n += 1
+            rows = ph[name]
+            for row in rows:
+                hits[row["level"]] += bool(caught & set(row["issues"]))
+            scores = [ph["clean"]["score"]] + [r["score"] for r in rows]
+            rho = _spearman([0, 1, 2, 3, 4], [-s for s in scores])
+            rhos.append(1.0 if math.isnan(rho) else rho)  # a constant score (all 0) is not a rise
+            for row in rows:
+                if "ssim_autofix" in row:
+                    gains["autofix"].append(row["ssim_autofix"] - row["ssim_before"])
+                    gains["autocontrast"].append(row["ssim_autocontrast"] - row["ssim_before"])
+                    fixed_n += 1
+                    improved += row["ssim_autofix"] > row["ssim_before"] + 0.005
+        all_hits += hits[3] + hits[4]
+        all_n += 2 * n
+        result["by_degradation"][name] = {
+            "photos": n,
+            "recall": {k: hits[k] / max(n, 1) for k in LEVELS},
+            "recall_severe": (hits[3] + hits[4]) / max(2 * n, 1),
+            "spearman_mean": statistics.fmean(rhos) if rhos else math.nan,
+            "autofix_gain_mean": statistics.fmean(gains["autofix"]) if gains["autofix"] else None,
+            "autocontrast_gain_mean": statistics.fmean(gains["autocontrast"]) if gains["autocontrast"] else None,
+            "autofix_improved_share": improved / fixed_n if fixed_n else None,
+        }
+    result["recall_severe_overall"] = all_hits / max(all_n, 1)
+    keep = [ph["clean"]["autofix_ssim"] for ph in per_photo if not math.isnan(ph["clean"]["autofix_ssim"])]
+    result["do_no_harm_ssim_min"] = min(keep) if keep else None
+    result["do_no_harm_ssim_mean"] = statistics.fmean(keep) if keep else None
+    result["do_no_harm_share_ge_0985"] = sum(k >= 0.985 for k in keep) / max(len(keep), 1)
+    fixes = [g for d in FIXABLE for g in _gains(per_photo, d)]
+    result["autofix_gain_mean"] = statistics.fmean(g for g, _ in fixes) if fixes else None
+    result["autocontrast_gain_mean"] = statistics.fmean(g for _, g in fixes) if fixes else None
+    result["autofix_improved_share"] = sum(g > 0.005 for g, _ in fixes) / max(len(fixes), 1)
+    return result
+
+
+def _gains(per_photo: list[dict], name: str) -> list[tuple[float, float]]:
+    caught = DEGRADATIONS[name][1]
+    return [(r["ssim_autofix"] - r["ssim_before"], r["ssim_autocontrast"] - r["ssim_before"])
+            for ph in per_photo if not caught & set(ph["clean"]["issues"])
+            for r in ph[name] if "ssim_autofix" in r]
+
+
+def distinct_photos(folder: Path) -> list[str]:
+    """One path per distinct file content (byte-identical copies would count twice)."""
+    seen: set[bytes] = set()
+    out = []
+    for p in discover([folder]):
+        import hashlib
+
+        h = hashlib.sha256(p.read_bytes()).digest()
+        if h not in seen:
+            seen.add(h)
+            out.append(str(p))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder", nargs="?", default=str(DEFAULT_FOLDER))
+    ap.add_argument("--profile", default="generic")
+    ap.add_argument("--limit", type=int, default=0, help="degrade at most N photos (evenly spread); 0 = all")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-degradations", action="store_true")
+    args = ap.parse_args(argv)
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"Catalogue folder {folder} not found: nothing to measure (see ../shared/catalogue/README.md).")
+        return 0
+    t0 = time.perf_counter()
+    fa = false_alarms(folder, args.profile, args.workers)
+    results = {"machine": machine(), "folder": str(folder), "profile": args.profile, "false_alarms": fa}
+    print(f"# Catalogue benchmark: {folder.name} ({fa['files']} files, profile {args.profile}; {machine()})\n")
+    print(f"Clean (no flag besides {', '.join(sorted(SET_ASIDE))}): **{fa['clean_share']:.1%}**. "
+          f"Set aside as true findings: {fa['true_grayscale']} files grey in every pixel, "
+          f"{fa['byte_identical_copies']} byte-identical copies of another file.\n")
+    print("| issue | false-alarm rate | examples |\n|---|---|---|")
+    for issue, rate in fa["rate"].items():
+        print(f"| {issue} | {rate:.1%} | {', '.join(fa['examples'][issue][:4])} |")
+    if not args.skip_degradations:
+        photos = distinct_photos(folder)
+        if args.limit and args.limit < len(photos):
+            step = len(photos) / args.limit
+            photos = [photos[int(i * step)] for i in range(args.limit)]
+        deg = degradations(photos, args.profile, args.workers)
+        results["degradations"] = deg
+        print(f"\n## Degraded copies ({deg['photos']} distinct photos x 8 degradations x 4 levels)\n")
+        print("| degradation | recall L1 | L2 | L3 | L4 | score Spearman | auto-fix SSIM gain (L3-4) | autocontrast | "
+              "improved |\n|---|---|---|---|---|---|---|---|---|")
+        for name, r in deg["by_degradation"].items():
+            rc = r["recall"]
+            fx = (f"{r['autofix_gain_mean']:+.3f} | {r['autocontrast_gain_mean']:+.3f} | "
+                  f"{r['autofix_improved_share']:.0%}") if r["autofix_gain_mean"] is not None else "- | - | -"
+            print(f"| {name} | {rc[1]:.0%} | {rc[2]:.0%} | {rc[3]:.0%} | {rc[4]:.0%} | {r['spearman_mean']:.2f} | {fx} |")
+        print(f"\nRecall at levels 3-4, all degradations: **{deg['recall_severe_overall']:.1%}**. "
+              f"Auto-fix on levels 3-4 ({', '.join(FIXABLE)}): mean SSIM gain {deg['autofix_gain_mean']:+.3f} "
+              f"(autocontrast {deg['autocontrast_gain_mean']:+.3f}), improved {deg['autofix_improved_share']:.0%}. "
+              f"Do-no-harm on the originals: mean SSIM {deg['do_no_harm_ssim_mean']:.4f}, "
+              f"min {deg['do_no_harm_ssim_min']:.4f}, {deg['do_no_harm_share_ge_0985']:.0%} at >= 0.985.")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
+    print(f"\n({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The checks measure the defect, not the content: one test per concept a merchandiser relies on.
+
+Each product here is drawn the way a studio photographs it: a shaded, textured item on a pure
+white sweep, with a soft contact shadow, saved as a high-quality JPEG.
+"""
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from core.engine.assess import analyse, assess
+from core.engine.duplicates import DuplicateIndex
+from core.engine.loading import load_image
+from core.engine.profiles import load_profile
+from tests.conftest import encode
+
+GENERIC = load_profile("generic")
+RNG = np.random.default_rng(11)
+
+
+def judged(rgb, *, fmt="JPEG", **kw):
+    if fmt == "JPEG":
+        kw.setdefault("quality", 92)
+    return assess(analyse(load_image(encode(rgb, fmt, **kw))), GENERIC)
+
+
+def garment(color, *, size=1400, texture=6.0, dark_details=True):
+    """A shirt-like silhouette in ``color`` (RGB 0-255) with folds, fabric grain and a soft shadow."""
+    h = w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / size
+    body = (np.abs(xx - 0.5) < 0.22) & (yy > 0.22) & (yy < 0.9)
+    sleeves = (np.abs(yy - 0.33 - 0.5 * np.abs(xx - 0.5)) < 0.07) & (np.abs(xx - 0.5) < 0.4)
+    shape = (body | sleeves).astype(np.float32)
+    shape = cv2.GaussianBlur(shape, (0, 0), 1.2)
+    folds = 0.82 + 0.12 * np.sin(xx * 40 + 3 * np.sin(yy * 9)) + 0.06 * np.cos(yy * 25)
+    grain = cv2.GaussianBlur(RNG.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.0) * texture
+    item = np.clip(np.asarray(color, np.float32)[None, None] * folds[..., None] + grain[..., None], 0, 255)
+    if dark_details:  # collar band and buttons: every real garment has some dark tones
+        collar = (np.abs(xx - 0.5) < 0.05) & (np.abs(yy - 0.24) < 0.02)
+        item[collar] *= 0.45
+        for by in (0.35, 0.45, 0.55, 0.65, 0.75):
+            item[(np.hypot(xx - 0.5, yy - by) < 0.008)] *= 0.4
+    shadow = 1 - 0.10 * cv2.GaussianBlur(shape, (0, 0), 25)
+    backdrop = np.full((h, w, 3), 255, np.float32) * shadow[..., None]
+    backdrop = np.maximum(backdrop, 250)  # a studio sweep is lit to (almost) pure white
+    out = item * shape[..., None] + backdrop * (1 - shape[..., None])
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def shoe(color=(28, 26, 25), size=1400):
+    """A dark leather shoe on white: nearly neutral, with the warm sheen real leather has."""
+    h = w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / size
+    sole = (np.abs(yy - 0.62) < 0.03) & (np.abs(xx - 0.5) < 0.36)
+    upper = (((xx - 0.5) / 0.34) ** 2 + ((yy - 0.55) / 0.12) ** 2 < 1) & (yy < 0.62)
+    shape = cv2.GaussianBlur((sole | upper).astype(np.float32), (0, 0), 1.0)
+    sheen = np.exp(-(((xx - 0.42) / 0.08) ** 2 + ((yy - 0.5) / 0.03) ** 2))[..., None]
+    base = np.asarray(color, np.float32)[None, None] + sheen * np.array([120, 100, 80], np.float32)
+    grain = cv2.GaussianBlur(RNG.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 0.8)[..., None] * 3
+    out = (base + grain) * shape[..., None] + 255 * (1 - shape[..., None])
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def test_a_saturated_orange_garment_on_white_has_no_cast():
+    r = judged(garment((235, 110, 20)))
+    assert "color_cast" not in r.issue_names, r.metrics["color_cast"]
+    assert r.issue_names == [], [i.message for i in r.issues]
+
+
+@pytest.mark.parametrize("color", [(240, 120, 170), (250, 215, 40), (30, 60, 170)])
+def test_other_strong_product_colours_are_not_a_cast(color):
+    assert "color_cast" not in judged(garment(color)).issue_names
+
+
+def test_a_tinted_backdrop_is_a_cast():
+    warm = np.clip(garment((235, 110, 20)) * np.array([1.0, 0.96, 0.86]), 0, 255).astype(np.uint8)
+    assert "color_cast" in judged(warm).issue_names
+
+
+def test_a_white_shirt_on_white_is_not_overexposed():
+    r = judged(garment((238, 238, 236), texture=3.0))
+    assert "overexposed" not in r.issue_names, {k: r.metrics[k] for k in ("black_level", "highlight_clip")}
+    assert "low_contrast" not in r.issue_names
+
+
+def test_a_washed_out_photo_is_overexposed():
+    clean = garment((60, 90, 160))
+    washed = np.clip(255 - (255 - clean.astype(np.float32)) / 2.2, 0, 255).astype(np.uint8)
+    assert "overexposed" in judged(washed).issue_names
+
+
+def test_a_black_shoe_on_white_is_not_grayscale():
+    r = judged(shoe())
+    assert "grayscale" not in r.issue_names, r.metrics["gray_chroma"]
+    mono = np.repeat(cv2.cvtColor(shoe(), cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    assert "grayscale" in judged(mono).issue_names
+
+
+def test_the_same_photo_recoloured_is_not_a_duplicate_but_at_two_sizes_is():
+    red = garment((200, 30, 40))
+    blue = red[..., ::-1].copy()  # the same pose shot in another colour
+    index = DuplicateIndex()
+    first = assess(analyse(load_image(encode(red, "JPEG", quality=92))), GENERIC, key="shirt-red.jpg",
+                   duplicates=index)
+    variant = assess(analyse(load_image(encode(blue, "JPEG", quality=92))), GENERIC, key="shirt-blue.jpg",
+                     duplicates=index)
+    smaller = cv2.resize(red, (900, 900), interpolation=cv2.INTER_AREA)
+    reused = assess(analyse(load_image(encode(smaller, "JPEG", quality=85))), GENERIC, key="shirt-black.jpg",
+                    duplicates=index)
+    assert first.duplicate_of is None
+    assert variant.duplicate_of is None and "near_duplicate" not in variant.issue_names
+    assert reused.duplicate_of == "shirt-red.jpg" and "near_duplicate" in reused.issue_names
+    message = next(i.message for i in reused.issues if i.name == "near_duplicate")
+    assert "the same photo as shirt-red.jpg" in message
+
+
+def test_texture_is_not_noise_but_grain_is():
+    knit = garment((150, 150, 155), texture=18.0)
+    assert "noisy" not in judged(knit).issue_names
+    grainy = np.clip(garment((150, 150, 155)) + RNG.normal(0, 16, knit.shape), 0, 255).astype(np.uint8)
+    assert "noisy" in judged(grainy, fmt="PNG").issue_names
+
+
+def _jpeg_roundtrip(rgb, quality):
+    return np.asarray(Image.open(io.BytesIO(encode(rgb, "JPEG", quality=quality))).convert("RGB"))
+
+
+def test_hard_compression_resaved_at_high_quality_is_caught():
+    photo = cv2.resize(data.chelsea(), (1200, 900), interpolation=cv2.INTER_CUBIC)
+    assert "compression_artifacts" not in judged(photo, quality=88).issue_names
+    resaved = _jpeg_roundtrip(photo, 6)
+    r = judged(resaved, quality=95)
+    assert r.metrics["jpeg_quality"] >= 90 and "compression_artifacts" in r.issue_names
+
+
+def test_fine_texture_at_studio_quality_is_not_blocking():
+    knit = garment((120, 60, 70), texture=25.0)
+    r = judged(knit, quality=88)
+    assert "compression_artifacts" not in r.issue_names, r.metrics["blockiness"]
+
+
+def test_a_flat_graphic_raises_no_flag():
+    logo = np.full((1200, 1200, 3), 255, np.uint8)
+    cv2.circle(logo, (600, 520), 330, (220, 40, 40), -1, cv2.LINE_AA)
+    cv2.rectangle(logo, (480, 380), (720, 660), (255, 255, 255), -1, cv2.LINE_AA)
+    cv2.putText(logo, "ACME", (330, 1030), cv2.FONT_HERSHEY_DUPLEX, 5, (20, 20, 120), 12, cv2.LINE_AA)
+    r = judged(logo, fmt="PNG")
+    assert r.issue_names == [], [i.message for i in r.issues]
+
+
+def test_a_smooth_render_is_not_blurry():
+    yy, xx = np.mgrid[0:1200, 0:1200].astype(np.float32)
+    box = ((np.abs(xx - 600) < 320) & (np.abs(yy - 640) < 300)).astype(np.float32)
+    shade = (0.6 + 0.4 * xx / 1200)[..., None]
+    render = 250 - box[..., None] * (250 - np.array([40, 110, 190], np.float32) * shade)
+    r = judged(np.clip(render, 0, 255).astype(np.uint8), fmt="PNG")
+    assert "blurry" not in r.issue_names and "low_contrast" not in r.issue_names
+
+
+def test_a_low_key_scene_with_a_well_exposed_subject_is_not_dark():
+    rocket = data.rocket()  # a night launch: mostly black sky, a bright subject
+    r = judged(cv2.resize(rocket, (1200, 802)))
+    assert "dark" not in r.issue_names and "color_cast" not in r.issue_names, r.issue_names
+    assert "dark" in judged((cv2.resize(rocket, (1200, 802)) * 0.3).astype(np.uint8)).issue_names
+
+
+def test_a_bright_sky_is_not_overexposed():
+    sky = np.zeros((900, 1200, 3), np.float32)
+    sky[:] = np.linspace(255, 175, 900, dtype=np.float32)[:, None, None] * np.array([0.86, 0.93, 1.0], np.float32)
+    sky[600:] = cv2.resize(data.coffee(), (1200, 300)).astype(np.float32)  # the ground: a real photo strip
+    r = judged(np.clip(sky, 0, 255).astype(np.uint8))
+    assert "overexposed" not in r.issue_names, r.issue_names
