@@ -1,0 +1,175 @@
+"""Browser tests for signing in (issues 8 and 10): shared links survive sign-in, every address
+answers, the first-start note shows only on the first start and names no account, and the
+Users form does exactly what it shows."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.server import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, ROOT, running_app, wait_idle
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"Chromium is required for the browser tests in CI and is missing at {CHROMIUM}")
+    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's 'chromium')", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output" / "e2e"))
+FIRST_START = "First start: an administrator account was created"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, seeded_template):
+    root = tmp_path_factory.mktemp("e2e-links") / "data"
+    with running_app(root, seed_from=seeded_template) as base:
+        yield base, root
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def fresh(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield ctx.new_page()
+    ctx.close()
+
+
+def _store(root: Path):  # type: ignore[no-untyped-def]
+    from core.store.database import open_store
+
+    return open_store(root, database_url=None)
+
+
+def _fill_sign_in(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("textbox", name="User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _no_page_not_found(page) -> None:  # type: ignore[no-untyped-def]
+    assert "Page not found" not in page.locator("body").inner_text()
+    assert page.locator("[role=dialog]").count() == 0
+
+
+def test_1_first_start_note_only_until_someone_signs_in(fresh, app):
+    base, _ = app
+    fresh.goto(base + "/")
+    fresh.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    wait_idle(fresh)
+    body = fresh.locator("body").inner_text()
+    assert FIRST_START in body
+    note = next(line for line in body.splitlines() if FIRST_START in line)
+    assert "`admin`" not in note and "user admin" not in note and "'admin'" not in note  # no account name
+    OUT.mkdir(parents=True, exist_ok=True)
+    fresh.screenshot(path=str(OUT / "sign_in_first_start.png"), full_page=True)
+    _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
+    fresh.get_by_role("heading", name="Catalogue overview").wait_for(timeout=60_000)
+    other = fresh.context.browser.new_context().new_page()
+    other.goto(base + "/")
+    other.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    wait_idle(other)
+    assert FIRST_START not in other.locator("body").inner_text()  # not after the first start
+    other.context.close()
+
+
+def test_2_deep_link_through_sign_in(fresh, app):
+    base, root = app
+    from core.store.queries import get_image
+
+    store = _store(root)
+    record = get_image(store, 12, profile="generic")
+    store.dispose()
+    assert record is not None
+    fresh.goto(base + "/inspect?v=12")
+    fresh.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    wait_idle(fresh)
+    _no_page_not_found(fresh)  # no dialog over the form: it can be used at once
+    _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
+    fresh.get_by_role("heading", name=record.file_name).first.wait_for(timeout=60_000)
+    wait_idle(fresh)
+    assert fresh.url.endswith("/inspect?v=12")
+    _no_page_not_found(fresh)
+    fresh.screenshot(path=str(OUT / "deep_link_after_sign_in.png"), full_page=True)
+
+
+def test_3_deep_link_within_the_visitors_rights(fresh, app):
+    base, root = app
+    from core.store.accounts import create_user, get_user
+
+    store = _store(root)
+    if get_user(store, "mia") is None:
+        create_user(store, username="mia", password="merchant pw 1", role="merchant", merchant_id="acme-home")
+    store.dispose()
+    fresh.goto(base + "/users")
+    fresh.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    _no_page_not_found(fresh)
+    _fill_sign_in(fresh, "mia", "merchant pw 1")
+    fresh.get_by_text("This page is not available to the merchant role").wait_for(timeout=60_000)
+    assert fresh.get_by_role("heading", name="Users").count() == 0
+
+
+@pytest.mark.parametrize("path", ["/overview", "/sign-in", "/review", "/"])
+def test_4_every_address_answers(fresh, app, path):
+    base, _ = app
+    fresh.goto(base + path)
+    fresh.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    wait_idle(fresh)
+    _no_page_not_found(fresh)
+    _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
+    heading = {"/review": "Review queue"}.get(path, "Catalogue overview")
+    fresh.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+    wait_idle(fresh)
+    _no_page_not_found(fresh)
+
+
+def _toggle(page):  # type: ignore[no-untyped-def]
+    return page.locator("[data-testid='stCheckbox'] input[type=checkbox]").first
+
+
+def test_5_users_form_does_what_it_shows(fresh, app):
+    base, root = app
+    from core.store.accounts import authenticate, create_user, get_user, set_active
+
+    store = _store(root)
+    if get_user(store, "bob") is None:
+        create_user(store, username="bob", password="bob password 1", role="reviewer")
+    set_active(store, "bob", False)
+    fresh.goto(base + "/users")
+    _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
+    fresh.get_by_role("heading", name="Users").first.wait_for(timeout=60_000)
+    wait_idle(fresh)
+    assert _toggle(fresh).is_checked()  # the first user in the picker is admin: active
+
+    picker = fresh.get_by_role("combobox", name="User")  # pick bob: the toggle follows
+    picker.click()
+    fresh.get_by_role("option", name="bob").click()
+    wait_idle(fresh)
+    assert not _toggle(fresh).is_checked()
+    fresh.get_by_text("Active", exact=True).click()
+    assert _toggle(fresh).is_checked()
+    fresh.get_by_role("button", name="Save").click()
+    fresh.get_by_text("Updated 'bob': enabled.").wait_for(timeout=60_000)
+    assert get_user(store, "bob").active  # after one save, not two
+
+    picker.click()  # disabling yourself is refused before the new password is stored
+    fresh.get_by_role("option", name="admin").click()
+    wait_idle(fresh)
+    assert _toggle(fresh).is_checked()
+    fresh.get_by_text("Active", exact=True).click()
+    fresh.get_by_label("New password (leave empty to keep)").fill("a brand new password")
+    fresh.get_by_role("button", name="Save").click()
+    fresh.get_by_text("you cannot disable your own account").wait_for(timeout=60_000)
+    assert authenticate(store, "admin", ADMIN_PASSWORD) is not None
+    assert authenticate(store, "admin", "a brand new password") is None
+    assert get_user(store, "admin").active
+    fresh.screenshot(path=str(OUT / "users_form.png"), full_page=True)
+    store.dispose()
