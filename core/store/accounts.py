@@ -36,7 +36,7 @@ class AuthError(ValueError):
     """Bad account data (weak password, unknown role, taken name, no such user), with the reason."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     username: str
     role: str
@@ -46,7 +46,8 @@ class User:
 
 
 def _user(row: Any) -> User:
-    return User(row.username, row.role, row.merchant_id, bool(row.active), int(row.id))
+    return User(username=row.username, role=row.role, merchant_id=row.merchant_id, active=bool(row.active),
+                user_id=int(row.id))
 
 
 @functools.cache
@@ -104,7 +105,8 @@ def create_user(store: Store, *, username: str, password: str, role: str, mercha
                                                 active=True, created_at=now())).inserted_primary_key[0]  # type: ignore[index]
         store.audit(conn, actor=actor, action="create_user",
                     entity="user", entity_id=int(uid), after=json.dumps({"username": username, "role": role}))
-    return User(username, role, merchant_id if role == "merchant" else None, True, int(uid))
+    return User(username=username, role=role, merchant_id=merchant_id if role == "merchant" else None, active=True,
+                user_id=int(uid))
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
@@ -195,7 +197,7 @@ def list_users(store: Store) -> list[User]:
     return [_user(r) for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AdminSetup:
     """What :func:`ensure_default_admin` did: the account it created (if any), a generated
     password to print once (``None`` when it came from the environment), or why it could not."""

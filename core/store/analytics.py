@@ -21,7 +21,7 @@ __all__ = ["MetricSeparation", "ThresholdChange", "cohen_kappa", "metric_separat
            "separations", "suggest_profile"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MetricSeparation:
     """How well one metric predicts rejection.
 
@@ -79,7 +79,8 @@ def metric_separation(frame: pd.DataFrame, metric: str, *, bands: int = 5) -> Me
         inside = (x >= lo) & ((x <= hi) if hi == edges[-1] else (x < hi))
         if inside.any():
             band_rows.append((float(lo), float(hi), int(inside.sum()), float(y[inside].mean())))
-    return MetricSeparation(metric, len(x), n_rej, direction, threshold, ba, tuple(band_rows))
+    return MetricSeparation(metric=metric, n=len(x), n_rejected=n_rej, direction=direction, threshold=threshold,
+                            balanced_accuracy=ba, bands=tuple(band_rows))
 
 
 def separations(frame: pd.DataFrame) -> list[MetricSeparation]:
@@ -123,7 +124,7 @@ def reviewer_agreement(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "images", "agreement", "kappa"])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThresholdChange:
     check: str
     metric: str
@@ -156,8 +157,9 @@ def suggest_profile(base: Profile, frame: pd.DataFrame, *, name: str, min_decisi
             if (s and s.n >= min_decisions and s.balanced_accuracy >= min_accuracy and s.direction == rule.direction
                     and not math.isclose(s.threshold, rule.warn)):
                 tuned = _retune(rule, round(s.threshold, 4))
-                changes.append(ThresholdChange(issue, rule.metric, rule.direction, rule.warn, tuned.warn,
-                                               s.balanced_accuracy, s.n))
+                changes.append(ThresholdChange(check=issue, metric=rule.metric, direction=rule.direction,
+                                               old_warn=rule.warn, new_warn=tuned.warn,
+                                               balanced_accuracy=s.balanced_accuracy, n=s.n))
                 rules.append(tuned.to_dict())
             else:
                 rules.append(rule.to_dict())

@@ -35,7 +35,7 @@ def feedback_columns() -> list[str]:
     return [*BASE_COLUMNS, *METRIC_INFO.keys()]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedbackFilter:
     """Which decisions to export. Dates are ISO strings compared with ``decided_at`` (UTC);
     ``date_to`` is inclusive of that whole day when given as a plain date."""

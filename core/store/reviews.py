@@ -74,7 +74,7 @@ class Decision:
     active: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueItem:
     version_id: int
     image_id: int

@@ -83,7 +83,8 @@ def session_user(store: Store, token: object, *, at: datetime | None = None) -> 
         with store.write() as conn:
             conn.execute(update(sessions).where(sessions.c.id == row.id).values(last_seen_at=moment.isoformat(
                 timespec="microseconds")))
-    return User(row.username, row.role, row.merchant_id, bool(row.active), int(row.uid))
+    return User(username=row.username, role=row.role, merchant_id=row.merchant_id, active=bool(row.active),
+                user_id=int(row.uid))
 
 
 def revoke_session(store: Store, token: object, *, reason: str = "signed out") -> bool:

@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 from core.store.accounts import User
 from tests.conftest import ROOT
 
-ADMIN = User("admin", "admin", None)
-REVIEWER = User("rita", "reviewer", None)
-MERCHANT = User("mia", "merchant", "acme-home")
+ADMIN = User(username="admin", role="admin", merchant_id=None)
+REVIEWER = User(username="rita", role="reviewer", merchant_id=None)
+MERCHANT = User(username="mia", role="merchant", merchant_id="acme-home")
 
 
 @pytest.fixture()
