@@ -29,11 +29,11 @@ from core.services.review import (
     skip_item,
     suggested_reasons,
     undo_last_decisions,
-    upcoming_item,
+    upcoming_items,
 )
 from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
 from pages.common.compare_view import before_after
-from pages.common.images import display_url, prefetch
+from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, still_signed_in
 from pages.common.text import plain
 
@@ -177,6 +177,7 @@ def queue_panel() -> None:
         st.session_state[opened_key] = mark_opened(store, item.version_id, user.username)
 
     comp = comparison_for(store, record, profile=profile)
+    await_prefetch(("review", record.version_id, profile))  # being prepared already: wait, don't redo it
     before_url, after_url = _images(store, record.version_id, profile)
     left, right = st.columns([3, 2])
     with left:
@@ -211,10 +212,11 @@ def queue_panel() -> None:
     b4.button("Skip", icon=":material/skip_next:", shortcut="S", width="stretch", on_click=_skip,
               args=(record.version_id,))
 
-    # While the reviewer looks at this image, prepare the next one's.
-    upcoming = upcoming_item(store, reviewer=user.username, where=where, shown=record.version_id, skip=tuple(skipped))
-    if upcoming is not None:
-        prefetch(_images, store, upcoming.version_id, profile)
+    # While the reviewer looks at this image, prepare the next ones' (a few: teammates take some).
+    upcoming = upcoming_items(store, reviewer=user.username, where=where, shown=record.version_id,
+                              skip=tuple(skipped), count=3)
+    for u in upcoming:
+        prefetch(("review", u.version_id, profile), _images, store, u.version_id, profile)
 
 
 queue_panel()

@@ -50,6 +50,7 @@ __all__ = [
     "skip_item",
     "undo_last_decisions",
     "upcoming_item",
+    "upcoming_items",
     "ReviewComparison",
     "ReviewError",
     "comparison_for",
@@ -141,6 +142,16 @@ def upcoming_item(store: Store, *, reviewer: str, where: QueueFilter, shown: int
     """The item likely to come after ``shown`` (not leased; for prefetching its images)."""
     return next_in_queue(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
                          issue=where.issue, skip=(*skip, *(() if shown is None else (shown,))))
+
+
+def upcoming_items(store: Store, *, reviewer: str, where: QueueFilter, shown: int | None,
+                   skip: tuple[int, ...] = (), count: int = 3) -> list[QueueItem]:
+    """The next ``count`` items likely to come after ``shown`` (not leased). With a team on one
+    queue, the next free item goes to whoever asks first, so prefetching a few covers everyone."""
+    left_out = {*skip, *(() if shown is None else (shown,))}
+    items = open_items(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
+                       issue=where.issue, limit=count + len(left_out))
+    return [i for i in items if i.version_id not in left_out][:count]
 
 
 def skip_item(store: Store, *, reviewer: str, version_id: int) -> None:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -52,15 +57,40 @@ def display_url(sha256: str, blob_path: str, recipe_json: str = "", side: int = 
     return data_url(to_analysis_scale(pix, long_side=side))
 
 
-def prefetch(fn, *args: object) -> None:  # type: ignore[no-untyped-def]
-    """Run ``fn(*args)`` (a cached function) in the background, so its result is ready next time."""
-    import threading
+_prefetch_lock = threading.Lock()
+_in_flight: dict[Hashable, Future[Any]] = {}
+#: One background worker for the whole server: prefetching never takes more than one core from
+#: the people waiting for a page, and each item is prepared once however many sessions ask.
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagedesk-prefetch")
 
+
+def prefetch(key: Hashable, fn: Callable[..., Any], *args: object) -> None:
+    """Run ``fn(*args)`` (which fills a cache) in the background, once per ``key`` at a time."""
     from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-    thread = threading.Thread(target=fn, args=args, daemon=True, name="imagedesk-prefetch")
-    add_script_run_ctx(thread, get_script_run_ctx())
-    thread.start()
+    ctx = get_script_run_ctx()
+
+    def run() -> Any:
+        add_script_run_ctx(threading.current_thread(), ctx)
+        try:
+            return fn(*args)
+        finally:
+            with _prefetch_lock:
+                _in_flight.pop(key, None)
+
+    with _prefetch_lock:
+        if key in _in_flight:
+            return
+        _in_flight[key] = _worker.submit(run)
+
+
+def await_prefetch(key: Hashable, *, timeout: float = 10.0) -> None:
+    """If ``key`` is being prepared in the background, wait for it instead of doing it twice."""
+    with _prefetch_lock:
+        future = _in_flight.get(key)
+    if future is not None:
+        with contextlib.suppress(Exception):
+            future.result(timeout=timeout)
 
 
 def data_url(rgb: np.ndarray, *, quality: int = 88) -> str:
