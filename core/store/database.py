@@ -245,9 +245,11 @@ stored_profiles = Table(
 #: counts, latest decision per version, kind filter.
 _V5_INDEXES = (
     Index("ix_scores_profile_score", scores.c.profile, scores.c.score, scores.c.version_id),
+    Index("ix_scores_version_profile_score", scores.c.version_id, scores.c.profile, scores.c.score),
     Index("ix_score_issues_profile_issue", score_issues.c.profile, score_issues.c.issue, score_issues.c.version_id),
     Index("ix_reviews_active_version_id", reviews.c.active, reviews.c.version_id, reviews.c.id),
-    Index("ix_versions_kind", versions.c.kind, versions.c.id),
+    Index("ix_reviews_version_active_decision", reviews.c.version_id, reviews.c.active, reviews.c.decision),
+    Index("ix_versions_kind_image", versions.c.kind, versions.c.image_id),
     Index("ix_reviews_profile_decided", reviews.c.profile, reviews.c.decided_at),
 )
 
@@ -428,6 +430,9 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Up to 64 MB of page cache per connection (grown only as used; the default is 2 MB), so
+        # the catalogue's indexes stay in memory across the overview's queries on large libraries.
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
     @event.listens_for(engine, "begin")

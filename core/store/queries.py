@@ -161,18 +161,32 @@ class CatalogScope:
     include_optimized: bool = False
 
 
-def _latest_decision():  # type: ignore[no-untyped-def]
-    """(version_id, decision) of the most recent active decision per version (any reviewer)."""
-    latest = (select(reviews.c.version_id, func.max(reviews.c.id).label("rid"))
-              .where(reviews.c.active.is_(True)).group_by(reviews.c.version_id).subquery("latest"))
-    return (select(latest.c.version_id, reviews.c.decision)
-            .join(reviews, reviews.c.id == latest.c.rid).subquery("decided"))
+class _LatestDecision:
+    """The most recent active decision on the row's version (any reviewer), as a correlated scalar
+    subquery: one index lookup per row (``ix_reviews_active_version_id``) instead of grouping every
+    decision, which both SQLite and PostgreSQL plan well at any catalogue size."""
+
+    def __init__(self) -> None:
+        r = reviews.alias("latest_review")
+        self.decision = (select(r.c.decision)
+                         .where(r.c.active.is_(True), r.c.version_id == versions.c.id)
+                         .order_by(r.c.id.desc()).limit(1).correlate(versions).scalar_subquery())
 
 
-def _catalog_from(scope: CatalogScope, decided: Any):  # type: ignore[no-untyped-def]
-    return (versions.join(images, images.c.id == versions.c.image_id)
-            .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile), isouter=True)
-            .join(decided, decided.c.version_id == versions.c.id, isouter=True))
+def _latest_decision() -> _LatestDecision:
+    return _LatestDecision()
+
+
+def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool = False):  # type: ignore[no-untyped-def]
+    """versions, joined to images and scores only when a filter or the caller needs them: each
+    join is a lookup per row, which adds up over 100,000 rows."""
+    frm: Any = versions
+    if scope.merchant_id is not None or flt.merchants or flt.text:
+        frm = frm.join(images, images.c.id == versions.c.image_id)
+    if with_scores or flt.score_min > 0 or flt.score_max < 100:
+        frm = frm.join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile),
+                       isouter=True)
+    return frm
 
 
 def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> list[Any]:
@@ -185,9 +199,9 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> lis
         conds.append(images.c.merchant_id.in_(list(flt.merchants)))
     if flt.statuses:
         wanted = [s for s in flt.statuses if s != "unreviewed"]
-        parts = [decided.c.decision.in_(wanted)] if wanted else []
+        parts = [decided.decision.in_(wanted)] if wanted else []
         if "unreviewed" in flt.statuses:
-            parts.append(decided.c.decision.is_(None))
+            parts.append(decided.decision.is_(None))
         conds.append(or_(*parts))
     if flt.issues:
         si = score_issues.alias("si")
@@ -201,6 +215,7 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> lis
     if flt.text:
         t = flt.text.lower()
         conds.append(or_(func.lower(images.c.file_name).contains(t, autoescape=True),
+                         func.lower(images.c.display_name).contains(t, autoescape=True),
                          func.lower(images.c.sku).contains(t, autoescape=True)))
     return conds
 
@@ -208,7 +223,8 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> lis
 def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> int:
     """How many versions pass ``flt`` in ``scope``."""
     decided = _latest_decision()
-    q = select(func.count()).select_from(_catalog_from(scope, decided)).where(*_catalog_where(scope, flt, decided))
+    q = (select(func.count()).select_from(_catalog_from(scope, flt))
+         .where(*_catalog_where(scope, flt, decided)))
     with store.read() as conn:
         return int(conn.execute(q).scalar() or 0)
 
@@ -218,15 +234,22 @@ def catalog_page(store: Store, scope: CatalogScope, flt: CatalogFilter = Catalog
     """One page of the catalogue, lowest score first (unscored last), as plain dicts with the
     overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
     decided = _latest_decision()
+    # First the ids on the page (sorted and cut in the database), then their columns: the
+    # per-row status lookup and the wide rows are read for the rows on screen only.
+    page = (select(versions.c.id.label("vid"), scores.c.score.label("s"))
+            .select_from(_catalog_from(scope, flt, with_scores=True)).where(*_catalog_where(scope, flt, decided))
+            .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
+            .offset(max(0, int(offset))).limit(max(1, int(limit)))).subquery("page")
     q = (select(versions.c.id.label("version_id"), images.c.id.label("image_id"), versions.c.kind,
                 # the name as the merchant gave it (older rows: the stored name)
                 func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
                 images.c.merchant_id, images.c.sku, scores.c.score,
-                scores.c.issues, func.coalesce(decided.c.decision, "unreviewed").label("status"), versions.c.width,
+                scores.c.issues, func.coalesce(decided.decision, "unreviewed").label("status"), versions.c.width,
                 versions.c.height, versions.c.created_at, versions.c.sha256, versions.c.blob_path)
-         .select_from(_catalog_from(scope, decided)).where(*_catalog_where(scope, flt, decided))
-         .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
-         .offset(max(0, int(offset))).limit(max(1, int(limit))))
+         .select_from(page.join(versions, versions.c.id == page.c.vid).join(images, images.c.id == versions.c.image_id)
+                      .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile),
+                            isouter=True))
+         .order_by(page.c.s.is_(None), page.c.s, versions.c.id))
     with store.read() as conn:
         rows = conn.execute(q).mappings().all()
     return [{**r, "issues": [i for i in (r["issues"] or "").split(";") if i]} for r in rows]
@@ -235,11 +258,39 @@ def catalog_page(store: Store, scope: CatalogScope, flt: CatalogFilter = Catalog
 def catalog_status_counts(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> dict[str, int]:
     """status -> versions in ``scope`` passing ``flt`` (statuses: the decisions and "unreviewed")."""
     decided = _latest_decision()
-    status = func.coalesce(decided.c.decision, "unreviewed")
-    q = (select(status.label("status"), func.count().label("n")).select_from(_catalog_from(scope, decided))
-         .where(*_catalog_where(scope, flt, decided)).group_by(status))
+    if flt == CatalogFilter():  # the overview's headline numbers: from the decisions, not per image
+        return _scope_status_counts(store, scope)
+    rows = (select(func.coalesce(decided.decision, "unreviewed").label("status"))
+            .select_from(_catalog_from(scope, flt)).where(*_catalog_where(scope, flt, decided)).subquery("rows"))
+    q = select(rows.c.status, func.count().label("n")).group_by(rows.c.status)
     with store.read() as conn:
         return {str(r.status): int(r.n) for r in conn.execute(q).all()}
+
+
+def _scope_status_counts(store: Store, scope: CatalogScope) -> dict[str, int]:
+    """Status counts of a whole scope, driven by the (fewer) active decisions: each version's
+    latest active decision is counted, and the versions without one are "unreviewed"."""
+    r2 = reviews.alias("newer")
+    latest = ~exists().where(and_(r2.c.version_id == reviews.c.version_id, r2.c.active.is_(True),
+                                  r2.c.id > reviews.c.id)).correlate(reviews)
+    frm: Any = reviews.join(versions, versions.c.id == reviews.c.version_id)
+    total_from: Any = versions
+    conds: list[Any] = []
+    if scope.merchant_id is not None:
+        frm = frm.join(images, images.c.id == versions.c.image_id)
+        total_from = total_from.join(images, images.c.id == versions.c.image_id)
+        conds.append(images.c.merchant_id == scope.merchant_id)
+    if not scope.include_optimized:
+        conds.append(versions.c.kind == "original")
+    decided_q = (select(reviews.c.decision, func.count().label("n")).select_from(frm)
+                 .where(reviews.c.active.is_(True), latest, *conds).group_by(reviews.c.decision))
+    with store.read() as conn:
+        out = {str(r.decision): int(r.n) for r in conn.execute(decided_q).all()}
+        total = int(conn.execute(select(func.count()).select_from(total_from).where(*conds)).scalar() or 0)
+    unreviewed = total - sum(out.values())
+    if unreviewed:
+        out["unreviewed"] = unreviewed
+    return out
 
 
 def catalog_score_bins(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *,
@@ -250,8 +301,9 @@ def catalog_score_bins(store: Store, scope: CatalogScope, flt: CatalogFilter = C
     top = 100 // width - 1
     # A CASE ladder rather than floor(): the same SQL on SQLite (no floor() in older builds) and PostgreSQL.
     bucket = case(*((scores.c.score >= k * width, k) for k in range(top, 0, -1)), else_=0)
-    q = (select(bucket.label("b"), func.count().label("n")).select_from(_catalog_from(scope, decided))
-         .where(scores.c.score.is_not(None), *_catalog_where(scope, flt, decided)).group_by(bucket))
+    rows = (select(bucket.label("b")).select_from(_catalog_from(scope, flt, with_scores=True))
+            .where(scores.c.score.is_not(None), *_catalog_where(scope, flt, decided)).subquery("rows"))
+    q = select(rows.c.b, func.count().label("n")).group_by(rows.c.b)
     with store.read() as conn:
         return {int(r.b) * width: int(r.n) for r in conn.execute(q).all()}
 
@@ -260,7 +312,7 @@ def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter =
     """issue -> versions having it among those passing ``flt``, most frequent first."""
     decided = _latest_decision()
     q = (select(score_issues.c.issue, func.count().label("n"))
-         .select_from(_catalog_from(scope, decided).join(
+         .select_from(_catalog_from(scope, flt).join(
              score_issues, and_(score_issues.c.version_id == versions.c.id,
                                 score_issues.c.profile == scope.profile)))
          .where(*_catalog_where(scope, flt, decided)).group_by(score_issues.c.issue)
