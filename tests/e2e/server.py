@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,13 +27,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(data_dir: Path, *, seed_from: Path | None = None, timeout: float = 90.0) -> Iterator[str]:
-    """Run ``streamlit run app.py`` against ``data_dir``; yields the base URL; stops it afterwards."""
+def running_app(data_dir: Path, *, seed_from: Path | None = None, timeout: float = 90.0,
+                database_url: str | None = None, on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+                ) -> Iterator[str]:
+    """Run ``streamlit run app.py`` against ``data_dir`` (and ``database_url``, default the SQLite
+    file inside it); yields the base URL; stops it afterwards. ``on_start`` gets the process."""
     if seed_from is not None and not data_dir.exists():
         shutil.copytree(seed_from, data_dir)
     port = free_port()
     env = {**os.environ, "IMAGEDESK_DATA_DIR": str(data_dir), "IMAGEDESK_ADMIN_PASSWORD": ADMIN_PASSWORD}
     env.pop("IMAGEDESK_DATABASE_URL", None)
+    if database_url:
+        env["IMAGEDESK_DATABASE_URL"] = database_url
     log = open(data_dir.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
@@ -52,6 +57,8 @@ def running_app(data_dir: Path, *, seed_from: Path | None = None, timeout: float
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the app did not start; see {log.name}")
             time.sleep(0.3)
+        if on_start is not None:
+            on_start(proc)
         yield base
     finally:
         proc.terminate()
