@@ -9,6 +9,7 @@ from core.engine.checks import format_value, metric_report
 from core.engine.histogram import clipping_overlay
 from core.services.access import merchant_scope, roles_for
 from core.services.catalog import findings, marketplace_checklist, versions_of
+from core.services.measuring import stale_note
 from core.services.profiles import get_profile
 from core.services.review import decision_history
 from pages.common.charts import contributions_figure, histogram_figure
@@ -37,12 +38,15 @@ with left:
 with right:
     score = record.score if record.score is not None else math.nan
     st.metric(f"Quality score ({prof.title})", format_value(score) + " / 100")
+    stale = stale_note(store, record.version_id)
+    if stale:
+        st.warning(stale, icon=":material/history:")
     for i in issues:
         fix = f" Suggested fix: {', '.join(i.fix)}." if i.fix else ""
         if i.severity == "error":
-            st.error(f"**{i.name}** - {i.message}{fix}", icon=":material/error:")
+            st.error(f"**{i.name}** - {plain(i.message)}{fix}", icon=":material/error:")
         else:
-            st.warning(f"**{i.name}** - {i.message}{fix}", icon=":material/warning:")
+            st.warning(f"**{i.name}** - {plain(i.message)}{fix}", icon=":material/warning:")
     if not issues:
         st.success("No issues under this profile.", icon=":material/check_circle:")
     if contributions:
@@ -52,6 +56,8 @@ with right:
 
 tab_metrics, tab_hist, tab_market, tab_history = st.tabs(["Metrics", "Histograms", "Marketplace checklist", "History"])
 with tab_metrics:
+    with st.expander(f"How {prof.title} judges"):
+        st.markdown("\n".join(f"- {plain(line)}" for line in prof.rules_text))
     status_words = {"pass": "pass", "warning": "warning", "error": "ERROR", "info": ""}
     st.dataframe(pd.DataFrame([{"metric": ln.metric, "value": format_value(ln.value), "unit": ln.unit, "rule": ln.rule,
                                 "status": status_words[ln.status], "check": ln.check, "meaning": ln.meaning}

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
+from core.services.measuring import ENGINE_VERSION, stale_count
 from core.services.overview import COLUMNS, HISTOGRAM_BIN, CatalogFilter, CatalogScope, merchant_ids, overview
 from core.vocabulary import DECISIONS, ISSUE_NAMES
 from pages.common.charts import issue_bar, score_bins_chart
@@ -15,6 +16,9 @@ scope = merchant_scope(user)
 store = get_store()
 
 st.title("My images" if scope else "Catalogue overview")
+if not scope and (stale := stale_count(store)):
+    st.info(f"{stale} image(s) were measured by an older engine version than {ENGINE_VERSION}: their scores are "
+            "stale until an administrator runs `python -m core rescore --remeasure`.", icon=":material/history:")
 with st.sidebar:
     profile = profile_picker()
     include_optimized = st.toggle("Include optimized versions", value=False)

@@ -193,7 +193,7 @@ def queue_panel() -> None:
         st.metric("Quality score", f"{format_value(score)} / 100")
         issues, _ = findings(store, record.version_id, profile=profile)
         for i in issues:
-            (st.error if i.severity == "error" else st.warning)(f"**{i.name}** - {i.message}")
+            (st.error if i.severity == "error" else st.warning)(f"**{i.name}** - {plain(i.message)}")
         if not issues:
             st.success("No issues found by the checks.")
         st.multiselect("Reasons (needed to reject or ask for changes)", REASONS,

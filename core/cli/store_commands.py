@@ -163,6 +163,34 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rescore(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from core.services.measuring import ENGINE_VERSION, remeasure, stale_count
+
+    store = _open(args)
+    try:
+        stale = stale_count(store)
+        if not args.remeasure:
+            print(f"{stale} stored image(s) were measured by an older engine than {ENGINE_VERSION}; "
+                  "run 'rescore --remeasure' to measure them again.")
+            return 0
+        if args.limit is not None and args.limit < 1:
+            print("error: --limit must be at least 1", file=sys.stderr)
+            return 2
+        total = min(stale, args.limit) if args.limit else stale
+        with tqdm(total=total, unit="image", desc="re-measuring", file=sys.stderr, disable=total == 0) as bar:
+            report = remeasure(store, limit=args.limit, progress=lambda done, _n: bar.update(done - bar.n))
+        for vid, reason in report.failed:
+            print(f"version {vid}: could not be read: {reason}", file=sys.stderr)
+        left = stale_count(store)
+        print(f"re-measured {report.remeasured} image(s) with engine {ENGINE_VERSION}; "
+              f"{len(report.failed)} unreadable; {left} still stale")
+        return 1 if report.failed else 0
+    finally:
+        store.dispose()
+
+
 def add_store_commands(sub: Any) -> None:
     """Register ``users``, ``ingest`` and ``export`` sub-commands."""
     users = sub.add_parser("users", help="manage accounts")
@@ -192,6 +220,12 @@ def add_store_commands(sub: Any) -> None:
 
     add_scheduler_options(ing)
     ing.set_defaults(func=_ingest)
+
+    rs = sub.add_parser("rescore", help="bring stored scores up to date with this engine")
+    rs.add_argument("--remeasure", action="store_true",
+                    help="decode stale images from their stored originals and measure them again (resumable)")
+    rs.add_argument("--limit", type=int, help="re-measure at most N images in this run")
+    rs.set_defaults(func=_rescore)
 
     ex = sub.add_parser("export", help="export reviewer feedback as CSV")
     ex.add_argument("--out", help="file (default: standard output)")

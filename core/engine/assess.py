@@ -98,7 +98,9 @@ def analyse_preview(preview: np.ndarray, stored: Analysis, *, original_preview: 
     differ only by what the recipe did.
     """
     metrics, fg = measure_pixels(preview)
-    facts = {k: stored.metrics.get(k, math.nan) for k in FILE_FACTS}
+    # File facts, and whatever else was stored beside the pixel metrics (the duplicate findings).
+    facts = {k: v for k, v in stored.metrics.items() if k not in metrics}
+    facts.update({k: stored.metrics.get(k, math.nan) for k in FILE_FACTS})
     if original_preview is not None and not np.array_equal(original_preview, preview):
         before, after = noise_sigma(luma(original_preview)), noise_sigma(luma(preview))
         facts["noise_sigma"] = facts["noise_sigma"] * (after + 0.5) / (before + 0.5)

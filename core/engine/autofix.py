@@ -41,7 +41,8 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
     names = {i if isinstance(i, str) else i.name for i in issues}
     steps: list[Step] = []
     if "color_cast" in names:
-        steps.append(Step("white_balance", {"method": "white_patch", "strength": 1.0}))
+        # The cast was measured on the backdrop, so the backdrop is what becomes neutral again.
+        steps.append(Step("white_balance", {"method": "backdrop", "strength": 1.0}))
     if "noisy" in names:
         sigma = metrics.get("noise_sigma", 8.0)
         h = round(_clamp(1.1 * sigma, 3.0, 20.0) * 2) / 2
@@ -57,22 +58,15 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
             g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(_clamp(predicted, 5.0, 250.0) / 255.0)
             steps.append(Step("gamma", {"gamma": round(_clamp(g, 0.25, 0.95), 2)}))
     elif "overexposed" in names:
-        # Blown highlights cannot come back. Washed-out photos (lifted blacks) first get their
-        # black point back. Then, if the midtones are still too bright: on a white backdrop a
-        # power law darkens them and keeps the backdrop white; elsewhere scaling the levels
-        # down undoes an exposure error more faithfully (bench/degradation.py measures both).
-        mean = _clamp(metrics.get("subject_brightness", 220.0), 130.0, 252.0)
-        black = _clamp(metrics.get("black_level", 0.0), 0.0, 200.0)
-        if black >= 60.0:
-            steps.append(Step("contrast_stretch", {"low": 0.5, "high": 100.0}))
-            mean = _clamp((mean - black) * 255.0 / (255.0 - black), 1.0, 252.0)
-        if mean > _TARGET_BRIGHTNESS + 7.0:
-            if metrics.get("background_white", 0.0) >= 0.5:
-                g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(mean / 255.0)
-                steps.append(Step("gamma", {"gamma": round(_clamp(g, 1.05, 4.0), 2)}))
-            else:
-                steps.append(Step("brightness_contrast", {"alpha": round(_clamp(_TARGET_BRIGHTNESS / mean, 0.4, 0.95), 2),
-                                                          "beta": 0.0}))
+        # Washed out: the black point was lifted toward white. A linear stretch that takes the
+        # darkest tones back to black (and leaves white where it is) inverts that exactly, so
+        # the tone curve comes back rather than the photo merely getting darker. Highlights that
+        # are blown cannot come back; then only the midtones get some density back.
+        if metrics.get("black_level", 0.0) >= 60.0:
+            steps.append(Step("contrast_stretch", {"low": 0.1, "high": 100.0}))
+        elif metrics.get("subject_brightness", 0.0) > _TARGET_BRIGHTNESS + 40.0:
+            g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(_clamp(metrics["subject_brightness"], 1.0, 250.0) / 255.0)
+            steps.append(Step("gamma", {"gamma": round(_clamp(g, 1.05, 1.6), 2)}))
     if "low_contrast" in names and "dark" not in names:
         steps.append(Step("contrast_stretch", {"low": 0.5, "high": 99.5}))
     if "blurry" in names:

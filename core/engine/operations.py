@@ -215,8 +215,9 @@ def clahe(rgb: np.ndarray, p: ClaheParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class WhiteBalanceParams:
-    method: str = _choice(default="white_patch", choices=("white_patch", "gray_world"), label="Method",
-                          help="white_patch: the brightest unclipped pixels become neutral; gray_world: the average does")
+    method: str = _choice(default="white_patch", choices=("white_patch", "gray_world", "backdrop"), label="Method",
+                          help="white_patch: the brightest unclipped pixels become neutral; gray_world: the average "
+                               "does; backdrop: the plain backdrop does (white_patch if there is none)")
     strength: float = _num(default=1.0, min=0.0, max=1.0, step=0.05, label="Strength",
                            help="0 leaves the image as it is")
 
@@ -224,14 +225,19 @@ class WhiteBalanceParams:
 def white_balance(rgb: np.ndarray, p: WhiteBalanceParams) -> np.ndarray:
     """Scale the channels so a neutral reference becomes grey.
 
-    ``white_patch`` uses the brightest 5% of pixels not clipped on every channel (the same
-    reference the colour-cast measurement uses); ``gray_world`` uses the mean of the image.
+    ``white_patch`` uses the brightest 5% of pixels not clipped on every channel;
+    ``gray_world`` uses the mean of the image; ``backdrop`` the plain backdrop's colour (what the
+    colour-cast check measures), falling back to ``white_patch`` when there is no backdrop.
     Gains are normalised to the largest channel's so whites stay white.
     """
     flat = rgb.reshape(-1, 3)
     small = to_analysis_scale(rgb, long_side=512).reshape(-1, 3).astype(np.float32)
+    fg = find_foreground(to_analysis_scale(rgb, long_side=512)) if p.method == "backdrop" else None
     if p.method == "gray_world":
         ref = small.mean(axis=0)
+    elif fg is not None and fg.has_backdrop:
+        # The backdrop is what should be neutral: its colour is exactly the cast to undo.
+        ref = np.array(fg.backdrop_rgb, np.float32)
     else:
         pool = small[small.min(axis=1) < 250]
         if pool.shape[0] < 100:

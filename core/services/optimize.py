@@ -3,16 +3,15 @@ rendering, downloading or saving the result at full resolution."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from core.engine.assess import assess_array
+from core.engine.assess import Analysis, analyse_preview, assess
 from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
 from core.engine.export_image import encode_image
-from core.engine.loading import load_image
+from core.engine.loading import ImageInfo, load_image
 from core.engine.profiles import Profile
 from core.engine.recipe import Recipe
 from core.store.blobs import read_blob
@@ -35,26 +34,42 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ScoreEstimate:
-    """The score the optimized image would get, its change from the stored score (NaN if there is
-    none), and the issues still flagged."""
+    """The score before and after a recipe, measured the same way, their difference, and the issues
+    still flagged after it."""
 
+    before: float
     score: float
     change: float
     still_flagged: tuple[str, ...]
 
 
-def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile) -> ScoreEstimate:
-    """Score ``result`` (``preview`` after a recipe) as if it were the full-size file.
+def _stored_analysis(record: ImageRecord) -> Analysis:
+    info = ImageInfo(format="", mode="RGB", width=record.width, height=record.height,
+                     file_size=int(record.metrics.get("file_mb", 0) * 1e6), bit_depth=8, had_transparency=False,
+                     exif_orientation=1, jpeg_quality=None, sha256=record.sha256, icc_converted=False, frames=1)
+    return Analysis(info=info, metrics=dict(record.metrics), phash="", product_bbox=(0.0, 0.0, 1.0, 1.0),
+                    has_backdrop=True)
 
-    The resolution checks see the stored image's size scaled as the recipe scaled the preview (a
-    crop or pad changes it); the file-size checks see the stored file's size.
+
+def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile) -> ScoreEstimate:
+    """Score ``preview`` (the stored image at analysis scale) and ``result`` (it after a recipe)
+    the way the stored score was measured.
+
+    Both are measured with :func:`core.engine.assess.analyse_preview`: the pixel metrics at the
+    analysis scale every stored measurement is made at, and the stored file facts (JPEG quality,
+    blocking, grain, file size, duplicates), the grain scaled by what the recipe did to it. The
+    resolution checks see the stored image's size scaled as the recipe scaled the preview (a crop
+    or pad changes it). So an empty recipe changes nothing (+0.0), and ``before`` is the stored
+    score whenever the stored measurement is current.
     """
+    stored = _stored_analysis(record)
     sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
-    after = assess_array(result, profile, width=max(1, round(record.width * sx)),
-                         height=max(1, round(record.height * sy)),
-                         file_size=int(record.metrics.get("file_mb", 0) * 1e6))
-    before = record.score if record.score is not None else math.nan
-    return ScoreEstimate(score=after.score, change=after.score - before, still_flagged=tuple(after.issue_names))
+    before = assess(analyse_preview(preview, stored), profile)
+    after = assess(analyse_preview(result, stored, original_preview=preview,
+                                   width=max(1, round(record.width * sx)), height=max(1, round(record.height * sy))),
+                   profile)
+    return ScoreEstimate(before=before.score, score=after.score, change=after.score - before.score,
+                         still_flagged=tuple(after.issue_names))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

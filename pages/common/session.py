@@ -13,6 +13,7 @@ from typing import Final
 
 import streamlit as st
 
+from core.services.measuring import remeasure_if_small
 from core.store.accounts import AdminSetup, User, ensure_default_admin
 from core.store.database import Store, open_store
 from core.store.samples import seed_samples
@@ -54,6 +55,11 @@ def _open_store(root: str, database_url: str) -> Store:
     report = seed_samples(store)
     if report is not None:
         log.info("loaded %d sample images", len(report.added))
+    # Scores measured by an older engine are redone here when there are few; larger stores are
+    # re-measured by 'python -m core rescore --remeasure' and shown as stale until then.
+    redone = remeasure_if_small(store)
+    if redone is not None:
+        log.info("re-measured %d image(s) measured by an older engine", redone.remeasured)
     return store
 
 

@@ -74,3 +74,23 @@ def test_save_renders_at_full_resolution_and_queues_it(seeded):
         queued.add(item.version_id)
         item = next_in_queue(seeded, "rita", order="oldest", skip=tuple(queued))
     assert new_id in queued
+
+
+def test_an_empty_recipe_changes_nothing_and_before_is_the_stored_score(seeded):
+    """One measuring path: the preview the page shows measures exactly as the stored score did,
+    including the file facts a preview cannot see (JPEG quality, blocking, grain)."""
+    from core.store.blobs import display_pixels
+
+    profile = get_profile(seeded, "generic")
+    for rec in list_images(seeded, profile="generic"):
+        pix = display_pixels(seeded, rec.sha256, rec.blob_path, side=ANALYSIS_LONG_SIDE)
+        est = estimate_score(rec, preview=pix, result=Recipe(()).apply(pix), profile=profile)
+        assert est.change == 0.0, rec.file_name
+        assert est.before == rec.score and est.score == rec.score, (rec.file_name, est, rec.score)
+
+
+def test_heavy_jpeg_keeps_its_compression_finding_in_the_estimate(seeded):
+    rec = next(r for r in list_images(seeded, profile="generic") if r.file_name == "coffee_heavy_jpeg.jpg")
+    pix = _preview(seeded, rec)
+    est = estimate_score(rec, preview=pix, result=pix, profile=get_profile(seeded, "generic"))
+    assert "compression_artifacts" in est.still_flagged and est.change == 0.0
