@@ -34,7 +34,7 @@ from core.services.review import (
 from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
 from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
-from pages.common.session import get_store, profile_picker, require_role, still_signed_in
+from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
 from pages.common.text import plain
 
 user = require_role(*roles_for("review"))
@@ -71,6 +71,7 @@ def _flash(text: str) -> None:
     st.session_state["review_flash"] = text
 
 
+@signed_in_callback  # callbacks run before the script's session check
 def _decide(choice: str, version_id: int, name: str) -> None:
     try:
         # Written to the database now; nothing is kept only in the session.
@@ -83,11 +84,13 @@ def _decide(choice: str, version_id: int, name: str) -> None:
         _flash(f"{choice.replace('_', ' ').capitalize()}: {plain(name)}")
 
 
+@signed_in_callback
 def _skip(version_id: int) -> None:
     skipped.append(version_id)
     skip_item(store, reviewer=user.username, version_id=version_id)
 
 
+@signed_in_callback
 def _undo() -> None:
     undone = undo_last_decisions(store, reviewer=user.username)
     if not undone:

@@ -295,6 +295,18 @@ def load_image(
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on, so truncated files would decode as "
                            "half-grey images; turn it off before loading merchant images")
     data = _read_source(source, max_bytes)
+    try:
+        return _decode(data, max_pixels=max_pixels, reduce_to=reduce_to)
+    except ImageLoadError:
+        raise
+    except MemoryError as exc:
+        raise ImageLoadError("too_many_pixels", "The image is too large to decode.") from exc
+    except Exception as exc:  # noqa: BLE001 - a decoder tripping over hostile bytes (KeyError, TypeError, ...)
+        raise ImageLoadError("corrupt", f"The image data is damaged and cannot be decoded ({type(exc).__name__}).") \
+            from exc
+
+
+def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
     digest = sha256_of(data)
     try:
         with warnings.catch_warnings():

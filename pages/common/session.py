@@ -8,8 +8,10 @@ ends the session in every open tab at its next interaction.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Final
+from collections.abc import Callable
+from typing import Final, ParamSpec
 
 import streamlit as st
 
@@ -21,9 +23,11 @@ from core.store.sessions import create_session, revoke_session, session_user
 from core.vocabulary import ROLE_LABELS
 
 log = logging.getLogger("imagedesk")
+P = ParamSpec("P")
 
 __all__ = ["ROLE_LABELS", "admin_setup", "current_user", "get_store", "merchant_scope", "oidc_configured",
-           "profile_names", "profile_picker", "require_role", "sign_in", "sign_in_oidc", "sign_out", "still_signed_in",
+           "profile_names", "profile_picker", "require_role", "sign_in", "sign_in_oidc", "sign_out", "signed_in_callback",
+           "still_signed_in",
            "sync_cookie"]
 
 _TOKEN: Final = "session_token"
@@ -202,6 +206,21 @@ def still_signed_in() -> User:
         st.rerun(scope="app")
     assert user is not None
     return user
+
+
+def signed_in_callback(fn: Callable[P, None]) -> Callable[P, None]:
+    """Wrap a widget callback that writes (``on_click=``): callbacks run before the script, so
+    before the router's session check; this one checks first and does nothing for an ended
+    session (the script run that follows then shows the sign-in form)."""
+    @functools.wraps(fn)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        before = st.session_state.get("user")
+        now_user = current_user()
+        if now_user is None or not isinstance(before, User) or now_user.user_id != before.user_id:
+            return
+        fn(*args, **kwargs)
+
+    return guarded
 
 
 def merchant_scope(user: User) -> str | None:

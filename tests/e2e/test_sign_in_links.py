@@ -73,6 +73,16 @@ def test_1_first_start_note_only_until_someone_signs_in(fresh, app):
     fresh.screenshot(path=str(OUT / "sign_in_first_start.png"), full_page=True)
     _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
     fresh.get_by_role("heading", name="Catalogue overview").wait_for(timeout=60_000)
+    fresh.wait_for_function("() => document.cookie.includes('imagedesk_session=')", timeout=30_000)
+    token = next(c["value"] for c in fresh.context.cookies() if c["name"] == "imagedesk_session")
+    from core.store.sessions import session_user
+
+    store = _store(app[1])
+    assert session_user(store, token).username == "admin"
+    fresh.get_by_role("button", name="Sign out").click()  # sign-out ends the session in the database
+    fresh.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    assert session_user(store, token) is None
+    store.dispose()
     other = fresh.context.browser.new_context().new_page()
     other.goto(base + "/")
     other.get_by_role("textbox", name="Password").wait_for(timeout=60_000)

@@ -46,7 +46,8 @@ def test_load_image_raises_only_image_load_error(data):
         pass
 
 
-_names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+_names = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1,
+                 max_size=40)
 
 
 @st.composite
