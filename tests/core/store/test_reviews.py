@@ -113,12 +113,19 @@ def test_queue_orders_and_skips_decided(store, three):
         next_in_queue(store, "rita", order="random")
 
 
-def test_issue_filter_matches_whole_names(store, three):
-    # dark.png is good.png darkened: a near duplicate, not an identical file.
-    assert "near_duplicate" in three["dark.png"].issues
-    assert not any("duplicate" in r.issues for r in three.values())
+def test_issue_filter_matches_whole_names(store, three, photo):
+    # dark.png is good.png darkened: other pixels, so not the same photo; a resized copy of
+    # good.png is a near duplicate, not an identical file.
+    import cv2
+
+    assert "near_duplicate" not in three["dark.png"].issues
+    ingest_files(store, [("good-small.png", encode(cv2.resize(photo, (400, 400), interpolation=cv2.INTER_AREA)))],
+                 merchant_id="zeta")
+    small = next(r for r in list_images(store) if r.file_name == "good-small.png")
+    assert "near_duplicate" in small.issues
+    assert not any("duplicate" in r.issues for r in [*three.values(), small])
     assert next_in_queue(store, "rita", issue="duplicate") is None
-    assert next_in_queue(store, "rita", issue="near_duplicate").file_name == "dark.png"
+    assert next_in_queue(store, "rita", issue="near_duplicate").file_name == "good-small.png"
 
 
 def test_status_counts(store, three):
