@@ -47,7 +47,7 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "subject_brightness": ("0-255", "Mean luminance of the product (whole image if no backdrop)"),
     "shadow_clip": ("0-1", "Share of pixels crushed to black (luma <= 8)"),
     "highlight_clip": ("0-1", "Share of the product's silhouette blown to pure white (blank without a plain backdrop)"),
-    "channel_clip": ("0-1", "Share of coloured product pixels with a colour channel blown to 255 (blank without a backdrop)"),
+    "channel_clip": ("0-1", "Share of coloured product pixels with a colour channel at 255 (information: saturated products clip too)"),
     "highlight_level": ("0-255", "Brightest tones (99th percentile luma); low means nothing in the photo is bright"),
     "contrast": ("0-1", "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white"),
     "black_level": ("0-255", "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out"),
@@ -310,21 +310,22 @@ def tonal_contrast(*, p1: float, p99: float) -> float:
 
 
 def blown_share(rgb: np.ndarray, fg: Foreground) -> float:
-    """Share (0-1) of the product's silhouette that is pure white (every channel >= 250).
+    """Share (0-1) of the product's outline that is pure white (every channel >= 250).
 
-    The silhouette is the product mask closed by 2% of the image size with its holes filled, so
-    highlights blown inside the product count although their colour equals a white backdrop's.
-    NaN without a plain backdrop (a scene's bright sky is not a product highlight).
+    The outline is the product mask closed by 2% of the image size, so highlights blown inside
+    the product count although their colour equals a white backdrop's. Holes larger than that
+    (the backdrop seen through a necklace or a pair of glasses) are not filled: they are
+    backdrop, not product. NaN without a plain backdrop (a scene's bright sky is not a product
+    highlight).
     """
     if not fg.has_backdrop or np.count_nonzero(fg.mask) < 100:
         return math.nan
     k = max(3, round(0.02 * max(fg.mask.shape))) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    closed = cv2.morphologyEx(fg.mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
-    silhouette = _fill_holes(closed)
+    outline = cv2.morphologyEx(fg.mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool)
     white = _channel_min(rgb) >= 250
-    area = int(np.count_nonzero(silhouette))
-    return int(np.count_nonzero(white & silhouette)) / max(1, area)
+    area = int(np.count_nonzero(outline))
+    return int(np.count_nonzero(white & outline)) / max(1, area)
 
 
 def channel_clip(rgb: np.ndarray, fg: Foreground) -> float:
@@ -341,15 +342,6 @@ def channel_clip(rgb: np.ndarray, fg: Foreground) -> float:
     coloured = fg.mask & (lo < 235)
     n = np.count_nonzero(coloured)
     return float(np.count_nonzero(coloured & (hi >= 254)) / n) if n >= 100 else 0.0
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Bool mask with every region not connected to the border filled (uint8 0/1 in)."""
-    h, w = mask.shape
-    flood = np.zeros((h + 2, w + 2), np.uint8)
-    flood[1:-1, 1:-1] = mask
-    cv2.floodFill(flood, None, (0, 0), 2)
-    return flood[1:-1, 1:-1] != 2
 
 
 #: Grain is measured at up to this long side (px): large enough that grain is not averaged

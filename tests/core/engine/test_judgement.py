@@ -71,9 +71,21 @@ def test_a_saturated_orange_garment_on_white_has_no_cast():
     assert r.issue_names == [], [i.message for i in r.issues]
 
 
-@pytest.mark.parametrize("color", [(240, 120, 170), (250, 215, 40), (30, 60, 170)])
-def test_other_strong_product_colours_are_not_a_cast(color):
-    assert "color_cast" not in judged(garment(color)).issue_names
+@pytest.mark.parametrize("color", [(240, 120, 170), (250, 215, 40), (30, 60, 170), (255, 110, 0)])
+def test_other_strong_product_colours_are_not_a_cast_nor_overexposed(color):
+    # (255, 110, 0): a saturated orange whose red channel is at 255 wherever the fabric faces the light
+    r = judged(garment(color))
+    assert "color_cast" not in r.issue_names and "overexposed" not in r.issue_names, r.issue_names
+
+
+def test_backdrop_seen_through_a_necklace_is_not_a_blown_highlight():
+    frame = np.full((1200, 1200, 3), 255, np.uint8)
+    cv2.ellipse(frame, (600, 560), (380, 420), 0, 0, 360, (30, 30, 30), 14, cv2.LINE_AA)  # a thin loop
+    for k in range(24):  # beads along it
+        t = 2 * np.pi * k / 24
+        cv2.circle(frame, (int(600 + 380 * np.cos(t)), int(560 + 420 * np.sin(t))), 18, (200, 170, 60), -1,
+                   cv2.LINE_AA)
+    assert "overexposed" not in judged(frame).issue_names
 
 
 def test_a_tinted_backdrop_is_a_cast():
