@@ -22,14 +22,16 @@ st.title("Reviewer feedback")
 
 reviewers, merchants = feedback_choices(store)  # DISTINCT queries, not every decision
 with st.container(border=True):
-    c = st.columns(6)
+    # Two rows, so the date range and the toggle keep their whole text at 1280 px (and stack on phones).
+    c = st.columns([2, 1, 1])
     today = dt.date.today()
     dates = c[0].date_input("Decided between", value=(today - dt.timedelta(days=30), today), key="fb_dates")
     reviewer = c[1].selectbox("Reviewer", ["(all)", *reviewers], key="fb_rev")
     merchant = c[2].selectbox("Merchant", ["(all)", *merchants], key="fb_merchant")
-    decision = c[3].selectbox("Decision", ["(all)", *DECISIONS], key="fb_decision")
-    profile = c[4].selectbox("Profile", ["(all)", *profile_names()], key="fb_profile")
-    history = c[5].toggle("Include undone/replaced", key="fb_history")
+    c = st.columns([1, 1, 2], vertical_alignment="bottom")
+    decision = c[0].selectbox("Decision", ["(all)", *DECISIONS], key="fb_decision")
+    profile = c[1].selectbox("Profile", ["(all)", *profile_names()], key="fb_profile")
+    history = c[2].toggle("Include undone and replaced decisions", key="fb_history")
 start, end = (dates if isinstance(dates, tuple) and len(dates) == 2 else (dates, dates)) if dates else (None, None)
 
 

@@ -69,18 +69,21 @@ def recipe_builder() -> None:
         else:
             before_after(pix, result, key=f"ba_{record.version_id}",
                          before_url=preview_url(record.sha256, record.blob_path))
-        m = st.columns(4)
+        # A wrapping row: each metric as wide as its text (never cut), the row breaks where it must.
+        m = st.container(horizontal=True, gap="large")
         sim = similarity(pix, result)
-        m[0].metric("SSIM", "n/a" if sim is None else f"{sim.ssim:.3f}")
-        m[1].metric("PSNR", "n/a" if sim is None else "identical" if math.isinf(sim.psnr) else f"{sim.psnr:.1f} dB")
-        m[2].metric("Colour change (ΔE2000)", "n/a" if sim is None else f"{sim.delta_e:.2f}")
+        m.metric("SSIM", "n/a" if sim is None else f"{sim.ssim:.3f}", width="content")
+        m.metric("PSNR", "n/a" if sim is None else "identical" if math.isinf(sim.psnr) else f"{sim.psnr:.1f} dB",
+                 width="content")
+        m.metric("Colour change (ΔE2000)", "n/a" if sim is None else f"{sim.delta_e:.2f}", width="content")
         estimate = estimate_score(record, preview=pix, result=result, profile=prof)
-        m[3].metric("Score (estimated)", format_value(estimate.score), delta=f"{estimate.change:+.1f}")
+        m.metric("Score (estimated)", format_value(estimate.score), delta=f"{estimate.change:+.1f}", width="content")
         if estimate.still_flagged:
             st.caption("Still flagged: " + ", ".join(estimate.still_flagged))
 
     st.divider()
-    s1, s2, s3, s4 = st.columns(4)
+    # One wrapping row of buttons, each as wide as its label (a long label is never cut off).
+    s1 = s2 = s3 = s4 = st.container(horizontal=True)
     stem = PurePath(record.file_name).stem
     s1.download_button("Download full resolution", data=lambda: render_jpeg(store, record, recipe),
                        file_name=f"{stem}_optimized.jpg", mime="image/jpeg", icon=":material/download:",

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.upload import IngestError, ingest_uploads, read_manifest, upload_limits
+from core.services.upload import IngestError, browser_file_name, ingest_uploads, read_manifest, upload_limits
 from pages.common.session import get_store, require_role
 from pages.common.text import plain
 
@@ -17,6 +17,10 @@ MB = 1024**2
 if user.role == "merchant":
     st.caption(f"Uploading for your shop {plain(user.merchant_id)}.")
 st.info(limits.describe(), icon=":material/info:")
+# The uploader's own line (size limit and types) wraps instead of being cut off on a phone.
+st.html("<style>[data-testid='stFileUploaderDropzoneInstructions'] span, "
+        "[data-testid='stFileUploaderDropzoneInstructions'] small { white-space: normal !important; "
+        "overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }</style>")
 with st.form("upload", clear_on_submit=True):
     # Inside the form, so the merchant id and the files are submitted together.
     if user.role == "merchant":
@@ -44,7 +48,8 @@ if submitted:
     try:
         manifest = read_manifest(manifest_file.getvalue()) if manifest_file else None
         with st.spinner(f"Scoring {len(files)} file(s)..."):
-            outcome = ingest_uploads(store, [(f.name, f.getvalue()) for f in files], merchant_id=merchant,
+            outcome = ingest_uploads(store, [(browser_file_name(f.name), f.getvalue()) for f in files],
+                                     merchant_id=merchant,
                                      uploaded_by=user.username, manifest=manifest, sku=sku.strip(),
                                      only_own_merchant=user.role == "merchant")
     except IngestError as exc:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from core.store.database import Store
 from core.store.intake import FileResult, IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
 
-__all__ = ["FileResult", "IngestError", "IngestReport", "UploadLimits", "UploadOutcome", "ingest_uploads", "is_zip",
-           "read_manifest", "upload_limits"]
+__all__ = ["FileResult", "IngestError", "IngestReport", "UploadLimits", "UploadOutcome", "browser_file_name",
+           "ingest_uploads", "is_zip", "read_manifest", "upload_limits"]
 
 #: How the accepted image extensions are named to a merchant (every extension in IMAGE_EXTENSIONS once).
 _TYPE_NAMES = (("JPEG", (".jpg", ".jpeg", ".jpe")), ("PNG", (".png",)), ("WebP", (".webp",)),
@@ -43,6 +43,13 @@ class UploadLimits:
         return (f"Images: {self.image_types}; each at most {self.max_image_bytes / 1024**2:g} MB and "
                 f"{self.max_pixels / 1e6:g} megapixels. Zip files: at most {self.max_zip_bytes / 1024**2:g} MB, "
                 f"{self.max_zip_entries} files and {self.max_zip_unpacked_bytes / 1024**3:g} GB unpacked.")
+
+
+def browser_file_name(name: str) -> str:
+    """The file's name as the merchant's computer has it. Browsers send file names in a multipart
+    form with exactly three characters escaped (HTML standard: LF as ``%0A``, CR as ``%0D``, ``"``
+    as ``%22``; a ``%`` itself is not escaped); this undoes that, and nothing else."""
+    return name.replace("%0A", "\n").replace("%0D", "\r").replace("%22", '"')
 
 
 def upload_limits() -> UploadLimits:

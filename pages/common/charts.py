@@ -68,7 +68,7 @@ def issue_bar(counts: pd.Series) -> go.Figure:
     and however large the counts: one tick per bar, and the chart grows with the number of bars."""
     names = [str(n) for n in counts.index[::-1]]
     fig = go.Figure(go.Bar(x=counts.values[::-1], y=names, orientation="h", marker_color="#e8710a",
-                           text=[f"{int(v):,}" for v in counts.values[::-1]], textposition="auto",
+                           text=[f"{int(v):,}" for v in counts.values[::-1]], textposition="outside",
                            cliponaxis=False))
     fig.update_layout(title="Issues", height=max(280, 90 + ISSUE_ROW_PX * len(names)),
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="images")

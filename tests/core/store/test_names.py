@@ -78,3 +78,10 @@ def test_folder_ingest_reports_svg_and_heic_with_a_reason(store, photo, tmp_path
     assert by["ok.jpg"].status == "added"
     assert by["logo.svg"].status == "refused" and "SVG" in by["logo.svg"].reason
     assert by["p.heic"].status == "refused" and "HEIC" in by["p.heic"].reason
+
+
+def test_browser_escapes_in_uploaded_names_are_undone():
+    from core.services.upload import browser_file_name
+
+    assert browser_file_name("say %22cheese%22%0Aback\\slash.jpg") == ODD
+    assert browser_file_name("plain 100% cotton.jpg") == "plain 100% cotton.jpg"
