@@ -43,7 +43,7 @@ TABLE_ROWS: Final = 500
 
 #: The analytics (separations, agreement, tuned thresholds) learn from at most this many of the
 #: newest decisions passing the filters, so the page opens quickly on a history of any length.
-ANALYTICS_SAMPLE: Final = 5000
+ANALYTICS_SAMPLE: Final = 2000
 
 #: Decisions needed on each side (approved; rejected or sent back) before the analytics speak:
 #: below this a "perfect" threshold is just luck.

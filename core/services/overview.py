@@ -16,10 +16,9 @@ from core.store.database import Store
 from core.store.queries import (
     CatalogFilter,
     CatalogScope,
-    catalog_count,
+    catalog_bins_and_count,
     catalog_issue_counts,
     catalog_page,
-    catalog_score_bins,
     catalog_status_counts,
     merchant_ids,
 )
@@ -52,14 +51,12 @@ def overview(store: Store, scope: CatalogScope, flt: CatalogFilter | None = None
     flt = flt or CatalogFilter()
     status = catalog_status_counts(store, scope)
     total = sum(status.values())
-    filtered = flt != CatalogFilter()
-    shown = catalog_count(store, scope, flt) if filtered else total
+    bins, shown = catalog_bins_and_count(store, scope, flt, width=HISTOGRAM_BIN) if total else ({}, 0)
     pages = max(1, math.ceil(shown / page_size))
     page = min(max(1, int(page)), pages)
     rows = catalog_page(store, scope, flt, offset=(page - 1) * page_size, limit=page_size) if shown else []
     return Overview(
-        total=total, status_counts=status, shown=shown,
-        score_bins=catalog_score_bins(store, scope, flt, width=HISTOGRAM_BIN) if shown else {},
+        total=total, status_counts=status, shown=shown, score_bins=bins,
         issue_counts=catalog_issue_counts(store, scope, flt) if shown else {},
         rows=rows, page=page, pages=pages,
         merchants=merchant_ids(store) if scope.merchant_id is None else [scope.merchant_id],

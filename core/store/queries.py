@@ -16,6 +16,7 @@ __all__ = [
     "CatalogFilter",
     "CatalogScope",
     "ImageRecord",
+    "catalog_bins_and_count",
     "catalog_count",
     "catalog_issue_counts",
     "catalog_page",
@@ -297,15 +298,24 @@ def catalog_score_bins(store: Store, scope: CatalogScope, flt: CatalogFilter = C
                        width: int = 5) -> dict[int, int]:
     """Histogram of scores as {bin start: count} in bins of ``width`` points (100 falls in the
     last bin); unscored versions are not counted."""
+    return catalog_bins_and_count(store, scope, flt, width=width)[0]
+
+
+def catalog_bins_and_count(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *,
+                           width: int = 5) -> tuple[dict[int, int], int]:
+    """The score histogram (as :func:`catalog_score_bins`) and how many versions pass ``flt``
+    (scored or not), in one pass over the catalogue."""
     decided = _latest_decision()
     top = 100 // width - 1
     # A CASE ladder rather than floor(): the same SQL on SQLite (no floor() in older builds) and PostgreSQL.
-    bucket = case(*((scores.c.score >= k * width, k) for k in range(top, 0, -1)), else_=0)
+    bucket = case((scores.c.score.is_(None), -1), *((scores.c.score >= k * width, k) for k in range(top, 0, -1)),
+                  else_=0)
     rows = (select(bucket.label("b")).select_from(_catalog_from(scope, flt, with_scores=True))
-            .where(scores.c.score.is_not(None), *_catalog_where(scope, flt, decided)).subquery("rows"))
+            .where(*_catalog_where(scope, flt, decided)).subquery("rows"))
     q = select(rows.c.b, func.count().label("n")).group_by(rows.c.b)
     with store.read() as conn:
-        return {int(r.b) * width: int(r.n) for r in conn.execute(q).all()}
+        counts = {int(r.b): int(r.n) for r in conn.execute(q).all()}
+    return {b * width: n for b, n in counts.items() if b >= 0}, sum(counts.values())
 
 
 def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> dict[str, int]:

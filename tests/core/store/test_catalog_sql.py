@@ -12,6 +12,7 @@ from core.store.database import score_issues, scores
 from core.store.queries import (
     CatalogFilter,
     CatalogScope,
+    catalog_bins_and_count,
     catalog_count,
     catalog_issue_counts,
     catalog_page,
@@ -70,6 +71,7 @@ def _check(decided, scope, flt, ref):  # type: ignore[no-untyped-def]
         b = min(int(s // 5) * 5, 95)
         bins[b] = bins.get(b, 0) + 1
     assert catalog_score_bins(decided, scope, flt) == bins
+    assert catalog_bins_and_count(decided, scope, flt) == (bins, len(ref))
 
 
 def test_pages_cover_the_catalogue_once_in_order(decided):
