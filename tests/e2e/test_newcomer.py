@@ -164,3 +164,20 @@ def test_upload_shows_the_limits_and_an_odd_name_as_given(browser, app, photo):
     assert title == shown.replace("\n", " ")  # quotes and backslash shown as given (a title is one line)
     page.screenshot(path=str(OUT.parent / "inspect_odd_name.png"), full_page=True)
     ctx.close()
+
+
+def test_a_small_image_is_scaled_up_in_the_before_after_view(browser, app):
+    base, _ = app
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.goto(base + "/")
+    page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    _open(page, base, "/optimize?v=5", "Optimize · cat_photo.jpg")  # 451 x 300 px
+    view = page.locator(".bac").first
+    view.wait_for(timeout=60_000)
+    box = view.bounding_box()
+    assert box and box["width"] > 500 and abs(box["width"] / box["height"] - 451 / 300) < 0.03
+    left, right = (page.locator(f".bac .tag.{side}").first.bounding_box() for side in ("left", "right"))
+    assert left and right and left["x"] + left["width"] < right["x"]  # the labels do not overlap
+    view.screenshot(path=str(OUT.parent / "before_after_small_image.png"))
+    ctx.close()
