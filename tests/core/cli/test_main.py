@@ -149,3 +149,25 @@ def test_score_folder_reports_svg_and_heic_with_a_reason(tmp_path, photo):
     assert set(by) == {"ok.jpg", "logo.svg", "phone.HEIC"}
     assert "SVG" in by["logo.svg"]["error"] and by["logo.svg"]["quality_score"] == ""
     assert "HEIC" in by["phone.HEIC"]["error"]
+
+
+def test_rescore_remeasures_stale_images(tmp_path, photo, capsys):
+    from sqlalchemy import update
+
+    from core.store.database import analyses, open_store
+
+    data = str(tmp_path / "data")
+    src = tmp_path / "a.png"
+    src.write_bytes(encode(photo))
+    assert main(["--data-dir", data, "ingest", str(src), "--merchant", "m1"]) == 0
+    store = open_store(data, database_url=None)
+    with store.write() as conn:
+        conn.execute(update(analyses).values(engine_version="0.9"))
+    store.dispose()
+    capsys.readouterr()
+    assert main(["--data-dir", data, "rescore"]) == 0
+    assert "1 stored image(s) were measured by an older engine" in capsys.readouterr().out
+    assert main(["--data-dir", data, "rescore", "--remeasure", "--limit", "0"]) == 2
+    assert main(["--data-dir", data, "rescore", "--remeasure"]) == 0
+    out = capsys.readouterr().out
+    assert "re-measured 1 image(s)" in out and "0 still stale" in out
