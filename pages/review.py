@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.engine.checks import format_value
+from core.engine.wording import format_value
 from core.services.access import roles_for
 from core.services.catalog import Store, findings, open_version
 from core.services.review import (
@@ -21,10 +21,10 @@ from core.services.review import (
     bulk_candidates,
     comparison_for,
     current_item,
+    decide_shown,
     double_review_share,
     mark_opened,
     progress,
-    record_decision,
     set_double_review_share,
     skip_item,
     suggested_reasons,
@@ -75,7 +75,7 @@ def _flash(text: str) -> None:
 def _decide(choice: str, version_id: int, name: str) -> None:
     try:
         # Written to the database now; nothing is kept only in the session.
-        record_decision(store, version_id=version_id, reviewer=user.username, decision=choice,
+        decide_shown(store, version_id=version_id, reviewer=user.username, decision=choice,
                         reasons=st.session_state.get(f"reasons_{version_id}", []),
                         comment=st.session_state.get(f"comment_{version_id}", ""), profile=profile)
     except ReviewError as exc:

@@ -26,6 +26,7 @@ from core.store.reviews import (
     decide_batch,
     double_review_percent,
     history,
+    is_open_for,
     mark_opened,
     next_in_queue,
     open_items,
@@ -44,6 +45,7 @@ __all__ = [
     "approve_all",
     "bulk_candidates",
     "current_item",
+    "decide_shown",
     "double_review_share",
     "end_review_session",
     "set_double_review_share",
@@ -152,6 +154,19 @@ def upcoming_items(store: Store, *, reviewer: str, where: QueueFilter, shown: in
     items = open_items(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
                        issue=where.issue, limit=count + len(left_out))
     return [i for i in items if i.version_id not in left_out][:count]
+
+
+def decide_shown(store: Store, *, version_id: int, reviewer: str, decision: str, reasons: Iterable[str] = (),
+                 comment: str = "", profile: str = "") -> Decision:
+    """Record a decision on the queue item the reviewer was shown. If their hold on it expired and
+    someone else decided it meanwhile (and no second review is asked for it), nothing is recorded:
+    :class:`ReviewError` says so, and the queue moves on."""
+    if not is_open_for(store, reviewer, version_id):
+        release_leases(store, reviewer, version_id=version_id)
+        raise ReviewError("Another reviewer decided this image while it was open here (your hold on it had "
+                          "expired); your decision was not recorded. The queue has moved on.")
+    return record_decision(store, version_id=version_id, reviewer=reviewer, decision=decision, reasons=reasons,
+                           comment=comment, profile=profile)
 
 
 def skip_item(store: Store, *, reviewer: str, version_id: int) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "claim_next",
     "decide_batch",
     "double_review_percent",
+    "is_open_for",
     "open_items",
     "release_leases",
     "set_double_review_percent",
@@ -406,6 +407,14 @@ def claim_next(store: Store, reviewer: str, *, order: str = "lowest_score", prof
                                                           review_leases.c.version_id == r.id))
                          .values(expires_at=_later(lease_seconds)))
         return _item(r)
+
+
+def is_open_for(store: Store, reviewer: str, version_id: int) -> bool:
+    """Whether ``version_id`` still waits for ``reviewer``'s decision: not decided by them, and
+    not already decided by as many others as it needs (leases aside)."""
+    with store.read() as conn:
+        q = _queue_query(reviewer, "generic", None, None, percent=_double_percent(conn))
+        return conn.execute(q.where(versions.c.id == version_id).limit(1)).first() is not None
 
 
 def release_leases(store: Store, reviewer: str, *, version_id: int | None = None) -> int:

@@ -128,3 +128,16 @@ def test_open_items_filters_by_score_and_no_issue(store, six):
     assert all(i.score is not None and i.score >= 90 for i in high)
     with pytest.raises(ReviewError, match="no images"):
         decide_batch(store, [], "rita")
+
+
+def test_a_decision_after_the_hold_expired_and_someone_else_decided_is_not_recorded(store, six):
+    from core.services.review import decide_shown
+
+    item = claim_next(store, "rita", lease_seconds=-1)  # rita's hold has run out
+    assert claim_next(store, "sam").version_id == item.version_id
+    decide(store, version_id=item.version_id, reviewer="sam", decision="approved")
+    with pytest.raises(ReviewError, match="Another reviewer decided"):
+        decide_shown(store, version_id=item.version_id, reviewer="rita", decision="rejected", reasons=["blurry"])
+    assert active_decision(store, item.version_id, "rita") is None
+    mine = claim_next(store, "rita")
+    assert decide_shown(store, version_id=mine.version_id, reviewer="rita", decision="approved").decision == "approved"
