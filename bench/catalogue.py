@@ -40,7 +40,7 @@ import numpy as np
 from common import OUT, ROOT, machine
 from PIL import Image, ImageOps
 
-from core.engine.assess import analyse, assess
+from core.engine.assess import analyze, assess
 from core.engine.autofix import auto_recipe
 from core.engine.batch import discover, score_paths
 from core.engine.compare import ssim
@@ -115,7 +115,7 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
     profile = load_profile(profile_name)
     original = load_image(path)
     rgb = original.pixels
-    base = assess(analyse(original), profile)
+    base = assess(analyze(original), profile)
     out: dict = {"path": path, "clean": {"score": base.score, "issues": base.issue_names}}
     fixed = auto_recipe(base.metrics, base.issues).apply(rgb)
     out["clean"]["autofix_ssim"] = ssim(rgb, fixed) if fixed.shape == rgb.shape else math.nan
@@ -124,7 +124,7 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
         for k in LEVELS:
             bad = fn(rgb, k, seed * 100 + k)
             image = load_image(_encode(bad, name))
-            a = assess(analyse(image), profile)
+            a = assess(analyze(image), profile)
             row = {"level": k, "score": a.score, "issues": a.issue_names}
             if name in FIXABLE and k >= 3:
                 decoded = image.pixels

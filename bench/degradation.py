@@ -29,7 +29,7 @@ import numpy as np
 from common import OUT, machine, photos
 from PIL import Image, ImageOps
 
-from core.engine.assess import analyse, assess
+from core.engine.assess import analyze, assess
 from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, ssim
 from core.engine.loading import load_image
@@ -115,7 +115,7 @@ def main() -> None:
     for name, rgb in originals.items():
         data = encode(rgb, None, 0)
         files[f"{name}|clean|0"] = data
-        a = assess(analyse(load_image(data)), profile)
+        a = assess(analyze(load_image(data)), profile)
         clean_issues[name], clean_scores[name] = a.issue_names, a.score
         kept = ssim(rgb, auto_recipe(a.metrics, a.issues).apply(rgb))
         fix_keep.append(kept)
@@ -136,7 +136,7 @@ def main() -> None:
                 data = encode(bad, issue, k)
                 files[f"{name}|{issue}|{k}"] = data
                 decoded = load_image(data).pixels
-                a = assess(analyse(load_image(data)), profile)
+                a = assess(analyze(load_image(data)), profile)
                 scores.append(a.score)
                 det[k] += issue in a.issue_names
                 if issue in FIXABLE and k in (2, 3):

@@ -6,14 +6,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.engine.measures import METRIC_INFO
 from core.engine.profiles import ProfileError
 from core.services.access import roles_for
 from core.services.feedback import ANALYTICS_SAMPLE, TABLE_ROWS, feedback_choices, feedback_count
 from core.services.profiles import get_profile, save_and_rescore
 from core.store.analytics import metric_separation, reviewer_agreement, separations, suggest_profile
 from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
-from core.vocabulary import DECISIONS
+from core.vocabulary import DECISIONS, METRIC_INFO
 from pages.common.session import get_store, profile_names, require_role
 
 user = require_role(*roles_for("feedback"))

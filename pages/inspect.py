@@ -5,8 +5,9 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.engine.checks import format_value, metric_report
+from core.engine.checks import metric_report
 from core.engine.histogram import clipping_overlay
+from core.engine.wording import format_value
 from core.services.access import merchant_scope, roles_for
 from core.services.catalog import findings, marketplace_checklist, versions_of
 from core.services.measuring import stale_note

@@ -5,8 +5,8 @@ from pathlib import PurePath
 
 import streamlit as st
 
-from core.engine.checks import format_value
 from core.engine.recipe import RecipeError
+from core.engine.wording import format_value
 from core.services.access import merchant_scope, roles_for
 from core.services.optimize import (
     auto_fix,

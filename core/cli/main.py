@@ -78,7 +78,7 @@ def add_scheduler_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
-    from core.engine.assess import analyse, assess
+    from core.engine.assess import analyze, assess
     from core.engine.autofix import auto_recipe
     from core.engine.export_image import save_image
     from core.engine.loading import ImageLoadError, load_image
@@ -96,7 +96,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
         except ProfileError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        result = assess(analyse(image), profile)
+        result = assess(analyze(image), profile)
         recipe = auto_recipe(result.metrics, result.issues, geometry=args.geometry)
         print(json.dumps(recipe.to_dict(), indent=2))
     else:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from core.engine import ENGINE_VERSION
-from core.engine.checks import Issue, evaluate
+from core.engine.checks import Issue, assess_metrics
 from core.engine.duplicates import DuplicateIndex, Match, color_layout, phash
 from core.engine.foreground import Foreground
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
@@ -21,8 +21,8 @@ from core.vocabulary import ANALYSIS_LONG_SIDE
 __all__ = [
     "Analysis",
     "Assessment",
-    "analyse",
-    "analyse_preview",
+    "analyze",
+    "analyze_preview",
     "assess",
     "assess_array",
     "assess_file",
@@ -77,13 +77,13 @@ def _analysis(info: ImageInfo, metrics: dict[str, float], fg: Foreground, analys
                     product_bbox=(x0 / w, y0 / h, x1 / w, y1 / h), has_backdrop=fg.has_backdrop)
 
 
-def analyse(image: LoadedImage) -> Analysis:
+def analyze(image: LoadedImage) -> Analysis:
     """Measure a decoded image (profile-independent; the expensive part)."""
     metrics, fg, analysis_rgb = measure(image)
     return _analysis(image.info, metrics, fg, analysis_rgb)
 
 
-def analyse_preview(preview: np.ndarray, stored: Analysis, *, original_preview: np.ndarray | None = None,
+def analyze_preview(preview: np.ndarray, stored: Analysis, *, original_preview: np.ndarray | None = None,
                     width: int | None = None, height: int | None = None) -> Analysis:
     """Measure an analysis-scale preview the way the stored measurement was made.
 
@@ -152,7 +152,7 @@ def assess(
     metrics = dict(analysis.metrics)
     metrics.setdefault("exact_duplicate", math.nan)  # not compared: the duplicate rules are skipped
     metrics.setdefault("hash_distance", math.nan)
-    result = evaluate(metrics, profile, other=(match.label if match is not None else other))
+    result = assess_metrics(metrics, profile, other=(match.label if match is not None else other))
     return Assessment(key=key, analysis=replace(analysis, metrics=metrics), profile=profile.name, score=result.score,
                       issues=result.issues, contributions=result.contributions,
                       duplicate_of=match.key if match is not None else None)
@@ -173,7 +173,7 @@ def assess_file(
     """
     image = load_image(source, max_pixels=max_pixels, max_bytes=max_bytes, reduce_to=ANALYSIS_LONG_SIDE)
     name = key or str(source if not isinstance(source, bytes) else "")
-    return assess(analyse(image), profile, key=name, label=os.path.basename(name), duplicates=duplicates)
+    return assess(analyze(image), profile, key=name, label=os.path.basename(name), duplicates=duplicates)
 
 
 def assess_array(rgb: np.ndarray, profile: Profile, *, width: int, height: int, file_size: int,
@@ -189,4 +189,4 @@ def assess_array(rgb: np.ndarray, profile: Profile, *, width: int, height: int, 
                      had_transparency=False, exif_orientation=1, jpeg_quality=jpeg_quality,
                      sha256=sha256_of(rgb.tobytes()), icc_converted=False, frames=1)
     scale = max(rgb.shape[:2]) / max(width, height)
-    return assess(analyse(LoadedImage(pixels=rgb, info=info, scale=scale)), profile)
+    return assess(analyze(LoadedImage(pixels=rgb, info=info, scale=scale)), profile)

@@ -12,13 +12,12 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any, Final
 
-from core.engine.assess import Analysis, Assessment, analyse, assess
+from core.engine.assess import Analysis, Assessment, analyze, assess
 from core.engine.csv_safe import formula_safe
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoadError, load_image
-from core.engine.measures import METRIC_INFO
 from core.engine.profiles import Profile
-from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS
+from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS, METRIC_INFO, UNSUPPORTED_IMAGE_EXTENSIONS
 
 __all__ = ["CSV_COLUMNS", "BatchRow", "discover", "measure_upload", "score_paths", "write_csv"]
 
@@ -69,7 +68,7 @@ def _analyse_path(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
                   max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, Analysis | None, str]:
     try:
         image = load_image(path, reduce_to=ANALYSIS_LONG_SIDE, max_pixels=max_pixels, max_bytes=max_bytes)
-        return path, analyse(image), ""
+        return path, analyze(image), ""
     except ImageLoadError as exc:
         return path, None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a batch never stops for one file
@@ -85,7 +84,7 @@ def measure_upload(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
         image = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels, reduce_to=ANALYSIS_LONG_SIDE)
     except ImageLoadError as exc:
         return None, str(exc)
-    return analyse(image), ""
+    return analyze(image), ""
 
 
 @lru_cache(maxsize=1)

@@ -12,16 +12,17 @@ total loss split in proportion to ``-log(1 - p)``, so they add up exactly to ``1
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from core.engine.measures import METRIC_LABELS
 from core.engine.profiles import CheckSpec, Profile, Rule
+from core.engine.wording import format_value, rule_text
+from core.vocabulary import METRIC_INFO, METRIC_LABELS
 
-__all__ = ["Issue", "MetricLine", "ScoreResult", "evaluate", "format_value", "metric_report"]
+__all__ = ["Issue", "MetricLine", "ScoreResult", "assess_metrics", "metric_report"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Issue:
     """One failed check, worded for a merchant."""
 
@@ -53,17 +54,6 @@ class ScoreResult:
         return [i.name for i in self.issues]
 
 
-def format_value(value: float) -> str:
-    """Compact human formatting for a metric value or threshold."""
-    if math.isnan(value):
-        return "n/a"
-    if abs(value) >= 100 or float(value).is_integer():
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
 def _severity_curve(b: float) -> float:
     """0 at b = 0, 0.6 at b = 1 (error threshold), approaching 1 as b grows; continuous, increasing."""
     if b <= 1.0:
@@ -88,7 +78,7 @@ def _penalty(spec: CheckSpec, metrics: dict[str, float]) -> tuple[float, Rule | 
     return worst
 
 
-def evaluate(metrics: dict[str, float], profile: Profile, *, other: str = "") -> ScoreResult:
+def assess_metrics(metrics: dict[str, float], profile: Profile, *, other: str = "") -> ScoreResult:
     """Apply ``profile``'s checks to ``metrics``.
 
     Parameters
@@ -123,7 +113,8 @@ def evaluate(metrics: dict[str, float], profile: Profile, *, other: str = "") ->
         label = METRIC_LABELS.get(rule.metric, rule.metric.replace("_", " "))
         message = spec.message.format(value=format_value(value), threshold=format_value(rule.warn), metric=label,
                                       other=other or "another image in the set")
-        found.append((Issue(name, severity, rule.metric, float(value), rule.warn, message, spec.fix, 0.0), p))
+        found.append((Issue(name=name, severity=severity, metric=rule.metric, value=float(value), threshold=rule.warn,
+                            message=message, fix=spec.fix, points=0.0), p))
     score = 100.0 * math.prod(1.0 - p for p in penalties.values())
     logs = {k: -math.log1p(-p) for k, p in penalties.items()}
     total_log = sum(logs.values())
@@ -131,8 +122,7 @@ def evaluate(metrics: dict[str, float], profile: Profile, *, other: str = "") ->
     contributions = {k: (loss * v / total_log if total_log > 0 else 0.0) for k, v in logs.items()}
     issues = tuple(
         sorted(
-            (Issue(i.name, i.severity, i.metric, i.value, i.threshold, i.message, i.fix, contributions.get(i.name, 0.0))
-             for i, _ in found),
+            (replace(i, points=contributions.get(i.name, 0.0)) for i, _ in found),
             key=lambda i: (i.severity != "error", -i.points),
         )
     )
@@ -154,8 +144,6 @@ class MetricLine:
 
 def metric_report(metrics: dict[str, float], profile: Profile) -> list[MetricLine]:
     """Every metric with pass/warning/error against ``profile`` (``info`` where no rule applies)."""
-    from core.engine.measures import METRIC_INFO
-
     rules: dict[str, tuple[str, Rule | None]] = {}
     for name, spec in profile.checks.items():
         if spec.enabled:
@@ -168,9 +156,5 @@ def metric_report(metrics: dict[str, float], profile: Profile) -> list[MetricLin
         if rule is None or math.isnan(value):
             out.append(MetricLine(metric, value, unit, meaning, check, "", "info"))
             continue
-        op = ">=" if rule.direction == "min" else "<="
-        text = f"{op} {format_value(rule.warn)}"
-        if rule.fail != rule.warn:
-            text += f" (error {'<' if rule.direction == 'min' else '>'} {format_value(rule.fail)})"
-        out.append(MetricLine(metric, value, unit, meaning, check, text, rule.severity(value) or "pass"))
+        out.append(MetricLine(metric, value, unit, meaning, check, rule_text(rule), rule.severity(value) or "pass"))
     return out

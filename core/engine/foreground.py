@@ -31,7 +31,7 @@ class Foreground:
     mask : ndarray of bool (H, W)
         True on product pixels (all True when there is no backdrop).
     bbox : tuple of int
-        ``(x0, y0, x1, y1)``, half-open, in pixels of the analysed image.
+        ``(x0, y0, x1, y1)``, half-open, in pixels of the analyzed image.
     has_backdrop : bool
         Whether the border is a plain backdrop.
     backdrop_rgb : tuple of float

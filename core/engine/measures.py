@@ -20,67 +20,25 @@ from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
     "FILE_FACTS",
-    "METRIC_INFO",
+    "NOISE_LONG_SIDE",
+    "blockiness",
     "blown_share",
     "channel_clip",
-    "file_facts",
-    "measure_pixels",
-    "blockiness",
     "color_cast",
     "colorfulness",
     "entropy",
+    "file_facts",
+    "gray_chroma",
+    "laplacian_variance",
     "luma",
     "measure",
+    "measure_pixels",
     "noise_sigma",
+    "percentile_u8",
     "sharpness",
     "to_analysis_scale",
+    "tonal_contrast",
 ]
-
-
-#: Every metric :func:`measure` returns: (unit or range, one-line meaning). The UI and the CSV
-#: export take their column order and help text from here.
-METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
-    "sharpness": ("0-100", "Edge crispness on the product (higher is sharper); blank if the photo has too few edges to judge"),
-    "laplacian_var": ("grey levels^2", "Variance of the Laplacian inside the product box, at 1024 px"),
-    "noise_sigma": ("grey levels", "Grain in the flattest quarter of the photo, at up to 2048 px (texture does not count)"),
-    "brightness": ("0-255", "Mean luminance of the whole image"),
-    "subject_brightness": ("0-255", "Mean luminance of the product (whole image if no backdrop)"),
-    "shadow_clip": ("0-1", "Share of pixels crushed to black (luma <= 8)"),
-    "highlight_clip": ("0-1", "Share of the product's silhouette blown to pure white (blank without a plain backdrop)"),
-    "channel_clip": ("0-1", "Share of coloured product pixels with a colour channel at 255 (information: saturated products clip too)"),
-    "highlight_level": ("0-255", "Brightest tones (99th percentile luma); low means nothing in the photo is bright"),
-    "contrast": ("0-1", "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white"),
-    "black_level": ("0-255", "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out"),
-    "color_cast": ("Delta E", "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop"),
-    "colorfulness": ("0-150", "Hasler-Suesstrunk colourfulness"),
-    "gray_chroma": ("0-255", "Channel spread of the most colourful 0.1% of the photo (0-1 means saved without colour)"),
-    "blockiness": ("0-100", "JPEG blocking: extra steps on the 8x8 grid in flat areas, per 100 grid positions (0 = none)"),
-    "jpeg_quality": ("1-100", "Encoder quality read from the JPEG quantization tables (how this file was saved)"),
-    "entropy": ("bits, 0-8", "Information in the product's luminance histogram (0 if blank)"),
-    "detail": ("grey levels", "Spread of the whole photo's luminance (standard deviation; near 0 means blank)"),
-    "width": ("px", "True width"),
-    "height": ("px", "True height"),
-    "long_side": ("px", "Longer side"),
-    "megapixels": ("MP", "Width x height / 1e6"),
-    "aspect_ratio": (">= 1", "Longer side / shorter side"),
-    "file_mb": ("MB", "File size"),
-    "background_white": ("0-1", "Share of the border that is pure white (every channel >= 250)"),
-    "background_luma": ("0-255", "Luminance of the backdrop colour"),
-    "product_fill": ("0-1", "Share of the frame's area the product's bounding box covers"),
-    "product_extent": ("0-1", "How far the product spans the frame along its better-filled side"),
-    "exact_duplicate": ("0 or 1", "1 if the same bytes were seen earlier in the set"),
-    "hash_distance": ("bits, 0-64", "Perceptual-hash distance to the most similar earlier image"),
-    "color_distance": ("Delta E", "Colour difference to that most similar earlier image (0 = the same colours)"),
-}
-
-
-#: Short words for a metric inside a merchant-facing sentence.
-METRIC_LABELS: Final[dict[str, str]] = {
-    "highlight_level": "brightest tones", "subject_brightness": "product brightness",
-    "highlight_clip": "share of the product blown to white", "channel_clip": "share of product colours blown out",
-    "black_level": "black point", "jpeg_quality": "JPEG quality", "file_mb": "file size (MB)", "blockiness": "blocking",
-    "long_side": "long side (px)", "megapixels": "megapixels", "noise_sigma": "noise", "aspect_ratio": "aspect ratio",
-}
 
 
 def to_analysis_scale(rgb: np.ndarray, *, long_side: int = ANALYSIS_LONG_SIDE) -> np.ndarray:

@@ -141,7 +141,7 @@ def _rule(issue: str, d: dict[str, Any]) -> Rule:
 
 def profile_from_dict(data: dict[str, Any], *, source: str = "dict", search: tuple[Path, ...] = ()) -> Profile:
     """Build a :class:`Profile` from its JSON form, resolving ``extends``."""
-    from core.engine.measures import METRIC_INFO  # local: measures imports heavy modules
+    from core.vocabulary import METRIC_INFO
 
     if "extends" in data and data["extends"]:
         parent = _raw_profile(str(data["extends"]), search)

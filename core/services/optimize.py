@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.engine.assess import Analysis, analyse_preview, assess
+from core.engine.assess import Analysis, analyze_preview, assess
 from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
 from core.engine.export_image import encode_image
@@ -55,7 +55,7 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
     """Score ``preview`` (the stored image at analysis scale) and ``result`` (it after a recipe)
     the way the stored score was measured.
 
-    Both are measured with :func:`core.engine.assess.analyse_preview`: the pixel metrics at the
+    Both are measured with :func:`core.engine.assess.analyze_preview`: the pixel metrics at the
     analysis scale every stored measurement is made at, and the stored file facts (JPEG quality,
     blocking, grain, file size, duplicates), the grain scaled by what the recipe did to it. The
     resolution checks see the stored image's size scaled as the recipe scaled the preview (a crop
@@ -64,8 +64,8 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
     """
     stored = _stored_analysis(record)
     sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
-    before = assess(analyse_preview(preview, stored), profile)
-    after = assess(analyse_preview(result, stored, original_preview=preview,
+    before = assess(analyze_preview(preview, stored), profile)
+    after = assess(analyze_preview(result, stored, original_preview=preview,
                                    width=max(1, round(record.width * sx)), height=max(1, round(record.height * sy))),
                    profile)
     return ScoreEstimate(before=before.score, score=after.score, change=after.score - before.score,

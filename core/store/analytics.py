@@ -14,8 +14,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from core.engine.measures import METRIC_INFO
 from core.engine.profiles import Profile, Rule, profile_from_dict
+from core.vocabulary import METRIC_INFO
 
 __all__ = ["MetricSeparation", "ThresholdChange", "cohen_kappa", "metric_separation", "reviewer_agreement",
            "separations", "suggest_profile"]

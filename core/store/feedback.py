@@ -18,8 +18,8 @@ import pandas as pd
 from sqlalchemy import and_, exists, func, select
 
 from core.engine.csv_safe import formula_safe
-from core.engine.measures import METRIC_INFO
 from core.store.database import Store, analyses, images, reviews, scores, versions
+from core.vocabulary import METRIC_INFO
 
 __all__ = ["BASE_COLUMNS", "FeedbackFilter", "feedback_columns", "feedback_csv", "feedback_frame", "neutralise"]
 

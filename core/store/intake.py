@@ -25,7 +25,7 @@ from typing import Final, Literal
 import numpy as np
 from sqlalchemy import and_, insert, select
 
-from core.engine.assess import Analysis, analyse
+from core.engine.assess import Analysis, analyze
 from core.engine.batch import measure_upload
 from core.engine.duplicates import DuplicateIndex
 from core.engine.export_image import encode_image
@@ -438,7 +438,7 @@ def save_optimized(store: Store, version_id: int, pixels: np.ndarray, recipe: Re
     """Store an optimized rendering of ``version_id``'s image, linked to its recipe; returns the new version id."""
     data = encode_image(pixels, fmt)
     image = load_image(data, reduce_to=ANALYSIS_LONG_SIDE)
-    analysis = analyse(image)
+    analysis = analyze(image)
     profiles = all_profiles(store)
     info = image.info
     rel = blob_path_for(info.sha256, FORMAT_EXTENSIONS[fmt])

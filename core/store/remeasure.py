@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select, update
 
 from core.engine import ENGINE_VERSION
-from core.engine.assess import analyse, assess, mark_duplicates
+from core.engine.assess import analyze, assess, mark_duplicates
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import ImageLoadError, load_image
 from core.store import profiles as stored_profiles
@@ -103,7 +103,7 @@ def remeasure_stale(store: Store, *, limit: int | None = None,
             if progress:
                 progress(n, len(ids))
             continue
-        analysis = analyse(image)
+        analysis = analyze(image)
         with store.write() as conn:
             match = None
             if row.kind == "original":

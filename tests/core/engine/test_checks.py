@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from core.engine.assess import analyse, assess
-from core.engine.checks import evaluate
+from core.engine.assess import analyze, assess
+from core.engine.checks import assess_metrics
 from core.engine.duplicates import DuplicateIndex, hamming, phash
 from core.engine.loading import load_image
-from core.engine.measures import METRIC_INFO
 from core.engine.profiles import ISSUE_NAMES, ProfileError, list_profiles, load_profile, profile_from_dict
+from core.vocabulary import METRIC_INFO
 from tests.conftest import encode
 
 GENERIC = load_profile("generic")
@@ -19,7 +19,7 @@ AMAZON = load_profile("amazon")
 
 
 def issues_of(rgb, profile=GENERIC, fmt="PNG", **kw):
-    return assess(analyse(load_image(encode(rgb, fmt, **kw))), profile)
+    return assess(analyze(load_image(encode(rgb, fmt, **kw))), profile)
 
 
 def big(photo):
@@ -89,10 +89,10 @@ def test_non_white_background_and_small_product(product):
 
 def test_duplicates_exact_and_near(photo):
     index = DuplicateIndex()
-    a = analyse(load_image(encode(big(photo))))
+    a = analyze(load_image(encode(big(photo))))
     first = assess(a, GENERIC, key="a", duplicates=index)
     again = assess(a, GENERIC, key="b", duplicates=index)
-    resized = assess(analyse(load_image(encode(cv2.resize(photo, (900, 900)), "JPEG", quality=80))), GENERIC,
+    resized = assess(analyze(load_image(encode(cv2.resize(photo, (900, 900)), "JPEG", quality=80))), GENERIC,
                      key="c", duplicates=index)
     assert "duplicate" not in first.issue_names and first.duplicate_of is None
     assert "duplicate" in again.issue_names and again.duplicate_of == "a"
@@ -125,7 +125,7 @@ def test_contributions_add_up_to_the_loss(photo):
 
 def test_evaluate_skips_nan_metrics():
     metrics = {k: math.nan for k in METRIC_INFO}
-    result = evaluate(metrics, GENERIC)
+    result = assess_metrics(metrics, GENERIC)
     assert result.score == 100.0 and result.issues == ()
 
 

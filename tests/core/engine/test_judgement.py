@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from core.engine.assess import analyse, assess
+from core.engine.assess import analyze, assess
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import load_image
 from core.engine.profiles import load_profile
@@ -25,7 +25,7 @@ RNG = np.random.default_rng(11)
 def judged(rgb, *, fmt="JPEG", **kw):
     if fmt == "JPEG":
         kw.setdefault("quality", 92)
-    return assess(analyse(load_image(encode(rgb, fmt, **kw))), GENERIC)
+    return assess(analyze(load_image(encode(rgb, fmt, **kw))), GENERIC)
 
 
 def garment(color, *, size=1400, texture=6.0, dark_details=True):
@@ -116,12 +116,12 @@ def test_the_same_photo_recoloured_is_not_a_duplicate_but_at_two_sizes_is():
     red = garment((200, 30, 40))
     blue = red[..., ::-1].copy()  # the same pose shot in another colour
     index = DuplicateIndex()
-    first = assess(analyse(load_image(encode(red, "JPEG", quality=92))), GENERIC, key="shirt-red.jpg",
+    first = assess(analyze(load_image(encode(red, "JPEG", quality=92))), GENERIC, key="shirt-red.jpg",
                    duplicates=index)
-    variant = assess(analyse(load_image(encode(blue, "JPEG", quality=92))), GENERIC, key="shirt-blue.jpg",
+    variant = assess(analyze(load_image(encode(blue, "JPEG", quality=92))), GENERIC, key="shirt-blue.jpg",
                      duplicates=index)
     smaller = cv2.resize(red, (900, 900), interpolation=cv2.INTER_AREA)
-    reused = assess(analyse(load_image(encode(smaller, "JPEG", quality=85))), GENERIC, key="shirt-black.jpg",
+    reused = assess(analyze(load_image(encode(smaller, "JPEG", quality=85))), GENERIC, key="shirt-black.jpg",
                     duplicates=index)
     assert first.duplicate_of is None
     assert variant.duplicate_of is None and "near_duplicate" not in variant.issue_names

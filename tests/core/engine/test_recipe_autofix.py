@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.engine.assess import analyse, assess
+from core.engine.assess import analyze, assess
 from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, ssim
 from core.engine.loading import load_image
@@ -39,7 +39,7 @@ def test_recipe_apply_in_order(photo):
 
 
 def _fix(rgb):
-    a = assess(analyse(load_image(encode(rgb))), GENERIC)
+    a = assess(analyze(load_image(encode(rgb))), GENERIC)
     recipe = auto_recipe(a.metrics, a.issues)
     return a, recipe, recipe.apply(rgb)
 
@@ -75,7 +75,7 @@ def test_geometry_steps_only_when_asked(product):
     amazon = load_profile("amazon")
     small = np.full((2400, 2400, 3), 255, np.uint8)
     small[900:1500, 700:1700] = cv2.resize(product[240:960, 50:1150], (1000, 600))
-    a = assess(analyse(load_image(encode(small))), amazon)
+    a = assess(analyze(load_image(encode(small))), amazon)
     assert "small_product" in a.issue_names
     assert not auto_recipe(a.metrics, a.issues).changes_geometry
     assert [s.op for s in auto_recipe(a.metrics, a.issues, geometry=True).steps][-2:] == ["autocrop", "pad_square"]

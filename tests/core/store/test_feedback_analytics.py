@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.engine.measures import METRIC_INFO
 from core.engine.profiles import load_profile, save_profile
 from core.store.analytics import cohen_kappa, metric_separation, reviewer_agreement, suggest_profile
 from core.store.feedback import FeedbackFilter, feedback_columns, feedback_csv, feedback_frame, neutralise
 from core.store.queries import list_images
 from core.store.reviews import decide
+from core.vocabulary import METRIC_INFO
 
 
 def test_export_columns_values_and_filters(seeded):
