@@ -62,6 +62,11 @@ def _exposure(a: np.ndarray, gain: float) -> np.ndarray:
     return _clip(255.0 * np.clip(lin, 0, 1) ** (1 / 2.2))
 
 
+def _wash_out(a: np.ndarray, k: float) -> np.ndarray:
+    """Washed out by ``k``: every tone's distance to white divided by ``k`` (blacks lift to 255 - 255/k)."""
+    return _clip(255.0 - (255.0 - a.astype(np.float32)) / k)
+
+
 def _jpeg_resaved(a: np.ndarray, q: int) -> np.ndarray:
     """Compressed hard at quality ``q``, decoded (the file is then saved at quality 95)."""
     buf = io.BytesIO()
@@ -85,13 +90,19 @@ DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray, int, int], np.ndarray], froz
     "noise": (lambda a, k, s: _noise(a, (4, 8, 14, 22)[k - 1], s), frozenset({"noisy"})),
     "jpeg": (lambda a, k, s: _jpeg_resaved(a, (40, 20, 10, 5)[k - 1]), frozenset({"compression_artifacts"})),
     "darken": (lambda a, k, s: _exposure(a, (0.6, 0.4, 0.25, 0.15)[k - 1]), frozenset({"dark"})),
-    "wash_out": (lambda a, k, s: _exposure(a, (1.4, 1.8, 2.2, 3.0)[k - 1]), frozenset({"overexposed"})),
+    "wash_out": (lambda a, k, s: _wash_out(a, (1.4, 1.8, 2.2, 3.0)[k - 1]), frozenset({"overexposed"})),
     "low_contrast": (lambda a, k, s: _clip(a * (1 - (t := (0.3, 0.45, 0.6, 0.75)[k - 1])) + 128 * t),
                      frozenset({"low_contrast"})),
     "color_cast": (lambda a, k, s: _clip(a * np.array([1.0 + 0.5 * (c := (0.04, 0.08, 0.12, 0.18)[k - 1]), 1.0,
                                                         1.0 - 1.5 * c])), frozenset({"color_cast"})),
     "downscale": (lambda a, k, s: _down_up(a, (0.6, 0.4, 0.28, 0.2)[k - 1]), frozenset({"blurry"})),
+    # Not in the headline: more light on the sensor. Dark products barely change (a black shoe at x3
+    # is a good photo of a black shoe); light ones lose detail into a white backdrop, where no
+    # reference-free measure can tell blown product from backdrop. Reported to show the limit.
+    "exposure_gain": (lambda a, k, s: _exposure(a, (1.4, 1.8, 2.2, 3.0)[k - 1]), frozenset({"overexposed"})),
 }
+#: The eight degradations the headline recall is over (exposure gain is reported apart).
+HEADLINE = ("blur", "noise", "jpeg", "darken", "wash_out", "low_contrast", "color_cast", "downscale")
 #: Degradations an auto-fix is expected to undo (blur and downscaling lose detail for good).
 FIXABLE = ("noise", "darken", "wash_out", "low_contrast", "color_cast")
 
@@ -215,8 +226,9 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
                     gains["autocontrast"].append(row["ssim_autocontrast"] - row["ssim_before"])
                     fixed_n += 1
                     improved += row["ssim_autofix"] > row["ssim_before"] + 0.005
-        all_hits += hits[3] + hits[4]
-        all_n += 2 * n
+        if name in HEADLINE:
+            all_hits += hits[3] + hits[4]
+            all_n += 2 * n
         result["by_degradation"][name] = {
             "photos": n,
             "recall": {k: hits[k] / max(n, 1) for k in LEVELS},
@@ -299,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             fx = (f"{r['autofix_gain_mean']:+.3f} | {r['autocontrast_gain_mean']:+.3f} | "
                   f"{r['autofix_improved_share']:.0%}") if r["autofix_gain_mean"] is not None else "- | - | -"
             print(f"| {name} | {rc[1]:.0%} | {rc[2]:.0%} | {rc[3]:.0%} | {rc[4]:.0%} | {r['spearman_mean']:.2f} | {fx} |")
-        print(f"\nRecall at levels 3-4, all degradations: **{deg['recall_severe_overall']:.1%}**. "
+        print(f"\nRecall at levels 3-4 over {', '.join(HEADLINE)}: **{deg['recall_severe_overall']:.1%}**. "
               f"Auto-fix on levels 3-4 ({', '.join(FIXABLE)}): mean SSIM gain {deg['autofix_gain_mean']:+.3f} "
               f"(autocontrast {deg['autocontrast_gain_mean']:+.3f}), improved {deg['autofix_improved_share']:.0%}. "
               f"Do-no-harm on the originals: mean SSIM {deg['do_no_harm_ssim_mean']:.4f}, "

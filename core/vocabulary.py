@@ -47,7 +47,7 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "color_cast": ("Delta E", "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop"),
     "colorfulness": ("0-150", "Hasler-Suesstrunk colourfulness"),
     "gray_chroma": ("0-255", "Channel spread of the most colourful 0.1% of the photo (0-1 means saved without colour)"),
-    "blockiness": ("0-100", "JPEG blocking: extra steps on the 8x8 grid in flat areas, per 100 grid positions (0 = none)"),
+    "blockiness": ("0-50", "JPEG blocking: mean extra step on the 8x8 grid in flat areas, x10 (0 = none)"),
     "jpeg_quality": ("1-100", "Encoder quality read from the JPEG quantization tables (how this file was saved)"),
     "entropy": ("bits, 0-8", "Information in the product's luminance histogram (0 if blank)"),
     "detail": ("grey levels", "Spread of the whole photo's luminance (standard deviation; near 0 means blank)"),
