@@ -35,7 +35,6 @@ def _home() -> None:
 # A signed-out visitor gets the sign-in form at whatever address they opened; signing in reruns
 # that same address (query string included), and the page itself checks the role.
 user = current_user()
-sync_cookie()
 sections = navigation(user.role) if user is not None else {}  # the role policy: core.services.access
 shown = {name for names in sections.values() for name in names}
 menu: dict[str, list[st.Page]] = {section: [_page(name, visible=True) for name in names]
@@ -44,6 +43,10 @@ menu[""] = [st.Page(_home, title="Image Quality Desk", icon=":material/home:", u
                     visibility="hidden"),
             *[_page(name, visible=False) for name in PAGE_SPECS if name not in shown]]
 page = st.navigation(menu, position="sidebar" if user is not None else "hidden")
+if user is None or page.url_path not in ("", "sign-in"):
+    # Not on the two addresses that only forward to another page: a forwarded run is cut short,
+    # so the browser might never get the cookie written there; the page forwarded to writes it.
+    sync_cookie()
 if user is None:
     sign_in_form()
 else:
