@@ -3,7 +3,7 @@ and the pages themselves in headless Chromium.
 
 Run: ``python bench/bench_catalogue.py [--images 100000] [--decisions 50000] [--backends sqlite,postgresql]``.
 Needs Debian's ``chromium`` and ``postgresql`` (a private server is started on 127.0.0.1, a free
-port, in a temporary folder, and stopped afterwards). Results go to ``bench/out/catalogue.json``.
+port, in a temporary folder, and stopped afterwards). Results go to ``bench/out/catalogue_scale.json``.
 
 Seeding: the 20 sample images are ingested for real (decoded, measured, scored under every
 profile); their rows are then replicated in bulk to ``--images`` images (distinct names, SKUs,
@@ -326,7 +326,7 @@ def main() -> None:
                 print(f"[{backend}] pages: {r['pages']}", flush=True)
             results[backend] = r
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
+    (OUT / "catalogue_scale.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
 
