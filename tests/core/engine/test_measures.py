@@ -45,13 +45,13 @@ def test_sharpness_measured_only_inside_mask(product):
     mask[240:960, 50:1150] = True
     busy = y.copy()
     busy[~mask] = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, y.shape, dtype=np.uint8), (0, 0), 3)[~mask]
-    # Around the product only the backdrop's level counts: a blurry, busy surround measures as
-    # the same product on a plain backdrop of that level...
-    plain = y.copy()
-    plain[~mask] = np.uint8(np.median(busy[~mask]))
-    assert sharpness(busy, mask) == pytest.approx(sharpness(plain, mask), abs=1)
-    # ...while over the whole frame it would.
-    assert abs(sharpness(busy) - sharpness(y)) > 3
+    # A blurry, busy background barely moves the product's sharpness (only the windows that
+    # straddle the product's edge see it)...
+    masked_shift = abs(sharpness(busy, mask) - sharpness(y, mask))
+    whole_shift = abs(sharpness(busy) - sharpness(y))
+    assert masked_shift < whole_shift / 2
+    # ...while over the whole frame it changes the verdict.
+    assert whole_shift > 15
 
 
 def test_blockiness_sees_jpeg_blocks(photo):
