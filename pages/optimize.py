@@ -12,6 +12,7 @@ from core.services.optimize import (
     auto_fix,
     difference_image,
     estimate_score,
+    full_size_problem,
     render_jpeg,
     save_fixed_version,
     similarity,
@@ -85,9 +86,11 @@ def recipe_builder() -> None:
     # One wrapping row of buttons, each as wide as its label (a long label is never cut off).
     s1 = s2 = s3 = s4 = st.container(horizontal=True)
     stem = PurePath(record.file_name).stem
+    too_big = full_size_problem(record, preview=pix, result=result) if recipe.steps else None
     s1.download_button("Download full resolution", data=lambda: render_jpeg(store, record, recipe),
                        file_name=f"{stem}_optimized.jpg", mime="image/jpeg", icon=":material/download:",
-                       on_click="ignore", disabled=not recipe.steps)
+                       on_click="ignore", disabled=not recipe.steps or too_big is not None,
+                       help=f"Not available: {too_big}." if too_big else None)
     label = "Submit fixed version for review" if user.role == "merchant" else "Save as new version"
     if s2.button(label, icon=":material/save:", type="primary", disabled=not recipe.steps):
         try:

@@ -13,7 +13,7 @@ from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssi
 from core.engine.export_image import encode_image
 from core.engine.loading import ImageInfo, load_image
 from core.engine.profiles import Profile
-from core.engine.recipe import Recipe
+from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe
 from core.store.blobs import read_blob
 from core.store.database import Store
 from core.store.intake import save_optimized
@@ -26,6 +26,7 @@ __all__ = [
     "difference_image",
     "estimate_score",
     "full_resolution",
+    "full_size_problem",
     "render_jpeg",
     "save_fixed_version",
     "similarity",
@@ -101,6 +102,20 @@ def difference_image(before: np.ndarray, after: np.ndarray) -> np.ndarray | None
 def auto_fix(record: ImageRecord, *, geometry: bool = False) -> Recipe:
     """The recipe the engine proposes for the issues stored for ``record``."""
     return auto_recipe(record.metrics, record.issues, geometry=geometry)
+
+
+def full_size_problem(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray) -> str | None:
+    """Why ``result`` (``preview`` after a recipe) cannot be rendered at full resolution, or None.
+
+    The full-size output is the stored image's size scaled as the recipe scaled the preview; a
+    recipe that fits the preview can still exceed the pixel limit at full size (a large upscale).
+    """
+    sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
+    pixels = round(record.width * sx) * round(record.height * sy)
+    if pixels > MAX_OUTPUT_PIXELS:
+        return (f"at full resolution this recipe makes a {pixels / 1e6:.0f} MP image; the limit is "
+                f"{MAX_OUTPUT_PIXELS / 1e6:g} MP")
+    return None
 
 
 def full_resolution(store: Store, record: ImageRecord) -> np.ndarray:

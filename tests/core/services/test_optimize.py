@@ -94,3 +94,14 @@ def test_heavy_jpeg_keeps_its_compression_finding_in_the_estimate(seeded):
     pix = _preview(seeded, rec)
     est = estimate_score(rec, preview=pix, result=pix, profile=get_profile(seeded, "generic"))
     assert "compression_artifacts" in est.still_flagged and est.change == 0.0
+
+
+def test_a_recipe_too_large_at_full_size_is_refused_before_rendering(seeded):
+    from core.services.optimize import full_size_problem
+
+    rec = _dark(seeded)
+    pix = _preview(seeded, rec)
+    assert full_size_problem(rec, preview=pix, result=pix) is None
+    upscaled = Recipe((Step("resize", {"long_side": 6000}).validated(),)).apply(pix)  # 6x: ~90 MP at full size
+    problem = full_size_problem(rec, preview=pix, result=upscaled)
+    assert problem is not None and "limit is 50 MP" in problem
