@@ -37,11 +37,15 @@ def _home() -> None:
 user = current_user()
 sections = navigation(user.role) if user is not None else {}  # the role policy: core.services.access
 shown = {name for names in sections.values() for name in names}
-menu: dict[str, list[st.Page]] = {section: [_page(name, visible=True) for name in names]
-                                  for section, names in sections.items()}
-menu[""] = [st.Page(_home, title="Image Quality Desk", icon=":material/home:", url_path="home", default=True,
-                    visibility="hidden"),
-            *[_page(name, visible=False) for name in PAGE_SPECS if name not in shown]]
+menu: dict[str, list[st.Page]] = {
+    section: [_page(name, visible=True) for name in names] for section, names in sections.items()
+}
+menu[""] = [
+    st.Page(
+        _home, title="Image Quality Desk", icon=":material/home:", url_path="home", default=True, visibility="hidden"
+    ),
+    *[_page(name, visible=False) for name in PAGE_SPECS if name not in shown],
+]
 page = st.navigation(menu, position="sidebar" if user is not None else "hidden")
 if user is None or page.url_path not in ("", "sign-in"):
     # Not on the two addresses that only forward to another page: a forwarded run is cut short,

@@ -55,8 +55,10 @@ def seed(root: Path, database_url: str | None, *, n_images: int, n_decisions: in
     rng = random.Random(9)
     with store.read() as conn:
         tmpl_images = conn.execute(select(db.images)).mappings().all()
-        tmpl_versions = {r["image_id"]: r for r in conn.execute(select(db.versions).where(
-            db.versions.c.kind == "original")).mappings().all()}
+        tmpl_versions = {
+            r["image_id"]: r
+            for r in conn.execute(select(db.versions).where(db.versions.c.kind == "original")).mappings().all()
+        }
         tmpl_analyses = {r["version_id"]: r for r in conn.execute(select(db.analyses)).mappings().all()}
         tmpl_scores: dict[int, list[Any]] = {}
         for r in conn.execute(select(db.scores)).mappings().all():
@@ -81,9 +83,19 @@ def seed(root: Path, database_url: str | None, *, n_images: int, n_decisions: in
             stamp = (start + timedelta(seconds=i * 40)).isoformat(timespec="microseconds")
             merchant = f"shop-{i % 240:03d}"
             name = f"{Path(im['file_name']).stem}_{i:06d}{Path(im['file_name']).suffix}"
-            rows_i.append({**im, "id": iid, "merchant_id": merchant, "sku": f"SKU-{i:06d}", "file_name": name,
-                           "sha256": sha, "uploaded_by": "bench", "created_at": stamp,
-                           **({"display_name": name} if "display_name" in im else {})})
+            rows_i.append(
+                {
+                    **im,
+                    "id": iid,
+                    "merchant_id": merchant,
+                    "sku": f"SKU-{i:06d}",
+                    "file_name": name,
+                    "sha256": sha,
+                    "uploaded_by": "bench",
+                    "created_at": stamp,
+                    **({"display_name": name} if "display_name" in im else {}),
+                }
+            )
             rows_v.append({**ve, "id": vid, "image_id": iid, "sha256": sha, "created_at": stamp})
             a = tmpl_analyses[ve["id"]]
             rows_a.append({**a, "version_id": vid, "created_at": stamp})
@@ -92,8 +104,13 @@ def seed(root: Path, database_url: str | None, *, n_images: int, n_decisions: in
             rows_si += [{**r, "version_id": vid} for r in tmpl_issues.get(ve["id"], [])]
             new_versions.append(vid)
         with store.write() as conn:
-            for table, rows in ((db.images, rows_i), (db.versions, rows_v), (db.analyses, rows_a),
-                                (db.scores, rows_s), (db.score_issues, rows_si)):
+            for table, rows in (
+                (db.images, rows_i),
+                (db.versions, rows_v),
+                (db.analyses, rows_a),
+                (db.scores, rows_s),
+                (db.score_issues, rows_si),
+            ):
                 if rows:
                     conn.execute(insert(table), rows)
     t_images = time.perf_counter() - t1
@@ -107,24 +124,35 @@ def seed(root: Path, database_url: str | None, *, n_images: int, n_decisions: in
     now = datetime.now(UTC)
     for base in range(0, len(chosen), CHUNK):
         rows_r = []
-        for j, vid in enumerate(chosen[base:base + CHUNK], start=base):
+        for j, vid in enumerate(chosen[base : base + CHUNK], start=base):
             roll = rng.random()
             decision = "approved" if roll < 0.6 else "rejected" if roll < 0.85 else "needs_changes"
             decided = now - timedelta(days=25 * (1 - j / max(1, len(chosen))), seconds=rng.randint(0, 600))
-            rows_r.append({"id": next_review + j, "version_id": vid, "reviewer": REVIEWERS[j % len(REVIEWERS)],
-                           "decision": decision, "reasons": "" if decision == "approved" else rng.choice(REASONS),
-                           "comment": "", "profile": "generic",
-                           "opened_at": (decided - timedelta(seconds=rng.uniform(2, 40))).isoformat(),
-                           "decided_at": decided.isoformat(timespec="microseconds"), "active": True,
-                           "replaces_id": None, "undone_at": None})
+            rows_r.append(
+                {
+                    "id": next_review + j,
+                    "version_id": vid,
+                    "reviewer": REVIEWERS[j % len(REVIEWERS)],
+                    "decision": decision,
+                    "reasons": "" if decision == "approved" else rng.choice(REASONS),
+                    "comment": "",
+                    "profile": "generic",
+                    "opened_at": (decided - timedelta(seconds=rng.uniform(2, 40))).isoformat(),
+                    "decided_at": decided.isoformat(timespec="microseconds"),
+                    "active": True,
+                    "replaces_id": None,
+                    "undone_at": None,
+                }
+            )
         with store.write() as conn:
             conn.execute(insert(db.reviews), rows_r)
     t_reviews = time.perf_counter() - t2
     if not store.is_sqlite:  # explicit ids were written: move the sequences past them
         with store.write() as conn:
             for table in ("images", "versions", "scores", "reviews"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                )
             conn.execute(text("ANALYZE"))
     else:
         with store.write() as conn:
@@ -162,23 +190,29 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
     try:
         out["overview: default"] = _median_ms(lambda: overview(store, scope))
         out["overview: merchant list"] = _median_ms(lambda: merchant_ids(store))
-        out["overview: issue+status filter"] = _median_ms(lambda: overview(
-            store, scope, CatalogFilter(issues=("blurry", "dark"), statuses=("unreviewed",))))
+        out["overview: issue+status filter"] = _median_ms(
+            lambda: overview(store, scope, CatalogFilter(issues=("blurry", "dark"), statuses=("unreviewed",)))
+        )
         out["overview: text search"] = _median_ms(lambda: overview(store, scope, CatalogFilter(text="sku-0999")))
         out["overview: page 1000"] = _median_ms(lambda: overview(store, scope, page=1000))
         out["overview: one merchant"] = _median_ms(lambda: overview(store, CatalogScope(merchant_id="shop-007")))
         out["feedback: filter choices"] = _median_ms(lambda: feedback_choices(store))
         out["feedback: counts"] = _median_ms(lambda: feedback_count(store, flt))
         out[f"feedback: newest {ANALYTICS_SAMPLE} rows"] = _median_ms(
-            lambda: feedback_frame(store, flt, limit=ANALYTICS_SAMPLE, newest_first=True), repeat=3)
+            lambda: feedback_frame(store, flt, limit=ANALYTICS_SAMPLE, newest_first=True), repeat=3
+        )
         frame = feedback_frame(store, flt, limit=ANALYTICS_SAMPLE, newest_first=True)
         out["feedback: separations"] = _median_ms(lambda: separations(frame), repeat=3)
         out["review: progress"] = _median_ms(lambda: progress(store, "admin", profile="generic"))
         out["review: next in queue"] = _median_ms(lambda: next_in_queue(store, "admin", profile="generic"))
         item = next_in_queue(store, "admin", profile="generic")
         if item is not None:
-            out["review: image + issues"] = _median_ms(lambda: (get_image(store, item.version_id, profile="generic"),
-                                                               issue_details(store, item.version_id, "generic")))
+            out["review: image + issues"] = _median_ms(
+                lambda: (
+                    get_image(store, item.version_id, profile="generic"),
+                    issue_details(store, item.version_id, "generic"),
+                )
+            )
     finally:
         store.dispose()
     return out
@@ -281,8 +315,7 @@ def run_pages(root: Path, database_url: str | None, presses: int) -> dict[str, A
     from tests.e2e.server import running_app
 
     pid: list[int] = []
-    with running_app(root, database_url=database_url, timeout=300,
-                     on_start=lambda proc: pid.append(proc.pid)) as base:
+    with running_app(root, database_url=database_url, timeout=300, on_start=lambda proc: pid.append(proc.pid)) as base:
         return asyncio.run(browse(base, pid[0], presses))
 
 

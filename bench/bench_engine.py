@@ -45,8 +45,10 @@ def bench_decode_vs_score() -> dict[str, float]:
 
 def bench_operations() -> dict[str, float]:
     img = cv2.resize(photos()["coffee"], (1024, 683), interpolation=cv2.INTER_AREA)
-    return {name: median_ms(lambda n=name: apply_operation(img, n), repeat=9 if name != "denoise_nlmeans" else 5)
-            for name in OPERATIONS}
+    return {
+        name: median_ms(lambda n=name: apply_operation(img, n), repeat=9 if name != "denoise_nlmeans" else 5)
+        for name in OPERATIONS
+    }
 
 
 def bench_ssim() -> dict[str, float]:
@@ -84,31 +86,47 @@ def bench_throughput(n: int = 40, workers: int = 2) -> dict[str, float]:
         rows = list(score_paths([tmp], profile, workers=workers))
         elapsed = time.perf_counter() - t
     assert len(rows) == n and all(r.assessment is not None for r in rows)
-    return {"images": n, "workers": workers, "seconds": elapsed, "images_per_s": n / elapsed,
-            "image_size": "2400x1800 JPEG q90"}
+    return {
+        "images": n,
+        "workers": workers,
+        "seconds": elapsed,
+        "images_per_s": n / elapsed,
+        "image_size": "2400x1800 JPEG q90",
+    }
 
 
 def main() -> None:
-    results = {"machine": machine(), "decode_vs_score_12mp": bench_decode_vs_score(),
-               "operations_1024px_ms": bench_operations(), "ssim_psnr": bench_ssim(), "throughput": bench_throughput()}
+    results = {
+        "machine": machine(),
+        "decode_vs_score_12mp": bench_decode_vs_score(),
+        "operations_1024px_ms": bench_operations(),
+        "ssim_psnr": bench_ssim(),
+        "throughput": bench_throughput(),
+    }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "engine.json").write_text(json.dumps(results, indent=2))
     d = results["decode_vs_score_12mp"]
     print(f"# Engine benchmark ({results['machine']})\n")
-    print(f"12 MP JPEG ({d['file_mb']:.1f} MB): Pillow full decode {d['pillow_full_decode_ms']:.0f} ms, "
-          f"reduced decode {d['reduced_decode_ms']:.0f} ms, full scoring {d['full_score_ms']:.0f} ms\n")
+    print(
+        f"12 MP JPEG ({d['file_mb']:.1f} MB): Pillow full decode {d['pillow_full_decode_ms']:.0f} ms, "
+        f"reduced decode {d['reduced_decode_ms']:.0f} ms, full scoring {d['full_score_ms']:.0f} ms\n"
+    )
     print("| operation at 1024 px | median ms | target |\n|---|---|---|")
     for name, ms in results["operations_1024px_ms"].items():
         target = 500 if name == "denoise_nlmeans" else 50
         print(f"| {name} | {ms:.1f} | {'ok' if ms <= target else 'OVER'} (<= {target}) |")
     s = results["ssim_psnr"]
-    print(f"\nSSIM 2 MP: ours {s['ssim_2mp_ours_ms']:.0f} ms vs scikit-image {s['ssim_2mp_skimage_ms']:.0f} ms "
-          f"({s['ssim_2mp_speedup']:.1f}x, |diff| {s['ssim_2mp_abs_diff']:.1e}); 12 MP ours "
-          f"{s['ssim_12mp_ours_ms']:.0f} ms, peak numpy memory {s['ssim_12mp_ours_peak_mb']:.0f} MB")
+    print(
+        f"\nSSIM 2 MP: ours {s['ssim_2mp_ours_ms']:.0f} ms vs scikit-image {s['ssim_2mp_skimage_ms']:.0f} ms "
+        f"({s['ssim_2mp_speedup']:.1f}x, |diff| {s['ssim_2mp_abs_diff']:.1e}); 12 MP ours "
+        f"{s['ssim_12mp_ours_ms']:.0f} ms, peak numpy memory {s['ssim_12mp_ours_peak_mb']:.0f} MB"
+    )
     print(f"PSNR 2 MP: ours {s['psnr_2mp_ours_ms']:.1f} ms vs scikit-image {s['psnr_2mp_skimage_ms']:.1f} ms")
     t = results["throughput"]
-    print(f"\nBatch scoring: {t['images']} images ({t['image_size']}), {t['workers']} workers: "
-          f"{t['images_per_s']:.1f} images/s")
+    print(
+        f"\nBatch scoring: {t['images']} images ({t['image_size']}), {t['workers']} workers: "
+        f"{t['images_per_s']:.1f} images/s"
+    )
 
 
 if __name__ == "__main__":

@@ -93,7 +93,9 @@ async def sign_in(page, base: str, user: str, password: str) -> None:  # type: i
 async def idle(page) -> None:  # type: ignore[no-untyped-def]
     await page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
-        " === 'notRunning'", timeout=60_000)
+        " === 'notRunning'",
+        timeout=60_000,
+    )
     await page.wait_for_timeout(150)
 
 
@@ -112,9 +114,15 @@ async def browser_runs(base: str, presses: int, parallel_presses: int) -> dict[s
 
     async with async_playwright() as p:
         # Four reviewers are four pages of one browser: none may be throttled as a background tab.
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
-            *CHROMIUM_ARGS, "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-            "--disable-backgrounding-occluded-windows"])
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *CHROMIUM_ARGS,
+                "--disable-renderer-backgrounding",
+                "--disable-background-timer-throttling",
+                "--disable-backgrounding-occluded-windows",
+            ],
+        )
         out: dict[str, list[float]] = {"approve": [], "skip": [], "parallel_approve": []}
         ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
         page = await ctx.new_page()
@@ -193,12 +201,19 @@ def server_side(root: Path, rounds: int) -> dict[str, float]:
     from core.store.database import reviews
 
     with store.read() as conn:
-        twice = conn.execute(select(reviews.c.version_id, func.count()).where(
-            reviews.c.active.is_(True), reviews.c.reviewer.in_(names)).group_by(reviews.c.version_id)
-            .having(func.count() > 1)).all()
+        twice = conn.execute(
+            select(reviews.c.version_id, func.count())
+            .where(reviews.c.active.is_(True), reviews.c.reviewer.in_(names))
+            .group_by(reviews.c.version_id)
+            .having(func.count() > 1)
+        ).all()
     store.dispose()
-    return {"median_ms": statistics.median(times), "p90_ms": pct(times, 0.9), "keypresses": len(times),
-            "decided_twice": len(twice)}
+    return {
+        "median_ms": statistics.median(times),
+        "p90_ms": pct(times, 0.9),
+        "keypresses": len(times),
+        "decided_twice": len(twice),
+    }
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -208,8 +223,14 @@ def pct(xs: list[float], q: float) -> float:
 
 def summary(xs: list[float]) -> dict[str, float]:
     ok = [x for x in xs if x >= 0]
-    return {"median_ms": round(statistics.median(ok)), "p90_ms": round(pct(ok, 0.9)), "min_ms": round(min(ok)),
-            "max_ms": round(max(ok)), "measured": len(ok), "timeouts": len(xs) - len(ok)}
+    return {
+        "median_ms": round(statistics.median(ok)),
+        "p90_ms": round(pct(ok, 0.9)),
+        "min_ms": round(min(ok)),
+        "max_ms": round(max(ok)),
+        "measured": len(ok),
+        "timeouts": len(xs) - len(ok),
+    }
 
 
 def main() -> None:
@@ -230,27 +251,44 @@ def main() -> None:
 
             store = open_store(root)
             with store.read() as conn:
-                per = Counter(v for (v,) in conn.execute(select(reviews.c.version_id).where(
-                    reviews.c.active.is_(True), reviews.c.reviewer.in_(REVIEWERS))).all())
+                per = Counter(
+                    v
+                    for (v,) in conn.execute(
+                        select(reviews.c.version_id).where(
+                            reviews.c.active.is_(True), reviews.c.reviewer.in_(REVIEWERS)
+                        )
+                    ).all()
+                )
                 total = conn.execute(select(func.count()).select_from(reviews)).scalar()
             store.dispose()
         server = server_side(root, args.server_rounds)
-    result = {"machine": machine(), "approve": summary(runs["approve"]), "skip": summary(runs["skip"]),
-              "parallel_4_approve": summary(runs["parallel_approve"]),
-              "parallel_4_images_decided_twice": sum(1 for n in per.values() if n > 1),
-              "parallel_4_decisions": sum(per.values()), "decisions_total": total,
-              "server_side_4_parallel": server,
-              "all_ms": {k: [round(x) for x in v] for k, v in runs.items()}}
+    result = {
+        "machine": machine(),
+        "approve": summary(runs["approve"]),
+        "skip": summary(runs["skip"]),
+        "parallel_4_approve": summary(runs["parallel_approve"]),
+        "parallel_4_images_decided_twice": sum(1 for n in per.values() if n > 1),
+        "parallel_4_decisions": sum(per.values()),
+        "decisions_total": total,
+        "server_side_4_parallel": server,
+        "all_ms": {k: [round(x) for x in v] for k, v in runs.items()},
+    }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "review.json").write_text(json.dumps(result, indent=2))
     for k in ("approve", "skip", "parallel_4_approve"):
         r = result[k]
-        print(f"{k:20s} keypress -> next image: median {r['median_ms']} ms, p90 {r['p90_ms']} ms "
-              f"(min {r['min_ms']}, max {r['max_ms']}, n={r['measured']}, timeouts {r['timeouts']})")
-    print(f"4 parallel reviewers: {result['parallel_4_decisions']} decisions, "
-          f"{result['parallel_4_images_decided_twice']} images decided twice")
-    print(f"server side, 4 parallel reviewers: median {server['median_ms']:.1f} ms, p90 {server['p90_ms']:.1f} ms per "
-          f"keypress ({server['keypresses']} keypresses, {server['decided_twice']} decided twice)")
+        print(
+            f"{k:20s} keypress -> next image: median {r['median_ms']} ms, p90 {r['p90_ms']} ms "
+            f"(min {r['min_ms']}, max {r['max_ms']}, n={r['measured']}, timeouts {r['timeouts']})"
+        )
+    print(
+        f"4 parallel reviewers: {result['parallel_4_decisions']} decisions, "
+        f"{result['parallel_4_images_decided_twice']} images decided twice"
+    )
+    print(
+        f"server side, 4 parallel reviewers: median {server['median_ms']:.1f} ms, p90 {server['p90_ms']:.1f} ms per "
+        f"keypress ({server['keypresses']} keypresses, {server['decided_twice']} decided twice)"
+    )
     print(f"({result['machine']})")
 
 

@@ -27,7 +27,8 @@ FIND_AFTER = """() => {
   return null;
 }"""
 
-ARM = """() => {
+ARM = (
+    """() => {
   const find = %s;
   const old = find().getAttribute('src');
   window.__preview = new Promise((resolve) => {
@@ -40,7 +41,9 @@ ARM = """() => {
     };
     requestAnimationFrame(poll);
   });
-}""" % FIND_AFTER
+}"""
+    % FIND_AFTER
+)
 
 
 def main() -> None:
@@ -75,13 +78,21 @@ def main() -> None:
                 times.append(ms)
             wait_idle(page)
         browser.close()
-    result = {"machine": machine(), "slider": label, "moves": args.moves, "measured": len(times),
-              "median_ms": statistics.median(times), "p90_ms": sorted(times)[int(0.9 * (len(times) - 1))],
-              "all_ms": [round(t) for t in times]}
+    result = {
+        "machine": machine(),
+        "slider": label,
+        "moves": args.moves,
+        "measured": len(times),
+        "median_ms": statistics.median(times),
+        "p90_ms": sorted(times)[int(0.9 * (len(times) - 1))],
+        "all_ms": [round(t) for t in times],
+    }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "slider.json").write_text(json.dumps(result, indent=2))
-    print(f"Slider '{label}' -> preview shown: median {result['median_ms']:.0f} ms, p90 {result['p90_ms']:.0f} ms "
-          f"over {len(times)} of {args.moves} moves ({result['machine']})")
+    print(
+        f"Slider '{label}' -> preview shown: median {result['median_ms']:.0f} ms, p90 {result['p90_ms']:.0f} ms "
+        f"over {len(times)} of {args.moves} moves ({result['machine']})"
+    )
 
 
 if __name__ == "__main__":

@@ -51,12 +51,32 @@ def local_cluster(workers: int = 2) -> Iterator[str]:
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT, "env": env}
-    procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], **quiet)]  # type: ignore[call-overload]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            **quiet,
+        )
+    ]  # type: ignore[call-overload]
     try:
-        procs += [subprocess.Popen([sys.executable, "-m", "dask", "worker", address, "--host", "127.0.0.1",
-                                    "--no-nanny", "--no-dashboard", "--nthreads", "1"], **quiet)  # type: ignore[call-overload]
-                  for _ in range(workers)]
+        procs += [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dask",
+                    "worker",
+                    address,
+                    "--host",
+                    "127.0.0.1",
+                    "--no-nanny",
+                    "--no-dashboard",
+                    "--nthreads",
+                    "1",
+                ],
+                **quiet,
+            )  # type: ignore[call-overload]
+            for _ in range(workers)
+        ]
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -85,16 +105,22 @@ def time_score(folder: Path, extra: list[str], repeat: int) -> float:
     for _ in range(repeat):
         with tempfile.NamedTemporaryFile(suffix=".csv") as out:
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "core", "score", str(folder), "--out", out.name, *extra],
-                           cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "core", "score", str(folder), "--out", out.name, *extra],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
             times.append(time.perf_counter() - t)
     return statistics.median(times)
 
 
 def time_cleanvision(folder: Path, repeat: int) -> float | None:
-    code = ("import time; t = time.perf_counter(); from cleanvision import Imagelab; "
-            f"lab = Imagelab(data_path={str(folder)!r}, verbose=False); lab.find_issues(n_jobs=2, verbose=False); "
-            "print(time.perf_counter() - t)")
+    code = (
+        "import time; t = time.perf_counter(); from cleanvision import Imagelab; "
+        f"lab = Imagelab(data_path={str(folder)!r}, verbose=False); lab.find_issues(n_jobs=2, verbose=False); "
+        "print(time.perf_counter() - t)"
+    )
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -112,8 +138,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     n = args.images
-    res: dict[str, object] = {"machine": machine(), "images": n, "image_size": "2400x1800 JPEG q90",
-                              "note": "wall time of the whole command, median of --repeat runs"}
+    res: dict[str, object] = {
+        "machine": machine(),
+        "images": n,
+        "image_size": "2400x1800 JPEG q90",
+        "note": "wall time of the whole command, median of --repeat runs",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         make_images(folder, n)

@@ -91,10 +91,14 @@ DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray, int, int], np.ndarray], froz
     "jpeg": (lambda a, k, s: _jpeg_resaved(a, (40, 20, 10, 5)[k - 1]), frozenset({"compression_artifacts"})),
     "darken": (lambda a, k, s: _exposure(a, (0.6, 0.4, 0.25, 0.15)[k - 1]), frozenset({"dark"})),
     "wash_out": (lambda a, k, s: _wash_out(a, (1.4, 1.8, 2.2, 3.0)[k - 1]), frozenset({"overexposed"})),
-    "low_contrast": (lambda a, k, s: _clip(a * (1 - (t := (0.3, 0.45, 0.6, 0.75)[k - 1])) + 128 * t),
-                     frozenset({"low_contrast"})),
-    "color_cast": (lambda a, k, s: _clip(a * np.array([1.0 + 0.5 * (c := (0.04, 0.08, 0.12, 0.18)[k - 1]), 1.0,
-                                                        1.0 - 1.5 * c])), frozenset({"color_cast"})),
+    "low_contrast": (
+        lambda a, k, s: _clip(a * (1 - (t := (0.3, 0.45, 0.6, 0.75)[k - 1])) + 128 * t),
+        frozenset({"low_contrast"}),
+    ),
+    "color_cast": (
+        lambda a, k, s: _clip(a * np.array([1.0 + 0.5 * (c := (0.04, 0.08, 0.12, 0.18)[k - 1]), 1.0, 1.0 - 1.5 * c])),
+        frozenset({"color_cast"}),
+    ),
     "downscale": (lambda a, k, s: _down_up(a, (0.6, 0.4, 0.28, 0.2)[k - 1]), frozenset({"blurry"})),
     # Not in the headline: more light on the sensor. Dark products barely change (a black shoe at x3
     # is a good photo of a black shoe); light ones lose detail into a white backdrop, where no
@@ -187,10 +191,16 @@ def false_alarms(folder: Path, profile_name: str, workers: int) -> dict:
             counts[i] += 1
             examples.setdefault(i, []).append(Path(r.path).name)
         flagged_files += bool(issues)
-    return {"files": n, "unreadable": unreadable, "clean_share": 1 - flagged_files / max(n, 1),
-            "rate": {k: v / max(n, 1) for k, v in counts.most_common()},
-            "examples": {k: v[:8] for k, v in examples.items()},
-            "true_grayscale": true_gray, "byte_identical_copies": true_copies, "same_photo_pairs": same_photo}
+    return {
+        "files": n,
+        "unreadable": unreadable,
+        "clean_share": 1 - flagged_files / max(n, 1),
+        "rate": {k: v / max(n, 1) for k, v in counts.most_common()},
+        "examples": {k: v[:8] for k, v in examples.items()},
+        "true_grayscale": true_gray,
+        "byte_identical_copies": true_copies,
+        "same_photo_pairs": same_photo,
+    }
 
 
 def _saved_without_colour(path: str) -> bool:
@@ -252,9 +262,13 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
 
 def _gains(per_photo: list[dict], name: str) -> list[tuple[float, float]]:
     caught = DEGRADATIONS[name][1]
-    return [(r["ssim_autofix"] - r["ssim_before"], r["ssim_autocontrast"] - r["ssim_before"])
-            for ph in per_photo if not caught & set(ph["clean"]["issues"])
-            for r in ph[name] if "ssim_autofix" in r]
+    return [
+        (r["ssim_autofix"] - r["ssim_before"], r["ssim_autocontrast"] - r["ssim_before"])
+        for ph in per_photo
+        if not caught & set(ph["clean"]["issues"])
+        for r in ph[name]
+        if "ssim_autofix" in r
+    ]
 
 
 def distinct_photos(folder: Path) -> list[str]:
@@ -287,15 +301,19 @@ def main(argv: list[str] | None = None) -> int:
     fa = false_alarms(folder, args.profile, args.workers)
     results = {"machine": machine(), "folder": str(folder), "profile": args.profile, "false_alarms": fa}
     print(f"# Catalogue benchmark: {folder.name} ({fa['files']} files, profile {args.profile}; {machine()})\n")
-    print(f"Clean (no flag besides {', '.join(sorted(SET_ASIDE))}): **{fa['clean_share']:.1%}**. "
-          f"Set aside as true findings: {fa['true_grayscale']} files grey in every pixel, "
-          f"{fa['byte_identical_copies']} byte-identical copies of another file.\n")
+    print(
+        f"Clean (no flag besides {', '.join(sorted(SET_ASIDE))}): **{fa['clean_share']:.1%}**. "
+        f"Set aside as true findings: {fa['true_grayscale']} files grey in every pixel, "
+        f"{fa['byte_identical_copies']} byte-identical copies of another file.\n"
+    )
     print("| issue | files flagged | examples |\n|---|---|---|")
     for issue, rate in fa["rate"].items():
         print(f"| {issue} | {rate:.1%} | {', '.join(fa['examples'][issue][:4])} |")
     if fa["same_photo_pairs"]:
-        print("\nNear-duplicate pairs (same layout and same colours; look at them to judge): "
-              + "; ".join(f"{a} = {b}" for a, b in fa["same_photo_pairs"]))
+        print(
+            "\nNear-duplicate pairs (same layout and same colours; look at them to judge): "
+            + "; ".join(f"{a} = {b}" for a, b in fa["same_photo_pairs"])
+        )
     if not args.skip_degradations:
         photos = distinct_photos(folder)
         if args.limit and args.limit < len(photos):
@@ -304,18 +322,30 @@ def main(argv: list[str] | None = None) -> int:
         deg = degradations(photos, args.profile, args.workers)
         results["degradations"] = deg
         print(f"\n## Degraded copies ({deg['photos']} distinct photos x 8 degradations x 4 levels)\n")
-        print("| degradation | recall L1 | L2 | L3 | L4 | score Spearman | auto-fix SSIM gain (L3-4) | autocontrast | "
-              "improved |\n|---|---|---|---|---|---|---|---|---|")
+        print(
+            "| degradation | recall L1 | L2 | L3 | L4 | score Spearman | auto-fix SSIM gain (L3-4) | autocontrast | "
+            "improved |\n|---|---|---|---|---|---|---|---|---|"
+        )
         for name, r in deg["by_degradation"].items():
             rc = r["recall"]
-            fx = (f"{r['autofix_gain_mean']:+.3f} | {r['autocontrast_gain_mean']:+.3f} | "
-                  f"{r['autofix_improved_share']:.0%}") if r["autofix_gain_mean"] is not None else "- | - | -"
-            print(f"| {name} | {rc[1]:.0%} | {rc[2]:.0%} | {rc[3]:.0%} | {rc[4]:.0%} | {r['spearman_mean']:.2f} | {fx} |")
-        print(f"\nRecall at levels 3-4 over {', '.join(HEADLINE)}: **{deg['recall_severe_overall']:.1%}**. "
-              f"Auto-fix on levels 3-4 ({', '.join(FIXABLE)}): mean SSIM gain {deg['autofix_gain_mean']:+.3f} "
-              f"(autocontrast {deg['autocontrast_gain_mean']:+.3f}), improved {deg['autofix_improved_share']:.0%}. "
-              f"Do-no-harm on the originals: mean SSIM {deg['do_no_harm_ssim_mean']:.4f}, "
-              f"min {deg['do_no_harm_ssim_min']:.4f}, {deg['do_no_harm_share_ge_0985']:.0%} at >= 0.985.")
+            fx = (
+                (
+                    f"{r['autofix_gain_mean']:+.3f} | {r['autocontrast_gain_mean']:+.3f} | "
+                    f"{r['autofix_improved_share']:.0%}"
+                )
+                if r["autofix_gain_mean"] is not None
+                else "- | - | -"
+            )
+            print(
+                f"| {name} | {rc[1]:.0%} | {rc[2]:.0%} | {rc[3]:.0%} | {rc[4]:.0%} | {r['spearman_mean']:.2f} | {fx} |"
+            )
+        print(
+            f"\nRecall at levels 3-4 over {', '.join(HEADLINE)}: **{deg['recall_severe_overall']:.1%}**. "
+            f"Auto-fix on levels 3-4 ({', '.join(FIXABLE)}): mean SSIM gain {deg['autofix_gain_mean']:+.3f} "
+            f"(autocontrast {deg['autocontrast_gain_mean']:+.3f}), improved {deg['autofix_improved_share']:.0%}. "
+            f"Do-no-harm on the originals: mean SSIM {deg['do_no_harm_ssim_mean']:.4f}, "
+            f"min {deg['do_no_harm_ssim_min']:.4f}, {deg['do_no_harm_share_ge_0985']:.0%} at >= 0.985."
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
     print(f"\n({time.perf_counter() - t0:.0f} s)")

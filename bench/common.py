@@ -30,7 +30,10 @@ def photos() -> dict[str, np.ndarray]:
     coffee, chelsea, astronaut, rocket = data.coffee(), data.chelsea(), data.astronaut(), data.rocket()
     cup = coffee[30:380, 110:520]
     return {
-        "astronaut": astronaut, "coffee": coffee, "chelsea": chelsea, "rocket": rocket,
+        "astronaut": astronaut,
+        "coffee": coffee,
+        "chelsea": chelsea,
+        "rocket": rocket,
         "cup_on_white": on_white(cup, round(max(cup.shape[:2]) / 0.9), 0.9, ellipse=True),
         "print_on_white": on_white(astronaut, round(512 / 0.88), 0.88, ellipse=False),
         "cat_on_white": on_white(chelsea, round(451 / 0.9), 0.9, ellipse=True),

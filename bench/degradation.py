@@ -45,7 +45,7 @@ def _clip(x: np.ndarray) -> np.ndarray:
 
 def _exposure(a: np.ndarray, stops: float) -> np.ndarray:
     """Scale linear light by 2**stops (sRGB decoded and re-encoded with a 2.2 power law)."""
-    lin = (a.astype(np.float32) / 255.0) ** 2.2 * (2.0 ** stops)
+    lin = (a.astype(np.float32) / 255.0) ** 2.2 * (2.0**stops)
     return _clip(255.0 * np.clip(lin, 0, 1) ** (1 / 2.2))
 
 
@@ -55,7 +55,9 @@ DEGRADE: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "dark": lambda a, k: _exposure(a, -(0.75, 1.25, 1.75, 2.5)[k - 1]),
     "overexposed": lambda a, k: _exposure(a, (0.75, 1.25, 1.75, 2.5)[k - 1]),
     "low_contrast": lambda a, k: _clip(a * (1 - (0.3, 0.5, 0.65, 0.8)[k - 1]) + 128 * (0.3, 0.5, 0.65, 0.8)[k - 1]),
-    "color_cast": lambda a, k: _clip(a * np.array([1.0 + 0.5 * (c := (0.04, 0.08, 0.12, 0.18)[k - 1]), 1.0, 1.0 - 1.5 * c])),
+    "color_cast": lambda a, k: _clip(
+        a * np.array([1.0 + 0.5 * (c := (0.04, 0.08, 0.12, 0.18)[k - 1]), 1.0, 1.0 - 1.5 * c])
+    ),
     "compression_artifacts": lambda a, k: a,  # applied by the encoder below
 }
 JPEG_Q = {1: 50, 2: 30, 3: 15, 4: 6}
@@ -121,8 +123,12 @@ def main() -> None:
         fix_keep.append(kept)
         if set(a.issue_names) <= {"low_resolution"}:
             fix_keep_clean.append(kept)
-    results["clean"] = {"issues": clean_issues, "scores": clean_scores, "autofix_ssim_min": min(fix_keep),
-                        "autofix_ssim_min_when_nothing_wrong": min(fix_keep_clean)}
+    results["clean"] = {
+        "issues": clean_issues,
+        "scores": clean_scores,
+        "autofix_ssim_min": min(fix_keep),
+        "autofix_ssim_min_when_nothing_wrong": min(fix_keep_clean),
+    }
 
     for issue, degrade in DEGRADE.items():
         det = {k: 0 for k in LEVELS}
@@ -172,10 +178,12 @@ def main() -> None:
     # The originals are 300-640 px, so low_resolution is a true finding on every one of them.
     fa = {n: [x for x in i if x != "low_resolution"] for n, i in clean_issues.items()}
     fa = {n: i for n, i in fa.items() if i}
-    print(f"False alarms on clean originals (low_resolution excluded: the originals really are small): "
-          f"{sum(len(i) for i in fa.values())} ({'; '.join(f'{n}: {i}' for n, i in fa.items()) or 'none'}). "
-          f"Auto-fix on clean originals: min SSIM to input {results['clean']['autofix_ssim_min']:.4f} over all, "
-          f"{results['clean']['autofix_ssim_min_when_nothing_wrong']:.4f} where nothing was flagged\n")
+    print(
+        f"False alarms on clean originals (low_resolution excluded: the originals really are small): "
+        f"{sum(len(i) for i in fa.values())} ({'; '.join(f'{n}: {i}' for n, i in fa.items()) or 'none'}). "
+        f"Auto-fix on clean originals: min SSIM to input {results['clean']['autofix_ssim_min']:.4f} over all, "
+        f"{results['clean']['autofix_ssim_min_when_nothing_wrong']:.4f} where nothing was flagged\n"
+    )
     print("| issue | detected L1 | L2 | L3 | L4 | score monotone | SSIM gain auto-fix | autocontrast | CLAHE |")
     print("|---|---|---|---|---|---|---|---|---|")
     for issue, r in results["by_issue"].items():

@@ -33,18 +33,36 @@ ANALYSIS_LONG_SIDE: Final = 1024
 #: Every metric :func:`core.engine.measures.measure` returns: (unit or range, one-line meaning). The UI and the CSV
 #: export take their column order and help text from here.
 METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
-    "sharpness": ("0-100", "Edge crispness on the product (higher is sharper); blank if the photo has too few edges to judge"),
+    "sharpness": (
+        "0-100",
+        "Edge crispness on the product (higher is sharper); blank if the photo has too few edges to judge",
+    ),
     "laplacian_var": ("grey levels^2", "Variance of the Laplacian inside the product box, at 1024 px"),
-    "noise_sigma": ("grey levels", "Grain in the flattest quarter of the photo, at up to 2048 px (texture does not count)"),
+    "noise_sigma": (
+        "grey levels",
+        "Grain in the flattest quarter of the photo, at up to 2048 px (texture does not count)",
+    ),
     "brightness": ("0-255", "Mean luminance of the whole image"),
     "subject_brightness": ("0-255", "Mean luminance of the product (whole image if no backdrop)"),
     "shadow_clip": ("0-1", "Share of pixels crushed to black (luma <= 8)"),
     "highlight_clip": ("0-1", "Share of the product's silhouette blown to pure white (blank without a plain backdrop)"),
-    "channel_clip": ("0-1", "Share of coloured product pixels with a colour channel at 255 (information: saturated products clip too)"),
+    "channel_clip": (
+        "0-1",
+        "Share of coloured product pixels with a colour channel at 255 (information: saturated products clip too)",
+    ),
     "highlight_level": ("0-255", "Brightest tones (99th percentile luma); low means nothing in the photo is bright"),
-    "contrast": ("0-1", "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white"),
-    "black_level": ("0-255", "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out"),
-    "color_cast": ("Delta E", "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop"),
+    "contrast": (
+        "0-1",
+        "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white",
+    ),
+    "black_level": (
+        "0-255",
+        "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out",
+    ),
+    "color_cast": (
+        "Delta E",
+        "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop",
+    ),
     "colorfulness": ("0-150", "Hasler-Suesstrunk colourfulness"),
     "gray_chroma": ("0-255", "Channel spread of the most colourful 0.1% of the photo (0-1 means saved without colour)"),
     "blockiness": ("0-50", "JPEG blocking: mean extra step on the 8x8 grid in flat areas, x10 (0 = none)"),
@@ -69,19 +87,40 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
 
 #: Short words for a metric inside a merchant-facing sentence.
 METRIC_LABELS: Final[dict[str, str]] = {
-    "highlight_level": "brightest tones", "subject_brightness": "product brightness",
-    "highlight_clip": "share of the product blown to white", "channel_clip": "share of product colours blown out",
-    "black_level": "black point", "jpeg_quality": "JPEG quality", "file_mb": "file size (MB)", "blockiness": "blocking",
-    "long_side": "long side (px)", "megapixels": "megapixels", "noise_sigma": "noise", "aspect_ratio": "aspect ratio",
+    "highlight_level": "brightest tones",
+    "subject_brightness": "product brightness",
+    "highlight_clip": "share of the product blown to white",
+    "channel_clip": "share of product colours blown out",
+    "black_level": "black point",
+    "jpeg_quality": "JPEG quality",
+    "file_mb": "file size (MB)",
+    "blockiness": "blocking",
+    "long_side": "long side (px)",
+    "megapixels": "megapixels",
+    "noise_sigma": "noise",
+    "aspect_ratio": "aspect ratio",
 }
 
 
 #: The issue a check reports when it fails (one per check), shared by the engine, the store, the CSV
 #: and the UI. A profile's ``checks`` are keyed by these names.
 ISSUE_NAMES: Final = (
-    "blurry", "noisy", "compression_artifacts", "dark", "overexposed", "low_contrast", "color_cast",
-    "low_resolution", "too_large", "odd_aspect_ratio", "grayscale", "low_information",
-    "non_white_background", "small_product", "duplicate", "near_duplicate",
+    "blurry",
+    "noisy",
+    "compression_artifacts",
+    "dark",
+    "overexposed",
+    "low_contrast",
+    "color_cast",
+    "low_resolution",
+    "too_large",
+    "odd_aspect_ratio",
+    "grayscale",
+    "low_information",
+    "non_white_background",
+    "small_product",
+    "duplicate",
+    "near_duplicate",
 )
 
 #: A reviewer's decision on an image version.
@@ -89,14 +128,25 @@ DECISIONS: Final = ("approved", "rejected", "needs_changes")
 
 #: Reasons a reviewer may give for rejecting or sending back an image.
 REASONS: Final = (
-    "blurry", "too dark", "too bright", "background not white", "product too small", "low resolution",
-    "watermark/text", "wrong product", "other",
+    "blurry",
+    "too dark",
+    "too bright",
+    "background not white",
+    "product too small",
+    "low resolution",
+    "watermark/text",
+    "wrong product",
+    "other",
 )
 
 #: The reason a detected issue suggests to the reviewer (so the keyboard flow needs no clicking).
 ISSUE_REASONS: Final = {
-    "blurry": "blurry", "dark": "too dark", "overexposed": "too bright", "non_white_background": "background not white",
-    "small_product": "product too small", "low_resolution": "low resolution",
+    "blurry": "blurry",
+    "dark": "too dark",
+    "overexposed": "too bright",
+    "non_white_background": "background not white",
+    "small_product": "product too small",
+    "low_resolution": "low resolution",
 }
 
 #: Orders the review queue can be worked in.
@@ -114,17 +164,29 @@ IMAGE_EXTENSIONS: Final = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", "
 
 #: Image file types a merchant may send that the engine cannot read: found in a folder or a zip,
 #: they are reported with the reason (never skipped silently).
-UNSUPPORTED_IMAGE_EXTENSIONS: Final = frozenset({".svg", ".svgz", ".heic", ".heif", ".avif", ".jxl", ".psd", ".eps",
-                                                 ".raw", ".cr2", ".nef", ".arw", ".dng", ".ico"})
+UNSUPPORTED_IMAGE_EXTENSIONS: Final = frozenset(
+    {".svg", ".svgz", ".heic", ".heif", ".avif", ".jxl", ".psd", ".eps", ".raw", ".cr2", ".nef", ".arw", ".dng", ".ico"}
+)
 
 #: Pillow formats the loader decodes (MPO is a multi-picture JPEG).
 SUPPORTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
 
 #: File name extension -> (Pillow format, MIME type) an image can be written as.
 EXPORT_FORMATS: Final = {
-    ".jpg": ("JPEG", "image/jpeg"), ".jpeg": ("JPEG", "image/jpeg"), ".png": ("PNG", "image/png"),
-    ".webp": ("WEBP", "image/webp"), ".tif": ("TIFF", "image/tiff"), ".tiff": ("TIFF", "image/tiff"),
+    ".jpg": ("JPEG", "image/jpeg"),
+    ".jpeg": ("JPEG", "image/jpeg"),
+    ".png": ("PNG", "image/png"),
+    ".webp": ("WEBP", "image/webp"),
+    ".tif": ("TIFF", "image/tiff"),
+    ".tiff": ("TIFF", "image/tiff"),
 }
 
 #: Pillow format name -> the extension a stored file of that format gets.
-FORMAT_EXTENSIONS: Final = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp", "GIF": ".gif"}
+FORMAT_EXTENSIONS: Final = {
+    "JPEG": ".jpg",
+    "PNG": ".png",
+    "WEBP": ".webp",
+    "TIFF": ".tif",
+    "BMP": ".bmp",
+    "GIF": ".gif",
+}

@@ -38,9 +38,15 @@ def _opt(v: str) -> str | None:
     return None if v == "(all)" else v
 
 
-flt = FeedbackFilter(date_from=start.isoformat() if start else None, date_to=end.isoformat() if end else None,
-                     reviewer=_opt(reviewer), merchant_id=_opt(merchant), decision=_opt(decision),
-                     profile=_opt(profile), include_history=history)
+flt = FeedbackFilter(
+    date_from=start.isoformat() if start else None,
+    date_to=end.isoformat() if end else None,
+    reviewer=_opt(reviewer),
+    merchant_id=_opt(merchant),
+    decision=_opt(decision),
+    profile=_opt(profile),
+    include_history=history,
+)
 # Counted in SQL; the table shows the newest TABLE_ROWS, the analytics learn from the newest
 # ANALYTICS_SAMPLE, and the CSV (every matching decision) is built only when downloaded.
 by_decision = feedback_count(store, flt)
@@ -50,14 +56,39 @@ frame = feedback_frame(store, flt, limit=ANALYTICS_SAMPLE, newest_first=True).il
 st.subheader(f"{n_total} decisions")
 if n_total > TABLE_ROWS:
     st.caption(f"The table shows the newest {TABLE_ROWS}; the CSV holds all {n_total}.")
-st.download_button("Download these rows as CSV", data=lambda: feedback_csv(feedback_frame(store, flt)),
-                   file_name="feedback.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
-                   key="fb_csv")
-st.dataframe(frame.tail(TABLE_ROWS), hide_index=True, key="fb_table",
-             column_order=["decided_at", "reviewer", "decision", "reasons", "comment", "file_name", "merchant_id",
-                           "sku", "profile", "quality_score", "issues", "lead_time_s", "version_kind"],
-             column_config={"quality_score": st.column_config.NumberColumn("score", format="%.0f"),
-                            "lead_time_s": st.column_config.NumberColumn("lead time (s)", format="%.1f")})
+st.download_button(
+    "Download these rows as CSV",
+    data=lambda: feedback_csv(feedback_frame(store, flt)),
+    file_name="feedback.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+    key="fb_csv",
+)
+st.dataframe(
+    frame.tail(TABLE_ROWS),
+    hide_index=True,
+    key="fb_table",
+    column_order=[
+        "decided_at",
+        "reviewer",
+        "decision",
+        "reasons",
+        "comment",
+        "file_name",
+        "merchant_id",
+        "sku",
+        "profile",
+        "quality_score",
+        "issues",
+        "lead_time_s",
+        "version_kind",
+    ],
+    column_config={
+        "quality_score": st.column_config.NumberColumn("score", format="%.0f"),
+        "lead_time_s": st.column_config.NumberColumn("lead time (s)", format="%.1f"),
+    },
+)
 
 MIN_EACH = 5  # below this a "perfect" threshold is just luck
 if n_total > ANALYTICS_SAMPLE:
@@ -65,18 +96,36 @@ if n_total > ANALYTICS_SAMPLE:
 n_approved = int((frame["decision"] == "approved").sum())
 n_rejected = len(frame) - n_approved
 if n_approved < MIN_EACH or n_rejected < MIN_EACH:
-    st.info(f"Too few decisions to learn from yet: {n_approved} approved and {n_rejected} rejected or sent back "
-            f"in the selection; the analytics need at least {MIN_EACH} of each.")
+    st.info(
+        f"Too few decisions to learn from yet: {n_approved} approved and {n_rejected} rejected or sent back "
+        f"in the selection; the analytics need at least {MIN_EACH} of each."
+    )
     st.stop()
 
 st.header("What separates approved from rejected images")
 seps = separations(frame)
-table = pd.DataFrame([{"metric": s.metric, "rejected when": f"{'below' if s.direction == 'min' else 'above'} "
-                       f"{s.threshold:.3g}", "balanced accuracy": s.balanced_accuracy, "decisions": s.n,
-                       "meaning": METRIC_INFO[s.metric][1]} for s in seps])
-st.dataframe(table, hide_index=True, key="sep_table", column_config={
-    "balanced accuracy": st.column_config.ProgressColumn("balanced accuracy", min_value=0.5, max_value=1.0,
-                                                         format="%.2f")})
+table = pd.DataFrame(
+    [
+        {
+            "metric": s.metric,
+            "rejected when": f"{'below' if s.direction == 'min' else 'above'} {s.threshold:.3g}",
+            "balanced accuracy": s.balanced_accuracy,
+            "decisions": s.n,
+            "meaning": METRIC_INFO[s.metric][1],
+        }
+        for s in seps
+    ]
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    key="sep_table",
+    column_config={
+        "balanced accuracy": st.column_config.ProgressColumn(
+            "balanced accuracy", min_value=0.5, max_value=1.0, format="%.2f"
+        )
+    },
+)
 metric = st.selectbox("Metric", [s.metric for s in seps], key="fb_metric")
 sep = metric_separation(frame, metric)
 if sep is not None:
@@ -89,11 +138,21 @@ if sep is not None:
     fig.add_vline(x=sep.threshold, line_dash="dash", annotation_text="best cut")
     fig.update_layout(title=f"{metric} by decision", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     a.plotly_chart(fig, key="fb_box")
-    bands = go.Figure(go.Bar(x=[f"{lo:.3g}-{hi:.3g}" for lo, hi, _, _ in sep.bands],
-                             y=[rate for *_, rate in sep.bands], text=[f"n={n}" for _, _, n, _ in sep.bands],
-                             marker_color="#d62728"))
-    bands.update_layout(title=f"Rejection rate by {metric} band", height=320, yaxis_range=[0, 1],
-                        margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_title="share not approved")
+    bands = go.Figure(
+        go.Bar(
+            x=[f"{lo:.3g}-{hi:.3g}" for lo, hi, _, _ in sep.bands],
+            y=[rate for *_, rate in sep.bands],
+            text=[f"n={n}" for _, _, n, _ in sep.bands],
+            marker_color="#d62728",
+        )
+    )
+    bands.update_layout(
+        title=f"Rejection rate by {metric} band",
+        height=320,
+        yaxis_range=[0, 1],
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis_title="share not approved",
+    )
     b.plotly_chart(bands, key="fb_bands")
 
 st.header("Reviewer agreement")
@@ -101,9 +160,15 @@ agreement = reviewer_agreement(frame)
 if agreement.empty:
     st.caption("No image in the selection was judged by two reviewers.")
 else:
-    st.dataframe(agreement, hide_index=True, key="fb_agree", column_config={
-        "agreement": st.column_config.NumberColumn(format="%.2f"), "kappa": st.column_config.NumberColumn(
-            "Cohen's kappa", format="%.2f")})
+    st.dataframe(
+        agreement,
+        hide_index=True,
+        key="fb_agree",
+        column_config={
+            "agreement": st.column_config.NumberColumn(format="%.2f"),
+            "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.2f"),
+        },
+    )
 
 st.header("Thresholds tuned to the reviewers")
 base_name = st.selectbox("Start from profile", profile_names(), key="fb_base")
@@ -115,12 +180,28 @@ except ProfileError as exc:
     st.error(str(exc))
     st.stop()
 if not changes:
-    st.caption("No metric predicts the decisions clearly enough (at least 10 decisions and balanced accuracy "
-               "0.65, in the rule's direction) to move a threshold.")
+    st.caption(
+        "No metric predicts the decisions clearly enough (at least 10 decisions and balanced accuracy "
+        "0.65, in the rule's direction) to move a threshold."
+    )
 else:
-    st.dataframe(pd.DataFrame([{"check": ch.check, "metric": ch.metric, "was": ch.old_warn, "suggested": ch.new_warn,
-                                "balanced accuracy": round(ch.balanced_accuracy, 2), "decisions": ch.n}
-                               for ch in changes]), hide_index=True, key="fb_changes")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "check": ch.check,
+                    "metric": ch.metric,
+                    "was": ch.old_warn,
+                    "suggested": ch.new_warn,
+                    "balanced accuracy": round(ch.balanced_accuracy, 2),
+                    "decisions": ch.n,
+                }
+                for ch in changes
+            ]
+        ),
+        hide_index=True,
+        key="fb_changes",
+    )
     if user.role != "admin":
         st.caption("An administrator can save this as a profile.")
     elif st.button("Save as profile and rescore the catalogue", type="primary", icon=":material/save:"):

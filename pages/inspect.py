@@ -29,8 +29,10 @@ issues, contributions = findings(store, record.version_id, profile=profile)
 pix = preview(record.sha256, record.blob_path)
 
 st.title(plain(record.shown_name))
-st.caption(f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
-           f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}...")
+st.caption(
+    f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
+    f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}..."
+)
 
 left, right = st.columns([3, 2])
 with left:
@@ -52,31 +54,79 @@ with right:
         st.success("No issues under this profile.", icon=":material/check_circle:")
     if contributions:
         st.plotly_chart(contributions_figure(contributions), key="contrib")
-    st.page_link("pages/optimize.py", label="Try fixes on the Optimize page", icon=":material/tune:",
-                 query_params={"v": record.version_id})
+    st.page_link(
+        "pages/optimize.py",
+        label="Try fixes on the Optimize page",
+        icon=":material/tune:",
+        query_params={"v": record.version_id},
+    )
 
 tab_metrics, tab_hist, tab_market, tab_history = st.tabs(["Metrics", "Histograms", "Marketplace checklist", "History"])
 with tab_metrics:
     with st.expander(f"How {prof.title} judges"):
         st.markdown("\n".join(f"- {plain(line)}" for line in prof.rules_text))
     status_words = {"pass": "pass", "warning": "warning", "error": "ERROR", "info": ""}
-    st.dataframe(pd.DataFrame([{"metric": ln.metric, "value": format_value(ln.value), "unit": ln.unit, "rule": ln.rule,
-                                "status": status_words[ln.status], "check": ln.check, "meaning": ln.meaning}
-                               for ln in metric_report(record.metrics, prof)]), hide_index=True, key="metrics_table")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "metric": ln.metric,
+                    "value": format_value(ln.value),
+                    "unit": ln.unit,
+                    "rule": ln.rule,
+                    "status": status_words[ln.status],
+                    "check": ln.check,
+                    "meaning": ln.meaning,
+                }
+                for ln in metric_report(record.metrics, prof)
+            ]
+        ),
+        hide_index=True,
+        key="metrics_table",
+    )
 with tab_hist:
     st.plotly_chart(histogram_figure(pix, title="Per-channel and luminance histogram (preview)"), key="hist")
 with tab_market:
-    st.dataframe(pd.DataFrame([{"profile": row.title, "score": row.score, "verdict": "passes" if row.passes else "fails",
-                                "issues": list(row.issues), "rules": row.rules}
-                               for row in marketplace_checklist(store, record.version_id)]),
-                 hide_index=True, key="market_table",
-                 column_config={"issues": st.column_config.ListColumn("issues"),
-                                "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100,
-                                                                         format="%.0f")})
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "profile": row.title,
+                    "score": row.score,
+                    "verdict": "passes" if row.passes else "fails",
+                    "issues": list(row.issues),
+                    "rules": row.rules,
+                }
+                for row in marketplace_checklist(store, record.version_id)
+            ]
+        ),
+        hide_index=True,
+        key="market_table",
+        column_config={
+            "issues": st.column_config.ListColumn("issues"),
+            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f"),
+        },
+    )
 with tab_history:
-    st.dataframe(pd.DataFrame([{"version": v.version_id, "kind": v.kind, "score": v.score, "created": v.created_at,
-                                "recipe": v.recipe_json} for v in versions_of(store, record.image_id, profile=profile)]),
-                 hide_index=True, key="versions_table")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "version": v.version_id,
+                    "kind": v.kind,
+                    "score": v.score,
+                    "created": v.created_at,
+                    "recipe": v.recipe_json,
+                }
+                for v in versions_of(store, record.image_id, profile=profile)
+            ]
+        ),
+        hide_index=True,
+        key="versions_table",
+    )
     # Merchants see the current decisions and their reasons, not who decided (core.services.review).
-    st.dataframe(pd.DataFrame(decision_history(store, record.version_id, viewer_role=user.role)), hide_index=True,
-                 key="decisions_table")
+    st.dataframe(
+        pd.DataFrame(decision_history(store, record.version_id, viewer_role=user.role)),
+        hide_index=True,
+        key="decisions_table",
+    )

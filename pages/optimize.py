@@ -52,8 +52,13 @@ def recipe_builder() -> None:
         return
     with view:
         # Only the chosen view is computed: a slider move should not pay for the other three.
-        mode = st.segmented_control("View", ["Before / after", "Side by side", "Difference (SSIM)", "Histograms"],
-                                    default="Before / after", key="opt_view", label_visibility="collapsed")
+        mode = st.segmented_control(
+            "View",
+            ["Before / after", "Side by side", "Difference (SSIM)", "Histograms"],
+            default="Before / after",
+            key="opt_view",
+            label_visibility="collapsed",
+        )
         if mode == "Side by side":
             a, b = st.columns(2)
             a.image(pix, caption="Before", width="stretch")
@@ -65,17 +70,22 @@ def recipe_builder() -> None:
             else:
                 st.image(diff, caption="White: unchanged · red: structure changed", width="stretch")
         elif mode == "Histograms":
-            st.plotly_chart(histogram_figure(result, title="After (solid) vs before luma (dotted)", compare=pix),
-                            key="opt_hist")
+            st.plotly_chart(
+                histogram_figure(result, title="After (solid) vs before luma (dotted)", compare=pix), key="opt_hist"
+            )
         else:
-            before_after(pix, result, key=f"ba_{record.version_id}",
-                         before_url=preview_url(record.sha256, record.blob_path))
+            before_after(
+                pix, result, key=f"ba_{record.version_id}", before_url=preview_url(record.sha256, record.blob_path)
+            )
         # A wrapping row: each metric as wide as its text (never cut), the row breaks where it must.
         m = st.container(horizontal=True, gap="large")
         sim = similarity(pix, result)
         m.metric("SSIM", "n/a" if sim is None else f"{sim.ssim:.3f}", width="content")
-        m.metric("PSNR", "n/a" if sim is None else "identical" if math.isinf(sim.psnr) else f"{sim.psnr:.1f} dB",
-                 width="content")
+        m.metric(
+            "PSNR",
+            "n/a" if sim is None else "identical" if math.isinf(sim.psnr) else f"{sim.psnr:.1f} dB",
+            width="content",
+        )
         m.metric("Colour change (ΔE2000)", "n/a" if sim is None else f"{sim.delta_e:.2f}", width="content")
         estimate = estimate_score(record, preview=pix, result=result, profile=prof)
         m.metric("Score (estimated)", format_value(estimate.score), delta=f"{estimate.change:+.1f}", width="content")
@@ -87,10 +97,16 @@ def recipe_builder() -> None:
     s1 = s2 = s3 = s4 = st.container(horizontal=True)
     stem = PurePath(record.file_name).stem
     too_big = full_size_problem(record, preview=pix, result=result) if recipe.steps else None
-    s1.download_button("Download full resolution", data=lambda: render_jpeg(store, record, recipe),
-                       file_name=f"{stem}_optimized.jpg", mime="image/jpeg", icon=":material/download:",
-                       on_click="ignore", disabled=not recipe.steps or too_big is not None,
-                       help=f"Not available: {too_big}." if too_big else None)
+    s1.download_button(
+        "Download full resolution",
+        data=lambda: render_jpeg(store, record, recipe),
+        file_name=f"{stem}_optimized.jpg",
+        mime="image/jpeg",
+        icon=":material/download:",
+        on_click="ignore",
+        disabled=not recipe.steps or too_big is not None,
+        help=f"Not available: {too_big}." if too_big else None,
+    )
     label = "Submit fixed version for review" if user.role == "merchant" else "Save as new version"
     if s2.button(label, icon=":material/save:", type="primary", disabled=not recipe.steps):
         try:
@@ -101,14 +117,22 @@ def recipe_builder() -> None:
         else:
             st.success(f"Saved as version #{new_id}; it is in the review queue.")
             st.page_link("pages/inspect.py", label="Inspect the new version", query_params={"v": new_id})
-    s3.download_button("Download recipe (JSON)", data=recipe.to_json(), file_name=f"{stem}_recipe.json",
-                       mime="application/json", icon=":material/data_object:", on_click="ignore")
+    s3.download_button(
+        "Download recipe (JSON)",
+        data=recipe.to_json(),
+        file_name=f"{stem}_recipe.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        on_click="ignore",
+    )
     with s4.popover("Load recipe", icon=":material/upload_file:"):
         editor.load_control()
 
 
 st.title(f"Optimize · {plain(record.shown_name)}")
-st.caption(f"Score {format_value(record.score or math.nan)} under {prof.title}. Issues: "
-           f"{', '.join(record.issues) or 'none'}. The preview works on a copy of at most {ANALYSIS_LONG_SIDE} px; "
-           "saving and downloading render at full resolution.")
+st.caption(
+    f"Score {format_value(record.score or math.nan)} under {prof.title}. Issues: "
+    f"{', '.join(record.issues) or 'none'}. The preview works on a copy of at most {ANALYSIS_LONG_SIDE} px; "
+    "saving and downloading render at full resolution."
+)
 recipe_builder()

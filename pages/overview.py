@@ -17,8 +17,11 @@ store = get_store()
 
 st.title("My images" if scope else "Catalogue overview")
 if not scope and (stale := stale_count(store)):
-    st.info(f"{stale} image(s) were measured by an older engine version than {ENGINE_VERSION}: their scores are "
-            "stale until an administrator runs `python -m core rescore --remeasure`.", icon=":material/history:")
+    st.info(
+        f"{stale} image(s) were measured by an older engine version than {ENGINE_VERSION}: their scores are "
+        "stale until an administrator runs `python -m core rescore --remeasure`.",
+        icon=":material/history:",
+    )
 with st.sidebar:
     profile = profile_picker()
     include_optimized = st.toggle("Include optimized versions", value=False)
@@ -35,8 +38,14 @@ with st.container(border=True):
     statuses = f3.multiselect("Decision", ["unreviewed", *DECISIONS])
     score_range = f4.slider("Score", 0, 100, (0, 100))
     text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
-flt = CatalogFilter(merchants=merchants, issues=issues, statuses=statuses, score_min=score_range[0],
-                    score_max=score_range[1], text=text.strip())
+flt = CatalogFilter(
+    merchants=merchants,
+    issues=issues,
+    statuses=statuses,
+    score_min=score_range[0],
+    score_max=score_range[1],
+    text=text.strip(),
+)
 ov = overview(store, catalogue, flt, page=int(st.session_state.get("overview_page", 1)))
 if ov.total == 0:
     totals.info("No images yet. Upload some on the Upload page.")
@@ -69,8 +78,19 @@ window["open"] = [f"./inspect?v={v}" for v in window["version_id"]]
 st.dataframe(
     window,
     hide_index=True,
-    column_order=["thumbnail", "file_name", "merchant_id", "sku", "kind", "score", "issues", "status", "width",
-                  "height", "open"],
+    column_order=[
+        "thumbnail",
+        "file_name",
+        "merchant_id",
+        "sku",
+        "kind",
+        "score",
+        "issues",
+        "status",
+        "width",
+        "height",
+        "open",
+    ],
     column_config={
         "thumbnail": st.column_config.ImageColumn("", width="small"),
         "file_name": st.column_config.TextColumn("File"),

@@ -40,8 +40,12 @@ from pages.common.text import plain
 user = require_role(*roles_for("review"))
 store = get_store()
 
-ORDER_LABELS = {"lowest_score": "Lowest score first", "oldest": "Oldest first", "merchant": "By merchant",
-                "issue": "Most issues first"}
+ORDER_LABELS = {
+    "lowest_score": "Lowest score first",
+    "oldest": "Oldest first",
+    "merchant": "By merchant",
+    "issue": "Most issues first",
+}
 
 with st.sidebar:
     profile = profile_picker()
@@ -75,9 +79,15 @@ def _flash(text: str) -> None:
 def _decide(choice: str, version_id: int, name: str) -> None:
     try:
         # Written to the database now; nothing is kept only in the session.
-        decide_shown(store, version_id=version_id, reviewer=user.username, decision=choice,
-                        reasons=st.session_state.get(f"reasons_{version_id}", []),
-                        comment=st.session_state.get(f"comment_{version_id}", ""), profile=profile)
+        decide_shown(
+            store,
+            version_id=version_id,
+            reviewer=user.username,
+            decision=choice,
+            reasons=st.session_state.get(f"reasons_{version_id}", []),
+            comment=st.session_state.get(f"comment_{version_id}", ""),
+            profile=profile,
+        )
     except ReviewError as exc:
         st.session_state["review_error"] = str(exc)
     else:
@@ -103,8 +113,14 @@ def _undo() -> None:
 
 if user.role == "admin":
     with st.expander("Double review (for the agreement figures)"):
-        share = st.number_input("Share of images two reviewers decide independently (%)", min_value=0,
-                                max_value=100, step=5, value=double_review_share(store), key="double_share")
+        share = st.number_input(
+            "Share of images two reviewers decide independently (%)",
+            min_value=0,
+            max_value=100,
+            step=5,
+            value=double_review_share(store),
+            key="double_share",
+        )
         if st.button("Save the share"):
             set_double_review_share(store, percent=int(share), actor_role=user.role, actor=user.username)
             st.toast(f"{int(share)}% of images will be reviewed twice.")
@@ -113,34 +129,52 @@ with st.expander("Approve in bulk"):
     c1, c2 = st.columns(2)
     min_score = c1.slider("Score at least", 0, 100, 90, key="bulk_min_score")
     clean_only = c2.checkbox("Only images with no issue", value=True, key="bulk_no_issue")
-    candidates = bulk_candidates(store, reviewer=user.username, where=where, min_score=float(min_score),
-                                 no_issues=clean_only)
+    candidates = bulk_candidates(
+        store, reviewer=user.username, where=where, min_score=float(min_score), no_issues=clean_only
+    )
     st.caption(f"{len(candidates)} image(s) waiting for you match (profile `{profile}`, the sidebar's filters).")
     if candidates:
-        st.dataframe(pd.DataFrame([{"image": c.file_name, "merchant": c.merchant_id,
-                                    "score": round(c.score) if c.score is not None else "",
-                                    "version": c.version_id} for c in candidates]),
-                     hide_index=True, height=min(300, 38 + 35 * len(candidates)), key="bulk_table")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "image": c.file_name,
+                        "merchant": c.merchant_id,
+                        "score": round(c.score) if c.score is not None else "",
+                        "version": c.version_id,
+                    }
+                    for c in candidates
+                ]
+            ),
+            hide_index=True,
+            height=min(300, 38 + 35 * len(candidates)),
+            key="bulk_table",
+        )
     pending: list[int] | None = st.session_state.get("bulk_pending")
     if pending is None:
         if st.button(f"Approve all {len(candidates)} shown", disabled=not candidates, key="bulk_start"):
             st.session_state["bulk_pending"] = [c.version_id for c in candidates]
             st.rerun()
     else:
-        st.warning(f"Approve these {len(pending)} images? One decision is recorded for each; "
-                   "one undo takes the whole batch back.")
+        st.warning(
+            f"Approve these {len(pending)} images? One decision is recorded for each; "
+            "one undo takes the whole batch back."
+        )
         yes, no = st.columns(2)
         if yes.button(f"Yes, approve {len(pending)} images", type="primary", key="bulk_yes"):
             del st.session_state["bulk_pending"]
             try:
-                done = approve_all(store, reviewer=user.username, version_ids=pending, confirmed_count=len(pending),
-                                   profile=profile)
+                done = approve_all(
+                    store, reviewer=user.username, version_ids=pending, confirmed_count=len(pending), profile=profile
+                )
             except ReviewError as exc:
                 st.session_state["review_error"] = str(exc)
             else:
                 left_out = len(pending) - len(done)
-                _flash(f"Approved {len(done)} images in one batch"
-                       + (f" ({left_out} were taken by someone else meanwhile)" if left_out else ""))
+                _flash(
+                    f"Approved {len(done)} images in one batch"
+                    + (f" ({left_out} were taken by someone else meanwhile)" if left_out else "")
+                )
             st.rerun()
         if no.button("Cancel", key="bulk_no"):
             del st.session_state["bulk_pending"]
@@ -185,13 +219,21 @@ def queue_panel() -> None:
     left, right = st.columns([3, 2])
     with left:
         # One component instance for the whole queue: moving on only swaps the two images.
-        before_after(None, None, key="review_ba", before_url=before_url, after_url=after_url,
-                     aspect=record.width / max(1, record.height))
+        before_after(
+            None,
+            None,
+            key="review_ba",
+            before_url=before_url,
+            after_url=after_url,
+            aspect=record.width / max(1, record.height),
+        )
         st.caption(comp.caption)
     with right:
         st.subheader(plain(record.shown_name), anchor=False)
-        st.caption(f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
-                   f"{record.kind} #{record.version_id}")
+        st.caption(
+            f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
+            f"{record.kind} #{record.version_id}"
+        )
         score = record.score if record.score is not None else math.nan
         st.metric("Quality score", f"{format_value(score)} / 100")
         issues, _ = findings(store, record.version_id, profile=profile)
@@ -199,25 +241,45 @@ def queue_panel() -> None:
             (st.error if i.severity == "error" else st.warning)(f"**{i.name}** - {plain(i.message)}")
         if not issues:
             st.success("No issues found by the checks.")
-        st.multiselect("Reasons (needed to reject or ask for changes)", REASONS,
-                       default=suggested_reasons(record.issues), key=f"reasons_{record.version_id}")
+        st.multiselect(
+            "Reasons (needed to reject or ask for changes)",
+            REASONS,
+            default=suggested_reasons(record.issues),
+            key=f"reasons_{record.version_id}",
+        )
         st.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000)
 
     # Full-width row: the buttons keep their labels and key hints readable.
     b1, b2, b3, b4 = st.columns(4)
     args = (record.version_id, record.shown_name)
-    b1.button("Approve", type="primary", icon=":material/check:", shortcut="A", width="stretch",
-              on_click=_decide, args=("approved", *args))
-    b2.button("Reject", icon=":material/block:", shortcut="X", width="stretch", on_click=_decide,
-              args=("rejected", *args))
-    b3.button("Needs changes", icon=":material/edit:", shortcut="N", width="stretch", on_click=_decide,
-              args=("needs_changes", *args))
-    b4.button("Skip", icon=":material/skip_next:", shortcut="S", width="stretch", on_click=_skip,
-              args=(record.version_id,))
+    b1.button(
+        "Approve",
+        type="primary",
+        icon=":material/check:",
+        shortcut="A",
+        width="stretch",
+        on_click=_decide,
+        args=("approved", *args),
+    )
+    b2.button(
+        "Reject", icon=":material/block:", shortcut="X", width="stretch", on_click=_decide, args=("rejected", *args)
+    )
+    b3.button(
+        "Needs changes",
+        icon=":material/edit:",
+        shortcut="N",
+        width="stretch",
+        on_click=_decide,
+        args=("needs_changes", *args),
+    )
+    b4.button(
+        "Skip", icon=":material/skip_next:", shortcut="S", width="stretch", on_click=_skip, args=(record.version_id,)
+    )
 
     # While the reviewer looks at this image, prepare the next ones' (a few: teammates take some).
-    upcoming = upcoming_items(store, reviewer=user.username, where=where, shown=record.version_id,
-                              skip=tuple(skipped), count=3)
+    upcoming = upcoming_items(
+        store, reviewer=user.username, where=where, shown=record.version_id, skip=tuple(skipped), count=3
+    )
     for u in upcoming:
         prefetch(("review", u.version_id, profile), _images, store, u.version_id, profile)
 

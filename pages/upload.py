@@ -18,20 +18,33 @@ if user.role == "merchant":
     st.caption(f"Uploading for your shop {plain(user.merchant_id)}.")
 st.info(limits.describe(), icon=":material/info:")
 # The uploader's own line (size limit and types) wraps instead of being cut off on a phone.
-st.html("<style>[data-testid='stFileUploaderDropzoneInstructions'] span, "
-        "[data-testid='stFileUploaderDropzoneInstructions'] small { white-space: normal !important; "
-        "overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }</style>")
+st.html(
+    "<style>[data-testid='stFileUploaderDropzoneInstructions'] span, "
+    "[data-testid='stFileUploaderDropzoneInstructions'] small { white-space: normal !important; "
+    "overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }</style>"
+)
 with st.form("upload", clear_on_submit=True):
     # Inside the form, so the merchant id and the files are submitted together.
     if user.role == "merchant":
         merchant = user.merchant_id or ""
     else:
-        merchant = st.text_input("Merchant id", placeholder="e.g. acme-home",
-                                 help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.")
-    images = st.file_uploader("Images", type=[e.lstrip(".") for e in limits.image_extensions],
-                              accept_multiple_files=True, max_upload_size=max(1, limits.max_image_bytes // MB))
-    zips = st.file_uploader("Zip files (with an optional manifest.csv inside)", type=["zip"],
-                            accept_multiple_files=True, max_upload_size=max(1, limits.max_zip_bytes // MB))
+        merchant = st.text_input(
+            "Merchant id",
+            placeholder="e.g. acme-home",
+            help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.",
+        )
+    images = st.file_uploader(
+        "Images",
+        type=[e.lstrip(".") for e in limits.image_extensions],
+        accept_multiple_files=True,
+        max_upload_size=max(1, limits.max_image_bytes // MB),
+    )
+    zips = st.file_uploader(
+        "Zip files (with an optional manifest.csv inside)",
+        type=["zip"],
+        accept_multiple_files=True,
+        max_upload_size=max(1, limits.max_zip_bytes // MB),
+    )
     manifest_file = st.file_uploader("Manifest CSV (optional: columns file, merchant_id, sku)", type=["csv"])
     sku = st.text_input("SKU for all files (optional)")
     submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
@@ -48,10 +61,15 @@ if submitted:
     try:
         manifest = read_manifest(manifest_file.getvalue()) if manifest_file else None
         with st.spinner(f"Scoring {len(files)} file(s)..."):
-            outcome = ingest_uploads(store, [(browser_file_name(f.name), f.getvalue()) for f in files],
-                                     merchant_id=merchant,
-                                     uploaded_by=user.username, manifest=manifest, sku=sku.strip(),
-                                     only_own_merchant=user.role == "merchant")
+            outcome = ingest_uploads(
+                store,
+                [(browser_file_name(f.name), f.getvalue()) for f in files],
+                merchant_id=merchant,
+                uploaded_by=user.username,
+                manifest=manifest,
+                sku=sku.strip(),
+                only_own_merchant=user.role == "merchant",
+            )
     except IngestError as exc:
         st.error(plain(exc))
         st.stop()
@@ -59,8 +77,9 @@ if submitted:
         st.error(plain(f"{name}: {reason}"))
     report = outcome.report
     n = outcome.counts()
-    summary = (f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused"
-               + (f" · {len(outcome.refused_zips)} zip(s) refused whole" if outcome.refused_zips else ""))
+    summary = f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused" + (
+        f" · {len(outcome.refused_zips)} zip(s) refused whole" if outcome.refused_zips else ""
+    )
     if n["added"] == 0 and n["duplicate"] == 0:
         st.error(f"Nothing was added: {summary}.")
     elif n["refused"] or outcome.refused_zips:
@@ -68,13 +87,26 @@ if submitted:
     else:
         st.success(summary)
     # Names as the merchant gave them (data, never markup); refused rows show why, not "None".
-    table = pd.DataFrame([{"file": r.shown_name, "result": {"added": "added", "duplicate": "already uploaded",
-                                                            "refused": "REFUSED"}[r.status],
-                           "reason": r.reason or ("" if r.status == "added" else "-"),
-                           "score": "" if r.score is None else str(round(r.score)),
-                           "issues": list(r.issues), "image": f"./inspect?v={r.version_id}" if r.version_id else ""}
-                          for r in report.results],
-                         columns=["file", "result", "reason", "score", "issues", "image"])
-    st.dataframe(table, hide_index=True, key="upload_results", column_config={
-        "issues": st.column_config.ListColumn("issues"),
-        "image": st.column_config.LinkColumn("image", display_text="Inspect")})
+    table = pd.DataFrame(
+        [
+            {
+                "file": r.shown_name,
+                "result": {"added": "added", "duplicate": "already uploaded", "refused": "REFUSED"}[r.status],
+                "reason": r.reason or ("" if r.status == "added" else "-"),
+                "score": "" if r.score is None else str(round(r.score)),
+                "issues": list(r.issues),
+                "image": f"./inspect?v={r.version_id}" if r.version_id else "",
+            }
+            for r in report.results
+        ],
+        columns=["file", "result", "reason", "score", "issues", "image"],
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="upload_results",
+        column_config={
+            "issues": st.column_config.ListColumn("issues"),
+            "image": st.column_config.LinkColumn("image", display_text="Inspect"),
+        },
+    )

@@ -13,8 +13,13 @@ store = get_store()
 st.title("Users")
 
 accounts = list_users(store)
-st.dataframe(pd.DataFrame([{"user": u.username, "role": u.role, "merchant": u.merchant_id or "",
-                            "active": u.active} for u in accounts]), hide_index=True, key="users_table")
+st.dataframe(
+    pd.DataFrame(
+        [{"user": u.username, "role": u.role, "merchant": u.merchant_id or "", "active": u.active} for u in accounts]
+    ),
+    hide_index=True,
+    key="users_table",
+)
 
 a, b = st.columns(2)
 with a, st.form("new_user", clear_on_submit=True):
@@ -25,8 +30,14 @@ with a, st.form("new_user", clear_on_submit=True):
     password = st.text_input("Initial password (8+ characters)", type="password")
     if st.form_submit_button("Create user", type="primary"):
         try:
-            u = create_user(store, username=username.strip(), password=password, role=role, merchant_id=merchant.strip() or None,
-                            actor=admin.username)
+            u = create_user(
+                store,
+                username=username.strip(),
+                password=password,
+                role=role,
+                merchant_id=merchant.strip() or None,
+                actor=admin.username,
+            )
         except AuthError as exc:
             st.error(str(exc))
         else:
@@ -40,21 +51,33 @@ with b:
     if current is not None:
         with st.form(f"manage_user_{current.user_id}", clear_on_submit=True):
             new_role = st.selectbox("Role", ROLES, index=ROLES.index(current.role), key=f"role_{current.user_id}")
-            new_merchant = st.text_input("Merchant id (merchants only)", value=current.merchant_id or "",
-                                         key=f"merchant_{current.user_id}")
-            new_password = st.text_input("New password (leave empty to keep)", type="password",
-                                         key=f"password_{current.user_id}")
+            new_merchant = st.text_input(
+                "Merchant id (merchants only)", value=current.merchant_id or "", key=f"merchant_{current.user_id}"
+            )
+            new_password = st.text_input(
+                "New password (leave empty to keep)", type="password", key=f"password_{current.user_id}"
+            )
             active = st.toggle("Active", value=current.active, key=f"active_{current.user_id}")
             if st.form_submit_button("Save"):
                 try:
                     # All checks first, then every change; on any error nothing is stored.
-                    changed = update_user(store, actor=admin, target=current.username, active=active,
-                                          new_password=new_password, role=new_role, merchant_id=new_merchant)
+                    changed = update_user(
+                        store,
+                        actor=admin,
+                        target=current.username,
+                        active=active,
+                        new_password=new_password,
+                        role=new_role,
+                        merchant_id=new_merchant,
+                    )
                 except AuthError as exc:
                     st.error(str(exc))
                 else:
-                    st.session_state["users_flash"] = (f"Updated '{current.username}': {', '.join(changed)}."
-                                                       if changed else f"Nothing to change for '{current.username}'.")
+                    st.session_state["users_flash"] = (
+                        f"Updated '{current.username}': {', '.join(changed)}."
+                        if changed
+                        else f"Nothing to change for '{current.username}'."
+                    )
                     st.rerun()
 flash = st.session_state.pop("users_flash", None)
 if flash:

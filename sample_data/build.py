@@ -30,10 +30,10 @@ def on_white(rgb: np.ndarray, size: int, fill: float, ellipse: bool) -> np.ndarr
         mask = np.zeros((ih, iw), np.uint8)
         cv2.ellipse(mask, (iw // 2, ih // 2), (iw // 2 - 2, ih // 2 - 2), 0, 0, 360, 255, -1, cv2.LINE_AA)
         a = cv2.GaussianBlur(mask, (0, 0), 1.0)[..., None].astype(np.float32) / 255.0
-        region = canvas[y0:y0 + ih, x0:x0 + iw].astype(np.float32)
-        canvas[y0:y0 + ih, x0:x0 + iw] = np.rint(item * a + region * (1 - a)).astype(np.uint8)
+        region = canvas[y0 : y0 + ih, x0 : x0 + iw].astype(np.float32)
+        canvas[y0 : y0 + ih, x0 : x0 + iw] = np.rint(item * a + region * (1 - a)).astype(np.uint8)
     else:
-        canvas[y0:y0 + ih, x0:x0 + iw] = item
+        canvas[y0 : y0 + ih, x0 : x0 + iw] = item
     return canvas
 
 
@@ -57,23 +57,43 @@ def main() -> None:
         ("cup_underexposed.jpg", "acme-home", "CUP-003", (plate * 0.32).astype(np.uint8), {"quality": 92}),
         ("cup_small_in_frame.jpg", "acme-home", "CUP-004", on_white(cup, 2000, 0.4, ellipse=True), {"quality": 92}),
         ("cup_out_of_focus.jpg", "acme-home", "CUP-005", cv2.GaussianBlur(plate, (0, 0), 3.5), {"quality": 92}),
-        ("cup_reupload.jpg", "acme-home", "CUP-001", cv2.resize(plate, (1200, 1200), interpolation=cv2.INTER_AREA),
-         {"quality": 80}),
+        (
+            "cup_reupload.jpg",
+            "acme-home",
+            "CUP-001",
+            cv2.resize(plate, (1200, 1200), interpolation=cv2.INTER_AREA),
+            {"quality": 80},
+        ),
         ("coffee_scene.jpg", "acme-home", "CUP-006", coffee, {"quality": 90}),
         ("coffee_heavy_jpeg.jpg", "acme-home", "CUP-007", cv2.resize(coffee, (1200, 800)), {"quality": 8}),
         ("astronaut_print.jpg", "lumen-studio", "PRT-101", print_astro, {"quality": 92}),
         ("astronaut_print_grainy.jpg", "lumen-studio", "PRT-102", noisy(print_astro, 22), {"quality": 95}),
-        ("astronaut_print_washed_out.jpg", "lumen-studio", "PRT-103",
-         np.clip(print_astro * 0.55 + 130, 0, 255).astype(np.uint8), {"quality": 92}),
+        (
+            "astronaut_print_washed_out.jpg",
+            "lumen-studio",
+            "PRT-103",
+            np.clip(print_astro * 0.55 + 130, 0, 255).astype(np.uint8),
+            {"quality": 92},
+        ),
         ("astronaut_portrait.png", "lumen-studio", "PRT-104", astronaut, {}),
         ("rocket_poster.jpg", "lumen-studio", "PST-201", poster, {"quality": 92}),
         ("rocket_poster_flat.jpg", "lumen-studio", "PST-202", (poster * 0.35 + 110).astype(np.uint8), {"quality": 92}),
         ("rocket_banner.jpg", "lumen-studio", "PST-203", cv2.resize(rocket[150:330], (2400, 675)), {"quality": 90}),
         ("cat_print_round.jpg", "northwind-pets", "PET-301", print_cat, {"quality": 92}),
-        ("cat_print_warm_cast.jpg", "northwind-pets", "PET-302",
-         np.clip(print_cat * np.array([1.0, 0.9, 0.66]), 0, 255).astype(np.uint8), {"quality": 92}),
-        ("cat_print_mono.jpg", "northwind-pets", "PET-303",
-         np.repeat(cv2.cvtColor(print_cat, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2), {"quality": 92}),
+        (
+            "cat_print_warm_cast.jpg",
+            "northwind-pets",
+            "PET-302",
+            np.clip(print_cat * np.array([1.0, 0.9, 0.66]), 0, 255).astype(np.uint8),
+            {"quality": 92},
+        ),
+        (
+            "cat_print_mono.jpg",
+            "northwind-pets",
+            "PET-303",
+            np.repeat(cv2.cvtColor(print_cat, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2),
+            {"quality": 92},
+        ),
         ("cat_photo.jpg", "northwind-pets", "PET-304", chelsea, {"quality": 90}),
         ("cat_photo_transparent.png", "northwind-pets", "PET-305", None, {}),
     ]

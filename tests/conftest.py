@@ -81,8 +81,10 @@ def pg_server():
 
     if pg_bin_dir() is None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must test the PostgreSQL backend, but no PostgreSQL binaries were found "
-                        "(.ci/run installs Debian's 'postgresql' package)")
+            pytest.fail(
+                "CI must test the PostgreSQL backend, but no PostgreSQL binaries were found "
+                "(.ci/run installs Debian's 'postgresql' package)"
+            )
         pytest.skip("PostgreSQL backend not tested: no /usr/lib/postgresql/*/bin (apt-get install postgresql)")
     with running_postgres() as server:
         yield server

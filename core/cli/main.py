@@ -43,9 +43,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
         executor = _cluster(args, stack)
         if executor is False:
             return 2
-        rows = _progress(score_paths(args.paths, profile, workers=args.workers, executor=executor or None,
-                                     max_pixels=_max_pixels(args), max_bytes=int(args.max_mb * 1e6)),
-                         total)
+        rows = _progress(
+            score_paths(
+                args.paths,
+                profile,
+                workers=args.workers,
+                executor=executor or None,
+                max_pixels=_max_pixels(args),
+                max_bytes=int(args.max_mb * 1e6),
+            ),
+            total,
+        )
         if args.out and args.out != "-":
             with open(args.out, "w", newline="", encoding="utf-8") as fh:
                 ok, bad = write_csv(rows, fh)
@@ -71,10 +79,14 @@ def _cluster(args: argparse.Namespace, stack: contextlib.ExitStack):  # type: ig
 
 def add_scheduler_options(p: argparse.ArgumentParser) -> None:
     """``--scheduler`` / ``--connect-timeout`` for commands that can measure on a Dask cluster."""
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="run decoding and measuring on this Dask cluster instead of local processes")
-    p.add_argument("--connect-timeout", type=float, default=5.0,
-                   help="seconds to wait for the Dask scheduler (default 5)")
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run decoding and measuring on this Dask cluster instead of local processes",
+    )
+    p.add_argument(
+        "--connect-timeout", type=float, default=5.0, help="seconds to wait for the Dask scheduler (default 5)"
+    )
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
@@ -204,8 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--profile", default="generic", help="marketplace profile (see 'profiles')")
     s.add_argument("--out", help="CSV file to write (default: standard output)")
     s.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
-    s.add_argument("--max-megapixels", type=float, default=None,
-                   help="refuse larger images without decoding them (default: $IMAGEDESK_MAX_MEGAPIXELS or 50)")
+    s.add_argument(
+        "--max-megapixels",
+        type=float,
+        default=None,
+        help="refuse larger images without decoding them (default: $IMAGEDESK_MAX_MEGAPIXELS or 50)",
+    )
     s.add_argument("--max-mb", type=float, default=50.0, help="refuse larger files (default 50)")
     add_scheduler_options(s)
     s.set_defaults(func=_cmd_score)

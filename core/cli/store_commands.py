@@ -50,7 +50,9 @@ def _users_add(args: argparse.Namespace) -> int:
         return 2
     store = _open(args)
     try:
-        user = create_user(store, username=args.username, password=password, role=args.role, merchant_id=args.merchant, actor="cli")
+        user = create_user(
+            store, username=args.username, password=password, role=args.role, merchant_id=args.merchant, actor="cli"
+        )
     except AuthError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -132,12 +134,19 @@ def _ingest(args: argparse.Namespace) -> int:
         try:
             for raw in args.paths:
                 if Path(raw).is_dir():
-                    part = ingest_folder(store, Path(raw), merchant_id=args.merchant, uploaded_by="cli",
-                                         executor=executor or None)
+                    part = ingest_folder(
+                        store, Path(raw), merchant_id=args.merchant, uploaded_by="cli", executor=executor or None
+                    )
                     report.results.extend(part.results)
             # Single images in one map over all of them, then each zip (the same rule as the Upload page).
-            uploads = ingest_uploads(store, [(p.name, p.read_bytes()) for p in files], merchant_id=args.merchant,
-                                     uploaded_by="cli", executor=executor or None, stop_at_refused_zip=True)
+            uploads = ingest_uploads(
+                store,
+                [(p.name, p.read_bytes()) for p in files],
+                merchant_id=args.merchant,
+                uploaded_by="cli",
+                executor=executor or None,
+                stop_at_refused_zip=True,
+            )
             report.results.extend(uploads.report.results)
         except IngestError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -152,8 +161,14 @@ def _export(args: argparse.Namespace) -> int:
     from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
 
     store = _open(args)
-    flt = FeedbackFilter(date_from=args.date_from, date_to=args.date_to, reviewer=args.reviewer,
-                         merchant_id=args.merchant, decision=args.decision, profile=args.profile)
+    flt = FeedbackFilter(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        reviewer=args.reviewer,
+        merchant_id=args.merchant,
+        decision=args.decision,
+        profile=args.profile,
+    )
     data = feedback_csv(feedback_frame(store, flt))
     store.dispose()
     if args.out and args.out != "-":
@@ -172,8 +187,10 @@ def _rescore(args: argparse.Namespace) -> int:
     try:
         stale = stale_count(store)
         if not args.remeasure:
-            print(f"{stale} stored image(s) were measured by an older engine than {ENGINE_VERSION}; "
-                  "run 'rescore --remeasure' to measure them again.")
+            print(
+                f"{stale} stored image(s) were measured by an older engine than {ENGINE_VERSION}; "
+                "run 'rescore --remeasure' to measure them again."
+            )
             return 0
         if args.limit is not None and args.limit < 1:
             print("error: --limit must be at least 1", file=sys.stderr)
@@ -184,8 +201,10 @@ def _rescore(args: argparse.Namespace) -> int:
         for vid, reason in report.failed:
             print(f"version {vid}: could not be read: {reason}", file=sys.stderr)
         left = stale_count(store)
-        print(f"re-measured {report.remeasured} image(s) with engine {ENGINE_VERSION}; "
-              f"{len(report.failed)} unreadable; {left} still stale")
+        print(
+            f"re-measured {report.remeasured} image(s) with engine {ENGINE_VERSION}; "
+            f"{len(report.failed)} unreadable; {left} still stale"
+        )
         return 1 if report.failed else 0
     finally:
         store.dispose()
@@ -207,8 +226,11 @@ def add_store_commands(sub: Any) -> None:
     pw.add_argument("username")
     pw.add_argument("--password", help=argparse.SUPPRESS)
     pw.set_defaults(func=_users_passwd)
-    for verb, text in (("disable", "disable an account (its sessions end)"), ("enable", "enable an account"),
-                       ("delete", "delete an account (its sessions end; its decisions stay)")):
+    for verb, text in (
+        ("disable", "disable an account (its sessions end)"),
+        ("enable", "enable an account"),
+        ("delete", "delete an account (its sessions end; its decisions stay)"),
+    ):
         cmd = us.add_parser(verb, help=text)
         cmd.add_argument("username")
         cmd.set_defaults(func=_users_change)
@@ -222,8 +244,11 @@ def add_store_commands(sub: Any) -> None:
     ing.set_defaults(func=_ingest)
 
     rs = sub.add_parser("rescore", help="bring stored scores up to date with this engine")
-    rs.add_argument("--remeasure", action="store_true",
-                    help="decode stale images from their stored originals and measure them again (resumable)")
+    rs.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="decode stale images from their stored originals and measure them again (resumable)",
+    )
     rs.add_argument("--limit", type=int, help="re-measure at most N images in this run")
     rs.set_defaults(func=_rescore)
 

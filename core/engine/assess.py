@@ -73,8 +73,14 @@ class Assessment:
 def _analysis(info: ImageInfo, metrics: dict[str, float], fg: Foreground, analysis_rgb: np.ndarray) -> Analysis:
     h, w = fg.mask.shape
     x0, y0, x1, y1 = fg.bbox
-    return Analysis(info=info, metrics=metrics, phash=phash(analysis_rgb), colors=color_layout(analysis_rgb),
-                    product_bbox=(x0 / w, y0 / h, x1 / w, y1 / h), has_backdrop=fg.has_backdrop)
+    return Analysis(
+        info=info,
+        metrics=metrics,
+        phash=phash(analysis_rgb),
+        colors=color_layout(analysis_rgb),
+        product_bbox=(x0 / w, y0 / h, x1 / w, y1 / h),
+        has_backdrop=fg.has_backdrop,
+    )
 
 
 def analyze(image: LoadedImage) -> Analysis:
@@ -83,8 +89,14 @@ def analyze(image: LoadedImage) -> Analysis:
     return _analysis(image.info, metrics, fg, analysis_rgb)
 
 
-def analyze_preview(preview: np.ndarray, stored: Analysis, *, original_preview: np.ndarray | None = None,
-                    width: int | None = None, height: int | None = None) -> Analysis:
+def analyze_preview(
+    preview: np.ndarray,
+    stored: Analysis,
+    *,
+    original_preview: np.ndarray | None = None,
+    width: int | None = None,
+    height: int | None = None,
+) -> Analysis:
     """Measure an analysis-scale preview the way the stored measurement was made.
 
     Pixel metrics are measured on ``preview`` (RGB uint8, long side at most the analysis size:
@@ -105,13 +117,19 @@ def analyze_preview(preview: np.ndarray, stored: Analysis, *, original_preview: 
         before, after = noise_sigma(luma(original_preview)), noise_sigma(luma(preview))
         facts["noise_sigma"] = facts["noise_sigma"] * (after + 0.5) / (before + 0.5)
     if width is not None and height is not None:
-        facts.update(width=float(width), height=float(height), long_side=float(max(width, height)),
-                     megapixels=width * height / 1e6, aspect_ratio=max(width, height) / max(1, min(width, height)))
+        facts.update(
+            width=float(width),
+            height=float(height),
+            long_side=float(max(width, height)),
+            megapixels=width * height / 1e6,
+            aspect_ratio=max(width, height) / max(1, min(width, height)),
+        )
     return _analysis(stored.info, {**metrics, **facts}, fg, preview)
 
 
-def mark_duplicates(analysis: Analysis, key: str, duplicates: DuplicateIndex, *,
-                    label: str = "") -> tuple[Analysis, Match | None]:
+def mark_duplicates(
+    analysis: Analysis, key: str, duplicates: DuplicateIndex, *, label: str = ""
+) -> tuple[Analysis, Match | None]:
     """Compare ``analysis`` with the images already in ``duplicates`` (then add it as ``label``).
 
     Returns the analysis with ``exact_duplicate``, ``hash_distance`` and ``color_distance`` set,
@@ -120,8 +138,7 @@ def mark_duplicates(analysis: Analysis, key: str, duplicates: DuplicateIndex, *,
     image (64 when no earlier image is the same photo), so the near-duplicate rule speaks only of
     the same photo, never of another colour or angle that merely shares its layout.
     """
-    match = duplicates.check_and_add(key, analysis.info.sha256, analysis.phash, analysis.colors,
-                                     label=label or key)
+    match = duplicates.check_and_add(key, analysis.info.sha256, analysis.phash, analysis.colors, label=label or key)
     same = match if match is not None and match.same_photo else None
     metrics = dict(analysis.metrics)
     metrics["exact_duplicate"] = 1.0 if same is not None and same.exact else 0.0
@@ -153,9 +170,15 @@ def assess(
     metrics.setdefault("exact_duplicate", math.nan)  # not compared: the duplicate rules are skipped
     metrics.setdefault("hash_distance", math.nan)
     result = assess_metrics(metrics, profile, other=(match.label if match is not None else other))
-    return Assessment(key=key, analysis=replace(analysis, metrics=metrics), profile=profile.name, score=result.score,
-                      issues=result.issues, contributions=result.contributions,
-                      duplicate_of=match.key if match is not None else None)
+    return Assessment(
+        key=key,
+        analysis=replace(analysis, metrics=metrics),
+        profile=profile.name,
+        score=result.score,
+        issues=result.issues,
+        contributions=result.contributions,
+        duplicate_of=match.key if match is not None else None,
+    )
 
 
 def assess_file(
@@ -176,8 +199,16 @@ def assess_file(
     return assess(analyze(image), profile, key=name, label=os.path.basename(name), duplicates=duplicates)
 
 
-def assess_array(rgb: np.ndarray, profile: Profile, *, width: int, height: int, file_size: int,
-                 fmt: str = "JPEG", jpeg_quality: int | None = None) -> Assessment:
+def assess_array(
+    rgb: np.ndarray,
+    profile: Profile,
+    *,
+    width: int,
+    height: int,
+    file_size: int,
+    fmt: str = "JPEG",
+    jpeg_quality: int | None = None,
+) -> Assessment:
     """Score pixels that are not (yet) a file, e.g. the preview of an optimized image.
 
     ``width``/``height``/``file_size`` describe the file the pixels stand for (resolution and
@@ -185,8 +216,19 @@ def assess_array(rgb: np.ndarray, profile: Profile, *, width: int, height: int, 
     """
     from core.engine.loading import sha256_of
 
-    info = ImageInfo(format=fmt, mode="RGB", width=width, height=height, file_size=file_size, bit_depth=8,
-                     had_transparency=False, exif_orientation=1, jpeg_quality=jpeg_quality,
-                     sha256=sha256_of(rgb.tobytes()), icc_converted=False, frames=1)
+    info = ImageInfo(
+        format=fmt,
+        mode="RGB",
+        width=width,
+        height=height,
+        file_size=file_size,
+        bit_depth=8,
+        had_transparency=False,
+        exif_orientation=1,
+        jpeg_quality=jpeg_quality,
+        sha256=sha256_of(rgb.tobytes()),
+        icc_converted=False,
+        frames=1,
+    )
     scale = max(rgb.shape[:2]) / max(width, height)
     return assess(analyze(LoadedImage(pixels=rgb, info=info, scale=scale)), profile)

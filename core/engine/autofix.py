@@ -65,7 +65,9 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
         if metrics.get("black_level", 0.0) >= 60.0:
             steps.append(Step("contrast_stretch", {"low": 0.1, "high": 100.0}))
         elif metrics.get("subject_brightness", 0.0) > _TARGET_BRIGHTNESS + 40.0:
-            g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(_clamp(metrics["subject_brightness"], 1.0, 250.0) / 255.0)
+            g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(
+                _clamp(metrics["subject_brightness"], 1.0, 250.0) / 255.0
+            )
             steps.append(Step("gamma", {"gamma": round(_clamp(g, 1.05, 1.6), 2)}))
     if "low_contrast" in names and "dark" not in names:
         steps.append(Step("contrast_stretch", {"low": 0.5, "high": 99.5}))

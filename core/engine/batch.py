@@ -23,7 +23,15 @@ __all__ = ["CSV_COLUMNS", "BatchRow", "discover", "measure_upload", "score_paths
 
 
 CSV_COLUMNS: Final = (
-    "path", "quality_score", "issues", "error", "profile", "sha256", "phash", "format", "duplicate_of",
+    "path",
+    "quality_score",
+    "issues",
+    "error",
+    "profile",
+    "sha256",
+    "phash",
+    "format",
+    "duplicate_of",
     *METRIC_INFO.keys(),
 )
 
@@ -55,17 +63,24 @@ class BatchRow:
         a = self.assessment
         if a is None:
             return row
-        row.update(quality_score=f"{a.score:.1f}", issues=";".join(a.issue_names), profile=a.profile,
-                   sha256=a.analysis.info.sha256, phash=a.analysis.phash, format=a.analysis.info.format,
-                   duplicate_of=a.duplicate_of or "")
+        row.update(
+            quality_score=f"{a.score:.1f}",
+            issues=";".join(a.issue_names),
+            profile=a.profile,
+            sha256=a.analysis.info.sha256,
+            phash=a.analysis.phash,
+            format=a.analysis.info.format,
+            duplicate_of=a.duplicate_of or "",
+        )
         for k in METRIC_INFO:
             v = a.metrics.get(k, math.nan)
             row[k] = "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.6g}"
         return row
 
 
-def _analyse_path(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, Analysis | None, str]:
+def _analyse_path(
+    path: str, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[str, Analysis | None, str]:
     try:
         image = load_image(path, reduce_to=ANALYSIS_LONG_SIDE, max_pixels=max_pixels, max_bytes=max_bytes)
         return path, analyze(image), ""
@@ -75,8 +90,9 @@ def _analyse_path(path: str, max_pixels: int = DEFAULT_MAX_PIXELS,
         return path, None, f"Unexpected error while reading the image: {type(exc).__name__}: {exc}"
 
 
-def measure_upload(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                   max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Analysis | None, str]:
+def measure_upload(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[Analysis | None, str]:
     """Decode and measure one uploaded file: ``(analysis, "")``, or ``(None, reason)`` when it
     cannot be read as an image. A plain module-level function of bytes, so an ingest can map it
     over a local pool or a Dask cluster (whose workers then need only the engine)."""
@@ -92,9 +108,15 @@ def _pool_size() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def score_paths(paths: Iterable[str | os.PathLike[str]], profile: Profile, *, workers: int | None = None,
-                executor: Executor | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-                max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[BatchRow]:
+def score_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    profile: Profile,
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Iterator[BatchRow]:
     """Score every file, yielding rows in input order as soon as each is ready.
 
     Decoding and measuring run in ``workers`` processes (default: one per core), or on

@@ -111,10 +111,27 @@ def assess_metrics(metrics: dict[str, float], profile: Profile, *, other: str = 
         if severity is None:
             continue
         label = METRIC_LABELS.get(rule.metric, rule.metric.replace("_", " "))
-        message = spec.message.format(value=format_value(value), threshold=format_value(rule.warn), metric=label,
-                                      other=other or "another image in the set")
-        found.append((Issue(name=name, severity=severity, metric=rule.metric, value=float(value), threshold=rule.warn,
-                            message=message, fix=spec.fix, points=0.0), p))
+        message = spec.message.format(
+            value=format_value(value),
+            threshold=format_value(rule.warn),
+            metric=label,
+            other=other or "another image in the set",
+        )
+        found.append(
+            (
+                Issue(
+                    name=name,
+                    severity=severity,
+                    metric=rule.metric,
+                    value=float(value),
+                    threshold=rule.warn,
+                    message=message,
+                    fix=spec.fix,
+                    points=0.0,
+                ),
+                p,
+            )
+        )
     score = 100.0 * math.prod(1.0 - p for p in penalties.values())
     logs = {k: -math.log1p(-p) for k, p in penalties.items()}
     total_log = sum(logs.values())

@@ -17,7 +17,17 @@ import cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000
 
-__all__ = ["SSIM_K1", "SSIM_K2", "SSIM_SIGMA", "mean_color_difference", "mse", "psnr", "ssim", "ssim_map", "ssim_map_rgb"]
+__all__ = [
+    "SSIM_K1",
+    "SSIM_K2",
+    "SSIM_SIGMA",
+    "mean_color_difference",
+    "mse",
+    "psnr",
+    "ssim",
+    "ssim_map",
+    "ssim_map_rgb",
+]
 
 SSIM_SIGMA: Final = 1.5
 SSIM_K1: Final = 0.01
@@ -92,7 +102,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, *, data_range: float = 255.0) -> np.n
         for ch in range(a3.shape[2]):
             x = a3[lo:hi, :, ch].astype(np.float32)
             y = b3[lo:hi, :, ch].astype(np.float32)
-            acc += _ssim_plane_strip(x, y, c1, c2)[top - lo: top - lo + bottom - top]
+            acc += _ssim_plane_strip(x, y, c1, c2)[top - lo : top - lo + bottom - top]
         out[top:bottom] = acc / np.float32(a3.shape[2])
     return out
 

@@ -65,8 +65,9 @@ def color_layout(rgb: np.ndarray) -> str:
     n = COLOR_CELLS
     small = cv2.resize(rgb, (n, n), interpolation=cv2.INTER_AREA).astype(np.float32) / np.float32(255.0)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3)
-    packed = np.clip(np.rint(lab * np.array([2.55, 1.0, 1.0], np.float32) + np.array([0, 128, 128], np.float32)),
-                     0, 255).astype(np.uint8)
+    packed = np.clip(
+        np.rint(lab * np.array([2.55, 1.0, 1.0], np.float32) + np.array([0, 128, 128], np.float32)), 0, 255
+    ).astype(np.uint8)
     return packed.tobytes().hex()
 
 
@@ -132,8 +133,7 @@ class DuplicateIndex:
         """The earlier image that is the same photo, else the one with the closest layout."""
         if sha256 in self.by_sha:
             key = self.by_sha[sha256]
-            return Match(key=key, label=self.labels[self.keys.index(key)], exact=True, distance=0,
-                         color_distance=0.0)
+            return Match(key=key, label=self.labels[self.keys.index(key)], exact=True, distance=0, color_distance=0.0)
         if not self._hashes:
             return None
         x = np.bitwise_xor(self._hash_array(), np.uint64(int(hash_hex, 16)))
@@ -141,15 +141,25 @@ class DuplicateIndex:
         best: Match | None = None
         for j in np.flatnonzero(dist <= NEAR_DUPLICATE_BITS):
             i = int(j)
-            m = Match(key=self.keys[i], label=self.labels[i], exact=False, distance=int(dist[i]),
-                      color_distance=color_distance(layout, self.layouts[i]))
+            m = Match(
+                key=self.keys[i],
+                label=self.labels[i],
+                exact=False,
+                distance=int(dist[i]),
+                color_distance=color_distance(layout, self.layouts[i]),
+            )
             if m.same_photo and (best is None or not best.same_photo or m.distance < best.distance):
                 best = m
         if best is not None:
             return best
         k = int(np.argmin(dist))
-        return Match(key=self.keys[k], label=self.labels[k], exact=False, distance=int(dist[k]),
-                     color_distance=color_distance(layout, self.layouts[k]))
+        return Match(
+            key=self.keys[k],
+            label=self.labels[k],
+            exact=False,
+            distance=int(dist[k]),
+            color_distance=color_distance(layout, self.layouts[k]),
+        )
 
     def add(self, key: str, sha256: str, hash_hex: str, layout: str = "", *, label: str = "") -> None:
         self.by_sha.setdefault(sha256, key)
@@ -158,8 +168,7 @@ class DuplicateIndex:
         self.layouts.append(layout)
         self._hashes.append(int(hash_hex, 16))
 
-    def check_and_add(self, key: str, sha256: str, hash_hex: str, layout: str = "", *,
-                      label: str = "") -> Match | None:
+    def check_and_add(self, key: str, sha256: str, hash_hex: str, layout: str = "", *, label: str = "") -> Match | None:
         match = self.nearest(sha256, hash_hex, layout)
         self.add(key, sha256, hash_hex, layout, label=label)
         return match

@@ -69,7 +69,12 @@ def border_pixels(rgb: np.ndarray, *, width: int | None = None) -> np.ndarray:
     h, w = rgb.shape[:2]
     b = width or max(2, round(0.02 * min(h, w)))
     b = min(b, h // 2, w // 2) or 1
-    parts = [rgb[:b].reshape(-1, 3), rgb[-b:].reshape(-1, 3), rgb[b:-b, :b].reshape(-1, 3), rgb[b:-b, -b:].reshape(-1, 3)]
+    parts = [
+        rgb[:b].reshape(-1, 3),
+        rgb[-b:].reshape(-1, 3),
+        rgb[b:-b, :b].reshape(-1, 3),
+        rgb[b:-b, -b:].reshape(-1, 3),
+    ]
     return np.concatenate(parts)
 
 

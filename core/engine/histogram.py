@@ -14,8 +14,10 @@ def histograms(rgb: np.ndarray) -> dict[str, np.ndarray]:
     Counts are exact integers, so their sum equals the pixel count; plot them as they are or
     normalise by ``rgb.shape[0] * rgb.shape[1]`` for shares.
     """
-    out = {name: np.bincount(rgb[..., i].ravel(), minlength=256).astype(np.int64)
-           for i, name in enumerate(("red", "green", "blue"))}
+    out = {
+        name: np.bincount(rgb[..., i].ravel(), minlength=256).astype(np.int64)
+        for i, name in enumerate(("red", "green", "blue"))
+    }
     out["luma"] = np.bincount(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).ravel(), minlength=256).astype(np.int64)
     return out
 

@@ -42,8 +42,14 @@ MIN_PIXELS_FOR_RATIO: Final = 4_000_000
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 
 ErrorKind = Literal[
-    "empty", "not_image", "truncated", "unsupported_format", "too_many_pixels", "file_too_large",
-    "corrupt", "unreadable",
+    "empty",
+    "not_image",
+    "truncated",
+    "unsupported_format",
+    "too_many_pixels",
+    "file_too_large",
+    "corrupt",
+    "unreadable",
 ]
 
 
@@ -151,14 +157,76 @@ def _sniff_unsupported(data: bytes) -> str | None:
 
 # IJG (libjpeg) standard luminance quantization table, the basis of the quality setting.
 _IJG_LUMA = np.array(
-    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
-     92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99],
+    [
+        16,
+        11,
+        10,
+        16,
+        24,
+        40,
+        51,
+        61,
+        12,
+        12,
+        14,
+        19,
+        26,
+        58,
+        60,
+        55,
+        14,
+        13,
+        16,
+        24,
+        40,
+        57,
+        69,
+        56,
+        14,
+        17,
+        22,
+        29,
+        51,
+        87,
+        80,
+        62,
+        18,
+        22,
+        37,
+        56,
+        68,
+        109,
+        103,
+        77,
+        24,
+        35,
+        55,
+        64,
+        81,
+        104,
+        113,
+        92,
+        49,
+        64,
+        78,
+        87,
+        103,
+        121,
+        120,
+        101,
+        72,
+        92,
+        95,
+        98,
+        112,
+        100,
+        103,
+        99,
+    ],
     dtype=np.int64,
 )
 _IJG_SUMS = np.array(
-    [np.clip((_IJG_LUMA * (5000 // q if q < 50 else 200 - 2 * q) + 50) // 100, 1, 255).sum()
-     for q in range(1, 101)]
+    [np.clip((_IJG_LUMA * (5000 // q if q < 50 else 200 - 2 * q) + 50) // 100, 1, 255).sum() for q in range(1, 101)]
 )
 
 
@@ -292,8 +360,10 @@ def load_image(
     """
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Pillow's default is off; this module does not change it (no import-time side effects).
-        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on, so truncated files would decode as "
-                           "half-grey images; turn it off before loading merchant images")
+        raise RuntimeError(
+            "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on, so truncated files would decode as "
+            "half-grey images; turn it off before loading merchant images"
+        )
     data = _read_source(source, max_bytes)
     try:
         return _decode(data, max_pixels=max_pixels, reduce_to=reduce_to)
@@ -302,8 +372,9 @@ def load_image(
     except MemoryError as exc:
         raise ImageLoadError("too_many_pixels", "The image is too large to decode.") from exc
     except Exception as exc:  # noqa: BLE001 - a decoder tripping over hostile bytes (KeyError, TypeError, ...)
-        raise ImageLoadError("corrupt", f"The image data is damaged and cannot be decoded ({type(exc).__name__}).") \
-            from exc
+        raise ImageLoadError(
+            "corrupt", f"The image data is damaged and cannot be decoded ({type(exc).__name__})."
+        ) from exc
 
 
 def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
@@ -320,7 +391,9 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
             raise ImageLoadError(
                 "unsupported_format", f"{other} files are not supported; please upload JPEG, PNG or WebP."
             ) from exc
-        raise ImageLoadError("not_image", "The file is not an image (its contents match no known image format).") from exc
+        raise ImageLoadError(
+            "not_image", "The file is not an image (its contents match no known image format)."
+        ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageLoadError("corrupt", f"The image header is damaged: {exc}.") from exc
 

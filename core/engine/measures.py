@@ -78,7 +78,7 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     gy = cv2.Sobel(yf, cv2.CV_32F, 0, 1, ksize=3)
     grad = cv2.magnitude(gx, gy) / np.float32(8.0)  # per-pixel step in grey levels
     kernel = np.ones((13, 13), np.uint8)
-    local_range = (cv2.dilate(y, kernel).astype(np.float32) - cv2.erode(y, kernel).astype(np.float32))
+    local_range = cv2.dilate(y, kernel).astype(np.float32) - cv2.erode(y, kernel).astype(np.float32)
     # "Strong" is relative to the image's own tonal range, so lowering contrast alone does not
     # change which edges are measured (the ratio itself is contrast-invariant).
     lo, hi = np.percentile(y, [1, 99])
@@ -306,8 +306,17 @@ NOISE_LONG_SIDE: Final = 2 * ANALYSIS_LONG_SIDE
 #: Metrics that describe the file rather than its pixels at analysis scale: they need the full
 #: decoded image (the encoder's 8x8 grid) or the file itself. An estimate made on a preview
 #: carries them over from the stored measurement (see :func:`measure_preview`).
-FILE_FACTS: Final = ("noise_sigma", "blockiness", "jpeg_quality", "width", "height", "long_side", "megapixels", "aspect_ratio",
-                     "file_mb")
+FILE_FACTS: Final = (
+    "noise_sigma",
+    "blockiness",
+    "jpeg_quality",
+    "width",
+    "height",
+    "long_side",
+    "megapixels",
+    "aspect_ratio",
+    "file_mb",
+)
 
 
 def file_facts(image: LoadedImage) -> dict[str, float]:
@@ -319,8 +328,9 @@ def file_facts(image: LoadedImage) -> dict[str, float]:
     on_grid = grid >= 4 and abs(8 * image.scale - grid) < 1e-6
     y = luma(image.pixels)
     return {
-        "noise_sigma": noise_sigma(luma(to_analysis_scale(image.pixels, long_side=NOISE_LONG_SIDE))
-                                   if max(y.shape) > NOISE_LONG_SIDE else y),
+        "noise_sigma": noise_sigma(
+            luma(to_analysis_scale(image.pixels, long_side=NOISE_LONG_SIDE)) if max(y.shape) > NOISE_LONG_SIDE else y
+        ),
         "blockiness": blockiness(y, grid=grid) if on_grid else math.nan,
         "jpeg_quality": float(info.jpeg_quality) if info.jpeg_quality is not None else math.nan,
         "width": float(info.width),

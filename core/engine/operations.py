@@ -89,8 +89,9 @@ class ParamSpec:
 def _num(*, default: float, min: float, max: float, step: float, label: str, help: str = "") -> Any:
     """A numeric parameter field: an ``int`` parameter when all four numbers are ints, else ``float``."""
     kind = "int" if all(isinstance(v, int) for v in (default, min, max, step)) else "float"
-    return field(default=default, metadata={"label": label, "kind": kind, "min": min, "max": max, "step": step,
-                                            "help": help})
+    return field(
+        default=default, metadata={"label": label, "kind": kind, "min": min, "max": max, "step": step, "help": help}
+    )
 
 
 def _choice(*, default: str, choices: tuple[str, ...], label: str, help: str = "") -> Any:
@@ -103,9 +104,19 @@ def param_specs(params_cls: type) -> tuple[ParamSpec, ...]:
     out = []
     for f in dataclasses.fields(params_cls):
         m = f.metadata
-        out.append(ParamSpec(name=f.name, label=m["label"], kind=m["kind"], default=f.default, min=m.get("min"),
-                             max=m.get("max"), step=m.get("step"), choices=tuple(m.get("choices", ())),
-                             help=m.get("help", "")))
+        out.append(
+            ParamSpec(
+                name=f.name,
+                label=m["label"],
+                kind=m["kind"],
+                default=f.default,
+                min=m.get("min"),
+                max=m.get("max"),
+                step=m.get("step"),
+                choices=tuple(m.get("choices", ())),
+                help=m.get("help", ""),
+            )
+        )
     return tuple(out)
 
 
@@ -128,12 +139,15 @@ _LEVELS = np.arange(256, dtype=np.float32)
 
 # --- tone ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class BrightnessContrastParams:
-    alpha: float = _num(default=1.0, min=0.2, max=3.0, step=0.05, label="Contrast (gain a)",
-                        help="Output = a * input + b")
-    beta: float = _num(default=0.0, min=-128.0, max=128.0, step=1.0, label="Brightness (offset b)",
-                       help="Grey levels added")
+    alpha: float = _num(
+        default=1.0, min=0.2, max=3.0, step=0.05, label="Contrast (gain a)", help="Output = a * input + b"
+    )
+    beta: float = _num(
+        default=0.0, min=-128.0, max=128.0, step=1.0, label="Brightness (offset b)", help="Grey levels added"
+    )
 
 
 def brightness_contrast(rgb: np.ndarray, p: BrightnessContrastParams) -> np.ndarray:
@@ -143,8 +157,14 @@ def brightness_contrast(rgb: np.ndarray, p: BrightnessContrastParams) -> np.ndar
 
 @dataclass(frozen=True)
 class GammaParams:
-    gamma: float = _num(default=1.0, min=0.2, max=4.0, step=0.05, label="Gamma",
-                        help="Power law out = 255 (in/255)^gamma: below 1 brightens")
+    gamma: float = _num(
+        default=1.0,
+        min=0.2,
+        max=4.0,
+        step=0.05,
+        label="Gamma",
+        help="Power law out = 255 (in/255)^gamma: below 1 brightens",
+    )
 
 
 def gamma(rgb: np.ndarray, p: GammaParams) -> np.ndarray:
@@ -154,10 +174,12 @@ def gamma(rgb: np.ndarray, p: GammaParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ContrastStretchParams:
-    low: float = _num(default=2.0, min=0.0, max=20.0, step=0.5, label="Low percentile",
-                      help="Luminance mapped to black")
-    high: float = _num(default=98.0, min=80.0, max=100.0, step=0.5, label="High percentile",
-                       help="Luminance mapped to white")
+    low: float = _num(
+        default=2.0, min=0.0, max=20.0, step=0.5, label="Low percentile", help="Luminance mapped to black"
+    )
+    high: float = _num(
+        default=98.0, min=80.0, max=100.0, step=0.5, label="High percentile", help="Luminance mapped to white"
+    )
 
 
 def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
@@ -176,8 +198,14 @@ def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EqualizeParams:
-    amount: float = _num(default=1.0, min=0.0, max=1.0, step=0.05, label="Amount",
-                         help="Blend between original (0) and fully equalized (1)")
+    amount: float = _num(
+        default=1.0,
+        min=0.0,
+        max=1.0,
+        step=0.05,
+        label="Amount",
+        help="Blend between original (0) and fully equalized (1)",
+    )
 
 
 def equalize(rgb: np.ndarray, p: EqualizeParams) -> np.ndarray:
@@ -197,10 +225,12 @@ def equalize(rgb: np.ndarray, p: EqualizeParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ClaheParams:
-    clip_limit: float = _num(default=2.0, min=0.5, max=8.0, step=0.1, label="Clip limit",
-                             help="Higher gives stronger local contrast")
-    tiles: int = _num(default=8, min=2, max=16, step=1, label="Tiles per side",
-                      help="Grid of regions equalized separately")
+    clip_limit: float = _num(
+        default=2.0, min=0.5, max=8.0, step=0.1, label="Clip limit", help="Higher gives stronger local contrast"
+    )
+    tiles: int = _num(
+        default=8, min=2, max=16, step=1, label="Tiles per side", help="Grid of regions equalized separately"
+    )
 
 
 def clahe(rgb: np.ndarray, p: ClaheParams) -> np.ndarray:
@@ -213,13 +243,19 @@ def clahe(rgb: np.ndarray, p: ClaheParams) -> np.ndarray:
 
 # --- colour ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class WhiteBalanceParams:
-    method: str = _choice(default="white_patch", choices=("white_patch", "gray_world", "backdrop"), label="Method",
-                          help="white_patch: the brightest unclipped pixels become neutral; gray_world: the average "
-                               "does; backdrop: the plain backdrop does (white_patch if there is none)")
-    strength: float = _num(default=1.0, min=0.0, max=1.0, step=0.05, label="Strength",
-                           help="0 leaves the image as it is")
+    method: str = _choice(
+        default="white_patch",
+        choices=("white_patch", "gray_world", "backdrop"),
+        label="Method",
+        help="white_patch: the brightest unclipped pixels become neutral; gray_world: the average "
+        "does; backdrop: the plain backdrop does (white_patch if there is none)",
+    )
+    strength: float = _num(
+        default=1.0, min=0.0, max=1.0, step=0.05, label="Strength", help="0 leaves the image as it is"
+    )
 
 
 def white_balance(rgb: np.ndarray, p: WhiteBalanceParams) -> np.ndarray:
@@ -257,8 +293,9 @@ def white_balance(rgb: np.ndarray, p: WhiteBalanceParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SaturationParams:
-    factor: float = _num(default=1.0, min=0.0, max=3.0, step=0.05, label="Saturation",
-                         help="0 is greyscale, 1 unchanged")
+    factor: float = _num(
+        default=1.0, min=0.0, max=3.0, step=0.05, label="Saturation", help="0 is greyscale, 1 unchanged"
+    )
 
 
 def saturation(rgb: np.ndarray, p: SaturationParams) -> np.ndarray:
@@ -270,10 +307,12 @@ def saturation(rgb: np.ndarray, p: SaturationParams) -> np.ndarray:
 
 # --- noise and detail --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class MedianParams:
-    ksize: int = _num(default=3, min=3, max=7, step=2, label="Kernel size (px at preview)",
-                      help="Odd; 7 is much slower than 5")
+    ksize: int = _num(
+        default=3, min=3, max=7, step=2, label="Kernel size (px at preview)", help="Odd; 7 is much slower than 5"
+    )
 
 
 def denoise_median(rgb: np.ndarray, p: MedianParams) -> np.ndarray:
@@ -299,8 +338,14 @@ def denoise_gaussian(rgb: np.ndarray, p: GaussianParams) -> np.ndarray:
 @dataclass(frozen=True)
 class BilateralParams:
     diameter: int = _num(default=7, min=3, max=15, step=2, label="Diameter (px at preview)")
-    sigma_color: float = _num(default=30.0, min=5.0, max=150.0, step=1.0, label="Colour sigma",
-                              help="Grey levels: larger smooths across edges")
+    sigma_color: float = _num(
+        default=30.0,
+        min=5.0,
+        max=150.0,
+        step=1.0,
+        label="Colour sigma",
+        help="Grey levels: larger smooths across edges",
+    )
     sigma_space: float = _num(default=5.0, min=1.0, max=30.0, step=0.5, label="Space sigma (px at preview)")
 
 
@@ -311,8 +356,14 @@ def denoise_bilateral(rgb: np.ndarray, p: BilateralParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class NlMeansParams:
-    h: float = _num(default=7.0, min=1.0, max=30.0, step=0.5, label="Strength (luminance)",
-                    help="About the noise sigma in grey levels at preview size")
+    h: float = _num(
+        default=7.0,
+        min=1.0,
+        max=30.0,
+        step=0.5,
+        label="Strength (luminance)",
+        help="About the noise sigma in grey levels at preview size",
+    )
     h_color: float = _num(default=7.0, min=1.0, max=30.0, step=0.5, label="Strength (colour)")
 
 
@@ -330,8 +381,14 @@ def denoise_nlmeans(rgb: np.ndarray, p: NlMeansParams) -> np.ndarray:
 class UnsharpParams:
     radius: float = _num(default=1.5, min=0.3, max=5.0, step=0.1, label="Radius (sigma, px at preview)")
     amount: float = _num(default=0.8, min=0.0, max=3.0, step=0.05, label="Amount")
-    threshold: float = _num(default=2.0, min=0.0, max=30.0, step=1.0, label="Threshold",
-                            help="Grey levels; smaller differences are left alone")
+    threshold: float = _num(
+        default=2.0,
+        min=0.0,
+        max=30.0,
+        step=1.0,
+        label="Threshold",
+        help="Grey levels; smaller differences are left alone",
+    )
 
 
 def unsharp_mask(rgb: np.ndarray, p: UnsharpParams) -> np.ndarray:
@@ -345,10 +402,17 @@ def unsharp_mask(rgb: np.ndarray, p: UnsharpParams) -> np.ndarray:
 
 # --- background and geometry ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class WhitenParams:
-    tolerance: int = _num(default=30, min=5, max=80, step=1, label="Tolerance",
-                          help="How far (grey levels) from the backdrop colour still counts as backdrop")
+    tolerance: int = _num(
+        default=30,
+        min=5,
+        max=80,
+        step=1,
+        label="Tolerance",
+        help="How far (grey levels) from the backdrop colour still counts as backdrop",
+    )
     feather: float = _num(default=1.5, min=0.0, max=6.0, step=0.5, label="Edge softness (px at preview)")
 
 
@@ -379,8 +443,14 @@ def whiten_background(rgb: np.ndarray, p: WhitenParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class AutocropParams:
-    margin: float = _num(default=0.05, min=0.0, max=0.3, step=0.01, label="Margin",
-                         help="Space around the product, as a share of its size")
+    margin: float = _num(
+        default=0.05,
+        min=0.0,
+        max=0.3,
+        step=0.01,
+        label="Margin",
+        help="Space around the product, as a share of its size",
+    )
 
 
 def autocrop(rgb: np.ndarray, p: AutocropParams) -> np.ndarray:
@@ -411,13 +481,19 @@ def crop(rgb: np.ndarray, p: CropParams) -> np.ndarray:
     h, w = rgb.shape[:2]
     x0, x1 = int(round(p.left * w)), w - int(round(p.right * w))
     y0, y1 = int(round(p.top * h)), h - int(round(p.bottom * h))
-    return np.ascontiguousarray(rgb[y0:max(y0 + 1, y1), x0:max(x0 + 1, x1)])
+    return np.ascontiguousarray(rgb[y0 : max(y0 + 1, y1), x0 : max(x0 + 1, x1)])
 
 
 @dataclass(frozen=True)
 class PadSquareParams:
-    margin: float = _num(default=0.0, min=0.0, max=0.3, step=0.01, label="Extra margin",
-                         help="White border added around, as a share of the long side")
+    margin: float = _num(
+        default=0.0,
+        min=0.0,
+        max=0.3,
+        step=0.01,
+        label="Extra margin",
+        help="White border added around, as a share of the long side",
+    )
 
 
 def pad_square(rgb: np.ndarray, p: PadSquareParams) -> np.ndarray:
@@ -425,8 +501,9 @@ def pad_square(rgb: np.ndarray, p: PadSquareParams) -> np.ndarray:
     h, w = rgb.shape[:2]
     side = int(round(max(h, w) * (1.0 + 2.0 * p.margin)))
     top, left = (side - h) // 2, (side - w) // 2
-    return cv2.copyMakeBorder(rgb, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT,
-                              value=(255, 255, 255))
+    return cv2.copyMakeBorder(
+        rgb, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT, value=(255, 255, 255)
+    )
 
 
 @dataclass(frozen=True)
@@ -505,33 +582,78 @@ class Operation(Generic[P]):
 OPERATIONS: Final[dict[str, Operation[Any]]] = {
     op.name: op
     for op in (
-        Operation(name="brightness_contrast", label="Brightness / contrast (linear)", group="Tone",
-                  params=BrightnessContrastParams, func=brightness_contrast),
+        Operation(
+            name="brightness_contrast",
+            label="Brightness / contrast (linear)",
+            group="Tone",
+            params=BrightnessContrastParams,
+            func=brightness_contrast,
+        ),
         Operation(name="gamma", label="Gamma (power law)", group="Tone", params=GammaParams, func=gamma),
-        Operation(name="contrast_stretch", label="Contrast stretch", group="Tone",
-                  params=ContrastStretchParams, func=contrast_stretch),
+        Operation(
+            name="contrast_stretch",
+            label="Contrast stretch",
+            group="Tone",
+            params=ContrastStretchParams,
+            func=contrast_stretch,
+        ),
         Operation(name="equalize", label="Histogram equalization", group="Tone", params=EqualizeParams, func=equalize),
         Operation(name="clahe", label="CLAHE (local contrast)", group="Tone", params=ClaheParams, func=clahe),
-        Operation(name="white_balance", label="White balance", group="Colour",
-                  params=WhiteBalanceParams, func=white_balance),
+        Operation(
+            name="white_balance", label="White balance", group="Colour", params=WhiteBalanceParams, func=white_balance
+        ),
         Operation(name="saturation", label="Saturation", group="Colour", params=SaturationParams, func=saturation),
-        Operation(name="denoise_median", label="Denoise: median", group="Noise",
-                  params=MedianParams, func=denoise_median),
-        Operation(name="denoise_gaussian", label="Denoise: Gaussian", group="Noise",
-                  params=GaussianParams, func=denoise_gaussian),
-        Operation(name="denoise_bilateral", label="Denoise: bilateral", group="Noise",
-                  params=BilateralParams, func=denoise_bilateral),
-        Operation(name="denoise_nlmeans", label="Denoise: non-local means", group="Noise",
-                  params=NlMeansParams, func=denoise_nlmeans),
-        Operation(name="unsharp_mask", label="Sharpen (unsharp mask)", group="Detail",
-                  params=UnsharpParams, func=unsharp_mask),
-        Operation(name="whiten_background", label="Whiten background", group="Background",
-                  params=WhitenParams, func=whiten_background),
-        Operation(name="autocrop", label="Crop to product", group="Geometry",
-                  params=AutocropParams, func=autocrop, geometry=True),
+        Operation(
+            name="denoise_median", label="Denoise: median", group="Noise", params=MedianParams, func=denoise_median
+        ),
+        Operation(
+            name="denoise_gaussian",
+            label="Denoise: Gaussian",
+            group="Noise",
+            params=GaussianParams,
+            func=denoise_gaussian,
+        ),
+        Operation(
+            name="denoise_bilateral",
+            label="Denoise: bilateral",
+            group="Noise",
+            params=BilateralParams,
+            func=denoise_bilateral,
+        ),
+        Operation(
+            name="denoise_nlmeans",
+            label="Denoise: non-local means",
+            group="Noise",
+            params=NlMeansParams,
+            func=denoise_nlmeans,
+        ),
+        Operation(
+            name="unsharp_mask", label="Sharpen (unsharp mask)", group="Detail", params=UnsharpParams, func=unsharp_mask
+        ),
+        Operation(
+            name="whiten_background",
+            label="Whiten background",
+            group="Background",
+            params=WhitenParams,
+            func=whiten_background,
+        ),
+        Operation(
+            name="autocrop",
+            label="Crop to product",
+            group="Geometry",
+            params=AutocropParams,
+            func=autocrop,
+            geometry=True,
+        ),
         Operation(name="crop", label="Crop (manual)", group="Geometry", params=CropParams, func=crop, geometry=True),
-        Operation(name="pad_square", label="Pad to square (white)", group="Geometry",
-                  params=PadSquareParams, func=pad_square, geometry=True),
+        Operation(
+            name="pad_square",
+            label="Pad to square (white)",
+            group="Geometry",
+            params=PadSquareParams,
+            func=pad_square,
+            geometry=True,
+        ),
         Operation(name="resize", label="Resize", group="Geometry", params=ResizeParams, func=resize, geometry=True),
     )
 }

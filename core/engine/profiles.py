@@ -71,8 +71,13 @@ class Rule:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "direction": self.direction, "warn": self.warn, "fail": self.fail,
-                "ideal": self.ideal}
+        return {
+            "metric": self.metric,
+            "direction": self.direction,
+            "warn": self.warn,
+            "fail": self.fail,
+            "ideal": self.ideal,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +92,13 @@ class CheckSpec:
     enabled: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rules": [r.to_dict() for r in self.rules], "weight": self.weight, "message": self.message,
-                "fix": list(self.fix), "enabled": self.enabled}
+        return {
+            "rules": [r.to_dict() for r in self.rules],
+            "weight": self.weight,
+            "message": self.message,
+            "fix": list(self.fix),
+            "enabled": self.enabled,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +114,13 @@ class Profile:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "description": self.description,
-                "rules_text": list(self.rules_text),
-                "checks": {k: v.to_dict() for k, v in self.checks.items()}}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "rules_text": list(self.rules_text),
+            "checks": {k: v.to_dict() for k, v in self.checks.items()},
+        }
 
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -124,8 +138,13 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _rule(issue: str, d: dict[str, Any]) -> Rule:
     try:
-        rule = Rule(metric=str(d["metric"]), direction=d["direction"], warn=float(d["warn"]),
-                    fail=float(d["fail"]), ideal=float(d["ideal"]))
+        rule = Rule(
+            metric=str(d["metric"]),
+            direction=d["direction"],
+            warn=float(d["warn"]),
+            fail=float(d["fail"]),
+            ideal=float(d["ideal"]),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProfileError(f"check '{issue}': a rule needs metric, direction, warn, fail, ideal ({exc})") from exc
     if rule.direction not in ("min", "max"):
@@ -160,10 +179,23 @@ def profile_from_dict(data: dict[str, Any], *, source: str = "dict", search: tup
         weight = float(spec.get("weight", 0.3))
         if not 0.0 <= weight < 1.0:
             raise ProfileError(f"profile '{name}', check '{issue}': weight must be in [0, 1)")
-        checks[issue] = CheckSpec(issue=issue, rules=rules, weight=weight, message=str(spec.get("message", issue)),
-                                  fix=tuple(spec.get("fix", [])), enabled=bool(spec.get("enabled", True)))
-    return Profile(name=name, title=str(data.get("title", name)), description=str(data.get("description", "")),
-                   checks=checks, rules_text=tuple(data.get("rules_text", [])), source=source, raw=data)
+        checks[issue] = CheckSpec(
+            issue=issue,
+            rules=rules,
+            weight=weight,
+            message=str(spec.get("message", issue)),
+            fix=tuple(spec.get("fix", [])),
+            enabled=bool(spec.get("enabled", True)),
+        )
+    return Profile(
+        name=name,
+        title=str(data.get("title", name)),
+        description=str(data.get("description", "")),
+        checks=checks,
+        rules_text=tuple(data.get("rules_text", [])),
+        source=source,
+        raw=data,
+    )
 
 
 def _profile_files(search: tuple[Path, ...]) -> dict[str, Path]:

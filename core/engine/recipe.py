@@ -85,8 +85,9 @@ class Recipe:
         for i, step in enumerate(self.steps, 1):
             n = _output_pixels(step.op, step.params, out.shape)
             if n > max_pixels:
-                raise RecipeError(f"step {i} ({step.op}) would make a {n / 1e6:.0f} MP image; the limit is "
-                                  f"{max_pixels / 1e6:g} MP")
+                raise RecipeError(
+                    f"step {i} ({step.op}) would make a {n / 1e6:.0f} MP image; the limit is {max_pixels / 1e6:g} MP"
+                )
             out = step.apply(out)
         return out if self.steps else rgb.copy()
 
@@ -104,8 +105,10 @@ class Recipe:
             raise RecipeError('a recipe is an object {"steps": [{"op": ..., "params": {...}}, ...]}')
         version = data.get("version", RECIPE_VERSION)
         if isinstance(version, bool) or not isinstance(version, int):
-            raise RecipeError(f"the recipe's 'version' must be a whole number such as {RECIPE_VERSION}, "
-                              f"not {json.dumps(version)[:40]}")
+            raise RecipeError(
+                f"the recipe's 'version' must be a whole number such as {RECIPE_VERSION}, "
+                f"not {json.dumps(version)[:40]}"
+            )
         if version > RECIPE_VERSION:
             raise RecipeError(f"recipe version {version} is newer than this engine understands")
         if len(data["steps"]) > MAX_STEPS:

@@ -101,8 +101,16 @@ def sign_in(store: Store, username: str, password: str, *, client: str = "") -> 
     return SignInResult(user)
 
 
-def update_user(store: Store, *, actor: User, target: str, active: bool, new_password: str = "",
-                role: str | None = None, merchant_id: str | None = None) -> list[str]:
+def update_user(
+    store: Store,
+    *,
+    actor: User,
+    target: str,
+    active: bool,
+    new_password: str = "",
+    role: str | None = None,
+    merchant_id: str | None = None,
+) -> list[str]:
     """Apply the Users page's "Change a user" form: everything it shows, or nothing.
 
     Every check runs before anything is stored (you cannot disable your own account or take away
@@ -124,8 +132,9 @@ def update_user(store: Store, *, actor: User, target: str, active: bool, new_pas
     if new_password:
         check_password(new_password)
     changed: list[str] = []
-    if role is not None and (role != current.role or (role == "merchant" and new_merchant
-                                                      and new_merchant != current.merchant_id)):
+    if role is not None and (
+        role != current.role or (role == "merchant" and new_merchant and new_merchant != current.merchant_id)
+    ):
         set_role(store, username=current.username, role=role, merchant_id=new_merchant, actor=actor.username)
         changed.append("role")
     if new_password:

@@ -103,6 +103,13 @@ def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
     for name in profile_names(store):
         p = get_profile(store, name)
         score, issues = per_profile.get(name, (math.nan, ()))
-        rows.append(ChecklistRow(profile=name, title=p.title, score=None if math.isnan(score) else round(score, 1),
-                                 issues=tuple(issues), rules=" / ".join(p.rules_text)))
+        rows.append(
+            ChecklistRow(
+                profile=name,
+                title=p.title,
+                score=None if math.isnan(score) else round(score, 1),
+                issues=tuple(issues),
+                rules=" / ".join(p.rules_text),
+            )
+        )
     return rows

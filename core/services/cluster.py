@@ -53,8 +53,9 @@ def cluster_executor(address: str, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) 
             with contextlib.suppress(TimeoutError, OSError):
                 client.wait_for_workers(1, timeout=timeout)
         if not client.scheduler_info().get("workers"):
-            raise ClusterError(f"the Dask scheduler at {address} has no workers; start some with "
-                               f"'dask worker {address}'")
+            raise ClusterError(
+                f"the Dask scheduler at {address} has no workers; start some with 'dask worker {address}'"
+            )
         yield client.get_executor()
     finally:
         client.close()

@@ -36,12 +36,15 @@ def stale_note(store: Store, version_id: int) -> str | None:
     v = measured_by(store, version_id)
     if v is None or v == ENGINE_VERSION:
         return None
-    return (f"This score is stale: it was measured by engine {v}, and the checks have changed since "
-            f"(now {ENGINE_VERSION}); {REMEASURE_HINT}.")
+    return (
+        f"This score is stale: it was measured by engine {v}, and the checks have changed since "
+        f"(now {ENGINE_VERSION}); {REMEASURE_HINT}."
+    )
 
 
-def remeasure(store: Store, *, limit: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> RemeasureReport:
+def remeasure(
+    store: Store, *, limit: int | None = None, progress: Callable[[int, int], None] | None = None
+) -> RemeasureReport:
     """Re-measure stale images from their stored originals and re-score them (resumable)."""
     return remeasure_stale(store, limit=limit, progress=progress)
 

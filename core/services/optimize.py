@@ -45,11 +45,23 @@ class ScoreEstimate:
 
 
 def _stored_analysis(record: ImageRecord) -> Analysis:
-    info = ImageInfo(format="", mode="RGB", width=record.width, height=record.height,
-                     file_size=int(record.metrics.get("file_mb", 0) * 1e6), bit_depth=8, had_transparency=False,
-                     exif_orientation=1, jpeg_quality=None, sha256=record.sha256, icc_converted=False, frames=1)
-    return Analysis(info=info, metrics=dict(record.metrics), phash="", product_bbox=(0.0, 0.0, 1.0, 1.0),
-                    has_backdrop=True)
+    info = ImageInfo(
+        format="",
+        mode="RGB",
+        width=record.width,
+        height=record.height,
+        file_size=int(record.metrics.get("file_mb", 0) * 1e6),
+        bit_depth=8,
+        had_transparency=False,
+        exif_orientation=1,
+        jpeg_quality=None,
+        sha256=record.sha256,
+        icc_converted=False,
+        frames=1,
+    )
+    return Analysis(
+        info=info, metrics=dict(record.metrics), phash="", product_bbox=(0.0, 0.0, 1.0, 1.0), has_backdrop=True
+    )
 
 
 def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile) -> ScoreEstimate:
@@ -66,11 +78,22 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
     stored = _stored_analysis(record)
     sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
     before = assess(analyze_preview(preview, stored), profile)
-    after = assess(analyze_preview(result, stored, original_preview=preview,
-                                   width=max(1, round(record.width * sx)), height=max(1, round(record.height * sy))),
-                   profile)
-    return ScoreEstimate(before=before.score, score=after.score, change=after.score - before.score,
-                         still_flagged=tuple(after.issue_names))
+    after = assess(
+        analyze_preview(
+            result,
+            stored,
+            original_preview=preview,
+            width=max(1, round(record.width * sx)),
+            height=max(1, round(record.height * sy)),
+        ),
+        profile,
+    )
+    return ScoreEstimate(
+        before=before.score,
+        score=after.score,
+        change=after.score - before.score,
+        still_flagged=tuple(after.issue_names),
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -87,8 +110,9 @@ def similarity(before: np.ndarray, after: np.ndarray) -> Similarity | None:
     """``None`` when the recipe changed the framing (a crop, pad or resize): no pixel-by-pixel comparison."""
     if before.shape != after.shape:
         return None
-    return Similarity(ssim=ssim(before, after), psnr=psnr(before, after),
-                      delta_e=mean_color_difference(before, after, max_side=256))
+    return Similarity(
+        ssim=ssim(before, after), psnr=psnr(before, after), delta_e=mean_color_difference(before, after, max_side=256)
+    )
 
 
 def difference_image(before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
@@ -113,8 +137,10 @@ def full_size_problem(record: ImageRecord, *, preview: np.ndarray, result: np.nd
     sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
     pixels = round(record.width * sx) * round(record.height * sy)
     if pixels > MAX_OUTPUT_PIXELS:
-        return (f"at full resolution this recipe makes a {pixels / 1e6:.0f} MP image; the limit is "
-                f"{MAX_OUTPUT_PIXELS / 1e6:g} MP")
+        return (
+            f"at full resolution this recipe makes a {pixels / 1e6:.0f} MP image; the limit is "
+            f"{MAX_OUTPUT_PIXELS / 1e6:g} MP"
+        )
     return None
 
 

@@ -23,8 +23,16 @@ from core.store.queries import (
     merchant_ids,
 )
 
-__all__ = ["COLUMNS", "HISTOGRAM_BIN", "PAGE_SIZE", "CatalogFilter", "CatalogScope", "Overview", "merchant_ids",
-           "overview"]
+__all__ = [
+    "COLUMNS",
+    "HISTOGRAM_BIN",
+    "PAGE_SIZE",
+    "CatalogFilter",
+    "CatalogScope",
+    "Overview",
+    "merchant_ids",
+    "overview",
+]
 
 PAGE_SIZE: Final = 50
 HISTOGRAM_BIN: Final = 5
@@ -45,8 +53,9 @@ class Overview:
     merchants: list[str] = field(default_factory=list)  # choices for the merchant filter (staff only)
 
 
-def overview(store: Store, scope: CatalogScope, flt: CatalogFilter | None = None, *, page: int = 1,
-             page_size: int = PAGE_SIZE) -> Overview:
+def overview(
+    store: Store, scope: CatalogScope, flt: CatalogFilter | None = None, *, page: int = 1, page_size: int = PAGE_SIZE
+) -> Overview:
     """Totals, aggregates and page ``page`` (1-based, clamped) of the filtered catalogue."""
     flt = flt or CatalogFilter()
     status = catalog_status_counts(store, scope)
@@ -56,8 +65,13 @@ def overview(store: Store, scope: CatalogScope, flt: CatalogFilter | None = None
     page = min(max(1, int(page)), pages)
     rows = catalog_page(store, scope, flt, offset=(page - 1) * page_size, limit=page_size) if shown else []
     return Overview(
-        total=total, status_counts=status, shown=shown, score_bins=bins,
+        total=total,
+        status_counts=status,
+        shown=shown,
+        score_bins=bins,
         issue_counts=catalog_issue_counts(store, scope, flt) if shown else {},
-        rows=rows, page=page, pages=pages,
+        rows=rows,
+        page=page,
+        pages=pages,
         merchants=merchant_ids(store) if scope.merchant_id is None else [scope.merchant_id],
     )

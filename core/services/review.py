@@ -71,16 +71,31 @@ def suggested_reasons(issue_names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ISSUE_REASONS[i] for i in issue_names if i in ISSUE_REASONS))
 
 
-def record_decision(store: Store, *, version_id: int, reviewer: str, decision: str, reasons: Iterable[str] = (),
-                    comment: str = "", profile: str = "") -> Decision:
+def record_decision(
+    store: Store,
+    *,
+    version_id: int,
+    reviewer: str,
+    decision: str,
+    reasons: Iterable[str] = (),
+    comment: str = "",
+    profile: str = "",
+) -> Decision:
     """Record a decision; an approval carries no reasons (any chosen ones are dropped).
 
     Raises :class:`ReviewError` with the reason when it cannot be recorded (a rejection
     without a reason, an unknown reason, an over-long comment, ...).
     """
     kept = () if decision == "approved" else tuple(reasons)
-    return decide(store, version_id=version_id, reviewer=reviewer, decision=decision, reasons=kept, comment=comment,
-                  profile=profile)
+    return decide(
+        store,
+        version_id=version_id,
+        reviewer=reviewer,
+        decision=decision,
+        reasons=kept,
+        comment=comment,
+        profile=profile,
+    )
 
 
 def decision_history(store: Store, version_id: int, *, viewer_role: str) -> list[dict[str, Any]]:
@@ -89,8 +104,17 @@ def decision_history(store: Store, version_id: int, *, viewer_role: str) -> list
     Staff see every decision ever recorded, with the reviewer and whether it is current.
     Merchants see only the current decisions, without the reviewer's name.
     """
-    rows = [{"reviewer": d.reviewer, "decision": d.decision, "reasons": ", ".join(d.reasons), "comment": d.comment,
-             "decided": d.decided_at, "current": d.active} for d in history(store, version_id)]
+    rows = [
+        {
+            "reviewer": d.reviewer,
+            "decision": d.decision,
+            "reasons": ", ".join(d.reasons),
+            "comment": d.comment,
+            "decided": d.decided_at,
+            "current": d.active,
+        }
+        for d in history(store, version_id)
+    ]
     if sees_reviewer_names(viewer_role):
         return rows
     return [{k: v for k, v in r.items() if k != "reviewer"} for r in rows if r["current"]]
@@ -111,12 +135,20 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
     """A submitted fix is shown against its original; an original against the fix the engine proposes."""
     if record.kind == "optimized":
         original = versions_of(store, record.image_id, profile=profile)[0]
-        return ReviewComparison(before=original, after=record, recipe=None,
-                                caption=f"Original (left) vs the submitted fix (right), recipe: {record.recipe_json}")
+        return ReviewComparison(
+            before=original,
+            after=record,
+            recipe=None,
+            caption=f"Original (left) vs the submitted fix (right), recipe: {record.recipe_json}",
+        )
     proposal = auto_recipe(record.metrics, record.issues)
-    return ReviewComparison(before=record, after=record, recipe=proposal,
-                            caption="Original (left) vs the automatic fix the engine proposes (right): "
-                                    + (", ".join(s.op for s in proposal.steps) or "nothing to fix"))
+    return ReviewComparison(
+        before=record,
+        after=record,
+        recipe=proposal,
+        caption="Original (left) vs the automatic fix the engine proposes (right): "
+        + (", ".join(s.op for s in proposal.steps) or "nothing to fix"),
+    )
 
 
 # --- The shared queue (issue 10): leases, prefetch, bulk approve -------------------------------
@@ -135,38 +167,78 @@ class QueueFilter:
 def current_item(store: Store, *, reviewer: str, where: QueueFilter, skip: tuple[int, ...] = ()) -> QueueItem | None:
     """The item to show ``reviewer`` now, leased to them (the same one on every rerun while it is
     theirs); ``None`` when nothing is open for them."""
-    return claim_next(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
-                      issue=where.issue, skip=skip)
+    return claim_next(
+        store,
+        reviewer,
+        order=where.order,
+        profile=where.profile,
+        merchant_id=where.merchant_id,
+        issue=where.issue,
+        skip=skip,
+    )
 
 
-def upcoming_item(store: Store, *, reviewer: str, where: QueueFilter, shown: int | None,
-                  skip: tuple[int, ...] = ()) -> QueueItem | None:
+def upcoming_item(
+    store: Store, *, reviewer: str, where: QueueFilter, shown: int | None, skip: tuple[int, ...] = ()
+) -> QueueItem | None:
     """The item likely to come after ``shown`` (not leased; for prefetching its images)."""
-    return next_in_queue(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
-                         issue=where.issue, skip=(*skip, *(() if shown is None else (shown,))))
+    return next_in_queue(
+        store,
+        reviewer,
+        order=where.order,
+        profile=where.profile,
+        merchant_id=where.merchant_id,
+        issue=where.issue,
+        skip=(*skip, *(() if shown is None else (shown,))),
+    )
 
 
-def upcoming_items(store: Store, *, reviewer: str, where: QueueFilter, shown: int | None,
-                   skip: tuple[int, ...] = (), count: int = 3) -> list[QueueItem]:
+def upcoming_items(
+    store: Store, *, reviewer: str, where: QueueFilter, shown: int | None, skip: tuple[int, ...] = (), count: int = 3
+) -> list[QueueItem]:
     """The next ``count`` items likely to come after ``shown`` (not leased). With a team on one
     queue, the next free item goes to whoever asks first, so prefetching a few covers everyone."""
     left_out = {*skip, *(() if shown is None else (shown,))}
-    items = open_items(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
-                       issue=where.issue, limit=count + len(left_out))
+    items = open_items(
+        store,
+        reviewer,
+        order=where.order,
+        profile=where.profile,
+        merchant_id=where.merchant_id,
+        issue=where.issue,
+        limit=count + len(left_out),
+    )
     return [i for i in items if i.version_id not in left_out][:count]
 
 
-def decide_shown(store: Store, *, version_id: int, reviewer: str, decision: str, reasons: Iterable[str] = (),
-                 comment: str = "", profile: str = "") -> Decision:
+def decide_shown(
+    store: Store,
+    *,
+    version_id: int,
+    reviewer: str,
+    decision: str,
+    reasons: Iterable[str] = (),
+    comment: str = "",
+    profile: str = "",
+) -> Decision:
     """Record a decision on the queue item the reviewer was shown. If their hold on it expired and
     someone else decided it meanwhile (and no second review is asked for it), nothing is recorded:
     :class:`ReviewError` says so, and the queue moves on."""
     if not is_open_for(store, reviewer, version_id):
         release_leases(store, reviewer, version_id=version_id)
-        raise ReviewError("Another reviewer decided this image while it was open here (your hold on it had "
-                          "expired); your decision was not recorded. The queue has moved on.")
-    return record_decision(store, version_id=version_id, reviewer=reviewer, decision=decision, reasons=reasons,
-                           comment=comment, profile=profile)
+        raise ReviewError(
+            "Another reviewer decided this image while it was open here (your hold on it had "
+            "expired); your decision was not recorded. The queue has moved on."
+        )
+    return record_decision(
+        store,
+        version_id=version_id,
+        reviewer=reviewer,
+        decision=decision,
+        reasons=reasons,
+        comment=comment,
+        profile=profile,
+    )
 
 
 def skip_item(store: Store, *, reviewer: str, version_id: int) -> None:
@@ -179,15 +251,25 @@ def end_review_session(store: Store, *, reviewer: str) -> None:
     release_leases(store, reviewer)
 
 
-def bulk_candidates(store: Store, *, reviewer: str, where: QueueFilter, min_score: float | None,
-                    no_issues: bool) -> list[QueueItem]:
+def bulk_candidates(
+    store: Store, *, reviewer: str, where: QueueFilter, min_score: float | None, no_issues: bool
+) -> list[QueueItem]:
     """The open items a bulk approval would act on, in queue order (e.g. no issue and score >= 90)."""
-    return open_items(store, reviewer, order=where.order, profile=where.profile, merchant_id=where.merchant_id,
-                      issue=where.issue, min_score=min_score, no_issues=no_issues)
+    return open_items(
+        store,
+        reviewer,
+        order=where.order,
+        profile=where.profile,
+        merchant_id=where.merchant_id,
+        issue=where.issue,
+        min_score=min_score,
+        no_issues=no_issues,
+    )
 
 
-def approve_all(store: Store, *, reviewer: str, version_ids: Iterable[int], confirmed_count: int,
-                profile: str) -> list[Decision]:
+def approve_all(
+    store: Store, *, reviewer: str, version_ids: Iterable[int], confirmed_count: int, profile: str
+) -> list[Decision]:
     """Approve exactly the items shown, after the reviewer confirmed their number: one audited
     decision each, one batch (one undo takes it back). Items decided or leased by someone else
     since they were shown are left out."""

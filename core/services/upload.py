@@ -13,12 +13,29 @@ from dataclasses import dataclass, field
 from core.store.database import Store
 from core.store.intake import FileResult, IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
 
-__all__ = ["FileResult", "IngestError", "IngestReport", "UploadLimits", "UploadOutcome", "browser_file_name",
-           "ingest_uploads", "is_zip", "read_manifest", "upload_limits"]
+__all__ = [
+    "FileResult",
+    "IngestError",
+    "IngestReport",
+    "UploadLimits",
+    "UploadOutcome",
+    "browser_file_name",
+    "ingest_uploads",
+    "is_zip",
+    "read_manifest",
+    "upload_limits",
+]
 
 #: How the accepted image extensions are named to a merchant (every extension in IMAGE_EXTENSIONS once).
-_TYPE_NAMES = (("JPEG", (".jpg", ".jpeg", ".jpe")), ("PNG", (".png",)), ("WebP", (".webp",)),
-               ("TIFF", (".tif", ".tiff")), ("BMP", (".bmp",)), ("GIF", (".gif",)), ("MPO", (".mpo",)))
+_TYPE_NAMES = (
+    ("JPEG", (".jpg", ".jpeg", ".jpe")),
+    ("PNG", (".png",)),
+    ("WebP", (".webp",)),
+    ("TIFF", (".tif", ".tiff")),
+    ("BMP", (".bmp",)),
+    ("GIF", (".gif",)),
+    ("MPO", (".mpo",)),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,14 +52,17 @@ class UploadLimits:
     @property
     def image_types(self) -> str:
         """E.g. "JPEG (.jpg, .jpeg, .jpe), PNG (.png), ..."."""
-        return ", ".join(f"{name} ({', '.join(exts)})" for name, exts in _TYPE_NAMES
-                         if any(e in self.image_extensions for e in exts))
+        return ", ".join(
+            f"{name} ({', '.join(exts)})" for name, exts in _TYPE_NAMES if any(e in self.image_extensions for e in exts)
+        )
 
     def describe(self) -> str:
         """One plain sentence for the Upload page."""
-        return (f"Images: {self.image_types}; each at most {self.max_image_bytes / 1024**2:g} MB and "
-                f"{self.max_pixels / 1e6:g} megapixels. Zip files: at most {self.max_zip_bytes / 1024**2:g} MB, "
-                f"{self.max_zip_entries} files and {self.max_zip_unpacked_bytes / 1024**3:g} GB unpacked.")
+        return (
+            f"Images: {self.image_types}; each at most {self.max_image_bytes / 1024**2:g} MB and "
+            f"{self.max_pixels / 1e6:g} megapixels. Zip files: at most {self.max_zip_bytes / 1024**2:g} MB, "
+            f"{self.max_zip_entries} files and {self.max_zip_unpacked_bytes / 1024**3:g} GB unpacked."
+        )
 
 
 def browser_file_name(name: str) -> str:
@@ -59,10 +79,14 @@ def upload_limits() -> UploadLimits:
     from core.store.settings import max_pixels
     from core.vocabulary import IMAGE_EXTENSIONS
 
-    return UploadLimits(max_image_bytes=DEFAULT_MAX_BYTES, max_pixels=max_pixels(),
-                        image_extensions=tuple(sorted(IMAGE_EXTENSIONS)),
-                        max_zip_bytes=int(ZIP_LIMITS["max_zip_bytes"]), max_zip_entries=int(ZIP_LIMITS["max_entries"]),
-                        max_zip_unpacked_bytes=int(ZIP_LIMITS["max_total_bytes"]))
+    return UploadLimits(
+        max_image_bytes=DEFAULT_MAX_BYTES,
+        max_pixels=max_pixels(),
+        image_extensions=tuple(sorted(IMAGE_EXTENSIONS)),
+        max_zip_bytes=int(ZIP_LIMITS["max_zip_bytes"]),
+        max_zip_entries=int(ZIP_LIMITS["max_entries"]),
+        max_zip_unpacked_bytes=int(ZIP_LIMITS["max_total_bytes"]),
+    )
 
 
 def is_zip(name: str) -> bool:
@@ -85,9 +109,18 @@ class UploadOutcome:
         return out
 
 
-def ingest_uploads(store: Store, files: Sequence[tuple[str, bytes]], *, merchant_id: str, uploaded_by: str,
-                   manifest: dict[str, tuple[str, str]] | None = None, sku: str = "", only_own_merchant: bool = False,
-                   executor: Executor | None = None, stop_at_refused_zip: bool = False) -> UploadOutcome:
+def ingest_uploads(
+    store: Store,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    merchant_id: str,
+    uploaded_by: str,
+    manifest: dict[str, tuple[str, str]] | None = None,
+    sku: str = "",
+    only_own_merchant: bool = False,
+    executor: Executor | None = None,
+    stop_at_refused_zip: bool = False,
+) -> UploadOutcome:
     """Ingest ``(name, bytes)`` pairs: the images together (one ingest), then each zip on its own.
 
     A zip refused whole (:class:`IngestError`) is recorded in ``refused_zips`` and the others go
@@ -98,15 +131,29 @@ def ingest_uploads(store: Store, files: Sequence[tuple[str, bytes]], *, merchant
     outcome = UploadOutcome()
     singles = [(name, data) for name, data in files if not is_zip(name)]
     if singles:
-        outcome.report.results += ingest_files(store, singles, merchant_id=merchant_id, uploaded_by=uploaded_by,
-                                               manifest=manifest, sku=sku, only_own_merchant=only_own_merchant,
-                                               executor=executor).results
+        outcome.report.results += ingest_files(
+            store,
+            singles,
+            merchant_id=merchant_id,
+            uploaded_by=uploaded_by,
+            manifest=manifest,
+            sku=sku,
+            only_own_merchant=only_own_merchant,
+            executor=executor,
+        ).results
     for name, data in files:
         if not is_zip(name):
             continue
         try:
-            part = ingest_zip(store, data, merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest,
-                              only_own_merchant=only_own_merchant, executor=executor)
+            part = ingest_zip(
+                store,
+                data,
+                merchant_id=merchant_id,
+                uploaded_by=uploaded_by,
+                manifest=manifest,
+                only_own_merchant=only_own_merchant,
+                executor=executor,
+            )
         except IngestError as exc:
             if stop_at_refused_zip:
                 raise

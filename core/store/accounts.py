@@ -21,9 +21,25 @@ from sqlalchemy.engine import Connection
 from core.store.database import Store, now, sessions, users
 from core.vocabulary import ROLES
 
-__all__ = ["ADMIN_PASSWORD_ENV", "FIRST_START_ACTOR", "AdminSetup", "AuthError", "BCRYPT_COST", "User", "authenticate", "check_password",
-           "create_user", "delete_user", "ensure_default_admin", "get_user", "list_users", "revoke_user_sessions",
-           "set_active", "set_password", "set_role"]
+__all__ = [
+    "ADMIN_PASSWORD_ENV",
+    "FIRST_START_ACTOR",
+    "AdminSetup",
+    "AuthError",
+    "BCRYPT_COST",
+    "User",
+    "authenticate",
+    "check_password",
+    "create_user",
+    "delete_user",
+    "ensure_default_admin",
+    "get_user",
+    "list_users",
+    "revoke_user_sessions",
+    "set_active",
+    "set_password",
+    "set_role",
+]
 
 ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
 #: The audit log's actor for an administrator the program created itself.
@@ -46,8 +62,9 @@ class User:
 
 
 def _user(row: Any) -> User:
-    return User(username=row.username, role=row.role, merchant_id=row.merchant_id, active=bool(row.active),
-                user_id=int(row.id))
+    return User(
+        username=row.username, role=row.role, merchant_id=row.merchant_id, active=bool(row.active), user_id=int(row.id)
+    )
 
 
 @functools.cache
@@ -83,12 +100,19 @@ def _require(conn: Connection, username: str) -> Any:
 
 def revoke_user_sessions(conn: Connection, user_id: int, reason: str) -> int:
     """Revoke every live session of one account (inside the caller's transaction)."""
-    return int(conn.execute(update(sessions).where(and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None)))
-                            .values(revoked_at=now(), revoked_reason=reason[:32])).rowcount or 0)
+    return int(
+        conn.execute(
+            update(sessions)
+            .where(and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None)))
+            .values(revoked_at=now(), revoked_reason=reason[:32])
+        ).rowcount
+        or 0
+    )
 
 
-def create_user(store: Store, *, username: str, password: str, role: str, merchant_id: str | None = None,
-                actor: str = "system") -> User:
+def create_user(
+    store: Store, *, username: str, password: str, role: str, merchant_id: str | None = None, actor: str = "system"
+) -> User:
     """Create an account. Merchants must name their merchant id."""
     if not _USERNAME.match(username or ""):
         raise AuthError("user names are 2-64 letters, digits, '.', '_', '-' or '@'")
@@ -100,13 +124,31 @@ def create_user(store: Store, *, username: str, password: str, role: str, mercha
     with store.write() as conn:
         if _row_by_name(conn, username) is not None:
             raise AuthError(f"the user name '{username}' is taken")
-        uid = conn.execute(insert(users).values(username=username, password_hash=hashed, role=role,
-                                                merchant_id=merchant_id if role == "merchant" else None,
-                                                active=True, created_at=now())).inserted_primary_key[0]  # type: ignore[index]
-        store.audit(conn, actor=actor, action="create_user",
-                    entity="user", entity_id=int(uid), after=json.dumps({"username": username, "role": role}))
-    return User(username=username, role=role, merchant_id=merchant_id if role == "merchant" else None, active=True,
-                user_id=int(uid))
+        uid = conn.execute(
+            insert(users).values(
+                username=username,
+                password_hash=hashed,
+                role=role,
+                merchant_id=merchant_id if role == "merchant" else None,
+                active=True,
+                created_at=now(),
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        store.audit(
+            conn,
+            actor=actor,
+            action="create_user",
+            entity="user",
+            entity_id=int(uid),
+            after=json.dumps({"username": username, "role": role}),
+        )
+    return User(
+        username=username,
+        role=role,
+        merchant_id=merchant_id if role == "merchant" else None,
+        active=True,
+        user_id=int(uid),
+    )
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
@@ -145,8 +187,14 @@ def set_password(store: Store, *, username: str, password: str, actor: str = "sy
         row = _require(conn, username)
         conn.execute(update(users).where(users.c.id == row.id).values(password_hash=hashed))
         revoke_user_sessions(conn, int(row.id), "password changed")
-        store.audit(conn, actor=actor, action="set_password",
-                    entity="user", entity_id=int(row.id), after=json.dumps({"username": row.username}))
+        store.audit(
+            conn,
+            actor=actor,
+            action="set_password",
+            entity="user",
+            entity_id=int(row.id),
+            after=json.dumps({"username": row.username}),
+        )
 
 
 def set_active(store: Store, username: str, active: bool, *, actor: str = "system") -> None:
@@ -156,10 +204,15 @@ def set_active(store: Store, username: str, active: bool, *, actor: str = "syste
         conn.execute(update(users).where(users.c.id == row.id).values(active=active))
         if not active:
             revoke_user_sessions(conn, int(row.id), "disabled")
-        store.audit(conn, actor=actor, action="activate_user" if active else "deactivate_user",
-                    entity="user", entity_id=int(row.id),
-                    before=json.dumps({"active": bool(row.active)}),
-                    after=json.dumps({"username": row.username, "active": active}))
+        store.audit(
+            conn,
+            actor=actor,
+            action="activate_user" if active else "deactivate_user",
+            entity="user",
+            entity_id=int(row.id),
+            before=json.dumps({"active": bool(row.active)}),
+            after=json.dumps({"username": row.username, "active": active}),
+        )
 
 
 def set_role(store: Store, *, username: str, role: str, merchant_id: str | None = None, actor: str = "system") -> None:
@@ -175,9 +228,15 @@ def set_role(store: Store, *, username: str, role: str, merchant_id: str | None 
             return
         conn.execute(update(users).where(users.c.id == row.id).values(role=role, merchant_id=new_merchant))
         revoke_user_sessions(conn, int(row.id), "role changed")
-        store.audit(conn, actor=actor, action="set_role", entity="user", entity_id=int(row.id),
-                    before=json.dumps({"role": row.role, "merchant_id": row.merchant_id}),
-                    after=json.dumps({"username": row.username, "role": role, "merchant_id": new_merchant}))
+        store.audit(
+            conn,
+            actor=actor,
+            action="set_role",
+            entity="user",
+            entity_id=int(row.id),
+            before=json.dumps({"role": row.role, "merchant_id": row.merchant_id}),
+            after=json.dumps({"username": row.username, "role": role, "merchant_id": new_merchant}),
+        )
 
 
 def delete_user(store: Store, username: str, *, actor: str = "system") -> None:
@@ -187,8 +246,14 @@ def delete_user(store: Store, username: str, *, actor: str = "system") -> None:
         row = _require(conn, username)
         revoke_user_sessions(conn, int(row.id), "deleted")
         conn.execute(delete(users).where(users.c.id == row.id))
-        store.audit(conn, actor=actor, action="delete_user", entity="user", entity_id=int(row.id),
-                    before=json.dumps({"username": row.username, "role": row.role}))
+        store.audit(
+            conn,
+            actor=actor,
+            action="delete_user",
+            entity="user",
+            entity_id=int(row.id),
+            before=json.dumps({"username": row.username, "role": row.role}),
+        )
 
 
 def list_users(store: Store) -> list[User]:
@@ -219,8 +284,9 @@ def ensure_default_admin(store: Store) -> AdminSetup:
     was made from the command line). Its password comes from ``$IMAGEDESK_ADMIN_PASSWORD`` or is
     generated; a generated one is returned (to be printed once) and never stored in clear."""
     with store.read() as conn:
-        if conn.execute(select(func.count()).select_from(users)
-                        .where(and_(users.c.role == "admin", users.c.active.is_(True)))).scalar():
+        if conn.execute(
+            select(func.count()).select_from(users).where(and_(users.c.role == "admin", users.c.active.is_(True)))
+        ).scalar():
             return AdminSetup()
         name = _free_admin_name(conn)
     given = os.environ.get(ADMIN_PASSWORD_ENV)
@@ -228,8 +294,10 @@ def ensure_default_admin(store: Store) -> AdminSetup:
         try:
             check_password(given)
         except AuthError as exc:
-            return AdminSetup(problem=f"{ADMIN_PASSWORD_ENV} is not usable ({exc}); no administrator was created. "
-                                      "Set a longer password and restart.")
+            return AdminSetup(
+                problem=f"{ADMIN_PASSWORD_ENV} is not usable ({exc}); no administrator was created. "
+                "Set a longer password and restart."
+            )
     password = given or secrets.token_urlsafe(12)
     try:
         create_user(store, username=name, password=password, role="admin", actor=FIRST_START_ACTOR)

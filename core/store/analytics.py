@@ -17,8 +17,15 @@ import pandas as pd
 from core.engine.profiles import Profile, Rule, profile_from_dict
 from core.vocabulary import METRIC_INFO
 
-__all__ = ["MetricSeparation", "ThresholdChange", "cohen_kappa", "metric_separation", "reviewer_agreement",
-           "separations", "suggest_profile"]
+__all__ = [
+    "MetricSeparation",
+    "ThresholdChange",
+    "cohen_kappa",
+    "metric_separation",
+    "reviewer_agreement",
+    "separations",
+    "suggest_profile",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,8 +86,15 @@ def metric_separation(frame: pd.DataFrame, metric: str, *, bands: int = 5) -> Me
         inside = (x >= lo) & ((x <= hi) if hi == edges[-1] else (x < hi))
         if inside.any():
             band_rows.append((float(lo), float(hi), int(inside.sum()), float(y[inside].mean())))
-    return MetricSeparation(metric=metric, n=len(x), n_rejected=n_rej, direction=direction, threshold=threshold,
-                            balanced_accuracy=ba, bands=tuple(band_rows))
+    return MetricSeparation(
+        metric=metric,
+        n=len(x),
+        n_rejected=n_rej,
+        direction=direction,
+        threshold=threshold,
+        balanced_accuracy=ba,
+        bands=tuple(band_rows),
+    )
 
 
 def separations(frame: pd.DataFrame) -> list[MetricSeparation]:
@@ -111,16 +125,24 @@ def cohen_kappa(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ...]) 
 def reviewer_agreement(frame: pd.DataFrame) -> pd.DataFrame:
     """Per pair of reviewers: images both judged, raw agreement, and Cohen's kappa."""
     rows: list[dict[str, Any]] = []
-    by = {r: g.drop_duplicates("version_id", keep="last").set_index("version_id")["decision"]
-          for r, g in frame.groupby("reviewer")}
+    by = {
+        r: g.drop_duplicates("version_id", keep="last").set_index("version_id")["decision"]
+        for r, g in frame.groupby("reviewer")
+    }
     for ra, rb in itertools.combinations(sorted(by), 2):
         common = by[ra].index.intersection(by[rb].index)
         if len(common) == 0:
             continue
         a, b = list(by[ra].loc[common]), list(by[rb].loc[common])
-        rows.append({"reviewer_a": ra, "reviewer_b": rb, "images": len(common),
-                     "agreement": sum(x == y for x, y in zip(a, b, strict=True)) / len(common),
-                     "kappa": cohen_kappa(a, b)})
+        rows.append(
+            {
+                "reviewer_a": ra,
+                "reviewer_b": rb,
+                "images": len(common),
+                "agreement": sum(x == y for x, y in zip(a, b, strict=True)) / len(common),
+                "kappa": cohen_kappa(a, b),
+            }
+        )
     return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "images", "agreement", "kappa"])
 
 
@@ -141,8 +163,9 @@ def _retune(rule: Rule, warn: float) -> Rule:
     return replace(rule, warn=warn, ideal=min(rule.ideal, warn), fail=max(rule.fail, warn))
 
 
-def suggest_profile(base: Profile, frame: pd.DataFrame, *, name: str, min_decisions: int = 10,
-                    min_accuracy: float = 0.65) -> tuple[Profile, list[ThresholdChange]]:
+def suggest_profile(
+    base: Profile, frame: pd.DataFrame, *, name: str, min_decisions: int = 10, min_accuracy: float = 0.65
+) -> tuple[Profile, list[ThresholdChange]]:
     """A copy of ``base`` whose warning thresholds follow the reviewers where a metric predicts
     their decisions well (at least ``min_decisions`` decisions and ``min_accuracy`` balanced
     accuracy, in the same direction as the rule). Other thresholds are kept."""
@@ -154,18 +177,35 @@ def suggest_profile(base: Profile, frame: pd.DataFrame, *, name: str, min_decisi
         rules = []
         for rule in spec.rules:
             s = seps.get(rule.metric)
-            if (s and s.n >= min_decisions and s.balanced_accuracy >= min_accuracy and s.direction == rule.direction
-                    and not math.isclose(s.threshold, rule.warn)):
+            if (
+                s
+                and s.n >= min_decisions
+                and s.balanced_accuracy >= min_accuracy
+                and s.direction == rule.direction
+                and not math.isclose(s.threshold, rule.warn)
+            ):
                 tuned = _retune(rule, round(s.threshold, 4))
-                changes.append(ThresholdChange(check=issue, metric=rule.metric, direction=rule.direction,
-                                               old_warn=rule.warn, new_warn=tuned.warn,
-                                               balanced_accuracy=s.balanced_accuracy, n=s.n))
+                changes.append(
+                    ThresholdChange(
+                        check=issue,
+                        metric=rule.metric,
+                        direction=rule.direction,
+                        old_warn=rule.warn,
+                        new_warn=tuned.warn,
+                        balanced_accuracy=s.balanced_accuracy,
+                        n=s.n,
+                    )
+                )
                 rules.append(tuned.to_dict())
             else:
                 rules.append(rule.to_dict())
         entry = spec.to_dict()
         entry["rules"] = rules
         new_checks[issue] = entry
-    data.update(name=name, title=f"{base.title} (tuned to reviewers)", checks=new_checks,
-                description=f"Thresholds from {base.name}, adjusted where reviewers' decisions showed a clear cut.")
+    data.update(
+        name=name,
+        title=f"{base.title} (tuned to reviewers)",
+        checks=new_checks,
+        description=f"Thresholds from {base.name}, adjusted where reviewers' decisions showed a clear cut.",
+    )
     return profile_from_dict(data, source="suggested"), changes

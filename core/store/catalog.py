@@ -11,22 +11,55 @@ from core.store.reviews import latest_decisions
 
 __all__ = ["CatalogFilter", "catalog_frame", "filter_catalog", "issue_counts"]
 
-COLUMNS = ("version_id", "image_id", "kind", "file_name", "merchant_id", "sku", "score", "issues", "status",
-           "width", "height", "created_at", "sha256", "blob_path")
+COLUMNS = (
+    "version_id",
+    "image_id",
+    "kind",
+    "file_name",
+    "merchant_id",
+    "sku",
+    "score",
+    "issues",
+    "status",
+    "width",
+    "height",
+    "created_at",
+    "sha256",
+    "blob_path",
+)
 
 
-def catalog_frame(store: Store, *, profile: str, merchant_id: str | None = None,
-                  include_optimized: bool = False) -> pd.DataFrame:
+def catalog_frame(
+    store: Store, *, profile: str, merchant_id: str | None = None, include_optimized: bool = False
+) -> pd.DataFrame:
     """Every image (and optionally optimized version) with its score under ``profile``."""
-    records = list_images(store, profile=profile, merchant_id=merchant_id,
-                          kind=None if include_optimized else "original", with_metrics=False)
+    records = list_images(
+        store,
+        profile=profile,
+        merchant_id=merchant_id,
+        kind=None if include_optimized else "original",
+        with_metrics=False,
+    )
     decisions = latest_decisions(store)
-    rows = [{
-        "version_id": r.version_id, "image_id": r.image_id, "kind": r.kind, "file_name": r.file_name,
-        "merchant_id": r.merchant_id, "sku": r.sku, "score": r.score, "issues": list(r.issues),
-        "status": decisions.get(r.version_id, "unreviewed"), "width": r.width, "height": r.height,
-        "created_at": r.created_at, "sha256": r.sha256, "blob_path": r.blob_path,
-    } for r in records]
+    rows = [
+        {
+            "version_id": r.version_id,
+            "image_id": r.image_id,
+            "kind": r.kind,
+            "file_name": r.file_name,
+            "merchant_id": r.merchant_id,
+            "sku": r.sku,
+            "score": r.score,
+            "issues": list(r.issues),
+            "status": decisions.get(r.version_id, "unreviewed"),
+            "width": r.width,
+            "height": r.height,
+            "created_at": r.created_at,
+            "sha256": r.sha256,
+            "blob_path": r.blob_path,
+        }
+        for r in records
+    ]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -45,7 +78,8 @@ def filter_catalog(frame: pd.DataFrame, flt: CatalogFilter) -> pd.DataFrame:
     if flt.text:
         t = flt.text.lower()
         keep &= frame["file_name"].str.lower().str.contains(t, regex=False) | frame["sku"].str.lower().str.contains(
-            t, regex=False)
+            t, regex=False
+        )
     return frame[keep]
 
 

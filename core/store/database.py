@@ -43,14 +43,16 @@ __all__ = ["SCHEMA_VERSION", "Store", "metadata", "now", "open_store", "private_
 metadata = MetaData()
 
 schema_info = Table(
-    "schema_info", metadata,
+    "schema_info",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
     Column("migrated_at", String(40), nullable=False),
 )
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", String(100), nullable=False),
@@ -61,7 +63,8 @@ users = Table(
 )
 
 images = Table(
-    "images", metadata,
+    "images",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("merchant_id", String(64), nullable=False),
     Column("sku", String(128), nullable=False, default=""),
@@ -76,7 +79,8 @@ images = Table(
 )
 
 versions = Table(
-    "versions", metadata,
+    "versions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("image_id", Integer, ForeignKey("images.id"), nullable=False),
     Column("kind", String(16), nullable=False),  # original | optimized
@@ -95,7 +99,8 @@ versions = Table(
 )
 
 analyses = Table(
-    "analyses", metadata,
+    "analyses",
+    metadata,
     Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
     Column("engine_version", String(16), nullable=False),
     Column("metrics_json", Text, nullable=False),
@@ -107,7 +112,8 @@ analyses = Table(
 )
 
 scores = Table(
-    "scores", metadata,
+    "scores",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Column("profile", String(64), nullable=False),
@@ -122,7 +128,8 @@ scores = Table(
 )
 
 reviews = Table(
-    "reviews", metadata,
+    "reviews",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Column("reviewer", String(64), nullable=False),
@@ -139,14 +146,16 @@ reviews = Table(
 )
 
 review_opens = Table(
-    "review_opens", metadata,
+    "review_opens",
+    metadata,
     Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
     Column("reviewer", String(64), primary_key=True),
     Column("opened_at", String(40), nullable=False),
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("at", String(40), nullable=False),
     Column("actor", String(64), nullable=False),
@@ -160,7 +169,8 @@ audit_log = Table(
 #: Server-side sign-in sessions (migration 3). The browser cookie holds only a random id; the
 #: table keeps its sha256, so a copy of the database does not hand out live sessions.
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("user_id", Integer, nullable=False),  # not a foreign key: a deleted user's sessions stay as a record
@@ -173,7 +183,8 @@ sessions = Table(
 
 #: Every sign-in attempt (migration 3), for throttling per account and per client.
 sign_in_attempts = Table(
-    "sign_in_attempts", metadata,
+    "sign_in_attempts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("at", String(40), nullable=False),
     Column("username", String(64), nullable=False),  # lower-cased, as typed (may name no account)
@@ -191,7 +202,8 @@ _V3_INDEXES = (
 #: The shared review queue (migration 4): a short lease on the item a reviewer is shown, so a team
 #: working the same queue is handed different images. Released on decide, skip, sign-out; expires.
 review_leases = Table(
-    "review_leases", metadata,
+    "review_leases",
+    metadata,
     Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
     Column("reviewer", String(64), primary_key=True),
     Column("expires_at", String(40), nullable=False),
@@ -199,7 +211,8 @@ review_leases = Table(
 
 #: Queue settings an admin chooses (migration 4), e.g. the share of items reviewed twice.
 queue_settings = Table(
-    "queue_settings", metadata,
+    "queue_settings",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("value", String(200), nullable=False),
     Column("updated_by", String(64), nullable=False, default=""),
@@ -224,7 +237,8 @@ _V2_INDEXES = (
 #: Issue names per score, one row each (migration 5): the catalogue filters and counts issues in
 #: SQL (``scores.issues`` keeps the ';'-joined names for display and old readers).
 score_issues = Table(
-    "score_issues", metadata,
+    "score_issues",
+    metadata,
     Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
     Column("profile", String(64), primary_key=True),
     Column("issue", String(32), primary_key=True),
@@ -233,7 +247,8 @@ score_issues = Table(
 #: Reviewer-tuned profiles (migration 5): shared by every app server through the database (they
 #: used to be JSON files under data/profiles, which migration 5's caller imports once).
 stored_profiles = Table(
-    "profiles", metadata,
+    "profiles",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("profile_json", Text, nullable=False),
     Column("created_by", String(64), nullable=False, default=""),
@@ -317,12 +332,19 @@ def _migrate_5(conn: Connection) -> None:
     if not done:
         last = 0
         while True:  # in chunks: a large catalogue is never held in memory at once
-            chunk = conn.execute(select(scores.c.id, scores.c.version_id, scores.c.profile, scores.c.issues)
-                                 .where(scores.c.id > last).order_by(scores.c.id).limit(5000)).all()
+            chunk = conn.execute(
+                select(scores.c.id, scores.c.version_id, scores.c.profile, scores.c.issues)
+                .where(scores.c.id > last)
+                .order_by(scores.c.id)
+                .limit(5000)
+            ).all()
             if not chunk:
                 break
-            rows = [{"version_id": r.version_id, "profile": r.profile, "issue": name}
-                    for r in chunk for name in dict.fromkeys(i for i in (r.issues or "").split(";") if i)]
+            rows = [
+                {"version_id": r.version_id, "profile": r.profile, "issue": name}
+                for r in chunk
+                for name in dict.fromkeys(i for i in (r.issues or "").split(";") if i)
+            ]
             if rows:
                 conn.execute(insert(score_issues), rows)
             last = chunk[-1].id
@@ -337,8 +359,14 @@ def _migrate_6(conn: Connection) -> None:
 
 
 #: MIGRATIONS[n] brings a database from version n to n + 1. Append, never edit.
-MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {0: _migrate_1, 1: _migrate_2, 2: _migrate_3,
-                                                              3: _migrate_4, 4: _migrate_5, 5: _migrate_6}
+MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
+    0: _migrate_1,
+    1: _migrate_2,
+    2: _migrate_3,
+    3: _migrate_4,
+    4: _migrate_5,
+    5: _migrate_6,
+}
 
 
 @dataclass
@@ -408,12 +436,30 @@ class Store:
                 conn.execute(insert(schema_info).values(version=current, migrated_at=now()))
         return current
 
-    def audit(self, conn: Connection, *, actor: str, action: str, entity: str, entity_id: int | None = None,
-              before: str = "", after: str = "") -> None:
+    def audit(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: int | None = None,
+        before: str = "",
+        after: str = "",
+    ) -> None:
         """Append one row to the audit log, in the caller's transaction: who (``actor``) did what
         (``action``) to which ``entity`` (``entity_id``), with the JSON before and after."""
-        conn.execute(insert(audit_log).values(at=now(), actor=actor, action=action, entity=entity,
-                                              entity_id=entity_id, before_json=before, after_json=after))
+        conn.execute(
+            insert(audit_log).values(
+                at=now(),
+                actor=actor,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                before_json=before,
+                after_json=after,
+            )
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -438,8 +484,9 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("imagedesk_immediate", False)
-        conn.exec_driver_sql("BEGIN EXCLUSIVE" if immediate == "EXCLUSIVE" else "BEGIN IMMEDIATE" if immediate
-                             else "BEGIN")
+        conn.exec_driver_sql(
+            "BEGIN EXCLUSIVE" if immediate == "EXCLUSIVE" else "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        )
 
     return engine
 
@@ -496,4 +543,3 @@ def open_store(root: str | os.PathLike[str] | None = None, *, database_url: str 
 
     import_profile_files(store)
     return store
-

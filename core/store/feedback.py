@@ -32,9 +32,27 @@ __all__ = [
 ]
 
 BASE_COLUMNS: Final = (
-    "review_id", "image_id", "version_id", "version_kind", "merchant_id", "sku", "file_name", "sha256", "profile",
-    "quality_score", "issues", "recipe_json", "decision", "reasons", "comment", "reviewer", "created_at",
-    "opened_at", "decided_at", "lead_time_s", "active",
+    "review_id",
+    "image_id",
+    "version_id",
+    "version_kind",
+    "merchant_id",
+    "sku",
+    "file_name",
+    "sha256",
+    "profile",
+    "quality_score",
+    "issues",
+    "recipe_json",
+    "decision",
+    "reasons",
+    "comment",
+    "reviewer",
+    "created_at",
+    "opened_at",
+    "decided_at",
+    "lead_time_s",
+    "active",
 )
 
 
@@ -66,16 +84,40 @@ def _seconds_between(a: str | None, b: str | None) -> float | None:
 def _feedback_query(flt: FeedbackFilter, *cols: Any):  # type: ignore[no-untyped-def]
     """The decisions passing ``flt``, selecting ``cols`` (default: every export column's source)."""
     profile_col = reviews.c.profile
-    q = (select(*cols) if cols else select(reviews.c.id.label("review_id"), images.c.id.label("image_id"), versions.c.id.label("version_id"),
-                versions.c.kind.label("version_kind"), images.c.merchant_id, images.c.sku, images.c.file_name,
-                versions.c.sha256, profile_col.label("profile"), scores.c.score.label("quality_score"), scores.c.issues,
-                versions.c.recipe_json, reviews.c.decision, reviews.c.reasons, reviews.c.comment, reviews.c.reviewer,
-                images.c.created_at, reviews.c.opened_at, reviews.c.decided_at, reviews.c.active,
-                analyses.c.metrics_json)
-         .select_from(reviews.join(versions, versions.c.id == reviews.c.version_id)
-                      .join(images, images.c.id == versions.c.image_id))
-         .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile_col), isouter=True)
-         .join(analyses, analyses.c.version_id == versions.c.id, isouter=True))
+    q = (
+        select(*cols)
+        if cols
+        else select(
+            reviews.c.id.label("review_id"),
+            images.c.id.label("image_id"),
+            versions.c.id.label("version_id"),
+            versions.c.kind.label("version_kind"),
+            images.c.merchant_id,
+            images.c.sku,
+            images.c.file_name,
+            versions.c.sha256,
+            profile_col.label("profile"),
+            scores.c.score.label("quality_score"),
+            scores.c.issues,
+            versions.c.recipe_json,
+            reviews.c.decision,
+            reviews.c.reasons,
+            reviews.c.comment,
+            reviews.c.reviewer,
+            images.c.created_at,
+            reviews.c.opened_at,
+            reviews.c.decided_at,
+            reviews.c.active,
+            analyses.c.metrics_json,
+        )
+        .select_from(
+            reviews.join(versions, versions.c.id == reviews.c.version_id).join(
+                images, images.c.id == versions.c.image_id
+            )
+        )
+        .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile_col), isouter=True)
+        .join(analyses, analyses.c.version_id == versions.c.id, isouter=True)
+    )
     if not flt.include_history:
         q = q.where(reviews.c.active.is_(True))
     if flt.date_from:
@@ -83,8 +125,12 @@ def _feedback_query(flt: FeedbackFilter, *cols: Any):  # type: ignore[no-untyped
     if flt.date_to:
         end = flt.date_to + ("T23:59:59.999999+00:00" if len(flt.date_to) == 10 else "")
         q = q.where(reviews.c.decided_at <= end)
-    for col, value in ((reviews.c.reviewer, flt.reviewer), (images.c.merchant_id, flt.merchant_id),
-                       (reviews.c.decision, flt.decision), (profile_col, flt.profile)):
+    for col, value in (
+        (reviews.c.reviewer, flt.reviewer),
+        (images.c.merchant_id, flt.merchant_id),
+        (reviews.c.decision, flt.decision),
+        (profile_col, flt.profile),
+    ):
         if value:
             q = q.where(col == value)
     return q
@@ -101,14 +147,27 @@ def feedback_choices(store: Store) -> tuple[list[str], list[str]]:
     """(reviewers, merchants) that appear in any decision: the Feedback page's filter choices."""
     with store.read() as conn:
         reviewers = conn.execute(select(reviews.c.reviewer).distinct().order_by(reviews.c.reviewer)).scalars().all()
-        merchants = conn.execute(select(images.c.merchant_id).distinct().order_by(images.c.merchant_id)
-                                 .where(exists().where(and_(versions.c.image_id == images.c.id,
-                                                            reviews.c.version_id == versions.c.id)))).scalars().all()
+        merchants = (
+            conn.execute(
+                select(images.c.merchant_id)
+                .distinct()
+                .order_by(images.c.merchant_id)
+                .where(exists().where(and_(versions.c.image_id == images.c.id, reviews.c.version_id == versions.c.id)))
+            )
+            .scalars()
+            .all()
+        )
     return [str(r) for r in reviewers], [str(m) for m in merchants]
 
 
-def feedback_frame(store: Store, flt: FeedbackFilter = FeedbackFilter(), *, limit: int | None = None,
-                   offset: int = 0, newest_first: bool = False) -> pd.DataFrame:
+def feedback_frame(
+    store: Store,
+    flt: FeedbackFilter = FeedbackFilter(),
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
+) -> pd.DataFrame:
     """One row per decision with the image, its score under the decision's profile and every metric.
 
     Oldest first, or ``newest_first``; ``limit``/``offset`` read one page of a large history.

@@ -59,15 +59,21 @@ class IngestError(ValueError):
 
 #: Limits for uploaded zips: entries, total uncompressed bytes (counted while reading, not
 #: taken from the zip's own claims), compression ratio, and the size of a manifest inside.
-ZIP_LIMITS: Final = {"max_entries": 2000, "max_total_bytes": 2 * 1024**3, "max_ratio": 200,
-                     "max_manifest_bytes": 5 * 1024**2, "max_zip_bytes": 500 * 1024**2}
+ZIP_LIMITS: Final = {
+    "max_entries": 2000,
+    "max_total_bytes": 2 * 1024**3,
+    "max_ratio": 200,
+    "max_manifest_bytes": 5 * 1024**2,
+    "max_zip_bytes": 500 * 1024**2,
+}
 #: Files measured per batch during an ingest (and at most this many bytes of them at once).
 _BATCH_FILES: Final = 8
 _BATCH_BYTES: Final = 256 * 1024**2
 
 
-def _batches(items: Iterable[tuple[_Names, bytes, str, str]], *, max_files: int,
-             max_bytes: int) -> Iterator[list[tuple[_Names, bytes, str, str]]]:
+def _batches(
+    items: Iterable[tuple[_Names, bytes, str, str]], *, max_files: int, max_bytes: int
+) -> Iterator[list[tuple[_Names, bytes, str, str]]]:
     batch: list[tuple[_Names, bytes, str, str]] = []
     size = 0
     for item in items:
@@ -78,6 +84,7 @@ def _batches(items: Iterable[tuple[_Names, bytes, str, str]], *, max_files: int,
             batch, size = [], 0
     if batch:
         yield batch
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNSAFE = re.compile(r'[\\/:*?"<>|]')
@@ -115,7 +122,7 @@ def display_name(name: str) -> str:
     """The name exactly as the merchant gave it (quotes, newlines, backslashes kept), for display;
     only NUL characters (which databases refuse) are dropped and very long names are cut."""
     shown = _base(str(name)).replace("\x00", "")
-    return shown if len(shown) <= MAX_DISPLAY_NAME else shown[:MAX_DISPLAY_NAME - 1] + "\u2026"
+    return shown if len(shown) <= MAX_DISPLAY_NAME else shown[: MAX_DISPLAY_NAME - 1] + "\u2026"
 
 
 #: (storage name, display name) of one file.
@@ -174,14 +181,15 @@ def read_manifest(data: bytes | str) -> dict[str, tuple[str, str]]:
             continue
         value = (norm.get("merchant_id", ""), norm.get("sku", ""))
         if file in out and out[file] != value:
-            raise IngestError(f"The manifest lists {file!r} twice, with different merchants or SKUs "
-                              f"({out[file]} and {value}); nothing was imported.")
+            raise IngestError(
+                f"The manifest lists {file!r} twice, with different merchants or SKUs "
+                f"({out[file]} and {value}); nothing was imported."
+            )
         out[file] = value
     return out
 
 
-def _manifest_lookup(manifest: dict[str, tuple[str, str]] | None,
-                     raw_name: str) -> tuple[tuple[str, str] | None, str]:
+def _manifest_lookup(manifest: dict[str, tuple[str, str]] | None, raw_name: str) -> tuple[tuple[str, str] | None, str]:
     """The manifest row for a file: its exact name first (also without folders), else the one
     row whose cleaned name is the file's cleaned name. Several such rows that disagree are a
     collision: ``(None, reason)``, so the file is refused rather than one row silently winning."""
@@ -193,8 +201,10 @@ def _manifest_lookup(manifest: dict[str, tuple[str, str]] | None,
     matches = {k: v for k, v in manifest.items() if safe_name(k) == clean}
     if len(set(matches.values())) > 1:
         listed = ", ".join(repr(k) for k in sorted(matches))
-        return None, (f"The manifest has {len(matches)} rows that match this file once names are cleaned "
-                      f"({listed}); name the file exactly as in one row.")
+        return None, (
+            f"The manifest has {len(matches)} rows that match this file once names are cleaned "
+            f"({listed}); name the file exactly as in one row."
+        )
     return (next(iter(matches.values())) if matches else ("", "")), ""
 
 
@@ -232,8 +242,11 @@ def ingest_files(
             merchant, item_sku = row
             merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
             if not merchant:
-                report.results.append(FileResult(name=name, status="refused", reason="No merchant given for this file.",
-                                                 display_name=shown))
+                report.results.append(
+                    FileResult(
+                        name=name, status="refused", reason="No merchant given for this file.", display_name=shown
+                    )
+                )
                 continue
             yield (name, shown), data, merchant, item_sku or sku
 
@@ -249,7 +262,9 @@ def ingest_files(
             measured = executor.map(measure, datas) if executor is not None else map(measure, datas)
             for (names, data, merchant, item_sku), (analysis, error) in zip(batch, measured, strict=True):
                 if analysis is None:
-                    report.results.append(FileResult(name=names[0], status="refused", reason=error, display_name=names[1]))
+                    report.results.append(
+                        FileResult(name=names[0], status="refused", reason=error, display_name=names[1])
+                    )
                     continue
                 rel = blob_path_for(analysis.info.sha256, FORMAT_EXTENSIONS.get(analysis.info.format, ".img"))
                 if write_blob(store, rel, data):
@@ -270,32 +285,82 @@ def ingest_files(
             for (name, shown), rel, analysis, merchant, item_sku in staged:
                 info = analysis.info
                 existing = conn.execute(
-                    select(images.c.id, versions.c.id.label("vid")).join(versions, versions.c.image_id == images.c.id)
-                    .where(and_(images.c.merchant_id == merchant, images.c.sha256 == info.sha256,
-                                versions.c.kind == "original"))).first()
+                    select(images.c.id, versions.c.id.label("vid"))
+                    .join(versions, versions.c.image_id == images.c.id)
+                    .where(
+                        and_(
+                            images.c.merchant_id == merchant,
+                            images.c.sha256 == info.sha256,
+                            versions.c.kind == "original",
+                        )
+                    )
+                ).first()
                 if existing is not None:
-                    pending.append(FileResult(name=name, status="duplicate", reason="These exact bytes were uploaded before.",
-                                              image_id=int(existing.id), version_id=int(existing.vid),
-                                              display_name=shown))
+                    pending.append(
+                        FileResult(
+                            name=name,
+                            status="duplicate",
+                            reason="These exact bytes were uploaded before.",
+                            image_id=int(existing.id),
+                            version_id=int(existing.vid),
+                            display_name=shown,
+                        )
+                    )
                     continue
                 stamp = now()
-                image_id = conn.execute(insert(images).values(
-                    merchant_id=merchant, sku=item_sku, file_name=name, display_name=shown, sha256=info.sha256,
-                    uploaded_by=uploaded_by, created_at=stamp)).inserted_primary_key[0]
-                version_id = conn.execute(insert(versions).values(
-                    image_id=image_id, kind="original", sha256=info.sha256, blob_path=rel, format=info.format,
-                    width=info.width, height=info.height, file_size=info.file_size, recipe_json="", parent_id=None,
-                    submitted=True, created_by=uploaded_by, created_at=stamp,
-                    info_json=json.dumps(info.to_dict()))).inserted_primary_key[0]
+                image_id = conn.execute(
+                    insert(images).values(
+                        merchant_id=merchant,
+                        sku=item_sku,
+                        file_name=name,
+                        display_name=shown,
+                        sha256=info.sha256,
+                        uploaded_by=uploaded_by,
+                        created_at=stamp,
+                    )
+                ).inserted_primary_key[0]
+                version_id = conn.execute(
+                    insert(versions).values(
+                        image_id=image_id,
+                        kind="original",
+                        sha256=info.sha256,
+                        blob_path=rel,
+                        format=info.format,
+                        width=info.width,
+                        height=info.height,
+                        file_size=info.file_size,
+                        recipe_json="",
+                        parent_id=None,
+                        submitted=True,
+                        created_by=uploaded_by,
+                        created_at=stamp,
+                        info_json=json.dumps(info.to_dict()),
+                    )
+                ).inserted_primary_key[0]
                 if merchant not in indexes:
                     indexes[merchant] = duplicate_index(conn, merchant)
                 score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=name)
-                store.audit(conn, actor=uploaded_by or "system", action="ingest",
-                            entity="image", entity_id=int(image_id),
-                            after=json.dumps({"file_name": name, "display_name": shown, "merchant_id": merchant,
-                                              "sha256": info.sha256}))
-                pending.append(FileResult(name=name, status="added", image_id=int(image_id), version_id=int(version_id),
-                                          score=score, issues=issues, display_name=shown))
+                store.audit(
+                    conn,
+                    actor=uploaded_by or "system",
+                    action="ingest",
+                    entity="image",
+                    entity_id=int(image_id),
+                    after=json.dumps(
+                        {"file_name": name, "display_name": shown, "merchant_id": merchant, "sha256": info.sha256}
+                    ),
+                )
+                pending.append(
+                    FileResult(
+                        name=name,
+                        status="added",
+                        image_id=int(image_id),
+                        version_id=int(version_id),
+                        score=score,
+                        issues=issues,
+                        display_name=shown,
+                    )
+                )
     except BaseException:
         for path in new_blobs:
             path.unlink(missing_ok=True)
@@ -319,11 +384,14 @@ def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
             raise IngestError(f"The zip contains an unsafe path ('{info.filename}'); nothing was imported.")
         total += info.file_size
         if info.compress_size and info.file_size / max(1, info.compress_size) > ZIP_LIMITS["max_ratio"]:
-            raise IngestError(f"'{info.filename}' expands {info.file_size / max(1, info.compress_size):.0f}x: "
-                              "this looks like a zip bomb; nothing was imported.")
+            raise IngestError(
+                f"'{info.filename}' expands {info.file_size / max(1, info.compress_size):.0f}x: "
+                "this looks like a zip bomb; nothing was imported."
+            )
     if total > ZIP_LIMITS["max_total_bytes"]:
-        raise IngestError(f"The zip would expand to {total / 1e9:.1f} GB; the limit is "
-                          f"{ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB.")
+        raise IngestError(
+            f"The zip would expand to {total / 1e9:.1f} GB; the limit is {ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB."
+        )
     return zf, infos
 
 
@@ -347,33 +415,46 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, limit: int, budg
             size += len(chunk)
             budget.left -= len(chunk)
             if budget.left < 0:
-                raise IngestError(f"The zip expands to more than {ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB; "
-                                  "nothing was imported.")
+                raise IngestError(
+                    f"The zip expands to more than {ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB; nothing was imported."
+                )
             if size > limit:
                 return None
             parts.append(chunk)
     return b"".join(parts)
 
 
-def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str = "",
-               manifest: dict[str, tuple[str, str]] | None = None, only_own_merchant: bool = False,
-               executor: Executor | None = None) -> IngestReport:
+def ingest_zip(
+    store: Store,
+    data: bytes,
+    *,
+    merchant_id: str,
+    uploaded_by: str = "",
+    manifest: dict[str, tuple[str, str]] | None = None,
+    only_own_merchant: bool = False,
+    executor: Executor | None = None,
+) -> IngestReport:
     """Ingest the images in a zip. A ``manifest.csv`` inside it (or ``manifest=``) maps files to
     merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole. Entries are read
     and checked one at a time (a size cap per file and for the whole zip), never all at once."""
     if len(data) > ZIP_LIMITS["max_zip_bytes"]:
-        raise IngestError(f"The zip is {len(data) / 1024**2:.0f} MB; the limit is "
-                          f"{ZIP_LIMITS['max_zip_bytes'] / 1024**2:.0f} MB per zip.")
+        raise IngestError(
+            f"The zip is {len(data) / 1024**2:.0f} MB; the limit is "
+            f"{ZIP_LIMITS['max_zip_bytes'] / 1024**2:.0f} MB per zip."
+        )
     zf, infos = _zip_members(data)
     budget = _Budget(int(ZIP_LIMITS["max_total_bytes"]))
     skipped: list[FileResult] = []
 
     def refuse(base: str, reason: str) -> None:
-        skipped.append(FileResult(name=safe_name(base), status="refused", reason=reason, display_name=display_name(base)))
+        skipped.append(
+            FileResult(name=safe_name(base), status="refused", reason=reason, display_name=display_name(base))
+        )
 
     if manifest is None:
-        inner = next((i for i in infos if not i.is_dir() and PurePosixPath(i.filename).name.lower() == "manifest.csv"),
-                     None)
+        inner = next(
+            (i for i in infos if not i.is_dir() and PurePosixPath(i.filename).name.lower() == "manifest.csv"), None
+        )
         if inner is not None:
             try:
                 raw = _read_member(zf, inner, limit=int(ZIP_LIMITS["max_manifest_bytes"]), budget=budget)
@@ -382,8 +463,9 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
             except Exception as exc:  # noqa: BLE001 - zlib.error, CRC, truncation, encryption...
                 raise IngestError(f"The manifest inside the zip is damaged: {exc}.") from exc
             if raw is None:
-                raise IngestError("The manifest inside the zip is larger than "
-                                  f"{ZIP_LIMITS['max_manifest_bytes'] / 1e6:.0f} MB.")
+                raise IngestError(
+                    f"The manifest inside the zip is larger than {ZIP_LIMITS['max_manifest_bytes'] / 1e6:.0f} MB."
+                )
             try:
                 manifest = read_manifest(raw)
             except (UnicodeDecodeError, csv.Error) as exc:
@@ -414,14 +496,27 @@ def ingest_zip(store: Store, data: bytes, *, merchant_id: str, uploaded_by: str 
                 continue
             yield base, content
 
-    report = ingest_files(store, entries(), merchant_id=merchant_id, uploaded_by=uploaded_by, manifest=manifest,
-                          only_own_merchant=only_own_merchant, executor=executor)
+    report = ingest_files(
+        store,
+        entries(),
+        merchant_id=merchant_id,
+        uploaded_by=uploaded_by,
+        manifest=manifest,
+        only_own_merchant=only_own_merchant,
+        executor=executor,
+    )
     report.results[:0] = skipped
     return report
 
 
-def ingest_folder(store: Store, folder: str | os.PathLike[str], *, merchant_id: str, uploaded_by: str = "",
-                  executor: Executor | None = None) -> IngestReport:
+def ingest_folder(
+    store: Store,
+    folder: str | os.PathLike[str],
+    *,
+    merchant_id: str,
+    uploaded_by: str = "",
+    executor: Executor | None = None,
+) -> IngestReport:
     """Ingest every image file under ``folder``; a ``manifest.csv`` there assigns merchants/SKUs."""
     root = Path(folder)
     manifest_path = root / "manifest.csv"
@@ -429,12 +524,26 @@ def ingest_folder(store: Store, folder: str | os.PathLike[str], *, merchant_id: 
     # Image types the engine cannot read (SVG, HEIC, ...) are included: they get a row with the reason.
     wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
-    return ingest_files(store, ((p.name, p.read_bytes()) for p in paths), merchant_id=merchant_id,
-                        uploaded_by=uploaded_by, manifest=manifest, executor=executor)
+    return ingest_files(
+        store,
+        ((p.name, p.read_bytes()) for p in paths),
+        merchant_id=merchant_id,
+        uploaded_by=uploaded_by,
+        manifest=manifest,
+        executor=executor,
+    )
 
 
-def save_optimized(store: Store, version_id: int, pixels: np.ndarray, recipe: Recipe, *, created_by: str,
-                   submit: bool = True, fmt: str = "JPEG") -> int:
+def save_optimized(
+    store: Store,
+    version_id: int,
+    pixels: np.ndarray,
+    recipe: Recipe,
+    *,
+    created_by: str,
+    submit: bool = True,
+    fmt: str = "JPEG",
+) -> int:
     """Store an optimized rendering of ``version_id``'s image, linked to its recipe; returns the new version id."""
     data = encode_image(pixels, fmt)
     image = load_image(data, reduce_to=ANALYSIS_LONG_SIDE)
@@ -448,14 +557,33 @@ def save_optimized(store: Store, version_id: int, pixels: np.ndarray, recipe: Re
             parent = conn.execute(select(versions.c.image_id).where(versions.c.id == version_id)).scalar()
             if parent is None:
                 raise ValueError(f"no image version {version_id}")
-            new_id = conn.execute(insert(versions).values(
-                image_id=parent, kind="optimized", sha256=info.sha256, blob_path=rel, format=info.format,
-                width=info.width, height=info.height, file_size=info.file_size, recipe_json=recipe.to_json(),
-                parent_id=version_id, submitted=submit, created_by=created_by, created_at=now(),
-                info_json=json.dumps(info.to_dict()))).inserted_primary_key[0]
+            new_id = conn.execute(
+                insert(versions).values(
+                    image_id=parent,
+                    kind="optimized",
+                    sha256=info.sha256,
+                    blob_path=rel,
+                    format=info.format,
+                    width=info.width,
+                    height=info.height,
+                    file_size=info.file_size,
+                    recipe_json=recipe.to_json(),
+                    parent_id=version_id,
+                    submitted=submit,
+                    created_by=created_by,
+                    created_at=now(),
+                    info_json=json.dumps(info.to_dict()),
+                )
+            ).inserted_primary_key[0]
             store_scores(conn, int(new_id), analysis, profiles, None)
-            store.audit(conn, actor=created_by, action="save_version", entity="version", entity_id=int(new_id),
-                        after=json.dumps({"parent": version_id, "recipe": recipe.to_dict(), "submitted": submit}))
+            store.audit(
+                conn,
+                actor=created_by,
+                action="save_version",
+                entity="version",
+                entity_id=int(new_id),
+                after=json.dumps({"parent": version_id, "recipe": recipe.to_dict(), "submitted": submit}),
+            )
     except BaseException:
         if created:
             (store.blob_dir / rel).unlink(missing_ok=True)

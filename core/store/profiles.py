@@ -24,8 +24,10 @@ def _is_builtin(name: str) -> bool:
 def stored_profile_names(store: Store) -> list[str]:
     """Names of the tuned profiles in the database, sorted."""
     with store.read() as conn:
-        return [str(n) for n in conn.execute(select(stored_profiles.c.name).order_by(stored_profiles.c.name))
-                .scalars().all()]
+        return [
+            str(n)
+            for n in conn.execute(select(stored_profiles.c.name).order_by(stored_profiles.c.name)).scalars().all()
+        ]
 
 
 def all_profile_names(store: Store) -> list[str]:
@@ -54,16 +56,30 @@ def save_profile(store: Store, profile: Profile, *, actor: str = "") -> None:
     body = json.dumps(profile.to_dict(), indent=2)
     stamp = now()
     with store.write() as conn:
-        before = conn.execute(select(stored_profiles.c.profile_json)
-                              .where(stored_profiles.c.name == profile.name)).scalar()
+        before = conn.execute(
+            select(stored_profiles.c.profile_json).where(stored_profiles.c.name == profile.name)
+        ).scalar()
         if before is None:
-            conn.execute(insert(stored_profiles).values(name=profile.name, profile_json=body, created_by=actor,
-                                                        created_at=stamp, updated_at=stamp))
+            conn.execute(
+                insert(stored_profiles).values(
+                    name=profile.name, profile_json=body, created_by=actor, created_at=stamp, updated_at=stamp
+                )
+            )
         else:
-            conn.execute(update(stored_profiles).where(stored_profiles.c.name == profile.name)
-                         .values(profile_json=body, updated_at=stamp))
-        store.audit(conn, actor=actor or "system", action="save_profile", entity="profile", entity_id=None,
-                    before=before or "", after=json.dumps({"name": profile.name}))
+            conn.execute(
+                update(stored_profiles)
+                .where(stored_profiles.c.name == profile.name)
+                .values(profile_json=body, updated_at=stamp)
+            )
+        store.audit(
+            conn,
+            actor=actor or "system",
+            action="save_profile",
+            entity="profile",
+            entity_id=None,
+            before=before or "",
+            after=json.dumps({"name": profile.name}),
+        )
 
 
 def import_profile_files(store: Store) -> int:

@@ -61,28 +61,61 @@ class ImageRecord:
 
 
 def _record_query(profile: str, *, with_metrics: bool = True):  # type: ignore[no-untyped-def]
-    cols = [images.c.id.label("image_id"), versions.c.id.label("version_id"), versions.c.kind, images.c.merchant_id,
-            images.c.sku, images.c.file_name, versions.c.sha256, versions.c.width, versions.c.height,
-            versions.c.created_at, versions.c.blob_path, versions.c.recipe_json, scores.c.score, scores.c.issues,
-            images.c.display_name]
-    q = (select(*cols, analyses.c.metrics_json if with_metrics else literal("{}").label("metrics_json"))
-         .select_from(versions.join(images, images.c.id == versions.c.image_id))
-         .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True))
+    cols = [
+        images.c.id.label("image_id"),
+        versions.c.id.label("version_id"),
+        versions.c.kind,
+        images.c.merchant_id,
+        images.c.sku,
+        images.c.file_name,
+        versions.c.sha256,
+        versions.c.width,
+        versions.c.height,
+        versions.c.created_at,
+        versions.c.blob_path,
+        versions.c.recipe_json,
+        scores.c.score,
+        scores.c.issues,
+        images.c.display_name,
+    ]
+    q = (
+        select(*cols, analyses.c.metrics_json if with_metrics else literal("{}").label("metrics_json"))
+        .select_from(versions.join(images, images.c.id == versions.c.image_id))
+        .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True)
+    )
     return q.join(analyses, analyses.c.version_id == versions.c.id, isouter=True) if with_metrics else q
 
 
 def _record(row: Any, profile: str) -> ImageRecord:
     return ImageRecord(
-        image_id=row.image_id, version_id=row.version_id, kind=row.kind, merchant_id=row.merchant_id, sku=row.sku,
-        file_name=row.file_name, sha256=row.sha256, width=row.width, height=row.height, created_at=row.created_at,
-        blob_path=row.blob_path, recipe_json=row.recipe_json or "", score=row.score,
-        issues=tuple(i for i in (row.issues or "").split(";") if i), metrics=loads_metrics(row.metrics_json or "{}"),
-        profile=profile, display_name=row.display_name or "",
+        image_id=row.image_id,
+        version_id=row.version_id,
+        kind=row.kind,
+        merchant_id=row.merchant_id,
+        sku=row.sku,
+        file_name=row.file_name,
+        sha256=row.sha256,
+        width=row.width,
+        height=row.height,
+        created_at=row.created_at,
+        blob_path=row.blob_path,
+        recipe_json=row.recipe_json or "",
+        score=row.score,
+        issues=tuple(i for i in (row.issues or "").split(";") if i),
+        metrics=loads_metrics(row.metrics_json or "{}"),
+        profile=profile,
+        display_name=row.display_name or "",
     )
 
 
-def list_images(store: Store, *, profile: str = "generic", merchant_id: str | None = None,
-                kind: str | None = "original", with_metrics: bool = True) -> list[ImageRecord]:
+def list_images(
+    store: Store,
+    *,
+    profile: str = "generic",
+    merchant_id: str | None = None,
+    kind: str | None = "original",
+    with_metrics: bool = True,
+) -> list[ImageRecord]:
     """Every image version (originals by default) with its score under ``profile``.
 
     ``with_metrics=False`` skips reading the metrics (``metrics`` is then empty): the catalogue
@@ -97,7 +130,9 @@ def list_images(store: Store, *, profile: str = "generic", merchant_id: str | No
         return [_record(r, profile) for r in conn.execute(q.order_by(versions.c.id)).all()]
 
 
-def get_image(store: Store, version_id: int, *, profile: str = "generic", merchant_id: str | None = None) -> ImageRecord | None:
+def get_image(
+    store: Store, version_id: int, *, profile: str = "generic", merchant_id: str | None = None
+) -> ImageRecord | None:
     """One version; ``None`` if it does not exist or (with ``merchant_id``) belongs to another merchant."""
     q = _record_query(profile).where(versions.c.id == version_id)
     if merchant_id is not None:
@@ -117,8 +152,11 @@ def versions_of(store: Store, image_id: int, *, profile: str = "generic") -> lis
 def issue_details(store: Store, version_id: int, profile: str) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Stored issue dicts and per-check points lost for a version under ``profile``."""
     with store.read() as conn:
-        row = conn.execute(select(scores.c.issues_json, scores.c.contributions_json).where(
-            and_(scores.c.version_id == version_id, scores.c.profile == profile))).first()
+        row = conn.execute(
+            select(scores.c.issues_json, scores.c.contributions_json).where(
+                and_(scores.c.version_id == version_id, scores.c.profile == profile)
+            )
+        ).first()
     if row is None:
         return [], {}
     return json.loads(row.issues_json), json.loads(row.contributions_json)
@@ -132,8 +170,9 @@ def count_images(store: Store) -> int:
 def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...]]]:
     """profile -> (score, issue names) for every profile the version was scored under."""
     with store.read() as conn:
-        rows = conn.execute(select(scores.c.profile, scores.c.score, scores.c.issues)
-                            .where(scores.c.version_id == version_id)).all()
+        rows = conn.execute(
+            select(scores.c.profile, scores.c.score, scores.c.issues).where(scores.c.version_id == version_id)
+        ).all()
     return {r.profile: (float(r.score), tuple(i for i in r.issues.split(";") if i)) for r in rows}
 
 
@@ -169,9 +208,14 @@ class _LatestDecision:
 
     def __init__(self) -> None:
         r = reviews.alias("latest_review")
-        self.decision = (select(r.c.decision)
-                         .where(r.c.active.is_(True), r.c.version_id == versions.c.id)
-                         .order_by(r.c.id.desc()).limit(1).correlate(versions).scalar_subquery())
+        self.decision = (
+            select(r.c.decision)
+            .where(r.c.active.is_(True), r.c.version_id == versions.c.id)
+            .order_by(r.c.id.desc())
+            .limit(1)
+            .correlate(versions)
+            .scalar_subquery()
+        )
 
 
 def _latest_decision() -> _LatestDecision:
@@ -185,8 +229,9 @@ def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool 
     if scope.merchant_id is not None or flt.merchants or flt.text:
         frm = frm.join(images, images.c.id == versions.c.image_id)
     if with_scores or flt.score_min > 0 or flt.score_max < 100:
-        frm = frm.join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile),
-                       isouter=True)
+        frm = frm.join(
+            scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile), isouter=True
+        )
     return frm
 
 
@@ -206,8 +251,13 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> lis
         conds.append(or_(*parts))
     if flt.issues:
         si = score_issues.alias("si")
-        conds.append(exists().where(and_(si.c.version_id == versions.c.id, si.c.profile == scope.profile,
-                                         si.c.issue.in_(list(flt.issues)))).correlate(versions))
+        conds.append(
+            exists()
+            .where(
+                and_(si.c.version_id == versions.c.id, si.c.profile == scope.profile, si.c.issue.in_(list(flt.issues)))
+            )
+            .correlate(versions)
+        )
     score = func.coalesce(scores.c.score, 0.0)
     if flt.score_min > 0:
         conds.append(score >= flt.score_min)
@@ -215,42 +265,65 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> lis
         conds.append(score <= flt.score_max)
     if flt.text:
         t = flt.text.lower()
-        conds.append(or_(func.lower(images.c.file_name).contains(t, autoescape=True),
-                         func.lower(images.c.display_name).contains(t, autoescape=True),
-                         func.lower(images.c.sku).contains(t, autoescape=True)))
+        conds.append(
+            or_(
+                func.lower(images.c.file_name).contains(t, autoescape=True),
+                func.lower(images.c.display_name).contains(t, autoescape=True),
+                func.lower(images.c.sku).contains(t, autoescape=True),
+            )
+        )
     return conds
 
 
 def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> int:
     """How many versions pass ``flt`` in ``scope``."""
     decided = _latest_decision()
-    q = (select(func.count()).select_from(_catalog_from(scope, flt))
-         .where(*_catalog_where(scope, flt, decided)))
+    q = select(func.count()).select_from(_catalog_from(scope, flt)).where(*_catalog_where(scope, flt, decided))
     with store.read() as conn:
         return int(conn.execute(q).scalar() or 0)
 
 
-def catalog_page(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *, offset: int = 0,
-                 limit: int = 50) -> list[dict[str, Any]]:
+def catalog_page(
+    store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *, offset: int = 0, limit: int = 50
+) -> list[dict[str, Any]]:
     """One page of the catalogue, lowest score first (unscored last), as plain dicts with the
     overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
     decided = _latest_decision()
     # First the ids on the page (sorted and cut in the database), then their columns: the
     # per-row status lookup and the wide rows are read for the rows on screen only.
-    page = (select(versions.c.id.label("vid"), scores.c.score.label("s"))
-            .select_from(_catalog_from(scope, flt, with_scores=True)).where(*_catalog_where(scope, flt, decided))
-            .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
-            .offset(max(0, int(offset))).limit(max(1, int(limit)))).subquery("page")
-    q = (select(versions.c.id.label("version_id"), images.c.id.label("image_id"), versions.c.kind,
-                # the name as the merchant gave it (older rows: the stored name)
-                func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
-                images.c.merchant_id, images.c.sku, scores.c.score,
-                scores.c.issues, func.coalesce(decided.decision, "unreviewed").label("status"), versions.c.width,
-                versions.c.height, versions.c.created_at, versions.c.sha256, versions.c.blob_path)
-         .select_from(page.join(versions, versions.c.id == page.c.vid).join(images, images.c.id == versions.c.image_id)
-                      .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile),
-                            isouter=True))
-         .order_by(page.c.s.is_(None), page.c.s, versions.c.id))
+    page = (
+        select(versions.c.id.label("vid"), scores.c.score.label("s"))
+        .select_from(_catalog_from(scope, flt, with_scores=True))
+        .where(*_catalog_where(scope, flt, decided))
+        .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
+        .offset(max(0, int(offset)))
+        .limit(max(1, int(limit)))
+    ).subquery("page")
+    q = (
+        select(
+            versions.c.id.label("version_id"),
+            images.c.id.label("image_id"),
+            versions.c.kind,
+            # the name as the merchant gave it (older rows: the stored name)
+            func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
+            images.c.merchant_id,
+            images.c.sku,
+            scores.c.score,
+            scores.c.issues,
+            func.coalesce(decided.decision, "unreviewed").label("status"),
+            versions.c.width,
+            versions.c.height,
+            versions.c.created_at,
+            versions.c.sha256,
+            versions.c.blob_path,
+        )
+        .select_from(
+            page.join(versions, versions.c.id == page.c.vid)
+            .join(images, images.c.id == versions.c.image_id)
+            .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile), isouter=True)
+        )
+        .order_by(page.c.s.is_(None), page.c.s, versions.c.id)
+    )
     with store.read() as conn:
         rows = conn.execute(q).mappings().all()
     return [{**r, "issues": [i for i in (r["issues"] or "").split(";") if i]} for r in rows]
@@ -261,8 +334,12 @@ def catalog_status_counts(store: Store, scope: CatalogScope, flt: CatalogFilter 
     decided = _latest_decision()
     if flt == CatalogFilter():  # the overview's headline numbers: from the decisions, not per image
         return _scope_status_counts(store, scope)
-    rows = (select(func.coalesce(decided.decision, "unreviewed").label("status"))
-            .select_from(_catalog_from(scope, flt)).where(*_catalog_where(scope, flt, decided)).subquery("rows"))
+    rows = (
+        select(func.coalesce(decided.decision, "unreviewed").label("status"))
+        .select_from(_catalog_from(scope, flt))
+        .where(*_catalog_where(scope, flt, decided))
+        .subquery("rows")
+    )
     q = select(rows.c.status, func.count().label("n")).group_by(rows.c.status)
     with store.read() as conn:
         return {str(r.status): int(r.n) for r in conn.execute(q).all()}
@@ -272,8 +349,9 @@ def _scope_status_counts(store: Store, scope: CatalogScope) -> dict[str, int]:
     """Status counts of a whole scope, driven by the (fewer) active decisions: each version's
     latest active decision is counted, and the versions without one are "unreviewed"."""
     r2 = reviews.alias("newer")
-    latest = ~exists().where(and_(r2.c.version_id == reviews.c.version_id, r2.c.active.is_(True),
-                                  r2.c.id > reviews.c.id)).correlate(reviews)
+    latest = ~exists().where(
+        and_(r2.c.version_id == reviews.c.version_id, r2.c.active.is_(True), r2.c.id > reviews.c.id)
+    ).correlate(reviews)
     frm: Any = reviews.join(versions, versions.c.id == reviews.c.version_id)
     total_from: Any = versions
     conds: list[Any] = []
@@ -283,8 +361,12 @@ def _scope_status_counts(store: Store, scope: CatalogScope) -> dict[str, int]:
         conds.append(images.c.merchant_id == scope.merchant_id)
     if not scope.include_optimized:
         conds.append(versions.c.kind == "original")
-    decided_q = (select(reviews.c.decision, func.count().label("n")).select_from(frm)
-                 .where(reviews.c.active.is_(True), latest, *conds).group_by(reviews.c.decision))
+    decided_q = (
+        select(reviews.c.decision, func.count().label("n"))
+        .select_from(frm)
+        .where(reviews.c.active.is_(True), latest, *conds)
+        .group_by(reviews.c.decision)
+    )
     with store.read() as conn:
         out = {str(r.decision): int(r.n) for r in conn.execute(decided_q).all()}
         total = int(conn.execute(select(func.count()).select_from(total_from).where(*conds)).scalar() or 0)
@@ -294,24 +376,31 @@ def _scope_status_counts(store: Store, scope: CatalogScope) -> dict[str, int]:
     return out
 
 
-def catalog_score_bins(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *,
-                       width: int = 5) -> dict[int, int]:
+def catalog_score_bins(
+    store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *, width: int = 5
+) -> dict[int, int]:
     """Histogram of scores as {bin start: count} in bins of ``width`` points (100 falls in the
     last bin); unscored versions are not counted."""
     return catalog_bins_and_count(store, scope, flt, width=width)[0]
 
 
-def catalog_bins_and_count(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *,
-                           width: int = 5) -> tuple[dict[int, int], int]:
+def catalog_bins_and_count(
+    store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *, width: int = 5
+) -> tuple[dict[int, int], int]:
     """The score histogram (as :func:`catalog_score_bins`) and how many versions pass ``flt``
     (scored or not), in one pass over the catalogue."""
     decided = _latest_decision()
     top = 100 // width - 1
     # A CASE ladder rather than floor(): the same SQL on SQLite (no floor() in older builds) and PostgreSQL.
-    bucket = case((scores.c.score.is_(None), -1), *((scores.c.score >= k * width, k) for k in range(top, 0, -1)),
-                  else_=0)
-    rows = (select(bucket.label("b")).select_from(_catalog_from(scope, flt, with_scores=True))
-            .where(*_catalog_where(scope, flt, decided)).subquery("rows"))
+    bucket = case(
+        (scores.c.score.is_(None), -1), *((scores.c.score >= k * width, k) for k in range(top, 0, -1)), else_=0
+    )
+    rows = (
+        select(bucket.label("b"))
+        .select_from(_catalog_from(scope, flt, with_scores=True))
+        .where(*_catalog_where(scope, flt, decided))
+        .subquery("rows")
+    )
     q = select(rows.c.b, func.count().label("n")).group_by(rows.c.b)
     with store.read() as conn:
         counts = {int(r.b): int(r.n) for r in conn.execute(q).all()}
@@ -321,12 +410,17 @@ def catalog_bins_and_count(store: Store, scope: CatalogScope, flt: CatalogFilter
 def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> dict[str, int]:
     """issue -> versions having it among those passing ``flt``, most frequent first."""
     decided = _latest_decision()
-    q = (select(score_issues.c.issue, func.count().label("n"))
-         .select_from(_catalog_from(scope, flt).join(
-             score_issues, and_(score_issues.c.version_id == versions.c.id,
-                                score_issues.c.profile == scope.profile)))
-         .where(*_catalog_where(scope, flt, decided)).group_by(score_issues.c.issue)
-         .order_by(func.count().desc(), score_issues.c.issue))
+    q = (
+        select(score_issues.c.issue, func.count().label("n"))
+        .select_from(
+            _catalog_from(scope, flt).join(
+                score_issues, and_(score_issues.c.version_id == versions.c.id, score_issues.c.profile == scope.profile)
+            )
+        )
+        .where(*_catalog_where(scope, flt, decided))
+        .group_by(score_issues.c.issue)
+        .order_by(func.count().desc(), score_issues.c.issue)
+    )
     with store.read() as conn:
         return {str(r.issue): int(r.n) for r in conn.execute(q).all()}
 
@@ -334,5 +428,9 @@ def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter =
 def merchant_ids(store: Store) -> list[str]:
     """Every merchant with at least one image, sorted."""
     with store.read() as conn:
-        return [str(m) for m in conn.execute(select(images.c.merchant_id).distinct()
-                                             .order_by(images.c.merchant_id)).scalars().all()]
+        return [
+            str(m)
+            for m in conn.execute(select(images.c.merchant_id).distinct().order_by(images.c.merchant_id))
+            .scalars()
+            .all()
+        ]

@@ -55,8 +55,12 @@ def measured_by(store: Store, version_id: int) -> str | None:
 def stale_version_ids(store: Store) -> list[int]:
     """Ids of the versions measured by another engine version, oldest first."""
     with store.read() as conn:
-        return [int(r[0]) for r in conn.execute(select(analyses.c.version_id).where(_stale_filter())
-                                                 .order_by(analyses.c.version_id)).all()]
+        return [
+            int(r[0])
+            for r in conn.execute(
+                select(analyses.c.version_id).where(_stale_filter()).order_by(analyses.c.version_id)
+            ).all()
+        ]
 
 
 def _index_before(conn, merchant_id: str, version_id: int) -> DuplicateIndex:  # type: ignore[no-untyped-def]
@@ -65,8 +69,7 @@ def _index_before(conn, merchant_id: str, version_id: int) -> DuplicateIndex:  #
         select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, images.c.file_name)
         .join(images, images.c.id == versions.c.image_id)
         .join(analyses, analyses.c.version_id == versions.c.id)
-        .where(and_(images.c.merchant_id == merchant_id, versions.c.kind == "original",
-                    versions.c.id < version_id))
+        .where(and_(images.c.merchant_id == merchant_id, versions.c.kind == "original", versions.c.id < version_id))
         .order_by(versions.c.id)
     ).all()
     index = DuplicateIndex()
@@ -75,8 +78,9 @@ def _index_before(conn, merchant_id: str, version_id: int) -> DuplicateIndex:  #
     return index
 
 
-def remeasure_stale(store: Store, *, limit: int | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> RemeasureReport:
+def remeasure_stale(
+    store: Store, *, limit: int | None = None, progress: Callable[[int, int], None] | None = None
+) -> RemeasureReport:
     """Decode each stale version's stored file again, measure it with this engine, and re-score it
     under every profile (duplicates against the same merchant's earlier originals, as at intake).
 
@@ -91,9 +95,11 @@ def remeasure_stale(store: Store, *, limit: int | None = None,
     done = 0
     for n, vid in enumerate(ids, start=1):
         with store.read() as conn:
-            row = conn.execute(select(versions.c.blob_path, versions.c.kind, images.c.merchant_id)
-                               .join(images, images.c.id == versions.c.image_id)
-                               .where(versions.c.id == vid)).first()
+            row = conn.execute(
+                select(versions.c.blob_path, versions.c.kind, images.c.merchant_id)
+                .join(images, images.c.id == versions.c.image_id)
+                .where(versions.c.id == vid)
+            ).first()
         if row is None:
             continue
         try:
@@ -108,9 +114,18 @@ def remeasure_stale(store: Store, *, limit: int | None = None,
             match = None
             if row.kind == "original":
                 analysis, match = mark_duplicates(analysis, str(vid), _index_before(conn, row.merchant_id, vid))
-            conn.execute(update(analyses).where(analyses.c.version_id == vid).values(
-                engine_version=ENGINE_VERSION, metrics_json=dumps_metrics(analysis.metrics), phash=analysis.phash,
-                colors=analysis.colors, bbox_json=json.dumps(analysis.product_bbox), created_at=now()))
+            conn.execute(
+                update(analyses)
+                .where(analyses.c.version_id == vid)
+                .values(
+                    engine_version=ENGINE_VERSION,
+                    metrics_json=dumps_metrics(analysis.metrics),
+                    phash=analysis.phash,
+                    colors=analysis.colors,
+                    bbox_json=json.dumps(analysis.product_bbox),
+                    created_at=now(),
+                )
+            )
             dup_of = int(match.key) if match is not None else None
             for profile in profiles:
                 a = assess(analysis, profile, other=match.label if match is not None else "")

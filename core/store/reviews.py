@@ -88,9 +88,18 @@ class QueueItem:
 
 
 def _row_to_decision(r: Any) -> Decision:
-    return Decision(id=r.id, version_id=r.version_id, reviewer=r.reviewer, decision=r.decision,
-                    reasons=tuple(x for x in r.reasons.split(";") if x), comment=r.comment, profile=r.profile,
-                    opened_at=r.opened_at, decided_at=r.decided_at, active=bool(r.active))
+    return Decision(
+        id=r.id,
+        version_id=r.version_id,
+        reviewer=r.reviewer,
+        decision=r.decision,
+        reasons=tuple(x for x in r.reasons.split(";") if x),
+        comment=r.comment,
+        profile=r.profile,
+        opened_at=r.opened_at,
+        decided_at=r.decided_at,
+        active=bool(r.active),
+    )
 
 
 def _as_json(d: Decision | None) -> str:
@@ -100,8 +109,11 @@ def _as_json(d: Decision | None) -> str:
 
 
 def _active(conn: Connection, version_id: int, reviewer: str) -> Decision | None:
-    r = conn.execute(select(reviews).where(and_(reviews.c.version_id == version_id, reviews.c.reviewer == reviewer,
-                                                 reviews.c.active.is_(True)))).first()
+    r = conn.execute(
+        select(reviews).where(
+            and_(reviews.c.version_id == version_id, reviews.c.reviewer == reviewer, reviews.c.active.is_(True))
+        )
+    ).first()
     return _row_to_decision(r) if r else None
 
 
@@ -114,8 +126,11 @@ def active_decision(store: Store, version_id: int, reviewer: str) -> Decision | 
 def mark_opened(store: Store, version_id: int, reviewer: str) -> str:
     """Record when ``reviewer`` first opened the version (for lead time); returns that time."""
     with store.write() as conn:
-        got = conn.execute(select(review_opens.c.opened_at).where(
-            and_(review_opens.c.version_id == version_id, review_opens.c.reviewer == reviewer))).scalar()
+        got = conn.execute(
+            select(review_opens.c.opened_at).where(
+                and_(review_opens.c.version_id == version_id, review_opens.c.reviewer == reviewer)
+            )
+        ).scalar()
         if got:
             return str(got)
         stamp = now()
@@ -123,7 +138,9 @@ def mark_opened(store: Store, version_id: int, reviewer: str) -> str:
         return stamp
 
 
-def _check_decision(reviewer: str, decision: str, reasons: tuple[str, ...] | list[str], comment: str) -> tuple[str, ...]:
+def _check_decision(
+    reviewer: str, decision: str, reasons: tuple[str, ...] | list[str], comment: str
+) -> tuple[str, ...]:
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}")
     reasons = tuple(dict.fromkeys(reasons))
@@ -139,36 +156,86 @@ def _check_decision(reviewer: str, decision: str, reasons: tuple[str, ...] | lis
     return reasons
 
 
-def _decide(store: Store, conn: Connection, version_id: int, reviewer: str, decision: str, reasons: tuple[str, ...],
-            comment: str, profile: str, batch_id: str | None = None) -> Decision:
+def _decide(
+    store: Store,
+    conn: Connection,
+    version_id: int,
+    reviewer: str,
+    decision: str,
+    reasons: tuple[str, ...],
+    comment: str,
+    profile: str,
+    batch_id: str | None = None,
+) -> Decision:
     if conn.execute(select(versions.c.id).where(versions.c.id == version_id)).scalar() is None:
         raise ReviewError(f"there is no image version {version_id}")
     previous = _active(conn, version_id, reviewer)
-    opened = conn.execute(select(review_opens.c.opened_at).where(
-        and_(review_opens.c.version_id == version_id, review_opens.c.reviewer == reviewer))).scalar()
+    opened = conn.execute(
+        select(review_opens.c.opened_at).where(
+            and_(review_opens.c.version_id == version_id, review_opens.c.reviewer == reviewer)
+        )
+    ).scalar()
     if previous is not None:
         conn.execute(update(reviews).where(reviews.c.id == previous.id).values(active=False))
     stamp = now()
-    new_id = conn.execute(insert(reviews).values(
-        version_id=version_id, reviewer=reviewer, decision=decision, reasons=";".join(reasons),
-        comment=comment, profile=profile, opened_at=opened, decided_at=stamp, active=True,
-        replaces_id=previous.id if previous else None, batch_id=batch_id)).inserted_primary_key[0]
+    new_id = conn.execute(
+        insert(reviews).values(
+            version_id=version_id,
+            reviewer=reviewer,
+            decision=decision,
+            reasons=";".join(reasons),
+            comment=comment,
+            profile=profile,
+            opened_at=opened,
+            decided_at=stamp,
+            active=True,
+            replaces_id=previous.id if previous else None,
+            batch_id=batch_id,
+        )
+    ).inserted_primary_key[0]
     # Decided: the item no longer needs this reviewer's lease.
-    conn.execute(delete(review_leases).where(and_(review_leases.c.version_id == version_id,
-                                                  review_leases.c.reviewer == reviewer)))
-    result = Decision(id=int(new_id), version_id=version_id, reviewer=reviewer, decision=decision, reasons=reasons,
-                      comment=comment, profile=profile, opened_at=opened, decided_at=stamp, active=True)
+    conn.execute(
+        delete(review_leases).where(
+            and_(review_leases.c.version_id == version_id, review_leases.c.reviewer == reviewer)
+        )
+    )
+    result = Decision(
+        id=int(new_id),
+        version_id=version_id,
+        reviewer=reviewer,
+        decision=decision,
+        reasons=reasons,
+        comment=comment,
+        profile=profile,
+        opened_at=opened,
+        decided_at=stamp,
+        active=True,
+    )
     after = _as_json(result)
     if batch_id:
         after = json.dumps({**json.loads(after), "batch_id": batch_id})
-    store.audit(conn, actor=reviewer, action="decide" if previous is None else "change_decision",
-                entity="version", entity_id=version_id,
-                before=_as_json(previous), after=after)
+    store.audit(
+        conn,
+        actor=reviewer,
+        action="decide" if previous is None else "change_decision",
+        entity="version",
+        entity_id=version_id,
+        before=_as_json(previous),
+        after=after,
+    )
     return result
 
 
-def decide(store: Store, *, version_id: int, reviewer: str, decision: str, reasons: tuple[str, ...] | list[str] = (),
-           comment: str = "", profile: str = "") -> Decision:
+def decide(
+    store: Store,
+    *,
+    version_id: int,
+    reviewer: str,
+    decision: str,
+    reasons: tuple[str, ...] | list[str] = (),
+    comment: str = "",
+    profile: str = "",
+) -> Decision:
     """Record ``reviewer``'s decision on a version, replacing (not deleting) their previous one.
     Releases the reviewer's lease on it.
 
@@ -183,8 +250,16 @@ def decide(store: Store, *, version_id: int, reviewer: str, decision: str, reaso
         return _decide(store, conn, version_id, reviewer, decision, checked, comment, profile)
 
 
-def decide_batch(store: Store, version_ids: list[int] | tuple[int, ...], reviewer: str, *, decision: str = "approved",
-                 reasons: tuple[str, ...] | list[str] = (), comment: str = "", profile: str = "") -> list[Decision]:
+def decide_batch(
+    store: Store,
+    version_ids: list[int] | tuple[int, ...],
+    reviewer: str,
+    *,
+    decision: str = "approved",
+    reasons: tuple[str, ...] | list[str] = (),
+    comment: str = "",
+    profile: str = "",
+) -> list[Decision]:
     """One decision per version, all in one transaction (all or nothing), sharing a batch id so
     :func:`undo_last` takes the whole batch back. Each decision is audited on its own."""
     import uuid
@@ -196,8 +271,14 @@ def decide_batch(store: Store, version_ids: list[int] | tuple[int, ...], reviewe
     batch_id = uuid.uuid4().hex
     with store.write() as conn:
         out = [_decide(store, conn, v, reviewer, decision, checked, comment, profile, batch_id) for v in ids]
-        store.audit(conn, actor=reviewer, action="decide_batch", entity="batch", entity_id=None,
-                    after=json.dumps({"batch_id": batch_id, "decision": decision, "versions": ids}))
+        store.audit(
+            conn,
+            actor=reviewer,
+            action="decide_batch",
+            entity="batch",
+            entity_id=None,
+            after=json.dumps({"batch_id": batch_id, "decision": decision, "versions": ids}),
+        )
         return out
 
 
@@ -209,9 +290,15 @@ def _undo_row(store: Store, conn: Connection, r: Any, reviewer: str, stamp: str)
         conn.execute(update(reviews).where(reviews.c.id == r.replaces_id).values(active=True))
         prev = conn.execute(select(reviews).where(reviews.c.id == r.replaces_id)).first()
         restored = _row_to_decision(prev) if prev else None
-    store.audit(conn, actor=reviewer, action="undo",
-                entity="version", entity_id=undone.version_id, before=_as_json(undone),
-                after=_as_json(restored))
+    store.audit(
+        conn,
+        actor=reviewer,
+        action="undo",
+        entity="version",
+        entity_id=undone.version_id,
+        before=_as_json(undone),
+        after=_as_json(restored),
+    )
     return undone
 
 
@@ -221,14 +308,18 @@ def undo_last_batch(store: Store, reviewer: str) -> list[Decision]:
     return to the queue. Returns the undone decisions (empty: nothing to undo)."""
     with store.write() as conn:
         mine = and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True), reviews.c.undone_at.is_(None))
-        r = conn.execute(select(reviews).where(mine)
-                         .order_by(reviews.c.decided_at.desc(), reviews.c.id.desc()).limit(1)).first()
+        r = conn.execute(
+            select(reviews).where(mine).order_by(reviews.c.decided_at.desc(), reviews.c.id.desc()).limit(1)
+        ).first()
         if r is None:
             return []
         rows = [r]
         if r.batch_id:
-            rows = list(conn.execute(select(reviews).where(and_(mine, reviews.c.batch_id == r.batch_id))
-                                     .order_by(reviews.c.id)).all())
+            rows = list(
+                conn.execute(
+                    select(reviews).where(and_(mine, reviews.c.batch_id == r.batch_id)).order_by(reviews.c.id)
+                ).all()
+            )
         stamp = now()
         return [_undo_row(store, conn, row, reviewer, stamp) for row in rows]
 
@@ -288,11 +379,20 @@ def set_double_review_percent(store: Store, percent: int, *, actor: str) -> None
     with store.write() as conn:
         before = _double_percent(conn)
         conn.execute(delete(queue_settings).where(queue_settings.c.name == DOUBLE_REVIEW_SETTING))
-        conn.execute(insert(queue_settings).values(name=DOUBLE_REVIEW_SETTING, value=str(percent), updated_by=actor,
-                                                   updated_at=now()))
-        store.audit(conn, actor=actor, action="set_double_review",
-                    entity="queue", entity_id=None, before=json.dumps({"percent": before}),
-                    after=json.dumps({"percent": percent}))
+        conn.execute(
+            insert(queue_settings).values(
+                name=DOUBLE_REVIEW_SETTING, value=str(percent), updated_by=actor, updated_at=now()
+            )
+        )
+        store.audit(
+            conn,
+            actor=actor,
+            action="set_double_review",
+            entity="queue",
+            entity_id=None,
+            before=json.dumps({"percent": before}),
+            after=json.dumps({"percent": percent}),
+        )
 
 
 def _needed(percent: int):  # type: ignore[no-untyped-def]
@@ -305,26 +405,55 @@ def _needed(percent: int):  # type: ignore[no-untyped-def]
     return case(((versions.c.id * 37) % 100 < percent, 2), else_=1)
 
 
-def _queue_query(reviewer: str, profile: str, merchant_id: str | None, issue: str | None, *,  # type: ignore[no-untyped-def]
-                 percent: int = 0, at: str | None = None):
+def _queue_query(
+    reviewer: str,
+    profile: str,
+    merchant_id: str | None,
+    issue: str | None,
+    *,  # type: ignore[no-untyped-def]
+    percent: int = 0,
+    at: str | None = None,
+):
     """Items open for ``reviewer``. With ``at`` (a timestamp), items that others hold a live lease
     on count as taken; without, only others' decisions do (for progress counts)."""
-    decided = exists().where(and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer == reviewer,
-                                  reviews.c.active.is_(True)))
-    others_decided = (select(func.count(func.distinct(reviews.c.reviewer)))
-                      .where(and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer != reviewer,
-                                  reviews.c.active.is_(True))).scalar_subquery())
+    decided = exists().where(
+        and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer == reviewer, reviews.c.active.is_(True))
+    )
+    others_decided = (
+        select(func.count(func.distinct(reviews.c.reviewer)))
+        .where(and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer != reviewer, reviews.c.active.is_(True)))
+        .scalar_subquery()
+    )
     taken = others_decided
     if at is not None:
-        others_leases = (select(func.count()).select_from(review_leases)
-                         .where(and_(review_leases.c.version_id == versions.c.id, review_leases.c.reviewer != reviewer,
-                                     review_leases.c.expires_at > at)).scalar_subquery())
+        others_leases = (
+            select(func.count())
+            .select_from(review_leases)
+            .where(
+                and_(
+                    review_leases.c.version_id == versions.c.id,
+                    review_leases.c.reviewer != reviewer,
+                    review_leases.c.expires_at > at,
+                )
+            )
+            .scalar_subquery()
+        )
         taken = others_decided + others_leases
-    q = (select(versions.c.id, versions.c.image_id, images.c.merchant_id, images.c.file_name, versions.c.kind,
-                scores.c.score, scores.c.issues, versions.c.created_at)
-         .select_from(versions.join(images, images.c.id == versions.c.image_id))
-         .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True)
-         .where(and_(versions.c.submitted.is_(True), ~decided, taken < _needed(percent))))
+    q = (
+        select(
+            versions.c.id,
+            versions.c.image_id,
+            images.c.merchant_id,
+            images.c.file_name,
+            versions.c.kind,
+            scores.c.score,
+            scores.c.issues,
+            versions.c.created_at,
+        )
+        .select_from(versions.join(images, images.c.id == versions.c.image_id))
+        .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True)
+        .where(and_(versions.c.submitted.is_(True), ~decided, taken < _needed(percent)))
+    )
     if merchant_id:
         q = q.where(images.c.merchant_id == merchant_id)
     if issue:
@@ -344,19 +473,35 @@ def _ordered(q, order: str):  # type: ignore[no-untyped-def]
     if order == "merchant":
         return q.order_by(images.c.merchant_id, versions.c.created_at, versions.c.id)
     n_issues = func.length(func.coalesce(scores.c.issues, "")) - func.length(
-        func.replace(func.coalesce(scores.c.issues, ""), ";", ""))
+        func.replace(func.coalesce(scores.c.issues, ""), ";", "")
+    )
     has = func.length(func.coalesce(scores.c.issues, "")) > 0
     return q.order_by(has.desc(), n_issues.desc(), func.coalesce(scores.c.score, 101.0), versions.c.id)
 
 
 def _item(r: Any) -> QueueItem:
-    return QueueItem(version_id=r.id, image_id=r.image_id, merchant_id=r.merchant_id, file_name=r.file_name,
-                     kind=r.kind, score=r.score, issues=tuple(i for i in (r.issues or "").split(";") if i),
-                     created_at=r.created_at)
+    return QueueItem(
+        version_id=r.id,
+        image_id=r.image_id,
+        merchant_id=r.merchant_id,
+        file_name=r.file_name,
+        kind=r.kind,
+        score=r.score,
+        issues=tuple(i for i in (r.issues or "").split(";") if i),
+        created_at=r.created_at,
+    )
 
 
-def next_in_queue(store: Store, reviewer: str, *, order: str = "lowest_score", profile: str = "generic",
-                  merchant_id: str | None = None, issue: str | None = None, skip: tuple[int, ...] = ()) -> QueueItem | None:
+def next_in_queue(
+    store: Store,
+    reviewer: str,
+    *,
+    order: str = "lowest_score",
+    profile: str = "generic",
+    merchant_id: str | None = None,
+    issue: str | None = None,
+    skip: tuple[int, ...] = (),
+) -> QueueItem | None:
     """The next item open for ``reviewer`` (see :func:`claim_next`), without leasing it.
 
     ``order``: ``lowest_score`` (worst first), ``oldest``, ``merchant`` (grouped by merchant,
@@ -370,9 +515,17 @@ def next_in_queue(store: Store, reviewer: str, *, order: str = "lowest_score", p
     return _item(r) if r is not None else None
 
 
-def claim_next(store: Store, reviewer: str, *, order: str = "lowest_score", profile: str = "generic",
-               merchant_id: str | None = None, issue: str | None = None, skip: tuple[int, ...] = (),
-               lease_seconds: float = LEASE_SECONDS) -> QueueItem | None:
+def claim_next(
+    store: Store,
+    reviewer: str,
+    *,
+    order: str = "lowest_score",
+    profile: str = "generic",
+    merchant_id: str | None = None,
+    issue: str | None = None,
+    skip: tuple[int, ...] = (),
+    lease_seconds: float = LEASE_SECONDS,
+) -> QueueItem | None:
     """The item to show ``reviewer`` now, leased to them for ``lease_seconds``.
 
     The item they already hold (still open, matching the filters, not skipped) is kept and its
@@ -390,22 +543,33 @@ def claim_next(store: Store, reviewer: str, *, order: str = "lowest_score", prof
         q = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), at=stamp)
         if skip:
             q = q.where(versions.c.id.not_in(skip))
-        mine = exists().where(and_(review_leases.c.version_id == versions.c.id, review_leases.c.reviewer == reviewer,
-                                   review_leases.c.expires_at > stamp))
+        mine = exists().where(
+            and_(
+                review_leases.c.version_id == versions.c.id,
+                review_leases.c.reviewer == reviewer,
+                review_leases.c.expires_at > stamp,
+            )
+        )
         r = conn.execute(_ordered(q.where(mine), order).limit(1)).first()
         if r is None:
             conn.execute(delete(review_leases).where(review_leases.c.reviewer == reviewer))
             r = conn.execute(_ordered(q, order).limit(1)).first()
             if r is None:
                 return None
-            conn.execute(insert(review_leases).values(version_id=r.id, reviewer=reviewer,
-                                                      expires_at=_later(lease_seconds)))
+            conn.execute(
+                insert(review_leases).values(version_id=r.id, reviewer=reviewer, expires_at=_later(lease_seconds))
+            )
         else:
-            conn.execute(delete(review_leases).where(and_(review_leases.c.reviewer == reviewer,
-                                                          review_leases.c.version_id != r.id)))
-            conn.execute(update(review_leases).where(and_(review_leases.c.reviewer == reviewer,
-                                                          review_leases.c.version_id == r.id))
-                         .values(expires_at=_later(lease_seconds)))
+            conn.execute(
+                delete(review_leases).where(
+                    and_(review_leases.c.reviewer == reviewer, review_leases.c.version_id != r.id)
+                )
+            )
+            conn.execute(
+                update(review_leases)
+                .where(and_(review_leases.c.reviewer == reviewer, review_leases.c.version_id == r.id))
+                .values(expires_at=_later(lease_seconds))
+            )
         return _item(r)
 
 
@@ -429,9 +593,18 @@ def release_leases(store: Store, reviewer: str, *, version_id: int | None = None
         return int(n)
 
 
-def open_items(store: Store, reviewer: str, *, order: str = "lowest_score", profile: str = "generic",
-               merchant_id: str | None = None, issue: str | None = None, min_score: float | None = None,
-               no_issues: bool = False, limit: int = 5000) -> list[QueueItem]:
+def open_items(
+    store: Store,
+    reviewer: str,
+    *,
+    order: str = "lowest_score",
+    profile: str = "generic",
+    merchant_id: str | None = None,
+    issue: str | None = None,
+    min_score: float | None = None,
+    no_issues: bool = False,
+    limit: int = 5000,
+) -> list[QueueItem]:
     """Every item open for ``reviewer`` under the filters (not held by anyone else), in queue
     order: the set "approve all shown" acts on."""
     with store.read() as conn:
@@ -444,16 +617,29 @@ def open_items(store: Store, reviewer: str, *, order: str = "lowest_score", prof
     return [_item(r) for r in rows]
 
 
-def progress(store: Store, reviewer: str, *, profile: str = "generic", merchant_id: str | None = None,
-             issue: str | None = None) -> tuple[int, int]:
+def progress(
+    store: Store, reviewer: str, *, profile: str = "generic", merchant_id: str | None = None, issue: str | None = None
+) -> tuple[int, int]:
     """(decided by this reviewer, still open for them) under the same filters as the queue
     (items others hold a lease on count as remaining)."""
     with store.read() as conn:
-        remaining = conn.execute(select(func.count()).select_from(
-            _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn)).subquery())).scalar() or 0
-        done_q = (select(func.count()).select_from(reviews.join(versions, versions.c.id == reviews.c.version_id)
-                                                   .join(images, images.c.id == versions.c.image_id))
-                  .where(and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True))))
+        remaining = (
+            conn.execute(
+                select(func.count()).select_from(
+                    _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn)).subquery()
+                )
+            ).scalar()
+            or 0
+        )
+        done_q = (
+            select(func.count())
+            .select_from(
+                reviews.join(versions, versions.c.id == reviews.c.version_id).join(
+                    images, images.c.id == versions.c.image_id
+                )
+            )
+            .where(and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True)))
+        )
         if merchant_id:
             done_q = done_q.where(images.c.merchant_id == merchant_id)
         done = conn.execute(done_q).scalar() or 0
@@ -463,13 +649,21 @@ def progress(store: Store, reviewer: str, *, profile: str = "generic", merchant_
 def status_counts(store: Store, *, merchant_id: str | None = None) -> dict[str, int]:
     """Original images by their latest active decision (any reviewer): approved, rejected,
     needs_changes, or unreviewed."""
-    latest = (select(reviews.c.version_id, func.max(reviews.c.id).label("rid"))
-              .where(reviews.c.active.is_(True)).group_by(reviews.c.version_id).subquery())
-    q = (select(func.coalesce(reviews.c.decision, "unreviewed").label("status"), func.count().label("n"))
-         .select_from(versions.join(images, images.c.id == versions.c.image_id)
-                      .join(latest, latest.c.version_id == versions.c.id, isouter=True)
-                      .join(reviews, reviews.c.id == latest.c.rid, isouter=True))
-         .group_by("status"))
+    latest = (
+        select(reviews.c.version_id, func.max(reviews.c.id).label("rid"))
+        .where(reviews.c.active.is_(True))
+        .group_by(reviews.c.version_id)
+        .subquery()
+    )
+    q = (
+        select(func.coalesce(reviews.c.decision, "unreviewed").label("status"), func.count().label("n"))
+        .select_from(
+            versions.join(images, images.c.id == versions.c.image_id)
+            .join(latest, latest.c.version_id == versions.c.id, isouter=True)
+            .join(reviews, reviews.c.id == latest.c.rid, isouter=True)
+        )
+        .group_by("status")
+    )
     if merchant_id:
         q = q.where(images.c.merchant_id == merchant_id)
     with store.read() as conn:
@@ -480,8 +674,12 @@ def status_counts(store: Store, *, merchant_id: str | None = None) -> dict[str, 
 
 def latest_decisions(store: Store) -> dict[int, str]:
     """version_id -> the most recent active decision on it (any reviewer)."""
-    latest = (select(reviews.c.version_id, func.max(reviews.c.id).label("rid"))
-              .where(reviews.c.active.is_(True)).group_by(reviews.c.version_id).subquery())
+    latest = (
+        select(reviews.c.version_id, func.max(reviews.c.id).label("rid"))
+        .where(reviews.c.active.is_(True))
+        .group_by(reviews.c.version_id)
+        .subquery()
+    )
     q = select(reviews.c.version_id, reviews.c.decision).join(latest, latest.c.rid == reviews.c.id)
     with store.read() as conn:
         return {int(r.version_id): str(r.decision) for r in conn.execute(q).all()}

@@ -44,16 +44,30 @@ def duplicate_index(conn: Connection, merchant_id: str) -> DuplicateIndex:
     return index
 
 
-def store_scores(conn: Connection, version_id: int, analysis: Analysis, profiles: Sequence[Profile],
-                 index: DuplicateIndex | None, *, label: str = "") -> tuple[float, tuple[str, ...]]:
+def store_scores(
+    conn: Connection,
+    version_id: int,
+    analysis: Analysis,
+    profiles: Sequence[Profile],
+    index: DuplicateIndex | None,
+    *,
+    label: str = "",
+) -> tuple[float, tuple[str, ...]]:
     """Store the analysis and a score per profile; returns the first profile's (score, issues)."""
     first: tuple[float, tuple[str, ...]] = (math.nan, ())
-    final, match = (analysis, None) if index is None else mark_duplicates(analysis, str(version_id), index,
-                                                                          label=label)
+    final, match = (analysis, None) if index is None else mark_duplicates(analysis, str(version_id), index, label=label)
     dup_of = int(match.key) if match is not None else None
-    conn.execute(insert(analyses).values(
-        version_id=version_id, engine_version=ENGINE_VERSION, metrics_json=dumps_metrics(final.metrics),
-        phash=final.phash, colors=final.colors, bbox_json=json.dumps(final.product_bbox), created_at=now()))
+    conn.execute(
+        insert(analyses).values(
+            version_id=version_id,
+            engine_version=ENGINE_VERSION,
+            metrics_json=dumps_metrics(final.metrics),
+            phash=final.phash,
+            colors=final.colors,
+            bbox_json=json.dumps(final.product_bbox),
+            created_at=now(),
+        )
+    )
     for i, profile in enumerate(profiles):
         a = assess(final, profile, other=match.label if match is not None else "")
         upsert_score(conn, version_id, profile.name, a.score, a.issues, a.contributions, dup_of)
@@ -70,19 +84,34 @@ def loads_metrics(text: str) -> dict[str, float]:
     return {k: (math.nan if v is None else float(v)) for k, v in json.loads(text or "{}").items()}
 
 
-def upsert_score(conn: Connection, version_id: int, profile: str, score: float, issues: Iterable[Any],
-                 contributions: dict[str, float], dup_of: int | None) -> None:
+def upsert_score(
+    conn: Connection,
+    version_id: int,
+    profile: str,
+    score: float,
+    issues: Iterable[Any],
+    contributions: dict[str, float],
+    dup_of: int | None,
+) -> None:
     issues = list(issues)
-    values = dict(engine_version=ENGINE_VERSION, score=float(score), issues=";".join(i.name for i in issues),
-                  issues_json=json.dumps([i.to_dict() for i in issues]), contributions_json=json.dumps(contributions),
-                  duplicate_of=dup_of, created_at=now())
-    updated = conn.execute(update(scores).where(and_(scores.c.version_id == version_id, scores.c.profile == profile))
-                           .values(**values))
+    values = dict(
+        engine_version=ENGINE_VERSION,
+        score=float(score),
+        issues=";".join(i.name for i in issues),
+        issues_json=json.dumps([i.to_dict() for i in issues]),
+        contributions_json=json.dumps(contributions),
+        duplicate_of=dup_of,
+        created_at=now(),
+    )
+    updated = conn.execute(
+        update(scores).where(and_(scores.c.version_id == version_id, scores.c.profile == profile)).values(**values)
+    )
     if updated.rowcount == 0:
         conn.execute(insert(scores).values(version_id=version_id, profile=profile, **values))
     # One row per issue as well, for the catalogue's SQL filters and counts.
-    conn.execute(delete(score_issues).where(and_(score_issues.c.version_id == version_id,
-                                                 score_issues.c.profile == profile)))
+    conn.execute(
+        delete(score_issues).where(and_(score_issues.c.version_id == version_id, score_issues.c.profile == profile))
+    )
     names = list(dict.fromkeys(i.name for i in issues))
     if names:
         conn.execute(insert(score_issues), [{"version_id": version_id, "profile": profile, "issue": n} for n in names])
@@ -98,8 +127,11 @@ def all_profiles(store: Store) -> list[Profile]:
 def score_version(store: Store, version_id: int, profile: Profile) -> float:
     """(Re)score a stored version under ``profile`` from its stored metrics (no decoding)."""
     with store.write() as conn:
-        row = conn.execute(select(analyses.c.metrics_json, analyses.c.phash, analyses.c.bbox_json)
-                           .where(analyses.c.version_id == version_id)).first()
+        row = conn.execute(
+            select(analyses.c.metrics_json, analyses.c.phash, analyses.c.bbox_json).where(
+                analyses.c.version_id == version_id
+            )
+        ).first()
         if row is None:
             raise ValueError(f"version {version_id} has no stored analysis")
         metrics = loads_metrics(row.metrics_json)
@@ -119,8 +151,24 @@ def rescore_all(store: Store, profile: Profile) -> int:
 
 
 def _analysis_from_row(metrics: dict[str, float], phash: str, bbox_json: str) -> Analysis:
-    info = ImageInfo(format="", mode="", width=int(metrics.get("width", 0)), height=int(metrics.get("height", 0)),
-                     file_size=int(metrics.get("file_mb", 0) * 1e6), bit_depth=8, had_transparency=False,
-                     exif_orientation=1, jpeg_quality=None, sha256="", icc_converted=False, frames=1)
-    return Analysis(info=info, metrics=metrics, phash=phash, product_bbox=tuple(json.loads(bbox_json)),  # type: ignore[arg-type]
-                    has_backdrop=True)
+    info = ImageInfo(
+        format="",
+        mode="",
+        width=int(metrics.get("width", 0)),
+        height=int(metrics.get("height", 0)),
+        file_size=int(metrics.get("file_mb", 0) * 1e6),
+        bit_depth=8,
+        had_transparency=False,
+        exif_orientation=1,
+        jpeg_quality=None,
+        sha256="",
+        icc_converted=False,
+        frames=1,
+    )
+    return Analysis(
+        info=info,
+        metrics=metrics,
+        phash=phash,
+        product_bbox=tuple(json.loads(bbox_json)),  # type: ignore[arg-type]
+        has_backdrop=True,
+    )

@@ -6,8 +6,17 @@ import logging
 import os
 from pathlib import Path
 
-__all__ = ["DATA_DIR_ENV", "DATABASE_URL_ENV", "MAX_MEGAPIXELS_ENV", "SESSION_IDLE_ENV", "SESSION_MAX_ENV", "data_dir",
-           "max_pixels", "profiles_dir", "session_limits"]
+__all__ = [
+    "DATA_DIR_ENV",
+    "DATABASE_URL_ENV",
+    "MAX_MEGAPIXELS_ENV",
+    "SESSION_IDLE_ENV",
+    "SESSION_MAX_ENV",
+    "data_dir",
+    "max_pixels",
+    "profiles_dir",
+    "session_limits",
+]
 
 DATA_DIR_ENV = "IMAGEDESK_DATA_DIR"
 DATABASE_URL_ENV = "IMAGEDESK_DATABASE_URL"

@@ -11,8 +11,9 @@ from core.engine.histogram import histograms
 CHANNEL_COLORS = {"red": "#d62728", "green": "#2ca02c", "blue": "#1f77b4", "luma": "#444444"}
 
 
-def histogram_figure(rgb: np.ndarray, *, title: str = "Histogram", compare: np.ndarray | None = None,
-                     height: int = 260) -> go.Figure:
+def histogram_figure(
+    rgb: np.ndarray, *, title: str = "Histogram", compare: np.ndarray | None = None, height: int = 260
+) -> go.Figure:
     """Per-channel and luminance histograms as shares of pixels; with ``compare``, the luma of
     a second image is overlaid (before/after)."""
     fig = go.Figure()
@@ -20,42 +21,92 @@ def histogram_figure(rgb: np.ndarray, *, title: str = "Histogram", compare: np.n
     total = rgb.shape[0] * rgb.shape[1]
     x = np.arange(256)
     for name, counts in h.items():
-        fig.add_trace(go.Scatter(x=x, y=counts / total, name=name, mode="lines",
-                                 line={"color": CHANNEL_COLORS[name], "width": 2 if name == "luma" else 1}))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=counts / total,
+                name=name,
+                mode="lines",
+                line={"color": CHANNEL_COLORS[name], "width": 2 if name == "luma" else 1},
+            )
+        )
     if compare is not None:
         hc = histograms(compare)["luma"]
-        fig.add_trace(go.Scatter(x=x, y=hc / (compare.shape[0] * compare.shape[1]), name="luma (before)",
-                                 mode="lines", line={"color": "#999999", "dash": "dot", "width": 2}))
-    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="level", yaxis_title="share of pixels", legend={"orientation": "h"})
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=hc / (compare.shape[0] * compare.shape[1]),
+                name="luma (before)",
+                mode="lines",
+                line={"color": "#999999", "dash": "dot", "width": 2},
+            )
+        )
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis_title="level",
+        yaxis_title="share of pixels",
+        legend={"orientation": "h"},
+    )
     return fig
 
 
 def contributions_figure(contributions: dict[str, float], *, height: int = 220) -> go.Figure:
     items = sorted(((k, v) for k, v in contributions.items() if v >= 0.05), key=lambda kv: kv[1])
-    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[k for k, _ in items], orientation="h",
-                           marker_color="#d62728", text=[f"-{v:.1f}" for _, v in items], textposition="outside"))
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in items],
+            y=[k for k, _ in items],
+            orientation="h",
+            marker_color="#d62728",
+            text=[f"-{v:.1f}" for _, v in items],
+            textposition="outside",
+        )
+    )
     fig.update_xaxes(range=[0, max([v for _, v in items], default=1) * 1.25])
-    fig.update_layout(height=max(120, height if items else 120), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title="Points lost per check", xaxis_title="points")
+    fig.update_layout(
+        height=max(120, height if items else 120),
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="Points lost per check",
+        xaxis_title="points",
+    )
     return fig
 
 
 def score_histogram(frame: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Histogram(x=frame["score"], xbins={"start": 0, "end": 100, "size": 5},
-                                 marker_color="#1f6feb"))
-    fig.update_layout(title="Quality scores", height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="score (0-100)", yaxis_title="images", bargap=0.05)
+    fig = go.Figure(go.Histogram(x=frame["score"], xbins={"start": 0, "end": 100, "size": 5}, marker_color="#1f6feb"))
+    fig.update_layout(
+        title="Quality scores",
+        height=280,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis_title="score (0-100)",
+        yaxis_title="images",
+        bargap=0.05,
+    )
     return fig
 
 
 def score_bins_chart(bins: dict[int, int], *, width: int = 5) -> go.Figure:
     """The score histogram from counts per bin (bin start -> images), computed by the database."""
     starts = list(range(0, 100, width))
-    fig = go.Figure(go.Bar(x=[s + width / 2 for s in starts], y=[bins.get(s, 0) for s in starts], width=width * 0.95,
-                           marker_color="#1f6feb", hovertext=[f"{s}-{s + width}" for s in starts]))
-    fig.update_layout(title="Quality scores", height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis_title="score (0-100)", yaxis_title="images", xaxis_range=[0, 100])
+    fig = go.Figure(
+        go.Bar(
+            x=[s + width / 2 for s in starts],
+            y=[bins.get(s, 0) for s in starts],
+            width=width * 0.95,
+            marker_color="#1f6feb",
+            hovertext=[f"{s}-{s + width}" for s in starts],
+        )
+    )
+    fig.update_layout(
+        title="Quality scores",
+        height=280,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis_title="score (0-100)",
+        yaxis_title="images",
+        xaxis_range=[0, 100],
+    )
     return fig
 
 
@@ -67,10 +118,22 @@ def issue_bar(counts: pd.Series) -> go.Figure:
     """Images per issue as horizontal bars. Every issue keeps its label, however many there are
     and however large the counts: one tick per bar, and the chart grows with the number of bars."""
     names = [str(n) for n in counts.index[::-1]]
-    fig = go.Figure(go.Bar(x=counts.values[::-1], y=names, orientation="h", marker_color="#e8710a",
-                           text=[f"{int(v):,}" for v in counts.values[::-1]], textposition="outside",
-                           cliponaxis=False))
-    fig.update_layout(title="Issues", height=max(280, 90 + ISSUE_ROW_PX * len(names)),
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="images")
+    fig = go.Figure(
+        go.Bar(
+            x=counts.values[::-1],
+            y=names,
+            orientation="h",
+            marker_color="#e8710a",
+            text=[f"{int(v):,}" for v in counts.values[::-1]],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    fig.update_layout(
+        title="Issues",
+        height=max(280, 90 + ISSUE_ROW_PX * len(names)),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis_title="images",
+    )
     fig.update_yaxes(type="category", tickmode="array", tickvals=names, ticktext=names, automargin=True)
     return fig

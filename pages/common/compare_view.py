@@ -96,9 +96,16 @@ export default function (component) {
 _component = st.components.v2.component("imagedesk_before_after", html=_HTML, css=_CSS, js=_JS)
 
 
-def before_after(before: np.ndarray | None, after: np.ndarray | None, *, key: str, width: int | None = None,
-                 before_url: str | None = None, after_url: str | None = None,
-                 aspect: float | None = None) -> float:
+def before_after(
+    before: np.ndarray | None,
+    after: np.ndarray | None,
+    *,
+    key: str,
+    width: int | None = None,
+    before_url: str | None = None,
+    after_url: str | None = None,
+    aspect: float | None = None,
+) -> float:
     """Show ``before`` over ``after`` with a draggable divider; returns the divider position (0-100).
 
     Both images should be previews (<= 1024 px); they are sent as JPEG data URLs
@@ -118,8 +125,13 @@ def before_after(before: np.ndarray | None, after: np.ndarray | None, *, key: st
         raise ValueError("before_after needs each image as pixels or as a data URL")
     state_key = f"{key}__pos"
     position = float(st.session_state.get(state_key, 50.0))
-    data: dict[str, Any] = {"before": before_url or data_url(before), "after": after_url or data_url(after),  # type: ignore[arg-type]
-                            "position": position, "width": width, "aspect": round(aspect, 4) if aspect else None}
+    data: dict[str, Any] = {
+        "before": before_url or data_url(before),
+        "after": after_url or data_url(after),  # type: ignore[arg-type]
+        "position": position,
+        "width": width,
+        "aspect": round(aspect, 4) if aspect else None,
+    }
     result = _component(key=key, data=data, default={"position": position}, on_position_change=lambda: None)
     try:
         pos = float(result.position) if result is not None and result.position is not None else position

@@ -31,8 +31,7 @@ _component = st.components.v2.component("imagedesk_session_cookie", js=_JS)
 
 def write_cookie(token: str | None, *, max_age: int = 12 * 3600) -> None:
     """Set (``token``) or clear (``None``) the sign-in cookie in this browser."""
-    _component(key="session_cookie", data={"name": COOKIE, "token": token or "", "max_age": max_age},
-               height=0)
+    _component(key="session_cookie", data={"name": COOKIE, "token": token or "", "max_age": max_age}, height=0)
 
 
 def read_cookie() -> str | None:

@@ -32,20 +32,39 @@ class RecipeEditor:
 
     def recipe(self) -> Recipe:
         """The steps with the controls' current values, each validated once."""
-        return Recipe(tuple(
-            Step(item["op"], {spec.name: st.session_state.get(self._widget_key(item["uid"], spec.name),
-                                                              item["params"].get(spec.name, spec.default))
-                              for spec in OPERATIONS[item["op"]].specs}).validated()
-            for item in self.steps))
+        return Recipe(
+            tuple(
+                Step(
+                    item["op"],
+                    {
+                        spec.name: st.session_state.get(
+                            self._widget_key(item["uid"], spec.name), item["params"].get(spec.name, spec.default)
+                        )
+                        for spec in OPERATIONS[item["op"]].specs
+                    },
+                ).validated()
+                for item in self.steps
+            )
+        )
 
     def toolbar(self) -> None:
         tools = st.columns([3, 1, 1, 1])
-        tools[0].selectbox("Add a step", list(OPERATIONS), format_func=lambda n: f"{OPERATIONS[n].group}: "
-                           f"{OPERATIONS[n].label}", key="add_op", label_visibility="collapsed")
+        tools[0].selectbox(
+            "Add a step",
+            list(OPERATIONS),
+            format_func=lambda n: f"{OPERATIONS[n].group}: {OPERATIONS[n].label}",
+            key="add_op",
+            label_visibility="collapsed",
+        )
         tools[1].button("Add step", icon=":material/add:", width="stretch", on_click=self._add)
-        tools[2].button("Auto-fix", icon=":material/auto_fix_high:", type="primary", width="stretch",
-                        on_click=self._fill_from_auto_fix,
-                        help="Fill the recipe from the issues found under the selected profile")
+        tools[2].button(
+            "Auto-fix",
+            icon=":material/auto_fix_high:",
+            type="primary",
+            width="stretch",
+            on_click=self._fill_from_auto_fix,
+            help="Fill the recipe from the issues found under the selected profile",
+        )
         tools[3].button("Clear", icon=":material/delete_sweep:", width="stretch", on_click=self._clear)
         st.toggle("Auto-fix may crop and pad (marketplace framing)", key="autofix_geometry")
 
@@ -60,12 +79,23 @@ class RecipeEditor:
                 for spec in op.specs:
                     self._param_widget(item["uid"], spec, item["params"].get(spec.name, spec.default))
                 b1, b2, b3 = st.columns(3)
-                b1.button("Up", key=f"up_{item['uid']}", icon=":material/arrow_upward:", disabled=i == 0,
-                          on_click=self._move, args=(i, -1))
-                b2.button("Down", key=f"dn_{item['uid']}", icon=":material/arrow_downward:",
-                          disabled=i == len(steps) - 1, on_click=self._move, args=(i, 1))
-                b3.button("Remove", key=f"rm_{item['uid']}", icon=":material/close:", on_click=self._remove,
-                          args=(i,))
+                b1.button(
+                    "Up",
+                    key=f"up_{item['uid']}",
+                    icon=":material/arrow_upward:",
+                    disabled=i == 0,
+                    on_click=self._move,
+                    args=(i, -1),
+                )
+                b2.button(
+                    "Down",
+                    key=f"dn_{item['uid']}",
+                    icon=":material/arrow_downward:",
+                    disabled=i == len(steps) - 1,
+                    on_click=self._move,
+                    args=(i, 1),
+                )
+                b3.button("Remove", key=f"rm_{item['uid']}", icon=":material/close:", on_click=self._remove, args=(i,))
 
     def load_control(self) -> None:
         st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")
@@ -84,8 +114,9 @@ class RecipeEditor:
         return int(st.session_state["_uid"])
 
     def _set(self, recipe: Recipe) -> None:
-        st.session_state[self._key] = [{"uid": self._new_uid(), "op": s.op, "params": dict(s.params)}
-                                       for s in recipe.steps]
+        st.session_state[self._key] = [
+            {"uid": self._new_uid(), "op": s.op, "params": dict(s.params)} for s in recipe.steps
+        ]
 
     def _param_widget(self, uid: int, spec: ParamSpec, value: Any) -> None:
         key = self._widget_key(uid, spec.name)
@@ -94,11 +125,23 @@ class RecipeEditor:
         if spec.kind == "choice":
             st.selectbox(spec.label, spec.choices, key=key, help=spec.help or None)
         elif spec.kind == "int":
-            st.slider(spec.label, int(spec.min or 0), int(spec.max or 0), step=int(spec.step or 1), key=key,
-                      help=spec.help or None)
+            st.slider(
+                spec.label,
+                int(spec.min or 0),
+                int(spec.max or 0),
+                step=int(spec.step or 1),
+                key=key,
+                help=spec.help or None,
+            )
         else:
-            st.slider(spec.label, float(spec.min or 0.0), float(spec.max or 0.0), step=float(spec.step or 0.01),
-                      key=key, help=spec.help or None)
+            st.slider(
+                spec.label,
+                float(spec.min or 0.0),
+                float(spec.max or 0.0),
+                step=float(spec.step or 0.01),
+                key=key,
+                help=spec.help or None,
+            )
 
     def _add(self) -> None:
         self.steps.append({"uid": self._new_uid(), "op": st.session_state["add_op"], "params": {}})

@@ -26,8 +26,9 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> 
         st.error("There is no image with that link that you can open.")
         st.stop()
     labels = {r.version_id: f"{r.shown_name} · {r.kind} · #{r.version_id}" for r in records}  # the name as given
-    chosen = st.selectbox("Image", list(labels), index=list(labels).index(record.version_id),
-                          format_func=lambda v: labels[v])
+    chosen = st.selectbox(
+        "Image", list(labels), index=list(labels).index(record.version_id), format_func=lambda v: labels[v]
+    )
     if chosen != record.version_id:
         st.query_params["v"] = str(chosen)
         st.rerun()

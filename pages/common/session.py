@@ -25,10 +25,23 @@ from core.vocabulary import ROLE_LABELS
 log = logging.getLogger("imagedesk")
 P = ParamSpec("P")
 
-__all__ = ["ROLE_LABELS", "admin_setup", "current_user", "get_store", "merchant_scope", "oidc_configured",
-           "profile_names", "profile_picker", "require_role", "sign_in", "sign_in_oidc", "sign_out", "signed_in_callback",
-           "still_signed_in",
-           "sync_cookie"]
+__all__ = [
+    "ROLE_LABELS",
+    "admin_setup",
+    "current_user",
+    "get_store",
+    "merchant_scope",
+    "oidc_configured",
+    "profile_names",
+    "profile_picker",
+    "require_role",
+    "sign_in",
+    "sign_in_oidc",
+    "sign_out",
+    "signed_in_callback",
+    "still_signed_in",
+    "sync_cookie",
+]
 
 _TOKEN: Final = "session_token"
 
@@ -51,11 +64,17 @@ def _open_store(root: str, database_url: str) -> Store:
         print(f"\n  {setup.problem}\n", flush=True)
     elif setup.username and setup.password:
         # Printed once, to the server console only; it is never stored in clear, nor logged.
-        print(f"\n  No active administrator: created user '{setup.username}' with password: {setup.password}\n"
-              "  Change it on the Users page. Set IMAGEDESK_ADMIN_PASSWORD to choose it yourself.\n", flush=True)
+        print(
+            f"\n  No active administrator: created user '{setup.username}' with password: {setup.password}\n"
+            "  Change it on the Users page. Set IMAGEDESK_ADMIN_PASSWORD to choose it yourself.\n",
+            flush=True,
+        )
     elif setup.username:
-        print(f"\n  No active administrator: created user '{setup.username}' with the password from "
-              "IMAGEDESK_ADMIN_PASSWORD.\n", flush=True)
+        print(
+            f"\n  No active administrator: created user '{setup.username}' with the password from "
+            "IMAGEDESK_ADMIN_PASSWORD.\n",
+            flush=True,
+        )
     report = seed_samples(store)
     if report is not None:
         log.info("loaded %d sample images", len(report.added))
@@ -212,6 +231,7 @@ def signed_in_callback(fn: Callable[P, None]) -> Callable[P, None]:
     """Wrap a widget callback that writes (``on_click=``): callbacks run before the script, so
     before the router's session check; this one checks first and does nothing for an ended
     session (the script run that follows then shows the sign-in form)."""
+
     @functools.wraps(fn)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
         before = st.session_state.get("user")

@@ -36,6 +36,8 @@ def sign_in_form() -> None:
     from core.store.sessions import admin_created_unused
 
     if admin_created_unused(get_store()):
-        st.caption("First start: an administrator account was created. Its user name and password were printed "
-                   "once in the console of the server (the password may instead come from "
-                   "IMAGEDESK_ADMIN_PASSWORD).")
+        st.caption(
+            "First start: an administrator account was created. Its user name and password were printed "
+            "once in the console of the server (the password may instead come from "
+            "IMAGEDESK_ADMIN_PASSWORD)."
+        )

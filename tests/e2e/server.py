@@ -15,8 +15,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ADMIN_PASSWORD = "e2e-admin-password"
 
 
@@ -27,9 +34,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(data_dir: Path, *, seed_from: Path | None = None, timeout: float = 90.0,
-                database_url: str | None = None, on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
-                ) -> Iterator[str]:
+def running_app(
+    data_dir: Path,
+    *,
+    seed_from: Path | None = None,
+    timeout: float = 90.0,
+    database_url: str | None = None,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> Iterator[str]:
     """Run ``streamlit run app.py`` against ``data_dir`` (and ``database_url``, default the SQLite
     file inside it); yields the base URL; stops it afterwards. ``on_start`` gets the process."""
     if seed_from is not None and not data_dir.exists():
@@ -41,9 +53,26 @@ def running_app(data_dir: Path, *, seed_from: Path | None = None, timeout: float
         env["IMAGEDESK_DATABASE_URL"] = database_url
     log = open(data_dir.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -84,5 +113,7 @@ def wait_idle(page, timeout: float = 60_000) -> None:  # type: ignore[no-untyped
     page.wait_for_timeout(300)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
-        " === 'notRunning'", timeout=timeout)
+        " === 'notRunning'",
+        timeout=timeout,
+    )
     page.wait_for_timeout(200)  # let the last deltas paint

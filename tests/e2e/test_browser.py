@@ -58,11 +58,15 @@ def goto(page, base: str, path: str, heading: str) -> None:
 
 def test_screenshots_of_every_page(page, app):
     base, _ = app
-    for path, name, heading in [("/", "overview", "Catalogue overview"),
-                                ("/inspect?v=17", "inspect", "cup_underexposed.jpg"),
-                                ("/optimize?v=17", "optimize", "Optimize · cup_underexposed.jpg"),
-                                ("/review", "review", "Review queue"), ("/feedback", "feedback", "Reviewer feedback"),
-                                ("/upload", "upload", "Upload images"), ("/users", "users", "Users")]:
+    for path, name, heading in [
+        ("/", "overview", "Catalogue overview"),
+        ("/inspect?v=17", "inspect", "cup_underexposed.jpg"),
+        ("/optimize?v=17", "optimize", "Optimize · cup_underexposed.jpg"),
+        ("/review", "review", "Review queue"),
+        ("/feedback", "feedback", "Reviewer feedback"),
+        ("/upload", "upload", "Upload images"),
+        ("/users", "users", "Users"),
+    ]:
         goto(page, base, path, heading)
         assert page.locator("[data-testid='stException']").count() == 0, name
         shot(page, name)
@@ -92,8 +96,10 @@ def test_review_with_the_keyboard(page, app):
     before = progress(store, "admin")[0]
     page.get_by_role("heading", name="Review queue").click()  # focus the page, not an input
     page.keyboard.press("a")
-    page.wait_for_function(f"() => !document.body.innerText.includes({title!r}) || "
-                           "document.body.innerText.includes('queue is empty')", timeout=60_000)
+    page.wait_for_function(
+        f"() => !document.body.innerText.includes({title!r}) || document.body.innerText.includes('queue is empty')",
+        timeout=60_000,
+    )
     wait_idle(page)
     assert progress(store, "admin")[0] == before + 1
     shot(page, "review_after_keyboard")
@@ -131,10 +137,14 @@ def test_move_a_slider_and_the_preview_changes(page, app):
     slider.focus()
     for _ in range(6):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("(old) => { const e = document.querySelector('.bac img.after') || "
-                           "[...document.querySelectorAll('*')].map(n => n.shadowRoot).filter(Boolean)"
-                           ".map(r => r.querySelector('.bac img.after')).find(Boolean);"
-                           " return e && e.getAttribute('src') !== old; }", arg=before_src, timeout=60_000)
+    page.wait_for_function(
+        "(old) => { const e = document.querySelector('.bac img.after') || "
+        "[...document.querySelectorAll('*')].map(n => n.shadowRoot).filter(Boolean)"
+        ".map(r => r.querySelector('.bac img.after')).find(Boolean);"
+        " return e && e.getAttribute('src') !== old; }",
+        arg=before_src,
+        timeout=60_000,
+    )
     assert after.get_attribute("src") != before_src
     shot(page, "optimize_slider_moved")
 
@@ -147,7 +157,15 @@ def test_download_the_feedback_csv(page, app):
     base, root = app
     store = open_store(root)
     rec = list_images(store)[0]
-    decide(store, version_id=rec.version_id, reviewer="rita", decision="rejected", reasons=["blurry"], comment="e2e-marker", profile="generic")
+    decide(
+        store,
+        version_id=rec.version_id,
+        reviewer="rita",
+        decision="rejected",
+        reasons=["blurry"],
+        comment="e2e-marker",
+        profile="generic",
+    )
     store.dispose()
     goto(page, base, "/feedback", "Reviewer feedback")
     with page.expect_download(timeout=60_000) as info:

@@ -23,10 +23,15 @@ sync_api = pytest.importorskip("playwright.sync_api")
 OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output")) / "widths"
 
 #: (path, heading that shows the page is drawn, screenshot name)
-PAGES = [("/overview", "Catalogue overview", "overview"), ("/inspect?v=17", "cup_underexposed.jpg", "inspect"),
-         ("/optimize?v=17", "Optimize · cup_underexposed.jpg", "optimize"), ("/review", "Review queue", "review"),
-         ("/feedback", "Reviewer feedback", "feedback"), ("/upload", "Upload images", "upload"),
-         ("/users", "Users", "users")]
+PAGES = [
+    ("/overview", "Catalogue overview", "overview"),
+    ("/inspect?v=17", "cup_underexposed.jpg", "inspect"),
+    ("/optimize?v=17", "Optimize · cup_underexposed.jpg", "optimize"),
+    ("/review", "Review queue", "review"),
+    ("/feedback", "Reviewer feedback", "feedback"),
+    ("/upload", "Upload images", "upload"),
+    ("/users", "Users", "users"),
+]
 WIDTHS = {"1280": (1280, 900), "1400": (1400, 1000), "1920": (1920, 1080), "phone390": (390, 844)}
 
 #: Text that does not fit its box: any element holding text (or an input) in the main area whose
@@ -91,8 +96,13 @@ def test_no_request_leaves_the_app_server(browser, app):
         _open(page, base, path, heading)
         page.wait_for_timeout(500)  # icons, fonts and the favicon load after the script has run
     ctx.close()
-    outside = sorted({u for u in hosts if urlparse(u).scheme in ("http", "https", "ws", "wss")
-                      and urlparse(u).hostname != "127.0.0.1"})
+    outside = sorted(
+        {
+            u
+            for u in hosts
+            if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"
+        }
+    )
     assert len(hosts) > 20  # the recording saw the pages load
     assert outside == [], f"requests to other hosts: {outside}"
 
@@ -142,7 +152,8 @@ def test_upload_shows_the_limits_and_an_odd_name_as_given(browser, app, photo):
     assert "50MB per file" in page.locator("[data-testid='stFileUploaderDropzoneInstructions']").first.inner_text()
     page.get_by_role("textbox", name="Merchant id").fill("odd-names")
     page.locator("input[type=file]").first.set_input_files(
-        [{"name": odd, "mimeType": "image/jpeg", "buffer": encode(photo, "JPEG")}])
+        [{"name": odd, "mimeType": "image/jpeg", "buffer": encode(photo, "JPEG")}]
+    )
     page.wait_for_timeout(1500)
     wait_idle(page)
     page.get_by_role("button", name="Upload and score").click()

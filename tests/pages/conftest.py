@@ -50,8 +50,14 @@ def sign_in_as(at: AppTest, user: User) -> str:
     store = open_store(os.environ.get("IMAGEDESK_DATA_DIR"), database_url=os.environ.get("IMAGEDESK_DATABASE_URL"))
     try:
         if get_user(store, user.username) is None:
-            create_user(store, username=user.username, password="test-password-1", role=user.role, merchant_id=user.merchant_id,
-                        actor="test")
+            create_user(
+                store,
+                username=user.username,
+                password="test-password-1",
+                role=user.role,
+                merchant_id=user.merchant_id,
+                actor="test",
+            )
         token = create_session(store, user)
     finally:
         store.dispose()

@@ -1,6 +1,5 @@
 """Who sees what: signed-out visitors, roles, and pages opened directly on a fresh server."""
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -46,11 +45,19 @@ def test_sign_in_with_the_form(data_root):
     assert [t.value for t in at.title] == ["Catalogue overview"]
 
 
-@pytest.mark.parametrize("user,page,allowed", [
-    (MERCHANT, "pages/review.py", False), (MERCHANT, "pages/feedback.py", False), (MERCHANT, "pages/users.py", False),
-    (REVIEWER, "pages/users.py", False), (REVIEWER, "pages/upload.py", False),
-    (REVIEWER, "pages/review.py", True), (MERCHANT, "pages/upload.py", True), (ADMIN, "pages/users.py", True),
-])
+@pytest.mark.parametrize(
+    "user,page,allowed",
+    [
+        (MERCHANT, "pages/review.py", False),
+        (MERCHANT, "pages/feedback.py", False),
+        (MERCHANT, "pages/users.py", False),
+        (REVIEWER, "pages/users.py", False),
+        (REVIEWER, "pages/upload.py", False),
+        (REVIEWER, "pages/review.py", True),
+        (MERCHANT, "pages/upload.py", True),
+        (ADMIN, "pages/users.py", True),
+    ],
+)
 def test_roles(data_root, user, page, allowed):
     at = AppTest.from_file(str(ROOT / page), default_timeout=120)
     sign_in_as(at, user)

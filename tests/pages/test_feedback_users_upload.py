@@ -16,11 +16,23 @@ def _decide_some(db):
     cut = sorted(r.score for r in recs[:12])[6]
     for i, r in enumerate(recs[:12]):
         good = r.score >= cut
-        decide(db, version_id=r.version_id, reviewer="rita", decision="approved" if good else "rejected", reasons=() if good else ["other"],
-               profile="generic")
+        decide(
+            db,
+            version_id=r.version_id,
+            reviewer="rita",
+            decision="approved" if good else "rejected",
+            reasons=() if good else ["other"],
+            profile="generic",
+        )
         if i % 2 == 0:
-            decide(db, version_id=r.version_id, reviewer="sam", decision="approved" if i % 4 == 0 else "rejected",
-                   reasons=() if i % 4 == 0 else ["blurry"], profile="generic")
+            decide(
+                db,
+                version_id=r.version_id,
+                reviewer="sam",
+                decision="approved" if i % 4 == 0 else "rejected",
+                reasons=() if i % 4 == 0 else ["blurry"],
+                profile="generic",
+            )
     return recs
 
 
@@ -37,7 +49,9 @@ def test_feedback_table_filters_and_csv_match(db):
     assert button is not None
     from core.store.feedback import FeedbackFilter
 
-    expected = feedback_csv(feedback_frame(db, FeedbackFilter(reviewer="sam", date_from=shown["decided_at"].min()[:10])))
+    expected = feedback_csv(
+        feedback_frame(db, FeedbackFilter(reviewer="sam", date_from=shown["decided_at"].min()[:10]))
+    )
     rows = pd.read_csv(io.BytesIO(expected), encoding="utf-8-sig")
     assert sorted(rows["version_id"]) == sorted(shown["version_id"])
 
@@ -47,8 +61,11 @@ def test_feedback_analytics_render(db):
     at = make_app(ADMIN, "pages/feedback.py")
     assert not at.exception
     headers = [h.value for h in at.header]
-    assert headers == ["What separates approved from rejected images", "Reviewer agreement",
-                       "Thresholds tuned to the reviewers"]
+    assert headers == [
+        "What separates approved from rejected images",
+        "Reviewer agreement",
+        "Thresholds tuned to the reviewers",
+    ]
     agreement = next(d.value for d in at.dataframe if "kappa" in d.value.columns)
     assert list(agreement[["reviewer_a", "reviewer_b", "images"]].iloc[0]) == ["rita", "sam", 6]
     assert len(at.get("plotly_chart")) == 2
@@ -87,7 +104,9 @@ def test_upload_page_per_role(db):
 def test_feedback_analytics_wait_for_enough_decisions(db):
     recs = list_images(db)
     decide(db, version_id=recs[0].version_id, reviewer="rita", decision="approved", profile="generic")
-    decide(db, version_id=recs[1].version_id, reviewer="rita", decision="rejected", reasons=["blurry"], profile="generic")
+    decide(
+        db, version_id=recs[1].version_id, reviewer="rita", decision="rejected", reasons=["blurry"], profile="generic"
+    )
     at = make_app(REVIEWER, "pages/feedback.py")
     assert "Too few decisions to learn from yet: 1 approved and 1 rejected" in texts(at)
     assert not at.header  # no analytics drawn from two decisions

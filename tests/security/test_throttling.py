@@ -64,8 +64,9 @@ def test_every_failure_is_in_the_audit_log(store, rita):
     sign_in(store, "nobody", "whatever1", client="10.1.1.1")
     sign_in(store, "rita", "correct horse", client="10.1.1.1")
     with store.read() as conn:
-        rows = conn.execute(select(audit_log.c.actor, audit_log.c.after_json)
-                            .where(audit_log.c.action == "sign_in_failed")).all()
+        rows = conn.execute(
+            select(audit_log.c.actor, audit_log.c.after_json).where(audit_log.c.action == "sign_in_failed")
+        ).all()
     assert [r.actor for r in rows] == ["rita", "nobody"]
     assert all("10.1.1.1" in r.after_json for r in rows)
 

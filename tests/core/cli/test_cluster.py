@@ -19,8 +19,9 @@ from tests.e2e.server import free_port
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     fh = log.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=ROOT, env=env, stdout=fh,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dask", *args], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +32,28 @@ def scheduler(tmp_path_factory):
     logs = tmp_path_factory.mktemp("dask")
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                    logs / "scheduler.log")]
+    procs = [
+        _start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], logs / "scheduler.log")
+    ]
     try:
         for i in range(2):
-            procs.append(_start(["worker", address, "--host", "127.0.0.1", "--no-nanny", "--no-dashboard",
-                                 "--nthreads", "1", "--name", f"w{i}"], logs / f"worker{i}.log"))
+            procs.append(
+                _start(
+                    [
+                        "worker",
+                        address,
+                        "--host",
+                        "127.0.0.1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--nthreads",
+                        "1",
+                        "--name",
+                        f"w{i}",
+                    ],
+                    logs / f"worker{i}.log",
+                )
+            )
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -94,11 +111,13 @@ def test_cluster_score_equals_local_score_row_for_row(scheduler, images, tmp_pat
 def test_cluster_workers_never_import_pandas_or_streamlit(scheduler, images, tmp_path):
     from distributed import Client
 
-    assert main(["score", str(images / "coffee.jpg"), "--out", str(tmp_path / "o.csv"), "--scheduler",
-                 scheduler]) == 0
+    assert main(["score", str(images / "coffee.jpg"), "--out", str(tmp_path / "o.csv"), "--scheduler", scheduler]) == 0
     with Client(scheduler, timeout=5, set_as_default=False) as client:
-        loaded = client.run(lambda: sorted(m for m in ("pandas", "streamlit", "sqlalchemy", "plotly", "core.engine.batch")
-                                           if m in sys.modules))
+        loaded = client.run(
+            lambda: sorted(
+                m for m in ("pandas", "streamlit", "sqlalchemy", "plotly", "core.engine.batch") if m in sys.modules
+            )
+        )
     assert loaded, "no worker answered"
     # A worker that ran a task imported the engine's batch module and nothing heavier.
     assert all(set(mods) <= {"core.engine.batch"} for mods in loaded.values()), loaded
@@ -126,8 +145,18 @@ def test_cluster_ingest_equals_local_ingest(scheduler, images, tmp_path):
 def test_unreachable_or_malformed_scheduler_fails_fast_with_exit_2(address, images, tmp_path, capsys):
     address = address.format(port=free_port())  # a free port: nobody listens there
     started = time.monotonic()
-    code = main(["score", str(images / "coffee.jpg"), "--out", str(tmp_path / "o.csv"), "--scheduler", address,
-                 "--connect-timeout", "2"])
+    code = main(
+        [
+            "score",
+            str(images / "coffee.jpg"),
+            "--out",
+            str(tmp_path / "o.csv"),
+            "--scheduler",
+            address,
+            "--connect-timeout",
+            "2",
+        ]
+    )
     elapsed = time.monotonic() - started
     err = capsys.readouterr().err
     assert code == 2
@@ -136,8 +165,10 @@ def test_unreachable_or_malformed_scheduler_fails_fast_with_exit_2(address, imag
 
 
 def test_score_command_imports_no_pandas_streamlit_or_database(images, tmp_path):
-    code = ("import sys; from core.cli.main import main; "
-            f"rc = main(['score', {str(images / 'coffee.jpg')!r}, '--out', {str(tmp_path / 'o.csv')!r}, '--workers', '1']); "
-            "print(sorted(m for m in ('pandas', 'streamlit', 'sqlalchemy', 'plotly', 'distributed') if m in sys.modules))")
+    code = (
+        "import sys; from core.cli.main import main; "
+        f"rc = main(['score', {str(images / 'coffee.jpg')!r}, '--out', {str(tmp_path / 'o.csv')!r}, '--workers', '1']); "
+        "print(sorted(m for m in ('pandas', 'streamlit', 'sqlalchemy', 'plotly', 'distributed') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

@@ -81,8 +81,13 @@ def test_profiles_lists_every_marketplace(capsys):
 
 
 def test_module_entry_point_runs(folder):
-    proc = subprocess.run([sys.executable, "-m", "core", "score", str(folder / "a.jpg"), "--workers", "1"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "core", "score", str(folder / "a.jpg"), "--workers", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert len(rows) == 1 and rows[0]["quality_score"]
@@ -93,8 +98,24 @@ def test_store_commands(tmp_path, photo, capsys):
     (tmp_path / "a.png").write_bytes(encode(photo))
     assert main(["--data-dir", data, "users", "add", "rita", "--role", "reviewer", "--password", "long enough"]) == 0
     assert main(["--data-dir", data, "users", "add", "x", "--role", "reviewer", "--password", "short"]) == 2
-    assert main(["--data-dir", data, "users", "add", "mia", "--role", "merchant", "--merchant", "acme",
-                 "--password", "long enough"]) == 0
+    assert (
+        main(
+            [
+                "--data-dir",
+                data,
+                "users",
+                "add",
+                "mia",
+                "--role",
+                "merchant",
+                "--merchant",
+                "acme",
+                "--password",
+                "long enough",
+            ]
+        )
+        == 0
+    )
     assert main(["--data-dir", data, "users", "list"]) == 0
     listing = capsys.readouterr().out
     assert "rita" in listing and "acme" in listing
@@ -105,7 +126,14 @@ def test_store_commands(tmp_path, photo, capsys):
     from core.store.reviews import decide
 
     s = open_store(data)
-    decide(s, version_id=list_images(s)[0].version_id, reviewer="rita", decision="approved", comment="=2+2", profile="generic")
+    decide(
+        s,
+        version_id=list_images(s)[0].version_id,
+        reviewer="rita",
+        decision="approved",
+        comment="=2+2",
+        profile="generic",
+    )
     s.dispose()
     out = tmp_path / "fb.csv"
     assert main(["--data-dir", data, "export", "--out", str(out), "--reviewer", "rita"]) == 0
@@ -121,11 +149,15 @@ def test_score_paths_runs_on_any_executor(folder):
     from core.engine.profiles import load_profile
 
     profile = load_profile("generic")
-    local = [(r.path, r.error, r.assessment and round(r.assessment.score, 6)) for r in
-             score_paths([folder], profile, workers=1)]
+    local = [
+        (r.path, r.error, r.assessment and round(r.assessment.score, 6))
+        for r in score_paths([folder], profile, workers=1)
+    ]
     with ThreadPoolExecutor(3) as pool:
-        remote = [(r.path, r.error, r.assessment and round(r.assessment.score, 6)) for r in
-                  score_paths([folder], profile, executor=pool)]
+        remote = [
+            (r.path, r.error, r.assessment and round(r.assessment.score, 6))
+            for r in score_paths([folder], profile, executor=pool)
+        ]
     assert remote == local and len(local) == 4
 
 

@@ -92,8 +92,12 @@ def test_duplicates_exact_and_near(photo):
     a = analyze(load_image(encode(big(photo))))
     first = assess(a, GENERIC, key="a", duplicates=index)
     again = assess(a, GENERIC, key="b", duplicates=index)
-    resized = assess(analyze(load_image(encode(cv2.resize(photo, (900, 900)), "JPEG", quality=80))), GENERIC,
-                     key="c", duplicates=index)
+    resized = assess(
+        analyze(load_image(encode(cv2.resize(photo, (900, 900)), "JPEG", quality=80))),
+        GENERIC,
+        key="c",
+        duplicates=index,
+    )
     assert "duplicate" not in first.issue_names and first.duplicate_of is None
     assert "duplicate" in again.issue_names and again.duplicate_of == "a"
     assert "near_duplicate" in resized.issue_names and "duplicate" not in resized.issue_names
@@ -104,12 +108,18 @@ def test_phash_separates_different_photos(photo, product):
     assert hamming(phash(photo), phash(product)) > 16
 
 
-@pytest.mark.parametrize("issue,make", [
-    ("dark", lambda a, s: (a * (1 - s)).astype(np.uint8)),
-    ("blurry", lambda a, s: cv2.GaussianBlur(a, (0, 0), 0.3 + 4 * s)),
-    ("noisy", lambda a, s: np.clip(a + np.random.default_rng(0).normal(0, 1 + 30 * s, a.shape), 0, 255).astype(np.uint8)),
-    ("low_contrast", lambda a, s: (a * (1 - s) + 128 * s).astype(np.uint8)),
-])
+@pytest.mark.parametrize(
+    "issue,make",
+    [
+        ("dark", lambda a, s: (a * (1 - s)).astype(np.uint8)),
+        ("blurry", lambda a, s: cv2.GaussianBlur(a, (0, 0), 0.3 + 4 * s)),
+        (
+            "noisy",
+            lambda a, s: np.clip(a + np.random.default_rng(0).normal(0, 1 + 30 * s, a.shape), 0, 255).astype(np.uint8),
+        ),
+        ("low_contrast", lambda a, s: (a * (1 - s) + 128 * s).astype(np.uint8)),
+    ],
+)
 def test_score_falls_monotonically_with_severity(photo, issue, make):
     base = photo  # native pixels: no upsampling softness to interact with the defect
     scores = [issues_of(make(base, s)).score for s in (0.0, 0.2, 0.4, 0.6, 0.8)]
@@ -162,7 +172,15 @@ def test_bad_profile_is_refused_with_reason():
     with pytest.raises(ProfileError, match="unknown check"):
         profile_from_dict({"name": "x", "checks": {"fuzzy": {"rules": []}}})
     with pytest.raises(ProfileError, match="worsening order"):
-        profile_from_dict({"name": "x", "checks": {"dark": {"rules": [
-            {"metric": "brightness", "direction": "min", "ideal": 10, "warn": 50, "fail": 40}]}}})
+        profile_from_dict(
+            {
+                "name": "x",
+                "checks": {
+                    "dark": {
+                        "rules": [{"metric": "brightness", "direction": "min", "ideal": 10, "warn": 50, "fail": 40}]
+                    }
+                },
+            }
+        )
     with pytest.raises(ProfileError, match="no profile named"):
         load_profile("nonexistent")

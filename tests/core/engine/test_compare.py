@@ -31,16 +31,18 @@ def test_psnr_matches_skimage(photo):
 def test_ssim_matches_skimage_rgb(photo, sigma):
     rng = np.random.default_rng(int(sigma))
     noisy = np.clip(photo + rng.normal(0, sigma, photo.shape), 0, 255).astype(np.uint8)
-    ref = structural_similarity(photo, noisy, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                data_range=255, channel_axis=-1)
+    ref = structural_similarity(
+        photo, noisy, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, channel_axis=-1
+    )
     assert ssim(photo, noisy) == pytest.approx(ref, abs=1e-4)
 
 
 def test_ssim_map_matches_skimage_full_map_grey(photo):
     grey = photo[..., 1]
     other = np.roll(grey, 3, axis=1)
-    _, ref_map = structural_similarity(grey, other, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                       data_range=255, full=True)
+    _, ref_map = structural_similarity(
+        grey, other, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, full=True
+    )
     assert np.abs(ssim_map(grey, other) - ref_map).max() < 1e-3
 
 
@@ -60,8 +62,9 @@ def test_ssim_strips_equal_whole(photo):
     # Taller than one strip: the halo rows must make strips invisible.
     tall = np.concatenate([photo, photo[::-1]], axis=0)
     other = np.clip(tall.astype(int) + 20, 0, 255).astype(np.uint8)
-    ref = structural_similarity(tall, other, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                data_range=255, channel_axis=-1)
+    ref = structural_similarity(
+        tall, other, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, channel_axis=-1
+    )
     assert ssim(tall, other) == pytest.approx(ref, abs=1e-4)
 
 

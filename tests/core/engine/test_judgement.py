@@ -83,8 +83,7 @@ def test_backdrop_seen_through_a_necklace_is_not_a_blown_highlight():
     cv2.ellipse(frame, (600, 560), (380, 420), 0, 0, 360, (30, 30, 30), 14, cv2.LINE_AA)  # a thin loop
     for k in range(24):  # beads along it
         t = 2 * np.pi * k / 24
-        cv2.circle(frame, (int(600 + 380 * np.cos(t)), int(560 + 420 * np.sin(t))), 18, (200, 170, 60), -1,
-                   cv2.LINE_AA)
+        cv2.circle(frame, (int(600 + 380 * np.cos(t)), int(560 + 420 * np.sin(t))), 18, (200, 170, 60), -1, cv2.LINE_AA)
     assert "overexposed" not in judged(frame).issue_names
 
 
@@ -116,13 +115,14 @@ def test_the_same_photo_recoloured_is_not_a_duplicate_but_at_two_sizes_is():
     red = garment((200, 30, 40))
     blue = red[..., ::-1].copy()  # the same pose shot in another colour
     index = DuplicateIndex()
-    first = assess(analyze(load_image(encode(red, "JPEG", quality=92))), GENERIC, key="shirt-red.jpg",
-                   duplicates=index)
-    variant = assess(analyze(load_image(encode(blue, "JPEG", quality=92))), GENERIC, key="shirt-blue.jpg",
-                     duplicates=index)
+    first = assess(analyze(load_image(encode(red, "JPEG", quality=92))), GENERIC, key="shirt-red.jpg", duplicates=index)
+    variant = assess(
+        analyze(load_image(encode(blue, "JPEG", quality=92))), GENERIC, key="shirt-blue.jpg", duplicates=index
+    )
     smaller = cv2.resize(red, (900, 900), interpolation=cv2.INTER_AREA)
-    reused = assess(analyze(load_image(encode(smaller, "JPEG", quality=85))), GENERIC, key="shirt-black.jpg",
-                    duplicates=index)
+    reused = assess(
+        analyze(load_image(encode(smaller, "JPEG", quality=85))), GENERIC, key="shirt-black.jpg", duplicates=index
+    )
     assert first.duplicate_of is None
     assert variant.duplicate_of is None and "near_duplicate" not in variant.issue_names
     assert reused.duplicate_of == "shirt-red.jpg" and "near_duplicate" in reused.issue_names

@@ -53,7 +53,7 @@ def test_transparency_is_flattened_on_white():
 def test_modes_convert_to_rgb(photo, mode):
     img = Image.fromarray(photo)
     if mode == "I;16":
-        arr = (np.asarray(img.convert("L")).astype(np.uint16) * 257)
+        arr = np.asarray(img.convert("L")).astype(np.uint16) * 257
         img = Image.fromarray(arr)  # uint16 -> mode I;16
     else:
         img = img.convert(mode)
@@ -108,6 +108,7 @@ def test_reduced_decode_keeps_true_size():
 
 # --- one test per kind of bad input ---------------------------------------------------------
 
+
 def test_empty():
     with pytest.raises(ImageLoadError) as e:
         load_image(b"")
@@ -150,7 +151,9 @@ def _png_bomb(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+    )
 
 
 def test_decompression_bomb_refused_before_decoding():
@@ -191,10 +194,17 @@ def test_import_has_no_side_effect_on_pillow():
     import subprocess
     import sys
 
-    code = ("from PIL import ImageFile; ImageFile.LOAD_TRUNCATED_IMAGES = True; import core.engine.loading; "
-            "print(ImageFile.LOAD_TRUNCATED_IMAGES)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[3])
+    code = (
+        "from PIL import ImageFile; ImageFile.LOAD_TRUNCATED_IMAGES = True; import core.engine.loading; "
+        "print(ImageFile.LOAD_TRUNCATED_IMAGES)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     assert out.stdout.strip() == "True"
 
 

@@ -23,8 +23,12 @@ def _count_validations(monkeypatch) -> list[str]:
 
 def test_a_validated_recipe_applies_without_validating_again(monkeypatch, photo):
     calls = _count_validations(monkeypatch)
-    recipe = Recipe(tuple(Step(op, params).validated() for op, params in
-                          [("gamma", {"gamma": 0.8}), ("unsharp_mask", {"amount": 1.0}), ("saturation", {})]))
+    recipe = Recipe(
+        tuple(
+            Step(op, params).validated()
+            for op, params in [("gamma", {"gamma": 0.8}), ("unsharp_mask", {"amount": 1.0}), ("saturation", {})]
+        )
+    )
     assert calls == ["gamma", "unsharp_mask", "saturation"]  # once per step ...
     small = photo[:128, :128].copy()
     out = recipe.apply(small)

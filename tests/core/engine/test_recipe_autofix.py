@@ -20,13 +20,16 @@ def test_recipe_json_roundtrip_fills_defaults():
     assert Recipe.from_json(r.to_json()) == r
 
 
-@pytest.mark.parametrize("text,msg", [
-    ("{", "not valid JSON"),
-    ('{"steps": [{"op": "sepia"}]}', "unknown operation"),
-    ('{"steps": [{"op": "gamma", "params": {"gamma": "x"}}]}', "must be a number"),
-    ('{"steps": [{"params": {}}]}', "needs an 'op'"),
-    ('{"version": 99, "steps": []}', "newer"),
-])
+@pytest.mark.parametrize(
+    "text,msg",
+    [
+        ("{", "not valid JSON"),
+        ('{"steps": [{"op": "sepia"}]}', "unknown operation"),
+        ('{"steps": [{"op": "gamma", "params": {"gamma": "x"}}]}', "must be a number"),
+        ('{"steps": [{"params": {}}]}', "needs an 'op'"),
+        ('{"version": 99, "steps": []}', "newer"),
+    ],
+)
 def test_bad_recipes(text, msg):
     with pytest.raises(RecipeError, match=msg):
         Recipe.from_json(text)
@@ -50,12 +53,15 @@ def test_autofix_leaves_good_photo_unchanged(photo):
     assert recipe.steps == () and ssim(good, out) >= 0.98
 
 
-@pytest.mark.parametrize("name,degrade", [
-    ("dark", lambda a: (a * 0.3).astype(np.uint8)),
-    ("overexposed", lambda a: np.clip(a * 0.8 + 110, 0, 255).astype(np.uint8)),
-    ("low_contrast", lambda a: (a * 0.3 + 95).astype(np.uint8)),
-    ("noisy", lambda a: np.clip(a + np.random.default_rng(3).normal(0, 25, a.shape), 0, 255).astype(np.uint8)),
-])
+@pytest.mark.parametrize(
+    "name,degrade",
+    [
+        ("dark", lambda a: (a * 0.3).astype(np.uint8)),
+        ("overexposed", lambda a: np.clip(a * 0.8 + 110, 0, 255).astype(np.uint8)),
+        ("low_contrast", lambda a: (a * 0.3 + 95).astype(np.uint8)),
+        ("noisy", lambda a: np.clip(a + np.random.default_rng(3).normal(0, 25, a.shape), 0, 255).astype(np.uint8)),
+    ],
+)
 def test_autofix_clearly_improves(photo, name, degrade):
     clean = cv2.resize(photo, (1200, 1200), interpolation=cv2.INTER_CUBIC)
     bad = degrade(clean)

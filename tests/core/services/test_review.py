@@ -20,8 +20,9 @@ def test_issues_suggest_reasons_in_order_once():
 
 def test_an_approval_carries_no_reasons(seeded):
     vid = list_images(seeded)[0].version_id
-    d = record_decision(seeded, version_id=vid, reviewer="rita", decision="approved", reasons=["blurry"],
-                        comment="fine")
+    d = record_decision(
+        seeded, version_id=vid, reviewer="rita", decision="approved", reasons=["blurry"], comment="fine"
+    )
     assert d.decision == "approved" and d.reasons == ()
     assert active_decision(seeded, vid, "rita").reasons == ()
     d = record_decision(seeded, version_id=vid, reviewer="rita", decision="rejected", reasons=["blurry"])
@@ -33,14 +34,29 @@ def test_an_approval_carries_no_reasons(seeded):
 def test_merchants_see_current_decisions_without_reviewer_names(seeded):
     vid = list_images(seeded)[0].version_id
     record_decision(seeded, version_id=vid, reviewer="rita", decision="rejected", reasons=["blurry"])
-    record_decision(seeded, version_id=vid, reviewer="rita", decision="needs_changes", reasons=["too dark"],
-                    comment="brighter please")
+    record_decision(
+        seeded,
+        version_id=vid,
+        reviewer="rita",
+        decision="needs_changes",
+        reasons=["too dark"],
+        comment="brighter please",
+    )
     staff = decision_history(seeded, vid, viewer_role="reviewer")
     assert [(r["reviewer"], r["decision"], r["current"]) for r in staff] == [
-        ("rita", "rejected", False), ("rita", "needs_changes", True)]
+        ("rita", "rejected", False),
+        ("rita", "needs_changes", True),
+    ]
     merchant = decision_history(seeded, vid, viewer_role="merchant")
-    assert merchant == [{"decision": "needs_changes", "reasons": "too dark", "comment": "brighter please",
-                         "decided": staff[1]["decided"], "current": True}]
+    assert merchant == [
+        {
+            "decision": "needs_changes",
+            "reasons": "too dark",
+            "comment": "brighter please",
+            "decided": staff[1]["decided"],
+            "current": True,
+        }
+    ]
 
 
 def test_an_original_is_compared_with_the_proposed_fix(seeded):

@@ -22,11 +22,17 @@ def test_zip_or_image_by_name():
 
 def test_images_and_zips_are_ingested_and_a_bad_zip_is_refused_alone(store, photo):
     small = photo[::4, ::4].copy()
-    files = [("bad.zip", b"not a zip at all"), ("a.png", encode(small)),
-             ("more.zip", _zip({"b.png": encode(small[::-1].copy()), "notes.txt": b"hello"}))]
+    files = [
+        ("bad.zip", b"not a zip at all"),
+        ("a.png", encode(small)),
+        ("more.zip", _zip({"b.png": encode(small[::-1].copy()), "notes.txt": b"hello"})),
+    ]
     outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", sku="SKU-1")
     assert [(r.name, r.status) for r in outcome.report.results] == [
-        ("a.png", "added"), ("notes.txt", "refused"), ("b.png", "added")]
+        ("a.png", "added"),
+        ("notes.txt", "refused"),
+        ("b.png", "added"),
+    ]
     assert outcome.refused_zips == [("bad.zip", "The upload is not a valid zip file.")]
     assert outcome.counts() == {"added": 2, "duplicate": 0, "refused": 1}
 

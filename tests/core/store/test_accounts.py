@@ -26,13 +26,16 @@ def test_create_and_authenticate(store):
     assert stored.startswith("$2") and "correct horse" not in stored
 
 
-@pytest.mark.parametrize("args,msg", [
-    (("x", "longenough", "reviewer"), "user names"),
-    (("bob", "short", "reviewer"), "at least 8"),
-    (("bob", "longenough", "boss"), "role must be"),
-    (("bob", "longenough", "merchant"), "merchant id"),
-    (("bob", "é" * 40, "reviewer"), "72 bytes"),
-])
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (("x", "longenough", "reviewer"), "user names"),
+        (("bob", "short", "reviewer"), "at least 8"),
+        (("bob", "longenough", "boss"), "role must be"),
+        (("bob", "longenough", "merchant"), "merchant id"),
+        (("bob", "é" * 40, "reviewer"), "72 bytes"),
+    ],
+)
 def test_bad_accounts_are_refused(store, args, msg):
     with pytest.raises(AuthError, match=msg):
         create_user(store, **dict(zip(("username", "password", "role"), args, strict=True)))
@@ -81,7 +84,9 @@ def test_sessions(store):
 
 def test_admin_created_when_the_first_account_came_from_the_command_line(store, monkeypatch):
     monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "from-the-env-2")
-    create_user(store, username="rita", password="correct horse", role="reviewer")  # `users add` before anyone opened the app
+    create_user(
+        store, username="rita", password="correct horse", role="reviewer"
+    )  # `users add` before anyone opened the app
     assert ensure_default_admin(store) == AdminSetup(username="admin")
     assert authenticate(store, "admin", "from-the-env-2").role == "admin"
 

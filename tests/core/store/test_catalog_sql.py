@@ -48,11 +48,15 @@ def decided(seeded):
     return seeded
 
 
-@pytest.mark.parametrize("scope", [CatalogScope(), CatalogScope(merchant_id="acme-home"),
-                                   CatalogScope(profile="amazon", include_optimized=True)], ids=["all", "merchant", "amazon"])
+@pytest.mark.parametrize(
+    "scope",
+    [CatalogScope(), CatalogScope(merchant_id="acme-home"), CatalogScope(profile="amazon", include_optimized=True)],
+    ids=["all", "merchant", "amazon"],
+)
 def test_sql_catalogue_equals_the_in_memory_reference(decided, scope):
-    frame = catalog_frame(decided, profile=scope.profile, merchant_id=scope.merchant_id,
-                          include_optimized=scope.include_optimized)
+    frame = catalog_frame(
+        decided, profile=scope.profile, merchant_id=scope.merchant_id, include_optimized=scope.include_optimized
+    )
     for flt in FILTERS:
         _check(decided, scope, flt, filter_catalog(frame, flt))
 
@@ -77,8 +81,9 @@ def _check(decided, scope, flt, ref):  # type: ignore[no-untyped-def]
 def test_pages_cover_the_catalogue_once_in_order(decided):
     scope = CatalogScope()
     whole = [r["version_id"] for r in catalog_page(decided, scope, limit=1000)]
-    paged = [r["version_id"] for off in range(0, len(whole), 7)
-             for r in catalog_page(decided, scope, offset=off, limit=7)]
+    paged = [
+        r["version_id"] for off in range(0, len(whole), 7) for r in catalog_page(decided, scope, offset=off, limit=7)
+    ]
     assert paged == whole and len(set(whole)) == len(whole) > 7
 
 
@@ -103,8 +108,10 @@ def test_issue_rows_follow_rescoring(decided):
     strict = load_profile("generic")
     rescore_all(decided, strict)
     with decided.read() as conn:
-        joined = {(r.version_id, r.profile): set(filter(None, r.issues.split(";")))
-                  for r in conn.execute(select(scores.c.version_id, scores.c.profile, scores.c.issues)).all()}
+        joined = {
+            (r.version_id, r.profile): set(filter(None, r.issues.split(";")))
+            for r in conn.execute(select(scores.c.version_id, scores.c.profile, scores.c.issues)).all()
+        }
         rows: dict[tuple[int, str], set[str]] = {}
         for r in conn.execute(select(score_issues)).all():
             rows.setdefault((r.version_id, r.profile), set()).add(r.issue)
@@ -146,8 +153,23 @@ def test_tuned_profiles_live_in_the_database_and_old_files_are_imported(store, t
 
     monkeypatch.setenv("IMAGEDESK_DATABASE_URL", store.database_url)
     out = tmp_path / "scores.csv"
-    assert main(["--data-dir", str(store.root), "score", str(ROOT / "sample_data" / "cat_photo.jpg"),
-                 "--profile", "house-style", "--workers", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(store.root),
+                "score",
+                str(ROOT / "sample_data" / "cat_photo.jpg"),
+                "--profile",
+                "house-style",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert ",house-style," in out.read_text(encoding="utf-8")
     assert main(["--data-dir", str(store.root), "profiles"]) == 0
     assert "house-style: House style" in capsys.readouterr().out

@@ -21,7 +21,14 @@ def _write(root: str, url: str, reviewer: str, version_ids: list[int]) -> int:
             if i % 3 == 0:
                 decide(store, version_id=vid, reviewer=reviewer, decision="approved", comment=f"{reviewer}-{i}")
             else:
-                decide(store, version_id=vid, reviewer=reviewer, decision="rejected", reasons=["other"], comment=f"{reviewer}-{i}")
+                decide(
+                    store,
+                    version_id=vid,
+                    reviewer=reviewer,
+                    decision="rejected",
+                    reasons=["other"],
+                    comment=f"{reviewer}-{i}",
+                )
         return PER_WRITER
     finally:
         store.dispose()
@@ -54,7 +61,10 @@ def test_threads_and_processes_write_concurrently(seeded):
         assert total == PER_WRITER * len(writers)  # every decision is there
         comments = conn.execute(select(reviews.c.comment)).scalars().all()
         assert len(set(comments)) == len(comments)  # none duplicated
-        active = conn.execute(select(reviews.c.version_id, reviews.c.reviewer, func.count())
-                              .where(reviews.c.active.is_(True)).group_by(reviews.c.version_id, reviews.c.reviewer)).all()
+        active = conn.execute(
+            select(reviews.c.version_id, reviews.c.reviewer, func.count())
+            .where(reviews.c.active.is_(True))
+            .group_by(reviews.c.version_id, reviews.c.reviewer)
+        ).all()
         assert len(active) == len(writers) * len(vids) and all(n == 1 for *_, n in active)
     assert Path(root, "imagedesk.sqlite3").exists() == seeded.is_sqlite

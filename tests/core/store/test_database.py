@@ -35,7 +35,9 @@ def test_forward_migration_from_version_1(tmp_path):
     assert "ix_reviews_version_active" in idx
     with s2.read() as conn:
         assert [r.version for r in conn.execute(select(schema_info).order_by(schema_info.c.id))] == [
-            1, *range(2, SCHEMA_VERSION + 1)]
+            1,
+            *range(2, SCHEMA_VERSION + 1),
+        ]
     s2.dispose()
 
 
@@ -57,8 +59,10 @@ def test_migration_4_adds_the_queue_tables_and_display_names_to_an_old_database(
     con.execute("DROP INDEX ix_reviews_batch")
     con.execute("ALTER TABLE reviews DROP COLUMN batch_id")
     con.execute("ALTER TABLE images DROP COLUMN display_name")
-    con.execute("INSERT INTO images (merchant_id, sku, file_name, sha256, uploaded_by, created_at) "
-                "VALUES ('m', '', 'old.jpg', 'ab', '', 't')")
+    con.execute(
+        "INSERT INTO images (merchant_id, sku, file_name, sha256, uploaded_by, created_at) "
+        "VALUES ('m', '', 'old.jpg', 'ab', '', 't')"
+    )
     con.execute("DELETE FROM schema_info WHERE version >= 4")
     con.commit()
     con.close()

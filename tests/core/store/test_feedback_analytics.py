@@ -16,14 +16,37 @@ from core.vocabulary import METRIC_INFO
 
 def test_export_columns_values_and_filters(seeded):
     recs = list_images(seeded, profile="amazon")
-    decide(seeded, version_id=recs[0].version_id, reviewer="rita", decision="rejected", reasons=["blurry"], comment="=HYPERLINK(\"x\")",
-           profile="amazon")
+    decide(
+        seeded,
+        version_id=recs[0].version_id,
+        reviewer="rita",
+        decision="rejected",
+        reasons=["blurry"],
+        comment='=HYPERLINK("x")',
+        profile="amazon",
+    )
     decide(seeded, version_id=recs[1].version_id, reviewer="sam", decision="approved", profile="amazon")
     frame = feedback_frame(seeded)
     assert list(frame.columns) == feedback_columns()
-    for col in ("image_id", "merchant_id", "sku", "file_name", "sha256", "profile", "quality_score", "issues",
-                "recipe_json", "decision", "reasons", "comment", "reviewer", "created_at", "decided_at", "lead_time_s",
-                *METRIC_INFO):
+    for col in (
+        "image_id",
+        "merchant_id",
+        "sku",
+        "file_name",
+        "sha256",
+        "profile",
+        "quality_score",
+        "issues",
+        "recipe_json",
+        "decision",
+        "reasons",
+        "comment",
+        "reviewer",
+        "created_at",
+        "decided_at",
+        "lead_time_s",
+        *METRIC_INFO,
+    ):
         assert col in frame.columns
     row = frame[frame.reviewer == "rita"].iloc[0]
     assert row.quality_score == pytest.approx(recs[0].score) and row.sha256 == recs[0].sha256
@@ -39,9 +62,26 @@ def test_export_columns_values_and_filters(seeded):
 
 def test_csv_neutralizes_formulas_and_opens_in_excel(seeded):
     recs = list_images(seeded)
-    decide(seeded, version_id=recs[0].version_id, reviewer="rita", decision="rejected", reasons=["other"], comment="=1+1", profile="generic")
-    decide(seeded, version_id=recs[1].version_id, reviewer="rita", decision="approved", comment="+cmd", profile="generic")
-    decide(seeded, version_id=recs[2].version_id, reviewer="rita", decision="approved", comment="café – naïve ✓", profile="generic")
+    decide(
+        seeded,
+        version_id=recs[0].version_id,
+        reviewer="rita",
+        decision="rejected",
+        reasons=["other"],
+        comment="=1+1",
+        profile="generic",
+    )
+    decide(
+        seeded, version_id=recs[1].version_id, reviewer="rita", decision="approved", comment="+cmd", profile="generic"
+    )
+    decide(
+        seeded,
+        version_id=recs[2].version_id,
+        reviewer="rita",
+        decision="approved",
+        comment="café – naïve ✓",
+        profile="generic",
+    )
     data = feedback_csv(feedback_frame(seeded))
     assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
@@ -49,8 +89,18 @@ def test_csv_neutralizes_formulas_and_opens_in_excel(seeded):
     assert comments == ["'=1+1", "'+cmd", "café – naïve ✓"]
 
 
-@pytest.mark.parametrize("value,out", [("=A1", "'=A1"), ("-2+3", "'-2+3"), ("@SUM", "'@SUM"), ("\tx", "'\tx"),
-                                       ("\rx", "'\nx"), ("plain", "plain"), (3.5, 3.5)])
+@pytest.mark.parametrize(
+    "value,out",
+    [
+        ("=A1", "'=A1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM", "'@SUM"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\nx"),
+        ("plain", "plain"),
+        (3.5, 3.5),
+    ],
+)
 def test_formula_safe(value, out):
     assert formula_safe(value) == out
 
@@ -66,8 +116,9 @@ def test_cohen_kappa_against_hand_computation():
 
 
 def test_separation_finds_the_cut():
-    frame = pd.DataFrame({"sharpness": [10, 20, 25, 30, 45, 50, 60, 70],
-                          "decision": ["rejected"] * 4 + ["approved"] * 4})
+    frame = pd.DataFrame(
+        {"sharpness": [10, 20, 25, 30, 45, 50, 60, 70], "decision": ["rejected"] * 4 + ["approved"] * 4}
+    )
     s = metric_separation(frame, "sharpness")
     assert s.direction == "min" and s.threshold == pytest.approx(37.5) and s.balanced_accuracy == 1.0
     assert sum(b[2] for b in s.bands) == 8 and s.bands[0][3] == 1.0 and s.bands[-1][3] == 0.0
@@ -75,10 +126,15 @@ def test_separation_finds_the_cut():
 
 def test_agreement_table(seeded):
     recs = list_images(seeded)[:4]
-    for r, (x, y) in zip(recs, [("approved", "approved"), ("rejected", "rejected"), ("approved", "rejected"),
-                                ("rejected", "rejected")]):
-        decide(seeded, version_id=r.version_id, reviewer="rita", decision=x, reasons=[] if x == "approved" else ["other"])
-        decide(seeded, version_id=r.version_id, reviewer="sam", decision=y, reasons=[] if y == "approved" else ["other"])
+    for r, (x, y) in zip(
+        recs, [("approved", "approved"), ("rejected", "rejected"), ("approved", "rejected"), ("rejected", "rejected")]
+    ):
+        decide(
+            seeded, version_id=r.version_id, reviewer="rita", decision=x, reasons=[] if x == "approved" else ["other"]
+        )
+        decide(
+            seeded, version_id=r.version_id, reviewer="sam", decision=y, reasons=[] if y == "approved" else ["other"]
+        )
     table = reviewer_agreement(feedback_frame(seeded))
     assert table.iloc[0].images == 4 and table.iloc[0].agreement == 0.75
     # p_o = .75, p_e = (.5)(.25) + (.5)(.75) = .5 -> kappa .5
@@ -89,12 +145,21 @@ def test_suggested_profile_follows_reviewers(seeded):
     base = load_profile("generic")
     rng = np.random.default_rng(0)
     sharp = np.concatenate([rng.uniform(20, 44, 30), rng.uniform(46, 80, 30)])
-    frame = pd.DataFrame({"sharpness": sharp, "decision": ["rejected"] * 30 + ["approved"] * 30,
-                          "reviewer": "rita", "version_id": range(60)})
+    frame = pd.DataFrame(
+        {
+            "sharpness": sharp,
+            "decision": ["rejected"] * 30 + ["approved"] * 30,
+            "reviewer": "rita",
+            "version_id": range(60),
+        }
+    )
     prof, changes = suggest_profile(base, frame, name="tuned-blur")
     change = next(c for c in changes if c.metric == "sharpness")
     assert 44 <= change.new_warn <= 46 and change.old_warn == 51  # generic's blur rule (issue 11)
     rule = prof.checks["blurry"].rules[0]
     assert rule.warn == change.new_warn and rule.ideal >= rule.warn >= rule.fail
     path = save_profile(prof, seeded.profiles_dir)
-    assert path.exists() and load_profile("tuned-blur", search=(seeded.profiles_dir,)).checks["blurry"].rules[0].warn == rule.warn
+    assert (
+        path.exists()
+        and load_profile("tuned-blur", search=(seeded.profiles_dir,)).checks["blurry"].rules[0].warn == rule.warn
+    )

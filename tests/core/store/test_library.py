@@ -24,15 +24,18 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("../../etc/passwd.jpg", "passwd.jpg"),
-    ("C:\\Users\\x\\photo.png", "photo.png"),
-    ("bad\x00name\x1f.jpg", "badname.jpg"),
-    (".hidden.jpg", "hidden.jpg"),
-    ("", "image"),
-    ("a" * 300 + ".jpeg", "a" * 115 + ".jpeg"),
-    ('we<ird>:na|me?.jpg', "we_ird__na_me_.jpg"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("../../etc/passwd.jpg", "passwd.jpg"),
+        ("C:\\Users\\x\\photo.png", "photo.png"),
+        ("bad\x00name\x1f.jpg", "badname.jpg"),
+        (".hidden.jpg", "hidden.jpg"),
+        ("", "image"),
+        ("a" * 300 + ".jpeg", "a" * 115 + ".jpeg"),
+        ("we<ird>:na|me?.jpg", "we_ird__na_me_.jpg"),
+    ],
+)
 def test_safe_name(raw, expected):
     assert safe_name(raw) == expected
 
@@ -62,13 +65,19 @@ def test_every_profile_is_scored_at_ingest(store, photo):
 
 
 def test_bad_files_are_refused_by_name_and_the_rest_ingested(store, photo):
-    report = ingest_zip(store, _zip({
-        "good.jpg": encode(photo, "JPEG"),
-        "folder/also_good.png": encode(photo[::2, ::2]),
-        "broken.jpg": b"\xff\xd8\xff garbage",
-        "empty.png": b"",
-        "readme.txt": b"hello",
-    }), merchant_id="m")
+    report = ingest_zip(
+        store,
+        _zip(
+            {
+                "good.jpg": encode(photo, "JPEG"),
+                "folder/also_good.png": encode(photo[::2, ::2]),
+                "broken.jpg": b"\xff\xd8\xff garbage",
+                "empty.png": b"",
+                "readme.txt": b"hello",
+            }
+        ),
+        merchant_id="m",
+    )
     status = {r.name: (r.status, r.reason) for r in report.results}
     assert status["good.jpg"][0] == "added" and status["also_good.png"][0] == "added"
     assert status["broken.jpg"][0] == "refused" and status["broken.jpg"][1]
@@ -79,8 +88,11 @@ def test_bad_files_are_refused_by_name_and_the_rest_ingested(store, photo):
 
 def test_zip_manifest_assigns_merchant_and_sku(store, photo):
     manifest = b"file,merchant_id,sku\ngood.jpg,acme,SKU-9\n"
-    report = ingest_zip(store, _zip({"manifest.csv": manifest, "good.jpg": encode(photo, "JPEG"),
-                                     "other.png": encode(photo[:300])}), merchant_id="default")
+    report = ingest_zip(
+        store,
+        _zip({"manifest.csv": manifest, "good.jpg": encode(photo, "JPEG"), "other.png": encode(photo[:300])}),
+        merchant_id="default",
+    )
     assert len(report.added) == 2
     recs = {r.file_name: r for r in list_images(store)}
     assert (recs["good.jpg"].merchant_id, recs["good.jpg"].sku) == ("acme", "SKU-9")
@@ -89,8 +101,9 @@ def test_zip_manifest_assigns_merchant_and_sku(store, photo):
 
 def test_zip_with_traversal_is_refused_whole(store, photo):
     with pytest.raises(IngestError, match="unsafe path"):
-        ingest_zip(store, _zip({"ok.jpg": encode(photo, "JPEG"), "../evil.jpg": encode(photo, "JPEG")}),
-                   merchant_id="m")
+        ingest_zip(
+            store, _zip({"ok.jpg": encode(photo, "JPEG"), "../evil.jpg": encode(photo, "JPEG")}), merchant_id="m"
+        )
     assert list_images(store) == []
 
 

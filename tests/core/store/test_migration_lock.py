@@ -26,8 +26,11 @@ def test_concurrent_opens_of_a_new_database_migrate_once(tmp_path, database_url)
     store = open_store(root, database_url=database_url)
     try:
         with store.read() as conn:
-            rows = conn.execute(select(schema_info.c.version, func.count()).group_by(schema_info.c.version)
-                                .order_by(schema_info.c.version)).all()
+            rows = conn.execute(
+                select(schema_info.c.version, func.count())
+                .group_by(schema_info.c.version)
+                .order_by(schema_info.c.version)
+            ).all()
         assert [tuple(r) for r in rows] == [(v, 1) for v in range(1, SCHEMA_VERSION + 1)]  # each applied once
     finally:
         store.dispose()

@@ -36,7 +36,9 @@ def test_name_is_kept_for_display_and_made_safe_for_storage(store, photo):
 
 def test_backslash_is_part_of_a_name_but_a_windows_path_is_cut():
     assert safe_name("back\\slash.jpg") == "back_slash.jpg" and display_name("back\\slash.jpg") == "back\\slash.jpg"
-    assert safe_name("C:\\Users\\x\\photo.png") == "photo.png" and display_name("C:\\Users\\x\\photo.png") == "photo.png"
+    assert (
+        safe_name("C:\\Users\\x\\photo.png") == "photo.png" and display_name("C:\\Users\\x\\photo.png") == "photo.png"
+    )
     assert display_name("a\x00b.jpg") == "ab.jpg" and len(display_name("x" * 900)) == 500
 
 
@@ -44,8 +46,12 @@ def test_manifest_rows_whose_cleaned_names_coincide_do_not_override_each_other(s
     manifest = read_manifest('file,merchant_id,sku\n"a""b.jpg",north,N-1\na_b.jpg,south,S-1\n')
     assert manifest == {'a"b.jpg': ("north", "N-1"), "a_b.jpg": ("south", "S-1")}
     dark = (photo * 0.5).astype(photo.dtype)
-    report = ingest_files(store, [('a"b.jpg', encode(photo, "JPEG")), ("a_b.jpg", encode(dark, "JPEG")),
-                                  ("a:b.jpg", encode(photo, "PNG"))], merchant_id="fallback", manifest=manifest)
+    report = ingest_files(
+        store,
+        [('a"b.jpg', encode(photo, "JPEG")), ("a_b.jpg", encode(dark, "JPEG")), ("a:b.jpg", encode(photo, "PNG"))],
+        merchant_id="fallback",
+        manifest=manifest,
+    )
     by = {r.display_name: r for r in report.results}
     assert by['a"b.jpg'].status == "added" and by["a_b.jpg"].status == "added"
     with store.read() as conn:
@@ -62,10 +68,11 @@ def test_a_file_listed_twice_with_different_values_is_refused_whole():
 
 
 def test_zip_entries_keep_their_names_for_display(store, photo):
-    report = ingest_zip(store, _zip({"folder/it's \"new\".jpg": encode(photo, "JPEG"), "notes.txt": b"x"}),
-                        merchant_id="acme")
+    report = ingest_zip(
+        store, _zip({'folder/it\'s "new".jpg': encode(photo, "JPEG"), "notes.txt": b"x"}), merchant_id="acme"
+    )
     by = {r.display_name: r for r in report.results}
-    assert by["it's \"new\".jpg"].status == "added" and by["notes.txt"].status == "refused"
+    assert by['it\'s "new".jpg'].status == "added" and by["notes.txt"].status == "refused"
 
 
 def test_folder_ingest_reports_svg_and_heic_with_a_reason(store, photo, tmp_path):

@@ -25,8 +25,11 @@ def test_fresh_ingest_is_not_stale(store, photo):
 
 
 def test_remeasure_redoes_metrics_and_scores_from_the_stored_original(store, photo):
-    ingest_files(store, [("a.jpg", encode(photo, "JPEG", quality=90)),
-                         ("b.png", encode(cv2.resize(photo, (300, 300))))], merchant_id="m1")
+    ingest_files(
+        store,
+        [("a.jpg", encode(photo, "JPEG", quality=90)), ("b.png", encode(cv2.resize(photo, (300, 300))))],
+        merchant_id="m1",
+    )
     with store.read() as conn:
         before = {r.version_id: r.metrics_json for r in conn.execute(select(analyses)).all()}
     # An old engine measured something else and stored no colour layout.

@@ -31,8 +31,9 @@ from tests.conftest import encode
 
 @pytest.fixture()
 def six(store, photo):
-    shots = [(f"img{i}.png", np.clip(photo.astype(np.int16) * (0.4 + 0.12 * i), 0, 255).astype(np.uint8))
-             for i in range(6)]
+    shots = [
+        (f"img{i}.png", np.clip(photo.astype(np.int16) * (0.4 + 0.12 * i), 0, 255).astype(np.uint8)) for i in range(6)
+    ]
     ingest_files(store, [(n, encode(a)) for n, a in shots], merchant_id="shop")
     return list_images(store)
 
@@ -76,8 +77,9 @@ def test_double_review_share_is_set_by_an_admin(store, six):
     for who in ("rita", "sam"):
         while (item := claim_next(store, who)) is not None:
             decide(store, version_id=item.version_id, reviewer=who, decision="approved")
-    per_item = Counter(v for v in (r.version_id for r in six)
-                       for who in ("rita", "sam") if active_decision(store, v, who))
+    per_item = Counter(
+        v for v in (r.version_id for r in six) for who in ("rita", "sam") if active_decision(store, v, who)
+    )
     twice = [v for v, n in per_item.items() if n == 2]
     # every item decided; the asked share (exact over each run of 100 ids) twice, the rest once
     assert len(per_item) == 6 and set(twice) == {r.version_id for r in six if (r.version_id * 37) % 100 < 50}

@@ -25,7 +25,11 @@ from tests.conftest import encode
 def three(store, photo):
     import numpy as np
 
-    imgs = [("good.png", photo), ("dark.png", (photo * 0.3).astype(np.uint8)), ("flat.png", (photo * 0.4 + 90).astype(np.uint8))]
+    imgs = [
+        ("good.png", photo),
+        ("dark.png", (photo * 0.3).astype(np.uint8)),
+        ("flat.png", (photo * 0.4 + 90).astype(np.uint8)),
+    ]
     ingest_files(store, [(n, encode(a)) for n, a in imgs[:2]], merchant_id="zeta")
     ingest_files(store, [(n, encode(a)) for n, a in imgs[2:]], merchant_id="alpha")
     return {r.file_name: r for r in list_images(store)}
@@ -35,18 +39,28 @@ def test_decision_roundtrip_and_lead_time(store, three):
     vid = three["dark.png"].version_id
     opened = mark_opened(store, vid, "rita")
     assert mark_opened(store, vid, "rita") == opened  # first open counts
-    d = decide(store, version_id=vid, reviewer="rita", decision="rejected", reasons=["too dark", "other"], comment="=cmd|' /C calc'!A0")
+    d = decide(
+        store,
+        version_id=vid,
+        reviewer="rita",
+        decision="rejected",
+        reasons=["too dark", "other"],
+        comment="=cmd|' /C calc'!A0",
+    )
     assert d.opened_at == opened and d.decided_at >= opened
     got = active_decision(store, vid, "rita")
     assert got.decision == "rejected" and got.reasons == ("too dark", "other") and got.comment.startswith("=cmd")
 
 
-@pytest.mark.parametrize("kwargs,msg", [
-    ({"decision": "maybe"}, "decision must be"),
-    ({"decision": "rejected"}, "at least one reason"),
-    ({"decision": "rejected", "reasons": ["ugly"]}, "unknown reason"),
-    ({"decision": "approved", "comment": "x" * 2001}, "limit is 2000"),
-])
+@pytest.mark.parametrize(
+    "kwargs,msg",
+    [
+        ({"decision": "maybe"}, "decision must be"),
+        ({"decision": "rejected"}, "at least one reason"),
+        ({"decision": "rejected", "reasons": ["ugly"]}, "unknown reason"),
+        ({"decision": "approved", "comment": "x" * 2001}, "limit is 2000"),
+    ],
+)
 def test_bad_decisions_are_refused(store, three, kwargs, msg):
     with pytest.raises(ReviewError, match=msg):
         decide(store, version_id=three["good.png"].version_id, reviewer="rita", **kwargs)
@@ -119,8 +133,11 @@ def test_issue_filter_matches_whole_names(store, three, photo):
     import cv2
 
     assert "near_duplicate" not in three["dark.png"].issues
-    ingest_files(store, [("good-small.png", encode(cv2.resize(photo, (400, 400), interpolation=cv2.INTER_AREA)))],
-                 merchant_id="zeta")
+    ingest_files(
+        store,
+        [("good-small.png", encode(cv2.resize(photo, (400, 400), interpolation=cv2.INTER_AREA)))],
+        merchant_id="zeta",
+    )
     small = next(r for r in list_images(store) if r.file_name == "good-small.png")
     assert "near_duplicate" in small.issues
     assert not any("duplicate" in r.issues for r in [*three.values(), small])
