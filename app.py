@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.services.access import navigation
 from core.vocabulary import ROLE_LABELS
-from pages.common.session import current_user, get_store, sign_out, sync_cookie
+from pages.common.session import current_user, follow_deep_link, get_store, sign_out, sync_cookie
 from pages.common.sign_in_form import sign_in_form
 
 st.set_page_config(page_title="Image Quality Desk", page_icon="📷", layout="wide")
@@ -47,6 +47,7 @@ menu[""] = [
     *[_page(name, visible=False) for name in PAGE_SPECS if name not in shown],
 ]
 page = st.navigation(menu, position="sidebar" if user is not None else "hidden")
+follow_deep_link()  # a shared link opened in a new browser session comes back here first
 if user is None or page.url_path not in ("", "sign-in"):
     # Not on the two addresses that only forward to another page: a forwarded run is cut short,
     # so the browser might never get the cookie written there; the page forwarded to writes it.

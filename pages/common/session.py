@@ -8,9 +8,12 @@ ends the session in every open tab at its next interaction.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final, ParamSpec
 
 import streamlit as st
@@ -44,6 +47,7 @@ __all__ = [
 ]
 
 _TOKEN: Final = "session_token"
+_APP_ROOT: Final = Path(__file__).resolve().parents[2]
 
 
 def get_store() -> Store:
@@ -203,8 +207,39 @@ def sync_cookie() -> None:
         write_cookie(action or None, max_age=int(session_limits()[1]))
 
 
+#: Set by ``app.py`` on every run: this session's pages are served by the router.
+ROUTED: Final = "_routed_by_app"
+_DEEP_LINK: Final = "_deep_link"
+
+
+def _route_through_app(script: str) -> None:
+    """Run ``app.py`` first when a page file is running on its own.
+
+    A new browser session that opens a page's address directly (a shared link) is served the file
+    from ``pages/`` before ``app.py`` ever ran, so neither the router nor its sign-in exist yet.
+    The address is remembered, the router runs, and it switches back to it (query string too).
+    """
+    if st.session_state.get(ROUTED):
+        return
+    st.session_state[_DEEP_LINK] = (script, st.query_params.to_dict())
+    st.switch_page("app.py")
+
+
+def follow_deep_link() -> None:
+    """In ``app.py``, right after ``st.navigation``: mark the session routed, and go back to the
+    address a page remembered in :func:`_route_through_app`, if any."""
+    st.session_state[ROUTED] = True
+    target = st.session_state.pop(_DEEP_LINK, None)
+    if target is not None:
+        script, query = target
+        st.switch_page(script, query_params=query)
+
+
 def require_role(*roles: str) -> User:
     """Stop the page unless someone with one of ``roles`` is signed in. Call first on every page."""
+    caller = Path(sys._getframe(1).f_globals.get("__file__", "")).resolve()
+    with contextlib.suppress(ValueError):
+        _route_through_app(caller.relative_to(_APP_ROOT).as_posix())
     user = current_user()
     if user is None:
         st.warning("Please sign in to use the image-quality desk.")

@@ -183,3 +183,22 @@ def test_5_users_form_does_what_it_shows(fresh, app):
     assert get_user(store, "admin").active
     fresh.screenshot(path=str(OUT / "users_form.png"), full_page=True)
     store.dispose()
+
+
+def test_6_a_deep_link_is_the_first_request_a_server_ever_gets(browser, tmp_path, seeded_template):
+    """Before any session has run app.py, Streamlit serves a page address straight from pages/
+    (its own automatic menu, no router, no sign-in). The page sends it through the router, which
+    comes back to the address with its query string."""
+    with running_app(tmp_path / "data", seed_from=seeded_template) as base:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = ctx.new_page()
+        page.goto(base + "/inspect?v=3")
+        page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+        wait_idle(page)
+        _no_page_not_found(page)
+        _fill_sign_in(page, "admin", ADMIN_PASSWORD)
+        page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
+        wait_idle(page)
+        assert page.url.endswith("/inspect?v=3")
+        assert page.get_by_text("Quality score").count() > 0
+        ctx.close()
