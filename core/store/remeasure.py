@@ -12,16 +12,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 
 from core.engine import ENGINE_VERSION
 from core.engine.assess import analyze, assess, mark_duplicates
-from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import ImageLoadError, load_image
 from core.store import profiles as stored_profiles
 from core.store.blobs import read_blob
 from core.store.database import Store, analyses, images, now, versions
-from core.store.scores import dumps_metrics, upsert_score
+from core.store.scores import dumps_metrics, duplicate_index, upsert_score
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = ["RemeasureReport", "count_stale", "measured_by", "remeasure_stale", "stale_version_ids"]
@@ -63,21 +62,6 @@ def stale_version_ids(store: Store) -> list[int]:
         ]
 
 
-def _index_before(conn, merchant_id: str, version_id: int) -> DuplicateIndex:  # type: ignore[no-untyped-def]
-    """The merchant's originals stored before ``version_id``, as a duplicate index."""
-    rows = conn.execute(
-        select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, images.c.file_name)
-        .join(images, images.c.id == versions.c.image_id)
-        .join(analyses, analyses.c.version_id == versions.c.id)
-        .where(and_(images.c.merchant_id == merchant_id, versions.c.kind == "original", versions.c.id < version_id))
-        .order_by(versions.c.id)
-    ).all()
-    index = DuplicateIndex()
-    for vid, sha, ph, colors, name in rows:
-        index.add(str(vid), str(sha), str(ph), str(colors or ""), label=str(name))
-    return index
-
-
 def remeasure_stale(
     store: Store, *, limit: int | None = None, progress: Callable[[int, int], None] | None = None
 ) -> RemeasureReport:
@@ -113,7 +97,9 @@ def remeasure_stale(
         with store.write() as conn:
             match = None
             if row.kind == "original":
-                analysis, match = mark_duplicates(analysis, str(vid), _index_before(conn, row.merchant_id, vid))
+                analysis, match = mark_duplicates(
+                    analysis, str(vid), duplicate_index(conn, row.merchant_id, before=vid)
+                )
             conn.execute(
                 update(analyses)
                 .where(analyses.c.version_id == vid)

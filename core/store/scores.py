@@ -29,13 +29,17 @@ __all__ = [
 ]
 
 
-def duplicate_index(conn: Connection, merchant_id: str) -> DuplicateIndex:
-    """The near-duplicate index of ``merchant_id``'s stored originals."""
+def duplicate_index(conn: Connection, merchant_id: str, *, before: int | None = None) -> DuplicateIndex:
+    """The near-duplicate index of ``merchant_id``'s stored originals (those stored before
+    version ``before`` only, when given)."""
+    where = and_(images.c.merchant_id == merchant_id, versions.c.kind == "original")
+    if before is not None:
+        where = and_(where, versions.c.id < before)
     rows = conn.execute(
         select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, images.c.file_name)
         .join(images, images.c.id == versions.c.image_id)
         .join(analyses, analyses.c.version_id == versions.c.id)
-        .where(and_(images.c.merchant_id == merchant_id, versions.c.kind == "original"))
+        .where(where)
         .order_by(versions.c.id)
     ).all()
     index = DuplicateIndex()
