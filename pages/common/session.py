@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Final, ParamSpec
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.services.measuring import remeasure_if_small
 from core.store.accounts import AdminSetup, User, ensure_default_admin
@@ -221,6 +222,9 @@ def _route_through_app(script: str) -> None:
     """
     if st.session_state.get(ROUTED):
         return
+    ctx = get_script_run_ctx()
+    if ctx is None or Path(ctx.main_script_path).resolve() != _APP_ROOT / "app.py":
+        return  # the page file is the app itself here (a test harness): it checks the role alone
     st.session_state[_DEEP_LINK] = (script, st.query_params.to_dict())
     st.switch_page("app.py")
 
