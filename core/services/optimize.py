@@ -3,6 +3,8 @@ rendering, downloading or saving the result at full resolution."""
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +66,26 @@ def _stored_analysis(record: ImageRecord) -> Analysis:
     )
 
 
+#: The untouched preview's measurement per stored version (and stored metrics): every slider move
+#: re-estimates "after", but "before" is the same measurement each time (~70 ms at 1024 px).
+_ORIGINALS: dict[tuple[int, str, tuple[int, ...]], Analysis] = {}
+_ORIGINALS_KEPT = 16
+_ORIGINALS_LOCK = threading.Lock()
+
+
+def _preview_analysis(record: ImageRecord, preview: np.ndarray, stored: Analysis) -> Analysis:
+    key = (record.version_id, json.dumps(record.metrics, sort_keys=True), preview.shape)
+    with _ORIGINALS_LOCK:  # sessions run in threads
+        found = _ORIGINALS.get(key)
+    if found is None:
+        found = analyze_preview(preview, stored)
+        with _ORIGINALS_LOCK:
+            while len(_ORIGINALS) >= _ORIGINALS_KEPT:
+                _ORIGINALS.pop(next(iter(_ORIGINALS)))
+            _ORIGINALS[key] = found
+    return found
+
+
 def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile) -> ScoreEstimate:
     """Score ``preview`` (the stored image at analysis scale) and ``result`` (it after a recipe)
     the way the stored score was measured.
@@ -77,17 +99,18 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
     """
     stored = _stored_analysis(record)
     sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
-    before = assess(analyze_preview(preview, stored), profile)
-    after = assess(
-        analyze_preview(
+    original = _preview_analysis(record, preview, stored)
+    if result.shape == preview.shape and np.array_equal(result, preview):
+        fixed = original  # nothing changed: the same measurement, not a second one
+    else:
+        fixed = analyze_preview(
             result,
             stored,
             original_preview=preview,
             width=max(1, round(record.width * sx)),
             height=max(1, round(record.height * sy)),
-        ),
-        profile,
-    )
+        )
+    before, after = assess(original, profile), assess(fixed, profile)
     return ScoreEstimate(
         before=before.score,
         score=after.score,
