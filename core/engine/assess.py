@@ -24,7 +24,6 @@ __all__ = [
     "analyze",
     "analyze_preview",
     "assess",
-    "assess_array",
     "assess_file",
     "mark_duplicates",
 ]
@@ -197,38 +196,3 @@ def assess_file(
     image = load_image(source, max_pixels=max_pixels, max_bytes=max_bytes, reduce_to=ANALYSIS_LONG_SIDE)
     name = key or str(source if not isinstance(source, bytes) else "")
     return assess(analyze(image), profile, key=name, label=os.path.basename(name), duplicates=duplicates)
-
-
-def assess_array(
-    rgb: np.ndarray,
-    profile: Profile,
-    *,
-    width: int,
-    height: int,
-    file_size: int,
-    fmt: str = "JPEG",
-    jpeg_quality: int | None = None,
-) -> Assessment:
-    """Score pixels that are not (yet) a file, e.g. the preview of an optimized image.
-
-    ``width``/``height``/``file_size`` describe the file the pixels stand for (resolution and
-    size checks use them); ``rgb`` may be a reduced preview of it.
-    """
-    from core.engine.loading import sha256_of
-
-    info = ImageInfo(
-        format=fmt,
-        mode="RGB",
-        width=width,
-        height=height,
-        file_size=file_size,
-        bit_depth=8,
-        had_transparency=False,
-        exif_orientation=1,
-        jpeg_quality=jpeg_quality,
-        sha256=sha256_of(rgb.tobytes()),
-        icc_converted=False,
-        frames=1,
-    )
-    scale = max(rgb.shape[:2]) / max(width, height)
-    return assess(analyze(LoadedImage(pixels=rgb, info=info, scale=scale)), profile)

@@ -17,10 +17,9 @@ from sqlalchemy import func, select, update
 from core.engine import ENGINE_VERSION
 from core.engine.assess import analyze, assess, mark_duplicates
 from core.engine.loading import ImageLoadError, load_image
-from core.store import profiles as stored_profiles
 from core.store.blobs import read_blob
 from core.store.database import Store, analyses, images, now, versions
-from core.store.scores import dumps_metrics, duplicate_index, upsert_score
+from core.store.scores import all_profiles, dumps_metrics, duplicate_index, upsert_score
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = ["RemeasureReport", "count_stale", "measured_by", "remeasure_stale", "stale_version_ids"]
@@ -74,7 +73,7 @@ def remeasure_stale(
     ids = stale_version_ids(store)
     if limit is not None:
         ids = ids[:limit]
-    profiles = [stored_profiles.get_profile(store, n) for n in stored_profiles.all_profile_names(store)]
+    profiles = all_profiles(store)
     failed: list[tuple[int, str]] = []
     done = 0
     for n, vid in enumerate(ids, start=1):
