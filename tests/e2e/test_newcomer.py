@@ -12,14 +12,14 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.server import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, ROOT, running_app, wait_idle
+from tests.e2e.server import ADMIN_PASSWORD, CHROMIUM, ROOT, wait_idle
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
         raise RuntimeError(f"Chromium is required for the browser tests in CI and is missing at {CHROMIUM}")
     pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's 'chromium')", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # skipped locally without Playwright
 OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output")) / "widths"
 
 #: (path, heading that shows the page is drawn, screenshot name)
@@ -51,21 +51,6 @@ CUT_OFF = """() => {
   }
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, seeded_template):
-    root = tmp_path_factory.mktemp("e2e-newcomer") / "data"
-    with running_app(root, seed_from=seeded_template) as base:
-        yield base, root
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _open(page, base: str, path: str, heading: str) -> None:  # type: ignore[no-untyped-def]
