@@ -21,7 +21,7 @@ from common import OUT, big_photo, jpeg, machine, median_ms, photos
 from PIL import Image
 
 from core.engine.assess import assess_file
-from core.engine.batch import score_paths
+from core.engine.batch import assess_paths
 from core.engine.compare import psnr, ssim
 from core.engine.loading import load_image
 from core.engine.operations import OPERATIONS, apply_operation
@@ -83,7 +83,7 @@ def bench_throughput(n: int = 40, workers: int = 2) -> dict[str, float]:
             base = cv2.resize(pics[i % len(pics)], (2400, 1800), interpolation=cv2.INTER_CUBIC)
             Path(tmp, f"img_{i:03d}.jpg").write_bytes(jpeg(base, 90))
         t = time.perf_counter()
-        rows = list(score_paths([tmp], profile, workers=workers))
+        rows = list(assess_paths([tmp], profile, workers=workers))
         elapsed = time.perf_counter() - t
     assert len(rows) == n and all(r.assessment is not None for r in rows)
     return {

@@ -42,7 +42,7 @@ from PIL import Image, ImageOps
 
 from core.engine.assess import analyze, assess
 from core.engine.autofix import auto_recipe
-from core.engine.batch import discover, score_paths
+from core.engine.batch import assess_paths, discover
 from core.engine.compare import ssim
 from core.engine.loading import load_image
 from core.engine.profiles import load_profile
@@ -163,7 +163,7 @@ def _spearman(x: list[float], y: list[float]) -> float:
 
 def false_alarms(folder: Path, profile_name: str, workers: int) -> dict:
     profile = load_profile(profile_name)
-    rows = list(score_paths([folder], profile, workers=workers))
+    rows = list(assess_paths([folder], profile, workers=workers))
     n = len(rows)
     counts: Counter[str] = Counter()
     flagged_files = 0

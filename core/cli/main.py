@@ -26,7 +26,7 @@ def _progress(rows, total: int):  # type: ignore[no-untyped-def]
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from core.engine.batch import discover, score_paths, write_csv
+    from core.engine.batch import assess_paths, discover, write_csv
     from core.engine.profiles import ProfileError
 
     try:
@@ -44,7 +44,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         if executor is False:
             return 2
         rows = _progress(
-            score_paths(
+            assess_paths(
                 args.paths,
                 profile,
                 workers=args.workers,

@@ -19,7 +19,7 @@ from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoad
 from core.engine.profiles import Profile
 from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS, METRIC_INFO, UNSUPPORTED_IMAGE_EXTENSIONS
 
-__all__ = ["CSV_COLUMNS", "BatchRow", "discover", "measure_upload", "score_paths", "write_csv"]
+__all__ = ["CSV_COLUMNS", "BatchRow", "assess_paths", "discover", "measure_upload", "write_csv"]
 
 
 CSV_COLUMNS: Final = (
@@ -108,7 +108,7 @@ def _pool_size() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def score_paths(
+def assess_paths(
     paths: Iterable[str | os.PathLike[str]],
     profile: Profile,
     *,

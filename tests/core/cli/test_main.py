@@ -141,22 +141,22 @@ def test_store_commands(tmp_path, photo, capsys):
     assert len(rows) == 1 and rows[0]["comment"] == "'=2+2" and rows[0]["merchant_id"] == "acme"
 
 
-def test_score_paths_runs_on_any_executor(folder):
+def test_assess_paths_runs_on_any_executor(folder):
     """The hook a distributed engine plugs into: results are the same as in-process, in order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from core.engine.batch import score_paths
+    from core.engine.batch import assess_paths
     from core.engine.profiles import load_profile
 
     profile = load_profile("generic")
     local = [
         (r.path, r.error, r.assessment and round(r.assessment.score, 6))
-        for r in score_paths([folder], profile, workers=1)
+        for r in assess_paths([folder], profile, workers=1)
     ]
     with ThreadPoolExecutor(3) as pool:
         remote = [
             (r.path, r.error, r.assessment and round(r.assessment.score, 6))
-            for r in score_paths([folder], profile, executor=pool)
+            for r in assess_paths([folder], profile, executor=pool)
         ]
     assert remote == local and len(local) == 4
 
