@@ -5,5 +5,7 @@ rules live here, each with a unit test in ``tests/core/services/``: ``access`` (
 which role sees which page, merchant scope), ``review`` (the queue, what a decision carries, what
 merchants see of it), ``upload`` (zip or image), ``optimize`` (the score estimate, rendering and
 saving), ``catalog`` (findings, the marketplace checklist), ``profiles``, ``feedback``,
-``accounts``, ``overview`` and ``cluster``. See ARCHITECTURE.md.
+``accounts`` (signing in, the Users form, single sign-on), ``sessions`` (sign-in sessions, sign-out),
+``startup`` (opening the store, the first start), ``overview``, ``measuring`` and ``cluster``.
+See ARCHITECTURE.md.
 """

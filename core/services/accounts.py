@@ -31,6 +31,7 @@ __all__ = [
     "AuthError",
     "SignInResult",
     "User",
+    "account_for_email",
     "create_user",
     "list_users",
     "sign_in",
@@ -99,6 +100,15 @@ def sign_in(store: Store, username: str, password: str, *, client: str = "") -> 
         return SignInResult(None, "Wrong user name or password, or the account is disabled.")
     record_sign_in(store, username=user.username, client=client, ok=True)
     return SignInResult(user)
+
+
+def account_for_email(store: Store, email: str) -> User | None:
+    """The local account a single sign-on (OIDC) identity maps to: the active user whose user name
+    is ``email``, compared without regard to case; ``None`` if there is none (or it is disabled)."""
+    wanted = (email or "").lower()
+    if not wanted:
+        return None
+    return next((u for u in list_users(store) if u.username.lower() == wanted and u.active), None)
 
 
 def update_user(

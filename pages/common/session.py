@@ -1,6 +1,6 @@
 """The shared store, the signed-in user, and the role check every page runs first.
 
-Sign-in sessions live in the database (:mod:`core.store.sessions`). The browser cookie and
+Sign-in sessions live in the database (:mod:`core.services.sessions`). The browser cookie and
 this tab's session state hold only the session's random id, and every script run checks it
 against the database, so a sign-out, password change, disabled, deleted or re-roled account
 ends the session in every open tab at its next interaction.
@@ -19,11 +19,9 @@ from typing import Final, ParamSpec
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.services.measuring import remeasure_if_small
-from core.store.accounts import AdminSetup, User, ensure_default_admin
-from core.store.database import Store, open_store
-from core.store.samples import seed_samples
-from core.store.sessions import create_session, revoke_session, session_user
+from core.services.accounts import User, account_for_email
+from core.services.sessions import cookie_max_age, end_session, session_user, start_session
+from core.services.startup import AdminSetup, Store, open_desk, store_location
 from core.vocabulary import ROLE_LABELS
 
 log = logging.getLogger("imagedesk")
@@ -53,17 +51,13 @@ _APP_ROOT: Final = Path(__file__).resolve().parents[2]
 
 def get_store() -> Store:
     """One store per server process (per data folder and database), shared by every session."""
-    import os
-
-    from core.store.settings import DATABASE_URL_ENV, data_dir
-
-    return _open_store(str(data_dir()), os.environ.get(DATABASE_URL_ENV, ""))
+    return _open_store(*store_location())
 
 
 @st.cache_resource(show_spinner="Opening the image library...")
 def _open_store(root: str, database_url: str) -> Store:
-    store = open_store(root, database_url=database_url or None)
-    setup = ensure_default_admin(store)
+    start = open_desk(root, database_url=database_url)
+    setup = start.admin
     _ADMIN_SETUP[root + "|" + database_url] = setup
     if setup.problem:
         print(f"\n  {setup.problem}\n", flush=True)
@@ -80,15 +74,13 @@ def _open_store(root: str, database_url: str) -> Store:
             "IMAGEDESK_ADMIN_PASSWORD.\n",
             flush=True,
         )
-    report = seed_samples(store)
-    if report is not None:
-        log.info("loaded %d sample images", len(report.added))
-    # Scores measured by an older engine are redone here when there are few; larger stores are
+    if start.samples_added is not None:
+        log.info("loaded %d sample images", start.samples_added)
+    # Scores measured by an older engine are redone at start when there are few; larger stores are
     # re-measured by 'python -m core rescore --remeasure' and shown as stale until then.
-    redone = remeasure_if_small(store)
-    if redone is not None:
-        log.info("re-measured %d image(s) measured by an older engine", redone.remeasured)
-    return store
+    if start.remeasured is not None:
+        log.info("re-measured %d image(s) measured by an older engine", start.remeasured)
+    return start.store
 
 
 _ADMIN_SETUP: dict[str, AdminSetup] = {}
@@ -96,12 +88,8 @@ _ADMIN_SETUP: dict[str, AdminSetup] = {}
 
 def admin_setup() -> AdminSetup:
     """What this server did about the administrator account when it opened the store."""
-    import os
-
-    from core.store.settings import DATABASE_URL_ENV, data_dir
-
     get_store()
-    return _ADMIN_SETUP.get(str(data_dir()) + "|" + os.environ.get(DATABASE_URL_ENV, ""), AdminSetup())
+    return _ADMIN_SETUP.get("|".join(store_location()), AdminSetup())
 
 
 def current_user() -> User | None:
@@ -140,7 +128,7 @@ def client_address() -> str:
 
 
 def _start_session(user: User) -> None:
-    token = create_session(get_store(), user)
+    token = start_session(get_store(), user)
     st.session_state.pop("signed_out", None)
     st.session_state.pop("rejected_cookie", None)
     st.session_state[_TOKEN] = token
@@ -167,9 +155,7 @@ def sign_in_oidc() -> User | None:
         email = str(st.user.get("email") or "")
     except (AttributeError, KeyError):
         return None
-    from core.store.accounts import list_users
-
-    match = next((u for u in list_users(get_store()) if u.username.lower() == email.lower() and u.active), None)
+    match = account_for_email(get_store(), email)
     if match is not None:
         _start_session(match)
     return match
@@ -184,14 +170,13 @@ def oidc_configured() -> bool:
 
 def sign_out() -> None:
     """End this session in the database and in this browser."""
-    token = st.session_state.get(_TOKEN)
-    if token:
-        revoke_session(get_store(), token)
     user = st.session_state.get("user")
-    if isinstance(user, User):  # the image they were reviewing goes back to the team's queue now
-        from core.services.review import end_review_session
-
-        end_review_session(get_store(), reviewer=user.username)
+    # The images they held in the review queue go back to the team's queue now.
+    end_session(
+        get_store(),
+        token=st.session_state.get(_TOKEN),
+        reviewer=user.username if isinstance(user, User) else None,
+    )
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state["signed_out"] = True  # the old cookie must not sign this session back in
@@ -202,10 +187,9 @@ def sync_cookie() -> None:
     """Write or clear the browser's sign-in cookie if sign-in or sign-out asked for it."""
     action = st.session_state.pop("cookie_action", None)
     if action is not None:
-        from core.store.settings import session_limits
         from pages.common.cookie import write_cookie
 
-        write_cookie(action or None, max_age=int(session_limits()[1]))
+        write_cookie(action or None, max_age=cookie_max_age())
 
 
 #: Set by ``app.py`` on every run: this session's pages are served by the router.

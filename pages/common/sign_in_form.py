@@ -33,9 +33,9 @@ def sign_in_form() -> None:
                 st.warning("No active account is linked to your single sign-on e-mail; ask an administrator.")
         except AttributeError:
             pass
-    from core.store.sessions import admin_created_unused
+    from core.services.sessions import first_start_note_due
 
-    if admin_created_unused(get_store()):
+    if first_start_note_due(get_store()):
         st.caption(
             "First start: an administrator account was created. Its user name and password were printed "
             "once in the console of the server (the password may instead come from "

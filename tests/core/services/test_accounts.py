@@ -41,3 +41,16 @@ def test_a_bad_password_changes_nothing(store, people):
     with pytest.raises(AuthError, match="at least 8"):
         update_user(store, actor=boss, target="rita", active=False, new_password="short")
     assert _active(store)["rita"] is True
+
+
+def test_single_sign_on_finds_the_active_account_named_by_the_e_mail(store, people):
+    from core.services.accounts import account_for_email
+
+    boss, _ = people
+    create_user(store, username="Ann@Shop.example", password="correct horse", role="merchant", merchant_id="shop")
+    create_user(store, username="bob@shop.example", password="correct horse", role="reviewer")
+    update_user(store, actor=boss, target="bob@shop.example", active=False)
+    assert account_for_email(store, "ann@SHOP.example").username == "Ann@Shop.example"
+    assert account_for_email(store, "bob@shop.example") is None  # disabled
+    assert account_for_email(store, "nobody@shop.example") is None
+    assert account_for_email(store, "") is None
