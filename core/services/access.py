@@ -10,7 +10,17 @@ from typing import Final, Protocol
 
 from core.vocabulary import ROLES
 
-__all__ = ["NAVIGATION", "PAGES", "can_open", "merchant_scope", "navigation", "roles_for", "sees_reviewer_names"]
+__all__ = [
+    "NAVIGATION",
+    "PAGES",
+    "can_open",
+    "may_save_profiles",
+    "may_set_double_review",
+    "merchant_scope",
+    "navigation",
+    "roles_for",
+    "sees_reviewer_names",
+]
 
 #: Every page behind the sign-in, by the name ``app.py`` registers it under.
 PAGES: Final = ("overview", "inspect", "optimize", "review", "feedback", "upload", "users")
@@ -59,3 +69,13 @@ def merchant_scope(user: _Account) -> str | None:
 def sees_reviewer_names(role: str) -> bool:
     """Merchants learn a decision and its reasons, never who decided."""
     return role != "merchant"
+
+
+def may_save_profiles(role: str) -> bool:
+    """Only administrators save a profile tuned to the reviewers (it re-scores the whole catalogue)."""
+    return role == "admin"
+
+
+def may_set_double_review(role: str) -> bool:
+    """Only administrators choose the share of images two reviewers decide independently."""
+    return role == "admin"

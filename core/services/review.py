@@ -14,7 +14,7 @@ from typing import Any
 
 from core.engine.autofix import auto_recipe
 from core.engine.recipe import Recipe
-from core.services.access import sees_reviewer_names
+from core.services.access import may_set_double_review, sees_reviewer_names
 from core.store.database import Store
 from core.store.queries import ImageRecord, versions_of
 from core.store.reviews import (
@@ -299,6 +299,6 @@ def double_review_share(store: Store) -> int:
 
 def set_double_review_share(store: Store, *, percent: int, actor_role: str, actor: str) -> None:
     """Admins only: ask for two independent reviews on ``percent`` % of the items."""
-    if actor_role != "admin":
+    if not may_set_double_review(actor_role):
         raise ReviewError("only an administrator can change the double-review share")
     set_double_review_percent(store, percent, actor=actor)

@@ -137,3 +137,38 @@ def issue_bar(counts: pd.Series) -> go.Figure:
     )
     fig.update_yaxes(type="category", tickmode="array", tickvals=names, ticktext=names, automargin=True)
     return fig
+
+
+DECISION_COLORS = {"approved": "#2ca02c", "rejected": "#d62728", "needs_changes": "#e8710a"}
+
+
+def decision_boxes(values: dict[str, pd.Series], *, metric: str, threshold: float) -> go.Figure:
+    """A metric's values per decision as box plots with every point, and the best cut as a line."""
+    fig = go.Figure()
+    for decision, vals in values.items():
+        fig.add_trace(
+            go.Box(x=vals, name=decision, marker_color=DECISION_COLORS[decision], boxpoints="all", jitter=0.4)
+        )
+    fig.add_vline(x=threshold, line_dash="dash", annotation_text="best cut")
+    fig.update_layout(title=f"{metric} by decision", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def rejection_bands(bands: tuple[tuple[float, float, int, float], ...], *, metric: str) -> go.Figure:
+    """The share of decisions that were not approvals per band of a metric, (low, high, count, rate)."""
+    fig = go.Figure(
+        go.Bar(
+            x=[f"{lo:.3g}-{hi:.3g}" for lo, hi, _, _ in bands],
+            y=[rate for *_, rate in bands],
+            text=[f"n={n}" for _, _, n, _ in bands],
+            marker_color="#d62728",
+        )
+    )
+    fig.update_layout(
+        title=f"Rejection rate by {metric} band",
+        height=320,
+        yaxis_range=[0, 1],
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis_title="share not approved",
+    )
+    return fig

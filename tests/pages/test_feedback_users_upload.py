@@ -124,3 +124,15 @@ def test_upload_page_states_the_limits_really_enforced(db):
     uploaders = {u.proto.label: u.proto for u in at.get("file_uploader")}
     assert uploaders["Images"].max_upload_size_mb == upload_limits().max_image_bytes // 1024**2
     assert {"jpeg", "tiff"} <= {t.lstrip(".") for t in uploaders["Images"].type}
+
+
+def test_feedback_while_the_date_range_is_being_picked(db):
+    """The date picker holds one day until the second is chosen: that day's decisions are shown."""
+    import datetime as dt
+
+    _decide_some(db)
+    at = make_app(REVIEWER, "pages/feedback.py")
+    today = dt.datetime.now(dt.UTC).date()  # decision times are stored in UTC
+    next(d for d in at.date_input if d.key == "fb_dates").set_value((today,)).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(s.value == "18 decisions" for s in at.subheader)  # all decided today

@@ -1,6 +1,16 @@
 import pytest
 
-from core.services.access import NAVIGATION, PAGES, can_open, merchant_scope, navigation, roles_for, sees_reviewer_names
+from core.services.access import (
+    NAVIGATION,
+    PAGES,
+    can_open,
+    may_save_profiles,
+    may_set_double_review,
+    merchant_scope,
+    navigation,
+    roles_for,
+    sees_reviewer_names,
+)
 from core.store.accounts import User
 from core.vocabulary import ROLES
 
@@ -33,3 +43,8 @@ def test_merchants_are_scoped_and_do_not_see_reviewers():
     assert merchant_scope(User(username="root", role="admin", merchant_id=None)) is None
     assert not sees_reviewer_names("merchant")
     assert sees_reviewer_names("reviewer") and sees_reviewer_names("admin")
+
+
+def test_only_administrators_save_tuned_profiles_and_set_double_review():
+    assert [r for r in ROLES if may_save_profiles(r)] == ["admin"]
+    assert [r for r in ROLES if may_set_double_review(r)] == ["admin"]
