@@ -4,9 +4,17 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.measuring import ENGINE_VERSION, stale_count
-from core.services.overview import COLUMNS, HISTOGRAM_BIN, CatalogFilter, CatalogScope, merchant_ids, overview
-from core.vocabulary import DECISIONS, ISSUE_NAMES
+from core.services.measuring import stale_catalogue_note
+from core.services.overview import (
+    COLUMNS,
+    HISTOGRAM_BIN,
+    REVIEW_STATUSES,
+    CatalogFilter,
+    CatalogScope,
+    merchant_ids,
+    overview,
+)
+from core.vocabulary import ISSUE_NAMES
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
@@ -16,12 +24,8 @@ scope = merchant_scope(user)
 store = get_store()
 
 st.title("My images" if scope else "Catalogue overview")
-if not scope and (stale := stale_count(store)):
-    st.info(
-        f"{stale} image(s) were measured by an older engine version than {ENGINE_VERSION}: their scores are "
-        "stale until an administrator runs `python -m core rescore --remeasure`.",
-        icon=":material/history:",
-    )
+if note := stale_catalogue_note(store, merchant_id=scope):  # staff only: merchants cannot re-measure
+    st.info(note, icon=":material/history:")
 with st.sidebar:
     profile = profile_picker()
     include_optimized = st.toggle("Include optimized versions", value=False)
@@ -35,7 +39,7 @@ with st.container(border=True):
     f1, f2, f3, f4 = st.columns([2, 2, 2, 2])
     merchants = [] if scope else f1.multiselect("Merchant", merchant_ids(store))
     issues = f2.multiselect("Has issue", list(ISSUE_NAMES))
-    statuses = f3.multiselect("Decision", ["unreviewed", *DECISIONS])
+    statuses = f3.multiselect("Decision", list(REVIEW_STATUSES))
     score_range = f4.slider("Score", 0, 100, (0, 100))
     text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
 flt = CatalogFilter(
@@ -51,13 +55,10 @@ if ov.total == 0:
     totals.info("No images yet. Upload some on the Upload page.")
     st.stop()
 
-counts = ov.status_counts
-cols = totals.columns(5)
+cols = totals.columns(1 + len(ov.review_status))
 cols[0].metric("Images", ov.total)
-cols[1].metric("Unreviewed", int(counts.get("unreviewed", 0)))
-cols[2].metric("Approved", int(counts.get("approved", 0)))
-cols[3].metric("Rejected", int(counts.get("rejected", 0)))
-cols[4].metric("Needs changes", int(counts.get("needs_changes", 0)))
+for col, (status, n) in zip(cols[1:], ov.review_status.items(), strict=True):
+    col.metric(status.replace("_", " ").capitalize(), n)
 
 c1, c2 = st.columns(2)
 c1.plotly_chart(score_bins_chart(ov.score_bins, width=HISTOGRAM_BIN), key="scores")

@@ -14,6 +14,7 @@ __all__ = [
     "RemeasureReport",
     "remeasure",
     "remeasure_if_small",
+    "stale_catalogue_note",
     "stale_count",
     "stale_note",
 ]
@@ -29,6 +30,21 @@ SMALL_STORE = 200
 def stale_count(store: Store) -> int:
     """How many stored images were measured by an older engine (their scores are stale)."""
     return count_stale(store)
+
+
+def stale_catalogue_note(store: Store, *, merchant_id: str | None) -> str | None:
+    """A sentence for the catalogue when some stored images were measured by an older engine, for
+    staff (``merchant_id`` is ``None``); merchants, who cannot re-measure, are not told. ``None``
+    when nothing is stale."""
+    if merchant_id is not None:
+        return None
+    stale = count_stale(store)
+    if not stale:
+        return None
+    return (
+        f"{stale} image(s) were measured by an older engine version than {ENGINE_VERSION}: their scores are "
+        "stale until an administrator runs `python -m core rescore --remeasure`."
+    )
 
 
 def stale_note(store: Store, version_id: int) -> str | None:

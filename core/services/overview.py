@@ -22,11 +22,13 @@ from core.store.queries import (
     catalog_status_counts,
     merchant_ids,
 )
+from core.vocabulary import DECISIONS
 
 __all__ = [
     "COLUMNS",
     "HISTOGRAM_BIN",
     "PAGE_SIZE",
+    "REVIEW_STATUSES",
     "CatalogFilter",
     "CatalogScope",
     "Overview",
@@ -36,6 +38,9 @@ __all__ = [
 
 PAGE_SIZE: Final = 50
 HISTOGRAM_BIN: Final = 5
+
+#: What the catalogue counts and filters by: not reviewed yet, then each decision.
+REVIEW_STATUSES: Final = ("unreviewed", *DECISIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,12 @@ class Overview:
     page: int
     pages: int
     merchants: list[str] = field(default_factory=list)  # choices for the merchant filter (staff only)
+
+    @property
+    def review_status(self) -> dict[str, int]:
+        """Versions in scope per review status, every one of :data:`REVIEW_STATUSES` listed in
+        that order (0 where there is none)."""
+        return {status: int(self.status_counts.get(status, 0)) for status in REVIEW_STATUSES}
 
 
 def overview(
