@@ -12,19 +12,20 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.wording import format_value
-from core.services.access import roles_for
+from core.services.access import may_set_double_review, roles_for
 from core.services.catalog import Store, findings, open_version
 from core.services.review import (
     QueueFilter,
     ReviewError,
     approve_all,
     bulk_candidates,
+    bulk_rows,
     comparison_for,
     current_item,
     decide_shown,
     double_review_share,
     mark_opened,
-    progress,
+    queue_progress,
     set_double_review_share,
     skip_item,
     suggested_reasons,
@@ -51,8 +52,12 @@ with st.sidebar:
     profile = profile_picker()
     order = st.selectbox("Queue order", QUEUE_ORDERS, format_func=ORDER_LABELS.get, key="queue_order")
     merchant = st.text_input("Only merchant", key="queue_merchant").strip() or None
-    issue = st.selectbox("Only images with issue", ["(any)", *ISSUE_NAMES], key="queue_issue")
-    issue = None if issue == "(any)" else issue
+    issue = st.selectbox(
+        "Only images with issue",
+        [None, *ISSUE_NAMES],
+        format_func=lambda name: "(any)" if name is None else name,
+        key="queue_issue",
+    )
     st.caption("Keys: **A** approve · **X** reject · **N** needs changes · **S** skip · **Z** undo")
 
 where = QueueFilter(order=str(order), profile=profile, merchant_id=merchant, issue=issue)
@@ -111,7 +116,7 @@ def _undo() -> None:
         _flash(f"Undid the bulk approval of {len(undone)} images")
 
 
-if user.role == "admin":
+if may_set_double_review(user.role):
     with st.expander("Double review (for the agreement figures)"):
         share = st.number_input(
             "Share of images two reviewers decide independently (%)",
@@ -135,17 +140,7 @@ with st.expander("Approve in bulk"):
     st.caption(f"{len(candidates)} image(s) waiting for you match (profile `{profile}`, the sidebar's filters).")
     if candidates:
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "image": c.file_name,
-                        "merchant": c.merchant_id,
-                        "score": round(c.score) if c.score is not None else "",
-                        "version": c.version_id,
-                    }
-                    for c in candidates
-                ]
-            ),
+            pd.DataFrame(bulk_rows(candidates)),
             hide_index=True,
             height=min(300, 38 + 35 * len(candidates)),
             key="bulk_table",
@@ -190,9 +185,8 @@ def queue_panel() -> None:
     error = st.session_state.pop("review_error", None)
     if error:
         st.error(error)
-    done, remaining = progress(store, user.username, profile=profile, merchant_id=merchant, issue=issue)
-    total = done + remaining
-    st.progress(done / total if total else 1.0, text=f"{done} decided · {remaining} remaining")
+    progress = queue_progress(store, reviewer=user.username, where=where)
+    st.progress(progress.fraction, text=f"{progress.done} decided · {progress.remaining} remaining")
 
     item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped))
     st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)

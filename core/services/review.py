@@ -42,8 +42,10 @@ __all__ = [
     "Decision",
     "QueueFilter",
     "QueueItem",
+    "QueueProgress",
     "approve_all",
     "bulk_candidates",
+    "bulk_rows",
     "current_item",
     "decide_shown",
     "double_review_share",
@@ -60,6 +62,7 @@ __all__ = [
     "mark_opened",
     "next_in_queue",
     "progress",
+    "queue_progress",
     "record_decision",
     "suggested_reasons",
     "undo_last",
@@ -211,6 +214,27 @@ def upcoming_items(
     return [i for i in items if i.version_id not in left_out][:count]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QueueProgress:
+    """How far a reviewer is through their queue: decided by them, and still open for them
+    (items others hold count as open) under the same filters."""
+
+    done: int
+    remaining: int
+
+    @property
+    def fraction(self) -> float:
+        """The share decided, 0 to 1; an empty queue counts as done (1.0)."""
+        total = self.done + self.remaining
+        return self.done / total if total else 1.0
+
+
+def queue_progress(store: Store, *, reviewer: str, where: QueueFilter) -> QueueProgress:
+    """The reviewer's progress through the queue ``where`` narrows (its order does not matter)."""
+    done, remaining = progress(store, reviewer, profile=where.profile, merchant_id=where.merchant_id, issue=where.issue)
+    return QueueProgress(done=done, remaining=remaining)
+
+
 def decide_shown(
     store: Store,
     *,
@@ -265,6 +289,20 @@ def bulk_candidates(
         min_score=min_score,
         no_issues=no_issues,
     )
+
+
+def bulk_rows(candidates: Iterable[QueueItem]) -> list[dict[str, Any]]:
+    """The items of a bulk approval as the table that asks to confirm it: file, merchant, score
+    (rounded; empty when not scored) and version."""
+    return [
+        {
+            "image": c.file_name,
+            "merchant": c.merchant_id,
+            "score": round(c.score) if c.score is not None else "",
+            "version": c.version_id,
+        }
+        for c in candidates
+    ]
 
 
 def approve_all(

@@ -74,3 +74,15 @@ def test_bulk_approve_asks_with_the_count_and_one_undo_takes_it_back(db):
     assert progress(db, "rita")[0] == n
     _button(at, "Undo my last decision").click().run()
     assert progress(db, "rita")[0] == 0
+
+
+def test_the_issue_filter_narrows_the_queue(db):
+    at = make_app(REVIEWER, "pages/review.py")
+    box = next(s for s in at.selectbox if s.label == "Only images with issue")
+    assert box.value is None and box.format_func(None) == "(any)"
+    box.set_value("dark").run()
+    assert not at.exception
+    dark = next_in_queue(db, "rita", order="lowest_score", issue="dark")
+    assert at.subheader[0].value == plain(dark.file_name) and "dark" in dark.issues
+    done, remaining = progress(db, "rita", issue="dark")
+    assert f"{done} decided · {remaining} remaining" in at.get("progress")[0].proto.text and 0 < remaining < 20

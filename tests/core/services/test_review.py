@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from core.services.review import (
@@ -64,3 +66,45 @@ def test_an_original_is_compared_with_the_proposed_fix(seeded):
     c = comparison_for(seeded, rec, profile="generic")
     assert c.before == c.after == rec
     assert c.recipe is not None and c.recipe.steps and "contrast_stretch" in c.caption
+
+
+def test_progress_through_the_queue_follows_its_filters(seeded):
+    from core.services.review import QueueFilter, QueueProgress, queue_progress
+
+    everything = QueueFilter()
+    assert queue_progress(seeded, reviewer="rita", where=everything) == QueueProgress(done=0, remaining=20)
+    recs = list_images(seeded)
+    acme = [r for r in recs if r.merchant_id == "acme-home"]
+    record_decision(seeded, version_id=acme[0].version_id, reviewer="rita", decision="approved")
+    progress = queue_progress(seeded, reviewer="rita", where=everything)
+    assert (progress.done, progress.remaining, progress.fraction) == (1, 19, 1 / 20)
+    own = queue_progress(seeded, reviewer="rita", where=QueueFilter(merchant_id="acme-home"))
+    assert (own.done, own.remaining) == (1, len(acme) - 1)
+    assert queue_progress(seeded, reviewer="rita", where=QueueFilter(merchant_id="nobody")).fraction == 1.0  # empty
+
+
+def test_a_bulk_approval_is_confirmed_on_a_table_of_its_items(seeded):
+    from core.services.review import QueueFilter, bulk_candidates, bulk_rows
+
+    items = bulk_candidates(seeded, reviewer="rita", where=QueueFilter(), min_score=None, no_issues=False)
+    rows = bulk_rows(items)
+    assert len(rows) == 20 and list(rows[0]) == ["image", "merchant", "score", "version"]
+    first = items[0]
+    assert rows[0] == {
+        "image": first.file_name,
+        "merchant": first.merchant_id,
+        "score": round(first.score),
+        "version": first.version_id,
+    }
+    unscored = dataclasses.replace(first, score=None)
+    assert bulk_rows([unscored])[0]["score"] == ""
+
+
+def test_only_an_administrator_sets_the_double_review_share(seeded):
+    from core.services.review import double_review_share, set_double_review_share
+
+    with pytest.raises(ReviewError, match="only an administrator"):
+        set_double_review_share(seeded, percent=20, actor_role="reviewer", actor="rita")
+    assert double_review_share(seeded) == 0
+    set_double_review_share(seeded, percent=20, actor_role="admin", actor="boss")
+    assert double_review_share(seeded) == 20
