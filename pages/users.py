@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.accounts import AuthError, create_user, list_users, update_user
+from core.services.accounts import AuthError, create_user, list_users, update_user, user_rows
 from core.vocabulary import ROLES
 from pages.common.session import get_store, require_role
 
@@ -13,13 +13,7 @@ store = get_store()
 st.title("Users")
 
 accounts = list_users(store)
-st.dataframe(
-    pd.DataFrame(
-        [{"user": u.username, "role": u.role, "merchant": u.merchant_id or "", "active": u.active} for u in accounts]
-    ),
-    hide_index=True,
-    key="users_table",
-)
+st.dataframe(pd.DataFrame(user_rows(accounts)), hide_index=True, key="users_table")
 
 a, b = st.columns(2)
 with a, st.form("new_user", clear_on_submit=True):

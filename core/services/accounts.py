@@ -4,9 +4,10 @@ changing an account from the Users form (all of it, or nothing)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from core.store.accounts import (
     AuthError,
@@ -37,6 +38,7 @@ __all__ = [
     "sign_in",
     "throttle_wait",
     "update_user",
+    "user_rows",
 ]
 
 #: Failures (since the last success) after which each further try must wait, doubling each time.
@@ -154,3 +156,8 @@ def update_user(
         set_active(store, current.username, active, actor=actor.username)
         changed.append("enabled" if active else "disabled")
     return changed
+
+
+def user_rows(accounts: Iterable[User]) -> list[dict[str, Any]]:
+    """Accounts as the Users page lists them: name, role, merchant ("" for staff), active."""
+    return [{"user": u.username, "role": u.role, "merchant": u.merchant_id or "", "active": u.active} for u in accounts]

@@ -54,3 +54,14 @@ def test_single_sign_on_finds_the_active_account_named_by_the_e_mail(store, peop
     assert account_for_email(store, "bob@shop.example") is None  # disabled
     assert account_for_email(store, "nobody@shop.example") is None
     assert account_for_email(store, "") is None
+
+
+def test_the_users_table_lists_every_account(store, people):
+    from core.services.accounts import user_rows
+
+    create_user(store, username="mia", password="correct horse", role="merchant", merchant_id="acme-home")
+    assert user_rows(list_users(store)) == [
+        {"user": "boss", "role": "admin", "merchant": "", "active": True},
+        {"user": "mia", "role": "merchant", "merchant": "acme-home", "active": True},
+        {"user": "rita", "role": "reviewer", "merchant": "", "active": True},
+    ]
