@@ -47,7 +47,8 @@ class MetricSeparation:
 
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:
-    return (frame["decision"] != "approved").to_numpy()
+    """True for every decision that is not an approval (rejected or needs changes)."""
+    return np.asarray(frame["decision"] != "approved", dtype=bool)
 
 
 def metric_separation(frame: pd.DataFrame, metric: str, *, bands: int = 5) -> MetricSeparation | None:

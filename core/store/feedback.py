@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 
 from core.engine.csv_safe import formula_safe
 from core.store.database import Store, analyses, images, reviews, scores, versions
@@ -81,7 +81,7 @@ def _seconds_between(a: str | None, b: str | None) -> float | None:
     return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
 
 
-def _feedback_query(flt: FeedbackFilter, *cols: Any):  # type: ignore[no-untyped-def]
+def _feedback_query(flt: FeedbackFilter, *cols: Any) -> Select[Any]:
     """The decisions passing ``flt``, selecting ``cols`` (default: every export column's source)."""
     profile_col = reviews.c.profile
     q = (

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from core.engine import ENGINE_VERSION
 from core.engine.assess import analyze, assess, mark_duplicates
@@ -33,7 +33,7 @@ class RemeasureReport:
     failed: tuple[tuple[int, str], ...]
 
 
-def _stale_filter():  # type: ignore[no-untyped-def]
+def _stale_filter() -> ColumnElement[bool]:
     return analyses.c.engine_version != ENGINE_VERSION
 
 

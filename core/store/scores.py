@@ -173,6 +173,6 @@ def _analysis_from_row(metrics: dict[str, float], phash: str, bbox_json: str) ->
         info=info,
         metrics=metrics,
         phash=phash,
-        product_bbox=tuple(json.loads(bbox_json)),  # type: ignore[arg-type]
+        product_bbox=tuple(json.loads(bbox_json)),
         has_backdrop=True,
     )
