@@ -14,7 +14,7 @@ from core.engine.checks import Issue, assess_metrics
 from core.engine.duplicates import DuplicateIndex, Match, color_layout, phash
 from core.engine.foreground import Foreground
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
-from core.engine.measures import FILE_FACTS, luma, measure, measure_pixels, noise_sigma
+from core.engine.measures import FILE_FACTS, luma, measure, measure_pixels, noise_sigma, sharpness
 from core.engine.profiles import Profile
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
@@ -101,9 +101,9 @@ def analyze_preview(
     Pixel metrics are measured on ``preview`` (RGB uint8, long side at most the analysis size:
     the scale every stored measurement is made at), and the file facts (JPEG quality, blocking
     on the encoder's grid, file size) are carried over from ``stored``, because a preview has no
-    file. Grain is one of them (it is measured before downscaling); when ``original_preview``
-    (the untouched image at the same scale) is given, the stored grain is scaled by how much
-    the recipe changed the grain from ``original_preview`` to ``preview``. ``width``/``height``
+    file. Grain and focus are among them (both are measured finer than the preview); when
+    ``original_preview`` (the untouched image at the same scale) is given, the stored values are
+    scaled by how much the recipe changed them from ``original_preview`` to ``preview``. ``width``/``height``
     give the size of the file the preview stands for when a recipe changed it. The original's
     own preview therefore measures exactly as stored, so a "before" and an "after" made this way
     differ only by what the recipe did.
@@ -115,6 +115,13 @@ def analyze_preview(
     if original_preview is not None and not np.array_equal(original_preview, preview):
         before, after = noise_sigma(luma(original_preview)), noise_sigma(luma(preview))
         facts["noise_sigma"] = facts["noise_sigma"] * (after + 0.5) / (before + 0.5)
+        # Focus likewise: the file's own (finer) sharpness, scaled by what the recipe did to it.
+        mask = fg.mask if fg.has_backdrop else None
+        was, now = sharpness(luma(original_preview), mask), metrics["sharpness"]
+        if math.isfinite(was) and math.isfinite(now) and math.isfinite(facts["sharpness"]):
+            facts["sharpness"] = min(100.0, facts["sharpness"] * now / max(was, 1.0))
+        else:
+            facts["sharpness"] = now
     if width is not None and height is not None:
         facts.update(
             width=float(width),

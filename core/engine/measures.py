@@ -1,9 +1,11 @@
 """No-reference measurements of a single product photo.
 
-Scale matters: sharpness and noise change with image size (a Laplacian at 12 MP measures
-noise, not focus), so they are measured at one analysis scale, the long side reduced to
-:data:`ANALYSIS_LONG_SIDE` px with area averaging, which is also roughly how shoppers see the
-photo. Resolution uses the true size; blockiness uses the original 8x8 JPEG grid.
+Scale matters: most measures are taken at one analysis scale, the long side reduced to
+:data:`ANALYSIS_LONG_SIDE` px with area averaging, which is roughly how shoppers see the photo.
+Fine detail is what shoppers see when they zoom, and downscaling hides its defects, so focus and
+grain are measured at the decoded resolution up to :data:`DETAIL_LONG_SIDE` px (a photo enlarged
+from a thumbnail looks crisp at 1024 px and soft at full size). Resolution uses the true size;
+blockiness uses the original 8x8 JPEG grid.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
     "FILE_FACTS",
-    "NOISE_LONG_SIDE",
+    "DETAIL_LONG_SIDE",
     "blockiness",
     "blown_share",
     "channel_clip",
@@ -299,14 +301,16 @@ def channel_clip(rgb: np.ndarray, fg: Foreground) -> float:
     return float(np.count_nonzero(coloured & (hi >= 254)) / n) if n >= 100 else 0.0
 
 
-#: Grain is measured at up to this long side (px): large enough that grain is not averaged
-#: away, small enough to stay fast. JPEGs decode reduced in the DCT domain to about this size.
-NOISE_LONG_SIDE: Final = 2 * ANALYSIS_LONG_SIDE
+#: Focus and grain are measured at up to this long side (px): what a shopper's zoom shows, large
+#: enough that blur and grain are not averaged away, small enough to stay fast. (Batch scoring
+#: decodes big JPEGs reduced in the DCT domain to no less than the analysis size.)
+DETAIL_LONG_SIDE: Final = 2 * ANALYSIS_LONG_SIDE
 
 #: Metrics that describe the file rather than its pixels at analysis scale: they need the full
 #: decoded image (the encoder's 8x8 grid) or the file itself. An estimate made on a preview
-#: carries them over from the stored measurement (see :func:`measure_preview`).
+#: carries them over from the stored measurement (see :func:`core.engine.assess.analyze_preview`).
 FILE_FACTS: Final = (
+    "sharpness",
     "noise_sigma",
     "blockiness",
     "jpeg_quality",
@@ -319,18 +323,25 @@ FILE_FACTS: Final = (
 )
 
 
-def file_facts(image: LoadedImage) -> dict[str, float]:
+def file_facts(image: LoadedImage, *, product: np.ndarray | None = None) -> dict[str, float]:
     """The :data:`FILE_FACTS` of a decoded file: size, shape, JPEG quality, and what only the
-    decoded resolution shows: grain (at up to :data:`NOISE_LONG_SIDE` px) and blocking on the
-    encoder's own grid."""
+    decoded resolution shows: focus and grain (at up to :data:`DETAIL_LONG_SIDE` px) and blocking
+    on the encoder's own grid.
+
+    ``product`` is the product mask (bool, any size: it is resized) that focus is judged on;
+    default the whole frame.
+    """
     info = image.info
     grid = round(8 * image.scale)
     on_grid = grid >= 4 and abs(8 * image.scale - grid) < 1e-6
     y = luma(image.pixels)
+    detail = luma(to_analysis_scale(image.pixels, long_side=DETAIL_LONG_SIDE)) if max(y.shape) > DETAIL_LONG_SIDE else y
+    if product is not None and product.shape != detail.shape:
+        size = (detail.shape[1], detail.shape[0])
+        product = cv2.resize(product.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     return {
-        "noise_sigma": noise_sigma(
-            luma(to_analysis_scale(image.pixels, long_side=NOISE_LONG_SIDE)) if max(y.shape) > NOISE_LONG_SIDE else y
-        ),
+        "sharpness": sharpness(detail, product),
+        "noise_sigma": noise_sigma(detail),
         "blockiness": blockiness(y, grid=grid) if on_grid else math.nan,
         "jpeg_quality": float(info.jpeg_quality) if info.jpeg_quality is not None else math.nan,
         "width": float(info.width),
@@ -342,11 +353,13 @@ def file_facts(image: LoadedImage) -> dict[str, float]:
     }
 
 
-def measure_pixels(analysis: np.ndarray) -> tuple[dict[str, float], Foreground]:
+def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[str, float], Foreground]:
     """Every metric that is a property of the pixels at analysis scale (all but :data:`FILE_FACTS`).
 
     ``analysis`` is RGB uint8 with its long side at most :data:`ANALYSIS_LONG_SIDE` (as from
-    :func:`to_analysis_scale`).
+    :func:`to_analysis_scale`). With ``focus`` (keyword-only), ``sharpness`` is included too,
+    measured at this scale: a preview estimate scales the file's own (finer) measurement by how
+    much a recipe changed it. :func:`measure` leaves it to :func:`file_facts`.
     """
     y = luma(analysis)
     fg = find_foreground(analysis)
@@ -359,7 +372,7 @@ def measure_pixels(analysis: np.ndarray) -> tuple[dict[str, float], Foreground]:
     p1, p99 = percentile_u8(y, 1), percentile_u8(y, 99)
     bg = fg.backdrop_rgb
     metrics: dict[str, float] = {
-        "sharpness": sharpness(y, mask),
+        **({"sharpness": sharpness(y, mask)} if focus else {}),
         "laplacian_var": laplacian_variance(y, fg.bbox if fg.has_backdrop else None),
         "brightness": float(y.mean()),
         "shadow_clip": float(np.mean(y <= 8)),
@@ -396,5 +409,6 @@ def measure(image: LoadedImage) -> tuple[dict[str, float], Foreground, np.ndarra
         The RGB uint8 image at analysis scale that the pixel metrics were computed on.
     """
     analysis = to_analysis_scale(image.pixels)
-    pixel_metrics, fg = measure_pixels(analysis)
-    return {**pixel_metrics, **file_facts(image)}, fg, analysis
+    pixel_metrics, fg = measure_pixels(analysis, focus=False)
+    facts = file_facts(image, product=fg.mask if fg.has_backdrop else None)
+    return {**pixel_metrics, **facts}, fg, analysis

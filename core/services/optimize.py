@@ -92,9 +92,9 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
 
     Both are measured with :func:`core.engine.assess.analyze_preview`: the pixel metrics at the
     analysis scale every stored measurement is made at, and the stored file facts (JPEG quality,
-    blocking, grain, file size, duplicates), the grain scaled by what the recipe did to it. The
-    resolution checks see the stored image's size scaled as the recipe scaled the preview (a crop
-    or pad changes it). So an empty recipe changes nothing (+0.0), and ``before`` is the stored
+    blocking, focus, grain, file size, duplicates), focus and grain scaled by what the recipe did
+    to them. The resolution checks see the stored image's size scaled as the recipe scaled the
+    preview (a crop or pad changes it). So an empty recipe changes nothing (+0.0), and ``before`` is the stored
     score whenever the stored measurement is current.
     """
     stored = _stored_analysis(record)

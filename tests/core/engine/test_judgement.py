@@ -186,3 +186,14 @@ def test_a_bright_sky_is_not_overexposed():
     sky[600:] = cv2.resize(data.coffee(), (1200, 300)).astype(np.float32)  # the ground: a real photo strip
     r = judged(np.clip(sky, 0, 255).astype(np.uint8))
     assert "overexposed" not in r.issue_names, r.issue_names
+
+
+def test_a_photo_enlarged_from_a_thumbnail_is_blurry_at_full_size():
+    # Focus is judged at the size a shopper's zoom shows (up to 2048 px), not at the 1024-px
+    # analysis scale, where an enlarged thumbnail looks as crisp as the real thing.
+    sharp = garment((70, 90, 150), size=1600)
+    small = cv2.resize(sharp, (448, 448), interpolation=cv2.INTER_AREA)
+    enlarged = cv2.resize(small, (1600, 1600), interpolation=cv2.INTER_CUBIC)
+    assert "blurry" not in judged(sharp).issue_names
+    r = judged(enlarged)
+    assert "blurry" in r.issue_names, r.metrics["sharpness"]

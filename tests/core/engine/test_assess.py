@@ -1,0 +1,33 @@
+import cv2
+import pytest
+
+from core.engine.assess import analyze, analyze_preview
+from core.engine.loading import load_image
+from core.engine.measures import to_analysis_scale
+from tests.conftest import encode
+from tests.core.engine.test_judgement import garment
+
+
+@pytest.fixture(scope="module")
+def stored_and_preview():
+    # 1600 px: focus is stored at full size, finer than the 1024-px preview.
+    image = load_image(encode(garment((70, 90, 150), size=1600), "JPEG", quality=92))
+    return analyze(image), to_analysis_scale(image.pixels)
+
+
+def test_the_untouched_preview_keeps_the_stored_focus_and_grain(stored_and_preview):
+    stored, preview = stored_and_preview
+    same = analyze_preview(preview, stored, original_preview=preview)
+    assert same.metrics["sharpness"] == stored.metrics["sharpness"]
+    assert same.metrics["noise_sigma"] == stored.metrics["noise_sigma"]
+
+
+def test_a_recipe_that_blurs_or_sharpens_moves_the_stored_focus(stored_and_preview):
+    stored, preview = stored_and_preview
+    blurred = analyze_preview(cv2.GaussianBlur(preview, (0, 0), 2.0), stored, original_preview=preview)
+    assert blurred.metrics["sharpness"] < 0.8 * stored.metrics["sharpness"]
+    soft = load_image(encode(cv2.GaussianBlur(garment((70, 90, 150), size=1600), (0, 0), 2.5), "PNG"))
+    soft_stored, soft_preview = analyze(soft), to_analysis_scale(soft.pixels)
+    unsharp = cv2.addWeighted(soft_preview, 2.0, cv2.GaussianBlur(soft_preview, (0, 0), 1.5), -1.0, 0)
+    sharpened = analyze_preview(unsharp, soft_stored, original_preview=soft_preview)
+    assert sharpened.metrics["sharpness"] > soft_stored.metrics["sharpness"]
