@@ -32,13 +32,24 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal_column,
     select,
 )
 from sqlalchemy.engine import Connection, Engine
 
 from core.store.settings import DATABASE_URL_ENV, data_dir
 
-__all__ = ["SCHEMA_VERSION", "Store", "metadata", "now", "open_store", "private_folder", "write_private"]
+__all__ = [
+    "ISSUE_COUNT_KEY",
+    "HAS_ISSUES_KEY",
+    "SCHEMA_VERSION",
+    "Store",
+    "metadata",
+    "now",
+    "open_store",
+    "private_folder",
+    "write_private",
+]
 
 metadata = MetaData()
 
@@ -268,10 +279,46 @@ _V5_INDEXES = (
     Index("ix_reviews_profile_decided", reviews.c.profile, reviews.c.decided_at),
 )
 
+#: The review queue's "most issues first" order over ``scores``: whether a score has issues, and how
+#: many name separators its ``issues`` holds (one fewer than its issues). Constants are inline SQL,
+#: not bound parameters, so the queries' ORDER BY is the very expression the index below holds.
+HAS_ISSUES_KEY: Final = (func.length(scores.c.issues) > literal_column("0")).self_group()
+ISSUE_COUNT_KEY: Final = (
+    func.length(scores.c.issues)
+    - func.length(func.replace(scores.c.issues, literal_column("';'"), literal_column("''")))
+).self_group()
+
+#: Indexes for the review queue at scale (migration 7). The queue walks its order in an index and
+#: stops at the first open item, instead of testing every version and sorting them all: by score
+#: and by most issues (each holding what the walk reads, ``issues`` included, so it reads the index
+#: only, and SQLite prefers the one whose order matches), oldest first (submitted versions only; it
+#: also counts them); whether others decided an item, and who, is read from one index.
+_V7_INDEXES = (
+    Index(
+        "ix_scores_queue_issues",
+        scores.c.profile,
+        HAS_ISSUES_KEY.desc(),
+        ISSUE_COUNT_KEY.desc(),
+        scores.c.score,
+        scores.c.version_id,
+        scores.c.issues,
+    ),
+    Index("ix_scores_queue_score", scores.c.profile, scores.c.score, scores.c.version_id, scores.c.issues),
+    Index(
+        "ix_versions_queue_oldest",
+        versions.c.created_at,
+        versions.c.id,
+        sqlite_where=versions.c.submitted.is_(True),
+        postgresql_where=versions.c.submitted.is_(True),
+    ),
+    Index("ix_reviews_version_active_reviewer", reviews.c.version_id, reviews.c.active, reviews.c.reviewer),
+)
+scores.indexes.discard(_V7_INDEXES[0])
+
 #: Key of the PostgreSQL advisory lock held while migrating (any constant; "imgdesk" in ASCII).
 MIGRATION_LOCK_KEY: Final = 0x696D676465736B
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 
 
 def now() -> str:
@@ -358,6 +405,16 @@ def _migrate_6(conn: Connection) -> None:
     _add_column(conn, analyses, "colors")
 
 
+def _migrate_7(conn: Connection) -> None:
+    """The review queue at 100,000 images (issue 9): indexes its order walks and its open test read.
+    ``IF NOT EXISTS`` rather than a catalogue check: a database created by migration 1 from today's
+    metadata has them already, and expression indexes are not reflected on every backend."""
+    from sqlalchemy.schema import CreateIndex
+
+    for index in _V7_INDEXES:
+        conn.execute(CreateIndex(index, if_not_exists=True))
+
+
 #: MIGRATIONS[n] brings a database from version n to n + 1. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
     0: _migrate_1,
@@ -366,6 +423,7 @@ MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
     3: _migrate_4,
     4: _migrate_5,
     5: _migrate_6,
+    6: _migrate_7,
 }
 
 

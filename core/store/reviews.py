@@ -11,10 +11,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import FromClause, Select
 
 from core.store.database import (
+    HAS_ISSUES_KEY,
+    ISSUE_COUNT_KEY,
     Store,
     images,
     now,
@@ -395,14 +398,55 @@ def set_double_review_percent(store: Store, percent: int, *, actor: str) -> None
         )
 
 
-def _needed(percent: int):  # type: ignore[no-untyped-def]
+def _needed(percent: int, version_id: Any = versions.c.id) -> Any:
     """Decisions an item needs: 2 for ``percent`` % of ids (37 is coprime with 100, so every run of
     100 consecutive ids has exactly ``percent`` of them), else 1."""
     if percent <= 0:
         return literal(1)
     if percent >= 100:
         return literal(2)
-    return case(((versions.c.id * 37) % 100 < percent, 2), else_=1)
+    return case(((version_id * 37) % 100 < percent, 2), else_=1)
+
+
+def _open_for(reviewer: str, version_id: Any, *, percent: int, at: str | None) -> Any:
+    """SQL: the version ``version_id`` (a column) still waits for ``reviewer``: they have not
+    decided it, and fewer others than it needs have decided it (with ``at``, a timestamp: or hold a
+    live lease on it). Each part is an index lookup on that one version, so a query walking the
+    queue in order tests only the rows it passes, not the whole catalogue."""
+    active = reviews.c.active.is_(True)
+    live_leases = and_(
+        review_leases.c.version_id == version_id,
+        review_leases.c.reviewer != reviewer,
+        review_leases.c.expires_at > (at or ""),
+    )
+    if percent <= 0:
+        # One decision needed: open while no one (this reviewer included) has decided it and no
+        # one else holds it. The same rule as below with ``needed`` = 1, in two existence tests.
+        conds = [~select(reviews.c.id).where(reviews.c.version_id == version_id, active).exists()]
+        if at is not None:
+            conds.append(~select(review_leases.c.version_id).where(live_leases).exists())
+        return and_(*conds)
+    decided = select(reviews.c.id).where(reviews.c.version_id == version_id, reviews.c.reviewer == reviewer, active)
+    taken: Any = (
+        select(func.count(func.distinct(reviews.c.reviewer)))
+        .where(reviews.c.version_id == version_id, reviews.c.reviewer != reviewer, active)
+        .scalar_subquery()
+    )
+    if at is not None:
+        taken = taken + select(func.count()).select_from(review_leases).where(live_leases).scalar_subquery()
+    return and_(~decided.exists(), taken < _needed(percent, version_id))
+
+
+_QUEUE_COLUMNS: Final = (
+    versions.c.id,
+    versions.c.image_id,
+    images.c.merchant_id,
+    images.c.file_name,
+    versions.c.kind,
+    scores.c.score,
+    scores.c.issues,
+    versions.c.created_at,
+)
 
 
 def _queue_query(
@@ -410,50 +454,38 @@ def _queue_query(
     profile: str,
     merchant_id: str | None,
     issue: str | None,
-    *,  # type: ignore[no-untyped-def]
+    *,
     percent: int = 0,
     at: str | None = None,
-):
+    part: str = "all",
+) -> Select[Any]:
     """Items open for ``reviewer``. With ``at`` (a timestamp), items that others hold a live lease
-    on count as taken; without, only others' decisions do (for progress counts)."""
-    decided = exists().where(
-        and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer == reviewer, reviews.c.active.is_(True))
-    )
-    others_decided = (
-        select(func.count(func.distinct(reviews.c.reviewer)))
-        .where(and_(reviews.c.version_id == versions.c.id, reviews.c.reviewer != reviewer, reviews.c.active.is_(True)))
-        .scalar_subquery()
-    )
-    taken = others_decided
-    if at is not None:
-        others_leases = (
-            select(func.count())
-            .select_from(review_leases)
-            .where(
-                and_(
-                    review_leases.c.version_id == versions.c.id,
-                    review_leases.c.reviewer != reviewer,
-                    review_leases.c.expires_at > at,
-                )
+    on count as taken; without, only others' decisions do (for progress counts).
+
+    ``part``: ``all`` versions (their score under ``profile`` outer-joined), or only those
+    ``scored`` under ``profile`` (driven by the scores, so an order on the score is an index walk),
+    or only the ``unscored`` ones; ``count``: how many there are (joining only what a filter needs).
+    """
+    frm: FromClause
+    if part == "scored":
+        frm = scores.join(versions, versions.c.id == scores.c.version_id).join(
+            images, images.c.id == versions.c.image_id
+        )
+        # Tested on the score row's version id: SQLite then tests it before reading the version.
+        conds = [scores.c.profile == profile, _open_for(reviewer, scores.c.version_id, percent=percent, at=at)]
+    else:
+        frm = versions
+        if part != "count" or merchant_id:
+            frm = frm.join(images, images.c.id == versions.c.image_id)
+        if part != "count" or issue:
+            frm = frm.join(
+                scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True
             )
-            .scalar_subquery()
-        )
-        taken = others_decided + others_leases
-    q = (
-        select(
-            versions.c.id,
-            versions.c.image_id,
-            images.c.merchant_id,
-            images.c.file_name,
-            versions.c.kind,
-            scores.c.score,
-            scores.c.issues,
-            versions.c.created_at,
-        )
-        .select_from(versions.join(images, images.c.id == versions.c.image_id))
-        .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile), isouter=True)
-        .where(and_(versions.c.submitted.is_(True), ~decided, taken < _needed(percent)))
-    )
+        conds = [_open_for(reviewer, versions.c.id, percent=percent, at=at)]
+        if part == "unscored":
+            conds.append(scores.c.version_id.is_(None))
+    columns = (func.count(),) if part == "count" else _QUEUE_COLUMNS
+    q = select(*columns).select_from(frm).where(versions.c.submitted.is_(True), *conds)
     if merchant_id:
         q = q.where(images.c.merchant_id == merchant_id)
     if issue:
@@ -463,7 +495,8 @@ def _queue_query(
     return q
 
 
-def _ordered(q, order: str):  # type: ignore[no-untyped-def]
+def _ordered(q: Select[Any], order: str) -> Select[Any]:
+    """``q`` (any part) in queue order: the definition every faster path below must agree with."""
     if order not in QUEUE_ORDERS:
         raise ValueError(f"order must be one of {', '.join(QUEUE_ORDERS)}")
     if order == "lowest_score":
@@ -477,6 +510,92 @@ def _ordered(q, order: str):  # type: ignore[no-untyped-def]
     )
     has = func.length(func.coalesce(scores.c.issues, "")) > 0
     return q.order_by(has.desc(), n_issues.desc(), func.coalesce(scores.c.score, 101.0), versions.c.id)
+
+
+def _open_rows(
+    conn: Connection,
+    reviewer: str,
+    *,
+    order: str,
+    profile: str,
+    merchant_id: str | None = None,
+    issue: str | None = None,
+    percent: int,
+    at: str | None,
+    limit: int,
+    where: tuple[Any, ...] = (),
+    among: list[int] | None = None,
+) -> list[Any]:
+    """The first ``limit`` items open for ``reviewer`` in ``order`` (``where``: further conditions;
+    ``among``: only these version ids).
+
+    The same rows as ``_ordered(_queue_query(...), order).limit(limit)``, fetched so that the
+    database walks an index in queue order and stops at ``limit`` open items, testing only the rows
+    it passes (a 100,000-image queue sorted whole took about 0.4 s per query):
+
+    - ``lowest_score``, ``issue``: scored versions first in the order of a scores index (unscored
+      ones sort after every scored one in both orders), then, only if too few, the unscored ones
+      by id;
+    - ``oldest``: the versions index on (submitted, created_at, id);
+    - ``merchant``: the first merchant (in merchant order) with an open item, its items oldest
+      first, and so on while too few.
+    """
+    if order not in QUEUE_ORDERS:
+        raise ValueError(f"order must be one of {', '.join(QUEUE_ORDERS)}")
+    limit = max(0, int(limit))
+    if limit == 0:
+        return []
+
+    def query(part: str = "all") -> Any:
+        q = _queue_query(reviewer, profile, merchant_id, issue, percent=percent, at=at, part=part)
+        return q.where(*where)
+
+    if among is not None:  # a few known ids: sort just those
+        if not among:
+            return []
+        return list(conn.execute(_ordered(query().where(versions.c.id.in_(among)), order).limit(limit)).all())
+    if order in ("lowest_score", "issue"):
+        scored = query("scored")
+        if order == "lowest_score":
+            scored = scored.order_by(scores.c.score, scores.c.version_id)
+        else:
+            scored = scored.order_by(HAS_ISSUES_KEY.desc(), ISSUE_COUNT_KEY.desc(), scores.c.score, scores.c.version_id)
+        rows = list(conn.execute(scored.limit(limit)).all())
+        if len(rows) < limit:
+            unscored = query("unscored").order_by(versions.c.id).limit(limit - len(rows))
+            rows += conn.execute(unscored).all()
+        return rows
+    if order == "oldest":
+        return list(conn.execute(query().order_by(versions.c.created_at, versions.c.id).limit(limit)).all())
+    # merchant: the first merchant (walking the merchants index) with an open item, that
+    # merchant's open items oldest first; the next merchant while too few.
+    rows = []
+    walked = images.alias("merchant_walk")
+    has_open = query().with_only_columns(versions.c.id).where(images.c.id == walked.c.id).exists()
+    after: str | None = None
+    while len(rows) < limit:
+        first = select(walked.c.merchant_id).where(has_open)
+        if after is not None:
+            first = first.where(walked.c.merchant_id > after)
+        after = conn.execute(first.order_by(walked.c.merchant_id).limit(1)).scalar()
+        if after is None:
+            break
+        own = query().where(images.c.merchant_id == after).order_by(versions.c.created_at, versions.c.id)
+        rows += conn.execute(own.limit(limit - len(rows))).all()
+    return rows
+
+
+def _queue_args(
+    conn: Connection, order: str, profile: str, merchant_id: str | None, issue: str | None, at: str | None
+) -> dict[str, Any]:
+    return {
+        "order": order,
+        "profile": profile,
+        "merchant_id": merchant_id,
+        "issue": issue,
+        "percent": _double_percent(conn),
+        "at": at,
+    }
 
 
 def _item(r: Any) -> QueueItem:
@@ -508,11 +627,10 @@ def next_in_queue(
     oldest first within), or ``issue`` (images with the most issues first).
     """
     with store.read() as conn:
-        q = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), at=now())
-        if skip:
-            q = q.where(versions.c.id.not_in(skip))
-        r = conn.execute(_ordered(q, order).limit(1)).first()
-    return _item(r) if r is not None else None
+        args = _queue_args(conn, order, profile, merchant_id, issue, now())
+        where = (versions.c.id.not_in(skip),) if skip else ()
+        rows = _open_rows(conn, reviewer, **args, limit=1, where=where)
+    return _item(rows[0]) if rows else None
 
 
 def claim_next(
@@ -540,26 +658,28 @@ def claim_next(
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7310010)")  # one claim at a time
         stamp = now()
-        q = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), at=stamp)
-        if skip:
-            q = q.where(versions.c.id.not_in(skip))
-        mine = exists().where(
-            and_(
-                review_leases.c.version_id == versions.c.id,
-                review_leases.c.reviewer == reviewer,
-                review_leases.c.expires_at > stamp,
-            )
-        )
-        r = conn.execute(_ordered(q.where(mine), order).limit(1)).first()
-        if r is None:
+        args = _queue_args(conn, order, profile, merchant_id, issue, stamp)
+        where = (versions.c.id.not_in(skip),) if skip else ()
+        held = [
+            int(v)
+            for v in conn.execute(
+                select(review_leases.c.version_id).where(
+                    review_leases.c.reviewer == reviewer, review_leases.c.expires_at > stamp
+                )
+            ).scalars()
+        ]
+        rows = _open_rows(conn, reviewer, **args, limit=1, where=where, among=held) if held else []
+        if not rows:
             conn.execute(delete(review_leases).where(review_leases.c.reviewer == reviewer))
-            r = conn.execute(_ordered(q, order).limit(1)).first()
-            if r is None:
+            rows = _open_rows(conn, reviewer, **args, limit=1, where=where)
+            if not rows:
                 return None
+            r = rows[0]
             conn.execute(
                 insert(review_leases).values(version_id=r.id, reviewer=reviewer, expires_at=_later(lease_seconds))
             )
         else:
+            r = rows[0]
             conn.execute(
                 delete(review_leases).where(
                     and_(review_leases.c.reviewer == reviewer, review_leases.c.version_id != r.id)
@@ -577,8 +697,8 @@ def is_open_for(store: Store, reviewer: str, version_id: int) -> bool:
     """Whether ``version_id`` still waits for ``reviewer``'s decision: not decided by them, and
     not already decided by as many others as it needs (leases aside)."""
     with store.read() as conn:
-        q = _queue_query(reviewer, "generic", None, None, percent=_double_percent(conn))
-        return conn.execute(q.where(versions.c.id == version_id).limit(1)).first() is not None
+        args = _queue_args(conn, "lowest_score", "generic", None, None, None)
+        return bool(_open_rows(conn, reviewer, **args, limit=1, among=[int(version_id)]))
 
 
 def release_leases(store: Store, reviewer: str, *, version_id: int | None = None) -> int:
@@ -607,13 +727,15 @@ def open_items(
 ) -> list[QueueItem]:
     """Every item open for ``reviewer`` under the filters (not held by anyone else), in queue
     order: the set "approve all shown" acts on."""
+    where: list[Any] = []
+    if min_score is not None:
+        where.append(scores.c.score >= float(min_score))
+    if no_issues:
+        where.append(or_(scores.c.issues.is_(None), scores.c.issues == ""))
+        where.append(scores.c.score.is_not(None))
     with store.read() as conn:
-        q = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), at=now())
-        if min_score is not None:
-            q = q.where(scores.c.score >= float(min_score))
-        if no_issues:
-            q = q.where(or_(scores.c.issues.is_(None), scores.c.issues == ""), scores.c.score.is_not(None))
-        rows = conn.execute(_ordered(q, order).limit(limit)).all()
+        args = _queue_args(conn, order, profile, merchant_id, issue, now())
+        rows = _open_rows(conn, reviewer, **args, limit=limit, where=tuple(where))
     return [_item(r) for r in rows]
 
 
@@ -623,14 +745,8 @@ def progress(
     """(decided by this reviewer, still open for them) under the same filters as the queue
     (items others hold a lease on count as remaining)."""
     with store.read() as conn:
-        remaining = (
-            conn.execute(
-                select(func.count()).select_from(
-                    _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn)).subquery()
-                )
-            ).scalar()
-            or 0
-        )
+        count = _queue_query(reviewer, profile, merchant_id, issue, percent=_double_percent(conn), part="count")
+        remaining = conn.execute(count).scalar() or 0
         done_q = (
             select(func.count())
             .select_from(

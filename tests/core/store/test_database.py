@@ -87,3 +87,29 @@ def test_database_url_override(tmp_path):
     s = open_store(tmp_path / "d", database_url=url)
     assert (tmp_path / "elsewhere.db").exists() and not (tmp_path / "d" / "imagedesk.sqlite3").exists()
     s.dispose()
+
+
+def _index_names(store: Store) -> set[str]:
+    sql = (
+        "SELECT name FROM sqlite_master WHERE type = 'index'" if store.is_sqlite else "SELECT indexname FROM pg_indexes"
+    )
+    with store.read() as conn:
+        return {str(n) for n in conn.exec_driver_sql(sql).scalars()}
+
+
+def test_migration_7_indexes_the_review_queue_of_an_older_database(store):
+    queue_indexes = {
+        "ix_scores_queue_issues",
+        "ix_scores_queue_score",
+        "ix_versions_queue_oldest",
+        "ix_reviews_version_active_reviewer",
+    }
+    assert queue_indexes <= _index_names(store)
+    with store.write() as conn:  # back to version 6, as a database written before it
+        for name in queue_indexes:
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+        conn.execute(schema_info.delete().where(schema_info.c.version == 7))
+    assert store.schema_version() == 6 and not queue_indexes & _index_names(store)
+    assert store.migrate() == SCHEMA_VERSION >= 7
+    assert queue_indexes <= _index_names(store)
+    assert store.migrate() == SCHEMA_VERSION  # a second server finds it done

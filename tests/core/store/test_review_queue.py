@@ -143,3 +143,207 @@ def test_a_decision_after_the_hold_expired_and_someone_else_decided_is_not_recor
     assert active_decision(store, item.version_id, "rita") is None
     mine = claim_next(store, "rita")
     assert decide_shown(store, version_id=mine.version_id, reviewer="rita", decision="approved").decision == "approved"
+
+
+# --- The queue walks its order in an index (issue 9): the same items as the rules say -----------
+
+
+def _queue_catalogue(store) -> None:
+    """40 versions over three merchants, created out of id order (with ties), scored with tied
+    scores and 0-3 issues; a few not scored under ``generic``, one not submitted; decisions by two
+    reviewers (one taken back), a live lease and an expired one."""
+    import random
+
+    from sqlalchemy import insert
+
+    from core.store.database import images, scores, versions
+
+    rng = random.Random(7)
+    with store.write() as conn:
+        for i in range(40):
+            image_id = conn.execute(
+                insert(images).values(
+                    merchant_id=("m-b", "m-a", "m-c")[i % 3],
+                    sku=f"S{i}",
+                    file_name=f"f{i}.png",
+                    display_name=f"f{i}.png",
+                    sha256=f"{i:064x}",
+                    uploaded_by="t",
+                    created_at="2026-01-01T00:00:00",
+                )
+            ).inserted_primary_key[0]
+            version_id = conn.execute(
+                insert(versions).values(
+                    image_id=image_id,
+                    kind="original",
+                    sha256=f"{i:064x}",
+                    blob_path=f"x/{i}.png",
+                    format="PNG",
+                    width=10,
+                    height=10,
+                    file_size=1,
+                    submitted=i != 5,
+                    created_at=f"2026-01-{1 + rng.randrange(12):02d}T00:00:00",
+                )
+            ).inserted_primary_key[0]
+            if i % 9 != 4:
+                conn.execute(
+                    insert(scores).values(
+                        version_id=version_id,
+                        profile="generic",
+                        engine_version="t",
+                        score=float(rng.choice([40, 55, 55, 70, 90, 100])),
+                        issues=rng.choice(["", "", "dark", "dark;blurry", "blurry;dark;noisy", "noisy"]),
+                        issues_json="[]",
+                        contributions_json="{}",
+                        created_at="2026-01-01T00:00:00",
+                    )
+                )
+    ids = [r.version_id for r in list_images(store, profile="generic")]
+    for v in ids[1:12:2]:
+        decide(store, version_id=v, reviewer="sam", decision="approved")
+    for v in ids[8:14]:
+        decide(store, version_id=v, reviewer="rita", decision="rejected", reasons=["blurry"])
+    undo_last(store, "rita")
+    with store.write() as conn:
+        conn.execute(
+            insert(review_leases),
+            [
+                {"version_id": ids[20], "reviewer": "tom", "expires_at": "2999-01-01T00:00:00"},
+                {"version_id": ids[22], "reviewer": "tom", "expires_at": "2000-01-01T00:00:00"},
+            ],
+        )
+
+
+def _rules(store, reviewer: str, order: str, *, percent: int, leases: bool, merchant=None, issue=None) -> list[int]:
+    """The open items in queue order, computed in Python from the rows and the queue's rules."""
+    from sqlalchemy import and_
+
+    from core.store.database import images, now, reviews, scores, versions
+
+    with store.read() as conn:
+        rows = conn.execute(
+            select(
+                versions.c.id,
+                versions.c.submitted,
+                versions.c.created_at,
+                images.c.merchant_id,
+                scores.c.score,
+                scores.c.issues,
+            ).select_from(
+                versions.join(images, images.c.id == versions.c.image_id).join(
+                    scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == "generic"), isouter=True
+                )
+            )
+        ).all()
+        decided = conn.execute(select(reviews.c.version_id, reviews.c.reviewer).where(reviews.c.active.is_(True))).all()
+        held = conn.execute(select(review_leases)).all()
+    stamp = now()
+
+    def is_open(v: int) -> bool:
+        if (v, reviewer) in {(d.version_id, d.reviewer) for d in decided}:
+            return False
+        needed = 2 if percent >= 100 or (0 < percent and (v * 37) % 100 < percent) else 1
+        taken = len({d.reviewer for d in decided if d.version_id == v and d.reviewer != reviewer})
+        if leases:
+            taken += sum(1 for h in held if h.version_id == v and h.reviewer != reviewer and h.expires_at > stamp)
+        return taken < needed
+
+    def key(r):  # type: ignore[no-untyped-def]
+        score = 101.0 if r.score is None else r.score
+        if order == "lowest_score":
+            return (score, r.id)
+        if order == "oldest":
+            return (r.created_at, r.id)
+        if order == "merchant":
+            return (r.merchant_id, r.created_at, r.id)
+        names = r.issues or ""
+        return (-(len(names) > 0), -names.count(";"), score, r.id)
+
+    kept = [
+        r
+        for r in rows
+        if r.submitted
+        and is_open(r.id)
+        and (merchant is None or r.merchant_id == merchant)
+        and (issue is None or issue in (r.issues or "").split(";"))
+    ]
+    return [r.id for r in sorted(kept, key=key)]
+
+
+@pytest.mark.parametrize("percent", [0, 50, 100])
+def test_the_queue_in_every_order_is_what_the_rules_say(store, percent):
+    from core.store.reviews import is_open_for, next_in_queue, progress
+    from core.vocabulary import QUEUE_ORDERS
+
+    _queue_catalogue(store)
+    set_double_review_percent(store, percent, actor="admin")
+    for who in ("rita", "sam", "zoe"):
+        for order in QUEUE_ORDERS:
+            for filters in ({}, {"merchant": "m-c"}, {"issue": "dark"}):
+                want = _rules(store, who, order, percent=percent, leases=True, **filters)
+                kw = {"merchant_id": filters.get("merchant"), "issue": filters.get("issue")}
+                for limit in (1, 2, 5, 100):
+                    got = [i.version_id for i in open_items(store, who, order=order, limit=limit, **kw)]
+                    assert got == want[:limit], (who, order, filters, limit)
+                first = next_in_queue(store, who, order=order, skip=tuple(want[:2]), **kw)
+                assert (first.version_id if first else None) == (want[2] if len(want) > 2 else None)
+        remaining = _rules(store, who, "oldest", percent=percent, leases=False)
+        assert progress(store, who)[1] == len(remaining)
+        assert progress(store, who, merchant_id="m-a")[1] == len(
+            _rules(store, who, "oldest", percent=percent, leases=False, merchant="m-a")
+        )
+        assert progress(store, who, issue="noisy")[1] == len(
+            _rules(store, who, "oldest", percent=percent, leases=False, issue="noisy")
+        )
+        assert {v for v in range(1, 45) if is_open_for(store, who, v)} == set(remaining)
+
+
+def test_the_queue_claims_in_order_and_keeps_what_it_holds(store):
+    _queue_catalogue(store)
+    want = _rules(store, "zoe", "issue", percent=0, leases=True)
+    first = claim_next(store, "zoe", order="issue")
+    assert first.version_id == want[0]
+    # held: kept on a rerun even in another order, as long as it is open and not skipped
+    assert claim_next(store, "zoe", order="oldest").version_id == want[0]
+    assert claim_next(store, "zoe", order="issue", skip=(want[0],)).version_id == want[1]
+    assert (
+        claim_next(store, "zoe", order="issue", merchant_id="m-a").version_id
+        == _rules(store, "zoe", "issue", percent=0, leases=True, merchant="m-a")[0]
+    )
+
+
+def test_the_queue_walks_an_index_instead_of_sorting_the_catalogue(store):
+    """The first open items come from an index walk in queue order (on SQLite, whose plans can be
+    read): the query that finds them never sorts every open item (a merchant's own items may be)."""
+    from sqlalchemy import event
+
+    from core.store.reviews import next_in_queue, progress
+    from core.vocabulary import QUEUE_ORDERS
+
+    if not store.is_sqlite:
+        pytest.skip("query plans read on SQLite")
+    _queue_catalogue(store)
+    seen: list[tuple[str, object]] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+
+    def plans() -> list[str]:
+        with store.read() as conn:
+            raw = conn.connection.dbapi_connection
+            return [
+                " / ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+                for sql, params in seen
+                if sql.lstrip().upper().startswith("SELECT") and "queue_settings" not in sql
+            ]
+
+    walks = {"lowest_score": "ix_scores_queue_score", "issue": "ix_scores_queue_issues"}
+    walks |= {"oldest": "ix_versions_queue_oldest", "merchant": "ix_images_merchant"}
+    assert set(walks) == set(QUEUE_ORDERS)
+    for order, index in walks.items():
+        seen.clear()
+        next_in_queue(store, "zoe", order=order)
+        first = plans()[0]
+        assert index in first and "TEMP B-TREE" not in first, (order, first)
+    seen.clear()
+    progress(store, "zoe")
+    assert "ix_versions_queue_oldest" in plans()[0]  # counted from the index of submitted versions
