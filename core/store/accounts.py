@@ -18,7 +18,7 @@ import bcrypt
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from core.store.database import Store, now, sessions, users
+from core.store.database import Store, inserted_id, now, sessions, users
 from core.vocabulary import ROLES
 
 __all__ = [
@@ -124,7 +124,7 @@ def create_user(
     with store.write() as conn:
         if _row_by_name(conn, username) is not None:
             raise AuthError(f"the user name '{username}' is taken")
-        uid = conn.execute(
+        inserted = conn.execute(
             insert(users).values(
                 username=username,
                 password_hash=hashed,
@@ -133,7 +133,8 @@ def create_user(
                 active=True,
                 created_at=now(),
             )
-        ).inserted_primary_key[0]  # type: ignore[index]
+        )
+        uid = inserted_id(inserted)
         store.audit(
             conn,
             actor=actor,

@@ -35,7 +35,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 
 from core.store.settings import DATABASE_URL_ENV, data_dir
 
@@ -44,6 +44,7 @@ __all__ = [
     "HAS_ISSUES_KEY",
     "SCHEMA_VERSION",
     "Store",
+    "inserted_id",
     "metadata",
     "now",
     "open_store",
@@ -326,6 +327,15 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The id the database gave the row a single-row ``INSERT`` just added (``result`` is what
+    executing it returned)."""
+    key = result.inserted_primary_key
+    if key is None:  # only for statements that are not a single-row INSERT
+        raise RuntimeError("the statement inserted no row with a primary key")
+    return int(key[0])
+
+
 def _migrate_1(conn: Connection) -> None:
     for table in metadata.sorted_tables:
         table.create(conn, checkfirst=True)
@@ -349,13 +359,14 @@ def _add_column(conn: Connection, table: Table, name: str) -> None:
     migration 1 from today's metadata does)."""
     from sqlalchemy import inspect
     from sqlalchemy.schema import CreateColumn
+    from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
     if name in {c["name"] for c in inspect(conn).get_columns(table.name)}:
         return
     column = table.c[name]
     ddl = str(CreateColumn(column).compile(dialect=conn.dialect))
-    if column.default is not None and not column.nullable:
-        ddl += f" DEFAULT '{column.default.arg}'"  # type: ignore[attr-defined]
+    if isinstance(column.default, ScalarElementColumnDefault) and not column.nullable:  # a constant default
+        ddl += f" DEFAULT '{column.default.arg}'"
     conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
 

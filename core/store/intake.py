@@ -32,7 +32,7 @@ from core.engine.export_image import encode_image
 from core.engine.loading import DEFAULT_MAX_BYTES, load_image
 from core.engine.recipe import Recipe
 from core.store.blobs import blob_path_for, write_blob
-from core.store.database import Store, images, now, versions
+from core.store.database import Store, images, inserted_id, now, versions
 from core.store.scores import all_profiles, duplicate_index, store_scores
 from core.store.settings import max_pixels as settings_max_pixels
 from core.vocabulary import ANALYSIS_LONG_SIDE, FORMAT_EXTENSIONS, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS
@@ -308,7 +308,7 @@ def ingest_files(
                     )
                     continue
                 stamp = now()
-                image_id = conn.execute(
+                inserted = conn.execute(
                     insert(images).values(
                         merchant_id=merchant,
                         sku=item_sku,
@@ -318,8 +318,9 @@ def ingest_files(
                         uploaded_by=uploaded_by,
                         created_at=stamp,
                     )
-                ).inserted_primary_key[0]
-                version_id = conn.execute(
+                )
+                image_id = inserted_id(inserted)
+                inserted = conn.execute(
                     insert(versions).values(
                         image_id=image_id,
                         kind="original",
@@ -336,7 +337,8 @@ def ingest_files(
                         created_at=stamp,
                         info_json=json.dumps(info.to_dict()),
                     )
-                ).inserted_primary_key[0]
+                )
+                version_id = inserted_id(inserted)
                 if merchant not in indexes:
                     indexes[merchant] = duplicate_index(conn, merchant)
                 score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=name)
@@ -557,7 +559,7 @@ def save_optimized(
             parent = conn.execute(select(versions.c.image_id).where(versions.c.id == version_id)).scalar()
             if parent is None:
                 raise ValueError(f"no image version {version_id}")
-            new_id = conn.execute(
+            inserted = conn.execute(
                 insert(versions).values(
                     image_id=parent,
                     kind="optimized",
@@ -574,7 +576,8 @@ def save_optimized(
                     created_at=now(),
                     info_json=json.dumps(info.to_dict()),
                 )
-            ).inserted_primary_key[0]
+            )
+            new_id = inserted_id(inserted)
             store_scores(conn, int(new_id), analysis, profiles, None)
             store.audit(
                 conn,

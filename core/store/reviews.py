@@ -20,6 +20,7 @@ from core.store.database import (
     ISSUE_COUNT_KEY,
     Store,
     images,
+    inserted_id,
     now,
     queue_settings,
     review_leases,
@@ -181,7 +182,7 @@ def _decide(
     if previous is not None:
         conn.execute(update(reviews).where(reviews.c.id == previous.id).values(active=False))
     stamp = now()
-    new_id = conn.execute(
+    inserted = conn.execute(
         insert(reviews).values(
             version_id=version_id,
             reviewer=reviewer,
@@ -195,7 +196,8 @@ def _decide(
             replaces_id=previous.id if previous else None,
             batch_id=batch_id,
         )
-    ).inserted_primary_key[0]
+    )
+    new_id = inserted_id(inserted)
     # Decided: the item no longer needs this reviewer's lease.
     conn.execute(
         delete(review_leases).where(
