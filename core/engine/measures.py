@@ -44,12 +44,23 @@ __all__ = [
 
 
 def to_analysis_scale(rgb: np.ndarray, *, long_side: int = ANALYSIS_LONG_SIDE) -> np.ndarray:
-    """Area-average ``rgb`` down so its long side is at most ``long_side`` px (never upscales)."""
+    """Reduce ``rgb`` so its long side is at most ``long_side`` px (never upscales), anti-aliased.
+
+    Whole factors are area-averaged (OpenCV's fast path), the remaining factor of at least 1/2 is
+    interpolated bilinearly: the same anti-aliasing as an area average at a fraction of its
+    cost for factors such as 1200 -> 1024.
+    """
     h, w = rgb.shape[:2]
     if max(h, w) <= long_side:
         return rgb
+    k = max(h, w) // long_side
+    if k >= 2:
+        rgb = cv2.resize(rgb, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
+        h, w = rgb.shape[:2]
+        if max(h, w) <= long_side:
+            return rgb
     f = long_side / max(h, w)
-    return cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_LINEAR)
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
@@ -83,7 +94,7 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     local_range = cv2.dilate(y, kernel).astype(np.float32) - cv2.erode(y, kernel).astype(np.float32)
     # "Strong" is relative to the image's own tonal range, so lowering contrast alone does not
     # change which edges are measured (the ratio itself is contrast-invariant).
-    lo, hi = np.percentile(y, [1, 99])
+    lo, hi = percentile_u8(y, 1), percentile_u8(y, 99)
     strong = local_range >= max(8.0, 0.12 * float(hi - lo))
     if mask is not None:
         strong &= mask
@@ -92,7 +103,12 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
         # not "blurry". A blank image is the low_information check's business.
         return math.nan
     ratio = grad[strong] / local_range[strong]
-    return float(np.clip(200.0 * np.percentile(ratio, 99), 0.0, 100.0))
+    # The 99th percentile (linear interpolation, as numpy's default) without a full sort.
+    pos = 0.99 * (ratio.size - 1)
+    i = int(pos)
+    part = np.partition(ratio, [i, min(i + 1, ratio.size - 1)])
+    p99 = float(part[i]) + (pos - i) * (float(part[min(i + 1, ratio.size - 1)]) - float(part[i]))
+    return float(np.clip(200.0 * p99, 0.0, 100.0))
 
 
 def laplacian_variance(y: np.ndarray, bbox: tuple[int, int, int, int] | None = None) -> float:
@@ -278,7 +294,7 @@ def blown_share(rgb: np.ndarray, fg: Foreground) -> float:
     if not fg.has_backdrop or np.count_nonzero(fg.mask) < 100:
         return math.nan
     k = max(3, round(0.02 * max(fg.mask.shape))) | 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))  # separable: ~10x faster than a disc
     outline = cv2.morphologyEx(fg.mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool)
     white = _channel_min(rgb) >= 250
     area = int(np.count_nonzero(outline))
