@@ -108,8 +108,8 @@ def find_foreground(rgb: np.ndarray, *, tolerance: int = BACKDROP_TOLERANCE) -> 
     if uniform < MIN_UNIFORM_BORDER:
         mask = np.ones((h, w), bool)
         return Foreground(mask, (0, 0, w, h), False, backdrop_rgb, white_ratio)
-    b0, b1, b2 = (float(v) for v in backdrop.round())
-    diff = cv2.absdiff(rgb, (b0, b1, b2, 0.0))  # a per-channel scalar: no full-size temporary
+    # A 4-vector is an OpenCV scalar (one value per channel): no full-size temporary image.
+    diff = cv2.absdiff(rgb, np.append(backdrop.round(), 0.0).astype(np.float64))
     d0, d1, d2 = cv2.split(diff)
     raw = (cv2.max(cv2.max(d0, d1), d2) > tolerance).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
