@@ -19,9 +19,12 @@ from core.services.catalog import preview_pixels
 from pages.common.session import get_store
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner=False)
 def preview(sha256: str, blob_path: str) -> np.ndarray:
-    """RGB uint8 at most PREVIEW_SIDE px on the long side (reduced JPEG decode where possible)."""
+    """RGB uint8 at most PREVIEW_SIDE px on the long side (reduced JPEG decode where possible).
+
+    Kept in memory for the few images being worked on (up to ~2.4 MB each); any other process or
+    later call reads the PNG the store keeps on disk instead of decoding the file again."""
     return preview_pixels(get_store(), sha256=sha256, blob_path=blob_path, side=PREVIEW_SIDE)  # decoded once, kept
 
 
@@ -34,7 +37,10 @@ def preview_url(sha256: str, blob_path: str) -> str:
 @st.cache_data(max_entries=2000, show_spinner=False)
 def thumbnail_url(sha256: str, blob_path: str, side: int = 96) -> str:
     """A small JPEG thumbnail as a data URL (for table image columns)."""
-    small = to_analysis_scale(preview(sha256, blob_path), long_side=side)  # from the preview, not the file
+    # From the stored preview, not the file, and not through preview(): a table of thumbnails
+    # would otherwise keep a full-size preview in memory for each of its rows.
+    pixels = preview_pixels(get_store(), sha256=sha256, blob_path=blob_path, side=PREVIEW_SIDE)
+    small = to_analysis_scale(pixels, long_side=side)
     return data_url(small, quality=80)
 
 
