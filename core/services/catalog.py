@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ __all__ = [
     "CatalogFilter",
     "ChecklistRow",
     "ImageRecord",
+    "PICKER_LIMIT",
     "Store",
     "catalog_frame",
     "decision_counts",
@@ -44,9 +45,27 @@ def decision_counts(frame: pd.DataFrame) -> dict[str, int]:
     return {status: int(counts.get(status, 0)) for status in ("unreviewed", *DECISIONS)}
 
 
-def pickable_versions(store: Store, *, profile: str, merchant_id: str | None) -> list[ImageRecord]:
-    """Every version (originals and optimized) a user may pick; ``merchant_id`` limits it to one merchant."""
-    return list_images(store, profile=profile, merchant_id=merchant_id, kind=None)
+#: The image picker (Inspect, Optimize) lists at most this many versions: the first ones, plus the
+#: one asked for and its image's other versions. A catalogue of any size opens those pages at
+#: once and no server process holds it whole (100,000 versions took ~650 MB and seconds); any
+#: other image opens from its link on the Overview.
+PICKER_LIMIT: Final = 500
+
+
+def pickable_versions(
+    store: Store, *, profile: str, merchant_id: str | None, around: int | None = None, limit: int = PICKER_LIMIT
+) -> list[ImageRecord]:
+    """Versions (originals and optimized) a user may pick, oldest first, without their metrics
+    (:func:`open_version` reads the chosen one whole): the first ``limit``, plus version
+    ``around`` and the other versions of its image when it exists and may be opened.
+    ``merchant_id`` limits them to one merchant's."""
+    records = list_images(store, profile=profile, merchant_id=merchant_id, kind=None, with_metrics=False, limit=limit)
+    asked = open_version(store, around, profile=profile, merchant_id=merchant_id) if around is not None else None
+    if asked is not None:
+        known = {r.version_id for r in records}
+        records += [r for r in versions_of(store, asked.image_id, profile=profile) if r.version_id not in known]
+        records.sort(key=lambda r: r.version_id)
+    return records
 
 
 def open_version(store: Store, version_id: int, *, profile: str, merchant_id: str | None) -> ImageRecord | None:

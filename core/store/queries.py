@@ -115,8 +115,10 @@ def list_images(
     merchant_id: str | None = None,
     kind: str | None = "original",
     with_metrics: bool = True,
+    limit: int | None = None,
 ) -> list[ImageRecord]:
-    """Every image version (originals by default) with its score under ``profile``.
+    """Every image version (originals by default) with its score under ``profile``, oldest
+    first; with ``limit``, only the first ``limit`` of them.
 
     ``with_metrics=False`` skips reading the metrics (``metrics`` is then empty): the catalogue
     table of a large library needs only scores and issues.
@@ -126,8 +128,11 @@ def list_images(
         q = q.where(images.c.merchant_id == merchant_id)
     if kind is not None:
         q = q.where(versions.c.kind == kind)
+    q = q.order_by(versions.c.id)
+    if limit is not None:
+        q = q.limit(max(0, int(limit)))
     with store.read() as conn:
-        return [_record(r, profile) for r in conn.execute(q.order_by(versions.c.id)).all()]
+        return [_record(r, profile) for r in conn.execute(q).all()]
 
 
 def get_image(

@@ -13,14 +13,15 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> 
     Stops the page with the same message whether the version does not exist or belongs to
     another merchant, so a URL reveals nothing about other merchants' images.
     """
-    records = pickable_versions(store, profile=profile, merchant_id=merchant_id)
+    try:
+        asked = int(st.query_params["v"]) if "v" in st.query_params else None
+    except ValueError:
+        asked = -1
+    records = pickable_versions(store, profile=profile, merchant_id=merchant_id, around=asked)  # bounded
     if not records:
         st.info("No images yet.")
         st.stop()
-    try:
-        requested = int(st.query_params.get("v", records[0].version_id))
-    except ValueError:
-        requested = -1
+    requested = records[0].version_id if asked is None else asked
     record = open_version(store, requested, profile=profile, merchant_id=merchant_id)
     if record is None:
         st.error("There is no image with that link that you can open.")

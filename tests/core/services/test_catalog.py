@@ -62,3 +62,19 @@ def test_previews_are_at_most_the_asked_size(seeded):
     assert max(pix.shape[:2]) <= 256 and pix.dtype.name == "uint8" and pix.shape[2] == 3
     again = preview_pixels(seeded, sha256=rec.sha256, blob_path=rec.blob_path, side=256)
     assert (again == pix).all()
+
+
+def test_the_picker_is_bounded_and_always_holds_the_version_asked_for(seeded):
+    every = list_images(seeded, kind=None)
+    assert len(every) > 4
+    first = pickable_versions(seeded, profile="generic", merchant_id=None, limit=3)
+    assert [r.version_id for r in first] == [r.version_id for r in every[:3]]
+    assert all(r.metrics == {} for r in first)  # labels only; the chosen version is read whole
+    last = every[-1]
+    picked = pickable_versions(seeded, profile="generic", merchant_id=None, around=last.version_id, limit=3)
+    assert [r.version_id for r in picked] == [*(r.version_id for r in every[:3]), last.version_id]
+    # a version the user may not open (or that does not exist) adds nothing
+    other = next(r for r in every if r.merchant_id != "acme-home")
+    mine = pickable_versions(seeded, profile="generic", merchant_id="acme-home", around=other.version_id, limit=2)
+    assert len(mine) == 2 and {r.merchant_id for r in mine} == {"acme-home"}
+    assert len(pickable_versions(seeded, profile="generic", merchant_id=None, around=99999, limit=2)) == 2
