@@ -314,7 +314,7 @@ def approve_all(
     ids = list(dict.fromkeys(int(v) for v in version_ids))
     if confirmed_count != len(ids):
         raise ReviewError(f"{len(ids)} images are selected but {confirmed_count} were confirmed; nothing was approved")
-    still_open = {i.version_id for i in open_items(store, reviewer, profile=profile, limit=1_000_000)}
+    still_open = {i.version_id for i in open_items(store, reviewer, profile=profile, only=ids, limit=len(ids))}
     keep = [v for v in ids if v in still_open]
     if not keep:
         raise ReviewError("none of these images is still waiting for you; nothing was approved")

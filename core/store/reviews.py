@@ -8,6 +8,7 @@ most one active decision per image version; several reviewers may judge the same
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -726,9 +727,11 @@ def open_items(
     min_score: float | None = None,
     no_issues: bool = False,
     limit: int = 5000,
+    only: Sequence[int] | None = None,
 ) -> list[QueueItem]:
     """Every item open for ``reviewer`` under the filters (not held by anyone else), in queue
-    order: the set "approve all shown" acts on."""
+    order: the set "approve all shown" acts on. ``only``: just these versions (which of them are
+    still open), without walking the rest of the queue."""
     where: list[Any] = []
     if min_score is not None:
         where.append(scores.c.score >= float(min_score))
@@ -737,7 +740,8 @@ def open_items(
         where.append(scores.c.score.is_not(None))
     with store.read() as conn:
         args = _queue_args(conn, order, profile, merchant_id, issue, now())
-        rows = _open_rows(conn, reviewer, **args, limit=limit, where=tuple(where))
+        among = None if only is None else [int(v) for v in only]
+        rows = _open_rows(conn, reviewer, **args, limit=limit, where=tuple(where), among=among)
     return [_item(r) for r in rows]
 
 

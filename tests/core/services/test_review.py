@@ -108,3 +108,15 @@ def test_only_an_administrator_sets_the_double_review_share(seeded):
     assert double_review_share(seeded) == 0
     set_double_review_share(seeded, percent=20, actor_role="admin", actor="boss")
     assert double_review_share(seeded) == 20
+
+
+def test_approve_all_leaves_out_what_someone_else_decided_meanwhile(seeded):
+    from core.services.review import approve_all
+    from core.store.reviews import decide
+
+    ids = [r.version_id for r in list_images(seeded)][:5]
+    decide(seeded, version_id=ids[0], reviewer="sam", decision="approved")
+    done = approve_all(seeded, reviewer="rita", version_ids=ids, confirmed_count=5, profile="generic")
+    assert sorted(d.version_id for d in done) == sorted(ids[1:])
+    with pytest.raises(ReviewError, match="none of these images"):
+        approve_all(seeded, reviewer="rita", version_ids=ids[1:], confirmed_count=4, profile="generic")

@@ -347,3 +347,13 @@ def test_the_queue_walks_an_index_instead_of_sorting_the_catalogue(store):
     seen.clear()
     progress(store, "zoe")
     assert "ix_versions_queue_oldest" in plans()[0]  # counted from the index of submitted versions
+
+
+def test_open_items_among_given_versions_only(store):
+    _queue_catalogue(store)
+    want = _rules(store, "zoe", "lowest_score", percent=0, leases=True)
+    shut = [v for v in range(1, 41) if v not in want]
+    asked = [*want[3:6], *shut[:3], 99999]
+    got = [i.version_id for i in open_items(store, "zoe", only=asked, limit=len(asked))]
+    assert got == [v for v in want if v in asked]
+    assert open_items(store, "zoe", only=[]) == []
