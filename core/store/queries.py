@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.sql import FromClause, Select
 
 from core.store.database import Store, analyses, images, reviews, score_issues, scores, versions
 from core.store.scores import loads_metrics
@@ -60,7 +61,7 @@ class ImageRecord:
         return self.display_name or self.file_name
 
 
-def _record_query(profile: str, *, with_metrics: bool = True):  # type: ignore[no-untyped-def]
+def _record_query(profile: str, *, with_metrics: bool = True) -> Select[Any]:
     cols = [
         images.c.id.label("image_id"),
         versions.c.id.label("version_id"),
@@ -227,10 +228,10 @@ def _latest_decision() -> _LatestDecision:
     return _LatestDecision()
 
 
-def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool = False):  # type: ignore[no-untyped-def]
+def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool = False) -> FromClause:
     """versions, joined to images and scores only when a filter or the caller needs them: each
     join is a lookup per row, which adds up over 100,000 rows."""
-    frm: Any = versions
+    frm: FromClause = versions
     if scope.merchant_id is not None or flt.merchants or flt.text:
         frm = frm.join(images, images.c.id == versions.c.image_id)
     if with_scores or flt.score_min > 0 or flt.score_max < 100:
