@@ -539,7 +539,7 @@ def _open_rows(
     - ``lowest_score``, ``issue``: scored versions first in the order of a scores index (unscored
       ones sort after every scored one in both orders), then, only if too few, the unscored ones
       by id;
-    - ``oldest``: the versions index on (submitted, created_at, id);
+    - ``oldest``: the index of submitted versions by (created_at, id);
     - ``merchant``: the first merchant (in merchant order) with an open item, its items oldest
       first, and so on while too few.
     """

@@ -108,8 +108,17 @@ def test_migration_7_indexes_the_review_queue_of_an_older_database(store):
     with store.write() as conn:  # back to version 6, as a database written before it
         for name in queue_indexes:
             conn.exec_driver_sql(f"DROP INDEX {name}")
-        conn.execute(schema_info.delete().where(schema_info.c.version == 7))
+        conn.execute(schema_info.delete().where(schema_info.c.version >= 7))
     assert store.schema_version() == 6 and not queue_indexes & _index_names(store)
     assert store.migrate() == SCHEMA_VERSION >= 7
     assert queue_indexes <= _index_names(store)
     assert store.migrate() == SCHEMA_VERSION  # a second server finds it done
+
+
+def test_migration_8_indexes_the_engine_version_of_analyses(store):
+    assert "ix_analyses_engine_version" in _index_names(store)
+    with store.write() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_analyses_engine_version")
+        conn.execute(schema_info.delete().where(schema_info.c.version >= 8))
+    assert store.schema_version() == 7
+    assert store.migrate() == SCHEMA_VERSION >= 8 and "ix_analyses_engine_version" in _index_names(store)
