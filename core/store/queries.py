@@ -289,50 +289,85 @@ def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = Catalo
         return int(conn.execute(q).scalar() or 0)
 
 
+def _page_ids(conn: Any, scope: CatalogScope, flt: CatalogFilter, *, offset: int, limit: int) -> list[int]:
+    """The version ids on one page, in catalogue order: scored versions by (score, id), walked in
+    the index of scores by profile and score so the database stops at the page instead of sorting
+    the catalogue; then the unscored ones by id, read only when the page reaches past the scored.
+
+    With a narrowing filter (a merchant, an issue, a text) the walk could pass most of the
+    catalogue to fill a page: the database then starts from that filter and sorts what it leaves.
+    """
+    decided = _latest_decision()
+    conds = _catalog_where(scope, flt, decided)
+    if scope.merchant_id is not None or flt.merchants or flt.issues or flt.text:
+        narrowed = (
+            select(versions.c.id)
+            .select_from(_catalog_from(scope, flt, with_scores=True))
+            .where(*conds)
+            .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [int(v) for v in conn.execute(narrowed).scalars()]
+    frm: Any = scores.join(versions, versions.c.id == scores.c.version_id)
+    scored = select(scores.c.version_id).select_from(frm).where(scores.c.profile == scope.profile, *conds)
+    walk = scored.order_by(scores.c.score, scores.c.version_id).offset(offset).limit(limit)
+    ids = [int(v) for v in conn.execute(walk).scalars()]
+    if len(ids) == limit:
+        return ids
+    skip = 0  # the page starts among the unscored: after how many of them?
+    if not ids:
+        skip = max(0, offset - int(conn.execute(select(func.count()).select_from(scored.subquery())).scalar() or 0))
+    unscored = (
+        select(versions.c.id)
+        .select_from(_catalog_from(scope, flt, with_scores=True))
+        .where(*conds, scores.c.version_id.is_(None))
+        .order_by(versions.c.id)
+        .offset(skip)
+        .limit(limit - len(ids))
+    )
+    return ids + [int(v) for v in conn.execute(unscored).scalars()]
+
+
 def catalog_page(
     store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *, offset: int = 0, limit: int = 50
 ) -> list[dict[str, Any]]:
     """One page of the catalogue, lowest score first (unscored last), as plain dicts with the
     overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
     decided = _latest_decision()
-    # First the ids on the page (sorted and cut in the database), then their columns: the
-    # per-row status lookup and the wide rows are read for the rows on screen only.
-    page = (
-        select(versions.c.id.label("vid"), scores.c.score.label("s"))
-        .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided))
-        .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
-        .offset(max(0, int(offset)))
-        .limit(max(1, int(limit)))
-    ).subquery("page")
-    q = (
-        select(
-            versions.c.id.label("version_id"),
-            images.c.id.label("image_id"),
-            versions.c.kind,
-            # the name as the merchant gave it (older rows: the stored name)
-            func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
-            images.c.merchant_id,
-            images.c.sku,
-            scores.c.score,
-            scores.c.issues,
-            func.coalesce(decided.decision, "unreviewed").label("status"),
-            versions.c.width,
-            versions.c.height,
-            versions.c.created_at,
-            versions.c.sha256,
-            versions.c.blob_path,
-        )
-        .select_from(
-            page.join(versions, versions.c.id == page.c.vid)
-            .join(images, images.c.id == versions.c.image_id)
-            .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile), isouter=True)
-        )
-        .order_by(page.c.s.is_(None), page.c.s, versions.c.id)
-    )
+    # First the ids on the page (found and cut in the database), then their columns: the per-row
+    # status lookup and the wide rows are read for the rows on screen only.
     with store.read() as conn:
-        rows = conn.execute(q).mappings().all()
-    return [{**r, "issues": [i for i in (r["issues"] or "").split(";") if i]} for r in rows]
+        ids = _page_ids(conn, scope, flt, offset=max(0, int(offset)), limit=max(1, int(limit)))
+        if not ids:
+            return []
+        q = (
+            select(
+                versions.c.id.label("version_id"),
+                images.c.id.label("image_id"),
+                versions.c.kind,
+                # the name as the merchant gave it (older rows: the stored name)
+                func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
+                images.c.merchant_id,
+                images.c.sku,
+                scores.c.score,
+                scores.c.issues,
+                func.coalesce(decided.decision, "unreviewed").label("status"),
+                versions.c.width,
+                versions.c.height,
+                versions.c.created_at,
+                versions.c.sha256,
+                versions.c.blob_path,
+            )
+            .select_from(
+                versions.join(images, images.c.id == versions.c.image_id).join(
+                    scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == scope.profile), isouter=True
+                )
+            )
+            .where(versions.c.id.in_(ids))
+        )
+        rows = {int(r["version_id"]): r for r in conn.execute(q).mappings().all()}
+    return [{**rows[v], "issues": [i for i in (rows[v]["issues"] or "").split(";") if i]} for v in ids if v in rows]
 
 
 def catalog_status_counts(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> dict[str, int]:

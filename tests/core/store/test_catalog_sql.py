@@ -173,3 +173,25 @@ def test_tuned_profiles_live_in_the_database_and_old_files_are_imported(store, t
     assert ",house-style," in out.read_text(encoding="utf-8")
     assert main(["--data-dir", str(store.root), "profiles"]) == 0
     assert "house-style: House style" in capsys.readouterr().out
+
+
+def test_unscored_versions_come_last_on_every_page(decided):
+    """Versions without a score under the profile (scored before the profile existed) sort after
+    every scored one, by id, on whichever page they fall."""
+    with decided.write() as conn:
+        ids = conn.execute(
+            select(scores.c.version_id).where(scores.c.profile == "generic").order_by(scores.c.version_id)
+        )
+        unscored = list(ids.scalars())[1:7:2]
+        for table in (score_issues, scores):
+            conn.execute(table.delete().where(table.c.version_id.in_(unscored), table.c.profile == "generic"))
+    scope = CatalogScope()
+    frame = catalog_frame(decided, profile="generic")
+    for flt in FILTERS:
+        _check(decided, scope, flt, filter_catalog(frame, flt))
+    whole = [r["version_id"] for r in catalog_page(decided, scope, limit=1000)]
+    assert whole[-3:] == sorted(unscored) and len(whole) == 20
+    for size in (1, 3, 4, 7):
+        pages = [catalog_page(decided, scope, offset=off, limit=size) for off in range(0, len(whole) + size, size)]
+        assert [r["version_id"] for page in pages for r in page] == whole
+    assert catalog_page(decided, scope, offset=len(whole), limit=5) == []
