@@ -16,6 +16,8 @@ from typing import Final
 import cv2
 import numpy as np
 
+from core.engine.colorspace import rgb_to_lab
+
 __all__ = [
     "COLOR_CELLS",
     "NEAR_DUPLICATE_BITS",
@@ -64,7 +66,7 @@ def color_layout(rgb: np.ndarray) -> str:
     """
     n = COLOR_CELLS
     small = cv2.resize(rgb, (n, n), interpolation=cv2.INTER_AREA).astype(np.float32) / np.float32(255.0)
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+    lab = rgb_to_lab(small).reshape(-1, 3)
     packed = np.clip(
         np.rint(lab * np.array([2.55, 1.0, 1.0], np.float32) + np.array([0, 128, 128], np.float32)), 0, 255
     ).astype(np.uint8)

@@ -16,6 +16,7 @@ from typing import Final
 import cv2
 import numpy as np
 
+from core.engine.colorspace import rgb_to_lab
 from core.engine.foreground import Foreground, find_foreground
 from core.engine.loading import LoadedImage
 from core.vocabulary import ANALYSIS_LONG_SIDE
@@ -31,6 +32,7 @@ __all__ = [
     "entropy",
     "file_facts",
     "gray_chroma",
+    "histogram_u8",
     "laplacian_variance",
     "luma",
     "measure",
@@ -182,8 +184,7 @@ def color_cast(fg: Foreground) -> float:
     """
     if not fg.has_backdrop:
         return math.nan
-    rgb = np.array(fg.backdrop_rgb, np.float32).reshape(1, 1, 3) / np.float32(255.0)
-    lightness, a, b = (float(v) for v in cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[0, 0])
+    lightness, a, b = (float(v) for v in rgb_to_lab(np.array(fg.backdrop_rgb) / 255.0))
     chroma = math.hypot(a, b)
     if lightness < CAST_MIN_BACKDROP_LIGHTNESS or chroma > CAST_MAX_TINT:
         return math.nan
@@ -192,10 +193,12 @@ def color_cast(fg: Foreground) -> float:
 
 def colorfulness(rgb: np.ndarray) -> float:
     """Hasler and Suesstrunk (2003) colourfulness: 0 for grey, ~100+ for vivid images."""
-    f = rgb.astype(np.float32)
-    rg = f[..., 0] - f[..., 1]
-    yb = 0.5 * (f[..., 0] + f[..., 1]) - f[..., 2]
-    return float(math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean()))
+    r, g, b = cv2.split(rgb)
+    rg = cv2.subtract(r, g, dtype=cv2.CV_32F)
+    yb = cv2.subtract(cv2.addWeighted(r, 0.5, g, 0.5, 0.0, dtype=cv2.CV_32F), b, dtype=cv2.CV_32F)
+    rg_mean, rg_std = (float(v[0, 0]) for v in cv2.meanStdDev(rg))
+    yb_mean, yb_std = (float(v[0, 0]) for v in cv2.meanStdDev(yb))
+    return math.hypot(rg_std, yb_std) + 0.3 * math.hypot(rg_mean, yb_mean)
 
 
 def gray_chroma(rgb: np.ndarray) -> float:
@@ -212,9 +215,17 @@ def gray_chroma(rgb: np.ndarray) -> float:
     return float(percentile_u8(spread, 99.9))
 
 
+def histogram_u8(values: np.ndarray) -> np.ndarray:
+    """Counts of each value 0-255 in uint8 data (int64, length 256)."""
+    values = np.ascontiguousarray(values)
+    if 0 < values.size < 1 << 24:  # OpenCV counts in float32: exact below 2**24
+        return cv2.calcHist([values.reshape(values.shape[0], -1)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    return np.bincount(values.ravel(), minlength=256)
+
+
 def percentile_u8(values: np.ndarray, q: float) -> int:
     """The q-th percentile (lower value) of uint8 data, from a histogram: O(n), no sort."""
-    cdf = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    cdf = np.cumsum(histogram_u8(values))
     return int(np.searchsorted(cdf, q / 100.0 * cdf[-1]))
 
 
@@ -230,7 +241,7 @@ def _channel_min(rgb: np.ndarray) -> np.ndarray:
 
 def entropy(y: np.ndarray) -> float:
     """Shannon entropy of the 256-bin luminance histogram, in bits (0-8)."""
-    hist = np.bincount(y.ravel(), minlength=256).astype(np.float64)
+    hist = histogram_u8(y).astype(np.float64)
     p = hist[hist > 0] / hist.sum()
     return float(-(p * np.log2(p)).sum())
 
@@ -247,20 +258,25 @@ def blockiness(y: np.ndarray, *, grid: int = 8) -> float:
     compressed at quality 10 (even if re-saved at 95) about 3 to 25, at quality 5 about 7 to 33.
     Only meaningful on the grid the encoder used: original pixels, or ``grid=4`` on a 1/2 draft.
     """
-    y16 = y.astype(np.int16)
     rates = []
-    for steps in (np.abs(np.diff(y16, axis=1)), np.abs(np.diff(y16, axis=0)).T):
-        width = steps.shape[1]
-        if width < 3 * grid:
+    for axis in (1, 0):  # steps between columns, then between rows
+        steps = cv2.absdiff(y[:, 1:], y[:, :-1]) if axis == 1 else cv2.absdiff(y[1:], y[:-1])
+        if steps.shape[axis] < 3 * grid:
             continue
-        per_phase = []
-        for phase in range(grid):
-            xs = np.arange(phase, width, grid)
-            xs = xs[(xs >= 1) & (xs < width - 1)]
-            at = steps[:, xs]
-            isolated = (steps[:, xs - 1] <= 1) & (steps[:, xs + 1] <= 1) & (at >= 2)
-            per_phase.append(float(np.minimum(at, 24)[isolated].sum()) / max(1, at.size))
-        on_grid = per_phase[grid - 1]  # diff index grid-1 is the step between pixels grid-1 and grid
+        flat = steps <= 1
+        if axis == 1:
+            at, isolated = steps[:, 1:-1], flat[:, :-2] & flat[:, 2:]
+        else:
+            at, isolated = steps[1:-1], flat[:-2] & flat[2:]
+        isolated &= at >= 2
+        # Total capped step per position along the axis; position i is the step from pixel i to i+1.
+        totals = cv2.reduce(np.minimum(at, np.uint8(24)) * isolated, 1 - axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+        phase = np.arange(1, totals.size + 1) % grid
+        lines = steps.shape[1 - axis]
+        per_phase = [
+            float(totals[phase == p].sum()) / max(1, lines * int(np.count_nonzero(phase == p))) for p in range(grid)
+        ]
+        on_grid = per_phase[grid - 1]  # step index grid-1 is the step between pixels grid-1 and grid
         rates.append(on_grid - float(np.median(per_phase[: grid - 1])))
     return 10.0 * max(0.0, float(np.mean(rates))) if rates else 0.0
 

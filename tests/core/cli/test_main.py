@@ -161,6 +161,32 @@ def test_assess_paths_runs_on_any_executor(folder):
     assert remote == local and len(local) == 4
 
 
+def test_assess_paths_process_pool_equals_one_process_and_restores_opencv_threads(folder):
+    """Pool workers run OpenCV on one thread (set in the parent before forking); the parent gets
+    its own setting back, and the rows are those of a one-process run."""
+    import cv2
+
+    from core.engine.batch import assess_paths
+    from core.engine.profiles import load_profile
+
+    profile = load_profile("generic")
+    cv2.setNumThreads(2)
+
+    def rows(workers: int) -> list[tuple[str, str, dict[str, float]]]:
+        return [
+            (
+                r.path,
+                r.error,
+                {k: round(v, 9) for k, v in r.assessment.metrics.items() if v == v} if r.assessment else {},
+            )
+            for r in assess_paths([folder], profile, workers=workers)
+        ]
+
+    local = rows(1)
+    assert rows(2) == local and len(local) == 4 and sum(bool(m) for _, _, m in local) >= 3
+    assert cv2.getNumThreads() == 2
+
+
 def test_score_limits_refuse_with_reason(folder):
     out = folder / "limited.csv"
     assert main(["score", str(folder / "a.jpg"), "--out", str(out), "--max-megapixels", "0.1", "--workers", "1"]) == 1

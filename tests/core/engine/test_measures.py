@@ -14,6 +14,7 @@ from core.engine.measures import (
     color_cast,
     entropy,
     gray_chroma,
+    histogram_u8,
     luma,
     noise_sigma,
     percentile_u8,
@@ -60,6 +61,41 @@ def test_blockiness_sees_jpeg_blocks(photo):
     clean = luma(load_image(encode(photo, "PNG")).pixels)
     blocky = luma(load_image(encode(photo, "JPEG", quality=8)).pixels)
     assert blockiness(clean) < 1.2 < 1.5 < blockiness(blocky)
+
+
+def _blockiness_by_definition(y: np.ndarray, grid: int = 8) -> float:
+    """The per-phase definition of :func:`blockiness`, written plainly (slow)."""
+    y16 = y.astype(np.int16)
+    rates = []
+    for steps in (np.abs(np.diff(y16, axis=1)), np.abs(np.diff(y16, axis=0)).T):
+        width = steps.shape[1]
+        if width < 3 * grid:
+            continue
+        per_phase = []
+        for phase in range(grid):
+            xs = np.arange(phase, width, grid)
+            xs = xs[(xs >= 1) & (xs < width - 1)]
+            at = steps[:, xs]
+            isolated = (steps[:, xs - 1] <= 1) & (steps[:, xs + 1] <= 1) & (at >= 2)
+            per_phase.append(float(np.minimum(at, 24)[isolated].sum()) / max(1, at.size))
+        rates.append(per_phase[grid - 1] - float(np.median(per_phase[: grid - 1])))
+    return 10.0 * max(0.0, float(np.mean(rates))) if rates else 0.0
+
+
+@pytest.mark.parametrize("quality", [8, 40, 95])
+@pytest.mark.parametrize("grid", [8, 4])
+def test_blockiness_equals_its_definition(photo, quality, grid):
+    from core.engine.loading import load_image
+
+    y = luma(load_image(encode(photo, "JPEG", quality=quality)).pixels)[:301, :203]  # odd sizes
+    assert blockiness(y, grid=grid) == pytest.approx(_blockiness_by_definition(y, grid), abs=1e-9)
+
+
+def test_histogram_u8_counts_like_bincount():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 256, (300, 401), dtype=np.uint8)
+    for values in (y, y[::3, 1::2], y[y > 200], y[:0], np.full(5, 255, np.uint8)):
+        assert np.array_equal(histogram_u8(values), np.bincount(values.ravel(), minlength=256))
 
 
 def test_entropy_bounds():
