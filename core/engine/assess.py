@@ -12,7 +12,7 @@ import numpy as np
 from core.engine import ENGINE_VERSION
 from core.engine.checks import Issue, assess_metrics
 from core.engine.duplicates import DuplicateIndex, Match, color_layout, phash
-from core.engine.foreground import Foreground
+from core.engine.foreground import Foreground, find_foreground
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
 from core.engine.measures import FILE_FACTS, luma, measure, measure_pixels, noise_sigma, sharpness
 from core.engine.profiles import Profile
@@ -21,11 +21,13 @@ from core.vocabulary import ANALYSIS_LONG_SIDE
 __all__ = [
     "Analysis",
     "Assessment",
+    "PreviewDetail",
     "analyze",
     "analyze_preview",
     "assess",
     "assess_file",
     "mark_duplicates",
+    "preview_detail",
 ]
 
 
@@ -88,11 +90,29 @@ def analyze(image: LoadedImage) -> Analysis:
     return _analysis(image.info, metrics, fg, analysis_rgb)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreviewDetail:
+    """Grain (``noise_sigma``, grey levels) and focus (``sharpness``, 0-100, NaN when there are too
+    few edges) of an untouched preview, measured at its own scale on its own product: what a
+    recipe's change to them is measured against (see :func:`analyze_preview`)."""
+
+    grain: float
+    focus: float
+
+
+def preview_detail(preview: np.ndarray) -> PreviewDetail:
+    """Measure :class:`PreviewDetail` on ``preview`` (RGB uint8 at analysis scale)."""
+    y = luma(preview)
+    fg = find_foreground(preview)
+    return PreviewDetail(grain=noise_sigma(y), focus=sharpness(y, fg.mask if fg.has_backdrop else None))
+
+
 def analyze_preview(
     preview: np.ndarray,
     stored: Analysis,
     *,
     original_preview: np.ndarray | None = None,
+    original_detail: PreviewDetail | None = None,
     width: int | None = None,
     height: int | None = None,
 ) -> Analysis:
@@ -102,24 +122,28 @@ def analyze_preview(
     the scale every stored measurement is made at), and the file facts (JPEG quality, blocking
     on the encoder's grid, file size) are carried over from ``stored``, because a preview has no
     file. Grain and focus are among them (both are measured finer than the preview); when
-    ``original_preview`` (the untouched image at the same scale) is given, the stored values are
-    scaled by how much the recipe changed them from ``original_preview`` to ``preview``. ``width``/``height``
-    give the size of the file the preview stands for when a recipe changed it. The original's
-    own preview therefore measures exactly as stored, so a "before" and an "after" made this way
-    differ only by what the recipe did.
+    ``original_preview`` (the untouched image at analysis scale, which a crop or resize may have
+    changed in size) is given, the stored values are scaled by how much the recipe changed them
+    from ``original_preview`` to ``preview``. ``original_detail`` is
+    ``preview_detail(original_preview)`` when the caller already has it (a slider re-estimates
+    many results of one original). ``width``/``height`` give the size of the file the preview
+    stands for when a recipe changed it. The original's own preview therefore measures exactly
+    as stored, so a "before" and an "after" made this way differ only by what the recipe did.
     """
     metrics, fg = measure_pixels(preview)
     # File facts, and whatever else was stored beside the pixel metrics (the duplicate findings).
     facts = {k: v for k, v in stored.metrics.items() if k not in metrics}
     facts.update({k: stored.metrics.get(k, math.nan) for k in FILE_FACTS})
-    if original_preview is not None and not np.array_equal(original_preview, preview):
-        before, after = noise_sigma(luma(original_preview)), noise_sigma(luma(preview))
-        facts["noise_sigma"] = facts["noise_sigma"] * (after + 0.5) / (before + 0.5)
+    if original_preview is not None and not (
+        original_preview.shape == preview.shape and np.array_equal(original_preview, preview)
+    ):
+        was = original_detail or preview_detail(original_preview)
+        after = noise_sigma(luma(preview))
+        facts["noise_sigma"] = facts["noise_sigma"] * (after + 0.5) / (was.grain + 0.5)
         # Focus likewise: the file's own (finer) sharpness, scaled by what the recipe did to it.
-        mask = fg.mask if fg.has_backdrop else None
-        was, now = sharpness(luma(original_preview), mask), metrics["sharpness"]
-        if math.isfinite(was) and math.isfinite(now) and math.isfinite(facts["sharpness"]):
-            facts["sharpness"] = min(100.0, facts["sharpness"] * now / max(was, 1.0))
+        now = metrics["sharpness"]
+        if math.isfinite(was.focus) and math.isfinite(now) and math.isfinite(facts["sharpness"]):
+            facts["sharpness"] = min(100.0, facts["sharpness"] * now / max(was.focus, 1.0))
         else:
             facts["sharpness"] = now
     if width is not None and height is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.engine.assess import Analysis, analyze_preview, assess
+from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess, preview_detail
 from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
 from core.engine.export_image import encode_image
@@ -66,19 +66,19 @@ def _stored_analysis(record: ImageRecord) -> Analysis:
     )
 
 
-#: The untouched preview's measurement per stored version (and stored metrics): every slider move
-#: re-estimates "after", but "before" is the same measurement each time (~70 ms at 1024 px).
-_ORIGINALS: dict[tuple[int, str, tuple[int, ...]], Analysis] = {}
+#: The untouched preview's measurement and its grain and focus, per stored version (and stored
+#: metrics): every slider move re-estimates "after", but "before" is the same each time.
+_ORIGINALS: dict[tuple[int, str, tuple[int, ...]], tuple[Analysis, PreviewDetail]] = {}
 _ORIGINALS_KEPT = 16
 _ORIGINALS_LOCK = threading.Lock()
 
 
-def _preview_analysis(record: ImageRecord, preview: np.ndarray, stored: Analysis) -> Analysis:
+def _preview_analysis(record: ImageRecord, preview: np.ndarray, stored: Analysis) -> tuple[Analysis, PreviewDetail]:
     key = (record.version_id, json.dumps(record.metrics, sort_keys=True), preview.shape)
     with _ORIGINALS_LOCK:  # sessions run in threads
         found = _ORIGINALS.get(key)
     if found is None:
-        found = analyze_preview(preview, stored)
+        found = analyze_preview(preview, stored), preview_detail(preview)
         with _ORIGINALS_LOCK:
             while len(_ORIGINALS) >= _ORIGINALS_KEPT:
                 _ORIGINALS.pop(next(iter(_ORIGINALS)))
@@ -99,7 +99,7 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
     """
     stored = _stored_analysis(record)
     sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
-    original = _preview_analysis(record, preview, stored)
+    original, detail = _preview_analysis(record, preview, stored)
     if result.shape == preview.shape and np.array_equal(result, preview):
         fixed = original  # nothing changed: the same measurement, not a second one
     else:
@@ -107,6 +107,7 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
             result,
             stored,
             original_preview=preview,
+            original_detail=detail,
             width=max(1, round(record.width * sx)),
             height=max(1, round(record.height * sy)),
         )

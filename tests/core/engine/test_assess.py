@@ -1,7 +1,7 @@
 import cv2
 import pytest
 
-from core.engine.assess import analyze, analyze_preview
+from core.engine.assess import analyze, analyze_preview, preview_detail
 from core.engine.loading import load_image
 from core.engine.measures import to_analysis_scale
 from tests.conftest import encode
@@ -31,3 +31,20 @@ def test_a_recipe_that_blurs_or_sharpens_moves_the_stored_focus(stored_and_previ
     unsharp = cv2.addWeighted(soft_preview, 2.0, cv2.GaussianBlur(soft_preview, (0, 0), 1.5), -1.0, 0)
     sharpened = analyze_preview(unsharp, soft_stored, original_preview=soft_preview)
     assert sharpened.metrics["sharpness"] > soft_stored.metrics["sharpness"]
+
+
+def test_a_recipe_that_crops_a_product_on_white_is_estimated(stored_and_preview):
+    """The original's focus is measured on its own product: a crop changes the preview's size."""
+    stored, preview = stored_and_preview
+    cropped = preview[60:-60, 90:-90].copy()
+    est = analyze_preview(cropped, stored, original_preview=preview, width=1400, height=1440)
+    assert est.metrics["sharpness"] == pytest.approx(stored.metrics["sharpness"], rel=0.1)
+    assert est.metrics["width"] == 1400.0
+
+
+def test_a_given_original_detail_equals_measuring_it(stored_and_preview):
+    stored, preview = stored_and_preview
+    blurred = cv2.GaussianBlur(preview, (0, 0), 1.5)
+    measured = analyze_preview(blurred, stored, original_preview=preview)
+    given = analyze_preview(blurred, stored, original_preview=preview, original_detail=preview_detail(preview))
+    assert given.metrics == measured.metrics

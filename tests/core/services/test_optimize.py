@@ -49,6 +49,16 @@ def test_a_crop_is_estimated_at_the_cropped_size(seeded):
     assert "low_resolution" in est.still_flagged  # a fifth of each side left: under the resolution rule
 
 
+def test_cropping_a_product_on_white_is_estimated_without_changing_its_focus(seeded):
+    """The original's focus is compared on its own product mask, whatever size the crop leaves."""
+    rec = next(r for r in list_images(seeded) if r.file_name == "cup_on_white.jpg")
+    pix = _preview(seeded, rec)
+    crop = Recipe((Step("crop", {"left": 0.05, "right": 0.05, "top": 0.02, "bottom": 0.02}).validated(),)).apply(pix)
+    assert crop.shape != pix.shape
+    est = estimate_score(rec, preview=pix, result=crop, profile=get_profile(seeded, "generic"))
+    assert "blurry" not in est.still_flagged and abs(est.change) < 5
+
+
 def test_similarity_only_for_the_same_framing(photo):
     small = photo[:256, :256].copy()
     same = similarity(small, small)
