@@ -2,20 +2,22 @@
 
 SQLAlchemy Core keeps every query dialect-neutral: the default is an SQLite file (WAL mode,
 foreign keys on, a busy timeout), and ``$IMAGEDESK_DATABASE_URL`` (or ``database_url=``) points
-the same code at PostgreSQL. The schema carries a version number and is brought forward by
-numbered migrations on open.
+the same code at PostgreSQL. The schema is brought forward on open by Alembic revisions
+(``migrations/versions/``, numbered 0001, 0002, ...), under a lock so that several servers may start
+at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import (
     Boolean,
@@ -40,13 +42,19 @@ from sqlalchemy.engine import Connection, CursorResult, Engine
 
 from core.store.settings import DATABASE_URL_ENV, data_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = [
     "ISSUE_COUNT_KEY",
     "HAS_ISSUES_KEY",
+    "MIGRATIONS_DIR",
     "SCHEMA_VERSION",
     "Store",
+    "add_column",
     "inserted_id",
     "metadata",
+    "new_revision",
     "now",
     "open_store",
     "private_folder",
@@ -55,6 +63,9 @@ __all__ = [
 
 metadata = MetaData()
 
+#: One row per applied schema version (revision 0008 is version 8). Alembic keeps the current
+#: revision in its own ``alembic_version``; this table stays as the history, the version of
+#: databases from before Alembic, and what older readers look at.
 schema_info = Table(
     "schema_info",
     metadata,
@@ -324,6 +335,13 @@ _V8_INDEXES = (Index("ix_analyses_engine_version", analyses.c.engine_version),)
 #: Key of the PostgreSQL advisory lock held while migrating (any constant; "imgdesk" in ASCII).
 MIGRATION_LOCK_KEY: Final = 0x696D676465736B
 
+#: Alembic's script directory (``env.py``, the revision template, ``versions/``). A folder of
+#: scripts, not a package: Alembic loads them by path, so it works from any working directory and
+#: from an installed copy (package data), with no ``alembic.ini``.
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+
+#: The number of the head revision (revision "0008" is version 8). Revisions are numbered in
+#: order, one after the other: append, never edit. A test checks this equals the head.
 SCHEMA_VERSION: Final = 8
 
 
@@ -341,27 +359,9 @@ def inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
-def _migrate_1(conn: Connection) -> None:
-    for table in metadata.sorted_tables:
-        table.create(conn, checkfirst=True)
-
-
-def _migrate_2(conn: Connection) -> None:
-    for index in _V2_INDEXES:
-        index.create(conn, checkfirst=True)
-
-
-def _migrate_3(conn: Connection) -> None:
-    """Server-side sessions and sign-in attempts (issue 8)."""
-    for table in _V3_TABLES:
-        table.create(conn, checkfirst=True)
-    for index in _V3_INDEXES:
-        index.create(conn, checkfirst=True)
-
-
-def _add_column(conn: Connection, table: Table, name: str) -> None:
-    """ALTER TABLE ... ADD COLUMN, unless the table already has it (a database created by
-    migration 1 from today's metadata does)."""
+def add_column(conn: Connection, table: Table, name: str) -> None:
+    """``ALTER TABLE ... ADD COLUMN`` for the column ``name`` that ``table`` declares, unless the
+    database has it already (one created by revision 0001 from today's metadata does)."""
     from sqlalchemy import inspect
     from sqlalchemy.schema import CreateColumn
     from sqlalchemy.sql.schema import ScalarElementColumnDefault
@@ -373,81 +373,6 @@ def _add_column(conn: Connection, table: Table, name: str) -> None:
     if isinstance(column.default, ScalarElementColumnDefault) and not column.nullable:  # a constant default
         ddl += f" DEFAULT '{column.default.arg}'"
     conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
-
-
-def _migrate_4(conn: Connection) -> None:
-    """The shared review queue: leases, queue settings, decision batches; display names (issue 10)."""
-    for table in _V4_TABLES:
-        table.create(conn, checkfirst=True)
-    _add_column(conn, reviews, "batch_id")
-    _add_column(conn, images, "display_name")
-    conn.execute(images.update().where(images.c.display_name == "").values(display_name=images.c.file_name))
-    for index in _V4_INDEXES:
-        index.create(conn, checkfirst=True)
-
-
-def _migrate_5(conn: Connection) -> None:
-    """Large catalogues and several servers (issue 9): issue rows per score (backfilled from
-    ``scores.issues``), the shared profiles table, and the indexes the catalogue pages need."""
-    for table in (score_issues, stored_profiles):
-        table.create(conn, checkfirst=True)
-    done = conn.execute(select(func.count()).select_from(score_issues)).scalar()
-    if not done:
-        last = 0
-        while True:  # in chunks: a large catalogue is never held in memory at once
-            chunk = conn.execute(
-                select(scores.c.id, scores.c.version_id, scores.c.profile, scores.c.issues)
-                .where(scores.c.id > last)
-                .order_by(scores.c.id)
-                .limit(5000)
-            ).all()
-            if not chunk:
-                break
-            rows = [
-                {"version_id": r.version_id, "profile": r.profile, "issue": name}
-                for r in chunk
-                for name in dict.fromkeys(i for i in (r.issues or "").split(";") if i)
-            ]
-            if rows:
-                conn.execute(insert(score_issues), rows)
-            last = chunk[-1].id
-    for index in _V5_INDEXES:
-        index.create(conn, checkfirst=True)
-
-
-def _migrate_6(conn: Connection) -> None:
-    """The colour layout of each analysis (issue 11): duplicates must agree in colour, not only in
-    layout. Existing analyses get none; they are re-measured by ``rescore --remeasure``."""
-    _add_column(conn, analyses, "colors")
-
-
-def _migrate_7(conn: Connection) -> None:
-    """The review queue at 100,000 images (issue 9): indexes its order walks and its open test read.
-    ``IF NOT EXISTS`` rather than a catalogue check: a database created by migration 1 from today's
-    metadata has them already, and expression indexes are not reflected on every backend."""
-    from sqlalchemy.schema import CreateIndex
-
-    for index in _V7_INDEXES:
-        conn.execute(CreateIndex(index, if_not_exists=True))
-
-
-def _migrate_8(conn: Connection) -> None:
-    """Counting stale measurements reads an index, not every analysis row (issue 9)."""
-    for index in _V8_INDEXES:
-        index.create(conn, checkfirst=True)
-
-
-#: MIGRATIONS[n] brings a database from version n to n + 1. Append, never edit.
-MIGRATIONS: Final[dict[int, Callable[[Connection], None]]] = {
-    0: _migrate_1,
-    1: _migrate_2,
-    2: _migrate_3,
-    3: _migrate_4,
-    4: _migrate_5,
-    5: _migrate_6,
-    6: _migrate_7,
-    7: _migrate_8,
-}
 
 
 @dataclass
@@ -489,36 +414,50 @@ class Store:
                 yield conn
 
     def schema_version(self) -> int:
+        """The schema version of the database: its Alembic revision as a number, or for a database
+        the hand-rolled migrations left (before Alembic) the last version ``schema_info`` holds;
+        0 for an empty database."""
         with self.read() as conn:
-            if not self.engine.dialect.has_table(conn, "schema_info"):
-                return 0
-            return int(conn.execute(select(func.max(schema_info.c.version))).scalar() or 0)
+            return _current_version(conn)
 
     def migrate(self, *, target: int = SCHEMA_VERSION) -> int:
-        """Apply forward migrations up to ``target``; returns the resulting version.
+        """Bring the schema up to revision ``target`` (default: the head); returns the resulting
+        version.
 
-        Several app servers may start at once against one database: the whole check-and-migrate
-        runs under a lock (a PostgreSQL transaction-level advisory lock; on SQLite an exclusive
-        transaction), so exactly one applies each migration and the others then see it done.
+        Several app servers may start at once against one database: the whole check, stamp and
+        upgrade runs in one transaction under a lock (a PostgreSQL transaction-level advisory lock;
+        on SQLite an exclusive transaction), and Alembic runs inside that transaction, so exactly
+        one server applies each revision and the others then find it done. A database from before
+        Alembic (``schema_info`` at version N, no ``alembic_version``) is first stamped at revision
+        N, then upgraded like any other. Each applied revision also appends its number to
+        ``schema_info``, as the hand-rolled migrations did.
         """
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+
         with self.write(exclusive=True) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
-            has = self.engine.dialect.has_table(conn, "schema_info")
-            current = int(conn.execute(select(func.max(schema_info.c.version))).scalar() or 0) if has else 0
-            if current > SCHEMA_VERSION:
+            config = _alembic_config(conn)
+            revision = MigrationContext.configure(conn).get_current_revision()
+            legacy = _legacy_version(conn) if revision is None else 0
+            if legacy:  # made before Alembic: its revision is where the hand-rolled migrations left it
+                revision = _revision_id(legacy)
+            if revision is not None and revision not in _revision_ids():
                 raise RuntimeError(
-                    f"the database is at schema version {current}, newer than this program ({SCHEMA_VERSION}); "
-                    "upgrade the program"
+                    f"the database is at schema revision {revision}, newer than this program "
+                    f"({_revision_id(SCHEMA_VERSION)}); upgrade the program"
                 )
-            while current < target:
+            if legacy:
+                command.stamp(config, _revision_id(legacy))
+            current = int(revision or 0)
+            if current < target:
                 with warnings.catch_warnings():
-                    # A migration that checks a table's indexes first reads them all, and SQLAlchemy
-                    # cannot read migration 7's expression index back: it says so, harmlessly.
+                    # A revision that checks a table's indexes first reads them all, and SQLAlchemy
+                    # cannot read revision 0007's expression index back: it says so, harmlessly.
                     warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
-                    MIGRATIONS[current](conn)
-                current += 1
-                conn.execute(insert(schema_info).values(version=current, migrated_at=now()))
+                    command.upgrade(config, _revision_id(target))
+                current = target
         return current
 
     def audit(
@@ -548,6 +487,57 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _revision_id(version: int) -> str:
+    return f"{version:04d}"
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, built in code (no ``alembic.ini``); ``env.py`` migrates on
+    ``connection``, the caller's locked transaction."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+@functools.cache
+def _revision_ids() -> frozenset[str]:
+    """The ids of every revision this program has (read from the script directory once)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions())
+
+
+def _legacy_version(conn: Connection) -> int:
+    """The last version the hand-rolled migrations recorded in ``schema_info`` (0 if none)."""
+    if not conn.dialect.has_table(conn, "schema_info"):
+        return 0
+    return int(conn.execute(select(func.max(schema_info.c.version))).scalar() or 0)
+
+
+def _current_version(conn: Connection) -> int:
+    from alembic.runtime.migration import MigrationContext
+
+    revision = MigrationContext.configure(conn).get_current_revision()
+    return _legacy_version(conn) if revision is None else int(revision)
+
+
+def new_revision(message: str, *, script_location: Path = MIGRATIONS_DIR) -> Path:
+    """Write the next revision's file (numbered after the head, ``down_revision`` the head) from
+    the template and return its path: a developer fills in its ``upgrade()``."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config()
+    config.set_main_option("script_location", str(script_location))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    script = command.revision(config, message=message, rev_id=_revision_id(int(head or 0) + 1))
+    assert script is not None and not isinstance(script, list)  # one revision, not an autogenerate batch
+    return Path(script.path)
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -1,0 +1,38 @@
+"""Databases as the hand-rolled migrations (before Alembic) left them: ``schema_info`` at version N,
+no ``alembic_version``, and only what migrations 1..N had made."""
+
+from __future__ import annotations
+
+from core.store import database
+from core.store.database import Store
+
+#: What each hand-rolled migration added (tables, columns, indexes), undone newest first.
+ADDED_BY: dict[int, dict[str, list[str]]] = {
+    2: {"indexes": [i.name for i in database._V2_INDEXES]},
+    3: {"tables": ["sessions", "sign_in_attempts"]},
+    4: {
+        "indexes": ["ix_reviews_batch"],
+        "columns": ["reviews.batch_id", "images.display_name"],
+        "tables": ["review_leases", "queue_settings"],
+    },
+    5: {"indexes": [i.name for i in database._V5_INDEXES], "tables": ["score_issues", "profiles"]},
+    6: {"columns": ["analyses.colors"]},
+    7: {"indexes": [i.name for i in database._V7_INDEXES]},
+    8: {"indexes": [i.name for i in database._V8_INDEXES]},
+}
+
+
+def back_to_hand_rolled_version(store: Store, version: int) -> None:
+    """Take a database at the head back to how the hand-rolled migrations left it at ``version``."""
+    with store.write() as conn:
+        for step in range(database.SCHEMA_VERSION, version, -1):
+            added = ADDED_BY[step]
+            for name in added.get("indexes", []):
+                conn.exec_driver_sql(f"DROP INDEX {name}")
+            for qualified in added.get("columns", []):
+                table, column = qualified.split(".")
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+            for name in added.get("tables", []):
+                conn.exec_driver_sql(f"DROP TABLE {name}")
+        conn.exec_driver_sql("DROP TABLE alembic_version")
+        conn.execute(database.schema_info.delete().where(database.schema_info.c.version > version))
