@@ -1,4 +1,4 @@
-"""Store commands for ``python -m core``: accounts, ingest, export, rescore."""
+"""Store commands for ``python -m core``: accounts, ingest, export, rescore, the database schema."""
 
 from __future__ import annotations
 
@@ -210,8 +210,31 @@ def _rescore(args: argparse.Namespace) -> int:
         store.dispose()
 
 
+def _db_upgrade(args: argparse.Namespace) -> int:
+    """``db upgrade``: what every app server does on start (under the migration lock), on its own."""
+    try:
+        store = _open(args)
+    except RuntimeError as exc:  # a database newer than this program
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    version = store.schema_version()
+    store.dispose()
+    print(f"the database is at schema version {version} (revision {version:04d}), the newest this program knows")
+    return 0
+
+
+def _db_revision(args: argparse.Namespace) -> int:
+    """``db revision -m MESSAGE``: a new numbered revision file in the checkout, for a developer."""
+    from core.store import database
+
+    path = database.new_revision(args.message)
+    number = int(path.name.split("_", 1)[0])
+    print(f"next: write its upgrade(), then set SCHEMA_VERSION = {number} in {Path(database.__file__).name}")
+    return 0
+
+
 def add_store_commands(sub: Any) -> None:
-    """Register ``users``, ``ingest`` and ``export`` sub-commands."""
+    """Register ``users``, ``ingest``, ``rescore``, ``export`` and ``db`` sub-commands."""
     users = sub.add_parser("users", help="manage accounts")
     us = users.add_subparsers(dest="users_command", required=True)
     add = us.add_parser("add", help="create an account")
@@ -261,3 +284,11 @@ def add_store_commands(sub: Any) -> None:
     ex.add_argument("--decision", choices=DECISIONS)
     ex.add_argument("--profile")
     ex.set_defaults(func=_export)
+
+    db = sub.add_parser("db", help="the database schema (Alembic revisions)")
+    dbs = db.add_subparsers(dest="db_command", required=True)
+    up = dbs.add_parser("upgrade", help="bring the database to the newest revision (app servers also do on start)")
+    up.set_defaults(func=_db_upgrade)
+    rev = dbs.add_parser("revision", help="developers: add the next numbered revision file to core/store/migrations")
+    rev.add_argument("-m", "--message", required=True, help="what the revision changes, in a few words")
+    rev.set_defaults(func=_db_revision)

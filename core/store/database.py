@@ -526,14 +526,15 @@ def _current_version(conn: Connection) -> int:
     return _legacy_version(conn) if revision is None else int(revision)
 
 
-def new_revision(message: str, *, script_location: Path = MIGRATIONS_DIR) -> Path:
+def new_revision(message: str, *, script_location: Path | None = None) -> Path:
     """Write the next revision's file (numbered after the head, ``down_revision`` the head) from
-    the template and return its path: a developer fills in its ``upgrade()``."""
+    the template into ``script_location`` (default :data:`MIGRATIONS_DIR`) and return its path: a
+    developer fills in its ``upgrade()``."""
     from alembic import command
     from alembic.script import ScriptDirectory
 
     config = _alembic_config()
-    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("script_location", str(script_location or MIGRATIONS_DIR))
     head = ScriptDirectory.from_config(config).get_current_head()
     script = command.revision(config, message=message, rev_id=_revision_id(int(head or 0) + 1))
     assert script is not None and not isinstance(script, list)  # one revision, not an autogenerate batch
