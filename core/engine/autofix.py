@@ -16,6 +16,11 @@ from core.engine.recipe import Recipe, Step
 __all__ = ["auto_recipe"]
 
 _TARGET_BRIGHTNESS = 118.0
+#: Where a restored black point goes (grey level): the deepest shadows of a well-exposed photo sit
+#: a little above pure black, and a stretch that sends its darkest 0.1% to 0 crushes their detail.
+_SHADOW_LEVEL = 12.0
+#: A black level (luma of the darkest 0.1%) this high was lifted, not scaled down by under-exposure.
+_LIFTED_BLACK = 32.0
 
 
 def _clamp(x: float, lo: float, hi: float) -> float:
@@ -52,27 +57,31 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
     elif "compression_artifacts" in names:
         steps.append(Step("denoise_bilateral", {"diameter": 5, "sigma_color": 20.0, "sigma_space": 3.0}))
     if "dark" in names:
-        # Under-exposure scales every level down, so first restore the white point (a linear
-        # stretch undoes that exactly), then lift the midtones only if they are still dark.
-        steps.append(Step("contrast_stretch", {"low": 0.5, "high": 99.5}))
+        # Under-exposure scales every level down toward black, so a gain that restores the white
+        # point and keeps black where it is undoes it exactly (stretching the darkest pixels to
+        # black as well would crush shadows that were never black). A dark photo whose black is
+        # lifted too (flat and dark) needs its black point restored as well. Then lift the
+        # midtones only if they are still dark.
+        lifted = metrics.get("black_level", 0.0) >= _LIFTED_BLACK
+        steps.append(Step("contrast_stretch", {"low": 0.1 if lifted else 0.0, "high": 99.5, "shadow": _SHADOW_LEVEL}))
         predicted = metrics.get("brightness", 60.0) * 255.0 / max(metrics.get("highlight_level", 255.0), 1.0)
         if predicted < 95.0:
             g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(_clamp(predicted, 5.0, 250.0) / 255.0)
             steps.append(Step("gamma", {"gamma": round(_clamp(g, 0.25, 0.95), 2)}))
     elif "overexposed" in names:
         # Washed out: the black point was lifted toward white. A linear stretch that takes the
-        # darkest tones back to black (and leaves white where it is) inverts that exactly, so
-        # the tone curve comes back rather than the photo merely getting darker. Highlights that
-        # are blown cannot come back; then only the midtones get some density back.
+        # darkest tones back down (and leaves white where it is) inverts that, so the tone curve
+        # comes back rather than the photo merely getting darker. Highlights that are blown
+        # cannot come back; then only the midtones get some density back.
         if metrics.get("black_level", 0.0) >= 60.0:
-            steps.append(Step("contrast_stretch", {"low": 0.1, "high": 100.0}))
+            steps.append(Step("contrast_stretch", {"low": 0.1, "high": 100.0, "shadow": _SHADOW_LEVEL}))
         elif metrics.get("subject_brightness", 0.0) > _TARGET_BRIGHTNESS + 40.0:
             g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(
                 _clamp(metrics["subject_brightness"], 1.0, 250.0) / 255.0
             )
             steps.append(Step("gamma", {"gamma": round(_clamp(g, 1.05, 1.6), 2)}))
     if "low_contrast" in names and "dark" not in names:
-        steps.append(Step("contrast_stretch", {"low": 0.5, "high": 99.5}))
+        steps.append(Step("contrast_stretch", {"low": 0.1, "high": 99.5, "shadow": _SHADOW_LEVEL}))
     if "blurry" in names:
         deficit = _clamp((55.0 - metrics.get("sharpness", 35.0)) / 25.0, 0.0, 1.0)
         steps.append(Step("unsharp_mask", {"radius": 1.5, "amount": round(0.6 + 0.9 * deficit, 2), "threshold": 2.0}))

@@ -180,20 +180,39 @@ class ContrastStretchParams:
     high: float = _num(
         default=98.0, min=80.0, max=100.0, step=0.5, label="High percentile", help="Luminance mapped to white"
     )
+    shadow: float = _num(
+        default=0.0,
+        min=0.0,
+        max=64.0,
+        step=1.0,
+        label="Shadow level",
+        help="Grey level (0-255) the low percentile is mapped to: a little above black keeps shadow detail "
+        "(an area that dark, 2% of the frame or more, goes to black)",
+    )
 
 
 def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
-    """Stretch luminance so the ``low``/``high`` percentiles become 0/255.
+    """Stretch luminance so the ``low``/``high`` percentiles become ``shadow``/255.
 
-    The same linear map is applied to all three channels, so hues do not shift.
+    The same linear map is applied to all three channels, so hues do not shift. ``low`` = 0
+    keeps black where it is (a pure gain, which is how under-exposure scales every level down).
     """
     y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     cdf = np.cumsum(np.bincount(y.ravel(), minlength=256)) / y.size
-    lo = float(np.searchsorted(cdf, p.low / 100.0))
+    lo = float(np.searchsorted(cdf, p.low / 100.0)) if p.low > 0 else 0.0
     hi = float(np.searchsorted(cdf, min(p.high / 100.0, 1.0 - 1e-9)))
     if hi - lo < 1.0:
         return rgb.copy()
-    return _lut(rgb, (_LEVELS - lo) * (255.0 / (hi - lo)))
+    shadow = min(float(p.shadow), lo)  # never lift the darkest tones above where they are
+    li = int(lo)
+    if cdf[min(255, li + 3)] - (cdf[li - 1] if li > 0 else 0.0) >= _BLACK_AREA:
+        shadow = 0.0  # the darkest tones are an area (a black product or backdrop): it was black
+    return _lut(rgb, shadow + (_LEVELS - lo) * ((255.0 - shadow) / (hi - lo)))
+
+
+#: Share of the frame within 3 grey levels of the darkest tones that makes them an area, not a few
+#: deep shadows (see :func:`contrast_stretch`).
+_BLACK_AREA = 0.02
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,29 @@ def test_contrast_stretch_maps_percentiles(img):
     assert lo <= 6 and hi >= 249
 
 
+def test_contrast_stretch_from_black_is_a_pure_gain(img):
+    """``low`` = 0 keeps black where it is: under-exposure (every level scaled down) is undone."""
+    dark = np.rint(img * 0.4).astype(np.uint8)
+    out = apply_operation(dark, "contrast_stretch", {"low": 0, "high": 100})
+    y = cv2.cvtColor(dark, cv2.COLOR_RGB2GRAY)
+    gain = 255.0 / y.max()
+    assert np.abs(out.astype(float) - np.clip(np.rint(dark * gain), 0, 255)).max() <= 1
+    assert out.min() == dark.min() == 0 or out.min() <= np.ceil(dark.min() * gain)
+
+
+def test_contrast_stretch_shadow_level_spares_scattered_shadows_not_black_areas(img):
+    # A washed-out frame (levels 120-230) whose darkest tones are a few scattered deep shadows.
+    y = np.tile(np.linspace(120, 230, 320), (240, 1))
+    y[::20, ::20] = 100  # 0.25% of the frame
+    flat = np.repeat(np.rint(y).astype(np.uint8)[..., None], 3, axis=2)
+    lifted = apply_operation(flat, "contrast_stretch", {"low": 0.1, "high": 99.9, "shadow": 12})
+    assert 11 <= lifted[0, 0, 0] <= 13  # the darkest 0.1% land at the shadow level, not at black
+    framed = flat.copy()
+    framed[:, :40] = 100  # the same tone as an area (an eighth of the frame): it was black
+    out = apply_operation(framed, "contrast_stretch", {"low": 0.1, "high": 99.9, "shadow": 12})
+    assert out[:, :40].max() <= 1
+
+
 def test_unsharp_matches_independent_computation(img):
     out = apply_operation(img, "unsharp_mask", {"radius": 1.0, "amount": 1.0, "threshold": 0})
     from scipy.ndimage import gaussian_filter

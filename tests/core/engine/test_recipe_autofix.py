@@ -70,6 +70,16 @@ def test_autofix_clearly_improves(photo, name, degrade):
     assert ssim(clean, fixed) > ssim(clean, bad) + 0.05, recipe
 
 
+def test_autofix_undoes_under_exposure_without_crushing_shadows(product):
+    """Under-exposure scales every level toward black: the fix is a gain, so shadows that were
+    never black come back where they were (a stretch to black would crush them)."""
+    clean = np.clip(product.astype(np.float32) * 0.8 + 30, 0, 255).astype(np.uint8)  # shadows at ~30
+    bad = np.rint(clean * 0.35).astype(np.uint8)
+    a, recipe, fixed = _fix(bad)
+    assert "dark" in a.issue_names
+    assert ssim(clean, fixed) > 0.98, recipe
+
+
 def test_autofix_improves_color_cast(product):
     bad = np.clip(product * np.array([1.0, 0.92, 0.72]), 0, 255).astype(np.uint8)
     a, recipe, fixed = _fix(bad)
