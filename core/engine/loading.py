@@ -302,7 +302,25 @@ def _pixels_from_pil(img: Image.Image) -> tuple[np.ndarray, bool]:
         return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2)), False
     if mode != "RGB":
         img = img.convert("RGB")  # 1, L, CMYK (no ICC), YCbCr, LAB, HSV
-    return np.asarray(img, dtype=np.uint8).copy(), False
+    return _rgb_array(img), False
+
+
+#: Above this many bytes of RGB, pixels are copied out of Pillow in bands of about this size.
+_BAND_BYTES: Final = 16 << 20
+
+
+def _rgb_array(img: Image.Image) -> np.ndarray:
+    """A writable copy of an RGB image's pixels. ``np.asarray`` goes through one full-size
+    ``bytes`` object and a writable array needs a second copy; for a 48 MP image that is 288 MB
+    on top of Pillow's own 192 MB, so large images are copied a band of rows at a time."""
+    w, h = img.size
+    if 3 * w * h <= 2 * _BAND_BYTES:
+        return np.asarray(img, dtype=np.uint8).copy()
+    out = np.empty((h, w, 3), np.uint8)
+    rows = max(1, _BAND_BYTES // (3 * w))
+    for y in range(0, h, rows):
+        out[y : y + rows] = np.asarray(img.crop((0, y, w, min(h, y + rows))), dtype=np.uint8)
+    return out
 
 
 def _bit_depth(img: Image.Image) -> int:

@@ -214,3 +214,13 @@ def test_truncated_images_switched_on_is_refused(photo, monkeypatch):
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     with pytest.raises(RuntimeError, match="LOAD_TRUNCATED_IMAGES"):
         load_image(encode(photo, "PNG"))
+
+
+def test_large_images_are_copied_out_in_bands_exactly(photo, monkeypatch):
+    """Above the band size, pixels leave Pillow a band of rows at a time (less peak memory)."""
+    from core.engine import loading
+
+    monkeypatch.setattr(loading, "_BAND_BYTES", 3 * photo.shape[1] * 7)  # 7 rows a band
+    odd = photo[:101]  # the last band is short
+    loaded = loading.load_image(encode(odd, "PNG")).pixels
+    assert loaded.flags.writeable and np.array_equal(loaded, odd)
