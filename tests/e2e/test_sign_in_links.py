@@ -185,5 +185,7 @@ def test_6_a_deep_link_is_the_first_request_a_server_ever_gets(browser, tmp_path
         page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
         wait_idle(page)
         assert page.url.endswith("/inspect?v=3")
-        assert page.get_by_text("Quality score").count() > 0
+        # The router's return to the address is one more rerun, which a loaded machine can still
+        # be drawing when the first one goes idle.
+        page.get_by_text("Quality score").first.wait_for(timeout=60_000)
         ctx.close()
