@@ -13,7 +13,7 @@ from typing import Final
 import cv2
 import numpy as np
 
-__all__ = ["Foreground", "border_pixels", "find_foreground"]
+__all__ = ["Foreground", "border_pixels", "channel_max", "channel_min", "find_foreground"]
 
 #: Max per-channel difference (grey levels) for a pixel to count as backdrop. Wide enough for
 #: JPEG noise and gentle vignetting, narrow enough to keep pale products.
@@ -79,10 +79,12 @@ def border_pixels(rgb: np.ndarray, *, width: int | None = None) -> np.ndarray:
 
 
 def _bbox_from_mask(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """The box of ``mask`` (0/1 uint8 or bool, H x W) as (x0, y0, x1, y1)."""
     h, w = mask.shape
+    m = mask.view(np.uint8) if mask.dtype == bool else mask
     # Ignore rows/columns with only a sprinkle of product pixels (dust, JPEG ringing).
-    cols = np.flatnonzero(mask.sum(axis=0) > max(1, 0.002 * h))
-    rows = np.flatnonzero(mask.sum(axis=1) > max(1, 0.002 * w))
+    cols = np.flatnonzero(cv2.reduce(m, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > max(1, 0.002 * h))
+    rows = np.flatnonzero(cv2.reduce(m, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > max(1, 0.002 * w))
     if cols.size == 0 or rows.size == 0:
         return (0, 0, 0, 0)
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
@@ -101,19 +103,32 @@ def find_foreground(rgb: np.ndarray, *, tolerance: int = BACKDROP_TOLERANCE) -> 
     h, w = rgb.shape[:2]
     border = border_pixels(rgb)
     backdrop = np.median(border, axis=0).astype(np.float32)
-    border_dist = np.abs(border.astype(np.int16) - backdrop.astype(np.int16)).max(axis=1)
-    uniform = float(np.mean(border_dist <= tolerance))
-    white_ratio = float(np.mean(border.min(axis=1) >= 250))
+    # Per-pixel channel max/min through OpenCV: NumPy reductions over an axis of 3 are slow.
+    frame = border.reshape(-1, 1, 3)
+    n = max(1, frame.shape[0])
+    border_dist = channel_max(cv2.absdiff(frame, np.append(backdrop.astype(np.int16), 0).astype(np.float64)))
+    uniform = np.count_nonzero(border_dist <= tolerance) / n
+    white_ratio = np.count_nonzero(channel_min(frame) >= 250) / n
     backdrop_rgb = (float(backdrop[0]), float(backdrop[1]), float(backdrop[2]))
     if uniform < MIN_UNIFORM_BORDER:
         mask = np.ones((h, w), bool)
         return Foreground(mask, (0, 0, w, h), False, backdrop_rgb, white_ratio)
     # A 4-vector is an OpenCV scalar (one value per channel): no full-size temporary image.
     diff = cv2.absdiff(rgb, np.append(backdrop.round(), 0.0).astype(np.float64))
-    d0, d1, d2 = cv2.split(diff)
-    raw = (cv2.max(cv2.max(d0, d1), d2) > tolerance).astype(np.uint8)
+    _, raw = cv2.threshold(channel_max(diff), tolerance, 1, cv2.THRESH_BINARY)  # 1 where > tolerance
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)  # drop specks (dust, JPEG noise)
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel, iterations=2)  # fill pinholes
-    mask = closed.astype(bool)
-    return Foreground(mask, _bbox_from_mask(mask), True, backdrop_rgb, white_ratio)
+    return Foreground(closed.astype(bool), _bbox_from_mask(closed), True, backdrop_rgb, white_ratio)
+
+
+def channel_max(rgb: np.ndarray) -> np.ndarray:
+    """The largest of the three channels of each pixel (uint8, H x W)."""
+    r, g, b = cv2.split(rgb)
+    return cv2.max(cv2.max(r, g), b)
+
+
+def channel_min(rgb: np.ndarray) -> np.ndarray:
+    """The smallest of the three channels of each pixel (uint8, H x W)."""
+    r, g, b = cv2.split(rgb)
+    return cv2.min(cv2.min(r, g), b)

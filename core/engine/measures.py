@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from core.engine.colorspace import rgb_to_lab
-from core.engine.foreground import Foreground, find_foreground
+from core.engine.foreground import Foreground, channel_max, channel_min, find_foreground
 from core.engine.loading import LoadedImage
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
@@ -70,6 +70,9 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+_RANGE_KERNEL: Final = np.ones((13, 13), np.uint8)
+
+
 def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     """Edge crispness on a 0-100 scale, independent of how much of the frame is backdrop.
 
@@ -88,28 +91,30 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
         Where to measure; default everywhere.
     """
     y = cv2.medianBlur(y, 3)  # keeps edges, removes salt-and-pepper and single-pixel noise
-    yf = y.astype(np.float32)
-    gx = cv2.Sobel(yf, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(yf, cv2.CV_32F, 0, 1, ksize=3)
-    grad = cv2.magnitude(gx, gy) / np.float32(8.0)  # per-pixel step in grey levels
-    kernel = np.ones((13, 13), np.uint8)
-    local_range = cv2.dilate(y, kernel).astype(np.float32) - cv2.erode(y, kernel).astype(np.float32)
+    local_range = cv2.subtract(cv2.dilate(y, _RANGE_KERNEL), cv2.erode(y, _RANGE_KERNEL))
     # "Strong" is relative to the image's own tonal range, so lowering contrast alone does not
     # change which edges are measured (the ratio itself is contrast-invariant).
-    lo, hi = percentile_u8(y, 1), percentile_u8(y, 99)
+    cdf = np.cumsum(histogram_u8(y))
+    lo, hi = int(np.searchsorted(cdf, 0.01 * cdf[-1])), int(np.searchsorted(cdf, 0.99 * cdf[-1]))
     strong = local_range >= max(8.0, 0.12 * float(hi - lo))
     if mask is not None:
         strong &= mask
-    if np.count_nonzero(strong) < 50:
+    at = np.flatnonzero(strong)
+    if at.size < 50:
         # Too few edges to judge focus (a blank frame, a smooth gradient, a tiny logo): unknown,
         # not "blurry". A blank image is the low_information check's business.
         return math.nan
-    ratio = grad[strong] / local_range[strong]
+    # The gradient (Sobel, exact in integers) only where it is used: at the strong edges.
+    gx = cv2.Sobel(y, cv2.CV_16S, 1, 0, ksize=3).ravel()[at].astype(np.float32)
+    gy = cv2.Sobel(y, cv2.CV_16S, 0, 1, ksize=3).ravel()[at].astype(np.float32)
+    step = cv2.magnitude(gx, gy).ravel() / np.float32(8.0)  # per-pixel step in grey levels
+    ratio = step / local_range.ravel()[at].astype(np.float32)
     # The 99th percentile (linear interpolation, as numpy's default) without a full sort.
     pos = 0.99 * (ratio.size - 1)
     i = int(pos)
-    part = np.partition(ratio, [i, min(i + 1, ratio.size - 1)])
-    p99 = float(part[i]) + (pos - i) * (float(part[min(i + 1, ratio.size - 1)]) - float(part[i]))
+    j = min(i + 1, ratio.size - 1)
+    part = np.partition(ratio, [i, j])
+    p99 = float(part[i]) + (pos - i) * (float(part[j]) - float(part[i]))
     return float(np.clip(200.0 * p99, 0.0, 100.0))
 
 
@@ -119,8 +124,8 @@ def laplacian_variance(y: np.ndarray, bbox: tuple[int, int, int, int] | None = N
         x0, y0, x1, y1 = bbox
         if x1 - x0 >= 3 and y1 - y0 >= 3:
             y = y[y0:y1, x0:x1]
-    lap = cv2.Laplacian(y.astype(np.float32), cv2.CV_32F, ksize=1)
-    return float(lap.var(dtype=np.float64))
+    lap = cv2.Laplacian(y, cv2.CV_16S, ksize=1)  # exact in integers
+    return float(cv2.meanStdDev(lap)[1][0, 0] ** 2)
 
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -149,16 +154,19 @@ def noise_sigma(y: np.ndarray, *, block: int = 16, quantile: float = 25.0) -> fl
     quantile : float, keyword-only
         Percentile (0-100) of the tile values reported.
     """
-    yf = y.astype(np.float32)
-    resp = np.abs(cv2.filter2D(yf, cv2.CV_32F, _IMMERKAER, borderType=cv2.BORDER_REFLECT))
-    valid = ((y > 2) & (y < 253)).astype(np.float32)
     h, w = y.shape
     hh, ww = h // block * block, w // block * block
     if hh == 0 or ww == 0:
         return 0.0
-    total = (resp * valid)[:hh, :ww].reshape(hh // block, block, ww // block, block).sum(axis=(1, 3))
-    count = valid[:hh, :ww].reshape(hh // block, block, ww // block, block).sum(axis=(1, 3))
-    ok = count >= 0.9 * block * block
+    # Integer arithmetic throughout (the kernel's response fits int16), so the tile sums are exact.
+    resp = np.abs(cv2.filter2D(y, cv2.CV_16S, _IMMERKAER, borderType=cv2.BORDER_REFLECT))[:hh, :ww]
+    valid = cv2.inRange(y[:hh, :ww], 3, 252)  # 255 where not clipped
+    resp = cv2.bitwise_and(resp, resp, mask=valid).astype(np.float32)
+    tiles = (ww // block, hh // block)
+    # An area average by a whole factor is the tile's sum / block**2: exact for these integers.
+    total = cv2.resize(resp, tiles, interpolation=cv2.INTER_AREA)
+    count = cv2.resize((valid > 0).astype(np.float32), tiles, interpolation=cv2.INTER_AREA)
+    ok = count >= np.float32(0.9)  # at most 10% of the tile clipped
     if np.count_nonzero(ok) < 8:
         return 0.0
     per_tile = total[ok] / count[ok]
@@ -211,7 +219,7 @@ def gray_chroma(rgb: np.ndarray) -> float:
     """
     h, w = rgb.shape[:2]
     small = cv2.resize(rgb, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA) if min(h, w) >= 64 else rgb
-    spread = cv2.subtract(_channel_max(small), _channel_min(small))
+    spread = cv2.subtract(channel_max(small), channel_min(small))
     return float(percentile_u8(spread, 99.9))
 
 
@@ -225,24 +233,24 @@ def histogram_u8(values: np.ndarray) -> np.ndarray:
 
 def percentile_u8(values: np.ndarray, q: float) -> int:
     """The q-th percentile (lower value) of uint8 data, from a histogram: O(n), no sort."""
-    cdf = np.cumsum(histogram_u8(values))
+    return _percentile_of(np.cumsum(histogram_u8(values)), q)
+
+
+def _percentile_of(cdf: np.ndarray, q: float) -> int:
     return int(np.searchsorted(cdf, q / 100.0 * cdf[-1]))
 
 
-def _channel_max(rgb: np.ndarray) -> np.ndarray:
-    r, g, b = cv2.split(rgb)
-    return cv2.max(cv2.max(r, g), b)
-
-
-def _channel_min(rgb: np.ndarray) -> np.ndarray:
-    r, g, b = cv2.split(rgb)
-    return cv2.min(cv2.min(r, g), b)
+_LEVELS: Final = np.arange(256, dtype=np.float64)
 
 
 def entropy(y: np.ndarray) -> float:
     """Shannon entropy of the 256-bin luminance histogram, in bits (0-8)."""
-    hist = histogram_u8(y).astype(np.float64)
-    p = hist[hist > 0] / hist.sum()
+    return _entropy_of(histogram_u8(y))
+
+
+def _entropy_of(hist: np.ndarray) -> float:
+    counts = hist.astype(np.float64)
+    p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log2(p)).sum())
 
 
@@ -312,7 +320,7 @@ def blown_share(rgb: np.ndarray, fg: Foreground) -> float:
     k = max(3, round(0.02 * max(fg.mask.shape))) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))  # separable: ~10x faster than a disc
     outline = cv2.morphologyEx(fg.mask.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool)
-    white = _channel_min(rgb) >= 250
+    white = channel_min(rgb) >= 250
     area = int(np.count_nonzero(outline))
     return int(np.count_nonzero(white & outline)) / max(1, area)
 
@@ -327,7 +335,7 @@ def channel_clip(rgb: np.ndarray, fg: Foreground) -> float:
     """
     if not fg.has_backdrop or np.count_nonzero(fg.mask) < 100:
         return math.nan
-    hi, lo = _channel_max(rgb), _channel_min(rgb)
+    hi, lo = channel_max(rgb), channel_min(rgb)
     coloured = fg.mask & (lo < 235)
     n = np.count_nonzero(coloured)
     return float(np.count_nonzero(coloured & (hi >= 254)) / n) if n >= 100 else 0.0
@@ -396,29 +404,36 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
     y = luma(analysis)
     fg = find_foreground(analysis)
     mask = fg.mask if fg.has_backdrop else None
+    # Histograms instead of sorts and gathers: every tonal figure below is read from them.
+    cdf = np.cumsum(histogram_u8(y))
     if fg.has_backdrop:
         # A backdrop with (almost) nothing on it is a blank image: no subject at all.
-        subject = y[fg.mask] if np.count_nonzero(fg.mask) >= 100 else np.zeros(0, np.uint8)
+        on = fg.mask.view(np.uint8)
+        subject = cv2.calcHist([y], [0], on, [256], [0, 256]).ravel().astype(np.int64)
+        if subject.sum() < 100:
+            subject = np.zeros(256, np.int64)
     else:
-        subject = y.ravel()
-    p1, p99 = percentile_u8(y, 1), percentile_u8(y, 99)
+        subject = np.diff(cdf, prepend=0)
+    n_subject = int(subject.sum())
+    (mean,), (std,) = (v.ravel() for v in cv2.meanStdDev(y))
+    p1, p99 = _percentile_of(cdf, 1), _percentile_of(cdf, 99)
     bg = fg.backdrop_rgb
     metrics: dict[str, float] = {
         **({"sharpness": sharpness(y, mask)} if focus else {}),
         "laplacian_var": laplacian_variance(y, fg.bbox if fg.has_backdrop else None),
-        "brightness": float(y.mean()),
-        "shadow_clip": float(np.mean(y <= 8)),
-        "subject_brightness": float(subject.mean()) if subject.size else float(y.mean()),
+        "brightness": float(mean),
+        "shadow_clip": float(cdf[8] / cdf[-1]),
+        "subject_brightness": float(subject @ _LEVELS / n_subject) if n_subject else float(mean),
         "highlight_clip": blown_share(analysis, fg),
         "channel_clip": channel_clip(analysis, fg),
         "highlight_level": float(p99),
         "contrast": tonal_contrast(p1=p1, p99=p99),
-        "black_level": float(percentile_u8(y, 0.1)),
+        "black_level": float(_percentile_of(cdf, 0.1)),
         "color_cast": color_cast(fg),
         "colorfulness": colorfulness(analysis),
         "gray_chroma": gray_chroma(analysis),
-        "entropy": entropy(subject) if subject.size else 0.0,
-        "detail": float(y.std()),
+        "entropy": _entropy_of(subject) if n_subject else 0.0,
+        "detail": float(std),
         "background_white": fg.border_white_ratio,
         "background_luma": 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2],
         "product_fill": fg.fill,
