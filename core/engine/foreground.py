@@ -79,12 +79,11 @@ def border_pixels(rgb: np.ndarray, *, width: int | None = None) -> np.ndarray:
 
 
 def _bbox_from_mask(mask: np.ndarray) -> tuple[int, int, int, int]:
-    """The box of ``mask`` (0/1 uint8 or bool, H x W) as (x0, y0, x1, y1)."""
+    """The box of ``mask`` (0/1 uint8, H x W) as (x0, y0, x1, y1)."""
     h, w = mask.shape
-    m = mask.view(np.uint8) if mask.dtype == bool else mask
     # Ignore rows/columns with only a sprinkle of product pixels (dust, JPEG ringing).
-    cols = np.flatnonzero(cv2.reduce(m, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > max(1, 0.002 * h))
-    rows = np.flatnonzero(cv2.reduce(m, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > max(1, 0.002 * w))
+    cols = np.flatnonzero(cv2.reduce(mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > max(1, 0.002 * h))
+    rows = np.flatnonzero(cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > max(1, 0.002 * w))
     if cols.size == 0 or rows.size == 0:
         return (0, 0, 0, 0)
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)

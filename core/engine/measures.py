@@ -95,7 +95,7 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     # "Strong" is relative to the image's own tonal range, so lowering contrast alone does not
     # change which edges are measured (the ratio itself is contrast-invariant).
     cdf = np.cumsum(histogram_u8(y))
-    lo, hi = int(np.searchsorted(cdf, 0.01 * cdf[-1])), int(np.searchsorted(cdf, 0.99 * cdf[-1]))
+    lo, hi = _percentile_of(cdf, 1), _percentile_of(cdf, 99)
     strong = local_range >= max(8.0, 0.12 * float(hi - lo))
     if mask is not None:
         strong &= mask
@@ -107,7 +107,9 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     # The gradient (Sobel, exact in integers) only where it is used: at the strong edges.
     gx = cv2.Sobel(y, cv2.CV_16S, 1, 0, ksize=3).ravel()[at].astype(np.float32)
     gy = cv2.Sobel(y, cv2.CV_16S, 0, 1, ksize=3).ravel()[at].astype(np.float32)
-    step = cv2.magnitude(gx, gy).ravel() / np.float32(8.0)  # per-pixel step in grey levels
+    # Per-pixel step in grey levels. NumPy, not cv2.magnitude: OpenCV's vector path rounds
+    # differently from its scalar tail, so the result would depend on the arrays' alignment.
+    step = np.sqrt(gx * gx + gy * gy) / np.float32(8.0)
     ratio = step / local_range.ravel()[at].astype(np.float32)
     # The 99th percentile (linear interpolation, as numpy's default) without a full sort.
     pos = 0.99 * (ratio.size - 1)
@@ -223,12 +225,15 @@ def gray_chroma(rgb: np.ndarray) -> float:
     return float(percentile_u8(spread, 99.9))
 
 
-def histogram_u8(values: np.ndarray) -> np.ndarray:
-    """Counts of each value 0-255 in uint8 data (int64, length 256)."""
+def histogram_u8(values: np.ndarray, *, mask: np.ndarray | None = None) -> np.ndarray:
+    """Counts of each value 0-255 in uint8 data (int64, length 256); only where ``mask`` (bool,
+    the same shape as ``values``), keyword-only, is true when given."""
     values = np.ascontiguousarray(values)
     if 0 < values.size < 1 << 24:  # OpenCV counts in float32: exact below 2**24
-        return cv2.calcHist([values.reshape(values.shape[0], -1)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
-    return np.bincount(values.ravel(), minlength=256)
+        flat = values.reshape(values.shape[0], -1)
+        where = None if mask is None else np.ascontiguousarray(mask).view(np.uint8).reshape(flat.shape)
+        return cv2.calcHist([flat], [0], where, [256], [0, 256]).ravel().astype(np.int64)
+    return np.bincount((values if mask is None else values[mask]).ravel(), minlength=256)
 
 
 def percentile_u8(values: np.ndarray, q: float) -> int:
@@ -408,8 +413,7 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
     cdf = np.cumsum(histogram_u8(y))
     if fg.has_backdrop:
         # A backdrop with (almost) nothing on it is a blank image: no subject at all.
-        on = fg.mask.view(np.uint8)
-        subject = cv2.calcHist([y], [0], on, [256], [0, 256]).ravel().astype(np.int64)
+        subject = histogram_u8(y, mask=fg.mask)
         if subject.sum() < 100:
             subject = np.zeros(256, np.int64)
     else:

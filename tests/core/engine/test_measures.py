@@ -96,6 +96,8 @@ def test_histogram_u8_counts_like_bincount():
     y = rng.integers(0, 256, (300, 401), dtype=np.uint8)
     for values in (y, y[::3, 1::2], y[y > 200], y[:0], np.full(5, 255, np.uint8)):
         assert np.array_equal(histogram_u8(values), np.bincount(values.ravel(), minlength=256))
+    mask = rng.random(y.shape) < 0.3
+    assert np.array_equal(histogram_u8(y, mask=mask), np.bincount(y[mask], minlength=256))
 
 
 def test_entropy_bounds():
