@@ -64,7 +64,7 @@ def recipe_builder() -> None:
             a.image(pix, caption="Before", width="stretch")
             b.image(result, caption="After", width="stretch")
         elif mode == "Difference (SSIM)":
-            diff = difference_image(pix, result)
+            diff = difference_image(pix, result, reframed=recipe.changes_geometry)
             if diff is None:
                 st.info("The recipe changes the framing (crop, pad or resize), so there is no pixel-by-pixel map.")
             else:
@@ -79,7 +79,7 @@ def recipe_builder() -> None:
             )
         # A wrapping row: each metric as wide as its text (never cut), the row breaks where it must.
         m = st.container(horizontal=True, gap="large")
-        sim = similarity(pix, result)
+        sim = similarity(pix, result, reframed=recipe.changes_geometry)
         m.metric("SSIM", "n/a" if sim is None else f"{sim.ssim:.3f}", width="content")
         m.metric(
             "PSNR",

@@ -130,19 +130,21 @@ class Similarity:
     delta_e: float
 
 
-def similarity(before: np.ndarray, after: np.ndarray) -> Similarity | None:
-    """``None`` when the recipe changed the framing (a crop, pad or resize): no pixel-by-pixel comparison."""
-    if before.shape != after.shape:
+def similarity(before: np.ndarray, after: np.ndarray, *, reframed: bool = False) -> Similarity | None:
+    """``None`` when the recipe changed the framing (``reframed``: it has a crop, pad or resize
+    step, which can also give back the same size, e.g. a crop then a pad to square, or the shapes
+    differ): pixels no longer correspond, so there is no pixel-by-pixel comparison."""
+    if reframed or before.shape != after.shape:
         return None
     return Similarity(
         ssim=ssim(before, after), psnr=psnr(before, after), delta_e=mean_color_difference(before, after, max_side=256)
     )
 
 
-def difference_image(before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
+def difference_image(before: np.ndarray, after: np.ndarray, *, reframed: bool = False) -> np.ndarray | None:
     """The SSIM map as an RGB picture (white: unchanged, red: structure changed), or ``None``
-    when the shapes differ."""
-    if before.shape != after.shape:
+    when the framing changed (see :func:`similarity`)."""
+    if reframed or before.shape != after.shape:
         return None
     return ssim_map_rgb(ssim_map(before, after))
 

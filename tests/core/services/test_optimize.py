@@ -70,6 +70,20 @@ def test_similarity_only_for_the_same_framing(photo):
     assert difference_image(small, brighter).shape == small.shape
 
 
+def test_a_crop_then_a_pad_back_to_the_same_size_is_not_compared_pixel_by_pixel(photo):
+    small = photo[:256, :256].copy()
+    recipe = Recipe(
+        (
+            Step("crop", {"left": 0.15, "right": 0.0, "top": 0.0, "bottom": 0.0}).validated(),
+            Step("pad_square", {"margin": 0.0}).validated(),
+        )
+    )
+    reframed = recipe.apply(small)
+    assert reframed.shape == small.shape and recipe.changes_geometry  # same size, other framing
+    assert similarity(small, reframed, reframed=recipe.changes_geometry) is None
+    assert difference_image(small, reframed, reframed=recipe.changes_geometry) is None
+
+
 def test_save_renders_at_full_resolution_and_queues_it(seeded):
     rec = _dark(seeded)
     recipe = auto_fix(rec)
