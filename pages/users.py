@@ -4,38 +4,42 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.accounts import AuthError, create_user, list_users, update_user, user_rows
+from core.services.accounts import AuthError, add_user, list_users, update_user, user_rows
 from core.vocabulary import ROLES
 from pages.common.session import get_store, require_role
+from pages.common.text import plain
 
 admin = require_role(*roles_for("users"))
 store = get_store()
 st.title("Users")
+# What the last submit did, kept across its rerun (one-shot).
+flash = st.session_state.pop("users_flash", None)
+if flash:
+    st.success(flash)
 
 accounts = list_users(store)
 st.dataframe(pd.DataFrame(user_rows(accounts)), hide_index=True, key="users_table")
 
+# The "Add a user" form keeps what was typed when it is refused; a success clears it (before its
+# widgets are drawn, the only time Streamlit lets a page set them).
+if st.session_state.pop("new_user_clear", False):
+    for key in ("new_username", "new_role", "new_merchant", "new_password"):
+        st.session_state.pop(key, None)
 a, b = st.columns(2)
-with a, st.form("new_user", clear_on_submit=True):
+with a, st.form("new_user"):
     st.subheader("Add a user")
-    username = st.text_input("User name (an e-mail address links single sign-on)")
-    role = st.selectbox("Role", ROLES, index=1)
-    merchant = st.text_input("Merchant id (merchants only)")
-    password = st.text_input("Initial password (8+ characters)", type="password")
+    username = st.text_input("User name (an e-mail address links single sign-on)", key="new_username")
+    role = st.selectbox("Role", ROLES, index=1, key="new_role")
+    merchant = st.text_input("Merchant id (merchants only)", key="new_merchant")
+    password = st.text_input("Initial password (8+ characters)", type="password", key="new_password")
     if st.form_submit_button("Create user", type="primary"):
         try:
-            u = create_user(
-                store,
-                username=username.strip(),
-                password=password,
-                role=role,
-                merchant_id=merchant.strip() or None,
-                actor=admin.username,
-            )
+            u = add_user(store, actor=admin, username=username, password=password, role=role, merchant_id=merchant)
         except AuthError as exc:
             st.error(str(exc))
         else:
-            st.success(f"Created {u.role} '{u.username}'.")
+            st.session_state["users_flash"] = f"Created {u.role} '{plain(u.username)}'."
+            st.session_state["new_user_clear"] = True
             st.rerun()
 with b:
     st.subheader("Change a user")
@@ -68,11 +72,8 @@ with b:
                     st.error(str(exc))
                 else:
                     st.session_state["users_flash"] = (
-                        f"Updated '{current.username}': {', '.join(changed)}."
+                        f"Updated '{plain(current.username)}': {', '.join(changed)}."
                         if changed
-                        else f"Nothing to change for '{current.username}'."
+                        else f"Nothing to change for '{plain(current.username)}'."
                     )
                     st.rerun()
-flash = st.session_state.pop("users_flash", None)
-if flash:
-    st.success(flash)

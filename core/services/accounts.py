@@ -33,6 +33,7 @@ __all__ = [
     "SignInResult",
     "User",
     "account_for_email",
+    "add_user",
     "create_user",
     "list_users",
     "sign_in",
@@ -111,6 +112,29 @@ def account_for_email(store: Store, email: str) -> User | None:
     if not wanted:
         return None
     return next((u for u in list_users(store) if u.username.lower() == wanted and u.active), None)
+
+
+def add_user(
+    store: Store, *, actor: User, username: str, password: str, role: str, merchant_id: str | None = None
+) -> User:
+    """Apply the Users page's "Add a user" form.
+
+    A merchant id belongs to merchant accounts only: one typed for a reviewer or an administrator
+    is refused rather than silently dropped (the administrator meant something by it).
+    """
+    merchant = (merchant_id or "").strip() or None
+    if merchant and role != "merchant":
+        raise AuthError(
+            f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id for a {role}"
+        )
+    return create_user(
+        store,
+        username=(username or "").strip(),
+        password=password,
+        role=role,
+        merchant_id=merchant,
+        actor=actor.username,
+    )
 
 
 def update_user(

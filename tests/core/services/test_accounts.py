@@ -65,3 +65,16 @@ def test_the_users_table_lists_every_account(store, people):
         {"user": "mia", "role": "merchant", "merchant": "acme-home", "active": True},
         {"user": "rita", "role": "reviewer", "merchant": "", "active": True},
     ]
+
+
+def test_a_merchant_id_for_staff_is_refused_not_dropped(store, people):
+    from core.services.accounts import add_user
+
+    boss, _ = people
+    with pytest.raises(AuthError, match="only merchant accounts have a merchant id"):
+        add_user(store, actor=boss, username="sam", password="correct horse", role="reviewer", merchant_id="acme")
+    assert "sam" not in _active(store)
+    sam = add_user(store, actor=boss, username=" sam ", password="correct horse", role="reviewer", merchant_id="  ")
+    mia = add_user(store, actor=boss, username="mia", password="correct horse", role="merchant", merchant_id=" acme ")
+    assert (sam.username, sam.merchant_id) == ("sam", None)
+    assert (mia.role, mia.merchant_id) == ("merchant", "acme")
