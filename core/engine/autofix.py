@@ -62,8 +62,10 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
         # black as well would crush shadows that were never black). A dark photo whose black is
         # lifted too (flat and dark) needs its black point restored as well. Then lift the
         # midtones only if they are still dark.
-        lifted = metrics.get("black_level", 0.0) >= _LIFTED_BLACK
-        steps.append(Step("contrast_stretch", {"low": 0.1 if lifted else 0.0, "high": 99.5, "shadow": _SHADOW_LEVEL}))
+        if metrics.get("black_level", 0.0) >= _LIFTED_BLACK:
+            steps.append(Step("contrast_stretch", {"low": 0.1, "high": 99.5, "shadow": _SHADOW_LEVEL}))
+        else:
+            steps.append(Step("contrast_stretch", {"low": 0.0, "high": 99.5}))
         predicted = metrics.get("brightness", 60.0) * 255.0 / max(metrics.get("highlight_level", 255.0), 1.0)
         if predicted < 95.0:
             g = math.log(_TARGET_BRIGHTNESS / 255.0) / math.log(_clamp(predicted, 5.0, 250.0) / 255.0)
@@ -80,7 +82,8 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
                 _clamp(metrics["subject_brightness"], 1.0, 250.0) / 255.0
             )
             steps.append(Step("gamma", {"gamma": round(_clamp(g, 1.05, 1.6), 2)}))
-    if "low_contrast" in names and "dark" not in names:
+    if "low_contrast" in names and not any(s.op == "contrast_stretch" for s in steps):
+        # (A dark or washed-out photo's stretch above has already restored its range.)
         steps.append(Step("contrast_stretch", {"low": 0.1, "high": 99.5, "shadow": _SHADOW_LEVEL}))
     if "blurry" in names:
         deficit = _clamp((55.0 - metrics.get("sharpness", 35.0)) / 25.0, 0.0, 1.0)

@@ -186,8 +186,9 @@ class ContrastStretchParams:
         max=64.0,
         step=1.0,
         label="Shadow level",
-        help="Grey level (0-255) the low percentile is mapped to: a little above black keeps shadow detail "
-        "(an area that dark, 2% of the frame or more, goes to black)",
+        help="Grey level (0-255) the low percentile is mapped to: a little above black keeps shadow detail. "
+        "Not used with Low percentile 0 (black stays black), nor where the darkest tones cover 2% of the "
+        "frame or more (an area that dark was black)",
     )
 
 
@@ -204,14 +205,14 @@ def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
     if hi - lo < 1.0:
         return rgb.copy()
     shadow = min(float(p.shadow), lo)  # never lift the darkest tones above where they are
-    li = int(lo)
-    if cdf[min(255, li + 3)] - (cdf[li - 1] if li > 0 else 0.0) >= _BLACK_AREA:
+    darkest = int(np.searchsorted(cdf, 0.001))  # the darkest 0.1%, whatever the chosen percentile
+    if cdf[min(255, darkest + 3)] >= _BLACK_AREA:
         shadow = 0.0  # the darkest tones are an area (a black product or backdrop): it was black
     return _lut(rgb, shadow + (_LEVELS - lo) * ((255.0 - shadow) / (hi - lo)))
 
 
-#: Share of the frame within 3 grey levels of the darkest tones that makes them an area, not a few
-#: deep shadows (see :func:`contrast_stretch`).
+#: Share of the frame within 3 grey levels of its darkest 0.1% that makes those tones an area, not
+#: a few deep shadows (see :func:`contrast_stretch`).
 _BLACK_AREA = 0.02
 
 

@@ -92,6 +92,18 @@ def test_contrast_stretch_shadow_level_spares_scattered_shadows_not_black_areas(
     assert out[:, :40].max() <= 1
 
 
+def test_contrast_stretch_shadow_level_works_at_the_default_percentiles():
+    """The black-area test looks at the darkest 0.1%, not at the chosen low percentile, so the
+    Shadow level slider acts at the default 2% too (it did nothing on most photos before)."""
+    y = np.tile(np.linspace(120, 230, 320), (240, 1))
+    y[::20, ::20] = 100
+    flat = np.repeat(np.rint(y).astype(np.uint8)[..., None], 3, axis=2)
+    black = apply_operation(flat, "contrast_stretch", {"shadow": 0})
+    lifted = apply_operation(flat, "contrast_stretch", {"shadow": 20})
+    at_low = flat[..., 0] == 122  # the 2nd percentile of this frame
+    assert black[at_low].max() <= 1 and 18 <= lifted[at_low].min() <= 22
+
+
 def test_unsharp_matches_independent_computation(img):
     out = apply_operation(img, "unsharp_mask", {"radius": 1.0, "amount": 1.0, "threshold": 0})
     from scipy.ndimage import gaussian_filter

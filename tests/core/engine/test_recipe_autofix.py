@@ -80,6 +80,14 @@ def test_autofix_undoes_under_exposure_without_crushing_shadows(product):
     assert ssim(clean, fixed) > 0.98, recipe
 
 
+def test_autofix_stretches_once_when_washed_out_and_flat():
+    from core.engine.autofix import auto_recipe
+
+    metrics = {"black_level": 150.0, "subject_brightness": 200.0, "brightness": 210.0}
+    recipe = auto_recipe(metrics, ["overexposed", "low_contrast"])
+    assert [s.op for s in recipe.steps] == ["contrast_stretch"]
+
+
 def test_autofix_improves_color_cast(product):
     bad = np.clip(product * np.array([1.0, 0.92, 0.72]), 0, 255).astype(np.uint8)
     a, recipe, fixed = _fix(bad)
