@@ -94,7 +94,8 @@ def _feedback_query(flt: FeedbackFilter, *cols: Any) -> Select[Any]:
             versions.c.kind.label("version_kind"),
             images.c.merchant_id,
             images.c.sku,
-            images.c.file_name,
+            # the name as the merchant gave it, as every page shows it (older rows: the stored name)
+            func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
             versions.c.sha256,
             profile_col.label("profile"),
             scores.c.score.label("quality_score"),

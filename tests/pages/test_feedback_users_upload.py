@@ -136,3 +136,14 @@ def test_feedback_while_the_date_range_is_being_picked(db):
     next(d for d in at.date_input if d.key == "fb_dates").set_value((today,)).run()
     assert not at.exception, [e.message for e in at.exception]
     assert any(s.value == "18 decisions" for s in at.subheader)  # all decided today
+
+
+def test_feedback_table_shows_the_name_the_merchant_gave(db, photo):
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    ingest_files(db, [("<b>bold</b>.jpg", encode(photo, "JPEG"))], merchant_id="acme")
+    rec = next(r for r in list_images(db) if r.display_name == "<b>bold</b>.jpg")
+    decide(db, version_id=rec.version_id, reviewer="rita", decision="approved", profile="generic")
+    at = make_app(REVIEWER, "pages/feedback.py")
+    assert list(at.dataframe[0].value["file_name"]) == ["<b>bold</b>.jpg"]

@@ -92,3 +92,23 @@ def test_browser_escapes_in_uploaded_names_are_undone():
 
     assert browser_file_name("say %22cheese%22%0Aback\\slash.jpg") == ODD
     assert browser_file_name("plain 100% cotton.jpg") == "plain 100% cotton.jpg"
+
+
+def test_feedback_rows_and_csv_name_the_image_as_the_merchant_gave_it(store, photo):
+    """The Feedback table and its CSV show the display name (not the storage name), and the CSV
+    still neutralizes a name a spreadsheet would run as a formula."""
+    import csv
+
+    from core.store.feedback import feedback_csv, feedback_frame
+    from core.store.queries import list_images
+    from core.store.reviews import decide
+
+    names = ["<b>bold</b>.jpg", '=HYPERLINK("x").jpg']
+    dark = (photo * 0.5).astype(photo.dtype)
+    ingest_files(store, [(names[0], encode(photo, "JPEG")), (names[1], encode(dark, "PNG"))], merchant_id="acme")
+    for rec in list_images(store):
+        decide(store, version_id=rec.version_id, reviewer="rita", decision="approved", profile="generic")
+    frame = feedback_frame(store)
+    assert sorted(frame["file_name"]) == sorted(names)
+    rows = list(csv.DictReader(io.StringIO(feedback_csv(frame).decode("utf-8-sig"))))
+    assert sorted(r["file_name"] for r in rows) == sorted(["<b>bold</b>.jpg", '\'=HYPERLINK("x").jpg'])
