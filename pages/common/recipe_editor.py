@@ -122,26 +122,20 @@ class RecipeEditor:
         key = self._widget_key(uid, spec.name)
         if key not in st.session_state:
             st.session_state[key] = value
+        # Streamlit forgets a widget's value once it is not drawn (another image was picked), so
+        # every change is also written into the step, which seeds the control when it returns.
+        keep = {"key": key, "help": spec.help or None, "on_change": self._remember, "args": (uid, spec.name)}
         if spec.kind == "choice":
-            st.selectbox(spec.label, spec.choices, key=key, help=spec.help or None)
+            st.selectbox(spec.label, spec.choices, **keep)
         elif spec.kind == "int":
-            st.slider(
-                spec.label,
-                int(spec.min or 0),
-                int(spec.max or 0),
-                step=int(spec.step or 1),
-                key=key,
-                help=spec.help or None,
-            )
+            st.slider(spec.label, int(spec.min or 0), int(spec.max or 0), step=int(spec.step or 1), **keep)
         else:
-            st.slider(
-                spec.label,
-                float(spec.min or 0.0),
-                float(spec.max or 0.0),
-                step=float(spec.step or 0.01),
-                key=key,
-                help=spec.help or None,
-            )
+            st.slider(spec.label, float(spec.min or 0.0), float(spec.max or 0.0), step=float(spec.step or 0.01), **keep)
+
+    def _remember(self, uid: int, param: str) -> None:
+        for item in self.steps:
+            if item["uid"] == uid:
+                item["params"][param] = st.session_state[self._widget_key(uid, param)]
 
     def _add(self) -> None:
         self.steps.append({"uid": self._new_uid(), "op": st.session_state["add_op"], "params": {}})

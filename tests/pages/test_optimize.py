@@ -69,3 +69,19 @@ def test_merchant_submits_a_fix_for_review(db):
         seen.add(item.version_id)
         item = next_in_queue(db, "rita", order="oldest", skip=tuple(seen))
     assert opt.version_id in seen  # the submitted fix is in reviewers' queue
+
+
+def test_slider_values_survive_visiting_another_image(db):
+    """Streamlit drops a widget's value when the widget is not drawn; the step keeps it."""
+    a, b = list_images(db)[:2]
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(a.version_id)})
+    next(s for s in at.selectbox if s.key == "add_op").set_value("contrast_stretch").run()
+    _button(at, "Add step").click().run()
+    next(s for s in at.slider if s.label == "Low percentile").set_value(4.0).run()
+    at.query_params["v"] = str(b.version_id)
+    at.run()
+    assert "The recipe is empty" in texts(at)  # the other image has its own recipe
+    at.query_params["v"] = str(a.version_id)
+    at.run()
+    assert not at.exception
+    assert next(s for s in at.slider if s.label == "Low percentile").value == 4.0
