@@ -3,9 +3,10 @@
 import math
 from pathlib import PurePath
 
+import numpy as np
 import streamlit as st
 
-from core.engine.recipe import RecipeError
+from core.engine.recipe import Recipe, RecipeError
 from core.engine.wording import format_value
 from core.services.access import merchant_scope, roles_for
 from core.services.optimize import (
@@ -49,6 +50,7 @@ def recipe_builder() -> None:
         result = recipe.apply(pix)
     except RecipeError as exc:  # too many steps, or a step that would make the image too large
         view.error(f"This recipe cannot be applied: {exc}.")
+        actions(recipe, pix, None)  # still offer loading another recipe and downloading this one
         return
     with view:
         # Only the chosen view is computed: a slider move should not pay for the other three.
@@ -91,12 +93,18 @@ def recipe_builder() -> None:
         m.metric("Score (estimated)", format_value(estimate.score), delta=f"{estimate.change:+.1f}", width="content")
         if estimate.still_flagged:
             st.caption("Still flagged: " + ", ".join(estimate.still_flagged))
+    actions(recipe, pix, result)
 
+
+def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
+    """Download, save, and the recipe file; rendering is offered only for a recipe that applies
+    (``result`` is None when it does not)."""
     st.divider()
     # One wrapping row of buttons, each as wide as its label (a long label is never cut off).
     s1 = s2 = s3 = s4 = st.container(horizontal=True)
     stem = PurePath(record.file_name).stem
-    too_big = full_size_problem(record, preview=pix, result=result) if recipe.steps else None
+    usable = bool(recipe.steps) and result is not None
+    too_big = full_size_problem(record, preview=pix, result=result) if result is not None and recipe.steps else None
     s1.download_button(
         "Download full resolution",
         data=lambda: render_jpeg(store, record, recipe),
@@ -104,11 +112,11 @@ def recipe_builder() -> None:
         mime="image/jpeg",
         icon=":material/download:",
         on_click="ignore",
-        disabled=not recipe.steps or too_big is not None,
+        disabled=not usable or too_big is not None,
         help=f"Not available: {too_big}." if too_big else None,
     )
     label = "Submit fixed version for review" if user.role == "merchant" else "Save as new version"
-    if s2.button(label, icon=":material/save:", type="primary", disabled=not recipe.steps):
+    if s2.button(label, icon=":material/save:", type="primary", disabled=not usable):
         try:
             with st.spinner("Rendering at full resolution..."):
                 new_id = save_fixed_version(store, record, recipe, created_by=user.username)

@@ -85,3 +85,15 @@ def test_slider_values_survive_visiting_another_image(db):
     at.run()
     assert not at.exception
     assert next(s for s in at.slider if s.label == "Low percentile").value == 4.0
+
+
+def test_a_recipe_that_cannot_be_applied_keeps_the_recipe_actions(db):
+    rec = list_images(db)[0]
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    next(s for s in at.selectbox if s.key == "add_op").set_value("resize").run()
+    _button(at, "Add step").click().run()
+    next(s for s in at.slider if s.label == "Long side (px)").set_value(10000).run()
+    assert not at.exception
+    assert any("This recipe cannot be applied" in e.value for e in at.error)
+    assert _button(at, "Save as new version").disabled  # nothing to render
+    assert "Use this recipe" in [b.label for b in at.button]  # loading another recipe is still offered
