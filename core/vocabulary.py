@@ -137,17 +137,37 @@ REASONS: Final = (
     "low resolution",
     "watermark/text",
     "wrong product",
+    "grainy",
+    "compression artifacts",
+    "colour cast",
+    "flat (low contrast)",
+    "no colour",
+    "duplicate",
+    "odd shape",
+    "file too large",
+    "nothing to see",
     "other",
 )
 
-#: The reason a detected issue suggests to the reviewer (so the keyboard flow needs no clicking).
+#: The reason a detected issue suggests to the reviewer (every issue has one, so the keyboard flow
+#: needs no clicking and the feedback figures keep what was wrong).
 ISSUE_REASONS: Final = {
     "blurry": "blurry",
+    "noisy": "grainy",
+    "compression_artifacts": "compression artifacts",
     "dark": "too dark",
     "overexposed": "too bright",
+    "low_contrast": "flat (low contrast)",
+    "color_cast": "colour cast",
+    "low_resolution": "low resolution",
+    "too_large": "file too large",
+    "odd_aspect_ratio": "odd shape",
+    "grayscale": "no colour",
+    "low_information": "nothing to see",
     "non_white_background": "background not white",
     "small_product": "product too small",
-    "low_resolution": "low resolution",
+    "duplicate": "duplicate",
+    "near_duplicate": "duplicate",
 }
 
 #: Orders the review queue can be worked in.

@@ -15,8 +15,9 @@ from core.vocabulary import ISSUE_REASONS, REASONS
 
 
 def test_issues_suggest_reasons_in_order_once():
-    assert suggested_reasons(["dark", "noisy", "blurry", "dark"]) == ["too dark", "blurry"]
-    assert suggested_reasons([]) == [] and suggested_reasons(["duplicate"]) == []
+    assert suggested_reasons(["dark", "noisy", "blurry", "dark"]) == ["too dark", "grainy", "blurry"]
+    assert suggested_reasons(["duplicate", "near_duplicate"]) == ["duplicate"]
+    assert suggested_reasons([]) == [] and suggested_reasons(["not_an_issue"]) == []
     assert set(suggested_reasons(ISSUE_REASONS)) <= set(REASONS)
 
 
