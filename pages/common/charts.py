@@ -8,11 +8,13 @@ import plotly.graph_objects as go
 
 from core.engine.histogram import histograms
 
+#: Where a histogram's legend starts, in pixels from the figure's top (the title is above it).
+HISTOGRAM_LEGEND_TOP_PX = 38
 CHANNEL_COLORS = {"red": "#d62728", "green": "#2ca02c", "blue": "#1f77b4", "luma": "#444444"}
 
 
 def histogram_figure(
-    rgb: np.ndarray, *, title: str = "Histogram", compare: np.ndarray | None = None, height: int = 260
+    rgb: np.ndarray, *, title: str = "Histogram", compare: np.ndarray | None = None, height: int = 300
 ) -> go.Figure:
     """Per-channel and luminance histograms as shares of pixels; with ``compare``, the luma of
     a second image is overlaid (before/after)."""
@@ -41,13 +43,23 @@ def histogram_figure(
                 line={"color": "#999999", "dash": "dot", "width": 2},
             )
         )
+    # The legend has its own band under the title: below the plot it covered the level ticks and
+    # the axis title. Placed on the figure (not the plot) with its top fixed, a legend that wraps in
+    # a narrow column grows downwards and pushes the plot down, never into the title.
     fig.update_layout(
-        title=title,
+        title={"text": title, "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 8}},
         height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis_title="level",
-        yaxis_title="share of pixels",
-        legend={"orientation": "h"},
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        xaxis={"title": {"text": "level"}, "automargin": True},
+        yaxis={"title": {"text": "share of pixels"}, "automargin": True},
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": 1 - HISTOGRAM_LEGEND_TOP_PX / height,
+            "yanchor": "top",
+            "yref": "container",
+        },
     )
     return fig
 

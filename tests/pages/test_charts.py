@@ -10,3 +10,21 @@ def test_issue_chart_keeps_every_label_with_thousands_of_images():
     assert list(fig.layout.yaxis.tickvals) == [str(n) for n in reversed(ISSUE_NAMES)]  # one tick per bar
     assert fig.layout.yaxis.tickmode == "array"
     assert fig.layout.height >= ISSUE_ROW_PX * len(ISSUE_NAMES)  # room for every label
+
+
+def test_histogram_legend_sits_between_title_and_plot_not_over_the_axis():
+    import numpy as np
+
+    from pages.common.charts import HISTOGRAM_LEGEND_TOP_PX, histogram_figure
+
+    rgb = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    fig = histogram_figure(rgb, title="After (solid) vs before luma (dotted)", compare=rgb)
+    layout = fig.layout
+    # The title at the figure's top, the legend's top edge fixed below it on the figure (so a
+    # legend that wraps grows down, pushing the plot), and the plot under both.
+    assert (layout.title.yref, layout.title.y, layout.title.yanchor) == ("container", 1, "top")
+    assert (layout.legend.orientation, layout.legend.yref, layout.legend.yanchor) == ("h", "container", "top")
+    legend_top_px = (1 - layout.legend.y) * layout.height
+    assert round(legend_top_px) == HISTOGRAM_LEGEND_TOP_PX >= 30  # under a one-line title
+    assert layout.margin.t >= HISTOGRAM_LEGEND_TOP_PX + 25  # a row of legend before the plot starts
+    assert layout.xaxis.automargin and layout.xaxis.title.text == "level"  # the ticks and title keep their room
