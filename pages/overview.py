@@ -56,7 +56,8 @@ if ov.total == 0:
     st.stop()
 
 cols = totals.columns(1 + len(ov.review_status))
-cols[0].metric("Images", ov.total)
+# The counters follow the filters, like the charts and the table; the heading gives the total.
+cols[0].metric(ov.count_label, ov.shown)
 for col, (status, n) in zip(cols[1:], ov.review_status.items(), strict=True):
     col.metric(status.replace("_", " ").capitalize(), n)
 
@@ -67,11 +68,13 @@ if ov.issue_counts:
 else:
     c2.success("No issues in the selection.")
 
-st.subheader(f"{ov.shown} of {ov.total} images")
+st.subheader(ov.heading)
 if ov.pages > 1:
     if st.session_state.get("overview_page", 1) != ov.page:
         st.session_state["overview_page"] = ov.page  # the filters left fewer pages
-    st.number_input("Page", 1, ov.pages, key="overview_page")
+    box, note = st.columns([1, 5], vertical_alignment="bottom")
+    box.number_input("Page", 1, ov.pages, key="overview_page")
+    note.caption(ov.page_note)
 window = pd.DataFrame(ov.rows, columns=list(COLUMNS))
 # Thumbnails only for the rows on screen: cached per sha256, never the full image.
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]

@@ -1,6 +1,6 @@
 """The catalogue overview at any size: what the Overview page shows, computed in the database.
 
-Counts, the score histogram and the issue counts are SQL aggregates and only the rows on screen
+The counters, the score histogram and the issue counts are SQL aggregates and only the rows on screen
 are read, so a catalogue of 100,000 images opens as fast as one of 100 and no server process
 holds the whole catalogue in memory.
 """
@@ -32,6 +32,7 @@ __all__ = [
     "CatalogFilter",
     "CatalogScope",
     "Overview",
+    "filters_active",
     "merchant_ids",
     "overview",
 ]
@@ -43,12 +44,20 @@ HISTOGRAM_BIN: Final = 5
 REVIEW_STATUSES: Final = ("unreviewed", *DECISIONS)
 
 
+def filters_active(flt: CatalogFilter) -> bool:
+    """Whether ``flt`` narrows anything (empty lists, no text and the full 0-100 score range do not)."""
+    return bool(flt.merchants or flt.issues or flt.statuses or flt.text.strip()) or not (
+        flt.score_min <= 0 and flt.score_max >= 100
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Overview:
-    """One screen of the overview."""
+    """One screen of the overview. Every number on it but ``total`` follows the filters: the
+    counters, the charts and the table describe the same images."""
 
-    total: int  # versions in scope, before filters
-    status_counts: dict[str, int]  # in scope, before filters
+    total: int  # versions in scope, before filters (the whole catalogue, or the merchant's)
+    status_counts: dict[str, int]  # versions passing the filters, per review status
     shown: int  # versions passing the filters
     score_bins: dict[int, int]  # bin start -> versions passing the filters
     issue_counts: dict[str, int]  # most frequent first
@@ -56,21 +65,52 @@ class Overview:
     page: int
     pages: int
     merchants: list[str] = field(default_factory=list)  # choices for the merchant filter (staff only)
+    filtered: bool = False  # whether any filter narrows the scope
+    page_size: int = PAGE_SIZE
 
     @property
     def review_status(self) -> dict[str, int]:
-        """Versions in scope per review status, every one of :data:`REVIEW_STATUSES` listed in
-        that order (0 where there is none)."""
+        """Versions passing the filters per review status, every one of :data:`REVIEW_STATUSES`
+        listed in that order (0 where there is none)."""
         return {status: int(self.status_counts.get(status, 0)) for status in REVIEW_STATUSES}
+
+    @property
+    def count_label(self) -> str:
+        """The label of the first counter: all images, or those matching the filters."""
+        return "Matching images" if self.filtered else "Images"
+
+    @property
+    def heading(self) -> str:
+        """Which rows the table shows, e.g. "Images 51-71 of 71", "Images 1-14 of 14 matching the
+        filters (71 in all)"."""
+        if self.shown == 0:
+            return f"No images match the filters ({self.total} in all)"
+        first = (self.page - 1) * self.page_size + 1
+        last = min(self.shown, self.page * self.page_size)
+        of = f"{self.shown} matching the filters ({self.total} in all)" if self.filtered else f"{self.total}"
+        return f"Images {first}-{last} of {of}"
+
+    @property
+    def page_note(self) -> str:
+        """Where the page box stands, e.g. "page 2 of 2"."""
+        return f"page {self.page} of {self.pages}"
 
 
 def overview(
     store: Store, scope: CatalogScope, flt: CatalogFilter | None = None, *, page: int = 1, page_size: int = PAGE_SIZE
 ) -> Overview:
-    """Totals, aggregates and page ``page`` (1-based, clamped) of the filtered catalogue."""
+    """Totals, aggregates and page ``page`` (1-based, clamped) of the filtered catalogue.
+
+    Every number is an aggregate query; with a filter, the status counts are counted once over
+    the scope (for the total) and once over the matching versions.
+    """
     flt = flt or CatalogFilter()
-    status = catalog_status_counts(store, scope)
-    total = sum(status.values())
+    filtered = filters_active(flt)
+    if not filtered:
+        flt = CatalogFilter()  # the scope's counts come from the decisions, the fast path
+    scope_status = catalog_status_counts(store, scope)
+    total = sum(scope_status.values())
+    status = catalog_status_counts(store, scope, flt) if filtered and total else scope_status
     bins, shown = catalog_bins_and_count(store, scope, flt, width=HISTOGRAM_BIN) if total else ({}, 0)
     pages = max(1, math.ceil(shown / page_size))
     page = min(max(1, int(page)), pages)
@@ -85,4 +125,6 @@ def overview(
         page=page,
         pages=pages,
         merchants=merchant_ids(store) if scope.merchant_id is None else [scope.merchant_id],
+        filtered=filtered,
+        page_size=page_size,
     )

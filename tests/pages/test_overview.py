@@ -3,18 +3,22 @@ from tests.pages.conftest import ADMIN, MERCHANT, make_app
 
 
 def _count_line(at) -> str:
-    return next(s.value for s in at.subheader if " of " in s.value)
+    return next(s.value for s in at.subheader if s.value.startswith(("Images ", "No images")))
 
 
 def test_overview_counts_and_issue_filter(db):
     at = make_app(ADMIN)
-    assert _count_line(at) == "20 of 20 images"
+    assert _count_line(at) == "Images 1-20 of 20"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Images"] == "20" and metrics["Unreviewed"] == "20"
     expected = filter_catalog(catalog_frame(db, profile="generic"), CatalogFilter(issues=["dark"]))
     issue_box = next(m for m in at.multiselect if m.label == "Has issue")
     issue_box.set_value(["dark"]).run()
-    assert _count_line(at) == f"{len(expected)} of 20 images" and 0 < len(expected) < 20
+    n = len(expected)
+    assert _count_line(at) == f"Images 1-{n} of {n} matching the filters (20 in all)" and 0 < n < 20
+    # The counters follow the filters, like the charts and the table.
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Images" not in metrics and metrics["Matching images"] == metrics["Unreviewed"] == str(n)
     table = at.dataframe[0].value
     assert set(table["file_name"]) == set(expected["file_name"])
     assert all(link == f"./inspect?v={v}" for link, v in zip(table["open"], table["version_id"], strict=True))
@@ -25,17 +29,18 @@ def test_overview_score_and_text_filters(db):
     at.slider[0].set_value((80, 100)).run()
     frame = catalog_frame(db, profile="generic")
     want = len(frame[(frame.score >= 80) & (frame.score <= 100)])
-    assert _count_line(at) == f"{want} of 20 images"
+    assert _count_line(at) == f"Images 1-{want} of {want} matching the filters (20 in all)"
     at.slider[0].set_value((0, 100)).run()
     at.text_input[0].input("CUP-00").run()
-    assert _count_line(at) == f"{sum(frame.sku.str.contains('CUP-00'))} of 20 images"
+    cups = sum(frame.sku.str.contains("CUP-00"))
+    assert _count_line(at) == f"Images 1-{cups} of {cups} matching the filters (20 in all)"
 
 
 def test_merchant_sees_only_own_images(db):
     at = make_app(MERCHANT)
     own = catalog_frame(db, profile="generic", merchant_id="acme-home")
     assert [t.value for t in at.title] == ["My images"]
-    assert _count_line(at) == f"{len(own)} of {len(own)} images"
+    assert _count_line(at) == f"Images 1-{len(own)} of {len(own)}"
     assert set(at.dataframe[0].value["merchant_id"]) == {"acme-home"}
     assert not any(m.label == "Merchant" for m in at.multiselect)  # no merchant filter for merchants
 
@@ -46,4 +51,17 @@ def test_overview_pages_through_the_catalogue_in_sql(db):
     assert not at.number_input  # 20 rows: one page
     status_box = next(m for m in at.multiselect if m.label == "Decision")
     status_box.set_value(["approved"]).run()
-    assert _count_line(at) == "0 of 20 images"
+    assert _count_line(at) == "No images match the filters (20 in all)"
+    assert {m.label: m.value for m in at.metric}["Matching images"] == "0"
+
+
+def test_page_two_says_which_images_and_how_many_pages(db, monkeypatch):
+    from core.services import overview as service
+
+    monkeypatch.setattr(service.overview, "__kwdefaults__", {"page_size": 8})  # 20 samples: 3 pages
+    at = make_app(ADMIN)
+    assert _count_line(at) == "Images 1-8 of 20"
+    assert "page 1 of 3" in [c.value for c in at.caption]
+    next(n for n in at.number_input if n.key == "overview_page").set_value(3).run()
+    assert _count_line(at) == "Images 17-20 of 20" and len(at.dataframe[0].value) == 4
+    assert "page 3 of 3" in [c.value for c in at.caption]

@@ -89,9 +89,11 @@ def test_pages_cover_the_catalogue_once_in_order(decided):
 
 def test_overview_service(decided):
     ov = overview(decided, CatalogScope(), CatalogFilter(statuses=("unreviewed",)), page=99, page_size=4)
-    assert ov.total == sum(ov.status_counts.values()) == 20 - 0  # every sample image is in scope
-    assert ov.status_counts["approved"] == 2 and ov.status_counts["rejected"] == 1
-    assert ov.shown == ov.status_counts["unreviewed"]
+    assert ov.total == 20  # every sample image is in scope
+    # The counters follow the filter: only unreviewed versions pass it.
+    assert ov.shown == sum(ov.status_counts.values()) == ov.status_counts["unreviewed"] == 20 - 3
+    whole = overview(decided, CatalogScope())
+    assert whole.status_counts["approved"] == 2 and whole.status_counts["rejected"] == 1
     assert ov.page == ov.pages  # clamped to the last page
     assert 0 < len(ov.rows) <= 4 and all(r["status"] == "unreviewed" for r in ov.rows)
     assert sum(ov.score_bins.values()) == ov.shown
