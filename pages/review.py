@@ -31,6 +31,7 @@ from core.services.review import (
     suggested_reasons,
     undo_last_decisions,
     upcoming_items,
+    version_name,
 )
 from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
 from pages.common.compare_view import before_after
@@ -111,7 +112,7 @@ def _undo() -> None:
     if not undone:
         _flash("Nothing to undo.")
     elif len(undone) == 1:
-        _flash(f"Undid '{undone[0].decision}' on image version #{undone[0].version_id}")
+        _flash(f"Undid '{undone[0].decision.replace('_', ' ')}' on {plain(version_name(store, undone[0].version_id))}")
     else:
         _flash(f"Undid the bulk approval of {len(undone)} images")
 

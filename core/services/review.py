@@ -16,7 +16,7 @@ from core.engine.autofix import auto_recipe
 from core.engine.recipe import Recipe
 from core.services.access import may_set_double_review, sees_reviewer_names
 from core.store.database import Store
-from core.store.queries import ImageRecord, versions_of
+from core.store.queries import ImageRecord, get_image, versions_of
 from core.store.reviews import (
     Decision,
     QueueItem,
@@ -53,6 +53,7 @@ __all__ = [
     "set_double_review_share",
     "skip_item",
     "undo_last_decisions",
+    "version_name",
     "upcoming_item",
     "upcoming_items",
     "ReviewComparison",
@@ -328,6 +329,15 @@ def undo_last_decisions(store: Store, *, reviewer: str) -> list[Decision]:
     if undone:
         release_leases(store, reviewer)
     return undone
+
+
+def version_name(store: Store, version_id: int) -> str:
+    """The name a reviewer knows a version by: the file name as the merchant gave it, marked
+    "(optimized)" for a fixed version (never the internal version number alone)."""
+    rec = get_image(store, version_id)
+    if rec is None:
+        return f"image version #{version_id}"
+    return rec.shown_name if rec.kind == "original" else f"{rec.shown_name} (optimized)"
 
 
 def double_review_share(store: Store) -> int:

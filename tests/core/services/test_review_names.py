@@ -1,0 +1,19 @@
+"""How the Review page names an image version to a reviewer (core.services.review.version_name)."""
+
+import numpy as np
+
+from core.engine.recipe import Recipe, Step
+from core.services.review import version_name
+from core.store.intake import ingest_files, save_optimized
+from core.store.queries import list_images
+from tests.conftest import encode
+
+
+def test_a_version_is_named_by_the_merchants_file_name_and_its_kind(store, photo):
+    ingest_files(store, [("<b>cup</b>.png", encode((photo * 0.3).astype(np.uint8)))], merchant_id="m")
+    original = list_images(store)[0]
+    recipe = Recipe((Step("gamma", {"gamma": 0.5}),))
+    fixed = save_optimized(store, original.version_id, recipe.apply(photo), recipe, created_by="bob")
+    assert version_name(store, original.version_id) == "<b>cup</b>.png"
+    assert version_name(store, fixed) == "<b>cup</b>.png (optimized)"
+    assert version_name(store, 10_000) == "image version #10000"
