@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.engine.checks import metric_report
 from core.engine.histogram import clipping_overlay
-from core.engine.wording import format_value
+from core.engine.wording import format_value, operation_labels
 from core.services.access import merchant_scope, roles_for
 from core.services.catalog import findings, marketplace_checklist, versions_of
 from core.services.measuring import stale_note
@@ -45,7 +45,7 @@ with right:
     if stale:
         st.warning(stale, icon=":material/history:")
     for i in issues:
-        fix = f" Suggested fix: {', '.join(i.fix)}." if i.fix else ""
+        fix = f" Suggested fix: {operation_labels(i.fix)}." if i.fix else ""
         if i.severity == "error":
             st.error(f"**{i.name}** - {plain(i.message)}{fix}", icon=":material/error:")
         else:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
+from core.engine.operations import OPERATIONS
 from core.engine.profiles import Rule
 
-__all__ = ["format_value", "rule_text"]
+__all__ = ["format_value", "operation_labels", "rule_text"]
 
 
 def format_value(value: float) -> str:
@@ -27,3 +29,9 @@ def rule_text(rule: Rule) -> str:
     if rule.fail != rule.warn:
         text += f" (error {'<' if rule.direction == 'min' else '>'} {format_value(rule.fail)})"
     return text
+
+
+def operation_labels(names: Iterable[str]) -> str:
+    """Operations as people read them, each once, in order: ``"Contrast stretch, Gamma"`` (an
+    unknown name is shown as it is)."""
+    return ", ".join(dict.fromkeys(OPERATIONS[n].label if n in OPERATIONS else n for n in names))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.engine.autofix import auto_recipe
-from core.engine.recipe import Recipe
+from core.engine.recipe import Recipe, RecipeError
+from core.engine.wording import operation_labels
 from core.services.access import may_set_double_review, sees_reviewer_names
 from core.store.database import Store
 from core.store.queries import ImageRecord, get_image, versions_of
@@ -143,7 +144,7 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
             before=original,
             after=record,
             recipe=None,
-            caption=f"Original (left) vs the submitted fix (right), recipe: {record.recipe_json}",
+            caption=f"Original (left) vs the submitted fix (right): {_recipe_words(record.recipe_json)}",
         )
     proposal = auto_recipe(record.metrics, record.issues)
     return ReviewComparison(
@@ -151,8 +152,16 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
         after=record,
         recipe=proposal,
         caption="Original (left) vs the automatic fix the engine proposes (right): "
-        + (", ".join(s.op for s in proposal.steps) or "nothing to fix"),
+        + (operation_labels(s.op for s in proposal.steps) or "nothing to fix"),
     )
+
+
+def _recipe_words(recipe_json: str) -> str:
+    try:
+        steps = Recipe.from_json(recipe_json).steps
+    except RecipeError:
+        return "its recipe cannot be read"
+    return operation_labels(s.op for s in steps) or "no steps"
 
 
 # --- The shared queue (issue 10): leases, prefetch, bulk approve -------------------------------
@@ -298,7 +307,7 @@ def bulk_rows(candidates: Iterable[QueueItem]) -> list[dict[str, Any]]:
     when not scored) and version number."""
     return [
         {
-            "image": c.file_name,
+            "image": c.shown_name,
             "kind": c.kind,
             "merchant": c.merchant_id,
             "score": round(c.score) if c.score is not None else "",

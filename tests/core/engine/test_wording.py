@@ -22,3 +22,10 @@ def test_rules_read_the_same_everywhere():
     for line in lines:
         if line.rule:
             assert line.rule == rule_text(first[line.metric])  # the Inspect page and `profiles` agree
+
+
+def test_operation_labels_read_as_people_name_them_each_once():
+    from core.engine.wording import operation_labels
+
+    assert operation_labels(["contrast_stretch", "gamma", "contrast_stretch"]) == "Contrast stretch, Gamma (power law)"
+    assert operation_labels(["no_such_step"]) == "no_such_step" and operation_labels([]) == ""

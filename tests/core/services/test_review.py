@@ -66,7 +66,21 @@ def test_an_original_is_compared_with_the_proposed_fix(seeded):
     rec = next(r for r in list_images(seeded) if r.file_name == "cup_underexposed.jpg")
     c = comparison_for(seeded, rec, profile="generic")
     assert c.before == c.after == rec
-    assert c.recipe is not None and c.recipe.steps and "contrast_stretch" in c.caption
+    assert c.recipe is not None and c.recipe.steps and "Contrast stretch" in c.caption  # as people name it
+    assert "contrast_stretch" not in c.caption
+
+
+def test_a_submitted_fix_is_captioned_with_its_steps_not_its_json(seeded):
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+    from core.store.queries import versions_of
+
+    rec = next(r for r in list_images(seeded) if r.file_name == "cup_underexposed.jpg")
+    recipe = Recipe((Step("gamma", {"gamma": 0.7}).validated(),))
+    save_fixed_version(seeded, rec, recipe, created_by="rita")
+    fixed = versions_of(seeded, rec.image_id, profile="generic")[-1]
+    c = comparison_for(seeded, fixed, profile="generic")
+    assert c.caption.endswith("the submitted fix (right): Gamma (power law)") and "{" not in c.caption
 
 
 def test_progress_through_the_queue_follows_its_filters(seeded):
