@@ -90,6 +90,12 @@ class QueueItem:
     score: float | None
     issues: tuple[str, ...]
     created_at: str
+    #: The name as the merchant gave it (for display); ``file_name`` is the safe storage name.
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.file_name
 
 
 def _row_to_decision(r: Any) -> Decision:
@@ -445,6 +451,7 @@ _QUEUE_COLUMNS: Final = (
     versions.c.image_id,
     images.c.merchant_id,
     images.c.file_name,
+    images.c.display_name,
     versions.c.kind,
     scores.c.score,
     scores.c.issues,
@@ -607,6 +614,7 @@ def _item(r: Any) -> QueueItem:
         image_id=r.image_id,
         merchant_id=r.merchant_id,
         file_name=r.file_name,
+        display_name=r.display_name or "",
         kind=r.kind,
         score=r.score,
         issues=tuple(i for i in (r.issues or "").split(";") if i),

@@ -17,3 +17,14 @@ def test_a_version_is_named_by_the_merchants_file_name_and_its_kind(store, photo
     assert version_name(store, original.version_id) == "<b>cup</b>.png"
     assert version_name(store, fixed) == "<b>cup</b>.png (optimized)"
     assert version_name(store, 10_000) == "image version #10000"
+
+
+def test_the_review_queue_and_its_bulk_table_name_the_image_as_the_merchant_gave_it(store, photo):
+    from core.services.review import QueueFilter, bulk_rows, current_item
+    from core.store.intake import safe_name
+
+    name = '=HYPERLINK("x")\n<b>.jpg'
+    ingest_files(store, [(name, encode(photo, "JPEG"))], merchant_id="acme")
+    item = current_item(store, reviewer="rita", where=QueueFilter())
+    assert item is not None and item.shown_name == name and item.file_name == safe_name(name)
+    assert [row["image"] for row in bulk_rows([item])] == [name]
