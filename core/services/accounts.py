@@ -117,16 +117,9 @@ def account_for_email(store: Store, email: str) -> User | None:
 def add_user(
     store: Store, *, actor: User, username: str, password: str, role: str, merchant_id: str | None = None
 ) -> User:
-    """Apply the Users page's "Add a user" form.
-
-    A merchant id belongs to merchant accounts only: one typed for a reviewer or an administrator
-    is refused rather than silently dropped (the administrator meant something by it).
-    """
+    """Apply the Users page's "Add a user" form (blank fields count as not given; a merchant id
+    typed for a reviewer or an administrator is refused, see :func:`create_user`)."""
     merchant = (merchant_id or "").strip() or None
-    if merchant and role != "merchant":
-        raise AuthError(
-            f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id for a {role}"
-        )
     return create_user(
         store,
         username=(username or "").strip(),

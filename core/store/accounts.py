@@ -113,13 +113,18 @@ def revoke_user_sessions(conn: Connection, user_id: int, reason: str) -> int:
 def create_user(
     store: Store, *, username: str, password: str, role: str, merchant_id: str | None = None, actor: str = "system"
 ) -> User:
-    """Create an account. Merchants must name their merchant id."""
+    """Create an account. Merchants must name their merchant id, and only merchants have one (a
+    merchant id given for staff is refused rather than silently dropped: someone meant it)."""
     if not _USERNAME.match(username or ""):
         raise AuthError("user names are 2-64 letters, digits, '.', '_', '-' or '@'")
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
     if role == "merchant" and not merchant_id:
         raise AuthError("a merchant account needs a merchant id")
+    if role != "merchant" and merchant_id:
+        raise AuthError(
+            f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id for a {role}"
+        )
     hashed = _hash(password)
     with store.write() as conn:
         if _row_by_name(conn, username) is not None:

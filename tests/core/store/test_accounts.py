@@ -124,3 +124,10 @@ def test_users_add_asks_twice(tmp_path, capsys, monkeypatch):
     assert "differ" in capsys.readouterr().err
     answers = iter(["same password", "same password"])
     assert main(["--data-dir", str(tmp_path / "d"), "users", "add", "rita", "--role", "reviewer"]) == 0
+
+
+def test_a_merchant_id_for_staff_is_refused_on_every_path(store):
+    """The store refuses it, so the Users page and `python -m core users add` agree."""
+    for role in ("reviewer", "admin"):
+        with pytest.raises(AuthError, match="only merchant accounts have a merchant id"):
+            create_user(store, username=f"staff-{role}", password="long enough pw", role=role, merchant_id="acme")
