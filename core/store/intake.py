@@ -231,6 +231,7 @@ def ingest_files(
     duplicates, scores and every database write are still resolved here, in input order.
     """
     report = IngestReport()
+    notes: dict[str, str] = {}  # storage name -> what the uploader should know about an added file
 
     def accepted() -> Iterator[tuple[_Names, bytes, str, str]]:
         for raw_name, data in files:
@@ -240,6 +241,8 @@ def ingest_files(
                 report.results.append(FileResult(name=name, status="refused", reason=collision, display_name=shown))
                 continue
             merchant, item_sku = row
+            if only_own_merchant and merchant and merchant != merchant_id:
+                notes[name] = f"The manifest's merchant '{merchant}' was not used: your uploads go to '{merchant_id}'."
             merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
             if not merchant:
                 report.results.append(
@@ -356,6 +359,7 @@ def ingest_files(
                     FileResult(
                         name=name,
                         status="added",
+                        reason=notes.get(name, ""),
                         image_id=int(image_id),
                         version_id=int(version_id),
                         score=score,

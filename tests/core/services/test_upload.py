@@ -40,3 +40,18 @@ def test_images_and_zips_are_ingested_and_a_bad_zip_is_refused_alone(store, phot
 def test_a_refused_zip_can_stop_the_upload(store):
     with pytest.raises(IngestError, match="not a valid zip"):
         ingest_uploads(store, [("bad.zip", b"nope")], merchant_id="acme", uploaded_by="cli", stop_at_refused_zip=True)
+
+
+def test_a_merchant_is_told_when_a_manifest_names_another_merchant(store, photo):
+    small = photo[::4, ::4].copy()
+    manifest = b"file,merchant_id,sku\nmine.png,,S-1\ntheirs.png,lumen-studio,Z-2\n"
+    files = [
+        (
+            "up.zip",
+            _zip({"manifest.csv": manifest, "mine.png": encode(small), "theirs.png": encode(small[::-1].copy())}),
+        )
+    ]
+    outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", only_own_merchant=True)
+    by = {r.name: r for r in outcome.report.results}
+    assert by["theirs.png"].status == "added" and "'lumen-studio' was not used" in by["theirs.png"].reason
+    assert "'acme'" in by["theirs.png"].reason and by["mine.png"].reason == ""
