@@ -83,6 +83,16 @@ with tab_metrics:
         ),
         hide_index=True,
         key="metrics_table",
+        # The explanation columns get the room: numbers are short, the why is not.
+        column_config={
+            "metric": st.column_config.TextColumn("metric", width=130),
+            "value": st.column_config.TextColumn("value", width=60),
+            "unit": st.column_config.TextColumn("unit", width=85),
+            "rule": st.column_config.TextColumn("rule", width=150),
+            "status": st.column_config.TextColumn("status", width=70),
+            "check": st.column_config.TextColumn("check", width=110),
+            "meaning": st.column_config.TextColumn("meaning", width=900),
+        },
     )
 with tab_hist:
     st.plotly_chart(histogram_figure(pix, title="Per-channel and luminance histogram (preview)"), key="hist")

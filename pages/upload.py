@@ -106,6 +106,7 @@ if submitted:
         hide_index=True,
         key="upload_results",
         column_config={
+            "reason": st.column_config.TextColumn("reason", width="large"),  # the why must be readable
             "issues": st.column_config.ListColumn("issues"),
             "image": st.column_config.LinkColumn("image", display_text="Inspect"),
         },
