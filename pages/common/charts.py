@@ -22,27 +22,30 @@ def histogram_figure(
     h = histograms(rgb)
     total = rgb.shape[0] * rgb.shape[1]
     x = np.arange(256)
+    shares: list[np.ndarray] = []
     for name, counts in h.items():
+        shares.append(counts / total)
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=counts / total,
+                y=shares[-1],
                 name=name,
                 mode="lines",
                 line={"color": CHANNEL_COLORS[name], "width": 2 if name == "luma" else 1},
             )
         )
     if compare is not None:
-        hc = histograms(compare)["luma"]
+        shares.append(histograms(compare)["luma"] / (compare.shape[0] * compare.shape[1]))
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=hc / (compare.shape[0] * compare.shape[1]),
+                y=shares[-1],
                 name="luma (before)",
                 mode="lines",
                 line={"color": "#999999", "dash": "dot", "width": 2},
             )
         )
+    _cut_off_spike(fig, shares)
     # The legend has its own band under the title: below the plot it covered the level ticks and
     # the axis title. Placed on the figure (not the plot) with its top fixed, a legend that wraps in
     # a narrow column grows downwards and pushes the plot down, never into the title.
@@ -62,6 +65,31 @@ def histogram_figure(
         },
     )
     return fig
+
+
+def _cut_off_spike(fig: go.Figure, shares: list[np.ndarray]) -> None:
+    """A white backdrop puts a third of the pixels at one level and flattens every other tone to
+    the axis; such a spike is cut off at the top (labelled with its value) so the tones show."""
+    peak = max(float(y.max()) for y in shares)
+    typical = max(float(np.sort(y)[-3]) for y in shares)  # each curve's third-highest level
+    if typical <= 0 or peak < SPIKE_RATIO * typical:
+        return
+    top = 1.3 * typical
+    series = max(shares, key=lambda y: float(y.max()))
+    level = int(series.argmax())
+    fig.update_yaxes(range=[0, top])
+    fig.add_annotation(
+        x=level,
+        y=top,
+        yanchor="top",
+        xanchor="right" if level > 127 else "left",
+        showarrow=False,
+        text=f"level {level}: {peak:.0%} of pixels (off the scale)",
+    )
+
+
+#: A level holding this many times a curve's typical peak is cut off (see :func:`histogram_figure`).
+SPIKE_RATIO = 3.0
 
 
 def contributions_figure(contributions: dict[str, float], *, height: int = 220) -> go.Figure:

@@ -28,3 +28,19 @@ def test_histogram_legend_sits_between_title_and_plot_not_over_the_axis():
     assert round(legend_top_px) == HISTOGRAM_LEGEND_TOP_PX >= 30  # under a one-line title
     assert layout.margin.t >= HISTOGRAM_LEGEND_TOP_PX + 25  # a row of legend before the plot starts
     assert layout.xaxis.automargin and layout.xaxis.title.text == "level"  # the ticks and title keep their room
+
+
+def test_a_white_backdrop_spike_is_cut_off_so_the_product_tones_show(product):
+    import numpy as np
+
+    from pages.common.charts import histogram_figure
+
+    fig = histogram_figure(product)  # a product on a large white backdrop
+    top = fig.layout.yaxis.range[1]
+    peak = max(max(t.y) for t in fig.data)
+    assert top < peak / 2  # the axis follows the product's tones, not the backdrop's spike
+    (note,) = fig.layout.annotations
+    assert note.text.startswith("level 255:") and "off the scale" in note.text
+    even = np.random.default_rng(1).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    plain = histogram_figure(even)  # tones spread evenly: nothing is cut off
+    assert plain.layout.yaxis.range is None and not plain.layout.annotations
