@@ -23,7 +23,7 @@ from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoad
 from core.engine.profiles import Profile
 from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS, METRIC_INFO, UNSUPPORTED_IMAGE_EXTENSIONS
 
-__all__ = ["CSV_COLUMNS", "BatchRow", "assess_paths", "discover", "measure_upload", "write_csv"]
+__all__ = ["CSV_COLUMNS", "BatchRow", "assess_paths", "discover", "measure_upload", "tune_allocator", "write_csv"]
 
 
 CSV_COLUMNS: Final = (
@@ -89,7 +89,7 @@ _M_MMAP_THRESHOLD: Final = -3
 _allocator_tuned = False
 
 
-def _tune_allocator() -> None:
+def tune_allocator() -> None:
     """Keep measuring temporaries on the heap in a batch process (glibc; elsewhere a no-op).
 
     Measuring one photo allocates a few dozen arrays of 1-15 MB. glibc maps each one fresh
@@ -115,7 +115,7 @@ def _tune_allocator() -> None:
 def _analyse_path(
     path: str, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> tuple[str, Analysis | None, str]:
-    _tune_allocator()
+    tune_allocator()
     try:
         image = load_image(path, reduce_to=ANALYSIS_LONG_SIDE, max_pixels=max_pixels, max_bytes=max_bytes)
         return path, analyze(image), ""

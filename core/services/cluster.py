@@ -44,6 +44,8 @@ def cluster_executor(address: str, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) 
     address = check_address(address)
     from distributed import Client  # imported only when a cluster is asked for
 
+    from core.services.cluster_setup import BatchWorkerSetup
+
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -56,6 +58,7 @@ def cluster_executor(address: str, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) 
             raise ClusterError(
                 f"the Dask scheduler at {address} has no workers; start some with 'dask worker {address}'"
             )
+        client.register_plugin(BatchWorkerSetup(), name="imagedesk-batch-setup")
         yield client.get_executor()
     finally:
         client.close()

@@ -124,6 +124,19 @@ def test_cluster_workers_never_import_pandas_or_streamlit(scheduler, images, tmp
     assert any("core.engine.batch" in mods for mods in loaded.values()), loaded
 
 
+def test_cluster_workers_run_opencv_on_one_thread(scheduler, images, tmp_path):
+    # Dask's threads and processes are the parallelism; OpenCV's own pool would oversubscribe.
+    import cv2
+    from distributed import Client
+
+    with Client(scheduler, timeout=5, set_as_default=False) as client:
+        default = client.run(cv2.getNumThreads)
+    assert main(["score", str(images / "coffee.jpg"), "--out", str(tmp_path / "o.csv"), "--scheduler", scheduler]) == 0
+    with Client(scheduler, timeout=5, set_as_default=False) as client:
+        threads = client.run(cv2.getNumThreads)
+    assert len(threads) == 2 and set(threads.values()) == {1}, (default, threads)
+
+
 def test_cluster_ingest_equals_local_ingest(scheduler, images, tmp_path):
     from core.store.database import open_store
     from core.store.queries import list_images
