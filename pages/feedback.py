@@ -66,6 +66,13 @@ n_total = summary.total
 frame = summary.sample
 
 st.subheader(f"{n_total} decisions")
+if n_total == 0:
+    st.info(
+        "No decision matches these filters. Decisions made on the Review page appear here; "
+        "widen the dates or set a filter back to (all) to see others.",
+        icon=":material/inbox:",
+    )
+    st.stop()
 if n_total > TABLE_ROWS:
     st.caption(f"The table shows the newest {TABLE_ROWS}; the CSV holds all {n_total}.")
 st.download_button(

@@ -23,7 +23,7 @@ user = require_role(*roles_for("inspect"))
 store = get_store()
 with st.sidebar:
     profile = profile_picker()
-record = selected_version(store, profile=profile, merchant_id=merchant_scope(user))
+record = selected_version(store, profile=profile, merchant_id=merchant_scope(user), role=user.role, title="Inspect")
 prof = get_profile(store, profile)
 issues, contributions = findings(store, record.version_id, profile=profile)
 pix = preview(record.sha256, record.blob_path)

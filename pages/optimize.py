@@ -32,7 +32,7 @@ user = require_role(*roles_for("optimize"))
 store = get_store()
 with st.sidebar:
     profile = profile_picker()
-record = selected_version(store, profile=profile, merchant_id=merchant_scope(user))
+record = selected_version(store, profile=profile, merchant_id=merchant_scope(user), role=user.role, title="Optimize")
 prof = get_profile(store, profile)
 editor = RecipeEditor(record.version_id, auto_fix=lambda geometry: auto_fix(record, geometry=geometry))
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.services.access import roles_for
+from core.services.access import no_images_note, roles_for
 from core.services.measuring import stale_catalogue_note
 from core.services.overview import (
     COLUMNS,
@@ -13,6 +13,7 @@ from core.services.overview import (
     CatalogScope,
     merchant_ids,
     overview,
+    table_columns,
 )
 from core.vocabulary import ISSUE_NAMES
 from pages.common.charts import issue_bar, score_bins_chart
@@ -35,12 +36,14 @@ with st.sidebar:
 catalogue = CatalogScope(profile=profile, merchant_id=scope, include_optimized=include_optimized)
 totals = st.container()
 
-with st.container(border=True):
-    f1, f2, f3, f4 = st.columns([2, 2, 2, 2])
-    merchants = [] if scope else f1.multiselect("Merchant", merchant_ids(store))
-    issues = f2.multiselect("Has issue", list(ISSUE_NAMES))
-    statuses = f3.multiselect("Decision", list(REVIEW_STATUSES))
-    score_range = f4.slider("Score", 0, 100, (0, 100))
+filters = st.empty()  # a slot: cleared when there is nothing to filter
+with filters.container(border=True):
+    # A merchant has no merchant filter: three columns, not an empty first one.
+    f = st.columns(3 if scope else 4)
+    merchants = [] if scope else f[0].multiselect("Merchant", merchant_ids(store))
+    issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES))
+    statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES))
+    score_range = f[-1].slider("Score", 0, 100, (0, 100))
     text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
 flt = CatalogFilter(
     merchants=merchants,
@@ -52,7 +55,8 @@ flt = CatalogFilter(
 )
 ov = overview(store, catalogue, flt, page=int(st.session_state.get("overview_page", 1)))
 if ov.total == 0:
-    totals.info("No images yet. Upload some on the Upload page.")
+    filters.empty()  # nothing to filter: the note says where images come from
+    totals.info(no_images_note(user.role), icon=":material/photo_library:")
     st.stop()
 
 cols = totals.columns(1 + len(ov.review_status))
@@ -82,19 +86,7 @@ window["open"] = [f"./inspect?v={v}" for v in window["version_id"]]
 st.dataframe(
     window,
     hide_index=True,
-    column_order=[
-        "thumbnail",
-        "file_name",
-        "merchant_id",
-        "sku",
-        "kind",
-        "score",
-        "issues",
-        "status",
-        "width",
-        "height",
-        "open",
-    ],
+    column_order=table_columns(merchant_view=scope is not None),
     column_config={
         "thumbnail": st.column_config.ImageColumn("", width="small"),
         "file_name": st.column_config.TextColumn("File"),

@@ -197,7 +197,11 @@ def queue_panel() -> None:
             if st.button("Show skipped images again"):
                 skipped.clear()
                 st.rerun(scope="fragment")
-        st.success("Your queue is empty. Nice work.", icon=":material/celebration:")
+        note = progress.empty_note(filtered=bool(where.merchant_id or where.issue))
+        if progress.done:
+            st.success(note, icon=":material/celebration:")
+        else:
+            st.info(note, icon=":material/inbox:")
         return
 
     record = open_version(store, item.version_id, profile=profile, merchant_id=None)

@@ -17,6 +17,7 @@ __all__ = [
     "may_save_profiles",
     "may_set_double_review",
     "merchant_scope",
+    "no_images_note",
     "navigation",
     "roles_for",
     "sees_reviewer_names",
@@ -79,3 +80,15 @@ def may_save_profiles(role: str) -> bool:
 def may_set_double_review(role: str) -> bool:
     """Only administrators choose the share of images two reviewers decide independently."""
     return role == "admin"
+
+
+def no_images_note(role: str) -> str:
+    """What an empty catalogue page says to ``role``: where images come from, pointing only at a
+    page the role can open (a reviewer has no Upload page)."""
+    if role == "merchant":
+        return "You have no images yet. Upload your product photos on the Upload page; each gets a score at once."
+    if can_open(role, "upload"):
+        return (
+            "No images yet. Upload some on the Upload page (or run 'python -m core ingest'); each gets a score at once."
+        )
+    return "No images yet. Merchants' photos appear here as soon as they are uploaded and scored."

@@ -35,6 +35,7 @@ __all__ = [
     "filters_active",
     "merchant_ids",
     "overview",
+    "table_columns",
 ]
 
 PAGE_SIZE: Final = 50
@@ -42,6 +43,26 @@ HISTOGRAM_BIN: Final = 5
 
 #: What the catalogue counts and filters by: not reviewed yet, then each decision.
 REVIEW_STATUSES: Final = ("unreviewed", *DECISIONS)
+
+
+def table_columns(*, merchant_view: bool) -> list[str]:
+    """The Overview table's columns, in order: what a row is and the link to open it first, so the
+    link stays on screen at 1280 px (it was the last column, scrolled out of view); details last.
+    A merchant's own table has no merchant column (it would say their shop on every row)."""
+    cols = [
+        "thumbnail",
+        "file_name",
+        "open",
+        "score",
+        "issues",
+        "status",
+        "merchant_id",
+        "sku",
+        "kind",
+        "width",
+        "height",
+    ]
+    return [c for c in cols if not (merchant_view and c == "merchant_id")]
 
 
 def filters_active(flt: CatalogFilter) -> bool:

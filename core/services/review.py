@@ -238,6 +238,15 @@ class QueueProgress:
         total = self.done + self.remaining
         return self.done / total if total else 1.0
 
+    def empty_note(self, *, filtered: bool) -> str:
+        """What an empty queue says: praise only after the reviewer decided something; before that,
+        why there is nothing to see (the sidebar's filters, or no uploads waiting)."""
+        if self.done:
+            return "Your queue is empty. Nice work."
+        if filtered:
+            return "No image waiting for review matches the sidebar's filters."
+        return "Nothing is waiting for review. Merchants' uploads appear here as soon as they are scored."
+
 
 def queue_progress(store: Store, *, reviewer: str, where: QueueFilter) -> QueueProgress:
     """The reviewer's progress through the queue ``where`` narrows (its order does not matter)."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.services.access import no_images_note
 from core.services.catalog import ImageRecord, Store, open_version, pickable_versions
 
 
-def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> ImageRecord:
+def selected_version(store: Store, *, profile: str, merchant_id: str | None, role: str, title: str) -> ImageRecord:
     """The version named by ``?v=`` (default: the first one), with a picker to switch.
+
+    With no image at all, the page shows ``title`` and says where images come from (for ``role``).
 
     Stops the page with the same message whether the version does not exist or belongs to
     another merchant, so a URL reveals nothing about other merchants' images.
@@ -19,7 +22,8 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None) -> 
         asked = -1
     records = pickable_versions(store, profile=profile, merchant_id=merchant_id, around=asked)  # bounded
     if not records:
-        st.info("No images yet.")
+        st.title(title)
+        st.info(no_images_note(role), icon=":material/photo_library:")
         st.stop()
     requested = records[0].version_id if asked is None else asked
     record = open_version(store, requested, profile=profile, merchant_id=merchant_id)

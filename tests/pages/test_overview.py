@@ -65,3 +65,12 @@ def test_page_two_says_which_images_and_how_many_pages(db, monkeypatch):
     next(n for n in at.number_input if n.key == "overview_page").set_value(3).run()
     assert _count_line(at) == "Images 17-20 of 20" and len(at.dataframe[0].value) == 4
     assert "page 3 of 3" in [c.value for c in at.caption]
+
+
+def test_the_link_to_open_an_image_comes_right_after_its_name(db):
+    """Found by a browser probe: 'Inspect' was the last of eleven columns, scrolled out of view at
+    1280 px; a merchant's table repeated their shop on every row."""
+    at = make_app(ADMIN)
+    assert list(at.dataframe[0].proto.column_order)[:4] == ["thumbnail", "file_name", "open", "score"]
+    mine = make_app(MERCHANT)
+    assert "merchant_id" not in list(mine.dataframe[0].proto.column_order)

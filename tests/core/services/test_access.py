@@ -48,3 +48,14 @@ def test_merchants_are_scoped_and_do_not_see_reviewers():
 def test_only_administrators_save_tuned_profiles_and_set_double_review():
     assert [r for r in ROLES if may_save_profiles(r)] == ["admin"]
     assert [r for r in ROLES if may_set_double_review(r)] == ["admin"]
+
+
+def test_an_empty_catalogue_points_each_role_at_a_page_it_can_open():
+    """Found by a browser probe: a reviewer on an empty store was told to use the Upload page,
+    which they cannot open."""
+    from core.services.access import no_images_note
+
+    assert "Upload page" in no_images_note("admin") and "Upload page" in no_images_note("merchant")
+    assert no_images_note("merchant").startswith("You have no images")
+    reviewer = no_images_note("reviewer")
+    assert "Upload" not in reviewer and "appear here" in reviewer

@@ -1,6 +1,6 @@
 """The Overview's numbers (core.services.overview): counted in the database, every status listed."""
 
-from core.services.overview import REVIEW_STATUSES, CatalogFilter, CatalogScope, overview
+from core.services.overview import COLUMNS, REVIEW_STATUSES, CatalogFilter, CatalogScope, overview
 from core.services.review import record_decision
 from core.store.queries import list_images
 
@@ -40,3 +40,15 @@ def test_the_heading_and_the_page_note_say_which_rows_are_shown(seeded):
     assert (ov.heading, ov.page_note, len(ov.rows)) == ("Images 17-20 of 20", "page 3 of 3", 4)
     ov = overview(seeded, CatalogScope(profile="generic"), page=1, page_size=8)
     assert (ov.heading, ov.page_note) == ("Images 1-8 of 20", "page 1 of 3")
+
+
+def test_the_table_opens_with_the_link_and_a_merchant_has_no_merchant_column():
+    """Found by a browser probe: the link to open an image was the last of eleven columns, out of
+    view at 1280 px; a merchant's table repeated their own shop on every row."""
+    from core.services.overview import table_columns
+
+    staff = table_columns(merchant_view=False)
+    assert staff[:4] == ["thumbnail", "file_name", "open", "score"] and "merchant_id" in staff
+    mine = table_columns(merchant_view=True)
+    assert "merchant_id" not in mine and mine[:3] == ["thumbnail", "file_name", "open"]
+    assert set(staff) - {"thumbnail", "open"} <= set(COLUMNS)

@@ -142,3 +142,14 @@ def test_approve_all_leaves_out_what_someone_else_decided_meanwhile(seeded):
     assert sorted(d.version_id for d in done) == sorted(ids[1:])
     with pytest.raises(ReviewError, match="none of these images"):
         approve_all(seeded, reviewer="rita", version_ids=ids[1:], confirmed_count=4, profile="generic")
+
+
+def test_an_empty_queue_praises_only_after_work_was_done():
+    """Found by a browser probe: an empty store's Review page said 'Nice work' to a reviewer who
+    had decided nothing."""
+    from core.services.review import QueueProgress
+
+    assert QueueProgress(done=3, remaining=0).empty_note(filtered=False) == "Your queue is empty. Nice work."
+    nothing = QueueProgress(done=0, remaining=0)
+    assert "Nothing is waiting" in nothing.empty_note(filtered=False)
+    assert "filters" in nothing.empty_note(filtered=True) and "Nice" not in nothing.empty_note(filtered=True)

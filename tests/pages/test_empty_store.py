@@ -1,0 +1,46 @@
+"""Every page on a store with no images and no decisions says something useful: where images come
+from (for the role), never an empty table, an empty filter box or a bare "No images yet."
+Found by a browser probe."""
+
+import pytest
+
+from tests.pages.conftest import ADMIN, MERCHANT, REVIEWER, make_app, texts
+
+
+@pytest.fixture()
+def empty_root(tmp_path, monkeypatch, database_url):
+    """A store without the sample catalogue (the first start would load it)."""
+    import core.services.startup as startup
+
+    root = tmp_path / "empty"
+    monkeypatch.setenv("IMAGEDESK_DATA_DIR", str(root))
+    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "admin-pass-1")
+    if database_url:
+        monkeypatch.setenv("IMAGEDESK_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("IMAGEDESK_DATABASE_URL", raising=False)
+    monkeypatch.setattr(startup, "seed_samples", lambda store, folder=None: None)
+    return root
+
+
+@pytest.mark.parametrize("user", [ADMIN, REVIEWER, MERCHANT], ids=lambda u: u.role)
+@pytest.mark.parametrize("page", ["overview", "inspect", "optimize"])
+def test_catalogue_pages_say_where_images_come_from(empty_root, user, page):
+    from core.services.access import no_images_note
+
+    at = make_app(user, f"pages/{page}.py")
+    assert [i.value for i in at.info] == [no_images_note(user.role)]
+    assert at.title, "the page still says which page it is"
+    assert not at.dataframe and not at.multiselect and not at.selectbox[1:]  # no empty table or filters
+
+
+def test_feedback_without_decisions_shows_no_empty_table(empty_root):
+    at = make_app(REVIEWER, "pages/feedback.py")
+    assert not at.dataframe and not any(b.label.startswith("Download") for b in at.get("download_button"))
+    assert "No decision matches these filters" in texts(at) and "Review page" in texts(at)
+
+
+def test_an_empty_queue_does_not_congratulate(empty_root):
+    at = make_app(REVIEWER, "pages/review.py")
+    assert "Nice work" not in texts(at)
+    assert "Nothing is waiting for review" in texts(at)
