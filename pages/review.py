@@ -112,7 +112,12 @@ def _undo() -> None:
     if not undone:
         _flash("Nothing to undo.")
     elif len(undone) == 1:
-        _flash(f"Undid '{undone[0].decision.replace('_', ' ')}' on {plain(version_name(store, undone[0].version_id))}")
+        d = undone[0]
+        # The image comes back with what the reviewer had chosen and written, to correct and decide again.
+        if d.reasons:  # an approval keeps none: the issues' suggestions come back instead
+            st.session_state[f"reasons_{d.version_id}"] = [r for r in d.reasons if r in REASONS]
+        st.session_state[f"comment_{d.version_id}"] = d.comment
+        _flash(f"Undid '{d.decision.replace('_', ' ')}' on {plain(version_name(store, d.version_id))}")
     else:
         _flash(f"Undid the bulk approval of {len(undone)} images")
 
@@ -240,11 +245,13 @@ def queue_panel() -> None:
             (st.error if i.severity == "error" else st.warning)(f"**{i.name}** - {plain(i.message)}")
         if not issues:
             st.success("No issues found by the checks.")
+        reasons_key = f"reasons_{record.version_id}"
         st.multiselect(
             "Reasons (needed to reject or ask for changes)",
             REASONS,
-            default=suggested_reasons(record.issues),
-            key=f"reasons_{record.version_id}",
+            # Suggested from the issues, unless the form has its own (an undone decision's reasons).
+            default=None if reasons_key in st.session_state else suggested_reasons(record.issues),
+            key=reasons_key,
         )
         st.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000)
 
