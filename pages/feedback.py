@@ -47,10 +47,11 @@ with st.container(border=True):
     dates = c[0].date_input("Decided between", value=default_dates(dt.date.today()), key="fb_dates")
     reviewer = c[1].selectbox("Reviewer", [None, *reviewers], format_func=_all, key="fb_rev")
     merchant = c[2].selectbox("Merchant", [None, *merchants], format_func=_all, key="fb_merchant")
-    c = st.columns([1, 1, 2], vertical_alignment="bottom")
-    decision = c[0].selectbox("Decision", [None, *DECISIONS], format_func=_all, key="fb_decision")
-    profile = c[1].selectbox("Profile", [None, *profile_names()], format_func=_all, key="fb_profile")
-    history = c[2].toggle("Include undone and replaced decisions", key="fb_history")
+    # A row that wraps: at 800 px the toggle moves under the boxes instead of losing its words.
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        decision = st.selectbox("Decision", [None, *DECISIONS], format_func=_all, key="fb_decision", width=200)
+        profile = st.selectbox("Profile", [None, *profile_names()], format_func=_all, key="fb_profile", width=200)
+        history = st.toggle("Include undone and replaced decisions", key="fb_history", width="content")
 flt = feedback_filter(
     dates=dates,
     reviewer=reviewer,

@@ -36,11 +36,13 @@ st.caption(
 
 left, right = st.columns([3, 2])
 with left:
-    show_clip = st.toggle("Show clipping (blue: crushed shadows, red: blown highlights)", value=False)
+    # Short labels, the rest in help: at 800 px a long one-line label was cut off.
+    show_clip = st.toggle("Show clipping", value=False, help="Blue: crushed shadows; red: blown highlights.")
     st.image(clipping_overlay(pix) if show_clip else pix, width="stretch")
 with right:
     score = record.score if record.score is not None else math.nan
-    st.metric(f"Quality score ({prof.title})", format_value(score) + " / 100")
+    st.metric("Quality score", format_value(score) + " / 100", help=f"Under the {prof.title} profile.")
+    st.caption(f"Under the {prof.title} profile")
     stale = stale_note(store, record.version_id)
     if stale:
         st.warning(stale, icon=":material/history:")

@@ -59,11 +59,12 @@ if ov.total == 0:
     totals.info(no_images_note(user.role), icon=":material/photo_library:")
     st.stop()
 
-cols = totals.columns(1 + len(ov.review_status))
 # The counters follow the filters, like the charts and the table; the heading gives the total.
-cols[0].metric(ov.count_label, ov.shown)
-for col, (status, n) in zip(cols[1:], ov.review_status.items(), strict=True):
-    col.metric(status.replace("_", " ").capitalize(), n)
+# A row that wraps: at 800 px five columns cut "Needs changes" to "Needs cha...".
+counters = totals.container(horizontal=True)
+counters.metric(ov.count_label, ov.shown, width="stretch")
+for status, n in ov.review_status.items():
+    counters.metric(status.replace("_", " ").capitalize(), n, width="stretch")
 
 c1, c2 = st.columns(2)
 c1.plotly_chart(score_bins_chart(ov.score_bins, width=HISTOGRAM_BIN), key="scores")

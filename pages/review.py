@@ -245,42 +245,52 @@ def queue_panel() -> None:
             (st.error if i.severity == "error" else st.warning)(f"**{i.name}** - {plain(i.message)}")
         if not issues:
             st.success("No issues found by the checks.")
-        reasons_key = f"reasons_{record.version_id}"
-        st.multiselect(
-            "Reasons (needed to reject or ask for changes)",
-            REASONS,
-            # Suggested from the issues, unless the form has its own (an undone decision's reasons).
-            default=None if reasons_key in st.session_state else suggested_reasons(record.issues),
-            key=reasons_key,
-        )
-        st.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000)
 
-    # Full-width row: the buttons keep their labels and key hints readable.
-    b1, b2, b3, b4 = st.columns(4)
+    # Reasons and comment under both columns: in the narrow right column (800 px) the reason
+    # chips were cut ("flat (low co...").
+    why, words = st.columns(2)
+    reasons_key = f"reasons_{record.version_id}"
+    why.multiselect(
+        "Reasons (needed to reject or ask for changes)",
+        REASONS,
+        # Suggested from the issues, unless the form has its own (an undone decision's reasons).
+        default=None if reasons_key in st.session_state else suggested_reasons(record.issues),
+        key=reasons_key,
+    )
+    words.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000, height=100)
+
+    # Full-width row that wraps: the buttons keep their labels and key hints readable at 800 px too
+    # (four columns cut them to "App..." and "Nee...").
     args = (record.version_id, record.shown_name)
-    b1.button(
-        "Approve",
-        type="primary",
-        icon=":material/check:",
-        shortcut="A",
-        width="stretch",
-        on_click=_decide,
-        args=("approved", *args),
-    )
-    b2.button(
-        "Reject", icon=":material/block:", shortcut="X", width="stretch", on_click=_decide, args=("rejected", *args)
-    )
-    b3.button(
-        "Needs changes",
-        icon=":material/edit:",
-        shortcut="N",
-        width="stretch",
-        on_click=_decide,
-        args=("needs_changes", *args),
-    )
-    b4.button(
-        "Skip", icon=":material/skip_next:", shortcut="S", width="stretch", on_click=_skip, args=(record.version_id,)
-    )
+    with st.container(horizontal=True):
+        st.button(
+            "Approve",
+            type="primary",
+            icon=":material/check:",
+            shortcut="A",
+            width="stretch",
+            on_click=_decide,
+            args=("approved", *args),
+        )
+        st.button(
+            "Reject", icon=":material/block:", shortcut="X", width="stretch", on_click=_decide, args=("rejected", *args)
+        )
+        st.button(
+            "Needs changes",
+            icon=":material/edit:",
+            shortcut="N",
+            width="stretch",
+            on_click=_decide,
+            args=("needs_changes", *args),
+        )
+        st.button(
+            "Skip",
+            icon=":material/skip_next:",
+            shortcut="S",
+            width="stretch",
+            on_click=_skip,
+            args=(record.version_id,),
+        )
 
     # While the reviewer looks at this image, prepare the next ones' (a few: teammates take some).
     upcoming = upcoming_items(

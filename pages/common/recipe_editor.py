@@ -48,24 +48,25 @@ class RecipeEditor:
         )
 
     def toolbar(self) -> None:
-        tools = st.columns([3, 1, 1, 1])
-        tools[0].selectbox(
-            "Add a step",
-            list(OPERATIONS),
-            format_func=lambda n: f"{OPERATIONS[n].group}: {OPERATIONS[n].label}",
-            key="add_op",
-            label_visibility="collapsed",
-        )
-        tools[1].button("Add step", icon=":material/add:", width="stretch", on_click=self._add)
-        tools[2].button(
-            "Auto-fix",
-            icon=":material/auto_fix_high:",
-            type="primary",
-            width="stretch",
-            on_click=self._fill_from_auto_fix,
-            help="Fill the recipe from the issues found under the selected profile",
-        )
-        tools[3].button("Clear", icon=":material/delete_sweep:", width="stretch", on_click=self._clear)
+        # A row that wraps: at 800 px the buttons move under the picker instead of shrinking to "A..".
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.selectbox(
+                "Add a step",
+                list(OPERATIONS),
+                format_func=lambda n: f"{OPERATIONS[n].group}: {OPERATIONS[n].label}",
+                key="add_op",
+                label_visibility="collapsed",
+                width=320,
+            )
+            st.button("Add step", icon=":material/add:", on_click=self._add)
+            st.button(
+                "Auto-fix",
+                icon=":material/auto_fix_high:",
+                type="primary",
+                on_click=self._fill_from_auto_fix,
+                help="Fill the recipe from the issues found under the selected profile",
+            )
+            st.button("Clear", icon=":material/delete_sweep:", on_click=self._clear)
         st.toggle("Auto-fix may crop and pad (marketplace framing)", key="autofix_geometry")
 
     def step_controls(self) -> None:
@@ -78,24 +79,27 @@ class RecipeEditor:
                 st.caption(op.description)
                 for spec in op.specs:
                     self._param_widget(item["uid"], spec, item["params"].get(spec.name, spec.default))
-                b1, b2, b3 = st.columns(3)
-                b1.button(
-                    "Up",
-                    key=f"up_{item['uid']}",
-                    icon=":material/arrow_upward:",
-                    disabled=i == 0,
-                    on_click=self._move,
-                    args=(i, -1),
-                )
-                b2.button(
-                    "Down",
-                    key=f"dn_{item['uid']}",
-                    icon=":material/arrow_downward:",
-                    disabled=i == len(steps) - 1,
-                    on_click=self._move,
-                    args=(i, 1),
-                )
-                b3.button("Remove", key=f"rm_{item['uid']}", icon=":material/close:", on_click=self._remove, args=(i,))
+                # Wraps rather than cutting a label ("Re..." in a third of the card at 1280 px).
+                with st.container(horizontal=True, gap="small"):
+                    st.button(
+                        "Up",
+                        key=f"up_{item['uid']}",
+                        icon=":material/arrow_upward:",
+                        disabled=i == 0,
+                        on_click=self._move,
+                        args=(i, -1),
+                    )
+                    st.button(
+                        "Down",
+                        key=f"dn_{item['uid']}",
+                        icon=":material/arrow_downward:",
+                        disabled=i == len(steps) - 1,
+                        on_click=self._move,
+                        args=(i, 1),
+                    )
+                    st.button(
+                        "Remove", key=f"rm_{item['uid']}", icon=":material/close:", on_click=self._remove, args=(i,)
+                    )
 
     def load_control(self) -> None:
         st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")

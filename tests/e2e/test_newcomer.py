@@ -1,6 +1,7 @@
 """What a newcomer trips over, in headless Chromium against the real server on 127.0.0.1:
 nothing fetched from outside the app's server, the upload limits shown, a merchant's odd file name
-displayed as given, and every page at 1280 / 1400 / 1920 px and on a 390-px phone (screenshots in
+displayed as given, and every page at 800 (a half screen, the sidebar open) / 1280 / 1400 / 1920 px
+and on a 390-px phone (screenshots in
 ``test-output/widths/``; look at them), with nothing cut off.
 """
 
@@ -32,11 +33,11 @@ PAGES = [
     ("/upload", "Upload images", "upload"),
     ("/users", "Users", "users"),
 ]
-WIDTHS = {"1280": (1280, 900), "1400": (1400, 1000), "1920": (1920, 1080), "phone390": (390, 844)}
+WIDTHS = {"800": (800, 800), "1280": (1280, 900), "1400": (1400, 1000), "1920": (1920, 1080), "phone390": (390, 844)}
 
 #: Text that does not fit its box: any element holding text (or an input) in the main area whose
 #: content is wider than the box that clips it (ellipsis, hidden overflow), e.g. a truncated label,
-#: date range, metric value or button.
+#: date range, metric value or button (a label cut by its box, e.g. a button's "App...", counts too).
 CUT_OFF = """() => {
   const out = [];
   const main = document.querySelector('[data-testid="stMain"]');
@@ -47,7 +48,10 @@ CUT_OFF = """() => {
     if (!isInput && !hasText) continue;
     const st = getComputedStyle(el);
     const clips = isInput || st.textOverflow === 'ellipsis' || ['hidden', 'clip'].includes(st.overflowX);
-    if (clips && el.scrollWidth > el.clientWidth + 1) out.push((el.value || el.innerText || '').slice(0, 60));
+    const box = el.parentElement;
+    const boxCuts = box && box !== main && getComputedStyle(box).textOverflow === 'ellipsis'
+      && box.scrollWidth > box.clientWidth + 1;
+    if ((clips && el.scrollWidth > el.clientWidth + 1) || boxCuts) out.push((el.value || el.innerText || '').slice(0, 60));
   }
   return out;
 }"""
