@@ -395,6 +395,22 @@ def load_image(
         ) from exc
 
 
+def _declared_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the file's header, read by the format's own parser without
+    Pillow's size check (which refuses to say them); ``None`` if no parser accepts it."""
+    prefix = data[:16]
+    for fmt in Image.ID:
+        factory, accept = Image.OPEN[fmt]
+        if accept is not None and not accept(prefix):
+            continue
+        try:
+            width, height = factory(io.BytesIO(data), "").size
+        except Exception:  # noqa: BLE001 - not this format: try the next parser
+            continue
+        return int(width), int(height)
+    return None
+
+
 def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
     digest = sha256_of(data)
     try:
@@ -402,7 +418,12 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img: Image.Image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageLoadError("too_many_pixels", f"The image is far too large to open safely ({exc}).") from exc
+        size = _declared_size(data)
+        said = f"{size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.0f} MP)" if size else "far too large"
+        raise ImageLoadError(
+            "too_many_pixels",
+            f"The image is {said}; the limit is {max_pixels / 1e6:g} MP. Please downscale it before uploading.",
+        ) from exc
     except UnidentifiedImageError as exc:
         other = _sniff_unsupported(data)
         if other:

@@ -160,6 +160,10 @@ def test_decompression_bomb_refused_before_decoding():
     with pytest.raises(ImageLoadError) as e:
         load_image(_png_bomb(50_000, 50_000), max_pixels=100_000_000)
     assert e.value.kind == "too_many_pixels"
+    # Said like any oversized image (Pillow's own text names neither the size nor our limit).
+    assert str(e.value) == (
+        "The image is 50000x50000 (2500 MP); the limit is 100 MP. Please downscale it before uploading."
+    )
 
 
 def test_configurable_pixel_limit(photo):
