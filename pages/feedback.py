@@ -105,8 +105,19 @@ st.dataframe(
         "version_kind",
     ],
     column_config={
-        "quality_score": st.column_config.NumberColumn("score", format="%.0f"),
-        "lead_time_s": st.column_config.NumberColumn("lead time (s)", format="%.1f"),
+        "decided_at": "Decided (UTC)",
+        "reviewer": "Reviewer",
+        "decision": "Decision",
+        "reasons": "Reasons",
+        "comment": "Comment",
+        "file_name": "File",
+        "merchant_id": "Merchant",
+        "sku": "SKU",
+        "profile": "Profile",
+        "quality_score": st.column_config.NumberColumn("Score", format="%.0f"),
+        "issues": "Issues",
+        "lead_time_s": st.column_config.NumberColumn("Lead time (s)", format="%.1f"),
+        "version_kind": "Version",
     },
 )
 

@@ -139,8 +139,11 @@ class FeedbackSummary:
 
     @property
     def table(self) -> pd.DataFrame:
-        """The newest :data:`TABLE_ROWS` decisions, oldest first."""
-        return self.sample.tail(TABLE_ROWS)
+        """The newest :data:`TABLE_ROWS` decisions, oldest first, with the decision time to the
+        minute ("2026-11-30 09:15", UTC) rather than the stored ISO stamp with microseconds."""
+        table = self.sample.tail(TABLE_ROWS).copy()
+        table["decided_at"] = table["decided_at"].astype(str).str.slice(0, 16).str.replace("T", " ", regex=False)
+        return table
 
     @property
     def balance(self) -> DecisionBalance:

@@ -178,14 +178,16 @@ def suggest_profile(
         rules = []
         for rule in spec.rules:
             s = seps.get(rule.metric)
+            # Three significant digits: a threshold a person reads and edits (63.1, not 63.1267).
+            cut = float(f"{s.threshold:.3g}") if s else math.nan
             if (
                 s
                 and s.n >= min_decisions
                 and s.balanced_accuracy >= min_accuracy
                 and s.direction == rule.direction
-                and not math.isclose(s.threshold, rule.warn)
+                and not math.isclose(cut, rule.warn)
             ):
-                tuned = _retune(rule, round(s.threshold, 4))
+                tuned = _retune(rule, cut)
                 changes.append(
                     ThresholdChange(
                         check=issue,

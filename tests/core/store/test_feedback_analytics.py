@@ -156,6 +156,7 @@ def test_suggested_profile_follows_reviewers(seeded):
     prof, changes = suggest_profile(base, frame, name="tuned-blur")
     change = next(c for c in changes if c.metric == "sharpness")
     assert 44 <= change.new_warn <= 46 and change.old_warn == 55  # generic's blur rule (issue 11)
+    assert change.new_warn == float(f"{change.new_warn:.3g}")  # a threshold people read: 45.2, not 45.2317
     rule = prof.checks["blurry"].rules[0]
     assert rule.warn == change.new_warn and rule.ideal >= rule.warn >= rule.fail
     path = save_profile(prof, seeded.profiles_dir)
