@@ -6,6 +6,7 @@ needs it; a module-private constant stays in its module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "FORMAT_EXTENSIONS",
     "IMAGE_EXTENSIONS",
+    "ISSUE_LABELS",
     "ISSUE_NAMES",
     "ISSUE_REASONS",
     "METRIC_INFO",
@@ -25,6 +27,8 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "UNSUPPORTED_IMAGE_EXTENSIONS",
     "VERSION_KINDS",
+    "issue_label",
+    "issue_labels",
 ]
 
 #: Long side (px) of the working copy the scale-dependent measures and the previews use.
@@ -123,6 +127,37 @@ ISSUE_NAMES: Final = (
     "duplicate",
     "near_duplicate",
 )
+
+#: What each issue is called on screen (the names above stay in data: CSV, profiles, filters in URLs).
+ISSUE_LABELS: Final[dict[str, str]] = {
+    "blurry": "Blurry",
+    "noisy": "Grainy",
+    "compression_artifacts": "JPEG blocking",
+    "dark": "Too dark",
+    "overexposed": "Overexposed",
+    "low_contrast": "Flat (low contrast)",
+    "color_cast": "Colour cast",
+    "low_resolution": "Low resolution",
+    "too_large": "File too large",
+    "odd_aspect_ratio": "Unusual shape",
+    "grayscale": "Saved without colour",
+    "low_information": "Almost blank",
+    "non_white_background": "Background not white",
+    "small_product": "Product small in frame",
+    "duplicate": "Duplicate file",
+    "near_duplicate": "Same photo as another",
+}
+
+
+def issue_label(name: str) -> str:
+    """The on-screen name of issue ``name`` (an unknown name is shown as it is)."""
+    return ISSUE_LABELS.get(name, name)
+
+
+def issue_labels(names: Iterable[str]) -> list[str]:
+    """:func:`issue_label` of each name, in order."""
+    return [issue_label(n) for n in names]
+
 
 #: A reviewer's decision on an image version.
 DECISIONS: Final = ("approved", "rejected", "needs_changes")

@@ -13,6 +13,7 @@ from core.services.catalog import findings, marketplace_checklist, versions_of
 from core.services.measuring import stale_note
 from core.services.profiles import get_profile
 from core.services.review import decision_history
+from core.vocabulary import issue_label, issue_labels
 from pages.common.charts import contributions_figure, histogram_figure
 from pages.common.images import preview
 from pages.common.selection import selected_version
@@ -49,9 +50,9 @@ with right:
     for i in issues:
         fix = f" Suggested fix: {operation_labels(i.fix)}." if i.fix else ""
         if i.severity == "error":
-            st.error(f"**{i.name}** - {plain(i.message)}{fix}", icon=":material/error:")
+            st.error(f"**{issue_label(i.name)}** - {plain(i.message)}{fix}", icon=":material/error:")
         else:
-            st.warning(f"**{i.name}** - {plain(i.message)}{fix}", icon=":material/warning:")
+            st.warning(f"**{issue_label(i.name)}** - {plain(i.message)}{fix}", icon=":material/warning:")
     if not issues:
         st.success("No issues under this profile.", icon=":material/check_circle:")
     if contributions:
@@ -106,7 +107,7 @@ with tab_market:
                     "profile": row.title,
                     "score": row.score,
                     "verdict": "passes" if row.passes else "fails",
-                    "issues": list(row.issues),
+                    "issues": issue_labels(row.issues),
                     "rules": row.rules,
                 }
                 for row in marketplace_checklist(store, record.version_id)

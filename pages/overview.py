@@ -15,7 +15,7 @@ from core.services.overview import (
     overview,
     table_columns,
 )
-from core.vocabulary import ISSUE_NAMES
+from core.vocabulary import ISSUE_NAMES, issue_label, issue_labels
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
@@ -41,7 +41,7 @@ with filters.container(border=True):
     # A merchant has no merchant filter: three columns, not an empty first one.
     f = st.columns(3 if scope else 4)
     merchants = [] if scope else f[0].multiselect("Merchant", merchant_ids(store))
-    issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES))
+    issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES), format_func=issue_label)
     statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES))
     score_range = f[-1].slider("Score", 0, 100, (0, 100))
     text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
@@ -69,7 +69,8 @@ for status, n in ov.review_status.items():
 c1, c2 = st.columns(2)
 c1.plotly_chart(score_bins_chart(ov.score_bins, width=HISTOGRAM_BIN), key="scores")
 if ov.issue_counts:
-    c2.plotly_chart(issue_bar(pd.Series(ov.issue_counts)), key="issues")
+    counts = pd.Series(ov.issue_counts)
+    c2.plotly_chart(issue_bar(counts.set_axis(issue_labels(counts.index))), key="issues")
 else:
     c2.success("No issues in the selection.")
 
@@ -81,6 +82,7 @@ if ov.pages > 1:
     box.number_input("Page", 1, ov.pages, key="overview_page")
     note.caption(ov.page_note)
 window = pd.DataFrame(ov.rows, columns=list(COLUMNS))
+window["issues"] = [issue_labels(names) for names in window["issues"]]
 # Thumbnails only for the rows on screen: cached per sha256, never the full image.
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
 window["open"] = [f"./inspect?v={v}" for v in window["version_id"]]

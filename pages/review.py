@@ -33,7 +33,7 @@ from core.services.review import (
     upcoming_items,
     version_name,
 )
-from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS
+from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS, issue_label
 from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
@@ -56,7 +56,7 @@ with st.sidebar:
     issue = st.selectbox(
         "Only images with issue",
         [None, *ISSUE_NAMES],
-        format_func=lambda name: "(any)" if name is None else name,
+        format_func=lambda name: "(any)" if name is None else issue_label(name),
         key="queue_issue",
     )
     st.caption("Keys: **A** approve · **X** reject · **N** needs changes · **S** skip · **Z** undo")
@@ -242,7 +242,7 @@ def queue_panel() -> None:
         st.metric("Quality score", f"{format_value(score)} / 100")
         issues, _ = findings(store, record.version_id, profile=profile)
         for i in issues:
-            (st.error if i.severity == "error" else st.warning)(f"**{i.name}** - {plain(i.message)}")
+            (st.error if i.severity == "error" else st.warning)(f"**{issue_label(i.name)}** - {plain(i.message)}")
         if not issues:
             st.success("No issues found by the checks.")
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.services.access import roles_for
 from core.services.upload import IngestError, browser_file_name, ingest_uploads, read_manifest, upload_limits
+from core.vocabulary import issue_labels
 from pages.common.session import get_store, require_role
 from pages.common.text import plain
 
@@ -94,7 +95,7 @@ if submitted:
                 "result": {"added": "added", "duplicate": "already uploaded", "refused": "REFUSED"}[r.status],
                 "reason": r.reason or ("" if r.status == "added" else "-"),
                 "score": "" if r.score is None else str(round(r.score)),
-                "issues": list(r.issues),
+                "issues": issue_labels(r.issues),
                 "image": f"./inspect?v={r.version_id}" if r.version_id else "",
             }
             for r in report.results

@@ -86,3 +86,18 @@ def test_the_issue_filter_narrows_the_queue(db):
     assert at.subheader[0].value == plain(dark.file_name) and "dark" in dark.issues
     done, remaining = progress(db, "rita", issue="dark")
     assert f"{done} decided · {remaining} remaining" in at.get("progress")[0].proto.text and 0 < remaining < 20
+
+
+def test_issues_are_named_in_words_not_codes(db):
+    from core.vocabulary import ISSUE_LABELS, ISSUE_NAMES, issue_label
+
+    assert set(ISSUE_LABELS) == set(ISSUE_NAMES)  # every issue has its words
+    at = make_app(REVIEWER, "pages/review.py")
+    item = next_in_queue(db, "rita", order="lowest_score")
+    assert item.issues, "the worst-scored sample image has issues"
+    shown = [m.value for m in at.warning] + [m.value for m in at.error]
+    for name in item.issues:
+        assert any(s.startswith(f"**{issue_label(name)}** - ") for s in shown), (name, shown)
+    assert not any(f"**{name}**" in s for name in item.issues for s in shown if "_" in name)
+    only = next(s for s in at.selectbox if s.label == "Only images with issue")
+    assert only.format_func("low_resolution") == "Low resolution"
