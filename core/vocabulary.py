@@ -47,6 +47,7 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
         "grey levels",
         "Grain in the flattest quarter of the photo, at up to 2048 px (texture does not count)",
     ),
+    "detail_long_side": ("px", "Long side of the image that focus and grain were measured on (at most 2048)"),
     "brightness": ("0-255", "Mean luminance of the whole image"),
     "subject_brightness": ("0-255", "Mean luminance of the product (whole image if no backdrop)"),
     "shadow_clip": ("0-1", "Share of pixels crushed to black (luma <= 8)"),

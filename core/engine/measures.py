@@ -357,6 +357,7 @@ DETAIL_LONG_SIDE: Final = 2 * ANALYSIS_LONG_SIDE
 FILE_FACTS: Final = (
     "sharpness",
     "noise_sigma",
+    "detail_long_side",
     "blockiness",
     "jpeg_quality",
     "width",
@@ -387,6 +388,7 @@ def file_facts(image: LoadedImage, *, product: np.ndarray | None = None) -> dict
     return {
         "sharpness": sharpness(detail, product),
         "noise_sigma": noise_sigma(detail),
+        "detail_long_side": float(max(detail.shape)),
         "blockiness": blockiness(y, grid=grid) if on_grid else math.nan,
         "jpeg_quality": float(info.jpeg_quality) if info.jpeg_quality is not None else math.nan,
         "width": float(info.width),

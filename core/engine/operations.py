@@ -25,6 +25,7 @@ from core.engine.measures import to_analysis_scale
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
+    "MAX_NOISE_SCALE",
     "OPERATIONS",
     "PREVIEW_SIDE",
     "AutocropParams",
@@ -58,6 +59,7 @@ __all__ = [
     "denoise_nlmeans",
     "equalize",
     "gamma",
+    "noise_scale",
     "pad_square",
     "param_specs",
     "resize",
@@ -69,6 +71,15 @@ __all__ = [
 
 #: Long side (px) of the preview a recipe is tuned on (the analysis size; see core.vocabulary).
 PREVIEW_SIDE: Final = ANALYSIS_LONG_SIDE
+#: A denoising strength set on the preview grows with the image at most this much.
+MAX_NOISE_SCALE: Final = 3.0
+
+
+def noise_scale(long_side: float) -> float:
+    """How much stronger pixel noise is on an image of ``long_side`` px than on its preview
+    (1 to :data:`MAX_NOISE_SCALE`): downscaling to the preview averages grain away, about in
+    proportion to the scale. Denoising strengths are given as seen on the preview and scaled by this."""
+    return min(MAX_NOISE_SCALE, max(1.0, long_side / PREVIEW_SIDE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +404,7 @@ def denoise_nlmeans(rgb: np.ndarray, p: NlMeansParams) -> np.ndarray:
     Strengths are given as seen on a 1024-px preview; a larger image carries proportionally
     stronger pixel noise (downscaling averages it away), so they scale with the image (at most 3x).
     """
-    f = min(3.0, _px(1.0, rgb))
+    f = noise_scale(max(rgb.shape[:2]))
     return cv2.fastNlMeansDenoisingColored(rgb, None, float(p.h) * f, float(p.h_color) * f, 5, 13)
 
 

@@ -103,3 +103,23 @@ def test_geometry_steps_only_when_asked(product):
     assert "small_product" in a.issue_names
     assert not auto_recipe(a.metrics, a.issues).changes_geometry
     assert [s.op for s in auto_recipe(a.metrics, a.issues, geometry=True).steps][-2:] == ["autocrop", "pad_square"]
+
+
+@pytest.mark.parametrize("large", [1400, 1800])
+def test_autofix_denoises_the_same_grain_equally_hard_at_any_size(photo, large):
+    """Grain of one strength per pixel gets one applied strength, whatever the photo's size: the
+    recipe's h is at preview scale and the operation scales it up with the image; where grain was
+    measured at full size the two must not compound (an 1800-px photo was smoothed 1.8x harder)."""
+    from core.engine.operations import noise_scale
+
+    def applied_h(side: int) -> float:
+        clean = cv2.resize(photo, (side, side), interpolation=cv2.INTER_CUBIC)
+        grain = np.random.default_rng(side).normal(0, 12, clean.shape)
+        noisy = np.clip(clean + grain, 0, 255).astype(np.uint8)
+        a = assess(analyze(load_image(encode(noisy, "PNG"))), GENERIC)
+        assert "noisy" in a.issue_names
+        (step,) = [s for s in auto_recipe(a.metrics, a.issues).steps if s.op == "denoise_nlmeans"]
+        return step.params["h"] * noise_scale(side)
+
+    small, big = applied_h(900), applied_h(large)
+    assert 0.8 < big / small < 1.25, (small, big)
