@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from core.engine.profiles import Profile, Rule, profile_from_dict
 from core.vocabulary import METRIC_INFO
 
 __all__ = [
+    "SOLID_DECISIONS",
     "MetricSeparation",
     "ThresholdChange",
     "cohen_kappa",
@@ -98,10 +99,22 @@ def metric_separation(frame: pd.DataFrame, metric: str, *, bands: int = 5) -> Me
     )
 
 
+#: Decisions a metric must be measured on to rank with the well-measured ones (see separations).
+SOLID_DECISIONS: Final = 10
+
+
 def separations(frame: pd.DataFrame) -> list[MetricSeparation]:
-    """:func:`metric_separation` for every metric, most predictive first."""
+    """:func:`metric_separation` for every metric, most predictive first among those measured on
+    at least half of the decisions (and :data:`SOLID_DECISIONS`); then the rest, likewise.
+
+    A perfect cut through five decisions is luck as often as a signal, so a metric most images
+    lack (say, a colour distance measured only where there is a backdrop) no longer tops a list
+    of metrics measured on every decision.
+    """
     out = [s for m in METRIC_INFO if m in frame.columns if (s := metric_separation(frame, m)) is not None]
-    return sorted(out, key=lambda s: -s.balanced_accuracy)
+    most = max((s.n for s in out), default=0)
+    enough = max(SOLID_DECISIONS, most // 2)
+    return sorted(out, key=lambda s: (s.n < enough, -s.balanced_accuracy))
 
 
 def cohen_kappa(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ...]) -> float:

@@ -159,7 +159,7 @@ def _check_decision(
     if bad:
         raise ReviewError(f"unknown reason(s): {', '.join(bad)}; choose from: {', '.join(REASONS)}")
     if decision != "approved" and not reasons:
-        raise ReviewError("a rejection or change request needs at least one reason")
+        raise ReviewError("A rejection or a change request needs at least one reason.")
     if len(comment) > MAX_COMMENT:
         raise ReviewError(f"the comment is {len(comment)} characters; the limit is {MAX_COMMENT}")
     if not reviewer:

@@ -7,7 +7,7 @@ import pytest
 
 from core.engine.csv_safe import formula_safe
 from core.engine.profiles import load_profile, save_profile
-from core.store.analytics import cohen_kappa, metric_separation, reviewer_agreement, suggest_profile
+from core.store.analytics import cohen_kappa, metric_separation, reviewer_agreement, separations, suggest_profile
 from core.store.feedback import FeedbackFilter, feedback_columns, feedback_csv, feedback_frame
 from core.store.queries import list_images
 from core.store.reviews import decide
@@ -122,6 +122,17 @@ def test_separation_finds_the_cut():
     s = metric_separation(frame, "sharpness")
     assert s.direction == "min" and s.threshold == pytest.approx(37.5) and s.balanced_accuracy == 1.0
     assert sum(b[2] for b in s.bands) == 8 and s.bands[0][3] == 1.0 and s.bands[-1][3] == 0.0
+
+
+def test_a_metric_measured_on_a_handful_of_decisions_does_not_top_the_list():
+    rng = np.random.default_rng(5)
+    decision = ["rejected"] * 20 + ["approved"] * 20
+    sharp = np.r_[rng.normal(40, 8, 20), rng.normal(60, 8, 20)]  # a good, imperfect cut on all 40
+    cast = np.full(40, np.nan)
+    cast[[0, 1, 20, 21, 22]] = [20, 18, 2, 3, 1]  # a perfect cut, but on 5 decisions only
+    ranked = separations(pd.DataFrame({"sharpness": sharp, "color_cast": cast, "decision": decision}))
+    assert [s.metric for s in ranked] == ["sharpness", "color_cast"]
+    assert ranked[1].balanced_accuracy == 1.0 > ranked[0].balanced_accuracy and ranked[1].n == 5
 
 
 def test_agreement_table(seeded):
