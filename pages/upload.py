@@ -46,7 +46,11 @@ with st.form("upload", clear_on_submit=True):
         accept_multiple_files=True,
         max_upload_size=max(1, limits.max_zip_bytes // MB),
     )
-    manifest_file = st.file_uploader("Manifest CSV (optional: columns file, merchant_id, sku)", type=["csv"])
+    manifest_file = st.file_uploader(
+        "Manifest CSV (optional: columns file, merchant_id, sku)",
+        type=["csv"],
+        max_upload_size=max(1, limits.max_manifest_bytes // MB),  # not Streamlit's global limit
+    )
     sku = st.text_input("SKU for all files (optional)")
     submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
 

@@ -48,6 +48,7 @@ class UploadLimits:
     max_zip_bytes: int
     max_zip_entries: int
     max_zip_unpacked_bytes: int
+    max_manifest_bytes: int
 
     @property
     def image_types(self) -> str:
@@ -86,6 +87,7 @@ def upload_limits() -> UploadLimits:
         max_zip_bytes=int(ZIP_LIMITS["max_zip_bytes"]),
         max_zip_entries=int(ZIP_LIMITS["max_entries"]),
         max_zip_unpacked_bytes=int(ZIP_LIMITS["max_total_bytes"]),
+        max_manifest_bytes=int(ZIP_LIMITS["max_manifest_bytes"]),
     )
 
 

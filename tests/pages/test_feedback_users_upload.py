@@ -123,6 +123,8 @@ def test_upload_page_states_the_limits_really_enforced(db):
     assert "JPEG (.jpg, .jpeg, .jpe)" in shown and "TIFF (.tif, .tiff)" in shown and "500 MB" in shown
     uploaders = {u.proto.label: u.proto for u in at.get("file_uploader")}
     assert uploaders["Images"].max_upload_size_mb == upload_limits().max_image_bytes // 1024**2
+    manifest = next(u for label, u in uploaders.items() if label.startswith("Manifest CSV"))
+    assert manifest.max_upload_size_mb == upload_limits().max_manifest_bytes // 1024**2  # 5, not Streamlit's 500
     assert {"jpeg", "tiff"} <= {t.lstrip(".") for t in uploaders["Images"].type}
 
 
