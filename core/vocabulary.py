@@ -51,19 +51,33 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "brightness": ("0-255", "Mean luminance of the whole image"),
     "subject_brightness": ("0-255", "Mean luminance of the product (whole image if no backdrop)"),
     "shadow_clip": ("0-1", "Share of pixels crushed to black (luma <= 8)"),
-    "highlight_clip": ("0-1", "Share of the product's silhouette blown to pure white (blank without a plain backdrop)"),
+    "highlight_clip": (
+        "0-1",
+        (
+            "Share of the product's silhouette blown to pure white (blank without a plain backdrop, "
+            "and on a drawn colour backdrop: a graphic's white is design)"
+        ),
+    ),
     "channel_clip": (
         "0-1",
         "Share of coloured product pixels with a colour channel at 255 (information: saturated products clip too)",
     ),
-    "highlight_level": ("0-255", "Brightest tones (99th percentile luma); low means nothing in the photo is bright"),
+    "highlight_level": (
+        "0-255",
+        (
+            "Brightest tones (99th percentile luma); low means nothing in the photo is bright "
+            "(blank on a drawn colour backdrop: a graphic's tones are chosen)"
+        ),
+    ),
     "contrast": (
         "0-1",
-        "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white",
+        "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white "
+        "(blank on a drawn colour backdrop)",
     ),
     "black_level": (
         "0-255",
-        "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out",
+        "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out "
+        "(blank on a drawn colour backdrop)",
     ),
     "color_cast": (
         "Delta E",

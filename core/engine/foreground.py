@@ -20,6 +20,12 @@ __all__ = ["Foreground", "border_pixels", "channel_max", "channel_min", "find_fo
 BACKDROP_TOLERANCE: Final = 24
 #: Share of border pixels that must match the backdrop colour for a backdrop to exist.
 MIN_UNIFORM_BORDER: Final = 0.6
+#: Grey levels within which a border pixel counts as exactly the backdrop colour (encoder rounding).
+FLAT_TOLERANCE: Final = 1
+#: Share of border pixels exactly the backdrop colour for it to be a drawn, digital backdrop.
+DIGITAL_FLAT_SHARE: Final = 0.98
+#: Channel spread (max - min, grey levels) of a drawn backdrop: clearly a colour, not a tint.
+DRAWN_MIN_CHROMA: Final = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,9 @@ class Foreground:
         Median border colour (0-255 per channel).
     border_white_ratio : float
         Share of border pixels whose every channel is >= 250 (0-1).
+    border_flat_ratio : float
+        Share of border pixels within :data:`FLAT_TOLERANCE` of the backdrop colour in every
+        channel (0-1): near 1 only for a digitally flat backdrop or a clipped one.
     """
 
     mask: np.ndarray
@@ -45,6 +54,22 @@ class Foreground:
     has_backdrop: bool
     backdrop_rgb: tuple[float, float, float]
     border_white_ratio: float
+    border_flat_ratio: float = 0.0
+
+    @property
+    def drawn_backdrop(self) -> bool:
+        """A backdrop of one exact, clearly coloured mid-tone (a navy or red banner): drawn, not
+        photographed. A photographed backdrop carries grain and fall-off. A white, grey or black
+        one can be exactly flat in a photo too (clipped, or its exposure edited), and a pale tint
+        is what a colour cast on such a backdrop looks like, so none of those counts."""
+        lo, hi = min(self.backdrop_rgb), max(self.backdrop_rgb)
+        return (
+            self.has_backdrop
+            and self.border_flat_ratio >= DIGITAL_FLAT_SHARE
+            and hi - lo >= DRAWN_MIN_CHROMA
+            and lo >= 10
+            and hi <= 245
+        )
 
     @property
     def fill(self) -> float:
@@ -107,18 +132,19 @@ def find_foreground(rgb: np.ndarray, *, tolerance: int = BACKDROP_TOLERANCE) -> 
     n = max(1, frame.shape[0])
     border_dist = channel_max(cv2.absdiff(frame, np.append(backdrop.astype(np.int16), 0).astype(np.float64)))
     uniform = np.count_nonzero(border_dist <= tolerance) / n
+    flat = np.count_nonzero(border_dist <= FLAT_TOLERANCE) / n
     white_ratio = np.count_nonzero(channel_min(frame) >= 250) / n
     backdrop_rgb = (float(backdrop[0]), float(backdrop[1]), float(backdrop[2]))
     if uniform < MIN_UNIFORM_BORDER:
         mask = np.ones((h, w), bool)
-        return Foreground(mask, (0, 0, w, h), False, backdrop_rgb, white_ratio)
+        return Foreground(mask, (0, 0, w, h), False, backdrop_rgb, white_ratio, flat)
     # A 4-vector is an OpenCV scalar (one value per channel): no full-size temporary image.
     diff = cv2.absdiff(rgb, np.append(backdrop.round(), 0.0).astype(np.float64))
     _, raw = cv2.threshold(channel_max(diff), tolerance, 1, cv2.THRESH_BINARY)  # 1 where > tolerance
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)  # drop specks (dust, JPEG noise)
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel, iterations=2)  # fill pinholes
-    return Foreground(closed.astype(bool), _bbox_from_mask(closed), True, backdrop_rgb, white_ratio)
+    return Foreground(closed.astype(bool), _bbox_from_mask(closed), True, backdrop_rgb, white_ratio, flat)
 
 
 def channel_max(rgb: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
     "FILE_FACTS",
+    "CHOSEN_ON_A_DRAWN_BACKDROP",
     "DETAIL_LONG_SIDE",
     "blockiness",
     "blown_share",
@@ -346,6 +347,13 @@ def channel_clip(rgb: np.ndarray, fg: Foreground) -> float:
     return float(np.count_nonzero(coloured & (hi >= 254)) / n) if n >= 100 else 0.0
 
 
+#: What exposure decides in a photo but a designer chose in a graphic on a drawn backdrop (one
+#: exact, clearly coloured colour, see ``Foreground.drawn_backdrop``): a white logo on navy has
+#: no black and a "blown" white, a navy banner no bright tones and little contrast. Not judged
+#: there (NaN: their rules are skipped); focus, grain, compression, colour cast, size and
+#: duplicates still are.
+CHOSEN_ON_A_DRAWN_BACKDROP: Final = ("highlight_clip", "black_level", "highlight_level", "contrast")
+
 #: Focus and grain are measured at up to this long side (px): what a shopper's zoom shows, large
 #: enough that blur and grain are not averaged away, small enough to stay fast. (Batch scoring
 #: decodes big JPEGs reduced in the DCT domain to no less than the analysis size.)
@@ -445,6 +453,9 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
         "product_fill": fg.fill,
         "product_extent": fg.extent,
     }
+    if fg.drawn_backdrop:
+        for name in CHOSEN_ON_A_DRAWN_BACKDROP:
+            metrics[name] = math.nan
     return metrics, fg
 
 

@@ -197,3 +197,29 @@ def test_a_photo_enlarged_from_a_thumbnail_is_blurry_at_full_size():
     assert "blurry" not in judged(sharp).issue_names
     r = judged(enlarged)
     assert "blurry" in r.issue_names, r.metrics["sharpness"]
+
+
+@pytest.mark.parametrize(
+    "backdrop,ink", [((20, 30, 90), (255, 255, 255)), ((200, 30, 40), (255, 255, 255)), ((20, 30, 90), (60, 40, 120))]
+)
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_logo_on_a_drawn_colour_raises_no_flag(backdrop, ink, fmt):
+    # White on navy has no black and a "blown" white; a dark palette no bright tones: all chosen.
+    logo = np.full((1200, 1200, 3), backdrop, np.uint8)
+    cv2.circle(logo, (600, 520), 330, ink, -1, cv2.LINE_AA)
+    cv2.rectangle(logo, (480, 380), (720, 660), backdrop, -1, cv2.LINE_AA)
+    cv2.putText(logo, "ACME", (330, 1030), cv2.FONT_HERSHEY_DUPLEX, 5, ink, 12, cv2.LINE_AA)
+    r = judged(logo, fmt=fmt)
+    assert r.issue_names == [], [i.message for i in r.issues]
+
+
+def test_exposure_is_still_judged_on_a_photographed_coloured_backdrop_and_an_edited_white_one():
+    clean = garment((60, 90, 160))
+    sweep = np.clip(np.array([200, 80, 70], np.float32) + RNG.normal(0, 2.5, clean.shape), 0, 255)
+    backdrop = (clean.min(axis=2) >= 248)[..., None]
+    on_red = np.where(backdrop, sweep, clean.astype(np.float32))
+    washed = np.clip(255 - (255 - on_red) / 2.2, 0, 255).astype(np.uint8)
+    assert "overexposed" in judged(washed).issue_names
+    # A white backdrop darkened in an editor is exactly flat grey, but neutral: still a photo.
+    dark = np.rint(clean.astype(np.float32) * 0.35).astype(np.uint8)
+    assert "dark" in judged(dark).issue_names
