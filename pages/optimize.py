@@ -22,7 +22,7 @@ from core.services.profiles import get_profile
 from core.vocabulary import ANALYSIS_LONG_SIDE
 from pages.common.charts import histogram_figure
 from pages.common.compare_view import before_after
-from pages.common.images import preview, preview_url
+from pages.common.images import preview, preview_url, recipe_preview
 from pages.common.recipe_editor import RecipeEditor
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role, still_signed_in
@@ -47,7 +47,7 @@ def recipe_builder() -> None:
         editor.step_controls()
     recipe = editor.recipe()
     try:
-        result = recipe.apply(pix)
+        result = recipe_preview(record.sha256, record.blob_path, recipe.to_json())
     except RecipeError as exc:  # too many steps, or a step that would make the image too large
         view.error(f"This recipe cannot be applied: {exc}.")
         actions(recipe, pix, None)  # still offer loading another recipe and downloading this one

@@ -76,20 +76,27 @@ class Recipe:
     def changes_geometry(self) -> bool:
         return any(OPERATIONS[s.op].geometry for s in self.steps)
 
-    def apply(self, rgb: np.ndarray, *, max_pixels: int = MAX_OUTPUT_PIXELS) -> np.ndarray:
+    def apply(self, rgb: np.ndarray, *, max_pixels: int = MAX_OUTPUT_PIXELS, start: int = 0) -> np.ndarray:
         """Run the steps in order. Raises :class:`RecipeError` before any step that would make
-        the image larger than ``max_pixels``, or if there are more than MAX_STEPS steps."""
+        the image larger than ``max_pixels``, or if there are more than MAX_STEPS steps.
+
+        With ``start`` (keyword-only), ``rgb`` is already the result of the first ``start`` steps
+        (a kept intermediate, so that changing a late step does not run the early ones again):
+        only the rest run, numbered as in the whole recipe.
+        """
         if len(self.steps) > MAX_STEPS:
             raise RecipeError(f"a recipe has at most {MAX_STEPS} steps (this one has {len(self.steps)})")
+        if not 0 <= start <= len(self.steps):
+            raise ValueError(f"start must be within 0-{len(self.steps)}, not {start}")
         out = rgb
-        for i, step in enumerate(self.steps, 1):
+        for i, step in enumerate(self.steps[start:], start + 1):
             n = _output_pixels(step.op, step.params, out.shape)
             if n > max_pixels:
                 raise RecipeError(
                     f"step {i} ({step.op}) would make a {n / 1e6:.0f} MP image; the limit is {max_pixels / 1e6:g} MP"
                 )
             out = step.apply(out)
-        return out if self.steps else rgb.copy()
+        return out if self.steps[start:] else rgb.copy()
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": RECIPE_VERSION, "steps": [{"op": s.op, "params": dict(s.params)} for s in self.steps]}

@@ -28,6 +28,21 @@ def preview(sha256: str, blob_path: str) -> np.ndarray:
     return preview_pixels(get_store(), sha256=sha256, blob_path=blob_path, side=PREVIEW_SIDE)  # decoded once, kept
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def recipe_preview(sha256: str, blob_path: str, recipe_json: str) -> np.ndarray:
+    """The preview with the recipe applied, every prefix of the recipe kept: moving a late step's
+    slider runs only that step and those after it, not a denoising before it again (non-local
+    means takes over a second on a preview). Raises RecipeError as :meth:`Recipe.apply` does."""
+    from core.engine.recipe import Recipe
+
+    recipe = Recipe.from_json(recipe_json)
+    if not recipe.steps:
+        return preview(sha256, blob_path)
+    k = len(recipe.steps) - 1
+    before = recipe_preview(sha256, blob_path, Recipe(recipe.steps[:k]).to_json()) if k else preview(sha256, blob_path)
+    return recipe.apply(before, start=k)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def preview_url(sha256: str, blob_path: str) -> str:
     """The preview as a JPEG data URL (cached: the "before" side of a comparison never changes)."""

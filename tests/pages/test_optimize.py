@@ -97,3 +97,35 @@ def test_a_recipe_that_cannot_be_applied_keeps_the_recipe_actions(db):
     assert any("This recipe cannot be applied" in e.value for e in at.error)
     assert _button(at, "Save as new version").disabled  # nothing to render
     assert "Use this recipe" in [b.label for b in at.button]  # loading another recipe is still offered
+
+
+def test_moving_a_late_slider_does_not_denoise_again(db, monkeypatch):
+    """Non-local means takes over a second on a preview: a sharpening slider after it must not pay
+    for it again (each prefix of the recipe is kept)."""
+    import dataclasses
+
+    from core.engine.operations import OPERATIONS
+    from pages.common.images import recipe_preview
+
+    calls = []
+    nlm = OPERATIONS["denoise_nlmeans"]
+
+    def counted(rgb, params):
+        calls.append(1)
+        return nlm.func(rgb, params)
+
+    monkeypatch.setitem(OPERATIONS, "denoise_nlmeans", dataclasses.replace(nlm, func=counted))
+    recipe_preview.clear()
+    rec = list_images(db)[0]
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    add = next(s for s in at.selectbox if s.key == "add_op")
+    add.set_value("denoise_nlmeans").run()
+    _button(at, "Add step").click().run()
+    add.set_value("unsharp_mask").run()
+    _button(at, "Add step").click().run()
+    ssim_before = _metric(at, "SSIM")
+    runs = len(calls)
+    assert runs >= 1
+    next(s for s in at.slider if s.label == "Amount").set_value(2.0).run()
+    assert not at.exception and _metric(at, "SSIM") != ssim_before  # the preview followed the slider
+    assert len(calls) == runs  # ... without denoising again

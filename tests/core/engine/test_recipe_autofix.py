@@ -41,6 +41,14 @@ def test_recipe_apply_in_order(photo):
     assert out.shape == (512, 512, 3) and r.changes_geometry
 
 
+def test_recipe_applied_from_a_kept_intermediate_equals_the_whole_run(photo):
+    r = Recipe((Step("gamma", {"gamma": 0.7}), Step("unsharp_mask", {"amount": 1.2}), Step("pad_square")))
+    head = Recipe(r.steps[:2]).apply(photo[:300])
+    assert np.array_equal(r.apply(head, start=2), r.apply(photo[:300]))
+    with pytest.raises(RecipeError, match="step 3 \\(resize\\)"):  # numbered as in the whole recipe
+        Recipe((*r.steps[:2], Step("resize", {"long_side": 5000}))).apply(head, start=2, max_pixels=10**6)
+
+
 def _fix(rgb):
     a = assess(analyze(load_image(encode(rgb))), GENERIC)
     recipe = auto_recipe(a.metrics, a.issues)
