@@ -1,9 +1,11 @@
 """Time from moving a slider on the Optimize page to the new preview being shown, in a real
 browser (headless Chromium) against a real server started here.
 
-Run: ``python bench/bench_slider.py [--moves 15]``. Needs Debian's ``chromium``. The app runs
-on a fresh data folder with the sample images; the recipe is the auto-fix plus a linear
-brightness/contrast step whose gain slider is moved, on ``cup_underexposed.jpg`` (1600x1600 JPEG, previewed at 1024 px).
+Run: ``python bench/bench_slider.py [--moves 15] [--denoise]``. Needs Debian's ``chromium``. The
+app runs on a fresh data folder with the sample images; the recipe is the auto-fix plus a linear
+brightness/contrast step whose gain slider is moved, on ``cup_underexposed.jpg`` (1600x1600 JPEG,
+previewed at 1024 px). With ``--denoise``, a non-local-means step (over a second on a preview)
+comes before the moved step, as in a recipe that denoises and then adjusts.
 """
 
 from __future__ import annotations
@@ -46,9 +48,19 @@ ARM = (
 )
 
 
+FIRST_STEP = "Tone: Brightness / contrast (linear)"
+
+
+def _choose_step(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Add a step").click()
+    page.get_by_role("option", name=text).click()
+    wait_idle(page)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--moves", type=int, default=15)
+    parser.add_argument("--denoise", action="store_true", help="put non-local-means denoising before the moved step")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -61,6 +73,11 @@ def main() -> None:
         wait_idle(page)
         page.get_by_role("button", name="Auto-fix").click()
         wait_idle(page)
+        if args.denoise:
+            _choose_step(page, "Noise: Denoise: non-local means")
+            page.get_by_role("button", name="Add step").click()
+            wait_idle(page)
+            _choose_step(page, FIRST_STEP)
         # Add a linear brightness/contrast step (the first entry of "Add a step"): every move of
         # its gain slider changes the output, so every move must produce a new preview.
         page.get_by_role("button", name="Add step").click()
@@ -81,6 +98,7 @@ def main() -> None:
     result = {
         "machine": machine(),
         "slider": label,
+        "denoise_before": args.denoise,
         "moves": args.moves,
         "measured": len(times),
         "median_ms": statistics.median(times),
@@ -88,7 +106,7 @@ def main() -> None:
         "all_ms": [round(t) for t in times],
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "slider.json").write_text(json.dumps(result, indent=2))
+    (OUT / ("slider_denoise.json" if args.denoise else "slider.json")).write_text(json.dumps(result, indent=2))
     print(
         f"Slider '{label}' -> preview shown: median {result['median_ms']:.0f} ms, p90 {result['p90_ms']:.0f} ms "
         f"over {len(times)} of {args.moves} moves ({result['machine']})"
