@@ -12,6 +12,7 @@ from typing import Final
 __all__ = [
     "ANALYSIS_LONG_SIDE",
     "DECISIONS",
+    "DECISION_LABELS",
     "EXPORT_FORMATS",
     "FORMAT_EXTENSIONS",
     "IMAGE_EXTENSIONS",
@@ -27,6 +28,7 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "UNSUPPORTED_IMAGE_EXTENSIONS",
     "VERSION_KINDS",
+    "decision_label",
     "issue_label",
     "issue_labels",
 ]
@@ -176,6 +178,20 @@ def issue_labels(names: Iterable[str]) -> list[str]:
 
 #: A reviewer's decision on an image version.
 DECISIONS: Final = ("approved", "rejected", "needs_changes")
+
+#: What a decision (or the lack of one) is called on screen.
+DECISION_LABELS: Final[dict[str, str]] = {
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "needs_changes": "Needs changes",
+    "unreviewed": "Unreviewed",
+}
+
+
+def decision_label(name: str) -> str:
+    """The on-screen name of decision or review status ``name`` (unknown names as they are)."""
+    return DECISION_LABELS.get(name, name)
+
 
 #: Reasons a reviewer may give for rejecting or sending back an image.
 REASONS: Final = (

@@ -27,7 +27,7 @@ from core.services.feedback import (
     tuned_profile,
 )
 from core.services.profiles import save_and_rescore
-from core.vocabulary import DECISIONS
+from core.vocabulary import DECISIONS, decision_label
 from pages.common.charts import decision_boxes, rejection_bands
 from pages.common.session import get_store, profile_names, require_role
 
@@ -40,6 +40,10 @@ def _all(value: str | None) -> str:
     return "(all)" if value is None else value
 
 
+def _any_decision(value: str | None) -> str:
+    return "(all)" if value is None else decision_label(value)
+
+
 reviewers, merchants = feedback_choices(store)  # DISTINCT queries, not every decision
 with st.container(border=True):
     # Two rows, so the date range and the toggle keep their whole text at 1280 px (and stack on phones).
@@ -49,7 +53,7 @@ with st.container(border=True):
     merchant = c[2].selectbox("Merchant", [None, *merchants], format_func=_all, key="fb_merchant")
     # A row that wraps: at 800 px the toggle moves under the boxes instead of losing its words.
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        decision = st.selectbox("Decision", [None, *DECISIONS], format_func=_all, key="fb_decision", width=200)
+        decision = st.selectbox("Decision", [None, *DECISIONS], format_func=_any_decision, key="fb_decision", width=200)
         profile = st.selectbox("Profile", [None, *profile_names()], format_func=_all, key="fb_profile", width=200)
         history = st.toggle("Include undone and replaced decisions", key="fb_history", width="content")
 flt = feedback_filter(

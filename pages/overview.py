@@ -15,7 +15,7 @@ from core.services.overview import (
     overview,
     table_columns,
 )
-from core.vocabulary import ISSUE_NAMES, issue_label, issue_labels
+from core.vocabulary import ISSUE_NAMES, decision_label, issue_label, issue_labels
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
@@ -42,7 +42,7 @@ with filters.container(border=True):
     f = st.columns(3 if scope else 4)
     merchants = [] if scope else f[0].multiselect("Merchant", merchant_ids(store))
     issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES), format_func=issue_label)
-    statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES))
+    statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES), format_func=decision_label)
     score_range = f[-1].slider("Score", 0, 100, (0, 100))
     text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
 flt = CatalogFilter(
@@ -64,7 +64,7 @@ if ov.total == 0:
 counters = totals.container(horizontal=True)
 counters.metric(ov.count_label, ov.shown, width="stretch")
 for status, n in ov.review_status.items():
-    counters.metric(status.replace("_", " ").capitalize(), n, width="stretch")
+    counters.metric(decision_label(status), n, width="stretch")
 
 c1, c2 = st.columns(2)
 c1.plotly_chart(score_bins_chart(ov.score_bins, width=HISTOGRAM_BIN), key="scores")
@@ -83,6 +83,7 @@ if ov.pages > 1:
     note.caption(ov.page_note)
 window = pd.DataFrame(ov.rows, columns=list(COLUMNS))
 window["issues"] = [issue_labels(names) for names in window["issues"]]
+window["status"] = [decision_label(s) for s in window["status"]]
 # Thumbnails only for the rows on screen: cached per sha256, never the full image.
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
 window["open"] = [f"./inspect?v={v}" for v in window["version_id"]]

@@ -22,7 +22,7 @@ from core.store.analytics import (
 )
 from core.store.database import Store
 from core.store.feedback import FeedbackFilter, feedback_choices, feedback_count, feedback_csv, feedback_frame
-from core.vocabulary import DECISIONS, METRIC_INFO
+from core.vocabulary import DECISIONS, METRIC_INFO, decision_label
 
 __all__ = [
     "ANALYTICS_SAMPLE",
@@ -139,10 +139,12 @@ class FeedbackSummary:
 
     @property
     def table(self) -> pd.DataFrame:
-        """The newest :data:`TABLE_ROWS` decisions, oldest first, with the decision time to the
-        minute ("2026-11-30 09:15", UTC) rather than the stored ISO stamp with microseconds."""
+        """The newest :data:`TABLE_ROWS` decisions, oldest first, as shown: the decision time to
+        the minute ("2026-11-30 09:15", UTC) rather than the stored ISO stamp with microseconds,
+        and the decision in words ("Needs changes")."""
         table = self.sample.tail(TABLE_ROWS).copy()
         table["decided_at"] = table["decided_at"].astype(str).str.slice(0, 16).str.replace("T", " ", regex=False)
+        table["decision"] = [decision_label(d) for d in table["decision"]]
         return table
 
     @property

@@ -22,6 +22,10 @@ def test_overview_counts_and_issue_filter(db):
     table = at.dataframe[0].value
     assert set(table["file_name"]) == set(expected["file_name"])
     assert all(link == f"./inspect?v={v}" for link, v in zip(table["open"], table["version_id"], strict=True))
+    # Issues and decisions in words, as the filters offer them.
+    assert set(table["status"]) == {"Unreviewed"} and all("Too dark" in names for names in table["issues"])
+    assert issue_box.format_func("dark") == "Too dark"
+    assert next(m for m in at.multiselect if m.label == "Decision").format_func("needs_changes") == "Needs changes"
 
 
 def test_overview_score_and_text_filters(db):

@@ -75,6 +75,7 @@ def test_the_summary_counts_everything_and_samples_the_newest(seeded, monkeypatc
     assert few.total == 9  # still counts every decision
     assert list(few.sample["version_id"]) == [r.version_id for r in recs[-4:]]
     assert list(few.table["version_id"]) == [r.version_id for r in recs[-2:]]
+    assert set(few.table["decision"]) <= {"Approved", "Rejected"}  # in words, as shown
     # Shown to the minute: "2026-11-30 09:15", not the stored ISO stamp with microseconds.
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", t) for t in few.table["decided_at"]), few.table["decided_at"]
     rejected = feedback_summary(seeded, feedback_filter(decision="rejected"))
