@@ -56,7 +56,8 @@ with right:
     if not issues:
         st.success("No issues under this profile.", icon=":material/check_circle:")
     if contributions:
-        st.plotly_chart(contributions_figure(contributions), key="contrib")
+        named = {issue_label(name): points for name, points in contributions.items()}
+        st.plotly_chart(contributions_figure(named), key="contrib")
     st.page_link(
         "pages/optimize.py",
         label="Try fixes on the Optimize page",
