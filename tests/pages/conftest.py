@@ -13,16 +13,21 @@ REVIEWER = User(username="rita", role="reviewer", merchant_id=None)
 MERCHANT = User(username="mia", role="merchant", merchant_id="acme-home")
 
 
-@pytest.fixture()
-def data_root(seeded_copy, monkeypatch):
-    """A private copy of the seeded store on each backend (SQLite, PostgreSQL), set for the app."""
-    root, url = seeded_copy
+def point_app_at(monkeypatch, root, url):
+    """Set the environment an app run reads: its data folder and (None: SQLite there) database."""
     monkeypatch.setenv("IMAGEDESK_DATA_DIR", str(root))
     monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "admin-pass-1")
     if url:
         monkeypatch.setenv("IMAGEDESK_DATABASE_URL", url)
     else:
         monkeypatch.delenv("IMAGEDESK_DATABASE_URL", raising=False)
+
+
+@pytest.fixture()
+def data_root(seeded_copy, monkeypatch):
+    """A private copy of the seeded store on each backend (SQLite, PostgreSQL), set for the app."""
+    root, url = seeded_copy
+    point_app_at(monkeypatch, root, url)
     return root
 
 

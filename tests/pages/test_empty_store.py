@@ -4,7 +4,7 @@ Found by a browser probe."""
 
 import pytest
 
-from tests.pages.conftest import ADMIN, MERCHANT, REVIEWER, make_app, texts
+from tests.pages.conftest import ADMIN, MERCHANT, REVIEWER, make_app, point_app_at, texts
 
 
 @pytest.fixture()
@@ -13,12 +13,7 @@ def empty_root(tmp_path, monkeypatch, database_url):
     import core.services.startup as startup
 
     root = tmp_path / "empty"
-    monkeypatch.setenv("IMAGEDESK_DATA_DIR", str(root))
-    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "admin-pass-1")
-    if database_url:
-        monkeypatch.setenv("IMAGEDESK_DATABASE_URL", database_url)
-    else:
-        monkeypatch.delenv("IMAGEDESK_DATABASE_URL", raising=False)
+    point_app_at(monkeypatch, root, database_url)
     monkeypatch.setattr(startup, "seed_samples", lambda store, folder=None: None)
     return root
 
