@@ -22,8 +22,8 @@ BACKDROP_TOLERANCE: Final = 24
 MIN_UNIFORM_BORDER: Final = 0.6
 #: Grey levels within which a border pixel counts as exactly the backdrop colour (encoder rounding).
 FLAT_TOLERANCE: Final = 1
-#: Share of border pixels exactly the backdrop colour for it to be a drawn, digital backdrop.
-DIGITAL_FLAT_SHARE: Final = 0.98
+#: Share of border pixels exactly the backdrop colour for it to be a drawn backdrop.
+DRAWN_FLAT_SHARE: Final = 0.98
 #: Channel spread (max - min, grey levels) of a drawn backdrop: clearly a colour, not a tint.
 DRAWN_MIN_CHROMA: Final = 24
 
@@ -46,7 +46,7 @@ class Foreground:
         Share of border pixels whose every channel is >= 250 (0-1).
     border_flat_ratio : float
         Share of border pixels within :data:`FLAT_TOLERANCE` of the backdrop colour in every
-        channel (0-1): near 1 only for a digitally flat backdrop or a clipped one.
+        channel (0-1): near 1 only for a drawn backdrop or a clipped one.
     """
 
     mask: np.ndarray
@@ -65,7 +65,7 @@ class Foreground:
         lo, hi = min(self.backdrop_rgb), max(self.backdrop_rgb)
         return (
             self.has_backdrop
-            and self.border_flat_ratio >= DIGITAL_FLAT_SHARE
+            and self.border_flat_ratio >= DRAWN_FLAT_SHARE
             and hi - lo >= DRAWN_MIN_CHROMA
             and lo >= 10
             and hi <= 245
