@@ -19,7 +19,7 @@ from core.services.optimize import (
     similarity,
 )
 from core.services.profiles import get_profile
-from core.vocabulary import ANALYSIS_LONG_SIDE
+from core.vocabulary import ANALYSIS_LONG_SIDE, issue_labels
 from pages.common.charts import histogram_figure
 from pages.common.compare_view import before_after
 from pages.common.images import preview, preview_url, recipe_preview
@@ -42,6 +42,15 @@ def recipe_builder() -> None:
     still_signed_in()  # a fragment rerun skips the router: check the session here
     pix = preview(record.sha256, record.blob_path)
     editor.toolbar()
+    # Above the columns, not in the preview's: four views fit on one line at 800 px too.
+    # Only the chosen view is computed: a slider move should not pay for the other three.
+    mode = st.segmented_control(
+        "View",
+        ["Before/after", "Side by side", "SSIM map", "Histograms"],
+        default="Before/after",
+        key="opt_view",
+        label_visibility="collapsed",
+    )
     controls, view = st.columns([2, 3])
     with controls:
         editor.step_controls()
@@ -53,19 +62,11 @@ def recipe_builder() -> None:
         actions(recipe, pix, None)  # still offer loading another recipe and downloading this one
         return
     with view:
-        # Only the chosen view is computed: a slider move should not pay for the other three.
-        mode = st.segmented_control(
-            "View",
-            ["Before / after", "Side by side", "Difference (SSIM)", "Histograms"],
-            default="Before / after",
-            key="opt_view",
-            label_visibility="collapsed",
-        )
         if mode == "Side by side":
             a, b = st.columns(2)
             a.image(pix, caption="Before", width="stretch")
             b.image(result, caption="After", width="stretch")
-        elif mode == "Difference (SSIM)":
+        elif mode == "SSIM map":
             diff = difference_image(pix, result, reframed=recipe.changes_geometry)
             if diff is None:
                 st.info("The recipe changes the framing (crop, pad or resize), so there is no pixel-by-pixel map.")
@@ -140,7 +141,7 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
 st.title(f"Optimize · {plain(record.shown_name)}")
 st.caption(
     f"Score {format_value(record.score or math.nan)} under {prof.title}. Issues: "
-    f"{', '.join(record.issues) or 'none'}. The preview works on a copy of at most {ANALYSIS_LONG_SIDE} px; "
+    f"{', '.join(issue_labels(record.issues)) or 'none'}. The preview works on a copy of at most {ANALYSIS_LONG_SIDE} px; "
     "saving and downloading render at full resolution."
 )
 recipe_builder()

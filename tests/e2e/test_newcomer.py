@@ -37,7 +37,8 @@ WIDTHS = {"800": (800, 800), "1280": (1280, 900), "1400": (1400, 1000), "1920": 
 
 #: Text that does not fit its box: any element holding text (or an input) in the main area whose
 #: content is wider than the box that clips it (ellipsis, hidden overflow), e.g. a truncated label,
-#: date range, metric value or button (a label cut by its box, e.g. a button's "App...", counts too).
+#: date range, metric value or button (a label cut by its box, e.g. a button's "App...", counts too),
+#: and text that runs past the main area's right edge.
 CUT_OFF = """() => {
   const out = [];
   const main = document.querySelector('[data-testid="stMain"]');
@@ -51,7 +52,11 @@ CUT_OFF = """() => {
     const box = el.parentElement;
     const boxCuts = box && box !== main && getComputedStyle(box).textOverflow === 'ellipsis'
       && box.scrollWidth > box.clientWidth + 1;
-    if ((clips && el.scrollWidth > el.clientWidth + 1) || boxCuts) out.push((el.value || el.innerText || '').slice(0, 60));
+    // Text running past the main area's right edge is cut by the window (a row of tabs too wide).
+    const pastEdge = hasText && el.getBoundingClientRect().right > main.getBoundingClientRect().right + 1;
+    if ((clips && el.scrollWidth > el.clientWidth + 1) || boxCuts || pastEdge) {
+      out.push((el.value || el.innerText || '').slice(0, 60));
+    }
   }
   return out;
 }"""
