@@ -7,6 +7,13 @@ def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
+def _add_steps(at, *ops):
+    """Add each operation in turn, as a user does: choose it under "Add a step", press Add step."""
+    for op in ops:
+        next(s for s in at.selectbox if s.key == "add_op").set_value(op).run()
+        _button(at, "Add step").click().run()
+
+
 def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
@@ -38,11 +45,7 @@ def test_autofix_fills_recipe_and_save_stores_a_version(db):
 def test_add_reorder_remove_steps(db):
     rec = list_images(db)[0]
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
-    add = next(s for s in at.selectbox if s.key == "add_op")
-    add.set_value("clahe").run()
-    _button(at, "Add step").click().run()
-    add.set_value("unsharp_mask").run()
-    _button(at, "Add step").click().run()
+    _add_steps(at, "clahe", "unsharp_mask")
     assert [e.label for e in at.expander] == ["1. CLAHE (local contrast)", "2. Sharpen (unsharp mask)"]
     ups = [b for b in at.button if b.label == "Up"]
     ups[1].click().run()
@@ -75,8 +78,7 @@ def test_slider_values_survive_visiting_another_image(db):
     """Streamlit drops a widget's value when the widget is not drawn; the step keeps it."""
     a, b = list_images(db)[:2]
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(a.version_id)})
-    next(s for s in at.selectbox if s.key == "add_op").set_value("contrast_stretch").run()
-    _button(at, "Add step").click().run()
+    _add_steps(at, "contrast_stretch")
     next(s for s in at.slider if s.label == "Low percentile").set_value(4.0).run()
     at.query_params["v"] = str(b.version_id)
     at.run()
@@ -90,8 +92,7 @@ def test_slider_values_survive_visiting_another_image(db):
 def test_a_recipe_that_cannot_be_applied_keeps_the_recipe_actions(db):
     rec = list_images(db)[0]
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
-    next(s for s in at.selectbox if s.key == "add_op").set_value("resize").run()
-    _button(at, "Add step").click().run()
+    _add_steps(at, "resize")
     next(s for s in at.slider if s.label == "Long side (px)").set_value(10000).run()
     assert not at.exception
     assert any("This recipe cannot be applied" in e.value for e in at.error)
@@ -118,11 +119,7 @@ def test_moving_a_late_slider_does_not_denoise_again(db, monkeypatch):
     recipe_preview.clear()
     rec = list_images(db)[0]
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
-    add = next(s for s in at.selectbox if s.key == "add_op")
-    add.set_value("denoise_nlmeans").run()
-    _button(at, "Add step").click().run()
-    add.set_value("unsharp_mask").run()
-    _button(at, "Add step").click().run()
+    _add_steps(at, "denoise_nlmeans", "unsharp_mask")
     ssim_before = _metric(at, "SSIM")
     runs = len(calls)
     assert runs >= 1
