@@ -57,7 +57,7 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
         "0-1",
         (
             "Share of the product's silhouette blown to pure white (blank without a plain backdrop, "
-            "and on a drawn colour backdrop: a graphic's white is design)"
+            "and in a drawn graphic or on a drawn colour backdrop: a graphic's white is design)"
         ),
     ),
     "channel_clip": (
@@ -68,25 +68,30 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
         "0-255",
         (
             "Brightest tones (99th percentile luma); low means nothing in the photo is bright "
-            "(blank on a drawn colour backdrop: a graphic's tones are chosen)"
+            "(blank in a drawn graphic or on a drawn colour backdrop: its tones are chosen)"
         ),
     ),
     "contrast": (
         "0-1",
         "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white "
-        "(blank on a drawn colour backdrop)",
+        "(blank in a drawn graphic or on a drawn colour backdrop)",
     ),
     "black_level": (
         "0-255",
         "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out "
-        "(blank on a drawn colour backdrop)",
+        "(blank in a drawn graphic or on a drawn colour backdrop)",
     ),
     "color_cast": (
         "Delta E",
-        "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop",
+        "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop "
+        "and in a drawn graphic",
     ),
     "colorfulness": ("0-150", "Hasler-Suesstrunk colourfulness"),
-    "gray_chroma": ("0-255", "Channel spread of the most colourful 0.1% of the photo (0-1 means saved without colour)"),
+    "gray_chroma": (
+        "0-255",
+        "Channel spread of the most colourful 0.1% of the photo (0-1 means saved without colour; "
+        "blank in a drawn graphic)",
+    ),
     "blockiness": ("0-50", "JPEG blocking: mean extra step on the 8x8 grid in flat areas, x10 (0 = none)"),
     "jpeg_quality": ("1-100", "Encoder quality read from the JPEG quantization tables (how this file was saved)"),
     "entropy": ("bits, 0-8", "Information in the product's luminance histogram (0 if blank)"),
@@ -101,6 +106,14 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "background_luma": ("0-255", "Luminance of the backdrop colour"),
     "product_fill": ("0-1", "Share of the frame's area the product's bounding box covers"),
     "product_extent": ("0-1", "How far the product spans the frame along its better-filled side"),
+    "palette_share": (
+        "0-1",
+        (
+            "Share of the product's flat areas in its 8 commonest exact colours: 0.88 or more is a drawn "
+            "graphic (a logo, a chart), whose tones and colours are not judged; photos stay below 0.8 "
+            "(blank without an exactly flat backdrop)"
+        ),
+    ),
     "exact_duplicate": ("0 or 1", "1 if the same bytes were seen earlier in the set"),
     "hash_distance": ("bits, 0-64", "Perceptual-hash distance to the most similar earlier image"),
     "color_distance": ("Delta E", "Colour difference to that most similar earlier image (0 = the same colours)"),

@@ -17,14 +17,16 @@ import cv2
 import numpy as np
 
 from core.engine.colorspace import rgb_to_lab
-from core.engine.foreground import Foreground, channel_max, channel_min, find_foreground
+from core.engine.foreground import DRAWN_FLAT_SHARE, Foreground, channel_max, channel_min, find_foreground
 from core.engine.loading import LoadedImage
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
     "FILE_FACTS",
+    "CHOSEN_IN_A_DRAWN_GRAPHIC",
     "CHOSEN_ON_A_DRAWN_BACKDROP",
     "DETAIL_LONG_SIDE",
+    "DRAWN_PALETTE_SHARE",
     "blockiness",
     "blown_share",
     "channel_clip",
@@ -39,6 +41,7 @@ __all__ = [
     "measure",
     "measure_pixels",
     "noise_sigma",
+    "palette_share",
     "percentile_u8",
     "sharpness",
     "to_analysis_scale",
@@ -347,12 +350,60 @@ def channel_clip(rgb: np.ndarray, fg: Foreground) -> float:
     return float(np.count_nonzero(coloured & (hi >= 254)) / n) if n >= 100 else 0.0
 
 
+#: How many exact colours a drawn product is made of, at most (a logo's inks, a chart's bars).
+PALETTE_COLOURS: Final = 8
+#: Largest 3x3 spread (grey levels, any channel) of a pixel inside a flat area: anti-aliased
+#: edges between a graphic's colours, and most JPEG ringing around them, spread further and are
+#: left out. (At 24 a quality-75 JPEG's ringing fills a red logo with stray colours; at 6 a
+#: photo's smoothest shading alone is left, and passes for a few inks.)
+FLAT_AREA_SPREAD: Final = 12
+#: :func:`palette_share` from which the product is drawn, not photographed. Logos and charts
+#: measure 0.90-1.00 even as JPEGs at quality 60; Madison's photos at most 0.71 (0.84 for an
+#: album cover, itself drawn), and 0.86 once darkened, washed out or flattened to a quarter of
+#: their contrast (a smooth render of a vase). JPEG at quality 10 or below flattens a photo into
+#: blocks of few colours: it may count as drawn, and is flagged for its compression instead.
+DRAWN_PALETTE_SHARE: Final = 0.88
+
+
+def palette_share(rgb: np.ndarray, fg: Foreground) -> float:
+    """Share (0-1) of the product's flat areas drawn in its :data:`PALETTE_COLOURS` commonest
+    exact colours.
+
+    A graphic is a few inks filled flat: near 1. A photographed surface carries shading, texture
+    and grain, so its tones spread over many values (0.1-0.6 on real catalogues), even once
+    darkened or flattened. Only judged on an exactly flat backdrop (as a graphic's, see
+    ``Foreground.border_flat_ratio``); NaN otherwise or with fewer than 100 product pixels.
+    """
+    if not fg.has_backdrop or fg.border_flat_ratio < DRAWN_FLAT_SHARE:
+        return math.nan
+    x0, y0, x1, y1 = fg.bbox
+    if (x1 - x0) * (y1 - y0) < 400:
+        return math.nan
+    box = rgb[y0:y1, x0:x1]
+    # Spread per channel at full scale: a JPEG's chroma rings around coloured ink where luma is
+    # flat, and subsampling first lets a photo's fine texture pass as flat.
+    square = np.ones((3, 3), np.uint8)
+    spread = channel_max(cv2.absdiff(cv2.dilate(box, square), cv2.erode(box, square)))
+    # The colours of every other pixel each way: the same shares at a quarter of the cost.
+    flat = (fg.mask[y0:y1, x0:x1] & (spread <= FLAT_AREA_SPREAD))[::2, ::2]
+    px = np.ascontiguousarray(box[::2, ::2])[flat].astype(np.int32)
+    if len(px) < 100:
+        return math.nan
+    counts = np.unique((px[:, 0] << 16) | (px[:, 1] << 8) | px[:, 2], return_counts=True)[1]
+    top = np.partition(counts, -PALETTE_COLOURS)[-PALETTE_COLOURS:] if counts.size > PALETTE_COLOURS else counts
+    return float(top.sum() / len(px))
+
+
 #: What exposure decides in a photo but a designer chose in a graphic on a drawn backdrop (one
 #: exact, clearly coloured colour, see ``Foreground.drawn_backdrop``): a white logo on navy has
 #: no black and a "blown" white, a navy banner no bright tones and little contrast. Not judged
 #: there (NaN: their rules are skipped); focus, grain, compression, colour cast, size and
 #: duplicates still are.
 CHOSEN_ON_A_DRAWN_BACKDROP: Final = ("highlight_clip", "black_level", "highlight_level", "contrast")
+#: ... and in a graphic drawn on any exactly flat backdrop (:func:`palette_share` at least
+#: :data:`DRAWN_PALETTE_SHARE`): also its colours. A logo on beige has no cast, a black-and-white
+#: one was not "saved without colour".
+CHOSEN_IN_A_DRAWN_GRAPHIC: Final = (*CHOSEN_ON_A_DRAWN_BACKDROP, "color_cast", "gray_chroma")
 
 #: Focus and grain are measured at up to this long side (px): what a shopper's zoom shows, large
 #: enough that blur and grain are not averaged away, small enough to stay fast. (Batch scoring
@@ -452,10 +503,17 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
         "background_luma": 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2],
         "product_fill": fg.fill,
         "product_extent": fg.extent,
+        "palette_share": palette_share(analysis, fg),
     }
-    if fg.drawn_backdrop:
-        for name in CHOSEN_ON_A_DRAWN_BACKDROP:
-            metrics[name] = math.nan
+    chosen = (
+        CHOSEN_IN_A_DRAWN_GRAPHIC
+        if metrics["palette_share"] >= DRAWN_PALETTE_SHARE
+        else CHOSEN_ON_A_DRAWN_BACKDROP
+        if fg.drawn_backdrop
+        else ()
+    )
+    for name in chosen:
+        metrics[name] = math.nan
     return metrics, fg
 
 

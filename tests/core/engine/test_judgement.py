@@ -199,18 +199,50 @@ def test_a_photo_enlarged_from_a_thumbnail_is_blurry_at_full_size():
     assert "blurry" in r.issue_names, r.metrics["sharpness"]
 
 
+def logo(backdrop, ink):
+    """A ring and a word in one ink on a flat backdrop, anti-aliased, 1200 px."""
+    drawn = np.full((1200, 1200, 3), backdrop, np.uint8)
+    cv2.circle(drawn, (600, 520), 330, ink, -1, cv2.LINE_AA)
+    cv2.rectangle(drawn, (480, 380), (720, 660), backdrop, -1, cv2.LINE_AA)
+    cv2.putText(drawn, "ACME", (330, 1030), cv2.FONT_HERSHEY_DUPLEX, 5, ink, 12, cv2.LINE_AA)
+    return drawn
+
+
 @pytest.mark.parametrize(
     "backdrop,ink", [((20, 30, 90), (255, 255, 255)), ((200, 30, 40), (255, 255, 255)), ((20, 30, 90), (60, 40, 120))]
 )
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_a_logo_on_a_drawn_colour_raises_no_flag(backdrop, ink, fmt):
     # White on navy has no black and a "blown" white; a dark palette no bright tones: all chosen.
-    logo = np.full((1200, 1200, 3), backdrop, np.uint8)
-    cv2.circle(logo, (600, 520), 330, ink, -1, cv2.LINE_AA)
-    cv2.rectangle(logo, (480, 380), (720, 660), backdrop, -1, cv2.LINE_AA)
-    cv2.putText(logo, "ACME", (330, 1030), cv2.FONT_HERSHEY_DUPLEX, 5, ink, 12, cv2.LINE_AA)
-    r = judged(logo, fmt=fmt)
+    r = judged(logo(backdrop, ink), fmt=fmt)
     assert r.issue_names == [], [i.message for i in r.issues]
+
+
+@pytest.mark.parametrize(
+    "backdrop,ink",
+    [
+        ((128, 128, 128), (255, 255, 255)),  # was "overexposed" and "grayscale"
+        ((0, 0, 0), (230, 50, 40)),  # was "dark" and "low contrast"
+        ((235, 220, 195), (20, 60, 160)),  # beige was a "colour cast"
+        ((255, 255, 255), (0, 0, 0)),  # black on white was "saved without colour"
+    ],
+)
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_logo_drawn_on_grey_black_beige_or_white_raises_no_flag(backdrop, ink, fmt):
+    # The backdrop alone cannot tell a graphic from an edited photo; the product's few flat inks can.
+    r = judged(logo(backdrop, ink), fmt=fmt, **({"quality": 75} if fmt == "JPEG" else {}))
+    assert r.issue_names == [], [i.message for i in r.issues]
+    assert r.metrics["palette_share"] >= 0.88
+
+
+def test_a_flattened_or_tinted_photo_on_a_flat_backdrop_is_still_judged_as_a_photo():
+    # The same flat backdrops as the logos above, but a shaded, textured product on them.
+    grey = garment((150, 150, 150))
+    flat = judged(np.rint(grey * 0.25 + 96).astype(np.uint8))
+    assert "low_contrast" in flat.issue_names, flat.metrics
+    assert flat.metrics["palette_share"] < 0.88
+    cast = judged(np.rint(garment((60, 90, 160)) * np.array([0.92, 0.9, 0.78])).astype(np.uint8))
+    assert "color_cast" in cast.issue_names, cast.metrics
 
 
 def test_exposure_is_still_judged_on_a_photographed_coloured_backdrop_and_an_edited_white_one():

@@ -17,6 +17,7 @@ from core.engine.measures import (
     histogram_u8,
     luma,
     noise_sigma,
+    palette_share,
     percentile_u8,
     sharpness,
     to_analysis_scale,
@@ -121,6 +122,20 @@ def test_color_cast_reads_the_backdrop(product):
 
 def test_color_cast_is_not_judged_without_a_backdrop(photo):
     assert math.isnan(color_cast(find_foreground(photo)))
+
+
+def test_palette_share_tells_a_drawn_logo_from_a_photographed_product(product, photo):
+    logo = np.full((900, 900, 3), 128, np.uint8)
+    cv2.circle(logo, (450, 380), 250, (20, 60, 160), -1, cv2.LINE_AA)
+    cv2.putText(logo, "ACME", (230, 800), cv2.FONT_HERSHEY_DUPLEX, 4, (255, 255, 255), 10, cv2.LINE_AA)
+    for drawn in (logo, np.asarray(Image.open(io.BytesIO(encode(logo, "JPEG", quality=60))).convert("RGB"))):
+        assert palette_share(drawn, find_foreground(drawn)) >= 0.88
+    cup = to_analysis_scale(product)
+    assert palette_share(cup, find_foreground(cup)) < 0.6
+    # Flattened to a quarter of its contrast the cup is still shaded: many tones, not a few inks.
+    flat = np.rint(cup * 0.25 + 96).astype(np.uint8)
+    assert palette_share(flat, find_foreground(flat)) < 0.8
+    assert math.isnan(palette_share(photo, find_foreground(photo)))  # no flat backdrop: not judged
 
 
 def test_percentile_u8_matches_numpy():
