@@ -40,6 +40,38 @@ def photos() -> dict[str, np.ndarray]:
     }
 
 
+def graphics() -> dict[str, np.ndarray]:
+    """Drawn images a shop also uploads: a logo (ring and word, anti-aliased) in a few inks on
+    white, grey, black, beige and navy, a bar chart, and a shaded render of a gift box. None has
+    a defect; any flag on them is a false alarm."""
+    out: dict[str, np.ndarray] = {}
+    backdrops = {"white": (255, 255, 255), "grey": (128, 128, 128), "black": (0, 0, 0), "beige": (235, 220, 195)}
+    backdrops["navy"] = (20, 30, 90)
+    inks = {"white": (255, 255, 255), "black": (0, 0, 0), "red": (230, 50, 40), "blue": (20, 60, 160)}
+    for bname, bg in backdrops.items():
+        for iname, ink in inks.items():
+            if bname == iname or (bname, iname) == ("navy", "blue"):
+                continue
+            logo = np.full((1000, 1000, 3), bg, np.uint8)
+            cv2.circle(logo, (500, 430), 280, ink, -1, cv2.LINE_AA)
+            cv2.circle(logo, (500, 430), 150, bg, -1, cv2.LINE_AA)
+            cv2.putText(logo, "ACME", (270, 870), cv2.FONT_HERSHEY_DUPLEX, 4, ink, 10, cv2.LINE_AA)
+            out[f"logo_{iname}_on_{bname}"] = logo
+    chart = np.full((800, 1000, 3), 255, np.uint8)
+    for i, v in enumerate((300, 520, 180, 610, 420)):
+        cv2.rectangle(chart, (120 + i * 170, 720 - v), (230 + i * 170, 720), (31, 119, 180), -1)
+    cv2.line(chart, (90, 720), (960, 720), (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.line(chart, (90, 60), (90, 720), (0, 0, 0), 3, cv2.LINE_AA)
+    out["bar_chart"] = chart
+    yy, xx = np.mgrid[0:1000, 0:1000].astype(np.float32)
+    box = np.full((1000, 1000, 3), 255, np.float32)
+    inside = (np.abs(xx - 500) < 260) & (np.abs(yy - 560) < 260)
+    box[inside] = np.array([200, 30, 40], np.float32) * (0.6 + 0.4 * (xx[inside, None] - 240) / 520)
+    box[inside & (np.abs(xx - 500) < 30)] = (240, 200, 60)
+    out["gift_box_render"] = np.clip(np.rint(box), 0, 255).astype(np.uint8)
+    return out
+
+
 def jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
