@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.engine.checks import metric_report
 from core.engine.histogram import clipping_overlay
-from core.engine.wording import format_value, operation_labels
+from core.engine.wording import drawn_note, format_value, operation_labels
 from core.services.access import merchant_scope, roles_for
 from core.services.catalog import findings, marketplace_checklist, versions_of
 from core.services.measuring import stale_note
@@ -55,6 +55,9 @@ with right:
             st.warning(f"**{issue_label(i.name)}** - {plain(i.message)}{fix}", icon=":material/warning:")
     if not issues:
         st.success("No issues under this profile.", icon=":material/check_circle:")
+    drawn = drawn_note(record.metrics)
+    if drawn:
+        st.info(drawn, icon=":material/draw:")
     if contributions:
         named = {issue_label(name): points for name, points in contributions.items()}
         st.plotly_chart(contributions_figure(named), key="contrib")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from core.engine.measures import DRAWN_PALETTE_SHARE
 from core.engine.operations import OPERATIONS
 from core.engine.profiles import Rule
 
-__all__ = ["format_value", "operation_labels", "rule_text"]
+__all__ = ["drawn_note", "format_value", "operation_labels", "rule_text"]
 
 
 def format_value(value: float) -> str:
@@ -35,3 +36,25 @@ def operation_labels(names: Iterable[str]) -> str:
     """Operations as people read them, each once, in order: ``"Contrast stretch, Gamma"`` (an
     unknown name is shown as it is)."""
     return ", ".join(dict.fromkeys(OPERATIONS[n].label if n in OPERATIONS else n for n in names))
+
+
+def drawn_note(metrics: Mapping[str, float]) -> str | None:
+    """Why some checks were skipped on a graphic, in words; ``None`` for a photo.
+
+    The measuring leaves the tones (and in a drawn product also the colours) of a graphic blank
+    (see :data:`core.engine.measures.CHOSEN_IN_A_DRAWN_GRAPHIC`); a reviewer should know it was
+    read as drawn, not find the checks silently missing.
+    """
+    palette = metrics.get("palette_share", math.nan)
+    if palette >= DRAWN_PALETTE_SHARE:
+        return (
+            f"Read as a drawn graphic: {palette:.0%} of its flat areas are in 8 exact colours (a photo's "
+            "shading and grain spread over many more). Its exposure, contrast and colours were chosen, "
+            "not photographed, so they are not judged."
+        )
+    if math.isnan(metrics.get("contrast", 0.0)):
+        return (
+            "Read as a graphic on a drawn colour background (one exact colour): its exposure and contrast "
+            "were chosen, not photographed, so they are not judged."
+        )
+    return None

@@ -58,3 +58,22 @@ def test_merchant_sees_decisions_on_own_image_without_reviewer_names(db):
     table = next(d.value for d in at.dataframe if "decision" in d.value.columns)
     assert list(table["decision"]) == ["needs_changes"] and list(table["comment"]) == ["Please brighten"]
     assert "reviewer" not in table.columns
+
+
+def test_a_logo_is_shown_as_read_as_a_drawn_graphic(db):
+    import cv2
+    import numpy as np
+
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    logo = np.full((1000, 1000, 3), 128, np.uint8)
+    cv2.circle(logo, (500, 430), 280, (255, 255, 255), -1, cv2.LINE_AA)
+    cv2.putText(logo, "ACME", (270, 870), cv2.FONT_HERSHEY_DUPLEX, 4, (255, 255, 255), 10, cv2.LINE_AA)
+    ingest_files(db, [("logo.png", encode(logo, "PNG"))], merchant_id="acme")
+    rec = next(r for r in list_images(db) if r.file_name == "logo.png")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
+    assert "No issues under this profile." in texts(at)  # white on grey: not "overexposed", not "grayscale"
+    assert any("Read as a drawn graphic" in i.value for i in at.info)
+    cup = next(r for r in list_images(db) if r.file_name == "cup_on_white.jpg")
+    assert not make_app(ADMIN, "pages/inspect.py", {"v": str(cup.version_id)}).info  # a photo

@@ -2,7 +2,7 @@ import math
 
 from core.engine.checks import metric_report
 from core.engine.profiles import Rule, load_profile
-from core.engine.wording import format_value, rule_text
+from core.engine.wording import drawn_note, format_value, rule_text
 
 
 def test_numbers():
@@ -29,3 +29,12 @@ def test_operation_labels_read_as_people_name_them_each_once():
 
     assert operation_labels(["contrast_stretch", "gamma", "contrast_stretch"]) == "Contrast stretch, Gamma (power law)"
     assert operation_labels(["no_such_step"]) == "no_such_step" and operation_labels([]) == ""
+
+
+def test_a_graphic_says_why_its_tones_are_not_judged():
+    assert drawn_note({"palette_share": 0.5, "contrast": 0.8}) is None  # a photo
+    assert drawn_note({"palette_share": math.nan, "contrast": 0.8}) is None  # no flat backdrop
+    drawn = drawn_note({"palette_share": 0.97, "contrast": math.nan})
+    assert drawn and "drawn graphic" in drawn and "97%" in drawn and "colours" in drawn
+    on_colour = drawn_note({"palette_share": 0.3, "contrast": math.nan})
+    assert on_colour and "drawn colour background" in on_colour
