@@ -47,6 +47,9 @@ class Foreground:
     border_flat_ratio : float
         Share of border pixels within :data:`FLAT_TOLERANCE` of the backdrop colour in every
         channel (0-1): near 1 only for a drawn backdrop or a clipped one.
+    backdrop_flat_ratio : float
+        The same share among the border pixels that are backdrop (within the tolerance): near 1
+        for a drawn or clipped backdrop even where the drawing or product reaches the edge.
     """
 
     mask: np.ndarray
@@ -55,6 +58,7 @@ class Foreground:
     backdrop_rgb: tuple[float, float, float]
     border_white_ratio: float
     border_flat_ratio: float = 0.0
+    backdrop_flat_ratio: float = 0.0
 
     @property
     def drawn_backdrop(self) -> bool:
@@ -131,20 +135,25 @@ def find_foreground(rgb: np.ndarray, *, tolerance: int = BACKDROP_TOLERANCE) -> 
     frame = border.reshape(-1, 1, 3)
     n = max(1, frame.shape[0])
     border_dist = channel_max(cv2.absdiff(frame, np.append(backdrop.astype(np.int16), 0).astype(np.float64)))
-    uniform = np.count_nonzero(border_dist <= tolerance) / n
-    flat = np.count_nonzero(border_dist <= FLAT_TOLERANCE) / n
+    n_backdrop = np.count_nonzero(border_dist <= tolerance)
+    uniform = n_backdrop / n
+    n_flat = np.count_nonzero(border_dist <= FLAT_TOLERANCE)
+    flat = n_flat / n
+    flat_backdrop = n_flat / max(1, int(n_backdrop))
     white_ratio = np.count_nonzero(channel_min(frame) >= 250) / n
     backdrop_rgb = (float(backdrop[0]), float(backdrop[1]), float(backdrop[2]))
     if uniform < MIN_UNIFORM_BORDER:
         mask = np.ones((h, w), bool)
-        return Foreground(mask, (0, 0, w, h), False, backdrop_rgb, white_ratio, flat)
+        return Foreground(mask, (0, 0, w, h), False, backdrop_rgb, white_ratio, flat, flat_backdrop)
     # A 4-vector is an OpenCV scalar (one value per channel): no full-size temporary image.
     diff = cv2.absdiff(rgb, np.append(backdrop.round(), 0.0).astype(np.float64))
     _, raw = cv2.threshold(channel_max(diff), tolerance, 1, cv2.THRESH_BINARY)  # 1 where > tolerance
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     opened = cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel)  # drop specks (dust, JPEG noise)
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel, iterations=2)  # fill pinholes
-    return Foreground(closed.astype(bool), _bbox_from_mask(closed), True, backdrop_rgb, white_ratio, flat)
+    return Foreground(
+        closed.astype(bool), _bbox_from_mask(closed), True, backdrop_rgb, white_ratio, flat, flat_backdrop
+    )
 
 
 def channel_max(rgb: np.ndarray) -> np.ndarray:

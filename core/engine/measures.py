@@ -370,11 +370,12 @@ def palette_share(rgb: np.ndarray, fg: Foreground) -> float:
     exact colours.
 
     A graphic is a few inks filled flat: near 1. A photographed surface carries shading, texture
-    and grain, so its tones spread over many values (0.1-0.6 on real catalogues), even once
+    and grain, so its tones spread over many values (0.1-0.7 on real catalogues), even once
     darkened or flattened. Only judged on an exactly flat backdrop (as a graphic's, see
-    ``Foreground.border_flat_ratio``); NaN otherwise or with fewer than 100 product pixels.
+    ``Foreground.backdrop_flat_ratio``: a frame or a drawing may reach the edge); NaN otherwise
+    or with fewer than 100 product pixels.
     """
-    if not fg.has_backdrop or fg.border_flat_ratio < DRAWN_FLAT_SHARE:
+    if not fg.has_backdrop or fg.backdrop_flat_ratio < DRAWN_FLAT_SHARE:
         return math.nan
     x0, y0, x1, y1 = fg.bbox
     if (x1 - x0) * (y1 - y0) < 400:

@@ -130,6 +130,10 @@ def test_palette_share_tells_a_drawn_logo_from_a_photographed_product(product, p
     cv2.putText(logo, "ACME", (230, 800), cv2.FONT_HERSHEY_DUPLEX, 4, (255, 255, 255), 10, cv2.LINE_AA)
     for drawn in (logo, np.asarray(Image.open(io.BytesIO(encode(logo, "JPEG", quality=60))).convert("RGB"))):
         assert palette_share(drawn, find_foreground(drawn)) >= 0.88
+    # A band of the drawing reaching both edges: the backdrop's own pixels are still exact.
+    banner = logo.copy()
+    banner[820:900] = (230, 50, 40)
+    assert palette_share(banner, find_foreground(banner)) >= 0.88
     cup = to_analysis_scale(product)
     assert palette_share(cup, find_foreground(cup)) < 0.6
     # Flattened to a quarter of its contrast the cup is still shaded: many tones, not a few inks.
