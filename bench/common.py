@@ -42,8 +42,8 @@ def photos() -> dict[str, np.ndarray]:
 
 def graphics() -> dict[str, np.ndarray]:
     """Drawn images a shop also uploads: a logo (ring and word, anti-aliased) in a few inks on
-    white, grey, black, beige and navy, a bar chart, and a shaded render of a gift box. None has
-    a defect; any flag on them is a false alarm."""
+    white, grey, black, beige and navy, a bar chart, a dimension drawing, a size chart and a
+    shaded render of a gift box. None has a defect; any flag on them is a false alarm."""
     out: dict[str, np.ndarray] = {}
     backdrops = {"white": (255, 255, 255), "grey": (128, 128, 128), "black": (0, 0, 0), "beige": (235, 220, 195)}
     backdrops["navy"] = (20, 30, 90)
@@ -63,6 +63,19 @@ def graphics() -> dict[str, np.ndarray]:
     cv2.line(chart, (90, 720), (960, 720), (0, 0, 0), 3, cv2.LINE_AA)
     cv2.line(chart, (90, 60), (90, 720), (0, 0, 0), 3, cv2.LINE_AA)
     out["bar_chart"] = chart
+    # A shop's secondary images: a dimension drawing and a size chart, black line art on white.
+    drawing = np.full((1000, 1000, 3), 255, np.uint8)
+    cv2.rectangle(drawing, (200, 250), (800, 750), (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.line(drawing, (200, 820), (800, 820), (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.putText(drawing, "70 cm", (420, 890), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 0, 0), 3, cv2.LINE_AA)
+    out["dimension_drawing"] = drawing
+    sizes = np.full((1000, 1000, 3), 255, np.uint8)
+    for r, row in enumerate((("Size", "Chest", "Waist"), ("S", "90", "74"), ("M", "94", "78"), ("L", "98", "82"))):
+        y = 150 + r * 160
+        cv2.line(sizes, (100, y), (900, y), (0, 0, 0), 2)
+        for c, word in enumerate(row):
+            cv2.putText(sizes, word, (130 + c * 270, y + 100), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 3, cv2.LINE_AA)
+    out["size_chart"] = sizes
     yy, xx = np.mgrid[0:1000, 0:1000].astype(np.float32)
     box = np.full((1000, 1000, 3), 255, np.float32)
     inside = (np.abs(xx - 500) < 260) & (np.abs(yy - 560) < 260)

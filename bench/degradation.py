@@ -5,7 +5,7 @@ degraded on purpose at four severity levels per issue. For each issue the report
 
 - detection rate per level (the issue fires) and false alarms (issues on the clean originals);
 - false alarms on drawn graphics (logos on white, grey, black, beige and navy, a chart, a
-  render), which have nothing to find;
+  dimension drawing, a size chart, a render), which have nothing to find;
 - whether the quality score falls monotonically as the severity grows;
 - the auto-fix's gain toward the original (SSIM, and CIEDE2000 for colour casts), next to what a
   user would otherwise reach for: Pillow's ``ImageOps.autocontrast(cutoff=1)`` and
@@ -197,7 +197,7 @@ def main() -> None:
     flagged = {n: i for n, i in drawn_flags.items() if i}
     print(
         f"False alarms on {len(drawn_flags)} drawn graphics (logos on white, grey, black, beige and navy, a chart, "
-        f"a render; PNG and JPEG quality 75; low_resolution excluded): {len(flagged)} "
+        f"a dimension drawing, a size chart, a render; PNG and JPEG quality 75; low_resolution excluded): {len(flagged)} "
         f"({'; '.join(f'{n}: {i}' for n, i in flagged.items()) or 'none'})\n"
     )
     print("| issue | detected L1 | L2 | L3 | L4 | score monotone | SSIM gain auto-fix | autocontrast | CLAHE |")
