@@ -506,13 +506,11 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
         "product_extent": fg.extent,
         "palette_share": palette_share(analysis, fg),
     }
-    chosen = (
-        CHOSEN_IN_A_DRAWN_GRAPHIC
-        if metrics["palette_share"] >= DRAWN_PALETTE_SHARE
-        else CHOSEN_ON_A_DRAWN_BACKDROP
-        if fg.drawn_backdrop
-        else ()
-    )
+    chosen: tuple[str, ...] = ()
+    if metrics["palette_share"] >= DRAWN_PALETTE_SHARE:
+        chosen = CHOSEN_IN_A_DRAWN_GRAPHIC
+    elif fg.drawn_backdrop:
+        chosen = CHOSEN_ON_A_DRAWN_BACKDROP
     for name in chosen:
         metrics[name] = math.nan
     return metrics, fg
