@@ -48,13 +48,12 @@ def drawn_note(metrics: Mapping[str, float]) -> str | None:
     palette = metrics.get("palette_share", math.nan)
     if palette >= DRAWN_PALETTE_SHARE:
         return (
-            f"Read as a drawn graphic: {palette:.0%} of its flat areas are in 8 exact colours (a photo's "
-            "shading and grain spread over many more). Its exposure, contrast and colours were chosen, "
-            "not photographed, so they are not judged."
+            f"Read as a drawn graphic ({palette:.0%} of its flat areas in 8 exact colours): its exposure, "
+            "contrast and colours are design choices, not judged."
         )
     if math.isnan(metrics.get("contrast", 0.0)):
         return (
             "Read as a graphic on a drawn colour background (one exact colour): its exposure and contrast "
-            "were chosen, not photographed, so they are not judged."
+            "are design choices, not judged."
         )
     return None

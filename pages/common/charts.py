@@ -92,22 +92,40 @@ def _cut_off_spike(fig: go.Figure, shares: list[np.ndarray]) -> None:
 SPIKE_RATIO = 3.0
 
 
+#: Longest line of a bar label (characters): in a narrow column (800 px, sidebar open) a longer
+#: one-line label leaves the plot no room and is cut at the figure's left edge.
+LABEL_LINE_CHARS = 12
+
+
+def wrap_label(label: str, *, width: int = LABEL_LINE_CHARS) -> str:
+    """``label`` broken into Plotly lines (``<br>``) of at most ``width`` characters at spaces (a
+    longer word keeps its own line)."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def contributions_figure(contributions: dict[str, float], *, height: int = 220) -> go.Figure:
     items = sorted(((k, v) for k, v in contributions.items() if v >= 0.05), key=lambda kv: kv[1])
     fig = go.Figure(
         go.Bar(
             x=[v for _, v in items],
-            y=[k for k, _ in items],
+            y=[wrap_label(k) for k, _ in items],
             orientation="h",
             marker_color="#d62728",
             text=[f"-{v:.1f}" for _, v in items],
             textposition="outside",
+            cliponaxis=False,  # the value beside the longest bar stays whole in the right margin
         )
     )
     fig.update_xaxes(range=[0, max([v for _, v in items], default=1) * 1.25])
     fig.update_layout(
         height=max(120, height if items else 120),
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        margin={"l": 10, "r": 36, "t": 30, "b": 10},
         title="Points lost per check",
         xaxis_title="points",
     )

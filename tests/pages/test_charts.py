@@ -44,3 +44,14 @@ def test_a_white_backdrop_spike_is_cut_off_so_the_product_tones_show(product):
     even = np.random.default_rng(1).integers(0, 256, (60, 80, 3), dtype=np.uint8)
     plain = histogram_figure(even)  # tones spread evenly: nothing is cut off
     assert plain.layout.yaxis.range is None and not plain.layout.annotations
+
+
+def test_points_lost_labels_wrap_to_fit_a_narrow_column():
+    from pages.common.charts import contributions_figure, wrap_label
+
+    assert wrap_label("Product small in frame") == "Product<br>small in<br>frame"
+    assert wrap_label("Low resolution") == "Low<br>resolution"
+    assert wrap_label("Blurry") == "Blurry"
+    fig = contributions_figure({"Product small in frame": 0.4, "Low resolution": 10.7})
+    assert all(len(line) <= 12 for label in fig.data[0].y for line in label.split("<br>"))
+    assert fig.data[0].cliponaxis is False and fig.layout.margin.r >= 30  # "-10.7" beside its bar stays whole
