@@ -91,9 +91,18 @@ def recipe_builder() -> None:
         )
         m.metric("Colour change (ΔE2000)", "n/a" if sim is None else f"{sim.delta_e:.2f}", width="content")
         estimate = estimate_score(record, preview=pix, result=result, profile=prof)
-        m.metric("Score (estimated)", format_value(estimate.score), delta=f"{estimate.change:+.1f}", width="content")
+        change = f"{estimate.change:+.1f}"
+        unchanged = change in ("+0.0", "-0.0")  # no gain: a grey delta without an arrow, not a green one up
+        m.metric(
+            "Score (estimated)",
+            format_value(estimate.score),
+            delta=change,
+            delta_color="off" if unchanged else "normal",
+            delta_arrow="off" if unchanged else "auto",
+            width="content",
+        )
         if estimate.still_flagged:
-            st.caption("Still flagged: " + ", ".join(estimate.still_flagged))
+            st.caption("Still flagged: " + ", ".join(issue_labels(estimate.still_flagged)))
     actions(recipe, pix, result)
 
 

@@ -1,3 +1,5 @@
+from streamlit.proto.Metric_pb2 import Metric
+
 from core.engine.recipe import Recipe
 from core.store.queries import list_images, versions_of
 from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
@@ -22,6 +24,11 @@ def test_autofix_fills_recipe_and_save_stores_a_version(db):
     rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
     assert "The recipe is empty" in texts(at) and _metric(at, "SSIM") == "1.000"
+    estimate = next(m for m in at.metric if m.label == "Score (estimated)")
+    # No change: a grey "+0.0" without an arrow, not a green arrow up.
+    assert estimate.delta == "+0.0" and estimate.proto.color == Metric.MetricColor.GRAY
+    assert estimate.proto.direction == Metric.MetricDirection.NONE
+    assert "Still flagged: Too dark" in texts(at)  # issues in words, as everywhere else
     _button(at, "Auto-fix").click().run()
     assert not at.exception
     assert [e.label for e in at.expander][0] == "1. Contrast stretch"
