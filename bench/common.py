@@ -45,8 +45,13 @@ def graphics() -> dict[str, np.ndarray]:
     white, grey, black, beige and navy, a bar chart, a dimension drawing, a size chart and a
     shaded render of a gift box. None has a defect; any flag on them is a false alarm."""
     out: dict[str, np.ndarray] = {}
-    backdrops = {"white": (255, 255, 255), "grey": (128, 128, 128), "black": (0, 0, 0), "beige": (235, 220, 195)}
-    backdrops["navy"] = (20, 30, 90)
+    backdrops = {
+        "white": (255, 255, 255),
+        "grey": (128, 128, 128),
+        "black": (0, 0, 0),
+        "beige": (235, 220, 195),
+        "navy": (20, 30, 90),
+    }
     inks = {"white": (255, 255, 255), "black": (0, 0, 0), "red": (230, 50, 40), "blue": (20, 60, 160)}
     for bname, bg in backdrops.items():
         for iname, ink in inks.items():

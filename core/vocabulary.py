@@ -110,8 +110,8 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
         "0-1",
         (
             "Share of the product's flat areas in its 8 commonest exact colours: 0.88 or more is a drawn "
-            "graphic (a logo, a chart), whose tones and colours are not judged; photos stay below 0.8 "
-            "(blank without an exactly flat backdrop)"
+            "graphic (a logo, a chart), whose tones and colours are not judged; photos measure 0.1-0.7, "
+            "at most 0.86 once flattened (blank without an exactly flat backdrop)"
         ),
     ),
     "exact_duplicate": ("0 or 1", "1 if the same bytes were seen earlier in the set"),

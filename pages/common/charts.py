@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -100,13 +102,7 @@ LABEL_LINE_CHARS = 12
 def wrap_label(label: str, *, width: int = LABEL_LINE_CHARS) -> str:
     """``label`` broken into Plotly lines (``<br>``) of at most ``width`` characters at spaces (a
     longer word keeps its own line)."""
-    lines: list[str] = []
-    for word in label.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
+    return "<br>".join(textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False))
 
 
 def contributions_figure(contributions: dict[str, float], *, height: int = 220) -> go.Figure:
