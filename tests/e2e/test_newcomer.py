@@ -38,7 +38,7 @@ WIDTHS = {"800": (800, 800), "1280": (1280, 900), "1400": (1400, 1000), "1920": 
 #: Text that does not fit its box: any element holding text (or an input) in the main area whose
 #: content is wider than the box that clips it (ellipsis, hidden overflow), e.g. a truncated label,
 #: date range, metric value or button (a label cut by its box, e.g. a button's "App...", counts too),
-#: and text that runs past the main area's right edge.
+#: text that runs past the main area's right edge, and chart text past its figure's edge.
 CUT_OFF = """() => {
   const out = [];
   const main = document.querySelector('[data-testid="stMain"]');
@@ -56,6 +56,16 @@ CUT_OFF = """() => {
     const pastEdge = hasText && el.getBoundingClientRect().right > main.getBoundingClientRect().right + 1;
     if ((clips && el.scrollWidth > el.clientWidth + 1) || boxCuts || pastEdge) {
       out.push((el.value || el.innerText || '').slice(0, 60));
+    }
+  }
+  // Chart text (tick labels, values beside bars, titles) reaching past its figure's edge is cut.
+  for (const plot of main.querySelectorAll('.js-plotly-plot')) {
+    const fig = plot.getBoundingClientRect();
+    for (const t of plot.querySelectorAll('text')) {
+      const r = t.getBoundingClientRect();
+      if (t.textContent.trim() && r.width && (r.left < fig.left - 1 || r.right > fig.right + 1)) {
+        out.push('chart: ' + t.textContent.slice(0, 50));
+      }
     }
   }
   return out;
