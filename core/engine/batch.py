@@ -89,14 +89,18 @@ _M_MMAP_THRESHOLD: Final = -3
 _allocator_tuned = False
 
 
-def tune_allocator() -> None:
-    """Keep measuring temporaries on the heap in a batch process (glibc; elsewhere a no-op).
+def tune_allocator(*, keep_free_mb: int = 128) -> None:
+    """Keep measuring temporaries on the heap in a process that measures images (glibc;
+    elsewhere a no-op). The first call in a process decides.
 
     Measuring one photo allocates a few dozen arrays of 1-15 MB. glibc maps each one fresh
     above its mmap threshold and unmaps it when freed, so every image pays a page fault per
-    4 KB page again: about a third of the measuring time on a 2400x1800 JPEG. A fixed 32 MB
-    threshold and a 128 MB trim threshold let the next image reuse the same pages. Only batch
-    workers do this, once per process; the app server keeps the default.
+    4 KB page again: about a third of the measuring time on a 2400x1800 JPEG. (glibc adapts
+    that threshold to what was freed before, so without a fixed one the cost even depends on
+    which modules were imported first.) A fixed 32 MB threshold lets the next image reuse the
+    same pages; up to ``keep_free_mb`` MB of freed heap is kept rather than returned. Batch
+    workers keep 128 MB; the app server, which measures uploads in its own process and serves
+    everything else too, keeps 32 MB.
     """
     global _allocator_tuned
     if _allocator_tuned:
@@ -107,7 +111,7 @@ def tune_allocator() -> None:
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-        libc.mallopt(_M_TRIM_THRESHOLD, 128 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, keep_free_mb << 20)
     except (OSError, AttributeError):  # musl or another libc: keep its defaults
         pass
 

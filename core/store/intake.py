@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import and_, insert, select
 
 from core.engine.assess import Analysis, analyze
-from core.engine.batch import measure_upload
+from core.engine.batch import measure_upload, tune_allocator
 from core.engine.duplicates import DuplicateIndex
 from core.engine.export_image import encode_image
 from core.engine.loading import DEFAULT_MAX_BYTES, load_image
@@ -257,6 +257,10 @@ def ingest_files(
     # Files are taken a few at a time and each good one goes to its content-addressed blob at once,
     # so an upload never holds more than one batch of file bytes in memory.
     measure = partial(measure_upload, max_bytes=max_bytes, max_pixels=max_pixels or settings_max_pixels())
+    if executor is None:
+        # Measured here, in the app server's own process: 65-66 -> 49-57 ms per 2400x1800 JPEG
+        # (100 uploads), for 8 MB more resident memory afterwards and the same peak.
+        tune_allocator(keep_free_mb=32)
     staged: list[tuple[_Names, str, Analysis, str, str]] = []
     new_blobs: list[Path] = []
     try:

@@ -196,3 +196,17 @@ def test_list_images_without_metrics_is_the_same_catalogue(seeded):
     lean = list_images(seeded, profile="amazon", with_metrics=False)
     assert [(r.version_id, r.score, r.issues) for r in lean] == [(r.version_id, r.score, r.issues) for r in full]
     assert all(r.metrics == {} for r in lean) and all(r.metrics for r in full)
+
+
+def test_measuring_in_this_process_fixes_the_allocators_thresholds_once(store, photo, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import core.store.intake as intake
+
+    calls: list[dict] = []
+    monkeypatch.setattr(intake, "tune_allocator", lambda **kw: calls.append(kw))
+    ingest_files(store, [("a.jpg", encode(photo, "JPEG"))], merchant_id="m")
+    assert calls == [{"keep_free_mb": 32}]  # the app server: little free heap kept
+    with ThreadPoolExecutor(1) as pool:  # measured elsewhere: that process tunes itself
+        ingest_files(store, [("b.png", encode(photo, "PNG"))], merchant_id="m", executor=pool)
+    assert calls == [{"keep_free_mb": 32}]
