@@ -360,7 +360,7 @@ FLAT_AREA_SPREAD: Final = 12
 #: :func:`palette_share` from which the product is drawn, not photographed. Logos and charts
 #: measure 0.90-1.00 even as JPEGs at quality 60; Madison's photos at most 0.71 (0.84 for an
 #: album cover, itself drawn), and 0.86 once darkened, washed out or flattened to a quarter of
-#: their contrast (a smooth render of a vase). JPEG at quality 10 or below flattens a photo into
+#: their contrast (a smooth render of a vase). JPEG at quality 20 or below flattens a photo into
 #: blocks of few colours: it may count as drawn, and is flagged for its compression instead.
 DRAWN_PALETTE_SHARE: Final = 0.88
 
