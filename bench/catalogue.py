@@ -13,8 +13,11 @@ The checks are judged where it matters: on real, professionally shot product pho
    photos that did not already carry it); monotonicity is the per-photo Spearman correlation
    between severity (0-4) and the score's fall.
 3. **Auto-fix.** On levels 3-4 of the tonal, colour and noise degradations, the SSIM gain toward
-   the original of the auto-fix, next to Pillow's ``ImageOps.autocontrast(cutoff=1)``. Do-no-harm:
-   SSIM of each original to its own auto-fix.
+   the original of the auto-fix, next to Pillow's ``ImageOps.autocontrast(cutoff=1)`` and to the
+   gain a perfect restoration would make (SSIM 1). Do-no-harm: SSIM of each original to its own
+   auto-fix.
+4. **Chosen backdrop colours.** Each distinct photo shot on four pastel papers (the backdrop
+   recoloured, the product untouched): a false-alarm rate for flags the white original did not have.
 
 Run: ``python bench/catalogue.py [FOLDER] [--limit N] [--workers 2]`` (default folder
 ``../shared/catalogue/madison``; skipped with a message where absent). Output: Markdown on stdout
@@ -109,6 +112,15 @@ DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray, int, int], np.ndarray], froz
 HEADLINE = ("blur", "noise", "jpeg", "darken", "wash_out", "low_contrast", "color_cast", "downscale")
 #: Degradations an auto-fix is expected to undo (blur and downscaling lose detail for good).
 FIXABLE = ("noise", "darken", "wash_out", "low_contrast", "color_cast")
+#: Pastel papers (RGB) a product may be shot on by choice: pink, sky blue, cream and mint.
+PAPERS = {"pink": (250, 224, 230), "sky": (214, 230, 250), "cream": (250, 240, 214), "mint": (222, 245, 230)}
+
+
+def on_paper(a: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
+    """The product on white ``a`` shot on ``paper`` instead: the white backdrop (and its shadows,
+    which keep their depth) takes the paper's colour, the product keeps its own."""
+    backdrop = cv2.GaussianBlur((a.min(axis=2) >= 249).astype(np.float32), (0, 0), 1.5)[..., None]
+    return _clip(a * (1.0 - backdrop * (1.0 - np.asarray(paper, np.float32) / 255.0)))
 
 
 def _encode(rgb: np.ndarray, degradation: str) -> bytes:
@@ -150,6 +162,10 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
                 row["ssim_autocontrast"] = ssim(rgb, autocontrast(decoded))
             rows.append(row)
         out[name] = rows
+    out["paper"] = {
+        colour: assess(analyze(load_image(_encode(on_paper(rgb, paper), "paper"))), profile).issue_names
+        for colour, paper in PAPERS.items()
+    }
     return out
 
 
@@ -254,16 +270,31 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
     result["do_no_harm_ssim_mean"] = statistics.fmean(keep) if keep else None
     result["do_no_harm_share_ge_0985"] = sum(k >= 0.985 for k in keep) / max(len(keep), 1)
     fixes = [g for d in FIXABLE for g in _gains(per_photo, d)]
-    result["autofix_gain_mean"] = statistics.fmean(g for g, _ in fixes) if fixes else None
-    result["autocontrast_gain_mean"] = statistics.fmean(g for _, g in fixes) if fixes else None
-    result["autofix_improved_share"] = sum(g > 0.005 for g, _ in fixes) / max(len(fixes), 1)
+    result["autofix_gain_mean"] = statistics.fmean(g for g, _, _ in fixes) if fixes else None
+    result["autocontrast_gain_mean"] = statistics.fmean(g for _, g, _ in fixes) if fixes else None
+    result["perfect_gain_mean"] = statistics.fmean(p for _, _, p in fixes) if fixes else None
+    result["autofix_improved_share"] = sum(g > 0.005 for g, _, _ in fixes) / max(len(fixes), 1)
+    new_flags: Counter[str] = Counter()
+    flagged = copies = 0
+    for ph in per_photo:
+        for issues in ph["paper"].values():
+            new = set(issues) - set(ph["clean"]["issues"]) - SET_ASIDE
+            new_flags.update(new)
+            flagged += bool(new)
+            copies += 1
+    result["paper"] = {
+        "copies": copies,
+        "flagged_share": flagged / max(copies, 1),
+        "rate": {k: v / max(copies, 1) for k, v in new_flags.most_common()},
+    }
     return result
 
 
-def _gains(per_photo: list[dict], name: str) -> list[tuple[float, float]]:
+def _gains(per_photo: list[dict], name: str) -> list[tuple[float, float, float]]:
+    """(auto-fix, autocontrast, perfect restoration) SSIM gains on levels 3-4 of ``name``."""
     caught = DEGRADATIONS[name][1]
     return [
-        (r["ssim_autofix"] - r["ssim_before"], r["ssim_autocontrast"] - r["ssim_before"])
+        (r["ssim_autofix"] - r["ssim_before"], r["ssim_autocontrast"] - r["ssim_before"], 1.0 - r["ssim_before"])
         for ph in per_photo
         if not caught & set(ph["clean"]["issues"])
         for r in ph[name]
@@ -342,9 +373,16 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nRecall at levels 3-4 over {', '.join(HEADLINE)}: **{deg['recall_severe_overall']:.1%}**. "
             f"Auto-fix on levels 3-4 ({', '.join(FIXABLE)}): mean SSIM gain {deg['autofix_gain_mean']:+.3f} "
-            f"(autocontrast {deg['autocontrast_gain_mean']:+.3f}), improved {deg['autofix_improved_share']:.0%}. "
+            f"(autocontrast {deg['autocontrast_gain_mean']:+.3f}; a perfect restoration {deg['perfect_gain_mean']:+.3f}), "
+            f"improved {deg['autofix_improved_share']:.0%}. "
             f"Do-no-harm on the originals: mean SSIM {deg['do_no_harm_ssim_mean']:.4f}, "
             f"min {deg['do_no_harm_ssim_min']:.4f}, {deg['do_no_harm_share_ge_0985']:.0%} at >= 0.985."
+        )
+        paper = deg["paper"]
+        rates = ", ".join(f"{k} {v:.0%}" for k, v in paper["rate"].items()) or "none"
+        print(
+            f"\nOn pastel papers ({', '.join(PAPERS)}; {paper['copies']} copies): "
+            f"**{paper['flagged_share']:.1%}** gain a flag the white original did not have ({rates})."
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
