@@ -83,8 +83,8 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     ),
     "color_cast": (
         "Delta E",
-        "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop "
-        "and in a drawn graphic",
+        "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop, "
+        "in a drawn graphic, and where the product's greys do not share the tint (a chosen backdrop colour)",
     ),
     "colorfulness": ("0-150", "Hasler-Suesstrunk colourfulness"),
     "gray_chroma": (
@@ -112,6 +112,14 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
             "Share of the product's flat areas in its 8 commonest exact colours: 0.88 or more is a drawn "
             "graphic (a logo, a chart), whose tones and colours are not judged; photos measure 0.1-0.7, "
             "at most 0.86 once flattened (blank without an exactly flat backdrop)"
+        ),
+    ),
+    "neutral_tint_share": (
+        "0-1",
+        (
+            "Share of the product's near-neutral surfaces (greys, whites, metal) that carry the backdrop's "
+            "tint: near 1 for a colour cast, which tints everything; below 0.2 the tint is the backdrop's "
+            "own colour and is not judged (blank when the product has too few greys to tell)"
         ),
     ),
     "exact_duplicate": ("0 or 1", "1 if the same bytes were seen earlier in the set"),

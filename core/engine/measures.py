@@ -25,6 +25,7 @@ __all__ = [
     "FILE_FACTS",
     "CHOSEN_IN_A_DRAWN_GRAPHIC",
     "CHOSEN_ON_A_DRAWN_BACKDROP",
+    "CHOSEN_TINT_MAX_SHARE",
     "DETAIL_LONG_SIDE",
     "DRAWN_PALETTE_SHARE",
     "blockiness",
@@ -40,6 +41,7 @@ __all__ = [
     "luma",
     "measure",
     "measure_pixels",
+    "neutral_tint_share",
     "noise_sigma",
     "palette_share",
     "percentile_u8",
@@ -203,6 +205,57 @@ def color_cast(fg: Foreground) -> float:
     if lightness < CAST_MIN_BACKDROP_LIGHTNESS or chroma > CAST_MAX_TINT:
         return math.nan
     return chroma
+
+
+#: Smallest backdrop tint (a*b* chroma) whose direction is checked on the product: below it the
+#: tint is within the grain of the product's own greys (and within a colour cast's "ideal").
+NEUTRALS_MIN_TINT: Final = 3.0
+#: Below this :func:`neutral_tint_share` the backdrop's tint is its own colour, not a cast: a
+#: white-balance error tints every neutral in the frame, while on pink paper or a warm table the
+#: product's greys, whites and metal stay grey. Madison's photos under a cast (levels 2-4 of
+#: ``bench/catalogue.py``) measure 0.6 or more in nine copies of ten; on pastel papers half
+#: measure 0.02 or less. A blue product under a yellow cast turns grey and reads as chosen.
+CHOSEN_TINT_MAX_SHARE: Final = 0.2
+
+
+def neutral_tint_share(rgb: np.ndarray, fg: Foreground) -> float:
+    """Share (0-1) of the product's near-neutral pixels that carry the backdrop's tint.
+
+    Every pixel's chromaticity (each channel over the pixel's mean) is compared with the
+    backdrop's. Pixels near the line from neutral to the backdrop's tint are the product's
+    near-neutral surfaces (greys, whites, metal, speculars); each counts as tinted when it is
+    nearer the backdrop's tint than neutral. A colour cast (one gain per channel over the whole
+    frame) tints them all: near 1. A chosen backdrop colour leaves them neutral: near 0.
+
+    NaN without a plain backdrop, for a backdrop tinted less than :data:`NEUTRALS_MIN_TINT`, or
+    when the product has too few near-neutral pixels to tell (an orange jacket): then the
+    backdrop alone decides, as before.
+    """
+    if not fg.has_backdrop:
+        return math.nan
+    backdrop = np.asarray(fg.backdrop_rgb, np.float32)
+    _, green_red, blue_yellow = (float(v) for v in rgb_to_lab(backdrop / 255.0))
+    if math.hypot(green_red, blue_yellow) < NEUTRALS_MIN_TINT or backdrop.mean() < 1.0:
+        return math.nan
+    tint = backdrop / backdrop.mean() - 1.0
+    tint_sq = float(tint @ tint)
+    # Every other pixel each way, inside the product only (its rim blends into the backdrop).
+    sub = np.ascontiguousarray(rgb[::2, ::2])
+    inside = cv2.erode(fg.mask.astype(np.uint8), np.ones((5, 5), np.uint8))[::2, ::2].astype(bool)
+    level = cv2.transform(sub.astype(np.float32), np.full((1, 3), 1 / 3, np.float32))
+    # Deep shadows carry too little light for a reliable colour, clipped pixels a false one.
+    usable = inside & (level >= 50) & (channel_max(sub) <= 250)
+    mean = level[usable]
+    if len(mean) < 100:
+        return math.nan
+    r, g, b = (channel[usable] / mean - 1.0 for channel in cv2.split(sub.astype(np.float32)))
+    along = (r * float(tint[0]) + g * float(tint[1]) + b * float(tint[2])) / tint_sq  # 0 neutral, 1 the tint
+    off_sq = r * r + g * g + b * b - along * along * tint_sq
+    near = (off_sq < 0.25 * tint_sq) & (along > -0.5) & (along < 1.5)
+    n_near = int(np.count_nonzero(near))
+    if n_near < max(50, 0.003 * len(mean)):
+        return math.nan
+    return float(np.count_nonzero(along[near] >= 0.5) / n_near)
 
 
 def colorfulness(rgb: np.ndarray) -> float:
@@ -506,6 +559,10 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
         "product_extent": fg.extent,
         "palette_share": palette_share(analysis, fg),
     }
+    judged_cast = not math.isnan(metrics["color_cast"])
+    metrics["neutral_tint_share"] = neutral_tint_share(analysis, fg) if judged_cast else math.nan
+    if metrics["neutral_tint_share"] < CHOSEN_TINT_MAX_SHARE:
+        metrics["color_cast"] = math.nan  # the backdrop's own colour: the product's greys stay grey
     chosen: tuple[str, ...] = ()
     if metrics["palette_share"] >= DRAWN_PALETTE_SHARE:
         chosen = CHOSEN_IN_A_DRAWN_GRAPHIC

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from core.engine.measures import DRAWN_PALETTE_SHARE
+from core.engine.measures import CHOSEN_TINT_MAX_SHARE, DRAWN_PALETTE_SHARE
 from core.engine.operations import OPERATIONS
 from core.engine.profiles import Rule
 
-__all__ = ["drawn_note", "format_value", "operation_labels", "rule_text"]
+__all__ = ["backdrop_colour_note", "drawn_note", "format_value", "operation_labels", "rule_text"]
 
 
 def format_value(value: float) -> str:
@@ -57,3 +57,18 @@ def drawn_note(metrics: Mapping[str, float]) -> str | None:
             "are design choices, not judged."
         )
     return None
+
+
+def backdrop_colour_note(metrics: Mapping[str, float]) -> str | None:
+    """Why a tinted backdrop was not judged a colour cast, in words; ``None`` otherwise.
+
+    A white-balance error tints the product's greys and whites with the backdrop; when they stay
+    grey, the backdrop's colour was chosen (see :data:`core.engine.measures.CHOSEN_TINT_MAX_SHARE`).
+    """
+    share = metrics.get("neutral_tint_share", math.nan)
+    if not share < CHOSEN_TINT_MAX_SHARE or metrics.get("palette_share", math.nan) >= DRAWN_PALETTE_SHARE:
+        return None
+    return (
+        f"The background's colour reads as chosen: only {share:.0%} of the product's grey and white surfaces "
+        "share its tint (a colour cast tints them all), so it is not judged as a cast."
+    )

@@ -77,3 +77,23 @@ def test_a_logo_is_shown_as_read_as_a_drawn_graphic(db):
     assert any("Read as a drawn graphic" in i.value for i in at.info)
     cup = next(r for r in list_images(db) if r.file_name == "cup_on_white.jpg")
     assert not make_app(ADMIN, "pages/inspect.py", {"v": str(cup.version_id)}).info  # a photo
+
+
+def test_a_product_on_pink_paper_is_shown_as_a_chosen_colour_not_a_cast(db):
+    import numpy as np
+
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    # A shaded grey ball on pink paper: the product's greys stay grey, so the pink was chosen.
+    yy, xx = np.mgrid[0:1000, 0:1000].astype(np.float32)
+    shade = 60 + 170 * np.clip(1 - np.hypot(xx - 420, yy - 420) / 520, 0, 1)
+    grain = np.random.default_rng(5).normal(0, 2, (1000, 1000))
+    ball = np.hypot(xx - 500, yy - 500) < 330
+    frame = np.where(ball[..., None], np.clip(shade + grain, 0, 255)[..., None], np.array([250, 222, 230]))
+    ingest_files(db, [("ball_on_pink.jpg", encode(frame.astype(np.uint8), "JPEG", quality=92))], merchant_id="acme")
+    rec = next(r for r in list_images(db) if r.file_name == "ball_on_pink.jpg")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
+    assert not [w.value for w in (*at.warning, *at.error) if "tinted" in w.value]  # no colour cast flag
+    assert "No issues under this profile." in texts(at)
+    assert any("reads as chosen" in i.value for i in at.info)

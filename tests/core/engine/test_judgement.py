@@ -92,6 +92,20 @@ def test_a_tinted_backdrop_is_a_cast():
     assert "color_cast" in judged(warm).issue_names
 
 
+@pytest.mark.parametrize("paper", [(250, 224, 230), (214, 230, 250), (250, 240, 214), (222, 245, 230)])
+def test_a_product_on_coloured_paper_has_no_cast_but_the_same_photo_with_a_cast_has(paper):
+    # A grey garment with white buttons: a cast would tint them, a chosen backdrop colour does not.
+    clean = garment((150, 150, 152))
+    backdrop = (clean.min(axis=2) >= 250)[..., None]
+    on_paper = np.where(backdrop, np.rint(clean * (np.asarray(paper) / 255)), clean).astype(np.uint8)
+    r = judged(on_paper)
+    assert "color_cast" not in r.issue_names, r.metrics
+    assert r.metrics["neutral_tint_share"] < 0.2
+    gain = np.asarray(paper, np.float32) / max(paper)
+    cast = judged(np.rint(clean * gain).astype(np.uint8))
+    assert "color_cast" in cast.issue_names, cast.metrics
+
+
 def test_a_white_shirt_on_white_is_not_overexposed():
     r = judged(garment((238, 238, 236), texture=3.0))
     assert "overexposed" not in r.issue_names, {k: r.metrics[k] for k in ("black_level", "highlight_clip")}

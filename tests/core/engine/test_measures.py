@@ -16,6 +16,7 @@ from core.engine.measures import (
     gray_chroma,
     histogram_u8,
     luma,
+    neutral_tint_share,
     noise_sigma,
     palette_share,
     percentile_u8,
@@ -140,6 +141,31 @@ def test_palette_share_tells_a_drawn_logo_from_a_photographed_product(product, p
     flat = np.rint(cup * 0.25 + 96).astype(np.uint8)
     assert palette_share(flat, find_foreground(flat)) < 0.8
     assert math.isnan(palette_share(photo, find_foreground(photo)))  # no flat backdrop: not judged
+
+
+def _on_paper(rgb, tint):
+    """``rgb`` (a product on white) shot on paper of colour ``tint``: only the backdrop changes."""
+    backdrop = cv2.GaussianBlur((rgb.min(axis=2) >= 250).astype(np.float32), (0, 0), 1.5)[..., None]
+    gain = 1 - backdrop * (1 - np.asarray(tint, np.float32) / 255)
+    return np.rint(rgb * gain).astype(np.uint8)
+
+
+def test_neutral_tint_share_tells_a_cast_from_a_chosen_backdrop_colour():
+    # A shaded grey ball with grain on white: its own surfaces are neutral.
+    yy, xx = np.mgrid[0:800, 0:800].astype(np.float32)
+    ball = np.hypot(xx - 400, yy - 400) < 260
+    shade = 70 + 150 * np.clip(1 - np.hypot(xx - 330, yy - 330) / 420, 0, 1)
+    grain = np.random.default_rng(3).normal(0, 2, (800, 800, 1))
+    cup = np.where(ball[..., None], np.clip(shade[..., None] + grain, 0, 255), 255).repeat(3, 2).astype(np.uint8)
+    paper = _on_paper(cup, (250, 222, 230))
+    assert neutral_tint_share(paper, find_foreground(paper)) < 0.1
+    cast = np.rint(np.minimum(cup * np.array([1.0, 0.93, 0.95]), 255)).astype(np.uint8)
+    assert neutral_tint_share(cast, find_foreground(cast)) > 0.9
+    # An untinted backdrop needs no checking; a product without greys cannot tell.
+    assert math.isnan(neutral_tint_share(cup, find_foreground(cup)))
+    orange = np.where(cup.min(axis=2, keepdims=True) >= 250, cup, cup * np.array([1.0, 0.45, 0.1]))
+    tinted = np.rint(orange * np.array([1.0, 0.93, 0.95])).astype(np.uint8)
+    assert math.isnan(neutral_tint_share(tinted, find_foreground(tinted)))
 
 
 def test_percentile_u8_matches_numpy():

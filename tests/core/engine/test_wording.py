@@ -2,7 +2,7 @@ import math
 
 from core.engine.checks import metric_report
 from core.engine.profiles import Rule, load_profile
-from core.engine.wording import drawn_note, format_value, rule_text
+from core.engine.wording import backdrop_colour_note, drawn_note, format_value, rule_text
 
 
 def test_numbers():
@@ -38,3 +38,11 @@ def test_a_graphic_says_why_its_tones_are_not_judged():
     assert drawn and "drawn graphic" in drawn and "97%" in drawn and "colours" in drawn
     on_colour = drawn_note({"palette_share": 0.3, "contrast": math.nan})
     assert on_colour and "drawn colour background" in on_colour
+
+
+def test_a_chosen_backdrop_colour_says_why_it_is_no_cast():
+    assert backdrop_colour_note({"neutral_tint_share": 0.9, "palette_share": 0.4}) is None  # a cast
+    assert backdrop_colour_note({"neutral_tint_share": math.nan, "palette_share": 0.4}) is None  # no greys
+    assert backdrop_colour_note({"neutral_tint_share": 0.05, "palette_share": 0.97}) is None  # a graphic says so
+    note = backdrop_colour_note({"neutral_tint_share": 0.04, "palette_share": math.nan})
+    assert note and "4%" in note and "chosen" in note
