@@ -18,6 +18,8 @@ The checks are judged where it matters: on real, professionally shot product pho
    auto-fix.
 4. **Chosen backdrop colours.** Each distinct photo shot on four pastel papers (the backdrop
    recoloured, the product untouched): a false-alarm rate for flags the white original did not have.
+5. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
+   (as "pad to square" tools do): recall next to the unpadded copy's. Padding must hide nothing.
 
 Run: ``python bench/catalogue.py [FOLDER] [--limit N] [--workers 2]`` (default folder
 ``../shared/catalogue/madison``; skipped with a message where absent). Output: Markdown on stdout
@@ -116,6 +118,14 @@ FIXABLE = ("noise", "darken", "wash_out", "low_contrast", "color_cast")
 PAPERS = {"pink": (250, 224, 230), "sky": (214, 230, 250), "cream": (250, 240, 214), "mint": (222, 245, 230)}
 
 
+def pad_to_square(a: np.ndarray, fill: tuple[int, int, int]) -> np.ndarray:
+    """``a`` centred on a square canvas of colour ``fill`` (bands on two opposite sides)."""
+    h, w = a.shape[:2]
+    side = max(h, w)
+    top, left = (side - h) // 2, (side - w) // 2
+    return cv2.copyMakeBorder(a, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT, value=fill)
+
+
 def on_paper(a: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
     """The product on white ``a`` shot on ``paper`` instead: the white backdrop (and its shadows,
     which keep their depth) takes the paper's colour, the product keeps its own."""
@@ -146,7 +156,7 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
     out: dict = {"path": path, "clean": {"score": base.score, "issues": base.issue_names}}
     fixed = auto_recipe(base.metrics, base.issues).apply(rgb)
     out["clean"]["autofix_ssim"] = ssim(rgb, fixed) if fixed.shape == rgb.shape else math.nan
-    for name, (fn, _) in DEGRADATIONS.items():
+    for name, (fn, caught) in DEGRADATIONS.items():
         rows = []
         for k in LEVELS:
             bad = fn(rgb, k, seed * 100 + k)
@@ -162,6 +172,15 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
                 row["ssim_autocontrast"] = ssim(rgb, autocontrast(decoded))
             rows.append(row)
         out[name] = rows
+        if name in HEADLINE:  # level 3 again, padded
+            bad = fn(rgb, 3, seed * 100 + 3)
+            out.setdefault("padded", {})[name] = {
+                colour: bool(
+                    caught
+                    & set(assess(analyze(load_image(_encode(pad_to_square(bad, fill), name))), profile).issue_names)
+                )
+                for colour, fill in (("white", (255, 255, 255)), ("black", (0, 0, 0)))
+            }
     out["paper"] = {
         colour: assess(analyze(load_image(_encode(on_paper(rgb, paper), "paper"))), profile).issue_names
         for colour, paper in PAPERS.items()
@@ -282,6 +301,15 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
             new_flags.update(new)
             flagged += bool(new)
             copies += 1
+    padded: dict[str, dict[str, float]] = {}
+    for name in HEADLINE:
+        caught = DEGRADATIONS[name][1]
+        rows = [ph for ph in per_photo if not caught & set(ph["clean"]["issues"])]
+        plain = [bool(caught & set(r["issues"])) for ph in rows for r in ph[name] if r["level"] == 3]
+        padded[name] = {"photos": len(rows), "plain": sum(plain) / max(len(rows), 1)} | {
+            colour: sum(ph["padded"][name][colour] for ph in rows) / max(len(rows), 1) for colour in ("white", "black")
+        }
+    result["padded"] = padded
     result["paper"] = {
         "copies": copies,
         "flagged_share": flagged / max(copies, 1),
@@ -378,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
             f"Do-no-harm on the originals: mean SSIM {deg['do_no_harm_ssim_mean']:.4f}, "
             f"min {deg['do_no_harm_ssim_min']:.4f}, {deg['do_no_harm_share_ge_0985']:.0%} at >= 0.985."
         )
+        print("\n| level 3 of | recall | padded with white | padded with black |\n|---|---|---|---|")
+        for name, r in deg["padded"].items():
+            print(f"| {name} | {r['plain']:.0%} | {r['white']:.0%} | {r['black']:.0%} |")
         paper = deg["paper"]
         rates = ", ".join(f"{k} {v:.0%}" for k, v in paper["rate"].items()) or "none"
         print(
