@@ -114,6 +114,14 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
             "at most 0.86 once flattened (blank without an exactly flat backdrop)"
         ),
     ),
+    "padding": (
+        "0-1",
+        (
+            "Share of the canvas covered by padding: flat bands added on two opposite sides of the photo "
+            "(pad to square, letterbox). Exposure, colour, focus, grain and blocking are measured on the "
+            "photo inside them; where the product sits, on the whole canvas (0 = not padded)"
+        ),
+    ),
     "neutral_tint_share": (
         "0-1",
         (

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.engine.checks import metric_report
 from core.engine.histogram import clipping_overlay
-from core.engine.wording import backdrop_colour_note, drawn_note, format_value, operation_labels
+from core.engine.wording import backdrop_colour_note, drawn_note, format_value, operation_labels, padding_note
 from core.services.access import merchant_scope, roles_for
 from core.services.catalog import findings, marketplace_checklist, versions_of
 from core.services.measuring import stale_note
@@ -61,6 +61,9 @@ with right:
     chosen_colour = backdrop_colour_note(record.metrics)
     if chosen_colour:
         st.info(chosen_colour, icon=":material/palette:")
+    padded = padding_note(record.metrics)
+    if padded:
+        st.info(padded, icon=":material/crop_free:")
     if contributions:
         named = {issue_label(name): points for name, points in contributions.items()}
         st.plotly_chart(contributions_figure(named), key="contrib")

@@ -14,7 +14,7 @@ from core.engine.checks import Issue, assess_metrics
 from core.engine.duplicates import DuplicateIndex, Match, color_layout, phash
 from core.engine.foreground import Foreground, find_foreground
 from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image
-from core.engine.measures import FILE_FACTS, luma, measure, measure_pixels, noise_sigma, sharpness
+from core.engine.measures import FILE_FACTS, luma, measure, measure_pixels, noise_sigma, photo_region, sharpness
 from core.engine.profiles import Profile
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
@@ -74,11 +74,13 @@ class Assessment:
 def _analysis(info: ImageInfo, metrics: dict[str, float], fg: Foreground, analysis_rgb: np.ndarray) -> Analysis:
     h, w = fg.mask.shape
     x0, y0, x1, y1 = fg.bbox
+    # A padded copy of a photo is the same photo: compared without its padding.
+    photo = photo_region(analysis_rgb) if metrics.get("padding", 0.0) > 0 else analysis_rgb
     return Analysis(
         info=info,
         metrics=metrics,
-        phash=phash(analysis_rgb),
-        colors=color_layout(analysis_rgb),
+        phash=phash(photo),
+        colors=color_layout(photo),
         product_bbox=(x0 / w, y0 / h, x1 / w, y1 / h),
         has_backdrop=fg.has_backdrop,
     )
@@ -101,7 +103,9 @@ class PreviewDetail:
 
 
 def preview_detail(preview: np.ndarray) -> PreviewDetail:
-    """Measure :class:`PreviewDetail` on ``preview`` (RGB uint8 at analysis scale)."""
+    """Measure :class:`PreviewDetail` on ``preview`` (RGB uint8 at analysis scale), inside any
+    padding (see :func:`core.engine.measures.photo_box`), as the stored measurement is."""
+    preview = photo_region(preview)
     y = luma(preview)
     fg = find_foreground(preview)
     return PreviewDetail(grain=noise_sigma(y), focus=sharpness(y, fg.mask if fg.has_backdrop else None))
@@ -138,7 +142,7 @@ def analyze_preview(
         original_preview.shape == preview.shape and np.array_equal(original_preview, preview)
     ):
         was = original_detail or preview_detail(original_preview)
-        after = noise_sigma(luma(preview))
+        after = noise_sigma(luma(photo_region(preview)))
         facts["noise_sigma"] = facts["noise_sigma"] * (after + 0.5) / (was.grain + 0.5)
         # Focus likewise: the file's own (finer) sharpness, scaled by what the recipe did to it.
         now = metrics["sharpness"]

@@ -35,6 +35,7 @@ __all__ = [
     "colorfulness",
     "entropy",
     "file_facts",
+    "inside_edge",
     "gray_chroma",
     "histogram_u8",
     "laplacian_variance",
@@ -45,6 +46,8 @@ __all__ = [
     "noise_sigma",
     "palette_share",
     "percentile_u8",
+    "photo_box",
+    "photo_region",
     "sharpness",
     "to_analysis_scale",
     "tonal_contrast",
@@ -205,6 +208,93 @@ def color_cast(fg: Foreground) -> float:
     if lightness < CAST_MIN_BACKDROP_LIGHTNESS or chroma > CAST_MAX_TINT:
         return math.nan
     return chroma
+
+
+#: Grey levels within which a pixel is the padding's colour (JPEG noise on a flat band).
+PAD_TOLERANCE: Final = 6
+#: Smallest padding band, as a share of the side it is added to.
+PAD_MIN_BAND: Final = 0.003
+
+
+def _band(shares: np.ndarray) -> int:
+    """How many leading lines are padding (at least 99.5% of their pixels the padding's colour)."""
+    full = shares >= 0.995
+    return len(full) if full.all() else int(np.argmin(full))
+
+
+def _photo_edge(shares: np.ndarray, band: int, depth: int) -> int | None:
+    """The first line after a band of ``band`` lines that is mostly photo (at most half of it the
+    padding's colour), looking ``depth`` lines on (JPEG rings into the padding up to a 16-px
+    colour block); ``None`` if there is none."""
+    ahead = np.flatnonzero(shares[band : band + depth] <= 0.5)
+    return band + int(ahead[0]) if ahead.size else None
+
+
+def photo_box(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The photo inside padding, as ``(x0, y0, x1, y1)`` (half-open, px); ``None`` if not padded.
+
+    Padding is what "pad to square" and letterboxing add: bands of one flat colour on two
+    opposite sides (top and bottom, or left and right) of a photo that reaches the other two
+    sides, meeting it at a straight, hard edge. A product on a white backdrop has the backdrop on
+    all four sides, and its outline is not a straight line across the frame, so it is never
+    mistaken for padding. A border on all four sides is not recognised: it cannot be told from a
+    flat rectangular product (a book cover) on white.
+    """
+    h, w = rgb.shape[:2]
+    if min(h, w) < 32:
+        return None
+    corners = np.array([rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]], np.int16)
+    colour = np.median(corners, axis=0)
+    if np.abs(corners - colour).max() > PAD_TOLERANCE:
+        return None  # the corners differ: they are not all padding
+    scalar = np.append(colour, 0.0).astype(np.float64)
+
+    def pad_share(line: np.ndarray) -> float:
+        diff = cv2.absdiff(np.ascontiguousarray(line).reshape(-1, 1, 3), scalar)
+        return float(np.count_nonzero(channel_max(diff) <= PAD_TOLERANCE)) / line.shape[0]
+
+    # Bands on all four sides (a product on its backdrop) or on none: decided from the edges alone.
+    edges = [pad_share(rgb[0]) >= 0.995, pad_share(rgb[-1]) >= 0.995]
+    edges += [pad_share(rgb[:, 0]) >= 0.995, pad_share(rgb[:, -1]) >= 0.995]
+    if edges not in ([True, True, False, False], [False, False, True, True]):
+        return None
+    is_pad = (channel_max(cv2.absdiff(rgb, scalar)) <= PAD_TOLERANCE).astype(np.float32)
+    rows = cv2.reduce(is_pad, 1, cv2.REDUCE_AVG).ravel()
+    cols = cv2.reduce(is_pad, 0, cv2.REDUCE_AVG).ravel()
+    top, bottom, left, right = _band(rows), _band(rows[::-1]), _band(cols), _band(cols[::-1])
+    if left == right == 0 and min(top, bottom) >= max(2, PAD_MIN_BAND * h):
+        depth = max(16, round(0.02 * h))
+        y0, from_bottom = _photo_edge(rows, top, depth), _photo_edge(rows[::-1], bottom, depth)
+        if y0 is None or from_bottom is None or h - from_bottom - y0 < max(16, 0.2 * h):
+            return None
+        return (0, y0, w, h - from_bottom)
+    if top == bottom == 0 and min(left, right) >= max(2, PAD_MIN_BAND * w):
+        depth = max(16, round(0.02 * w))
+        x0, from_right = _photo_edge(cols, left, depth), _photo_edge(cols[::-1], right, depth)
+        if x0 is None or from_right is None or w - from_right - x0 < max(16, 0.2 * w):
+            return None
+        return (x0, 0, w - from_right, h)
+    return None
+
+
+def inside_edge(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """``box`` moved in from the padding by 0.4% of the side (at least 2 px): JPEG's ringing
+    lightens or darkens the photo's first lines too, and 1% of black lines would pass for the
+    photo's black point."""
+    h, w = shape[:2]
+    x0, y0, x1, y1 = box
+    dx = max(2, round(0.004 * w)) if x0 > 0 or x1 < w else 0
+    dy = max(2, round(0.004 * h)) if y0 > 0 or y1 < h else 0
+    return (x0 + dx if x0 > 0 else 0, y0 + dy if y0 > 0 else 0, x1 - dx if x1 < w else w, y1 - dy if y1 < h else h)
+
+
+def photo_region(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` without its padding (see :func:`photo_box`): the photo itself, a view."""
+    box = photo_box(rgb)
+    if box is None:
+        return rgb
+    x0, y0, x1, y1 = inside_edge(box, rgb.shape)
+    return rgb[y0:y1, x0:x1]
 
 
 #: Smallest backdrop tint (a*b* chroma) whose direction is checked on the product: below it the
@@ -482,19 +572,41 @@ FILE_FACTS: Final = (
 )
 
 
-def file_facts(image: LoadedImage, *, product: np.ndarray | None = None) -> dict[str, float]:
+def file_facts(
+    image: LoadedImage,
+    *,
+    product: np.ndarray | None = None,
+    photo: tuple[float, float, float, float] | None = None,
+) -> dict[str, float]:
     """The :data:`FILE_FACTS` of a decoded file: size, shape, JPEG quality, and what only the
     decoded resolution shows: focus and grain (at up to :data:`DETAIL_LONG_SIDE` px) and blocking
     on the encoder's own grid.
 
-    ``product`` is the product mask (bool, any size: it is resized) that focus is judged on;
-    default the whole frame.
+    ``photo`` is the photo inside padding (``x0, y0, x1, y1`` as fractions of the width and
+    height, see :func:`photo_box`): focus, grain and blocking are measured there only, so the
+    padding's hard edge does not pass for focus nor its flat area for clean pixels. ``product``
+    is the product mask (bool, any size: it is resized) within it that focus is judged on;
+    default the whole photo.
     """
     info = image.info
     grid = round(8 * image.scale)
     on_grid = grid >= 4 and abs(8 * image.scale - grid) < 1e-6
-    y = luma(image.pixels)
-    detail = luma(to_analysis_scale(image.pixels, long_side=DETAIL_LONG_SIDE)) if max(y.shape) > DETAIL_LONG_SIDE else y
+    pixels = image.pixels
+    block_grids: list[np.ndarray] = []
+    if photo is not None:
+        h, w = pixels.shape[:2]
+        box = (round(photo[0] * w), round(photo[1] * h), round(photo[2] * w), round(photo[3] * h))
+        x0, y0, x1, y1 = inside_edge(box, pixels.shape)
+        if product is not None:  # the product mask of the whole canvas, cut like the pixels
+            ph, pw = product.shape
+            product = product[round(y0 * ph / h) : round(y1 * ph / h), round(x0 * pw / w) : round(x1 * pw / w)]
+        full = luma(pixels)
+        # Blocks sit on the file's grid if it was compressed after padding, on the photo's own
+        # (from its edge) if before: both are measured.
+        block_grids = [full[y0 // grid * grid : y1, x0 // grid * grid : x1], full[box[1] : box[3], box[0] : box[2]]]
+        pixels = pixels[y0:y1, x0:x1]
+    y = luma(pixels)
+    detail = luma(to_analysis_scale(pixels, long_side=DETAIL_LONG_SIDE)) if max(y.shape) > DETAIL_LONG_SIDE else y
     if product is not None and product.shape != detail.shape:
         size = (detail.shape[1], detail.shape[0])
         product = cv2.resize(product.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -502,7 +614,7 @@ def file_facts(image: LoadedImage, *, product: np.ndarray | None = None) -> dict
         "sharpness": sharpness(detail, product),
         "noise_sigma": noise_sigma(detail),
         "detail_long_side": float(max(detail.shape)),
-        "blockiness": blockiness(y, grid=grid) if on_grid else math.nan,
+        "blockiness": max(blockiness(g, grid=grid) for g in block_grids or [y]) if on_grid else math.nan,
         "jpeg_quality": float(info.jpeg_quality) if info.jpeg_quality is not None else math.nan,
         "width": float(info.width),
         "height": float(info.height),
@@ -520,7 +632,48 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
     :func:`to_analysis_scale`). With ``focus`` (keyword-only), ``sharpness`` is included too,
     measured at this scale: a preview estimate scales the file's own (finer) measurement by how
     much a recipe changed it. :func:`measure` leaves it to :func:`file_facts`.
+
+    A padded image (see :func:`photo_box`) is measured inside its padding: white bars do not
+    brighten a dark photo nor black ones restore a washed-out one's blacks. Where the product
+    sits (``product_fill``, ``product_extent``) is measured on the whole canvas, as shoppers see
+    it, and the background on both the canvas border and the photo's own (the less white counts).
+    ``padding`` is the share of the canvas the padding covers (0 when there is none).
     """
+    box = photo_box(analysis)
+    if box is None:
+        metrics, fg = _measure_photo(analysis, focus=focus)
+        metrics["padding"] = 0.0
+        return metrics, fg
+    x0, y0, x1, y1 = inside_edge(box, analysis.shape)
+    h, w = analysis.shape[:2]
+    metrics, inner = _measure_photo(analysis[y0:y1, x0:x1], focus=focus)
+    canvas = find_foreground(analysis)
+    mask = np.zeros((h, w), bool)
+    mask[y0:y1, x0:x1] = inner.mask
+    bx0, by0, bx1, by1 = inner.bbox
+    fg = Foreground(
+        mask,
+        (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0),
+        True,
+        canvas.backdrop_rgb,
+        canvas.border_white_ratio,
+        canvas.border_flat_ratio,
+        canvas.backdrop_flat_ratio,
+    )
+    less_white = min((canvas, inner), key=lambda f: f.border_white_ratio)
+    bg = less_white.backdrop_rgb
+    metrics.update(
+        product_fill=fg.fill,
+        product_extent=fg.extent,
+        background_white=less_white.border_white_ratio,
+        background_luma=0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2],
+        padding=1.0 - (box[2] - box[0]) * (box[3] - box[1]) / float(w * h),
+    )
+    return metrics, fg
+
+
+def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, float], Foreground]:
+    """:func:`measure_pixels` of an image that is all photo (no padding)."""
     y = luma(analysis)
     fg = find_foreground(analysis)
     mask = fg.mask if fg.has_backdrop else None
@@ -588,5 +741,11 @@ def measure(image: LoadedImage) -> tuple[dict[str, float], Foreground, np.ndarra
     """
     analysis = to_analysis_scale(image.pixels)
     pixel_metrics, fg = measure_pixels(analysis, focus=False)
-    facts = file_facts(image, product=fg.mask if fg.has_backdrop else None)
+    box = photo_box(analysis) if pixel_metrics["padding"] > 0 else None
+    if box is None:
+        facts = file_facts(image, product=fg.mask if fg.has_backdrop else None)
+    else:
+        h, w = analysis.shape[:2]
+        x0, y0, x1, y1 = box
+        facts = file_facts(image, product=fg.mask, photo=(x0 / w, y0 / h, x1 / w, y1 / h))
     return {**pixel_metrics, **facts}, fg, analysis

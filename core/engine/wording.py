@@ -9,7 +9,7 @@ from core.engine.measures import CHOSEN_TINT_MAX_SHARE, DRAWN_PALETTE_SHARE
 from core.engine.operations import OPERATIONS
 from core.engine.profiles import Rule
 
-__all__ = ["backdrop_colour_note", "drawn_note", "format_value", "operation_labels", "rule_text"]
+__all__ = ["backdrop_colour_note", "drawn_note", "format_value", "operation_labels", "padding_note", "rule_text"]
 
 
 def format_value(value: float) -> str:
@@ -71,4 +71,17 @@ def backdrop_colour_note(metrics: Mapping[str, float]) -> str | None:
     return (
         f"The background's colour reads as chosen: only {share:.0%} of the product's grey and white surfaces "
         "share its tint (a colour cast tints them all), so it is not judged as a cast."
+    )
+
+
+def padding_note(metrics: Mapping[str, float]) -> str | None:
+    """That a padded image was judged on the photo inside its padding, in words; ``None`` if it
+    was not padded (see :func:`core.engine.measures.photo_box`)."""
+    padding = metrics.get("padding", 0.0)
+    if not padding > 0:
+        return None
+    return (
+        f"Padded: flat bands cover {padding:.0%} of the canvas. The photo inside them is what is judged "
+        "(a white border does not brighten a dark photo); the product's place in the frame is judged on the "
+        "whole canvas."
     )

@@ -269,3 +269,39 @@ def test_exposure_is_still_judged_on_a_photographed_coloured_backdrop_and_an_edi
     # A white backdrop darkened in an editor is exactly flat grey, but neutral: still a photo.
     dark = np.rint(clean.astype(np.float32) * 0.35).astype(np.uint8)
     assert "dark" in judged(dark).issue_names
+
+
+def _pad_to_square(rgb, colour):
+    h, w = rgb.shape[:2]
+    top = (w - h) // 2
+    return cv2.copyMakeBorder(rgb, top, w - h - top, 0, 0, cv2.BORDER_CONSTANT, value=colour)
+
+
+def _on_grey_sweep():
+    """A garment photographed on a grey sweep (lighter at the top), cropped to landscape."""
+    clean = garment((60, 90, 160)).astype(np.float32)
+    backdrop = (clean.min(axis=2) >= 248)[..., None]
+    sweep = np.linspace(205, 150, clean.shape[0], dtype=np.float32)[:, None, None] + RNG.normal(0, 1.5, clean.shape)
+    return np.clip(np.where(backdrop, sweep, clean), 0, 255)[250:1250].astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("defect", "flag"),
+    [("none", None), ("dark", "dark"), ("washed", "overexposed"), ("blur", "blurry"), ("flat", "low_contrast")],
+)
+def test_padding_to_square_hides_no_defect_and_adds_none(defect, flag):
+    photo = _on_grey_sweep().astype(np.float32)
+    degraded = {
+        "none": photo,
+        "dark": 255 * ((photo / 255) ** 2.2 * 0.12) ** (1 / 2.2),
+        "washed": 255 - (255 - photo) / 3,
+        "blur": cv2.GaussianBlur(photo, (0, 0), 3),
+        "flat": photo * 0.3 + 128 * 0.7,
+    }[defect]
+    rgb = np.clip(np.rint(degraded), 0, 255).astype(np.uint8)
+    plain = judged(rgb, fmt="PNG")
+    assert (flag in plain.issue_names) if flag else plain.issue_names == [], plain.issue_names
+    for colour, fmt in (((255, 255, 255), "PNG"), ((0, 0, 0), "PNG"), ((255, 255, 255), "JPEG")):
+        padded = judged(_pad_to_square(rgb, colour), fmt=fmt)
+        assert padded.issue_names == plain.issue_names, (colour, fmt, padded.issue_names)
+        assert padded.metrics["padding"] > 0.2

@@ -20,6 +20,7 @@ from core.engine.measures import (
     noise_sigma,
     palette_share,
     percentile_u8,
+    photo_box,
     sharpness,
     to_analysis_scale,
 )
@@ -178,3 +179,30 @@ def test_analysis_scale_never_upscales(photo):
     assert to_analysis_scale(photo) is photo
     big = cv2.resize(photo, (2048, 1536))
     assert to_analysis_scale(big).shape == (768, 1024, 3)
+
+
+def _decoded_jpeg(rgb, quality=85):
+    return np.asarray(Image.open(io.BytesIO(encode(rgb, "JPEG", quality=quality))).convert("RGB"))
+
+
+@pytest.mark.parametrize("colour", [(255, 255, 255), (0, 0, 0), (128, 128, 128)])
+def test_photo_box_finds_the_photo_inside_letterbox_and_pillarbox_padding(photo, colour):
+    scene = np.ascontiguousarray(photo[60:420])  # 360 x 512, a scene reaching every edge
+    letterbox = cv2.copyMakeBorder(scene, 76, 76, 0, 0, cv2.BORDER_CONSTANT, value=colour)
+    assert photo_box(letterbox) == (0, 76, 512, 436)
+    x0, y0, x1, y1 = photo_box(_decoded_jpeg(letterbox))  # JPEG rings a line or two into the bands
+    assert (x0, x1) == (0, 512) and abs(y0 - 76) <= 3 and abs(y1 - 436) <= 3
+    pillarbox = cv2.copyMakeBorder(
+        np.ascontiguousarray(scene.transpose(1, 0, 2)), 0, 0, 76, 76, cv2.BORDER_CONSTANT, value=colour
+    )
+    assert photo_box(pillarbox) == (76, 0, 436, 512)
+
+
+def test_photo_box_is_none_for_a_product_on_white_a_framed_photo_and_a_plain_photo(product, photo):
+    assert photo_box(product) is None  # backdrop on all four sides, outline not a straight line
+    assert photo_box(photo) is None
+    framed = cv2.copyMakeBorder(photo[60:420], 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    assert photo_box(framed) is None  # four sides: could be a flat product on white
+    wide = np.full((400, 600, 3), 255, np.uint8)
+    wide[150:250, 30:570] = (40, 40, 40)  # a long dark product with margins left and right
+    assert photo_box(wide) is None

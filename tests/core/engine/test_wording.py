@@ -2,7 +2,7 @@ import math
 
 from core.engine.checks import metric_report
 from core.engine.profiles import Rule, load_profile
-from core.engine.wording import backdrop_colour_note, drawn_note, format_value, rule_text
+from core.engine.wording import backdrop_colour_note, drawn_note, format_value, padding_note, rule_text
 
 
 def test_numbers():
@@ -46,3 +46,9 @@ def test_a_chosen_backdrop_colour_says_why_it_is_no_cast():
     assert backdrop_colour_note({"neutral_tint_share": 0.05, "palette_share": 0.97}) is None  # a graphic says so
     note = backdrop_colour_note({"neutral_tint_share": 0.04, "palette_share": math.nan})
     assert note and "4%" in note and "chosen" in note
+
+
+def test_a_padded_image_says_the_photo_inside_was_judged():
+    assert padding_note({"padding": 0.0}) is None and padding_note({}) is None
+    note = padding_note({"padding": 0.25})
+    assert note and "25%" in note and "photo inside" in note

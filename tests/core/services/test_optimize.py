@@ -40,6 +40,21 @@ def test_the_fix_raises_the_estimated_score(seeded):
     assert "dark" not in better.still_flagged
 
 
+def test_padding_a_dark_photo_to_square_does_not_pass_for_a_fix(seeded):
+    """White bars reach white: measured on the whole canvas they would "fix" the darkness."""
+    rec = _dark(seeded)
+    pix = _preview(seeded, rec)
+    profile = get_profile(seeded, "generic")
+    crop = Step("crop", {"left": 0.0, "right": 0.0, "top": 0.15, "bottom": 0.15}).validated()
+    landscape = Recipe((crop,)).apply(pix)
+    padded = Recipe((crop, Step("pad_square", {"margin": 0.0}).validated())).apply(pix)
+    assert padded.shape[0] == padded.shape[1] > landscape.shape[0]
+    before = estimate_score(rec, preview=pix, result=landscape, profile=profile)
+    after = estimate_score(rec, preview=pix, result=padded, profile=profile)
+    assert "dark" in before.still_flagged and "dark" in after.still_flagged, after.still_flagged
+    assert abs(after.score - before.score) < 3, (before.score, after.score)
+
+
 def test_a_crop_is_estimated_at_the_cropped_size(seeded):
     rec = _dark(seeded)
     pix = _preview(seeded, rec)
