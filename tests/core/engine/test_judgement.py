@@ -305,3 +305,17 @@ def test_padding_to_square_hides_no_defect_and_adds_none(defect, flag):
         padded = judged(_pad_to_square(rgb, colour), fmt=fmt)
         assert padded.issue_names == plain.issue_names, (colour, fmt, padded.issue_names)
         assert padded.metrics["padding"] > 0.2
+
+
+def test_the_same_photo_padded_to_square_is_the_same_photo():
+    photo = _on_grey_sweep()
+    index = DuplicateIndex()
+    assess(analyze(load_image(encode(photo, "JPEG", quality=92))), GENERIC, key="sweep.jpg", duplicates=index)
+    square = assess(
+        analyze(load_image(encode(_pad_to_square(photo, (255, 255, 255)), "JPEG", quality=92))),
+        GENERIC,
+        key="sweep-square.jpg",
+        duplicates=index,
+    )
+    assert square.duplicate_of == "sweep.jpg", square.metrics["hash_distance"]
+    assert "near_duplicate" in square.issue_names
