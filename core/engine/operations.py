@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from core.engine.foreground import find_foreground
-from core.engine.measures import to_analysis_scale
+from core.engine.measures import inside_edge, photo_box, photo_region, to_analysis_scale
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
@@ -208,8 +208,10 @@ def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
 
     The same linear map is applied to all three channels, so hues do not shift. ``low`` = 0
     keeps black where it is (a pure gain, which is how under-exposure scales every level down).
+    Percentiles are read inside any padding (see :func:`core.engine.measures.photo_box`): white
+    bars would otherwise hold the high percentile at 255 and black ones the low at 0.
     """
-    y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    y = cv2.cvtColor(photo_region(rgb), cv2.COLOR_RGB2GRAY)
     cdf = np.cumsum(np.bincount(y.ravel(), minlength=256)) / y.size
     lo = float(np.searchsorted(cdf, p.low / 100.0)) if p.low > 0 else 0.0
     hi = float(np.searchsorted(cdf, min(p.high / 100.0, 1.0 - 1e-9)))
@@ -243,11 +245,22 @@ def equalize(rgb: np.ndarray, p: EqualizeParams) -> np.ndarray:
     """Histogram equalization of luminance (Y of YCrCb), so colours do not shift.
 
     Maps each level through the normalised cumulative histogram (the CDF), spreading the
-    levels evenly over 0-255.
+    levels evenly over 0-255. The histogram is the photo's, inside any padding.
     """
     ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     y = ycc[..., 0]
-    eq = cv2.equalizeHist(y)
+    box = photo_box(rgb)
+    if box is None:
+        eq = cv2.equalizeHist(y)
+    else:
+        x0, y0, x1, y1 = inside_edge(box, rgb.shape)
+        counts = np.bincount(y[y0:y1, x0:x1].ravel(), minlength=256)
+        cdf = np.cumsum(counts)
+        first = int(cdf[np.flatnonzero(counts)[0]])
+        if cdf[-1] == first:
+            return rgb.copy()  # one level: nothing to spread
+        # OpenCV's equalizeHist with the photo's histogram: its darkest level maps to 0.
+        eq = cv2.LUT(y, np.clip(np.rint((cdf - first) * 255.0 / (cdf[-1] - first)), 0, 255).astype(np.uint8))
     if p.amount < 1.0:
         eq = cv2.addWeighted(eq, p.amount, y, 1.0 - p.amount, 0.0)
     ycc[..., 0] = eq
@@ -298,8 +311,10 @@ def white_balance(rgb: np.ndarray, p: WhiteBalanceParams) -> np.ndarray:
     Gains are normalised to the largest channel's so whites stay white.
     """
     flat = rgb.reshape(-1, 3)
-    small = to_analysis_scale(rgb, long_side=512).reshape(-1, 3).astype(np.float32)
-    fg = find_foreground(to_analysis_scale(rgb, long_side=512)) if p.method == "backdrop" else None
+    # The reference is read inside any padding: white or black bars are neutral by construction.
+    photo = photo_region(to_analysis_scale(rgb, long_side=512))
+    small = photo.reshape(-1, 3).astype(np.float32)
+    fg = find_foreground(photo) if p.method == "backdrop" else None
     if p.method == "gray_world":
         ref = small.mean(axis=0)
     elif fg is not None and fg.has_backdrop:

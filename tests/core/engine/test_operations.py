@@ -173,3 +173,15 @@ def test_identity_settings_keep_shape_and_range(name, seed):
     out = apply_operation(rgb, name)
     assert out.shape == rgb.shape and out.dtype == np.uint8
     json.dumps({s.name: s.default for s in OPERATIONS[name].specs})  # defaults are JSON-able
+
+
+@pytest.mark.parametrize("name", ["contrast_stretch", "equalize", "white_balance"])
+@pytest.mark.parametrize("fill", [(255, 255, 255), (0, 0, 0)])
+def test_tone_and_colour_fixes_read_the_photo_not_its_padding(img, name, fill):
+    """Padded to a square, a flat, tinted photo gets the same fix as without its bands."""
+    flat = np.clip(img * np.array([0.45, 0.42, 0.33]) + 70, 0, 255).astype(np.uint8)  # 320 x 240: landscape
+    padded = cv2.copyMakeBorder(flat, 40, 40, 0, 0, cv2.BORDER_CONSTANT, value=fill)
+    alone = apply_operation(flat, name)
+    inside = apply_operation(padded, name)[40:280]
+    assert np.abs(alone.astype(int) - inside).max() <= 2, name
+    assert np.abs(alone.astype(int) - flat).max() > 20  # the fix does something
