@@ -592,7 +592,8 @@ def file_facts(
     grid = round(8 * image.scale)
     on_grid = grid >= 4 and abs(8 * image.scale - grid) < 1e-6
     pixels = image.pixels
-    block_grids: list[np.ndarray] = []
+    y = luma(pixels)
+    block_grids = [y]
     if photo is not None:
         h, w = pixels.shape[:2]
         box = (round(photo[0] * w), round(photo[1] * h), round(photo[2] * w), round(photo[3] * h))
@@ -600,12 +601,10 @@ def file_facts(
         if product is not None:  # the product mask of the whole canvas, cut like the pixels
             ph, pw = product.shape
             product = product[round(y0 * ph / h) : round(y1 * ph / h), round(x0 * pw / w) : round(x1 * pw / w)]
-        full = luma(pixels)
         # Blocks sit on the file's grid if it was compressed after padding, on the photo's own
         # (from its edge) if before: both are measured.
-        block_grids = [full[y0 // grid * grid : y1, x0 // grid * grid : x1], full[box[1] : box[3], box[0] : box[2]]]
-        pixels = pixels[y0:y1, x0:x1]
-    y = luma(pixels)
+        block_grids = [y[y0 // grid * grid : y1, x0 // grid * grid : x1], y[box[1] : box[3], box[0] : box[2]]]
+        pixels, y = pixels[y0:y1, x0:x1], y[y0:y1, x0:x1]
     detail = luma(to_analysis_scale(pixels, long_side=DETAIL_LONG_SIDE)) if max(y.shape) > DETAIL_LONG_SIDE else y
     if product is not None and product.shape != detail.shape:
         size = (detail.shape[1], detail.shape[0])
@@ -614,7 +613,7 @@ def file_facts(
         "sharpness": sharpness(detail, product),
         "noise_sigma": noise_sigma(detail),
         "detail_long_side": float(max(detail.shape)),
-        "blockiness": max(blockiness(g, grid=grid) for g in block_grids or [y]) if on_grid else math.nan,
+        "blockiness": max(blockiness(g, grid=grid) for g in block_grids) if on_grid else math.nan,
         "jpeg_quality": float(info.jpeg_quality) if info.jpeg_quality is not None else math.nan,
         "width": float(info.width),
         "height": float(info.height),
@@ -639,11 +638,19 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
     it, and the background on both the canvas border and the photo's own (the less white counts).
     ``padding`` is the share of the canvas the padding covers (0 when there is none).
     """
+    metrics, fg, _ = _measure_canvas(analysis, focus=focus)
+    return metrics, fg
+
+
+def _measure_canvas(
+    analysis: np.ndarray, *, focus: bool
+) -> tuple[dict[str, float], Foreground, tuple[int, int, int, int] | None]:
+    """:func:`measure_pixels`, and the :func:`photo_box` it found (``None`` if not padded)."""
     box = photo_box(analysis)
     if box is None:
         metrics, fg = _measure_photo(analysis, focus=focus)
         metrics["padding"] = 0.0
-        return metrics, fg
+        return metrics, fg, None
     x0, y0, x1, y1 = inside_edge(box, analysis.shape)
     h, w = analysis.shape[:2]
     metrics, inner = _measure_photo(analysis[y0:y1, x0:x1], focus=focus)
@@ -669,7 +676,7 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
         background_luma=0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2],
         padding=1.0 - (box[2] - box[0]) * (box[3] - box[1]) / float(w * h),
     )
-    return metrics, fg
+    return metrics, fg, box
 
 
 def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, float], Foreground]:
@@ -740,8 +747,7 @@ def measure(image: LoadedImage) -> tuple[dict[str, float], Foreground, np.ndarra
         The RGB uint8 image at analysis scale that the pixel metrics were computed on.
     """
     analysis = to_analysis_scale(image.pixels)
-    pixel_metrics, fg = measure_pixels(analysis, focus=False)
-    box = photo_box(analysis) if pixel_metrics["padding"] > 0 else None
+    pixel_metrics, fg, box = _measure_canvas(analysis, focus=False)
     if box is None:
         facts = file_facts(image, product=fg.mask if fg.has_backdrop else None)
     else:
