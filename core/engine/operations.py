@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from core.engine.foreground import find_foreground
-from core.engine.measures import inside_edge, photo_box, photo_region, to_analysis_scale
+from core.engine.measures import photo_region, to_analysis_scale
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
@@ -249,12 +249,11 @@ def equalize(rgb: np.ndarray, p: EqualizeParams) -> np.ndarray:
     """
     ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     y = ycc[..., 0]
-    box = photo_box(rgb)
-    if box is None:
+    photo = photo_region(rgb)
+    if photo is rgb:
         eq = cv2.equalizeHist(y)
     else:
-        x0, y0, x1, y1 = inside_edge(box, rgb.shape)
-        counts = np.bincount(y[y0:y1, x0:x1].ravel(), minlength=256)
+        counts = np.bincount(cv2.cvtColor(photo, cv2.COLOR_RGB2YCrCb)[..., 0].ravel(), minlength=256)
         cdf = np.cumsum(counts)
         first = int(cdf[np.flatnonzero(counts)[0]])
         if cdf[-1] == first:
