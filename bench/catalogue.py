@@ -171,13 +171,14 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
                 row["ssim_autofix"] = ssim(rgb, repaired) if repaired.shape == rgb.shape else math.nan
                 row["ssim_autocontrast"] = ssim(rgb, autocontrast(decoded))
             rows.append(row)
+            if k == 3:
+                level3 = bad
         out[name] = rows
         if name in HEADLINE:  # level 3 again, padded
-            bad = fn(rgb, 3, seed * 100 + 3)
             out.setdefault("padded", {})[name] = {
                 colour: bool(
                     caught
-                    & set(assess(analyze(load_image(_encode(pad_to_square(bad, fill), name))), profile).issue_names)
+                    & set(assess(analyze(load_image(_encode(pad_to_square(level3, fill), name))), profile).issue_names)
                 )
                 for colour, fill in (("white", (255, 255, 255)), ("black", (0, 0, 0)))
             }
