@@ -300,11 +300,15 @@ def photo_region(rgb: np.ndarray) -> np.ndarray:
 #: Smallest backdrop tint (a*b* chroma) whose direction is checked on the product: below it the
 #: tint is within the grain of the product's own greys (and within a colour cast's "ideal").
 NEUTRALS_MIN_TINT: Final = 3.0
+#: Mean level (0-255) from which the product's near-neutral pixels alone decide, where it has
+#: enough of them: whites, light greys, metal and speculars show a cast most, and a coloured
+#: product that a cast turned grey (navy under a yellow cast) is rarely that light.
+NEUTRALS_BRIGHT_LEVEL: Final = 180
 #: Below this :func:`neutral_tint_share` the backdrop's tint is its own colour, not a cast: a
 #: white-balance error tints every neutral in the frame, while on pink paper or a warm table the
 #: product's greys, whites and metal stay grey. Madison's photos under a cast (levels 2-4 of
 #: ``bench/catalogue.py``) measure 0.6 or more in nine copies of ten; on pastel papers half
-#: measure 0.02 or less. A blue product under a yellow cast turns grey and reads as chosen.
+#: measure 0.02 or less.
 CHOSEN_TINT_MAX_SHARE: Final = 0.2
 
 
@@ -314,7 +318,8 @@ def neutral_tint_share(rgb: np.ndarray, fg: Foreground) -> float:
     Every pixel's chromaticity (each channel over the pixel's mean) is compared with the
     backdrop's. Pixels near the line from neutral to the backdrop's tint are the product's
     near-neutral surfaces (greys, whites, metal, speculars); each counts as tinted when it is
-    nearer the backdrop's tint than neutral. A colour cast (one gain per channel over the whole
+    nearer the backdrop's tint than neutral. The light ones (:data:`NEUTRALS_BRIGHT_LEVEL`)
+    decide where there are enough of them. A colour cast (one gain per channel over the whole
     frame) tints them all: near 1. A chosen backdrop colour leaves them neutral: near 0.
 
     NaN without a plain backdrop, for a backdrop tinted less than :data:`NEUTRALS_MIN_TINT`, or
@@ -342,8 +347,12 @@ def neutral_tint_share(rgb: np.ndarray, fg: Foreground) -> float:
     along = (r * float(tint[0]) + g * float(tint[1]) + b * float(tint[2])) / tint_sq  # 0 neutral, 1 the tint
     off_sq = r * r + g * g + b * b - along * along * tint_sq
     near = (off_sq < 0.25 * tint_sq) & (along > -0.5) & (along < 1.5)
+    enough = max(50, 0.003 * len(mean))
+    bright = near & (mean >= NEUTRALS_BRIGHT_LEVEL)
+    if np.count_nonzero(bright) >= enough:
+        near = bright
     n_near = int(np.count_nonzero(near))
-    if n_near < max(50, 0.003 * len(mean)):
+    if n_near < enough:
         return math.nan
     return float(np.count_nonzero(along[near] >= 0.5) / n_near)
 

@@ -106,6 +106,15 @@ def test_a_product_on_coloured_paper_has_no_cast_but_the_same_photo_with_a_cast_
     assert "color_cast" in cast.issue_names, cast.metrics
 
 
+def test_a_cast_that_turns_a_blue_product_grey_is_still_seen_on_its_light_parts():
+    # A greyish-blue shirt under a yellow cast becomes neutral grey; its light grey label turns
+    # yellow with the backdrop. The light surfaces decide.
+    shirt = garment((120, 130, 165)).astype(np.float32)
+    shirt[420:504, 742:882] = 210  # the label
+    r = judged(np.rint(shirt * np.array([1.0, 0.95, 0.75])).astype(np.uint8))
+    assert "color_cast" in r.issue_names, r.metrics["neutral_tint_share"]
+
+
 def test_a_white_shirt_on_white_is_not_overexposed():
     r = judged(garment((238, 238, 236), texture=3.0))
     assert "overexposed" not in r.issue_names, {k: r.metrics[k] for k in ("black_level", "highlight_clip")}
