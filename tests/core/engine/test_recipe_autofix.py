@@ -88,6 +88,27 @@ def test_autofix_undoes_under_exposure_without_crushing_shadows(product):
     assert ssim(clean, fixed) > 0.98, recipe
 
 
+def _night_sky() -> np.ndarray:
+    """A low-key scene: a dark blue-black sky with a few bright stars and a lit moon."""
+    rng = np.random.default_rng(5)
+    sky = np.clip(rng.normal(14, 3, (900, 1200, 3)) + np.array([0, 2, 8]), 0, 255).astype(np.uint8)
+    for x, y in rng.integers(20, 880, (60, 2)):
+        cv2.circle(sky, (int(x) + 150, int(y)), int(rng.integers(2, 5)), (250, 245, 230), -1, cv2.LINE_AA)
+    cv2.circle(sky, (900, 250), 70, (235, 232, 220), -1, cv2.LINE_AA)
+    return sky
+
+
+def test_autofix_restores_a_darkened_low_key_scene_without_lifting_its_night():
+    """Once its brightest tones are white again a darkened night scene is restored: its dark sky
+    is the scene's own, and lifting it toward a mid-grey mean (as a gamma did) ruined it."""
+    clean = _night_sky()
+    bad = np.rint(clean * 0.25).astype(np.uint8)
+    a, recipe, fixed = _fix(bad)
+    assert "dark" in a.issue_names
+    assert ssim(clean, fixed) > 0.95, recipe
+    assert "dark" not in assess(analyze(load_image(encode(fixed, "PNG"))), GENERIC).issue_names
+
+
 def test_autofix_stretches_once_when_washed_out_and_flat():
     from core.engine.autofix import auto_recipe
 
