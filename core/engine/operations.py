@@ -20,7 +20,7 @@ from typing import Any, Final, Generic, TypeVar
 import cv2
 import numpy as np
 
-from core.engine.foreground import find_foreground
+from core.engine.foreground import channel_max, find_foreground
 from core.engine.measures import photo_region, to_analysis_scale
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
@@ -189,7 +189,12 @@ class ContrastStretchParams:
         default=2.0, min=0.0, max=20.0, step=0.5, label="Low percentile", help="Luminance mapped to black"
     )
     high: float = _num(
-        default=98.0, min=80.0, max=100.0, step=0.5, label="High percentile", help="Luminance mapped to white"
+        default=98.0,
+        min=80.0,
+        max=100.0,
+        step=0.5,
+        label="High percentile",
+        help="Brightest channel mapped to white (so no colour is clipped below this percentile)",
     )
     shadow: float = _num(
         default=0.0,
@@ -204,17 +209,24 @@ class ContrastStretchParams:
 
 
 def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
-    """Stretch luminance so the ``low``/``high`` percentiles become ``shadow``/255.
+    """Stretch levels so the ``low`` percentile of luminance becomes ``shadow`` and the ``high``
+    percentile of each pixel's brightest channel becomes 255.
 
-    The same linear map is applied to all three channels, so hues do not shift. ``low`` = 0
-    keeps black where it is (a pure gain, which is how under-exposure scales every level down).
+    The same linear map is applied to all three channels, so hues do not shift. The white point
+    is read on the brightest channel, not on luminance, so a saturated colour is not pushed past
+    255 in its own channel (a deep red whose luminance is 100 would otherwise be clipped red by a
+    gain of 2.5). ``low`` = 0 keeps black where it is (a pure gain, which is how under-exposure
+    scales every level down).
     Percentiles are read inside any padding (see :func:`core.engine.measures.photo_box`): white
     bars would otherwise hold the high percentile at 255 and black ones the low at 0.
     """
-    y = cv2.cvtColor(photo_region(rgb), cv2.COLOR_RGB2GRAY)
+    photo = photo_region(rgb)
+    y = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
     cdf = np.cumsum(np.bincount(y.ravel(), minlength=256)) / y.size
     lo = float(np.searchsorted(cdf, p.low / 100.0)) if p.low > 0 else 0.0
-    hi = float(np.searchsorted(cdf, min(p.high / 100.0, 1.0 - 1e-9)))
+    top = channel_max(photo)
+    top_cdf = np.cumsum(np.bincount(top.ravel(), minlength=256)) / top.size
+    hi = float(np.searchsorted(top_cdf, min(p.high / 100.0, 1.0 - 1e-9)))
     if hi - lo < 1.0:
         return rgb.copy()
     shadow = min(float(p.shadow), lo)  # never lift the darkest tones above where they are

@@ -73,10 +73,21 @@ def test_contrast_stretch_from_black_is_a_pure_gain(img):
     """``low`` = 0 keeps black where it is: under-exposure (every level scaled down) is undone."""
     dark = np.rint(img * 0.4).astype(np.uint8)
     out = apply_operation(dark, "contrast_stretch", {"low": 0, "high": 100})
-    y = cv2.cvtColor(dark, cv2.COLOR_RGB2GRAY)
-    gain = 255.0 / y.max()
+    gain = 255.0 / dark.max()  # the brightest channel anywhere comes back to white
     assert np.abs(out.astype(float) - np.clip(np.rint(dark * gain), 0, 255)).max() <= 1
     assert out.min() == dark.min() == 0 or out.min() <= np.ceil(dark.min() * gain)
+
+
+def test_contrast_stretch_white_point_clips_no_saturated_colour():
+    """A deep red product with no white in the frame, darkened: the gain that restores it is
+    read on its brightest channel. Read on luminance (about 100 for this red), it drove the red
+    channel far past 255 and flattened the product's shading into clipped red."""
+    shading = np.tile(np.linspace(0.35, 1.0, 400, dtype=np.float32), (300, 1))[..., None]
+    red = np.rint(shading * np.array([225, 40, 30], np.float32)).astype(np.uint8)
+    dark = np.rint(red * 0.3).astype(np.uint8)
+    out = apply_operation(dark, "contrast_stretch", {"low": 0, "high": 99.5})
+    assert np.mean(out[..., 0] == 255) < 0.05  # the top 0.5% of levels, and no more
+    assert np.corrcoef(out[..., 0].ravel(), red[..., 0].ravel())[0, 1] > 0.99  # its shading is back
 
 
 def test_contrast_stretch_shadow_level_spares_scattered_shadows_not_black_areas(img):
