@@ -178,6 +178,19 @@ def test_fine_texture_at_studio_quality_is_not_blocking():
     assert "compression_artifacts" not in r.issue_names, r.metrics["blockiness"]
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_pattern_drawn_on_the_8px_grid_is_not_blocking(fmt):
+    """Stripes and checks drawn on whole multiples of 8 px put every edge between two flat
+    colours on the JPEG grid, where blocks would step: a step that large is drawn, not compressed."""
+    stripes = np.full((1000, 1000, 3), (250, 240, 220), np.uint8)
+    for x in range(0, 1000, 40):
+        stripes[:, x : x + 16] = (30, 60, 140)
+    checks = np.kron((np.indices((20, 20)).sum(axis=0) % 2) * 170 + 40, np.ones((48, 48))).astype(np.uint8)
+    for pattern in (stripes, np.repeat(checks[..., None], 3, axis=2)):
+        r = judged(pattern, fmt=fmt)
+        assert "compression_artifacts" not in r.issue_names, r.metrics["blockiness"]
+
+
 def test_a_flat_graphic_raises_no_flag():
     logo = np.full((1200, 1200, 3), 255, np.uint8)
     cv2.circle(logo, (600, 520), 330, (220, 40, 40), -1, cv2.LINE_AA)

@@ -79,7 +79,7 @@ def _blockiness_by_definition(y: np.ndarray, grid: int = 8) -> float:
             xs = np.arange(phase, width, grid)
             xs = xs[(xs >= 1) & (xs < width - 1)]
             at = steps[:, xs]
-            isolated = (steps[:, xs - 1] <= 1) & (steps[:, xs + 1] <= 1) & (at >= 2)
+            isolated = (steps[:, xs - 1] <= 1) & (steps[:, xs + 1] <= 1) & (at >= 2) & (at <= 64)
             per_phase.append(float(np.minimum(at, 24)[isolated].sum()) / max(1, at.size))
         rates.append(per_phase[grid - 1] - float(np.median(per_phase[: grid - 1])))
     return 10.0 * max(0.0, float(np.mean(rates))) if rates else 0.0
