@@ -1,5 +1,7 @@
 """Overview: the catalogue at a glance, filterable, each row linking to its image."""
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
@@ -86,7 +88,8 @@ window["issues"] = [issue_labels(names) for names in window["issues"]]
 window["status"] = [decision_label(s) for s in window["status"]]
 # Thumbnails only for the rows on screen: cached per sha256, never the full image.
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
-window["open"] = [f"./inspect?v={v}" for v in window["version_id"]]
+# The profile rides along: the link opens a new tab (a new session), which must judge alike.
+window["open"] = [f"./inspect?{urlencode({'v': v, 'profile': profile})}" for v in window["version_id"]]
 st.dataframe(
     window,
     hide_index=True,
@@ -97,7 +100,7 @@ st.dataframe(
         "merchant_id": st.column_config.TextColumn("Merchant"),
         "sku": st.column_config.TextColumn("SKU"),
         "kind": st.column_config.TextColumn("Version"),
-        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
         "issues": st.column_config.ListColumn("Issues"),
         "status": st.column_config.TextColumn("Decision"),
         "width": st.column_config.NumberColumn("W", format="%d"),

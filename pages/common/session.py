@@ -281,8 +281,19 @@ def profile_names() -> list[str]:
 
 
 def profile_picker(label: str = "Marketplace profile", *, key: str = "profile", container=st) -> str:  # type: ignore[no-untyped-def]
-    """A profile selector whose choice is shared across pages (session state)."""
+    """A profile selector whose choice is shared across pages (session state).
+
+    A link may name the profile (``?profile=amazon``: the Overview's "Inspect" links open a new
+    tab, a new session, which would otherwise fall back to ``generic`` and show another score
+    than the row clicked). The link's choice is taken once, then the selector rules again.
+    """
     names = profile_names()
+    asked = st.query_params.get("profile")
+    if asked is not None:
+        del st.query_params["profile"]
+        if asked in names:
+            st.session_state["shared_profile"] = asked
+            st.session_state.pop(key, None)  # the selector shows the linked profile, not its last choice
     current = st.session_state.get("shared_profile", "generic")
     index = names.index(current) if current in names else 0
     choice = container.selectbox(label, names, index=index, key=key)

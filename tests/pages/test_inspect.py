@@ -16,6 +16,18 @@ def test_inspect_deep_link_shows_that_image(db):
     assert len(market) == 6  # one row per marketplace profile
 
 
+def test_a_link_that_names_a_profile_judges_under_it(db):
+    """The Overview's links open a new tab (a new session): the profile of the row clicked rides
+    along, or the page would fall back to generic and show another score."""
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id), "profile": "amazon"})
+    assert next(s for s in at.selectbox if s.label == "Marketplace profile").value == "amazon"
+    assert "Background not white" in texts(at)
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
+    assert next(s for s in at.selectbox if s.label == "Marketplace profile").value == "generic"
+    assert "Background not white" not in texts(at)
+
+
 def test_merchant_cannot_open_another_merchants_image_by_url(db):
     other = next(r for r in list_images(db) if r.merchant_id != "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(other.version_id)})
