@@ -28,6 +28,15 @@ def test_a_link_that_names_a_profile_judges_under_it(db):
     assert "Background not white" not in texts(at)
 
 
+def test_a_too_small_image_is_not_told_to_resize(db):
+    """Enlarging adds no detail (the enlarged copy is then flagged blurry): the advice is to upload
+    the original, and no operation is suggested."""
+    rec = next(r for r in list_images(db) if r.file_name == "astronaut_portrait.png")
+    body = texts(make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)}))
+    line = next(t for t in body.split("\n") if "too small" in t)
+    assert "Upload the original photo" in line and "Suggested fix" not in line
+
+
 def test_merchant_cannot_open_another_merchants_image_by_url(db):
     other = next(r for r in list_images(db) if r.merchant_id != "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(other.version_id)})
