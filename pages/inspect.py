@@ -67,6 +67,12 @@ with right:
     if contributions:
         named = {issue_label(name): points for name, points in contributions.items()}
         st.plotly_chart(contributions_figure(named), key="contrib")
+        flagged = {i.name for i in issues}
+        if any(points >= 0.05 and name not in flagged for name, points in contributions.items()):
+            st.caption(
+                "Checks that are not flagged can cost points too: the score falls steadily as a value moves "
+                "from its ideal toward the limit, not only once the limit is crossed."
+            )
     st.page_link(
         "pages/optimize.py",
         label="Try fixes on the Optimize page",

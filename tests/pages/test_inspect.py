@@ -37,6 +37,21 @@ def test_a_too_small_image_is_not_told_to_resize(db):
     assert "Upload the original photo" in line and "Suggested fix" not in line
 
 
+def test_points_lost_on_checks_that_did_not_fire_are_explained(db):
+    from core.services.catalog import findings
+
+    note = "Checks that are not flagged can cost points too"
+    seen = set()
+    for rec in list_images(db):
+        issues, contributions = findings(db, rec.version_id, profile="generic")
+        soft = any(p >= 0.05 and n not in {i.name for i in issues} for n, p in contributions.items())
+        if soft in seen:
+            continue
+        seen.add(soft)
+        assert (note in texts(make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)}))) == soft
+    assert seen == {True, False}
+
+
 def test_merchant_cannot_open_another_merchants_image_by_url(db):
     other = next(r for r in list_images(db) if r.merchant_id != "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(other.version_id)})
