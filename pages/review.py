@@ -14,6 +14,7 @@ import streamlit as st
 from core.engine.wording import format_value
 from core.services.access import may_set_double_review, roles_for
 from core.services.catalog import Store, findings, open_version
+from core.services.profiles import get_profile
 from core.services.review import (
     QueueFilter,
     ReviewError,
@@ -143,7 +144,12 @@ with st.expander("Approve in bulk"):
     candidates = bulk_candidates(
         store, reviewer=user.username, where=where, min_score=float(min_score), no_issues=clean_only
     )
-    st.caption(f"{len(candidates)} image(s) waiting for you match (profile `{profile}`, the sidebar's filters).")
+    waiting = (
+        "1 image waiting for you matches" if len(candidates) == 1 else f"{len(candidates)} images waiting for you match"
+    )
+    st.caption(
+        f"{waiting} these limits and the sidebar's filters, scored under the {get_profile(store, profile).title} profile."
+    )
     if candidates:
         st.dataframe(
             pd.DataFrame(bulk_rows(candidates)),
@@ -188,15 +194,16 @@ def queue_panel() -> None:
     flash = st.session_state.pop("review_flash", None)
     if flash:
         st.toast(flash)
+    # Shown next to the buttons (below), where the keypress that caused it was aimed.
     error = st.session_state.pop("review_error", None)
-    if error:
-        st.error(error)
     progress = queue_progress(store, reviewer=user.username, where=where)
     st.progress(progress.fraction, text=f"{progress.done} decided · {progress.remaining} remaining")
 
     item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped))
     st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
     if item is None:
+        if error:
+            st.error(error)
         if skipped:
             st.info(f"You skipped {len(skipped)} image(s); they are still waiting.")
             if st.button("Show skipped images again"):
@@ -259,6 +266,8 @@ def queue_panel() -> None:
     )
     words.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000, height=100)
 
+    if error:
+        st.error(error)
     # Full-width row that wraps: the buttons keep their labels and key hints readable at 800 px too
     # (four columns cut them to "App..." and "Nee...").
     args = (record.version_id, record.shown_name)
@@ -291,6 +300,7 @@ def queue_panel() -> None:
             on_click=_skip,
             args=(record.version_id,),
         )
+    st.caption(comp.applies_to)
 
     # While the reviewer looks at this image, prepare the next ones' (a few: teammates take some).
     upcoming = upcoming_items(

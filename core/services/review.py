@@ -134,6 +134,8 @@ class ReviewComparison:
     after: ImageRecord
     recipe: Recipe | None
     caption: str
+    #: What a decision is recorded on: the reviewer decides on one version, not on the pair.
+    applies_to: str
 
 
 def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> ReviewComparison:
@@ -145,6 +147,7 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
             after=record,
             recipe=None,
             caption=f"Original (left) vs the submitted fix (right): {_recipe_words(record.recipe_json)}",
+            applies_to="Your decision applies to the submitted fix (right).",
         )
     proposal = auto_recipe(record.metrics, record.issues)
     return ReviewComparison(
@@ -153,6 +156,8 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
         recipe=proposal,
         caption="Original (left) vs the automatic fix the engine proposes (right): "
         + (operation_labels(s.op for s in proposal.steps) or "nothing to fix"),
+        applies_to="Your decision applies to the original (left), as uploaded"
+        + ("; the fix on the right is a suggestion for the merchant." if proposal.steps else "."),
     )
 
 

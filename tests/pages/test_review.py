@@ -37,6 +37,22 @@ def test_reject_needs_a_reason_and_nothing_is_written(db):
     _button(at, "Reject").click().run()
     assert "needs at least one reason" in texts(at)
     assert active_decision(db, item.version_id, "rita") is None
+    # Right above the buttons, where a keyboard reviewer looks, not at the top of the queue.
+    order = [(n.type, getattr(n, "label", None) or getattr(n, "value", None)) for n in _walk(at.main)]
+    error_at = next(i for i, (kind, v) in enumerate(order) if kind == "error" and "needs at least one reason" in str(v))
+    assert order[error_at + 1 :].index(("button", "Approve")) < 4
+    assert error_at > next(i for i, (kind, v) in enumerate(order) if kind == "multiselect")
+
+
+def _walk(node):
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from _walk(child)
+
+
+def test_the_page_says_what_a_decision_applies_to(db):
+    at = make_app(REVIEWER, "pages/review.py")
+    assert "Your decision applies to the original (left), as uploaded" in texts(at)
 
 
 def test_approve_skip_and_undo(db):
