@@ -28,6 +28,13 @@ def test_plain_escapes_everything_markdown_would_act_on():
         assert re.sub(r"\\(.)", r"\1", out).replace("\u200b", "") == text.replace("\n", " ")
 
 
+def test_plain_leaves_a_colon_before_a_space_alone():
+    """Only a colon touching the next character can start a directive: prose keeps no invisible
+    characters that a user copying it would carry along."""
+    assert "\u200b" not in plain("The photo looks flat: its tones span 0.3:")
+    assert plain("size:XL") == "size\\:\u200bXL"
+
+
 def test_inspect_shows_a_hostile_sku_and_name_as_plain_text(db, product):
     report = ingest_files(db, [(HOSTILE_NAME, encode(product[::3, ::3]))], merchant_id="evil:shop", sku=HOSTILE_SKU)
     vid = report.added[0].version_id
