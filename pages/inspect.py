@@ -13,12 +13,19 @@ from core.services.catalog import findings, marketplace_checklist, versions_of
 from core.services.measuring import stale_note
 from core.services.profiles import get_profile
 from core.services.review import decision_history
-from core.vocabulary import issue_label, issue_labels
+from core.vocabulary import decision_label, issue_label, issue_labels
 from pages.common.charts import contributions_figure, histogram_figure
 from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
 from pages.common.text import plain
+
+
+def _when(stamp: object) -> str:
+    """A stored timestamp as people read it, in UTC (``30 Nov 2026, 09:59``)."""
+    t = pd.Timestamp(str(stamp))
+    return t.tz_convert("UTC").strftime("%d %b %Y, %H:%M UTC") if t.tzinfo else t.strftime("%d %b %Y, %H:%M")
+
 
 user = require_role(*roles_for("inspect"))
 store = get_store()
@@ -55,6 +62,15 @@ with right:
             st.warning(f"**{issue_label(i.name)}** - {plain(i.message)}{fix}", icon=":material/warning:")
     if not issues:
         st.success("No issues under this profile.", icon=":material/check_circle:")
+    # The decision is what a merchant opens this page for: next to the score, not in a tab.
+    decisions = decision_history(store, record.version_id, viewer_role=user.role)
+    for d in (d for d in decisions if d["current"]):
+        by = f" by {plain(d['reviewer'])}" if "reviewer" in d else ""
+        why = f" Reasons: {plain(d['reasons'])}." if d["reasons"] else ""
+        said = f" Comment: “{plain(d['comment'])}”" if d["comment"] else ""
+        line = f"**{decision_label(d['decision'])}**{by} on {_when(d['decided'])}.{why}{said}"
+        shown = {"approved": st.success, "rejected": st.error}.get(d["decision"], st.warning)
+        shown(line, icon=":material/gavel:")
     drawn = drawn_note(record.metrics)
     if drawn:
         st.info(drawn, icon=":material/draw:")
@@ -144,7 +160,7 @@ with tab_history:
                     "version": v.version_id,
                     "kind": v.kind,
                     "score": v.score,
-                    "created": v.created_at,
+                    "created": _when(v.created_at),
                     "recipe": v.recipe_json,
                 }
                 for v in versions_of(store, record.image_id, profile=profile)
@@ -152,10 +168,29 @@ with tab_history:
         ),
         hide_index=True,
         key="versions_table",
+        column_config={
+            "version": st.column_config.NumberColumn("Version", format="#%d"),
+            "kind": st.column_config.TextColumn("Kind"),
+            "score": st.column_config.NumberColumn("Score", format="%.1f"),
+            "created": st.column_config.TextColumn("Created"),
+            "recipe": st.column_config.TextColumn("Recipe", width="large"),
+        },
     )
     # Merchants see the current decisions and their reasons, not who decided (core.services.review).
+    table = pd.DataFrame(decisions)
+    if not table.empty:
+        table["decision"] = [decision_label(v) for v in table["decision"]]
+        table["decided"] = [_when(v) for v in table["decided"]]
     st.dataframe(
-        pd.DataFrame(decision_history(store, record.version_id, viewer_role=user.role)),
+        table,
         hide_index=True,
         key="decisions_table",
+        column_config={
+            "reviewer": st.column_config.TextColumn("Reviewer"),
+            "decision": st.column_config.TextColumn("Decision"),
+            "reasons": st.column_config.TextColumn("Reasons", width="medium"),
+            "comment": st.column_config.TextColumn("Comment", width="large"),
+            "decided": st.column_config.TextColumn("Decided"),
+            "current": st.column_config.CheckboxColumn("Current"),
+        },
     )

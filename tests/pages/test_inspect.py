@@ -92,8 +92,11 @@ def test_merchant_sees_decisions_on_own_image_without_reviewer_names(db):
     )
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
     table = next(d.value for d in at.dataframe if "decision" in d.value.columns)
-    assert list(table["decision"]) == ["needs_changes"] and list(table["comment"]) == ["Please brighten"]
+    assert list(table["decision"]) == ["Needs changes"] and list(table["comment"]) == ["Please brighten"]
     assert "reviewer" not in table.columns
+    # ...and next to the score, not only in the History tab, still without the reviewer's name.
+    note = next(w.value for w in at.warning if "Needs changes" in w.value)
+    assert "Please brighten" in note and "too dark" in note and "rita" not in note
 
 
 def test_a_logo_is_shown_as_read_as_a_drawn_graphic(db):
