@@ -10,11 +10,12 @@ from core.engine.recipe import Recipe, RecipeError
 from core.engine.wording import format_value
 from core.services.access import merchant_scope, roles_for
 from core.services.optimize import (
-    auto_fix,
     difference_image,
     estimate_score,
     full_size_problem,
+    propose_fix,
     render_jpeg,
+    resize_limit,
     save_fixed_version,
     similarity,
 )
@@ -34,7 +35,21 @@ with st.sidebar:
     profile = profile_picker()
 record = selected_version(store, profile=profile, merchant_id=merchant_scope(user), role=user.role, title="Optimize")
 prof = get_profile(store, profile)
-editor = RecipeEditor(record.version_id, auto_fix=lambda geometry: auto_fix(record, geometry=geometry))
+
+
+def _resize_limit(before: Recipe) -> int | None:
+    """The Resize slider's end after the steps ``before`` it (their result is the cached preview prefix)."""
+    try:
+        return resize_limit(recipe_preview(record.sha256, record.blob_path, before.to_json()).shape)
+    except RecipeError:
+        return None  # the steps before already fail; the page says so below
+
+
+editor = RecipeEditor(
+    record.version_id,
+    auto_fix=lambda geometry: propose_fix(record, profile=prof, geometry=geometry),
+    resize_limit=_resize_limit,
+)
 
 
 @st.fragment
@@ -114,7 +129,11 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
     s1 = s2 = s3 = s4 = st.container(horizontal=True)
     stem = PurePath(record.file_name).stem
     usable = bool(recipe.steps) and result is not None
-    too_big = full_size_problem(record, preview=pix, result=result) if result is not None and recipe.steps else None
+    too_big = (
+        full_size_problem(record, preview=pix, result=result, recipe=recipe)
+        if result is not None and recipe.steps
+        else None
+    )
     s1.download_button(
         "Download full resolution",
         data=lambda: render_jpeg(store, record, recipe),
@@ -129,12 +148,18 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
     if s2.button(label, icon=":material/save:", type="primary", disabled=not usable):
         try:
             with st.spinner("Rendering at full resolution..."):
-                new_id = save_fixed_version(store, record, recipe, created_by=user.username)
+                saved = save_fixed_version(store, record, recipe, created_by=user.username)
         except RecipeError as exc:
             st.error(f"This recipe cannot be applied at full resolution: {exc}.")
         else:
-            st.success(f"Saved as version #{new_id}; it is in the review queue.")
-            st.page_link("pages/inspect.py", label="Inspect the new version", query_params={"v": new_id})
+            if saved.created:
+                st.success(f"Saved as version #{saved.version_id}; it is in the review queue.")
+            else:  # a second press, or another recipe that gives the same image: nothing new stored
+                st.info(
+                    f"Already saved as version #{saved.version_id}: this result is identical, so nothing new was stored."
+                )
+            link = "Inspect the new version" if saved.created else f"Inspect version #{saved.version_id}"
+            st.page_link("pages/inspect.py", label=link, query_params={"v": saved.version_id})
     s3.download_button(
         "Download recipe (JSON)",
         data=recipe.to_json(),

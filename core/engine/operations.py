@@ -589,6 +589,8 @@ class Operation(Generic[P]):
 
     name: str
     label: str
+    #: One plain sentence for the people choosing steps (the docstring is for developers).
+    summary: str
     group: str
     params: type[P]
     func: Callable[[np.ndarray, P], np.ndarray]
@@ -601,6 +603,7 @@ class Operation(Generic[P]):
 
     @property
     def description(self) -> str:
+        """The first line of the function's docstring (developer wording; users see :attr:`summary`)."""
         return (self.func.__doc__ or "").strip().split("\n")[0]
 
     def make_params(self, values: dict[str, Any] | None = None) -> P:
@@ -643,30 +646,71 @@ OPERATIONS: Final[dict[str, Operation[Any]]] = {
             name="brightness_contrast",
             label="Brightness / contrast (linear)",
             group="Tone",
+            summary="Makes the whole photo brighter or darker and gives it more or less contrast, evenly across all tones.",
             params=BrightnessContrastParams,
             func=brightness_contrast,
         ),
-        Operation(name="gamma", label="Gamma (power law)", group="Tone", params=GammaParams, func=gamma),
+        Operation(
+            name="gamma",
+            label="Gamma (power law)",
+            group="Tone",
+            summary="Brightens the midtones with a gamma below 1 or darkens them above 1, leaving pure black and pure white as they are.",
+            params=GammaParams,
+            func=gamma,
+        ),
         Operation(
             name="contrast_stretch",
             label="Contrast stretch",
             group="Tone",
+            summary="Spreads the photo's tones over the full range from near black to white, without shifting its colours.",
             params=ContrastStretchParams,
             func=contrast_stretch,
         ),
-        Operation(name="equalize", label="Histogram equalization", group="Tone", params=EqualizeParams, func=equalize),
-        Operation(name="clahe", label="CLAHE (local contrast)", group="Tone", params=ClaheParams, func=clahe),
         Operation(
-            name="white_balance", label="White balance", group="Colour", params=WhiteBalanceParams, func=white_balance
+            name="equalize",
+            label="Histogram equalization",
+            group="Tone",
+            summary="Evens out how much of the photo is dark, middle and light, which lifts contrast in flat photos without shifting colours.",
+            params=EqualizeParams,
+            func=equalize,
         ),
-        Operation(name="saturation", label="Saturation", group="Colour", params=SaturationParams, func=saturation),
         Operation(
-            name="denoise_median", label="Denoise: median", group="Noise", params=MedianParams, func=denoise_median
+            name="clahe",
+            label="CLAHE (local contrast)",
+            group="Tone",
+            summary="Raises contrast area by area, bringing out detail in flat or shadowed parts of the photo.",
+            params=ClaheParams,
+            func=clahe,
+        ),
+        Operation(
+            name="white_balance",
+            label="White balance",
+            group="Colour",
+            summary="Removes a colour tint so that whites and greys look neutral again.",
+            params=WhiteBalanceParams,
+            func=white_balance,
+        ),
+        Operation(
+            name="saturation",
+            label="Saturation",
+            group="Colour",
+            summary="Makes colours more vivid or more muted, down to black and white at 0.",
+            params=SaturationParams,
+            func=saturation,
+        ),
+        Operation(
+            name="denoise_median",
+            label="Denoise: median",
+            group="Noise",
+            summary="Removes scattered specks and dots while keeping edges crisp.",
+            params=MedianParams,
+            func=denoise_median,
         ),
         Operation(
             name="denoise_gaussian",
             label="Denoise: Gaussian",
             group="Noise",
+            summary="Smooths out grain by softening the whole photo slightly, fine detail included.",
             params=GaussianParams,
             func=denoise_gaussian,
         ),
@@ -674,6 +718,7 @@ OPERATIONS: Final[dict[str, Operation[Any]]] = {
             name="denoise_bilateral",
             label="Denoise: bilateral",
             group="Noise",
+            summary="Smooths grain and JPEG blocking in even areas while keeping edges sharp.",
             params=BilateralParams,
             func=denoise_bilateral,
         ),
@@ -681,16 +726,23 @@ OPERATIONS: Final[dict[str, Operation[Any]]] = {
             name="denoise_nlmeans",
             label="Denoise: non-local means",
             group="Noise",
+            summary="Removes grain thoroughly while keeping texture and edges, but is the slowest noise filter.",
             params=NlMeansParams,
             func=denoise_nlmeans,
         ),
         Operation(
-            name="unsharp_mask", label="Sharpen (unsharp mask)", group="Detail", params=UnsharpParams, func=unsharp_mask
+            name="unsharp_mask",
+            label="Sharpen (unsharp mask)",
+            group="Detail",
+            summary="Sharpens edges and fine detail so a slightly soft photo looks crisper.",
+            params=UnsharpParams,
+            func=unsharp_mask,
         ),
         Operation(
             name="whiten_background",
             label="Whiten background",
             group="Background",
+            summary="Turns a plain, light backdrop pure white and leaves the product as it is.",
             params=WhitenParams,
             func=whiten_background,
         ),
@@ -698,20 +750,38 @@ OPERATIONS: Final[dict[str, Operation[Any]]] = {
             name="autocrop",
             label="Crop to product",
             group="Geometry",
+            summary="Crops close around the product, keeping the chosen margin on every side.",
             params=AutocropParams,
             func=autocrop,
             geometry=True,
         ),
-        Operation(name="crop", label="Crop (manual)", group="Geometry", params=CropParams, func=crop, geometry=True),
+        Operation(
+            name="crop",
+            label="Crop (manual)",
+            group="Geometry",
+            summary="Trims the chosen share of the photo from each side.",
+            params=CropParams,
+            func=crop,
+            geometry=True,
+        ),
         Operation(
             name="pad_square",
             label="Pad to square (white)",
             group="Geometry",
+            summary="Adds white borders to make the photo square, with the product in the centre.",
             params=PadSquareParams,
             func=pad_square,
             geometry=True,
         ),
-        Operation(name="resize", label="Resize", group="Geometry", params=ResizeParams, func=resize, geometry=True),
+        Operation(
+            name="resize",
+            label="Resize",
+            group="Geometry",
+            summary="Scales the photo so that its longest side has the chosen number of pixels.",
+            params=ResizeParams,
+            func=resize,
+            geometry=True,
+        ),
     )
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,15 @@ import numpy as np
 from core.engine.loading import DEFAULT_MAX_PIXELS
 from core.engine.operations import OPERATIONS, apply_operation
 
-__all__ = ["MAX_OUTPUT_PIXELS", "MAX_STEPS", "RECIPE_VERSION", "Recipe", "RecipeError", "Step"]
+__all__ = [
+    "MAX_OUTPUT_PIXELS",
+    "MAX_STEPS",
+    "RECIPE_VERSION",
+    "Recipe",
+    "RecipeError",
+    "Step",
+    "max_resize_long_side",
+]
 
 RECIPE_VERSION = 1
 #: A recipe has at most this many steps, and no step may make an image larger than MAX_OUTPUT_PIXELS.
@@ -29,6 +38,19 @@ def _output_pixels(op: str, params: dict[str, Any], shape: tuple[int, ...]) -> i
         side = int(round(max(h, w) * (1.0 + 2.0 * float(params.get("margin", 0.0)))))
         return side * side
     return h * w
+
+
+def max_resize_long_side(shape: tuple[int, ...], *, max_pixels: int = MAX_OUTPUT_PIXELS) -> int:
+    """The largest ``long_side`` a resize step may take on an image of ``shape`` without making
+    more than ``max_pixels`` pixels (the long side is absolute, so only the aspect ratio matters)."""
+    h, w = max(1, int(shape[0])), max(1, int(shape[1]))
+    side = math.isqrt(max_pixels * max(h, w) // min(h, w))
+    # Counted as apply() counts (rounding the short side), so the answer is never refused there.
+    while side > 1 and _output_pixels("resize", {"long_side": side}, (h, w)) > max_pixels:
+        side -= 1
+    while _output_pixels("resize", {"long_side": side + 1}, (h, w)) <= max_pixels:
+        side += 1
+    return side
 
 
 class RecipeError(ValueError):

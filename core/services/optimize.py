@@ -13,15 +13,18 @@ from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess,
 from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
 from core.engine.export_image import encode_image
-from core.engine.loading import ImageInfo, load_image
+from core.engine.loading import ImageInfo, load_image, sha256_of
 from core.engine.profiles import Profile
-from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe
+from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe, max_resize_long_side
 from core.store.blobs import read_blob
 from core.store.database import Store
 from core.store.intake import save_optimized
-from core.store.queries import ImageRecord
+from core.store.queries import ImageRecord, versions_of
+from core.vocabulary import issue_label
 
 __all__ = [
+    "AutoFix",
+    "SavedVersion",
     "ScoreEstimate",
     "Similarity",
     "auto_fix",
@@ -29,7 +32,9 @@ __all__ = [
     "estimate_score",
     "full_resolution",
     "full_size_problem",
+    "propose_fix",
     "render_jpeg",
+    "resize_limit",
     "save_fixed_version",
     "similarity",
 ]
@@ -154,14 +159,75 @@ def auto_fix(record: ImageRecord, *, geometry: bool = False) -> Recipe:
     return auto_recipe(record.metrics, record.issues, geometry=geometry)
 
 
-def full_size_problem(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray) -> str | None:
-    """Why ``result`` (``preview`` after a recipe) cannot be rendered at full resolution, or None.
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AutoFix:
+    """Auto-fix's recipe, and when it is empty, why (``note``; empty when there is nothing to say)."""
 
-    The full-size output is the stored image's size scaled as the recipe scaled the preview; a
-    recipe that fits the preview can still exceed the pixel limit at full size (a large upscale).
+    recipe: Recipe
+    note: str = ""
+
+
+#: Why auto-fix leaves an issue alone, worded to follow the issue's label. Issues missing here
+#: get the general reason in :func:`propose_fix`.
+_WHY_NOT_AUTOMATIC: dict[str, str] = {
+    "low_resolution": "cannot be fixed by editing (enlarging adds no detail) — upload a larger original",
+    "grayscale": "cannot be fixed by editing (the colour was not saved) — upload the colour original",
+    "low_information": "cannot be fixed by editing — check that the right file was uploaded",
+    "duplicate": "cannot be fixed by editing — keep one of the copies",
+    "near_duplicate": "cannot be fixed by editing — keep one of the copies",
+    "overexposed": "cannot be fixed by editing where the highlights are blown — retake with less light",
+    "too_large": "is not fixed automatically — add a Resize step to make the image smaller",
+    "non_white_background": "is not fixed automatically on a backdrop this dark — try Whiten background "
+    "by hand or reshoot on white",
+}
+#: Issues auto-fix handles only with cropping and padding allowed.
+_NEEDS_GEOMETRY = frozenset({"small_product", "odd_aspect_ratio"})
+
+
+def propose_fix(record: ImageRecord, *, profile: Profile, geometry: bool = False) -> AutoFix:
+    """:func:`auto_fix`, with a plain note naming each flagged issue it could not act on (by its
+    label) when it proposes nothing, so an empty recipe is not mistaken for a failed button."""
+    recipe = auto_fix(record, geometry=geometry)
+    if recipe.steps:
+        return AutoFix(recipe=recipe)
+    if not record.issues:
+        return AutoFix(recipe=recipe, note=f"Auto-fix has nothing to change: {profile.title} flags no issues.")
+    reasons = []
+    for name in record.issues:
+        if name in _NEEDS_GEOMETRY and not geometry:
+            why = "needs cropping or padding — turn on “Auto-fix may crop and pad”"
+        else:
+            why = _WHY_NOT_AUTOMATIC.get(name, "has no safe automatic fix — try the steps by hand")
+        reasons.append(f"{issue_label(name)} {why}")
+    return AutoFix(recipe=recipe, note=f"Auto-fix has nothing to change: {'; '.join(reasons)}.")
+
+
+def resize_limit(preview_shape: tuple[int, ...]) -> int:
+    """The largest long side (px) a Resize step may take on the image entering it, given as that
+    image's preview shape, so the result stays within the engine's pixel limit at full resolution.
+
+    A resize sets an absolute size, so only the aspect ratio counts; the preview's is rounded to
+    its pixels, so a pixel of slack either way keeps the limit safe for the full-size image too.
     """
-    sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
-    pixels = round(record.width * sx) * round(record.height * sy)
+    long, short = max(preview_shape[:2]), min(preview_shape[:2])
+    # A little squarer (more pixels for a long side), but never past square: no image is squarer.
+    short, long = (short + 1, long - 1) if short + 1 < long - 1 else (long, long)
+    return max_resize_long_side((short, long), max_pixels=MAX_OUTPUT_PIXELS)
+
+
+def full_size_problem(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, recipe: Recipe) -> str | None:
+    """Why ``result`` (``preview`` after ``recipe``) cannot be rendered at full resolution, or None.
+
+    Crops and pads scale with the image, so without a resize the full-size output is the stored
+    image's size scaled as the recipe scaled the preview; a recipe that fits the preview can then
+    still exceed the pixel limit at full size. A resize sets an absolute long side, so from it on
+    the full-size image is the preview's size (scaling it up again would count the resize twice).
+    """
+    if any(step.op == "resize" for step in recipe.steps):
+        pixels = result.shape[0] * result.shape[1]
+    else:
+        sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
+        pixels = round(record.width * sx) * round(record.height * sy)
     if pixels > MAX_OUTPUT_PIXELS:
         return (
             f"at full resolution this recipe makes a {pixels / 1e6:.0f} MP image; the limit is "
@@ -180,8 +246,29 @@ def render_jpeg(store: Store, record: ImageRecord, recipe: Recipe, *, quality: i
     return encode_image(recipe.apply(full_resolution(store, record)), "JPEG", quality=quality)
 
 
-def save_fixed_version(store: Store, record: ImageRecord, recipe: Recipe, *, created_by: str) -> int:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SavedVersion:
+    """The version holding a saved result; ``created`` is False when the same image was already
+    stored (nothing new was written)."""
+
+    version_id: int
+    created: bool
+
+
+def save_fixed_version(store: Store, record: ImageRecord, recipe: Recipe, *, created_by: str) -> SavedVersion:
     """Render ``recipe`` at full resolution, store it as a new version of the image and put it in
-    the review queue; returns the new version id."""
+    the review queue; if a version of this image already has exactly those bytes, return it instead.
+
+    The key is the output's sha256, as uploads are deduplicated, not (parent version, recipe):
+    reviewers should never be handed the same picture twice, and different recipes can give the same
+    pixels (a gamma of 1, a resize to the size it has), while one recipe can give new pixels after
+    an engine change, which is a new result worth reviewing.
+    """
     pixels = recipe.apply(full_resolution(store, record))
-    return save_optimized(store, record.version_id, pixels, recipe, created_by=created_by, submit=True)
+    # The same encoding as save_optimized's, so the hash is the one it would store.
+    digest = sha256_of(encode_image(pixels, "JPEG"))
+    for version in versions_of(store, record.image_id):
+        if version.sha256 == digest:
+            return SavedVersion(version_id=version.version_id, created=False)
+    new_id = save_optimized(store, record.version_id, pixels, recipe, created_by=created_by, submit=True)
+    return SavedVersion(version_id=new_id, created=True)

@@ -13,7 +13,9 @@ from typing import Any
 import streamlit as st
 
 from core.engine.operations import OPERATIONS, ParamSpec
-from core.engine.recipe import Recipe, RecipeError, Step
+from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe, RecipeError, Step
+from core.services.optimize import AutoFix
+from pages.common.text import plain
 
 __all__ = ["RecipeEditor"]
 
@@ -21,10 +23,20 @@ __all__ = ["RecipeEditor"]
 class RecipeEditor:
     """The recipe being built for one image version."""
 
-    def __init__(self, version_id: int, *, auto_fix: Callable[[bool], Recipe]) -> None:
+    def __init__(
+        self,
+        version_id: int,
+        *,
+        auto_fix: Callable[[bool], AutoFix],
+        resize_limit: Callable[[Recipe], int | None] | None = None,
+    ) -> None:
+        """``resize_limit`` gives the largest long side a Resize step may take after the steps
+        before it (None when unknown); its slider stops there."""
         self.version_id = version_id
         self._auto_fix = auto_fix
+        self._resize_limit = resize_limit
         self._key = f"recipe_steps_{version_id}"
+        self._note_key = f"autofix_note_{version_id}"
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -32,20 +44,18 @@ class RecipeEditor:
 
     def recipe(self) -> Recipe:
         """The steps with the controls' current values, each validated once."""
-        return Recipe(
-            tuple(
-                Step(
-                    item["op"],
-                    {
-                        spec.name: st.session_state.get(
-                            self._widget_key(item["uid"], spec.name), item["params"].get(spec.name, spec.default)
-                        )
-                        for spec in OPERATIONS[item["op"]].specs
-                    },
-                ).validated()
-                for item in self.steps
-            )
-        )
+        return Recipe(tuple(self._step(item) for item in self.steps))
+
+    def _step(self, item: dict[str, Any]) -> Step:
+        return Step(
+            item["op"],
+            {
+                spec.name: st.session_state.get(
+                    self._widget_key(item["uid"], spec.name), item["params"].get(spec.name, spec.default)
+                )
+                for spec in OPERATIONS[item["op"]].specs
+            },
+        ).validated()
 
     def toolbar(self) -> None:
         # A row that wraps: at 800 px the buttons move under the picker instead of shrinking to "A..".
@@ -72,13 +82,23 @@ class RecipeEditor:
     def step_controls(self) -> None:
         steps = self.steps
         if not steps:
-            st.caption("The recipe is empty: add steps or press Auto-fix.")
+            note = st.session_state.get(self._note_key)
+            if note:  # Auto-fix was pressed and found nothing it can do: say why, not just "empty"
+                st.info(plain(note), icon=":material/info:")
+            else:
+                st.caption("The recipe is empty: add steps or press Auto-fix.")
         for i, item in enumerate(steps):
             op = OPERATIONS[item["op"]]
             with st.expander(f"{i + 1}. {op.label}", expanded=True):
-                st.caption(op.description)
+                st.caption(op.summary)
                 for spec in op.specs:
-                    self._param_widget(item["uid"], spec, item["params"].get(spec.name, spec.default))
+                    top = self._top(i, item, spec)
+                    self._param_widget(item["uid"], spec, item["params"].get(spec.name, spec.default), top=top)
+                    if top is not None:
+                        st.caption(
+                            f"Up to {top:,} px for this image: a larger one would pass the "
+                            f"{MAX_OUTPUT_PIXELS / 1e6:g} MP limit."
+                        )
                 # Wraps rather than cutting a label ("Re..." in a third of the card at 1280 px).
                 with st.container(horizontal=True, gap="small"):
                     st.button(
@@ -122,17 +142,34 @@ class RecipeEditor:
             {"uid": self._new_uid(), "op": s.op, "params": dict(s.params)} for s in recipe.steps
         ]
 
-    def _param_widget(self, uid: int, spec: ParamSpec, value: Any) -> None:
+    def _top(self, i: int, item: dict[str, Any], spec: ParamSpec) -> int | None:
+        """The Resize slider's end for this image when the pixel limit comes before the spec's
+        maximum (None otherwise): the limit is shown before it is hit, not after."""
+        if item["op"] != "resize" or spec.name != "long_side" or self._resize_limit is None:
+            return None
+        try:
+            before = Recipe(tuple(self._step(s) for s in self.steps[:i]))
+        except RecipeError:
+            return None
+        top = self._resize_limit(before)
+        return top if top is not None and top < (spec.max or 0) else None
+
+    def _param_widget(self, uid: int, spec: ParamSpec, value: Any, *, top: int | None = None) -> None:
         key = self._widget_key(uid, spec.name)
         if key not in st.session_state:
             st.session_state[key] = value
+        if top is not None and st.session_state[key] > top:
+            # A loaded recipe or an earlier step (a crop, a pad) can put the value past the end.
+            st.session_state[key] = top
+            self._remember(uid, spec.name)
         # Streamlit forgets a widget's value once it is not drawn (another image was picked), so
         # every change is also written into the step, which seeds the control when it returns.
         keep = {"key": key, "help": spec.help or None, "on_change": self._remember, "args": (uid, spec.name)}
         if spec.kind == "choice":
             st.selectbox(spec.label, spec.choices, **keep)
         elif spec.kind == "int":
-            st.slider(spec.label, int(spec.min or 0), int(spec.max or 0), step=int(spec.step or 1), **keep)
+            end = int(spec.max or 0) if top is None else top
+            st.slider(spec.label, int(spec.min or 0), end, step=int(spec.step or 1), **keep)
         else:
             st.slider(spec.label, float(spec.min or 0.0), float(spec.max or 0.0), step=float(spec.step or 0.01), **keep)
 
@@ -142,12 +179,16 @@ class RecipeEditor:
                 item["params"][param] = st.session_state[self._widget_key(uid, param)]
 
     def _add(self) -> None:
+        st.session_state.pop(self._note_key, None)
         self.steps.append({"uid": self._new_uid(), "op": st.session_state["add_op"], "params": {}})
 
     def _fill_from_auto_fix(self) -> None:
-        self._set(self._auto_fix(bool(st.session_state.get("autofix_geometry", False))))
+        proposal = self._auto_fix(bool(st.session_state.get("autofix_geometry", False)))
+        self._set(proposal.recipe)
+        st.session_state[self._note_key] = proposal.note
 
     def _clear(self) -> None:
+        st.session_state.pop(self._note_key, None)
         st.session_state[self._key] = []
 
     def _move(self, i: int, delta: int) -> None:
@@ -164,5 +205,6 @@ class RecipeEditor:
         try:
             self._set(Recipe.from_json(up.getvalue().decode("utf-8", errors="replace")))
             st.session_state.pop("recipe_error", None)
+            st.session_state.pop(self._note_key, None)
         except RecipeError as exc:
             st.session_state["recipe_error"] = f"That recipe cannot be used: {exc}"

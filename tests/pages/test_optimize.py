@@ -1,6 +1,9 @@
+import re
+
 from streamlit.proto.Metric_pb2 import Metric
 
-from core.engine.recipe import Recipe
+from core.engine.operations import OPERATIONS
+from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe
 from core.store.queries import list_images, versions_of
 from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
 
@@ -59,6 +62,9 @@ def test_add_reorder_remove_steps(db):
     assert [e.label for e in at.expander] == ["1. Sharpen (unsharp mask)", "2. CLAHE (local contrast)"]
     [b for b in at.button if b.label == "Remove"][0].click().run()
     assert [e.label for e in at.expander] == ["1. CLAHE (local contrast)"]
+    captions = [c.value for c in at.caption]
+    assert OPERATIONS["clahe"].summary in captions  # in words for people, not the docstring
+    assert not any("CIELAB" in c for c in captions)
     # every parameter of the step has a control generated from its spec
     assert {s.label for s in at.slider} >= {"Clip limit", "Tiles per side"}
 
@@ -99,8 +105,9 @@ def test_slider_values_survive_visiting_another_image(db):
 def test_a_recipe_that_cannot_be_applied_keeps_the_recipe_actions(db):
     rec = list_images(db)[0]
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
-    _add_steps(at, "resize")
-    next(s for s in at.slider if s.label == "Long side (px)").set_value(10000).run()
+    _add_steps(at, "resize", "pad_square")  # a resize stays within the limit; a pad after it need not
+    next(s for s in at.slider if s.label == "Long side (px)").set_value(5000).run()
+    next(s for s in at.slider if s.label == "Extra margin").set_value(0.3).run()
     assert not at.exception
     assert any("This recipe cannot be applied" in e.value for e in at.error)
     assert _button(at, "Save as new version").disabled  # nothing to render
@@ -133,3 +140,56 @@ def test_moving_a_late_slider_does_not_denoise_again(db, monkeypatch):
     next(s for s in at.slider if s.label == "Amount").set_value(2.0).run()
     assert not at.exception and _metric(at, "SSIM") != ssim_before  # the preview followed the slider
     assert len(calls) == runs  # ... without denoising again
+
+
+def _shown(at) -> str:
+    """The visible text with merchant-safe escaping undone (see pages.common.text.plain)."""
+    return re.sub(r"\\(.)", r"\1", texts(at)).replace("\u200b", "")
+
+
+def test_saving_the_same_result_twice_stores_one_version(db):
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _add_steps(at, "resize")
+    next(s for s in at.slider if s.label == "Long side (px)").set_value(1200).run()
+    _button(at, "Save as new version").click().run()
+    first = versions_of(db, rec.image_id)[-1]
+    assert f"Saved as version #{first.version_id}" in texts(at)
+    _button(at, "Save as new version").click().run()
+    assert not at.exception
+    assert f"Already saved as version #{first.version_id}" in _shown(at)
+    assert [v.version_id for v in versions_of(db, rec.image_id)] == [rec.version_id, first.version_id]
+
+
+def test_auto_fix_that_finds_nothing_to_do_says_why(db):
+    rec = next(r for r in list_images(db) if r.file_name == "astronaut_portrait.png")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _button(at, "Auto-fix").click().run()
+    assert not at.exception and not at.expander
+    shown = _shown(at)
+    assert "Auto-fix has nothing to change: Low resolution cannot be fixed by editing" in shown
+    assert "upload a larger original" in shown and "The recipe is empty" not in shown
+    _add_steps(at, "gamma")  # the note is about auto-fix's answer, not about the recipe from now on
+    _button(at, "Remove").click().run()
+    assert "The recipe is empty" in texts(at) and "Auto-fix has nothing" not in _shown(at)
+
+
+def test_the_resize_slider_stops_at_the_pixel_limit_and_says_so(db):
+    def top(at):
+        return int(next(s for s in at.slider if s.label == "Long side (px)").max)
+
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")  # square
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _add_steps(at, "resize")
+    square = top(at)
+    assert 7000 < square <= 7071  # 50 MP as a square, not the 10000 px that was then refused
+    assert f"Up to {square:,} px for this image" in texts(at)
+    assert f"{MAX_OUTPUT_PIXELS / 1e6:g} MP limit" in texts(at)
+    wide = next(r for r in list_images(db) if r.width > 1.4 * r.height)
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(wide.version_id)})
+    _add_steps(at, "resize")
+    assert top(at) > square  # a wide photo may have a longer long side
+    _add_steps(at, "pad_square")
+    [b for b in at.button if b.label == "Up"][1].click().run()  # pad to square first, then resize
+    assert not at.exception and [e.label for e in at.expander] == ["1. Pad to square (white)", "2. Resize"]
+    assert top(at) == square  # the limit follows the image the step is given

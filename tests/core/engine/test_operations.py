@@ -196,3 +196,15 @@ def test_tone_and_colour_fixes_read_the_photo_not_its_padding(img, name, fill):
     inside = apply_operation(padded, name)[40:280]
     assert np.abs(alone.astype(int) - inside).max() <= 2, name
     assert np.abs(alone.astype(int) - flat).max() > 20  # the fix does something
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_every_operation_has_a_plain_one_sentence_summary(name):
+    """What the recipe list shows a merchandiser: one whole sentence, no code notation (the
+    docstring stays for developers and is cut mid-sentence on its first line)."""
+    op = OPERATIONS[name]
+    summary = op.summary
+    assert summary == summary.strip() and summary[0].isupper() and summary.endswith("."), summary
+    assert not any(mark in summary[:-1] for mark in (". ", "? ", "! ", ";")), f"more than one sentence: {summary}"
+    assert not any(code in summary for code in ("`", "_", "=", "**", "et al")), summary
+    assert summary != op.description and len(summary) <= 140, summary

@@ -1,6 +1,7 @@
 """Recipes validate each step once; operation parameters are declared with named fields."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -64,3 +65,24 @@ def test_operations_are_built_from_named_fields():
         Operation("x", "X", "Tone", object, lambda rgb, p: rgb)  # type: ignore[misc]
     fields = {f.name: f for f in dataclasses.fields(OPERATIONS["autocrop"].params)}
     assert fields["margin"].metadata["min"] == 0.0 and fields["margin"].metadata["max"] == 0.3
+
+
+@pytest.mark.parametrize("shape", [(30, 40), (40, 30), (33, 33), (7, 50), (50, 1)])
+def test_the_largest_resize_is_the_one_apply_still_accepts(shape):
+    """The Optimize page stops its Resize slider here, so the limit is never met after the fact."""
+    from core.engine.recipe import max_resize_long_side
+
+    rgb = np.zeros((*shape, 3), np.uint8)
+    limit = 5_000
+    side = max_resize_long_side(shape, max_pixels=limit)
+    out = Recipe((Step("resize", {"long_side": side}).validated(),)).apply(rgb, max_pixels=limit)
+    assert out.shape[0] * out.shape[1] <= limit and max(out.shape[:2]) == side
+    with pytest.raises(RecipeError, match="the limit is"):
+        Recipe((Step("resize", {"long_side": side + 1}).validated(),)).apply(rgb, max_pixels=limit)
+
+
+def test_the_resize_limit_defaults_to_the_engines_pixel_limit():
+    from core.engine.recipe import MAX_OUTPUT_PIXELS, max_resize_long_side
+
+    assert max_resize_long_side((1024, 1024)) == math.isqrt(MAX_OUTPUT_PIXELS)  # 7071 px for 50 MP
+    assert max_resize_long_side((683, 1024)) > max_resize_long_side((1024, 1024))  # a 3:2 photo may go longer

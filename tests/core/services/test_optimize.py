@@ -1,6 +1,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from core.engine.recipe import Recipe, Step
 from core.services.optimize import (
@@ -103,7 +104,7 @@ def test_save_renders_at_full_resolution_and_queues_it(seeded):
     rec = _dark(seeded)
     recipe = auto_fix(rec)
     assert render_jpeg(seeded, rec, recipe)[:2] == b"\xff\xd8"
-    new_id = save_fixed_version(seeded, rec, recipe, created_by="mia")
+    new_id = save_fixed_version(seeded, rec, recipe, created_by="mia").version_id
     saved = versions_of(seeded, rec.image_id)[-1]
     assert saved.version_id == new_id and saved.kind == "optimized" and saved.width == rec.width
     assert Recipe.from_json(saved.recipe_json) == recipe
@@ -138,9 +139,91 @@ def test_heavy_jpeg_keeps_its_compression_finding_in_the_estimate(seeded):
 def test_a_recipe_too_large_at_full_size_is_refused_before_rendering(seeded):
     from core.services.optimize import full_size_problem
 
+    rec = _dark(seeded)  # 1600 x 1600
+    pix = _preview(seeded, rec)
+    assert full_size_problem(rec, preview=pix, result=pix, recipe=Recipe(())) is None
+    pad = Recipe((Step("pad_square", {"margin": 0.3}).validated(),))
+    padded = np.broadcast_to(np.uint8(0), (1638, 1638, 3))  # only the shape is read
+    assert full_size_problem(rec, preview=pix, result=padded, recipe=pad) is None  # 2560 px: 6.6 MP
+    huge = np.broadcast_to(np.uint8(0), (pix.shape[0] * 5, pix.shape[1] * 5, 3))  # 8000 px: 64 MP
+    problem = full_size_problem(rec, preview=pix, result=huge, recipe=pad)  # crops and pads scale
+    assert problem is not None and "limit is 50 MP" in problem
+
+
+def test_a_resize_is_not_scaled_up_again_at_full_size(seeded):
+    """A resize gives an absolute long side, at full size as on the preview: 6000 px is 36 MP
+    (it was counted as 88 MP, scaled by the preview's 1600/1024, and download was refused)."""
+    from core.services.optimize import full_size_problem
+
     rec = _dark(seeded)
     pix = _preview(seeded, rec)
-    assert full_size_problem(rec, preview=pix, result=pix) is None
-    upscaled = Recipe((Step("resize", {"long_side": 6000}).validated(),)).apply(pix)  # 6x: ~90 MP at full size
-    problem = full_size_problem(rec, preview=pix, result=upscaled)
-    assert problem is not None and "limit is 50 MP" in problem
+    resize = Recipe((Step("resize", {"long_side": 6000}).validated(),))
+    resized = np.broadcast_to(np.uint8(0), (6000, 6000, 3))
+    assert full_size_problem(rec, preview=pix, result=resized, recipe=resize) is None
+    padded = np.broadcast_to(np.uint8(0), (7200, 7200, 3))  # then a pad of 10% a side: 52 MP
+    then_pad = Recipe((*resize.steps, Step("pad_square", {"margin": 0.1}).validated()))
+    problem = full_size_problem(rec, preview=pix, result=padded, recipe=then_pad)
+    assert problem is not None and "52 MP" in problem
+
+
+@pytest.mark.parametrize("full", [(1600, 1600), (2000, 3000), (2001, 3000), (1999, 3000), (3000, 1366), (4000, 333)])
+def test_the_resize_limit_found_on_the_preview_holds_at_full_size(full):
+    from core.engine.measures import to_analysis_scale
+    from core.engine.recipe import MAX_OUTPUT_PIXELS
+    from core.services.optimize import resize_limit
+
+    h, w = full
+    preview_shape = to_analysis_scale(np.zeros((h, w, 3), np.uint8), long_side=ANALYSIS_LONG_SIDE).shape
+    side = resize_limit(preview_shape)
+    f = side / max(h, w)  # what the resize makes of the full-size image
+    assert round(h * f) * round(w * f) <= MAX_OUTPUT_PIXELS
+    assert side > 0.99 * math.sqrt(MAX_OUTPUT_PIXELS * max(h, w) / min(h, w))  # and hardly less than allowed
+
+
+def test_saving_the_same_result_again_returns_the_version_already_stored(seeded):
+    rec = _dark(seeded)
+    resize = Step("resize", {"long_side": 1200}).validated()
+    first = save_fixed_version(seeded, rec, Recipe((resize,)), created_by="mia")
+    again = save_fixed_version(seeded, rec, Recipe((resize,)), created_by="mia")
+    # Another recipe with the same output (a gamma of 1 changes no pixel) is the same result too.
+    same_pixels = Recipe((Step("gamma", {"gamma": 1.0}).validated(), resize))
+    also = save_fixed_version(seeded, rec, same_pixels, created_by="rita")
+    assert first.created and not again.created and not also.created
+    assert again.version_id == also.version_id == first.version_id
+    stored = versions_of(seeded, rec.image_id)
+    assert [v.kind for v in stored] == ["original", "optimized"]  # nothing new, nothing lost
+    other = save_fixed_version(
+        seeded, rec, Recipe((Step("resize", {"long_side": 1000}).validated(),)), created_by="mia"
+    )
+    assert other.created and other.version_id != first.version_id
+    assert [v.version_id for v in versions_of(seeded, rec.image_id)] == [
+        rec.version_id,
+        first.version_id,
+        other.version_id,
+    ]
+
+
+def _with_issues(store, *issues):
+    import dataclasses
+
+    return dataclasses.replace(_dark(store), issues=issues)
+
+
+def test_auto_fix_with_nothing_it_can_do_says_which_issues_and_why(seeded):
+    from core.services.optimize import propose_fix
+
+    generic = get_profile(seeded, "generic")
+    small = next(r for r in list_images(seeded, profile="generic") if r.file_name == "astronaut_portrait.png")
+    assert small.issues == ("low_resolution",)
+    proposal = propose_fix(small, profile=generic)
+    assert proposal.recipe.steps == ()
+    assert proposal.note.startswith("Auto-fix has nothing to change: Low resolution cannot be fixed by editing")
+    assert "upload a larger original" in proposal.note and "low_resolution" not in proposal.note
+    both = propose_fix(_with_issues(seeded, "grayscale", "duplicate"), profile=generic).note
+    assert "Saved without colour" in both and "Duplicate file" in both
+    framing = propose_fix(_with_issues(seeded, "small_product"), profile=generic)
+    assert framing.recipe.steps == () and "Auto-fix may crop and pad" in framing.note
+    assert propose_fix(_with_issues(seeded, "small_product"), profile=generic, geometry=True).recipe.steps
+    assert "flags no issues" in propose_fix(_with_issues(seeded), profile=generic).note
+    fixed = propose_fix(_dark(seeded), profile=generic)
+    assert fixed.recipe == auto_fix(_dark(seeded)) and fixed.note == ""  # a recipe speaks for itself
