@@ -11,7 +11,9 @@ from core.services.feedback import (
     MIN_EACH,
     TABLE_ROWS,
     TUNE_MIN_ACCURACY,
-    TUNE_MIN_DECISIONS,
+    TUNE_MIN_EACH,
+    agreement_summary,
+    band_table,
     changes_table,
     default_dates,
     feedback_choices,
@@ -19,6 +21,7 @@ from core.services.feedback import (
     feedback_filter,
     feedback_frame,
     feedback_summary,
+    metric_axis_title,
     metric_by_decision,
     metric_separation,
     reviewer_agreement,
@@ -28,8 +31,9 @@ from core.services.feedback import (
 )
 from core.services.profiles import save_and_rescore
 from core.vocabulary import DECISIONS, decision_label
-from pages.common.charts import decision_boxes, rejection_bands
+from pages.common.charts import decision_boxes, rejection_band_bars
 from pages.common.session import get_store, profile_names, require_role
+from pages.common.text import plain
 
 user = require_role(*roles_for("feedback"))
 store = get_store()
@@ -93,6 +97,8 @@ st.dataframe(
     summary.table,
     hide_index=True,
     key="fb_table",
+    # Rows taller than 4rem make the grid wrap text: three lines of reasons or comment, not "Please re-sh...".
+    row_height=72,
     column_order=[
         "decided_at",
         "reviewer",
@@ -112,8 +118,9 @@ st.dataframe(
         "decided_at": "Decided (UTC)",
         "reviewer": "Reviewer",
         "decision": "Decision",
-        "reasons": "Reasons",
-        "comment": "Comment",
+        "reasons": st.column_config.TextColumn("Reasons", width="medium"),
+        # 320 px: the whole comment column is in view at 1280 px with the sidebar open ("large", 400, is not).
+        "comment": st.column_config.TextColumn("Comment", width=320),
         "file_name": "File",
         "merchant_id": "Merchant",
         "sku": "SKU",
@@ -154,11 +161,14 @@ if sep is not None:
     a.plotly_chart(
         decision_boxes(metric_by_decision(frame, metric), metric=metric, threshold=sep.threshold), key="fb_box"
     )
-    b.plotly_chart(rejection_bands(sep.bands, metric=metric), key="fb_bands")
+    b.plotly_chart(
+        rejection_band_bars(band_table(sep), metric=metric, axis_title=metric_axis_title(metric)), key="fb_bands"
+    )
 
 st.header("Reviewer agreement")
 agreement = reviewer_agreement(frame)
-if agreement.empty:
+overall = agreement_summary(agreement)
+if overall is None:
     st.caption("No image in the selection was judged by two reviewers.")
 else:
     st.dataframe(
@@ -175,22 +185,69 @@ st.header("Thresholds tuned to the reviewers")
 base_name = st.selectbox("Start from profile", profile_names(), key="fb_base")
 new_name = st.text_input("Name for the tuned profile", value=f"{base_name}-tuned", key="fb_newname")
 try:
-    tuned, changes = tuned_profile(store, frame, base=base_name, name=new_name)
+    tuning = tuned_profile(store, frame, base=base_name, name=new_name)
 except ProfileError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))  # quotes the name as typed: text, not Markdown
     st.stop()
-if not changes:
+if tuning.switched_off:
     st.caption(
-        f"No metric predicts the decisions clearly enough (at least {TUNE_MIN_DECISIONS} decisions and balanced "
-        f"accuracy {TUNE_MIN_ACCURACY:g}, in the rule's direction) to move a threshold."
+        f"Checks switched off in {base_name} are not tuned (a threshold there scores nothing): "
+        f"{', '.join(tuning.switched_off)}."
     )
+if tuning.held_back:
+    st.caption(
+        f"Not suggested, too few images to rest on (each needs at least {TUNE_MIN_EACH} approved and "
+        f"{TUNE_MIN_EACH} rejected images measured on its metric): "
+        + "; ".join(
+            f"{s.change.metric} ({s.change.check}): {s.approved} approved, {s.rejected} rejected"
+            for s in tuning.held_back
+        )
+        + "."
+    )
+if not tuning.suggestions:
+    st.caption(
+        f"No threshold to move: none rests on at least {TUNE_MIN_EACH} approved and {TUNE_MIN_EACH} rejected "
+        f"images with a metric that predicts the decisions (balanced accuracy {TUNE_MIN_ACCURACY:g} or more, "
+        "in the rule's direction)."
+    )
+    st.stop()
+st.dataframe(
+    changes_table(tuning.suggestions),
+    hide_index=True,
+    key="fb_changes",
+    column_config={
+        "approved images": st.column_config.NumberColumn(help="Approved images measured on the metric"),
+        "rejected images": st.column_config.NumberColumn(help="Rejected or sent-back images measured on the metric"),
+        "decisions": st.column_config.NumberColumn(help="Decisions on those images (two reviewers: two decisions)"),
+    },
+)
+st.caption(
+    f"Each row rests on the images it counts (at least {TUNE_MIN_EACH} approved and {TUNE_MIN_EACH} rejected), "
+    f"out of {len(frame)} decisions in the selection."
+)
+if overall is None:
+    st.warning(
+        "No image was judged by two reviewers, so how far they agree is unknown: these thresholds may follow "
+        "one reviewer's taste. Double review (Review page) measures it.",
+        icon=":material/warning:",
+    )
+elif overall.low:
+    st.warning(
+        f"Reviewers agree little: on the {overall.images} images two of them judged, they decided alike "
+        f"{overall.agreement:.0%} of the time (Cohen's kappa {overall.kappa:.2f}; 1 is full agreement, 0 chance). "
+        "Thresholds that follow their decisions follow that disagreement too.",
+        icon=":material/warning:",
+    )
+if not may_save_profiles(user.role):
+    st.caption("An administrator can save this as a profile.")
 else:
-    st.dataframe(changes_table(changes), hide_index=True, key="fb_changes")
-    if not may_save_profiles(user.role):
-        st.caption("An administrator can save this as a profile.")
-    elif st.button("Save as profile and rescore the catalogue", type="primary", icon=":material/save:"):
+    st.caption(
+        f"Saving adds the profile '{plain(tuning.profile.name)}' and scores every image version with it; other profiles "
+        "and their scores stay as they are."
+    )
+    if st.button("Save as profile and rescore the catalogue", type="primary", icon=":material/save:"):
         try:  # in the database: every app server sees it
-            name, n = save_and_rescore(store, tuned, actor=user.username)
+            name, n = save_and_rescore(store, tuning.profile, actor=user.username)
         except ProfileError as exc:
             st.error(str(exc))
         else:

@@ -208,21 +208,35 @@ def decision_boxes(values: dict[str, pd.Series], *, metric: str, threshold: floa
     return fig
 
 
-def rejection_bands(bands: tuple[tuple[float, float, int, float], ...], *, metric: str) -> go.Figure:
-    """The share of decisions that were not approvals per band of a metric, (low, high, count, rate)."""
+def rejection_band_bars(bands: pd.DataFrame, *, metric: str, axis_title: str) -> go.Figure:
+    """The share of decisions that were not approvals per band of a metric, from a table with
+    "band" (its label), "not approved" (NaN: no decision in it) and "text" (written over each bar).
+
+    Every band keeps its bar and its words, so a band where all were approved (0%) and one no
+    decision fell in read differently.
+    """
     fig = go.Figure(
         go.Bar(
-            x=[f"{lo:.3g}-{hi:.3g}" for lo, hi, _, _ in bands],
-            y=[rate for *_, rate in bands],
-            text=[f"n={n}" for _, _, n, _ in bands],
+            x=list(bands["band"]),
+            y=list(bands["not approved"].fillna(0.0)),
+            text=list(bands["text"]),
+            textposition="outside",  # above a bar of 0 too, where inside there is no room
+            cliponaxis=False,
             marker_color="#d62728",
+            hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
     fig.update_layout(
         title=f"Rejection rate by {metric} band",
         height=320,
-        yaxis_range=[0, 1],
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis_title="share not approved",
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        yaxis={
+            "range": [0, 1.12],
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+            "tickformat": ".0%",
+            "title": {"text": "share not approved"},
+        },
+        # Labels like "1.5" would otherwise turn the axis numeric and move the bars.
+        xaxis={"type": "category", "title": {"text": axis_title}, "automargin": True},
     )
     return fig
