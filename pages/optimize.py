@@ -105,7 +105,7 @@ def recipe_builder() -> None:
             width="content",
         )
         m.metric("Colour change (ΔE2000)", "n/a" if sim is None else f"{sim.delta_e:.2f}", width="content")
-        estimate = estimate_score(record, preview=pix, result=result, profile=prof)
+        estimate = estimate_score(record, preview=pix, result=result, profile=prof, recipe=recipe)
         change = f"{estimate.change:+.1f}"
         unchanged = change in ("+0.0", "-0.0")  # no gain: a grey delta without an arrow, not a green one up
         m.metric(

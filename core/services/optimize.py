@@ -91,7 +91,24 @@ def _preview_analysis(record: ImageRecord, preview: np.ndarray, stored: Analysis
     return found
 
 
-def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile) -> ScoreEstimate:
+def _full_size(
+    record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, recipe: Recipe | None
+) -> tuple[int, int]:
+    """(width, height) of ``recipe``'s output at full resolution, from its output on the preview.
+
+    Crops and pads scale with the image, so without a resize the stored size scales as the
+    preview did. A resize sets an absolute long side, so from it on the full-size output is the
+    size the preview's output has (scaling it up again would count the resize twice).
+    """
+    if recipe is not None and any(step.op == "resize" for step in recipe.steps):
+        return result.shape[1], result.shape[0]
+    sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
+    return max(1, round(record.width * sx)), max(1, round(record.height * sy))
+
+
+def estimate_score(
+    record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile, recipe: Recipe | None = None
+) -> ScoreEstimate:
     """Score ``preview`` (the stored image at analysis scale) and ``result`` (it after a recipe)
     the way the stored score was measured.
 
@@ -99,11 +116,12 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
     analysis scale every stored measurement is made at, and the stored file facts (JPEG quality,
     blocking, focus, grain, file size, duplicates), focus and grain scaled by what the recipe did
     to them. The resolution checks see the stored image's size scaled as the recipe scaled the
-    preview (a crop or pad changes it). So an empty recipe changes nothing (+0.0), and ``before`` is the stored
-    score whenever the stored measurement is current.
+    preview (a crop or pad changes it), or the size a resize in ``recipe`` sets. So an empty
+    recipe changes nothing (+0.0), and ``before`` is the stored score whenever the stored
+    measurement is current.
     """
     stored = _stored_analysis(record)
-    sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
+    width, height = _full_size(record, preview=preview, result=result, recipe=recipe)
     original, detail = _preview_analysis(record, preview, stored)
     if result.shape == preview.shape and np.array_equal(result, preview):
         fixed = original  # nothing changed: the same measurement, not a second one
@@ -113,8 +131,8 @@ def estimate_score(record: ImageRecord, *, preview: np.ndarray, result: np.ndarr
             stored,
             original_preview=preview,
             original_detail=detail,
-            width=max(1, round(record.width * sx)),
-            height=max(1, round(record.height * sy)),
+            width=width,
+            height=height,
         )
     before, after = assess(original, profile), assess(fixed, profile)
     return ScoreEstimate(
@@ -216,18 +234,11 @@ def resize_limit(preview_shape: tuple[int, ...]) -> int:
 
 
 def full_size_problem(record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, recipe: Recipe) -> str | None:
-    """Why ``result`` (``preview`` after ``recipe``) cannot be rendered at full resolution, or None.
-
-    Crops and pads scale with the image, so without a resize the full-size output is the stored
-    image's size scaled as the recipe scaled the preview; a recipe that fits the preview can then
-    still exceed the pixel limit at full size. A resize sets an absolute long side, so from it on
-    the full-size image is the preview's size (scaling it up again would count the resize twice).
-    """
-    if any(step.op == "resize" for step in recipe.steps):
-        pixels = result.shape[0] * result.shape[1]
-    else:
-        sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
-        pixels = round(record.width * sx) * round(record.height * sy)
+    """Why ``result`` (``preview`` after ``recipe``) cannot be rendered at full resolution, or None:
+    a recipe that fits the preview can still exceed the pixel limit at full size (see
+    :func:`_full_size`)."""
+    width, height = _full_size(record, preview=preview, result=result, recipe=recipe)
+    pixels = width * height
     if pixels > MAX_OUTPUT_PIXELS:
         return (
             f"at full resolution this recipe makes a {pixels / 1e6:.0f} MP image; the limit is "

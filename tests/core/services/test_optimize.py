@@ -166,6 +166,17 @@ def test_a_resize_is_not_scaled_up_again_at_full_size(seeded):
     assert problem is not None and "52 MP" in problem
 
 
+def test_a_resize_is_estimated_at_the_size_it_sets(seeded):
+    """Shrinking the 1600-px cup to 900 px makes it too small: the estimate must see 900 px, not
+    900 scaled up again by the preview's 1600/1024 (1406 px, which passed)."""
+    rec = _dark(seeded)
+    pix = _preview(seeded, rec)
+    profile = get_profile(seeded, "generic")
+    small = Recipe((Step("resize", {"long_side": 900}).validated(),))
+    est = estimate_score(rec, preview=pix, result=small.apply(pix), profile=profile, recipe=small)
+    assert "low_resolution" in est.still_flagged
+
+
 @pytest.mark.parametrize("full", [(1600, 1600), (2000, 3000), (2001, 3000), (1999, 3000), (3000, 1366), (4000, 333)])
 def test_the_resize_limit_found_on_the_preview_holds_at_full_size(full):
     from core.engine.measures import to_analysis_scale
