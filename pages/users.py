@@ -17,6 +17,13 @@ flash = st.session_state.pop("users_flash", None)
 if flash:
     st.success(flash)
 
+
+def _sentence(exc: Exception) -> str:
+    """An account error as a sentence on the page; it may quote what was typed, shown as typed."""
+    text = str(exc)
+    return plain(text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
+
+
 accounts = list_users(store)
 st.dataframe(pd.DataFrame(user_rows(accounts)), hide_index=True, key="users_table")
 
@@ -26,8 +33,8 @@ if st.session_state.pop("new_user_clear", False):
     for key in ("new_username", "new_role", "new_merchant", "new_password"):
         st.session_state.pop(key, None)
 a, b = st.columns(2)
+a.subheader("Add a user")  # above its form, level with "Change a user"
 with a, st.form("new_user"):
-    st.subheader("Add a user")
     username = st.text_input("User name (an e-mail address links single sign-on)", key="new_username")
     role = st.selectbox("Role", ROLES, index=1, key="new_role")
     merchant = st.text_input("Merchant id (merchants only)", key="new_merchant")
@@ -36,7 +43,7 @@ with a, st.form("new_user"):
         try:
             u = add_user(store, actor=admin, username=username, password=password, role=role, merchant_id=merchant)
         except AuthError as exc:
-            st.error(str(exc))
+            st.error(_sentence(exc))
         else:
             st.session_state["users_flash"] = f"Created {u.role} '{plain(u.username)}'."
             st.session_state["new_user_clear"] = True
@@ -69,7 +76,7 @@ with b:
                         merchant_id=new_merchant,
                     )
                 except AuthError as exc:
-                    st.error(str(exc))
+                    st.error(_sentence(exc))
                 else:
                     st.session_state["users_flash"] = (
                         f"Updated '{plain(current.username)}': {', '.join(changed)}."

@@ -1,6 +1,7 @@
 """The Users page's "Add a user" form: what it says after a submit, and what it keeps."""
 
 from core.store.accounts import get_user
+from pages.common.text import plain
 from tests.pages.conftest import ADMIN, make_app, texts
 
 
@@ -40,7 +41,7 @@ def test_a_refused_account_keeps_what_was_typed(db):
         "new_password": "short",
     }
     _fill(at, name="newbie", role="merchant", merchant="", password="long enough pw")
-    assert "a merchant account needs a merchant id" in texts(at)
+    assert "A merchant account needs a merchant id" in texts(at)
     assert _form(at)["new_username"] == "newbie" and _form(at)["new_role"] == "merchant"
     assert get_user(db, "newbie") is None
 
@@ -48,6 +49,16 @@ def test_a_refused_account_keeps_what_was_typed(db):
 def test_a_merchant_id_for_a_reviewer_is_refused_not_dropped(db):
     at = make_app(ADMIN, "pages/users.py")
     _fill(at, name="rev", role="reviewer", merchant="shop-9", password="long enough pw")
-    assert "only merchant accounts have a merchant id" in texts(at)
+    assert "Only merchant accounts have a merchant id" in texts(at)
     assert get_user(db, "rev") is None
     assert _form(at)["new_merchant"] == "shop-9"
+
+
+def test_an_account_error_reads_as_a_sentence_and_shows_what_was_typed_as_typed(db):
+    from core.services.accounts import add_user
+
+    add_user(db, actor=ADMIN, username="a_nn_b", password="long-enough-1", role="reviewer", merchant_id="")
+    at = make_app(ADMIN, "pages/users.py")
+    _fill(at, name="a_nn_b", role="reviewer", merchant="", password="long-enough-2")
+    # Capitalised and closed, and the name's underscores stay underscores (not italics).
+    assert [e.value for e in at.error] == [plain("The user name 'a_nn_b' is taken.")]
