@@ -27,10 +27,17 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
         st.stop()
     requested = records[0].version_id if asked is None else asked
     record = open_version(store, requested, profile=profile, merchant_id=merchant_id)
+    labels = {r.version_id: f"{r.shown_name} · {r.kind} · #{r.version_id}" for r in records}  # the name as given
     if record is None:
         st.error("There is no image with that link that you can open.")
-        st.stop()
-    labels = {r.version_id: f"{r.shown_name} · {r.kind} · #{r.version_id}" for r in records}  # the name as given
+        # A way on from a dead link: the images this user may open (nothing about the one asked for).
+        picked = st.selectbox(
+            "Image", list(labels), index=None, placeholder="Choose an image", format_func=lambda v: labels[v]
+        )
+        if picked is None:
+            st.stop()
+        st.query_params["v"] = str(picked)
+        st.rerun()
     chosen = st.selectbox(
         "Image", list(labels), index=list(labels).index(record.version_id), format_func=lambda v: labels[v]
     )

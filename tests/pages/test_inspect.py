@@ -70,6 +70,13 @@ def test_bad_and_unknown_links(db):
     for v in ("not-a-number", "99999"):
         at = make_app(ADMIN, "pages/inspect.py", {"v": v})
         assert "There is no image with that link" in texts(at)
+        assert not at.title
+    # ...with a way on: picking an image opens it.
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    assert picker.value is None
+    first = picker.options[0]
+    picker.select_index(0).run()
+    assert [t.value for t in at.title] == [plain(first.split(" · ")[0])]
 
 
 def test_merchant_cannot_optimize_another_merchants_image(db):
