@@ -125,7 +125,7 @@ st.dataframe(
         "merchant_id": "Merchant",
         "sku": "SKU",
         "profile": "Profile",
-        "quality_score": st.column_config.NumberColumn("Score", format="%.0f"),
+        "quality_score": st.column_config.NumberColumn("Score", format="%.1f"),
         "issues": "Issues",
         "lead_time_s": st.column_config.NumberColumn("Lead time (s)", format="%.1f"),
         "version_kind": "Version",

@@ -149,7 +149,7 @@ with tab_market:
         key="market_table",
         column_config={
             "issues": st.column_config.ListColumn("issues"),
-            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f"),
+            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.1f"),
         },
     )
 with tab_history:
