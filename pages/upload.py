@@ -98,18 +98,20 @@ if submitted:
                 "file": r.shown_name,
                 "result": {"added": "added", "duplicate": "already uploaded", "refused": "REFUSED"}[r.status],
                 "reason": r.reason or ("" if r.status == "added" else "-"),
-                "score": "" if r.score is None else str(round(r.score)),
+                "score": "" if r.score is None else f"{r.score:.1f}",
                 "issues": issue_labels(r.issues),
                 "image": f"./inspect?v={r.version_id}" if r.version_id else "",
             }
             for r in report.results
         ],
-        columns=["file", "result", "reason", "score", "issues", "image"],
+        # The link next to the name: at 1280 px a last column was off screen.
+        columns=["file", "image", "result", "score", "issues", "reason"],
     )
     st.dataframe(
         table,
         hide_index=True,
         key="upload_results",
+        row_height=60 if any(len(r.reason or "") > 60 for r in report.results) else None,  # long reasons wrap
         column_config={
             "reason": st.column_config.TextColumn("reason", width="large"),  # the why must be readable
             "issues": st.column_config.ListColumn("issues"),
