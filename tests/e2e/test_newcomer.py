@@ -131,7 +131,7 @@ def test_every_page_fits_at_this_width(browser, app, width):
         # Streamlit scrolls inside its main area: grow the window to the content for a whole-page shot.
         tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
         page.set_viewport_size({"width": w, "height": max(h, min(int(tall) + 40, 6000))})
-        page.wait_for_timeout(1500)  # charts and tables draw what came into view
+        page.wait_for_timeout(500)  # charts and tables draw what came into view (for the shot only)
         page.screenshot(path=str(OUT / f"{name}_{width}.png"), full_page=True)
         page.set_viewport_size({"width": w, "height": h})
         if found:
