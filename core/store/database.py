@@ -541,6 +541,30 @@ def new_revision(message: str, *, script_location: Path | None = None) -> Path:
     return Path(script.path)
 
 
+#: Tries, 0.1 s apart, at switching a database to write-ahead logging.
+_WAL_TRIES: Final = 100
+
+
+def _set_wal(cur: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, tried again while another connection holds the lock it needs.
+
+    Switching a new database's journal takes an exclusive lock, and where waiting for it could
+    deadlock SQLite answers "database is locked" at once instead of calling the busy handler (see
+    ``sqlite3_busy_handler``): several processes opening a new store together met exactly that.
+    """
+    import sqlite3
+    import time
+
+    for attempt in range(_WAL_TRIES):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == _WAL_TRIES - 1:
+                raise
+            time.sleep(0.1)
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=True)
 
@@ -548,7 +572,7 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _set_wal(cur)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
