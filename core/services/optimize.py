@@ -13,13 +13,13 @@ from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess,
 from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
 from core.engine.export_image import encode_image
-from core.engine.loading import ImageInfo, load_image, sha256_of
+from core.engine.loading import ImageInfo, load_image
 from core.engine.profiles import Profile
 from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe, max_resize_long_side
 from core.store.blobs import read_blob
 from core.store.database import Store
-from core.store.intake import save_optimized
-from core.store.queries import ImageRecord, versions_of
+from core.store.intake import SavedVersion, save_optimized
+from core.store.queries import ImageRecord
 from core.vocabulary import issue_label
 
 __all__ = [
@@ -257,15 +257,6 @@ def render_jpeg(store: Store, record: ImageRecord, recipe: Recipe, *, quality: i
     return encode_image(recipe.apply(full_resolution(store, record)), "JPEG", quality=quality)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SavedVersion:
-    """The version holding a saved result; ``created`` is False when the same image was already
-    stored (nothing new was written)."""
-
-    version_id: int
-    created: bool
-
-
 def save_fixed_version(store: Store, record: ImageRecord, recipe: Recipe, *, created_by: str) -> SavedVersion:
     """Render ``recipe`` at full resolution, store it as a new version of the image and put it in
     the review queue; if a version of this image already has exactly those bytes, return it instead.
@@ -276,10 +267,4 @@ def save_fixed_version(store: Store, record: ImageRecord, recipe: Recipe, *, cre
     an engine change, which is a new result worth reviewing.
     """
     pixels = recipe.apply(full_resolution(store, record))
-    # The same encoding as save_optimized's, so the hash is the one it would store.
-    digest = sha256_of(encode_image(pixels, "JPEG"))
-    for version in versions_of(store, record.image_id):
-        if version.sha256 == digest:
-            return SavedVersion(version_id=version.version_id, created=False)
-    new_id = save_optimized(store, record.version_id, pixels, recipe, created_by=created_by, submit=True)
-    return SavedVersion(version_id=new_id, created=True)
+    return save_optimized(store, record.version_id, pixels, recipe, created_by=created_by, submit=True)

@@ -49,6 +49,7 @@ __all__ = [
     "MAX_DISPLAY_NAME",
     "display_name",
     "safe_name",
+    "SavedVersion",
     "save_optimized",
 ]
 
@@ -544,6 +545,15 @@ def ingest_folder(
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SavedVersion:
+    """The version holding a saved result; ``created`` is False when the same image was already
+    stored (nothing new was written)."""
+
+    version_id: int
+    created: bool
+
+
 def save_optimized(
     store: Store,
     version_id: int,
@@ -553,8 +563,14 @@ def save_optimized(
     created_by: str,
     submit: bool = True,
     fmt: str = "JPEG",
-) -> int:
-    """Store an optimized rendering of ``version_id``'s image, linked to its recipe; returns the new version id."""
+) -> SavedVersion:
+    """Store an optimized rendering of ``version_id``'s image, linked to its recipe.
+
+    If a version of the same image already holds exactly these bytes, nothing is stored and that
+    version is returned (``created`` False): reviewers should never be handed the same picture
+    twice. The check runs inside the write transaction, under a lock on the image, so two saves
+    at the same instant store one version.
+    """
     data = encode_image(pixels, fmt)
     image = load_image(data, reduce_to=ANALYSIS_LONG_SIDE)
     analysis = analyze(image)
@@ -567,6 +583,18 @@ def save_optimized(
             parent = conn.execute(select(versions.c.image_id).where(versions.c.id == version_id)).scalar()
             if parent is None:
                 raise ValueError(f"no image version {version_id}")
+            # Saves of one image queue here (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already
+            # serialises writers and does not render FOR UPDATE).
+            conn.execute(select(images.c.id).where(images.c.id == parent).with_for_update())
+            same = conn.execute(
+                select(versions.c.id)
+                .where(and_(versions.c.image_id == parent, versions.c.sha256 == info.sha256))
+                .order_by(versions.c.id)
+                .limit(1)
+            ).scalar()
+            if same is not None:
+                # The bytes' blob is that version's too (same hash, same format): keep it.
+                return SavedVersion(version_id=int(same), created=False)
             inserted = conn.execute(
                 insert(versions).values(
                     image_id=parent,
@@ -599,4 +627,4 @@ def save_optimized(
         if created:
             (store.blob_dir / rel).unlink(missing_ok=True)
         raise
-    return int(new_id)
+    return SavedVersion(version_id=int(new_id), created=True)

@@ -13,7 +13,7 @@ def test_a_version_is_named_by_the_merchants_file_name_and_its_kind(store, photo
     ingest_files(store, [("<b>cup</b>.png", encode((photo * 0.3).astype(np.uint8)))], merchant_id="m")
     original = list_images(store)[0]
     recipe = Recipe((Step("gamma", {"gamma": 0.5}),))
-    fixed = save_optimized(store, original.version_id, recipe.apply(photo), recipe, created_by="bob")
+    fixed = save_optimized(store, original.version_id, recipe.apply(photo), recipe, created_by="bob").version_id
     assert version_name(store, original.version_id) == "<b>cup</b>.png"
     assert version_name(store, fixed) == "<b>cup</b>.png (optimized)"
     assert version_name(store, 10_000) == "image version #10000"

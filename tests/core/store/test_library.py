@@ -1,5 +1,7 @@
 import io
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -10,7 +12,15 @@ from core.engine.profiles import load_profile, save_profile
 from core.engine.recipe import Recipe, Step
 from core.store.blobs import read_blob
 from core.store.database import images, versions
-from core.store.intake import IngestError, ingest_files, ingest_zip, read_manifest, safe_name, save_optimized
+from core.store.intake import (
+    IngestError,
+    SavedVersion,
+    ingest_files,
+    ingest_zip,
+    read_manifest,
+    safe_name,
+    save_optimized,
+)
 from core.store.queries import get_image, list_images, versions_of
 from core.store.scores import rescore_all
 from tests.conftest import encode
@@ -152,13 +162,44 @@ def test_optimized_version_is_linked_to_its_recipe(store, photo):
     original = list_images(store)[0]
     recipe = Recipe((Step("gamma", {"gamma": 0.5}),))
     pixels = recipe.apply(load_image(read_blob(store, original.blob_path)).pixels)
-    vid = save_optimized(store, original.version_id, pixels, recipe, created_by="bob")
+    vid = save_optimized(store, original.version_id, pixels, recipe, created_by="bob").version_id
     rec = get_image(store, vid)
     assert rec.kind == "optimized" and Recipe.from_json(rec.recipe_json) == recipe.__class__.from_dict(recipe.to_dict())
     assert rec.image_id == original.image_id and rec.score > original.score
     assert [v.kind for v in versions_of(store, original.image_id)] == ["original", "optimized"]
     # The original file is untouched.
     assert load_image(read_blob(store, original.blob_path)).info.sha256 == original.sha256
+
+
+def test_saving_the_same_result_again_stores_nothing_new(store, photo):
+    ingest_files(store, [("a.png", encode((photo * 0.3).astype(np.uint8)))], merchant_id="m")
+    original = list_images(store)[0]
+    recipe = Recipe((Step("gamma", {"gamma": 0.5}),))
+    pixels = recipe.apply(load_image(read_blob(store, original.blob_path)).pixels)
+    first = save_optimized(store, original.version_id, pixels, recipe, created_by="bob")
+    again = save_optimized(store, original.version_id, pixels, recipe, created_by="rita")
+    assert first.created and not again.created and again.version_id == first.version_id
+    assert [v.kind for v in versions_of(store, original.image_id)] == ["original", "optimized"]
+
+
+def test_two_saves_at_the_same_instant_store_one_version(store, photo):
+    # The duplicate check sits inside the write transaction: checked before it, both threads
+    # would find nothing and both insert.
+    ingest_files(store, [("a.png", encode((photo * 0.3).astype(np.uint8)))], merchant_id="m")
+    original = list_images(store)[0]
+    recipe = Recipe((Step("gamma", {"gamma": 0.5}),))
+    pixels = recipe.apply(load_image(read_blob(store, original.blob_path)).pixels)
+    start = threading.Barrier(4)
+
+    def save(who: str) -> SavedVersion:
+        start.wait()
+        return save_optimized(store, original.version_id, pixels, recipe, created_by=who)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(save, ["a", "b", "c", "d"]))
+    assert sum(r.created for r in results) == 1
+    assert len({r.version_id for r in results}) == 1
+    assert [v.kind for v in versions_of(store, original.image_id)] == ["original", "optimized"]
 
 
 def test_merchant_cannot_get_another_merchants_image(store, photo):
