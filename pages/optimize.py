@@ -13,6 +13,7 @@ from core.services.optimize import (
     difference_image,
     estimate_score,
     full_size_problem,
+    preview_recipe,
     propose_fix,
     render_jpeg,
     resize_limit,
@@ -37,10 +38,15 @@ record = selected_version(store, profile=profile, merchant_id=merchant_scope(use
 prof = get_profile(store, profile)
 
 
+def _on_preview(recipe: Recipe) -> str:
+    """``recipe`` as it runs on the preview (a resize keeps the preview's size), as JSON."""
+    return preview_recipe(record, recipe, preview=preview(record.sha256, record.blob_path)).to_json()
+
+
 def _resize_limit(before: Recipe) -> int | None:
     """The Resize slider's end after the steps ``before`` it (their result is the cached preview prefix)."""
     try:
-        return resize_limit(recipe_preview(record.sha256, record.blob_path, before.to_json()).shape)
+        return resize_limit(recipe_preview(record.sha256, record.blob_path, _on_preview(before)).shape)
     except RecipeError:
         return None  # the steps before already fail; the page says so below
 
@@ -71,7 +77,7 @@ def recipe_builder() -> None:
         editor.step_controls()
     recipe = editor.recipe()
     try:
-        result = recipe_preview(record.sha256, record.blob_path, recipe.to_json())
+        result = recipe_preview(record.sha256, record.blob_path, _on_preview(recipe))
     except RecipeError as exc:  # too many steps, or a step that would make the image too large
         view.error(f"This recipe cannot be applied: {exc}.")
         actions(recipe, pix, None)  # still offer loading another recipe and downloading this one
@@ -134,6 +140,8 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
         if result is not None and recipe.steps
         else None
     )
+    if too_big:  # the preview is reduced, so only the full-size render would fail: say so before it
+        st.warning(f"This recipe cannot be rendered at full resolution: {too_big}.")
     s1.download_button(
         "Download full resolution",
         data=lambda: render_jpeg(store, record, recipe),
@@ -145,7 +153,13 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
         help=f"Not available: {too_big}." if too_big else None,
     )
     label = "Submit fixed version for review" if user.role == "merchant" else "Save as new version"
-    if s2.button(label, icon=":material/save:", type="primary", disabled=not usable):
+    if s2.button(
+        label,
+        icon=":material/save:",
+        type="primary",
+        disabled=not usable or too_big is not None,
+        help=f"Not available: {too_big}." if too_big else None,
+    ):
         try:
             with st.spinner("Rendering at full resolution..."):
                 saved = save_fixed_version(store, record, recipe, created_by=user.username)

@@ -120,6 +120,27 @@ class Recipe:
             out = step.apply(out)
         return out if self.steps[start:] else rgb.copy()
 
+    def on_reduced_copy(self, *, scale: float, max_side: int) -> tuple[Recipe, float]:
+        """This recipe as it runs on a copy of the image reduced by ``scale`` (0-1, the copy's long
+        side over the image's), and the reduction of that copy's result against the full-size one.
+
+        Crops and pads work in fractions of the image, so they act on the copy as they would on the
+        image. A resize sets an absolute long side: on the copy it sets that side times the
+        reduction, never more than ``max_side`` px (nor less than the operation's 64 px), so a
+        7000-px resize does not turn a 1024-px preview into a 37 MP one. The reduction after each
+        resize is what the copy's side is to the side the full-size image gets.
+        """
+        (spec,) = OPERATIONS["resize"].specs  # its one parameter, long_side
+        steps: list[Step] = []
+        for step in self.steps:
+            if step.op == "resize":
+                side = int(step.params.get("long_side", spec.default))
+                small = min(side, max_side, max(int(spec.min or 1), round(side * scale)))
+                scale = small / side
+                step = Step("resize", {**step.params, "long_side": small})
+            steps.append(step)
+        return Recipe(tuple(steps)), scale
+
     def to_dict(self) -> dict[str, Any]:
         return {"version": RECIPE_VERSION, "steps": [{"op": s.op, "params": dict(s.params)} for s in self.steps]}
 

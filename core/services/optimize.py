@@ -14,6 +14,7 @@ from core.engine.autofix import auto_recipe
 from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
 from core.engine.export_image import encode_image
 from core.engine.loading import ImageInfo, load_image
+from core.engine.operations import PREVIEW_SIDE
 from core.engine.profiles import Profile
 from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe, max_resize_long_side
 from core.store.blobs import read_blob
@@ -32,6 +33,7 @@ __all__ = [
     "estimate_score",
     "full_resolution",
     "full_size_problem",
+    "preview_recipe",
     "propose_fix",
     "render_jpeg",
     "resize_limit",
@@ -94,16 +96,30 @@ def _preview_analysis(record: ImageRecord, preview: np.ndarray, stored: Analysis
 def _full_size(
     record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, recipe: Recipe | None
 ) -> tuple[int, int]:
-    """(width, height) of ``recipe``'s output at full resolution, from its output on the preview.
+    """(width, height) of ``recipe``'s output at full resolution, from its output on the preview
+    (``result``, made by :func:`preview_recipe`).
 
     Crops and pads scale with the image, so without a resize the stored size scales as the
-    preview did. A resize sets an absolute long side, so from it on the full-size output is the
-    size the preview's output has (scaling it up again would count the resize twice).
+    preview did. A resize sets an absolute long side, which the preview gets reduced (see
+    :meth:`Recipe.on_reduced_copy`): from it on, the full-size output is the preview's output
+    scaled by that reduction.
     """
     if recipe is not None and any(step.op == "resize" for step in recipe.steps):
-        return result.shape[1], result.shape[0]
+        _, scale = recipe.on_reduced_copy(scale=_preview_scale(record, preview), max_side=PREVIEW_SIDE)
+        return max(1, round(result.shape[1] / scale)), max(1, round(result.shape[0] / scale))
     sy, sx = result.shape[0] / preview.shape[0], result.shape[1] / preview.shape[1]
     return max(1, round(record.width * sx)), max(1, round(record.height * sy))
+
+
+def _preview_scale(record: ImageRecord, preview: np.ndarray) -> float:
+    """How much smaller ``preview`` is than the stored image (1 for an image no larger)."""
+    return min(1.0, float(max(preview.shape[:2])) / max(1, record.width, record.height))
+
+
+def preview_recipe(record: ImageRecord, recipe: Recipe, *, preview: np.ndarray) -> Recipe:
+    """``recipe`` as it runs on ``preview`` (the stored image at preview size): a resize there
+    keeps the preview's reduction instead of setting its full-size side on the preview."""
+    return recipe.on_reduced_copy(scale=_preview_scale(record, preview), max_side=PREVIEW_SIDE)[0]
 
 
 def estimate_score(

@@ -102,15 +102,17 @@ def test_slider_values_survive_visiting_another_image(db):
     assert next(s for s in at.slider if s.label == "Low percentile").value == 4.0
 
 
-def test_a_recipe_that_cannot_be_applied_keeps_the_recipe_actions(db):
+def test_a_recipe_too_large_at_full_size_is_previewed_but_not_rendered(db):
     rec = list_images(db)[0]
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
     _add_steps(at, "resize", "pad_square")  # a resize stays within the limit; a pad after it need not
     next(s for s in at.slider if s.label == "Long side (px)").set_value(5000).run()
     next(s for s in at.slider if s.label == "Extra margin").set_value(0.3).run()
-    assert not at.exception
-    assert any("This recipe cannot be applied" in e.value for e in at.error)
-    assert _button(at, "Save as new version").disabled  # nothing to render
+    assert not at.exception and not at.error
+    # 5000 px padded by 30% a side is 64 MP: the preview stays at preview size (it once made a
+    # 64 MP preview), and the page says why nothing can be rendered.
+    assert any("cannot be rendered at full resolution" in w.value and "64 MP" in w.value for w in at.warning)
+    assert _button(at, "Save as new version").disabled
     assert "Use this recipe" in [b.label for b in at.button]  # loading another recipe is still offered
 
 

@@ -86,3 +86,25 @@ def test_the_resize_limit_defaults_to_the_engines_pixel_limit():
 
     assert max_resize_long_side((1024, 1024)) == math.isqrt(MAX_OUTPUT_PIXELS)  # 7071 px for 50 MP
     assert max_resize_long_side((683, 1024)) > max_resize_long_side((1024, 1024))  # a 3:2 photo may go longer
+
+
+def test_on_a_reduced_copy_a_resize_keeps_the_copys_reduction():
+    crop = Step("crop", {"left": 0.1, "top": 0.0, "right": 0.0, "bottom": 0.0})
+    recipe = Recipe((crop, Step("resize", {"long_side": 3000}), Step("pad_square", {"margin": 0.05})))
+    # A quarter-size copy: the crop and the pad act in fractions; the resize sets a quarter of 3000 px.
+    on_copy, scale = recipe.on_reduced_copy(scale=0.25, max_side=1024)
+    assert on_copy.steps[0] == crop and on_copy.steps[2] == recipe.steps[2]
+    assert on_copy.steps[1].params["long_side"] == 750 and scale == 0.25
+    # Never past the copy's own size limit: then the copy is reduced further from there on.
+    on_copy, scale = recipe.on_reduced_copy(scale=0.5, max_side=1024)
+    assert on_copy.steps[1].params["long_side"] == 1024 and scale == pytest.approx(1024 / 3000)
+    # Nor under the operation's smallest side, nor over the side asked for (a copy is never larger).
+    tiny = Recipe((Step("resize", {"long_side": 100}),))
+    assert tiny.on_reduced_copy(scale=0.1, max_side=1024)[0].steps[0].params["long_side"] == 64
+    assert tiny.on_reduced_copy(scale=1.0, max_side=1024) == (tiny, 1.0)
+    # And what it makes applies: the copy's result is the full-size result reduced.
+    full = np.zeros((2000, 1000, 3), np.uint8)
+    small = full[::4, ::4]
+    on_copy, scale = recipe.on_reduced_copy(scale=0.25, max_side=1024)
+    big, little = recipe.apply(full), on_copy.apply(small)
+    assert abs(little.shape[0] / scale - big.shape[0]) <= 4 and abs(little.shape[1] / scale - big.shape[1]) <= 4

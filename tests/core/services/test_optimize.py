@@ -9,6 +9,7 @@ from core.services.optimize import (
     difference_image,
     estimate_score,
     full_resolution,
+    preview_recipe,
     render_jpeg,
     save_fixed_version,
     similarity,
@@ -150,20 +151,32 @@ def test_a_recipe_too_large_at_full_size_is_refused_before_rendering(seeded):
     assert problem is not None and "limit is 50 MP" in problem
 
 
-def test_a_resize_is_not_scaled_up_again_at_full_size(seeded):
-    """A resize gives an absolute long side, at full size as on the preview: 6000 px is 36 MP
-    (it was counted as 88 MP, scaled by the preview's 1600/1024, and download was refused)."""
+def test_a_resize_is_counted_at_the_size_it_sets_at_full_size(seeded):
+    """A resize gives an absolute long side: 6000 px is 36 MP at full size (it was once counted as
+    88 MP, scaled by the preview's 1600/1024 again, and download was refused)."""
     from core.services.optimize import full_size_problem
 
-    rec = _dark(seeded)
+    rec = _dark(seeded)  # 1600 x 1600
     pix = _preview(seeded, rec)
     resize = Recipe((Step("resize", {"long_side": 6000}).validated(),))
-    resized = np.broadcast_to(np.uint8(0), (6000, 6000, 3))
-    assert full_size_problem(rec, preview=pix, result=resized, recipe=resize) is None
-    padded = np.broadcast_to(np.uint8(0), (7200, 7200, 3))  # then a pad of 10% a side: 52 MP
-    then_pad = Recipe((*resize.steps, Step("pad_square", {"margin": 0.1}).validated()))
-    problem = full_size_problem(rec, preview=pix, result=padded, recipe=then_pad)
+    result = preview_recipe(rec, resize, preview=pix).apply(pix)
+    assert full_size_problem(rec, preview=pix, result=result, recipe=resize) is None
+    then_pad = Recipe((*resize.steps, Step("pad_square", {"margin": 0.1}).validated()))  # 7200 px: 52 MP
+    result = preview_recipe(rec, then_pad, preview=pix).apply(pix)
+    problem = full_size_problem(rec, preview=pix, result=result, recipe=then_pad)
     assert problem is not None and "52 MP" in problem
+
+
+def test_a_resize_on_the_preview_keeps_the_previews_reduction(seeded):
+    """The preview is the stored image reduced; a resize there reduces the same way, and never goes
+    past the preview's size (a 6000-px resize made a 36 MP preview, kept in the page's cache)."""
+    rec = _dark(seeded)  # 1600 x 1600, previewed at 1024
+    pix = _preview(seeded, rec)
+    shrink = Recipe((Step("resize", {"long_side": 800}).validated(),))
+    assert preview_recipe(rec, shrink, preview=pix).apply(pix).shape == (512, 512, 3)  # 800 * 1024/1600
+    grow = Recipe((Step("resize", {"long_side": 6000}).validated(),))
+    assert preview_recipe(rec, grow, preview=pix).apply(pix).shape == pix.shape
+    assert preview_recipe(rec, Recipe(()), preview=pix) == Recipe(())
 
 
 def test_a_resize_is_estimated_at_the_size_it_sets(seeded):
@@ -173,8 +186,13 @@ def test_a_resize_is_estimated_at_the_size_it_sets(seeded):
     pix = _preview(seeded, rec)
     profile = get_profile(seeded, "generic")
     small = Recipe((Step("resize", {"long_side": 900}).validated(),))
-    est = estimate_score(rec, preview=pix, result=small.apply(pix), profile=profile, recipe=small)
+    result = preview_recipe(rec, small, preview=pix).apply(pix)
+    est = estimate_score(rec, preview=pix, result=result, profile=profile, recipe=small)
     assert "low_resolution" in est.still_flagged
+    bigger = Recipe((Step("resize", {"long_side": 1500}).validated(),))
+    result = preview_recipe(rec, bigger, preview=pix).apply(pix)
+    est = estimate_score(rec, preview=pix, result=result, profile=profile, recipe=bigger)
+    assert "low_resolution" not in est.still_flagged
 
 
 @pytest.mark.parametrize("full", [(1600, 1600), (2000, 3000), (2001, 3000), (1999, 3000), (3000, 1366), (4000, 333)])
