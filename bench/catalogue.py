@@ -18,7 +18,10 @@ The checks are judged where it matters: on real, professionally shot product pho
    auto-fix.
 4. **Chosen backdrop colours.** Each distinct photo shot on four pastel papers (the backdrop
    recoloured, the product untouched): a false-alarm rate for flags the white original did not have.
-5. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
+5. **Studio variations that are not defects.** Each distinct photo saved as a JPEG at a studio
+   quality (84, 88, 92, 96 or 99, one per photo in turn) and shot on three neutral backdrops
+   (light grey, grey, off-white): the same false-alarm rate, which should be zero.
+6. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
    (as "pad to square" tools do): recall next to the unpadded copy's. Padding must hide nothing.
 
 Run: ``python bench/catalogue.py [FOLDER] [--limit N] [--workers 2]`` (default folder
@@ -117,6 +120,10 @@ FIXABLE = ("noise", "darken", "wash_out", "low_contrast", "color_cast")
 #: Pastel papers (RGB) a product may be shot on by choice: pink, sky blue, cream and mint.
 PAPERS = {"pink": (250, 224, 230), "sky": (214, 230, 250), "cream": (250, 240, 214), "mint": (222, 245, 230)}
 
+#: Neutral backdrops (RGB) studios use instead of white, and the JPEG qualities studios export at.
+NEUTRAL_PAPERS = {"light grey": (242, 242, 242), "grey": (215, 215, 215), "off-white": (246, 244, 240)}
+STUDIO_QUALITIES = (84, 88, 92, 96, 99)
+
 
 def pad_to_square(a: np.ndarray, fill: tuple[int, int, int]) -> np.ndarray:
     """``a`` centred on a square canvas of colour ``fill`` (bands on two opposite sides)."""
@@ -185,6 +192,13 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
     out["paper"] = {
         colour: assess(analyze(load_image(_encode(on_paper(rgb, paper), "paper"))), profile).issue_names
         for colour, paper in PAPERS.items()
+    }
+    quality = STUDIO_QUALITIES[seed % len(STUDIO_QUALITIES)]
+    studio = io.BytesIO()
+    Image.fromarray(rgb).save(studio, "JPEG", quality=quality)
+    out["studio"] = {"JPEG": assess(analyze(load_image(studio.getvalue())), profile).issue_names} | {
+        colour: assess(analyze(load_image(_encode(on_paper(rgb, paper), "paper"))), profile).issue_names
+        for colour, paper in NEUTRAL_PAPERS.items()
     }
     return out
 
@@ -294,14 +308,6 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
     result["autocontrast_gain_mean"] = statistics.fmean(g for _, g, _ in fixes) if fixes else None
     result["perfect_gain_mean"] = statistics.fmean(p for _, _, p in fixes) if fixes else None
     result["autofix_improved_share"] = sum(g > 0.005 for g, _, _ in fixes) / max(len(fixes), 1)
-    new_flags: Counter[str] = Counter()
-    flagged = copies = 0
-    for ph in per_photo:
-        for issues in ph["paper"].values():
-            new = set(issues) - set(ph["clean"]["issues"]) - SET_ASIDE
-            new_flags.update(new)
-            flagged += bool(new)
-            copies += 1
     padded: dict[str, dict[str, float]] = {}
     for name in HEADLINE:
         caught = DEGRADATIONS[name][1]
@@ -311,12 +317,30 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
             colour: sum(ph["padded"][name][colour] for ph in rows) / max(len(rows), 1) for colour in ("white", "black")
         }
     result["padded"] = padded
-    result["paper"] = {
+    result["paper"] = _new_flags(per_photo, "paper")
+    result["studio"] = _new_flags(per_photo, "studio")
+    return result
+
+
+def _new_flags(per_photo: list[dict], key: str) -> dict:
+    """Share of the copies under ``key`` that gain a flag their original did not have, per issue."""
+    new_flags: Counter[str] = Counter()
+    flagged = copies = 0
+    examples: list[str] = []
+    for ph in per_photo:
+        for variant, issues in ph[key].items():
+            new = set(issues) - set(ph["clean"]["issues"]) - SET_ASIDE
+            new_flags.update(new)
+            flagged += bool(new)
+            copies += 1
+            if new and len(examples) < 5:
+                examples.append(f"{Path(ph['path']).name} ({variant}: {', '.join(sorted(new))})")
+    return {
         "copies": copies,
         "flagged_share": flagged / max(copies, 1),
         "rate": {k: v / max(copies, 1) for k, v in new_flags.most_common()},
+        "examples": examples,
     }
-    return result
 
 
 def _gains(per_photo: list[dict], name: str) -> list[tuple[float, float, float]]:
@@ -415,6 +439,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nOn pastel papers ({', '.join(PAPERS)}; {paper['copies']} copies): "
             f"**{paper['flagged_share']:.1%}** gain a flag the white original did not have ({rates})."
+        )
+        studio = deg["studio"]
+        rates = ", ".join(f"{k} {v:.1%}" for k, v in studio["rate"].items()) or "none"
+        print(
+            f"\nStudio variations ({studio['copies']} copies: JPEG at quality "
+            f"{'/'.join(map(str, STUDIO_QUALITIES))}, and on {', '.join(NEUTRAL_PAPERS)} backdrops): "
+            f"**{studio['flagged_share']:.1%}** gain a flag the original did not have ({rates})"
+            + (f"; e.g. {'; '.join(studio['examples'])}." if studio["examples"] else ".")
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
