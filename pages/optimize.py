@@ -111,6 +111,13 @@ def recipe_builder() -> None:
             width="content",
         )
         m.metric("Colour change (ΔE2000)", "n/a" if sim is None else f"{sim.delta_e:.2f}", width="content")
+        m.metric(
+            "Blown out",
+            "n/a" if sim is None or math.isnan(sim.blown_out) else f"{sim.blown_out:.0%} of product",
+            help="Share of the product that had detail before and is pushed to pure white or to a full "
+            "colour channel by this recipe: detail there is lost for good.",
+            width="content",
+        )
         estimate = estimate_score(record, preview=pix, result=result, profile=prof, recipe=recipe)
         change = f"{estimate.change:+.1f}"
         unchanged = change in ("+0.0", "-0.0")  # no gain: a grey delta without an arrow, not a green one up
@@ -124,6 +131,13 @@ def recipe_builder() -> None:
         )
         if estimate.still_flagged:
             st.caption("Still flagged: " + ", ".join(issue_labels(estimate.still_flagged)))
+        if sim is not None and sim.blows_out:
+            # The score judges the result alone: a blown-out light product looks like a product on white.
+            st.warning(
+                f"This recipe blows out {sim.blown_out:.0%} of the product: those parts lose all detail "
+                "(pushed to pure white or to a full colour channel). The estimated score cannot see this, "
+                "as it judges the result alone. Lower the contrast, brightness or gain."
+            )
     actions(recipe, pix, result)
 
 

@@ -25,6 +25,7 @@ from core.services.review import (
     current_item,
     decide_shown,
     double_review_share,
+    fix_blows_out,
     mark_opened,
     queue_progress,
     set_double_review_share,
@@ -76,6 +77,14 @@ def _images(s: Store, version_id: int, profile_name: str) -> tuple[str, str]:
     before = display_url(comp.before.sha256, comp.before.blob_path)
     after = display_url(comp.after.sha256, comp.after.blob_path, comp.recipe.to_json() if comp.recipe else "")
     return before, after
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _fix_blows_out(version_id: int, profile_name: str) -> float | None:
+    """:func:`fix_blows_out` of an item (cached: versions never change)."""
+    s = get_store()
+    record = open_version(s, version_id, profile=profile_name, merchant_id=None)
+    return None if record is None else fix_blows_out(s, comparison_for(s, record, profile=profile_name))
 
 
 def _flash(text: str) -> None:
@@ -239,6 +248,13 @@ def queue_panel() -> None:
             aspect=record.width / max(1, record.height),
         )
         st.caption(comp.caption)
+        blown = _fix_blows_out(record.version_id, profile)
+        if blown is not None:
+            st.warning(
+                f"This fix blows out {blown:.0%} of the product compared with the original: those parts "
+                "lost all detail (pushed to pure white or to a full colour channel). The score cannot see "
+                "this, as it judges the fix alone."
+            )
     with right:
         st.subheader(plain(record.shown_name), anchor=False)
         st.caption(

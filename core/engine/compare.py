@@ -17,10 +17,14 @@ import cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000
 
+from core.engine.foreground import channel_max, find_foreground
+
 __all__ = [
+    "BLOWN_OUT_WARN",
     "SSIM_K1",
     "SSIM_K2",
     "SSIM_SIGMA",
+    "blown_out_share",
     "mean_color_difference",
     "mse",
     "psnr",
@@ -150,3 +154,37 @@ def ssim_map_rgb(smap: np.ndarray, *, low: float = 0.5) -> np.ndarray:
     t = np.clip((1.0 - smap.astype(np.float32)) / np.float32(1.0 - low), 0.0, 1.0)
     lut_in = np.rint(t * 255).astype(np.uint8)
     return cv2.cvtColor(cv2.applyColorMap(255 - lut_in, cv2.COLORMAP_HOT), cv2.COLOR_BGR2RGB)
+
+
+#: A channel at or above this level carries no detail any more (clipped) ...
+_CLIPPED: Final = 254
+#: ... and a pixel with every channel below this one still had some.
+_HAD_DETAIL: Final = 250
+#: :func:`blown_out_share` from which a change visibly blows the product out. Restoring a dark or
+#: flat photo gives back what the original itself had clipped: auto-fix on Madison's darkened and
+#: flattened copies (levels 2-4) blows out at most 9% of the product (0.1% typically), a backdrop
+#: white balance at most 18%. A contrast gain of just 1.2 blows out a quarter of the product in
+#: half of those photos, and more than 60% in one of ten.
+BLOWN_OUT_WARN: Final = 0.10
+
+
+def blown_out_share(before: np.ndarray, after: np.ndarray) -> float:
+    """Share (0-1) of the product that a change from ``before`` to ``after`` blew out.
+
+    Counted are the product's pixels that still had detail (every channel below 250) in
+    ``before`` and have a channel at 254-255 in ``after``: a highlight pushed to white, or a
+    colour pushed into a full channel, where no detail is left. Only the product counts (what is
+    not the plain backdrop of ``before``, see :func:`core.engine.foreground.find_foreground`;
+    the whole frame without one): whitening a backdrop blows nothing out. Both RGB uint8 and of
+    one shape (pixels must correspond; a crop or pad has no pixel-by-pixel answer). NaN with
+    fewer than 100 such pixels.
+    """
+    _check_pair(a=before, b=after)
+    fg = find_foreground(before)
+    had_detail = channel_max(before) < _HAD_DETAIL
+    if fg.has_backdrop:
+        had_detail &= fg.mask
+    n = int(np.count_nonzero(had_detail))
+    if n < 100:
+        return math.nan
+    return int(np.count_nonzero(had_detail & (channel_max(after) >= _CLIPPED))) / n

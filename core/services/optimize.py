@@ -11,7 +11,15 @@ import numpy as np
 
 from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess, preview_detail
 from core.engine.autofix import auto_recipe
-from core.engine.compare import mean_color_difference, psnr, ssim, ssim_map, ssim_map_rgb
+from core.engine.compare import (
+    BLOWN_OUT_WARN,
+    blown_out_share,
+    mean_color_difference,
+    psnr,
+    ssim,
+    ssim_map,
+    ssim_map_rgb,
+)
 from core.engine.export_image import encode_image
 from core.engine.loading import ImageInfo, load_image
 from core.engine.operations import PREVIEW_SIDE
@@ -161,12 +169,19 @@ def estimate_score(
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Similarity:
-    """How far the result is from the original: SSIM (1 = same), PSNR in dB (inf = identical)
-    and the mean CIEDE2000 colour difference."""
+    """How far the result is from the original: SSIM (1 = same), PSNR in dB (inf = identical),
+    the mean CIEDE2000 colour difference, and the share (0-1) of the product the recipe blew out
+    (see :func:`core.engine.compare.blown_out_share`; NaN where it cannot tell)."""
 
     ssim: float
     psnr: float
     delta_e: float
+    blown_out: float
+
+    @property
+    def blows_out(self) -> bool:
+        """The recipe visibly blows the product out (:data:`~core.engine.compare.BLOWN_OUT_WARN`)."""
+        return self.blown_out >= BLOWN_OUT_WARN
 
 
 def similarity(before: np.ndarray, after: np.ndarray, *, reframed: bool = False) -> Similarity | None:
@@ -176,7 +191,10 @@ def similarity(before: np.ndarray, after: np.ndarray, *, reframed: bool = False)
     if reframed or before.shape != after.shape:
         return None
     return Similarity(
-        ssim=ssim(before, after), psnr=psnr(before, after), delta_e=mean_color_difference(before, after, max_side=256)
+        ssim=ssim(before, after),
+        psnr=psnr(before, after),
+        delta_e=mean_color_difference(before, after, max_side=256),
+        blown_out=blown_out_share(before, after),
     )
 
 

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.engine.autofix import auto_recipe
+from core.engine.compare import BLOWN_OUT_WARN, blown_out_share
+from core.engine.operations import PREVIEW_SIDE
 from core.engine.recipe import Recipe, RecipeError
 from core.engine.wording import operation_labels
 from core.services.access import may_set_double_review, sees_reviewer_names
+from core.store.blobs import display_pixels
 from core.store.database import Store
 from core.store.queries import ImageRecord, get_image, versions_of
 from core.store.reviews import (
@@ -60,6 +63,7 @@ __all__ = [
     "ReviewComparison",
     "ReviewError",
     "comparison_for",
+    "fix_blows_out",
     "decision_history",
     "mark_opened",
     "next_in_queue",
@@ -159,6 +163,28 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
         applies_to="Your decision applies to the original (left), as uploaded"
         + ("; the fix on the right is a suggestion for the merchant." if proposal.steps else "."),
     )
+
+
+def fix_blows_out(store: Store, comp: ReviewComparison) -> float | None:
+    """The share (0-1) of the product a submitted fix blew out against its original, when that
+    is visible harm (see :data:`core.engine.compare.BLOWN_OUT_WARN`); otherwise None. The score
+    judges the fix alone, where a blown-out light product looks like a product on white.
+
+    Judged pixel by pixel on the two previews, so only for a fix that keeps the framing (no crop,
+    pad or resize) and is not the engine's own proposal."""
+    if comp.recipe is not None or comp.after.kind != "optimized":
+        return None
+    try:
+        if Recipe.from_json(comp.after.recipe_json).changes_geometry:
+            return None
+    except RecipeError:
+        return None
+    before = display_pixels(store, comp.before.sha256, comp.before.blob_path, side=PREVIEW_SIDE)
+    after = display_pixels(store, comp.after.sha256, comp.after.blob_path, side=PREVIEW_SIDE)
+    if before.shape != after.shape:
+        return None
+    share = blown_out_share(before, after)
+    return share if share >= BLOWN_OUT_WARN else None
 
 
 def _recipe_words(recipe_json: str) -> str:

@@ -195,3 +195,17 @@ def test_the_resize_slider_stops_at_the_pixel_limit_and_says_so(db):
     [b for b in at.button if b.label == "Up"][1].click().run()  # pad to square first, then resize
     assert not at.exception and [e.label for e in at.expander] == ["1. Pad to square (white)", "2. Resize"]
     assert top(at) == square  # the limit follows the image the step is given
+
+
+def test_a_recipe_that_blows_the_product_out_is_called_out(db):
+    # The score judges the result alone, and a blown-out light product looks like a product on
+    # white: the page compares with the original instead.
+    rec = next(r for r in list_images(db) if r.file_name == "cup_on_white.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    assert _metric(at, "Blown out") == "0% of product" and not at.warning
+    _add_steps(at, "brightness_contrast")
+    next(s for s in at.slider if s.label == "Contrast (gain a)").set_value(3.0).run()
+    assert not at.exception
+    blown = int(_metric(at, "Blown out").split("%")[0])
+    assert blown >= 10
+    assert any(f"blows out {blown}% of the product" in w.value for w in at.warning)

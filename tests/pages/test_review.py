@@ -117,3 +117,21 @@ def test_issues_are_named_in_words_not_codes(db):
     assert not any(f"**{name}**" in s for name in item.issues for s in shown if "_" in name)
     only = next(s for s in at.selectbox if s.label == "Only images with issue")
     assert only.format_func("low_resolution") == "Low resolution"
+
+
+def test_a_fix_that_blows_the_product_out_is_called_out(db):
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+    from core.store.queries import list_images
+
+    # A contrast gain of 3 on a flat poster: it scores lowest, so it is the first item.
+    rec = next(r for r in list_images(db) if r.file_name == "rocket_poster_flat.jpg")
+    recipe = Recipe((Step("brightness_contrast", {"alpha": 3.0}).validated(),))
+    fix = save_fixed_version(db, rec, recipe, created_by="mia").version_id
+    assert next_in_queue(db, "rita", order="lowest_score").version_id == fix
+    at = make_app(REVIEWER, "pages/review.py")
+    assert not at.exception
+    assert any(
+        "This fix blows out" in w.value and "of the product compared with the original" in w.value for w in at.warning
+    )
+    assert "Your decision applies to the submitted fix" in texts(at)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from core.engine.compare import mean_color_difference, mse, psnr, ssim, ssim_map
+from core.engine.compare import BLOWN_OUT_WARN, blown_out_share, mean_color_difference, mse, psnr, ssim, ssim_map
 
 
 def test_psnr_of_mse_10_is_38_13_db():
@@ -87,3 +87,40 @@ def test_color_difference_known_pair():
     b = np.full((8, 8, 3), (180, 60, 40), np.uint8)
     ref = deltaE_ciede2000(rgb2lab(a[:1, :1]), rgb2lab(b[:1, :1]))[0, 0]
     assert mean_color_difference(a, b) == pytest.approx(ref, rel=0.01)
+
+
+def _light_product_on_white():
+    """A light grey product with shading (170-220) on a pure white backdrop."""
+    img = np.full((400, 400, 3), 255, np.uint8)
+    yy, xx = np.mgrid[0:400, 0:400]
+    inside = (np.abs(xx - 200) < 120) & (np.abs(yy - 200) < 140)
+    shade = (170 + 50 * (xx - 80) / 240).astype(np.uint8)
+    img[inside] = shade[inside][:, None]
+    return img, inside
+
+
+def test_brightening_a_light_product_blows_it_out():
+    img, inside = _light_product_on_white()
+    brighter = np.clip(img.astype(np.int16) * 2, 0, 255).astype(np.uint8)  # a contrast gain of 2
+    assert blown_out_share(img, brighter) == pytest.approx(1.0)
+    mild = np.clip(img.astype(np.int16) + 45, 0, 255).astype(np.uint8)  # 215-265: the lightest part clips
+    share = blown_out_share(img, mild)
+    assert 0.05 < share < 0.5
+    assert blown_out_share(img, img) == 0.0
+
+
+def test_whitening_the_backdrop_or_a_mild_stretch_blows_nothing_out():
+    img, inside = _light_product_on_white()
+    grey_backdrop = img.copy()
+    grey_backdrop[~inside] = 236  # a light grey backdrop, then whitened: only the backdrop changes
+    assert blown_out_share(grey_backdrop, img) == 0.0
+    darker = (img * 0.8).astype(np.uint8)  # a darkened copy brought back by a gain: no clipping added
+    restored = np.clip(darker.astype(np.float32) / 0.8, 0, 255).astype(np.uint8)
+    assert blown_out_share(darker, restored) < BLOWN_OUT_WARN
+
+
+def test_blown_out_share_needs_corresponding_pixels():
+    img, _ = _light_product_on_white()
+    with pytest.raises(ValueError, match="shape"):
+        blown_out_share(img, img[:200])
+    assert math.isnan(blown_out_share(np.full((50, 50, 3), 255, np.uint8), np.full((50, 50, 3), 255, np.uint8)))

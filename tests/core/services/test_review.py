@@ -9,7 +9,7 @@ from core.services.review import (
     record_decision,
     suggested_reasons,
 )
-from core.store.queries import list_images
+from core.store.queries import get_image, list_images
 from core.store.reviews import active_decision
 from core.vocabulary import ISSUE_REASONS, REASONS
 
@@ -153,3 +153,31 @@ def test_an_empty_queue_praises_only_after_work_was_done():
     nothing = QueueProgress(done=0, remaining=0)
     assert "Nothing is waiting" in nothing.empty_note(filtered=False)
     assert "filters" in nothing.empty_note(filtered=True) and "Nice" not in nothing.empty_note(filtered=True)
+
+
+def _save_fix(store, file_name, *steps):
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+
+    rec = next(r for r in list_images(store) if r.file_name == file_name)
+    recipe = Recipe(tuple(Step(op, params).validated() for op, params in steps))
+    saved = save_fixed_version(store, rec, recipe, created_by="mia")
+    return get_image(store, saved.version_id)
+
+
+def test_a_fix_that_blows_the_product_out_is_called_out(seeded):
+    from core.services.review import fix_blows_out
+
+    blown = _save_fix(seeded, "cup_on_white.jpg", ("brightness_contrast", {"alpha": 3.0}))
+    share = fix_blows_out(seeded, comparison_for(seeded, blown, profile="generic"))
+    assert share is not None and share >= 0.1
+    # A fix that restores a dark photo, an original (shown against the engine's proposal), and a
+    # fix that reframes (no pixel-by-pixel answer) are not.
+    fine = _save_fix(seeded, "cup_underexposed.jpg", ("contrast_stretch", {"low": 0.0, "high": 99.5}))
+    assert fix_blows_out(seeded, comparison_for(seeded, fine, profile="generic")) is None
+    original = next(r for r in list_images(seeded) if r.file_name == "cup_on_white.jpg" and r.kind == "original")
+    assert fix_blows_out(seeded, comparison_for(seeded, original, profile="generic")) is None
+    padded = _save_fix(
+        seeded, "cup_on_white.jpg", ("brightness_contrast", {"alpha": 3.0}), ("pad_square", {"margin": 0.1})
+    )
+    assert fix_blows_out(seeded, comparison_for(seeded, padded, profile="generic")) is None
