@@ -55,6 +55,7 @@ editor = RecipeEditor(
     record.version_id,
     auto_fix=lambda geometry: propose_fix(record, profile=prof, geometry=geometry),
     resize_limit=_resize_limit,
+    scope=profile,  # what auto-fix finds depends on the profile's checks
 )
 
 

@@ -29,14 +29,16 @@ class RecipeEditor:
         *,
         auto_fix: Callable[[bool], AutoFix],
         resize_limit: Callable[[Recipe], int | None] | None = None,
+        scope: str = "",
     ) -> None:
         """``resize_limit`` gives the largest long side a Resize step may take after the steps
-        before it (None when unknown); its slider stops there."""
+        before it (None when unknown); its slider stops there. ``scope`` is what auto-fix's answer
+        depends on besides the image (the profile): its "nothing to change" note is kept per scope."""
         self.version_id = version_id
         self._auto_fix = auto_fix
         self._resize_limit = resize_limit
         self._key = f"recipe_steps_{version_id}"
-        self._note_key = f"autofix_note_{version_id}"
+        self._note_key = f"autofix_note_{version_id}_{scope}"
 
     @property
     def steps(self) -> list[dict[str, Any]]:

@@ -171,6 +171,11 @@ def test_auto_fix_that_finds_nothing_to_do_says_why(db):
     shown = _shown(at)
     assert "Auto-fix has nothing to change: Low resolution cannot be fixed by editing" in shown
     assert "upload a larger original" in shown and "The recipe is empty" not in shown
+    # The note answers for the profile it was asked under: under another, auto-fix was not asked.
+    at.sidebar.selectbox[0].set_value("amazon").run()
+    assert "Auto-fix has nothing" not in _shown(at) and "The recipe is empty" in texts(at)
+    at.sidebar.selectbox[0].set_value("generic").run()
+    assert "Auto-fix has nothing to change" in _shown(at)
     _add_steps(at, "gamma")  # the note is about auto-fix's answer, not about the recipe from now on
     _button(at, "Remove").click().run()
     assert "The recipe is empty" in texts(at) and "Auto-fix has nothing" not in _shown(at)
