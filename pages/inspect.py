@@ -106,7 +106,7 @@ with tab_metrics:
             [
                 {
                     "metric": ln.metric,
-                    "value": format_value(ln.value),
+                    "value": ln.shown,
                     "unit": ln.unit,
                     "rule": ln.rule,
                     "status": status_words[ln.status],

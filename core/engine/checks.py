@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from core.engine.profiles import CheckSpec, Profile, Rule
-from core.engine.wording import format_value, rule_text
+from core.engine.wording import format_against, format_value, rule_text
 from core.vocabulary import METRIC_INFO, METRIC_LABELS
 
 __all__ = ["Issue", "MetricLine", "ScoreResult", "assess_metrics", "metric_report"]
@@ -112,7 +112,7 @@ def assess_metrics(metrics: dict[str, float], profile: Profile, *, other: str = 
             continue
         label = METRIC_LABELS.get(rule.metric, rule.metric.replace("_", " "))
         message = spec.message.format(
-            value=format_value(value),
+            value=format_against(value, rule.warn),
             threshold=format_value(rule.warn),
             metric=label,
             other=other or "another image in the set",
@@ -157,6 +157,8 @@ class MetricLine:
     check: str
     rule: str
     status: Literal["pass", "warning", "error", "info"]
+    #: The value in words, never reading the same as the threshold it is judged against.
+    shown: str
 
 
 def metric_report(metrics: dict[str, float], profile: Profile) -> list[MetricLine]:
@@ -171,7 +173,9 @@ def metric_report(metrics: dict[str, float], profile: Profile) -> list[MetricLin
         value = float(metrics.get(metric, math.nan))
         check, rule = rules.get(metric, ("", None))
         if rule is None or math.isnan(value):
-            out.append(MetricLine(metric, value, unit, meaning, check, "", "info"))
+            out.append(MetricLine(metric, value, unit, meaning, check, "", "info", format_value(value)))
             continue
-        out.append(MetricLine(metric, value, unit, meaning, check, rule_text(rule), rule.severity(value) or "pass"))
+        severity = rule.severity(value)
+        shown = format_against(value, rule.fail if severity == "error" else rule.warn)
+        out.append(MetricLine(metric, value, unit, meaning, check, rule_text(rule), severity or "pass", shown))
     return out

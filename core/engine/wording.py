@@ -9,7 +9,15 @@ from core.engine.measures import CHOSEN_TINT_MAX_SHARE, DRAWN_PALETTE_SHARE
 from core.engine.operations import OPERATIONS
 from core.engine.profiles import Rule
 
-__all__ = ["backdrop_colour_note", "drawn_note", "format_value", "operation_labels", "padding_note", "rule_text"]
+__all__ = [
+    "backdrop_colour_note",
+    "drawn_note",
+    "format_against",
+    "format_value",
+    "operation_labels",
+    "padding_note",
+    "rule_text",
+]
 
 
 def format_value(value: float) -> str:
@@ -21,6 +29,22 @@ def format_value(value: float) -> str:
     if abs(value) >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
+
+
+def format_against(value: float, limit: float) -> str:
+    """``value`` as :func:`format_value` writes it, with as many more decimals (up to four) as it
+    takes not to read the same as ``limit``: a flat photo's tones "span only 0.4196 (needs
+    0.42)", not "0.42 (needs 0.42)"."""
+    text = format_value(value)
+    if value == limit or not (math.isfinite(value) and math.isfinite(limit)):
+        return text
+    if float(text) != float(format_value(limit)):  # "12.0" and "12" read the same
+        return text
+    shown = 0 if abs(value) >= 100 or float(value).is_integer() else 1 if abs(value) >= 10 else 2
+    for digits in range(shown + 1, 5):
+        if f"{value:.{digits}f}" != f"{limit:.{digits}f}":
+            return f"{value:.{digits}f}"
+    return text
 
 
 def rule_text(rule: Rule) -> str:

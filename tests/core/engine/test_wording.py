@@ -2,7 +2,7 @@ import math
 
 from core.engine.checks import metric_report
 from core.engine.profiles import Rule, load_profile
-from core.engine.wording import backdrop_colour_note, drawn_note, format_value, padding_note, rule_text
+from core.engine.wording import backdrop_colour_note, drawn_note, format_against, format_value, padding_note, rule_text
 
 
 def test_numbers():
@@ -52,3 +52,19 @@ def test_a_padded_image_says_the_photo_inside_was_judged():
     assert padding_note({"padding": 0.0}) is None and padding_note({}) is None
     note = padding_note({"padding": 0.25})
     assert note and "25%" in note and "photo inside" in note
+
+
+def test_a_value_never_reads_the_same_as_the_limit_it_fails():
+    assert format_against(0.4196, 0.42) == "0.4196"  # "spans only 0.42 (needs 0.42)" read as a pass
+    assert format_against(104.6, 105) == "104.6"
+    assert format_against(12.04, 12.0) == "12.04"  # "12.0" and "12" read the same too
+    assert format_against(0.31, 0.42) == "0.31" and format_against(109.0, 105) == "109"  # as format_value
+    assert format_against(105.0, 105) == "105" and format_against(float("nan"), 0.42) == "n/a"
+
+
+def test_the_inspect_table_never_shows_a_failing_value_as_its_threshold():
+    lines = {ln.metric: ln for ln in metric_report({"contrast": 0.4196, "black_level": 20.0}, load_profile("generic"))}
+    assert lines["contrast"].status == "warning" and lines["contrast"].shown == "0.4196"  # rule ">= 0.42"
+    assert lines["black_level"].shown == "20"
+    low = metric_report({"contrast": 0.2996}, load_profile("generic"))
+    assert next(ln for ln in low if ln.metric == "contrast").shown == "0.2996"  # an error, against 0.3
