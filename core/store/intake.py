@@ -24,12 +24,13 @@ from typing import Final, Literal
 
 import numpy as np
 from sqlalchemy import and_, insert, select
+from sqlalchemy.engine import Connection
 
 from core.engine.assess import Analysis, analyze
 from core.engine.batch import measure_upload, tune_allocator
 from core.engine.duplicates import DuplicateIndex
 from core.engine.export_image import encode_image
-from core.engine.loading import DEFAULT_MAX_BYTES, load_image
+from core.engine.loading import DEFAULT_MAX_BYTES, load_image, sha256_of
 from core.engine.recipe import Recipe
 from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, inserted_id, now, versions
@@ -554,6 +555,19 @@ class SavedVersion:
     created: bool
 
 
+def _version_with_bytes(conn: Connection, version_id: int, sha: str) -> int | None:
+    """The first version of ``version_id``'s image whose file has the hash ``sha``, if any."""
+    sibling = versions.alias("sibling")
+    found = conn.execute(
+        select(sibling.c.id)
+        .join(versions, versions.c.image_id == sibling.c.image_id)
+        .where(and_(versions.c.id == version_id, sibling.c.sha256 == sha))
+        .order_by(sibling.c.id)
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
+
+
 def save_optimized(
     store: Store,
     version_id: int,
@@ -572,6 +586,10 @@ def save_optimized(
     at the same instant store one version.
     """
     data = encode_image(pixels, fmt)
+    with store.read() as conn:  # a second press of Save: found before measuring anything
+        same = _version_with_bytes(conn, version_id, sha256_of(data))
+    if same is not None:
+        return SavedVersion(version_id=same, created=False)
     image = load_image(data, reduce_to=ANALYSIS_LONG_SIDE)
     analysis = analyze(image)
     profiles = all_profiles(store)
@@ -584,17 +602,12 @@ def save_optimized(
             if parent is None:
                 raise ValueError(f"no image version {version_id}")
             # Saves of one image queue here (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already
-            # serialises writers and does not render FOR UPDATE).
+            # serialises writers and does not render FOR UPDATE), and look again under the lock.
             conn.execute(select(images.c.id).where(images.c.id == parent).with_for_update())
-            same = conn.execute(
-                select(versions.c.id)
-                .where(and_(versions.c.image_id == parent, versions.c.sha256 == info.sha256))
-                .order_by(versions.c.id)
-                .limit(1)
-            ).scalar()
+            same = _version_with_bytes(conn, version_id, info.sha256)
             if same is not None:
                 # The bytes' blob is that version's too (same hash, same format): keep it.
-                return SavedVersion(version_id=int(same), created=False)
+                return SavedVersion(version_id=same, created=False)
             inserted = conn.execute(
                 insert(versions).values(
                     image_id=parent,

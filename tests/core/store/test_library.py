@@ -171,13 +171,18 @@ def test_optimized_version_is_linked_to_its_recipe(store, photo):
     assert load_image(read_blob(store, original.blob_path)).info.sha256 == original.sha256
 
 
-def test_saving_the_same_result_again_stores_nothing_new(store, photo):
+def test_saving_the_same_result_again_stores_nothing_new(store, photo, monkeypatch):
+    import core.store.intake as intake
+
     ingest_files(store, [("a.png", encode((photo * 0.3).astype(np.uint8)))], merchant_id="m")
     original = list_images(store)[0]
     recipe = Recipe((Step("gamma", {"gamma": 0.5}),))
     pixels = recipe.apply(load_image(read_blob(store, original.blob_path)).pixels)
     first = save_optimized(store, original.version_id, pixels, recipe, created_by="bob")
+    measured = []
+    monkeypatch.setattr(intake, "analyze", lambda image: measured.append(image))
     again = save_optimized(store, original.version_id, pixels, recipe, created_by="rita")
+    assert measured == []  # found before measuring anything
     assert first.created and not again.created and again.version_id == first.version_id
     assert [v.kind for v in versions_of(store, original.image_id)] == ["original", "optimized"]
 
