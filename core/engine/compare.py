@@ -161,10 +161,11 @@ _CLIPPED: Final = 254
 #: ... and a pixel with every channel below this one still had some.
 _HAD_DETAIL: Final = 250
 #: :func:`blown_out_share` from which a change visibly blows the product out. Restoring a dark or
-#: flat photo gives back what the original itself had clipped: auto-fix on Madison's darkened and
-#: flattened copies (levels 2-4) blows out at most 9% of the product (0.1% typically), a backdrop
-#: white balance at most 18%. A contrast gain of just 1.2 blows out a quarter of the product in
-#: half of those photos, and more than 60% in one of ten.
+#: flat photo gives back what the original itself had clipped: auto-fix on a third of Madison's
+#: darkened and flattened copies (levels 2-4) blows out 0.1% of the product typically, 9% in
+#: one photo of 100 and 39% in one whose original has 45% of its product at a full channel
+#: (a saturated print); a backdrop white balance at most 18%. A contrast gain of just 1.2 blows
+#: out a quarter of the product in half of those photos, and more than 60% in one of ten.
 BLOWN_OUT_WARN: Final = 0.10
 
 
