@@ -171,13 +171,17 @@ def test_a_fix_that_blows_the_product_out_is_called_out(seeded):
     blown = _save_fix(seeded, "cup_on_white.jpg", ("brightness_contrast", {"alpha": 3.0}))
     share = fix_blows_out(seeded, comparison_for(seeded, blown, profile="generic"))
     assert share is not None and share >= 0.1
-    # A fix that restores a dark photo, an original (shown against the engine's proposal), and a
-    # fix that reframes (no pixel-by-pixel answer) are not.
+    # Padding as well does not hide it: the tonal steps are judged without the geometry.
+    padded = _save_fix(
+        seeded, "cup_on_white.jpg", ("pad_square", {"margin": 0.1}), ("brightness_contrast", {"alpha": 3.0})
+    )
+    reframed = fix_blows_out(seeded, comparison_for(seeded, padded, profile="generic"))
+    assert reframed is not None and reframed >= 0.1  # 0.79 from the recipe, 0.73 from the fix's file
+    # A fix that restores a dark photo, a fix that only reframes, and an original (shown against
+    # the engine's proposal) are not.
     fine = _save_fix(seeded, "cup_underexposed.jpg", ("contrast_stretch", {"low": 0.0, "high": 99.5}))
     assert fix_blows_out(seeded, comparison_for(seeded, fine, profile="generic")) is None
+    framed = _save_fix(seeded, "cup_on_white.jpg", ("pad_square", {"margin": 0.1}))
+    assert fix_blows_out(seeded, comparison_for(seeded, framed, profile="generic")) is None
     original = next(r for r in list_images(seeded) if r.file_name == "cup_on_white.jpg" and r.kind == "original")
     assert fix_blows_out(seeded, comparison_for(seeded, original, profile="generic")) is None
-    padded = _save_fix(
-        seeded, "cup_on_white.jpg", ("brightness_contrast", {"alpha": 3.0}), ("pad_square", {"margin": 0.1})
-    )
-    assert fix_blows_out(seeded, comparison_for(seeded, padded, profile="generic")) is None
