@@ -173,6 +173,15 @@ def test_hard_compression_resaved_at_high_quality_is_caught():
     assert r.metrics["jpeg_quality"] >= 90 and "compression_artifacts" in r.issue_names
 
 
+def test_hard_compression_cropped_off_its_grid_and_resaved_is_caught():
+    """Cropping by 5 and 3 px moves the old blocks off the new file's 8-px grid; they are still
+    the old compression's, and still visible."""
+    photo = cv2.resize(data.chelsea(), (1200, 900), interpolation=cv2.INTER_CUBIC)
+    assert "compression_artifacts" not in judged(photo[3:, 5:], quality=88).issue_names
+    r = judged(_jpeg_roundtrip(photo, 10)[3:, 5:], quality=95)
+    assert "compression_artifacts" in r.issue_names, r.metrics["blockiness"]
+
+
 def test_fine_texture_at_studio_quality_is_not_blocking():
     knit = garment((120, 60, 70), texture=25.0)
     r = judged(knit, quality=88)

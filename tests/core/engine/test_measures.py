@@ -10,6 +10,7 @@ from PIL import Image
 
 from core.engine.foreground import find_foreground
 from core.engine.measures import (
+    BLOCK_PHASE_MIN_BLOCKS,
     blockiness,
     color_cast,
     entropy,
@@ -66,7 +67,7 @@ def test_blockiness_sees_jpeg_blocks(photo):
     assert blockiness(clean) < 1.2 < 1.5 < blockiness(blocky)
 
 
-def _blockiness_by_definition(y: np.ndarray, grid: int = 8) -> float:
+def _blockiness_by_definition(y: np.ndarray, grid: int = 8, *, search: bool = True) -> float:
     """The per-phase definition of :func:`blockiness`, written plainly (slow)."""
     y16 = y.astype(np.int16)
     rates = []
@@ -81,17 +82,34 @@ def _blockiness_by_definition(y: np.ndarray, grid: int = 8) -> float:
             at = steps[:, xs]
             isolated = (steps[:, xs - 1] <= 1) & (steps[:, xs + 1] <= 1) & (at >= 2) & (at <= 64)
             per_phase.append(float(np.minimum(at, 24)[isolated].sum()) / max(1, at.size))
-        rates.append(per_phase[grid - 1] - float(np.median(per_phase[: grid - 1])))
+        # Every phase where there are enough blocks to tell one from chance; else the grid's own.
+        phases = range(grid) if search and width - 2 >= BLOCK_PHASE_MIN_BLOCKS * grid else [grid - 1]
+        rates.append(max(per_phase[p] - float(np.median(per_phase[:p] + per_phase[p + 1 :])) for p in phases))
     return 10.0 * max(0.0, float(np.mean(rates))) if rates else 0.0
 
 
 @pytest.mark.parametrize("quality", [8, 40, 95])
 @pytest.mark.parametrize("grid", [8, 4])
-def test_blockiness_equals_its_definition(photo, quality, grid):
+@pytest.mark.parametrize("size", [(301, 203), (90, 77)])  # odd sizes; the second too small to search
+def test_blockiness_equals_its_definition(photo, quality, grid, size):
     from core.engine.loading import load_image
 
-    y = luma(load_image(encode(photo, "JPEG", quality=quality)).pixels)[:301, :203]  # odd sizes
+    y = luma(load_image(encode(photo, "JPEG", quality=quality)).pixels)[: size[0], 3 : 3 + size[1]]
     assert blockiness(y, grid=grid) == pytest.approx(_blockiness_by_definition(y, grid), abs=1e-9)
+
+
+def test_blockiness_finds_blocks_moved_off_the_file_grid(photo):
+    """A blocky photo cropped by a number of pixels that is not a multiple of 8 and saved again
+    keeps its blocks where they were, off the new file's grid."""
+    from core.engine.loading import load_image
+
+    def resaved_cropped(rgb):
+        return luma(load_image(encode(rgb[3:, 5:], "JPEG", quality=95)).pixels)
+
+    moved = resaved_cropped(load_image(encode(photo, "JPEG", quality=8)).pixels)
+    clean = resaved_cropped(photo)
+    assert _blockiness_by_definition(moved, search=False) < 1.2  # the file's own grid misses them
+    assert blockiness(clean) < 1.2 < 1.5 < blockiness(moved)
 
 
 def test_histogram_u8_counts_like_bincount():
