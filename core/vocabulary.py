@@ -13,6 +13,7 @@ __all__ = [
     "ANALYSIS_LONG_SIDE",
     "DECISIONS",
     "DECISION_LABELS",
+    "DUPLICATE_ISSUES",
     "EXPORT_FORMATS",
     "FORMAT_EXTENSIONS",
     "IMAGE_EXTENSIONS",
@@ -173,6 +174,9 @@ ISSUE_NAMES: Final = (
     "duplicate",
     "near_duplicate",
 )
+
+#: The issues that say an image repeats an earlier one (the same bytes, or the same photo).
+DUPLICATE_ISSUES: Final = frozenset({"duplicate", "near_duplicate"})
 
 #: What each issue is called on screen (the names above stay in data: CSV, profiles, filters in URLs).
 ISSUE_LABELS: Final[dict[str, str]] = {

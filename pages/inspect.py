@@ -9,11 +9,11 @@ from core.engine.checks import metric_report
 from core.engine.histogram import clipping_overlay
 from core.engine.wording import backdrop_colour_note, drawn_note, format_value, operation_labels, padding_note
 from core.services.access import merchant_scope, roles_for
-from core.services.catalog import findings, marketplace_checklist, versions_of
+from core.services.catalog import findings, marketplace_checklist, same_photo_as, versions_of
 from core.services.measuring import stale_note
 from core.services.profiles import get_profile
 from core.services.review import decision_history
-from core.vocabulary import decision_label, issue_label, issue_labels
+from core.vocabulary import DUPLICATE_ISSUES, decision_label, issue_label, issue_labels
 from pages.common.charts import contributions_figure, histogram_figure
 from pages.common.images import preview
 from pages.common.selection import selected_version
@@ -62,6 +62,15 @@ with right:
             st.warning(f"**{issue_label(i.name)}** - {plain(i.message)}{fix}", icon=":material/warning:")
     if not issues:
         st.success("No issues under this profile.", icon=":material/check_circle:")
+    elif any(i.name in DUPLICATE_ISSUES for i in issues):
+        earlier = same_photo_as(store, record.version_id, merchant_id=merchant_scope(user))
+        if earlier is not None:  # two uploads may share a name: the link tells them apart
+            st.page_link(
+                "pages/inspect.py",
+                label=f"Open the earlier image: {plain(earlier[1])} (version #{earlier[0]})",
+                icon=":material/content_copy:",
+                query_params={"v": earlier[0], "profile": profile},
+            )
     # The decision is what a merchant opens this page for: next to the score, not in a tab.
     decisions = decision_history(store, record.version_id, viewer_role=user.role)
     for d in (d for d in decisions if d["current"]):

@@ -17,6 +17,7 @@ from core.store.blobs import display_pixels, read_blob
 from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
 from core.store.database import Store
 from core.store.queries import ImageRecord, get_image, issue_details, list_images, scores_for_version, versions_of
+from core.store.scores import earlier_copy
 from core.vocabulary import DECISIONS
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "open_version",
     "pickable_versions",
     "preview_pixels",
+    "same_photo_as",
     "versions_of",
 ]
 
@@ -97,6 +99,15 @@ def findings(store: Store, version_id: int, *, profile: str) -> tuple[list[Issue
     """The issues stored for a version under ``profile`` (worst first) and the points each check cost."""
     stored, contributions = issue_details(store, version_id, profile)
     return [_issue(d) for d in stored], contributions
+
+
+def same_photo_as(store: Store, version_id: int, *, merchant_id: str | None) -> tuple[int, str] | None:
+    """The earlier image a duplicate repeats, as ``(version id, name as given)``, if the viewer may
+    open it (a merchant only their own: duplicates are found within one merchant's images)."""
+    found = earlier_copy(store, version_id)
+    if found is None or (merchant_id is not None and get_image(store, found[0], merchant_id=merchant_id) is None):
+        return None
+    return found
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from core.engine import ENGINE_VERSION
@@ -21,6 +21,7 @@ __all__ = [
     "all_profiles",
     "dumps_metrics",
     "duplicate_index",
+    "earlier_copy",
     "loads_metrics",
     "rescore_all",
     "score_version",
@@ -29,14 +30,18 @@ __all__ = [
 ]
 
 
+#: An image's name as the merchant gave it (the safe file name for rows stored before names were kept).
+_shown_name = func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("name")
+
+
 def duplicate_index(conn: Connection, merchant_id: str, *, before: int | None = None) -> DuplicateIndex:
     """The near-duplicate index of ``merchant_id``'s stored originals (those stored before
-    version ``before`` only, when given)."""
+    version ``before`` only, when given), labelled with their names as the merchant gave them."""
     where = and_(images.c.merchant_id == merchant_id, versions.c.kind == "original")
     if before is not None:
         where = and_(where, versions.c.id < before)
     rows = conn.execute(
-        select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, images.c.file_name)
+        select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, _shown_name)
         .join(images, images.c.id == versions.c.image_id)
         .join(analyses, analyses.c.version_id == versions.c.id)
         .where(where)
@@ -46,6 +51,19 @@ def duplicate_index(conn: Connection, merchant_id: str, *, before: int | None = 
     for vid, sha, ph, colors, name in rows:
         index.add(str(vid), str(sha), str(ph), str(colors or ""), label=str(name))
     return index
+
+
+def earlier_copy(store: Store, version_id: int) -> tuple[int, str] | None:
+    """The earlier version a stored duplicate repeats, as ``(version id, name as given)``; ``None``
+    if the version duplicates nothing."""
+    with store.read() as conn:
+        dup = conn.execute(select(scores.c.duplicate_of).where(scores.c.version_id == version_id).limit(1)).scalar()
+        if dup is None:
+            return None
+        name = conn.execute(
+            select(_shown_name).join(versions, versions.c.image_id == images.c.id).where(versions.c.id == dup)
+        ).scalar()
+    return (int(dup), str(name)) if name is not None else None
 
 
 def store_scores(
@@ -139,8 +157,16 @@ def score_version(store: Store, version_id: int, profile: Profile) -> float:
         if row is None:
             raise ValueError(f"version {version_id} has no stored analysis")
         metrics = loads_metrics(row.metrics_json)
-        a = assess(_analysis_from_row(metrics, row.phash, row.bbox_json), profile)
         dup = conn.execute(select(scores.c.duplicate_of).where(scores.c.version_id == version_id).limit(1)).scalar()
+        other = ""
+        if dup is not None:  # the duplicate's message names the earlier image, as when it was measured
+            other = (
+                conn.execute(
+                    select(_shown_name).join(versions, versions.c.image_id == images.c.id).where(versions.c.id == dup)
+                ).scalar()
+                or ""
+            )
+        a = assess(_analysis_from_row(metrics, row.phash, row.bbox_json), profile, other=other)
         upsert_score(conn, version_id, profile.name, a.score, a.issues, a.contributions, dup)
         return a.score
 

@@ -143,3 +143,24 @@ def test_a_product_on_pink_paper_is_shown_as_a_chosen_colour_not_a_cast(db):
     assert not [w.value for w in (*at.warning, *at.error) if "tinted" in w.value]  # no colour cast flag
     assert "No issues under this profile." in texts(at)
     assert any("reads as chosen" in i.value for i in at.info)
+
+
+def _page_links(at) -> list:  # type: ignore[no-untyped-def]
+    """The page links drawn in a run (AppTest has no accessor of its own for them)."""
+    return [e.proto for e in at.get("page_link")]
+
+
+def test_a_duplicate_links_to_the_earlier_image(db):
+    """Two uploads may share a name: the duplicate's message names the earlier one, and a link
+    opens it (by version), under the same profile."""
+    recs = list_images(db)
+    again = next(r for r in recs if r.file_name == "cup_reupload.jpg")
+    first = next(r for r in recs if r.file_name == "cup_on_white.jpg")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(again.version_id), "profile": "shopify"})
+    assert plain("the same photo as cup_on_white.jpg") in texts(at)
+    links = [p for p in _page_links(at) if "earlier image" in p.label]
+    expected = f"Open the earlier image: {plain('cup_on_white.jpg')} (version #{first.version_id})"
+    assert [p.label for p in links] == [expected]  # the name as plain text, never markup
+    assert f"v={first.version_id}" in links[0].query_string and "profile=shopify" in links[0].query_string
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(first.version_id)})
+    assert not [p for p in _page_links(at) if "earlier image" in p.label]
