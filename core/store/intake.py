@@ -192,7 +192,8 @@ def read_manifest(data: bytes | str) -> dict[str, tuple[str, str]]:
 
 
 def _manifest_lookup(manifest: dict[str, tuple[str, str]] | None, raw_name: str) -> tuple[tuple[str, str] | None, str]:
-    """The manifest row for a file: its exact name first (also without folders), else the one
+    """The manifest row for a file: its exact name first (with its folders inside a zip or
+    folder, e.g. ``red/shirt.jpg``), else the one
     row whose cleaned name is the file's cleaned name. Several such rows that disagree are a
     collision: ``(None, reason)``, so the file is refused rather than one row silently winning."""
     if not manifest:
@@ -487,26 +488,32 @@ def ingest_zip(
         for info in infos:
             if info.is_dir():
                 continue
-            base = PurePosixPath(info.filename).name
+            path = PurePosixPath(info.filename)
+            base = path.name
             if base.lower() == "manifest.csv" or base.startswith(".") or "__MACOSX" in info.filename:
                 continue
-            if PurePosixPath(base).suffix.lower() not in IMAGE_EXTENSIONS:
-                refuse(base, "Not an image file type (by its extension).")
+            # Named by the path inside the zip: folders per SKU or colour ("red/shirt.jpg",
+            # "blue/shirt.jpg") would otherwise all read "shirt.jpg". Storage names stay the base.
+            where = str(path)
+            if path.suffix.lower() not in IMAGE_EXTENSIONS:
+                refuse(where, "Not an image file type (by its extension).")
                 continue
             if info.file_size > DEFAULT_MAX_BYTES:
-                refuse(base, f"The file is {info.file_size / 1e6:.1f} MB; the limit is {DEFAULT_MAX_BYTES / 1e6:g} MB.")
+                refuse(
+                    where, f"The file is {info.file_size / 1e6:.1f} MB; the limit is {DEFAULT_MAX_BYTES / 1e6:g} MB."
+                )
                 continue
             try:
                 content = _read_member(zf, info, limit=DEFAULT_MAX_BYTES, budget=budget)
             except IngestError:
                 raise  # the whole zip is over its budget: refused whole
             except Exception as exc:  # noqa: BLE001 - zlib.error, CRC, truncation, encryption: this entry only
-                refuse(base, f"Damaged inside the zip: {exc}.")  # CRC error, truncated, encrypted, odd method
+                refuse(where, f"Damaged inside the zip: {exc}.")  # CRC error, truncated, encrypted, odd method
                 continue
             if content is None:
-                refuse(base, f"The file is larger than {DEFAULT_MAX_BYTES / 1e6:g} MB once unpacked.")
+                refuse(where, f"The file is larger than {DEFAULT_MAX_BYTES / 1e6:g} MB once unpacked.")
                 continue
-            yield base, content
+            yield where, content
 
     report = ingest_files(
         store,
@@ -538,7 +545,7 @@ def ingest_folder(
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
     return ingest_files(
         store,
-        ((p.name, p.read_bytes()) for p in paths),
+        ((p.relative_to(root).as_posix(), p.read_bytes()) for p in paths),  # named as in the folder
         merchant_id=merchant_id,
         uploaded_by=uploaded_by,
         manifest=manifest,

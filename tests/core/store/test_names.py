@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import cv2
 import pytest
 from sqlalchemy import select
 
@@ -72,7 +73,30 @@ def test_zip_entries_keep_their_names_for_display(store, photo):
         store, _zip({'folder/it\'s "new".jpg': encode(photo, "JPEG"), "notes.txt": b"x"}), merchant_id="acme"
     )
     by = {r.display_name: r for r in report.results}
-    assert by['it\'s "new".jpg'].status == "added" and by["notes.txt"].status == "refused"
+    assert by['folder/it\'s "new".jpg'].status == "added" and by["notes.txt"].status == "refused"
+    assert by['folder/it\'s "new".jpg'].name == "it's _new_.jpg"  # stored without its folder
+
+
+def test_zip_and_folder_entries_are_told_apart_by_their_folders(store, photo, tmp_path):
+    """Exports with a folder per SKU or colour repeat one file name: each keeps its folder, and a
+    manifest may name either file by its path."""
+    from core.store.intake import ingest_folder
+
+    red, blue = encode(photo, "JPEG"), encode(photo[::-1], "JPEG")
+    manifest = read_manifest("file,merchant_id,sku\nred/shirt.jpg,acme,R-1\nblue/shirt.jpg,acme,B-1\n")
+    report = ingest_zip(store, _zip({"red/shirt.jpg": red, "blue/shirt.jpg": blue}), merchant_id="x", manifest=manifest)
+    assert sorted(r.display_name for r in report.results) == ["blue/shirt.jpg", "red/shirt.jpg"]
+    assert {r.status for r in report.results} == {"added"}
+    with store.read() as conn:
+        rows = {r.display_name: r.sku for r in conn.execute(select(images))}
+    assert rows == {"red/shirt.jpg": "R-1", "blue/shirt.jpg": "B-1"}
+    # A name with a slash in it is a path inside a zip: it is shown whole, not cut to its end.
+    odd = ingest_zip(store, _zip({"<b>bold</b>.png": encode(photo[:, ::-1], "PNG")}), merchant_id="acme")
+    assert [r.display_name for r in odd.results] == ["<b>bold</b>.png"]
+    (tmp_path / "export" / "SKU-1").mkdir(parents=True)
+    (tmp_path / "export" / "SKU-1" / "main.jpg").write_bytes(encode(photo[::2], "JPEG"))
+    folder = ingest_folder(store, tmp_path / "export", merchant_id="acme")
+    assert [r.display_name for r in folder.results] == ["SKU-1/main.jpg"]
 
 
 def test_folder_ingest_reports_svg_and_heic_with_a_reason(store, photo, tmp_path):
@@ -112,3 +136,24 @@ def test_feedback_rows_and_csv_name_the_image_as_the_merchant_gave_it(store, pho
     assert sorted(frame["file_name"]) == sorted(names)
     rows = list(csv.DictReader(io.StringIO(feedback_csv(frame).decode("utf-8-sig"))))
     assert sorted(r["file_name"] for r in rows) == sorted(["<b>bold</b>.jpg", '\'=HYPERLINK("x").jpg'])
+
+
+def test_a_duplicate_names_the_earlier_image_as_the_merchant_gave_it(store, photo):
+    """Its message names the earlier upload by the name the merchant gave (not the storage
+    name), also once rescored from stored metrics; :func:`earlier_copy` says which version."""
+    from core.engine.profiles import load_profile
+    from core.store.queries import issue_details
+    from core.store.scores import earlier_copy, score_version
+
+    big = cv2.resize(photo, (1024, 1024), interpolation=cv2.INTER_AREA)
+    first = ingest_files(store, [(ODD, encode(big, "JPEG"))], merchant_id="acme").results[0]
+    again = ingest_files(store, [("copy.jpg", encode(big[::2, ::2], "JPEG", quality=85))], merchant_id="acme")
+    (r,) = again.results
+    assert "near_duplicate" in r.issues and earlier_copy(store, r.version_id) == (first.version_id, ODD)
+    assert earlier_copy(store, first.version_id) is None
+    for rescored in (False, True):
+        if rescored:
+            score_version(store, r.version_id, load_profile("generic"))
+        stored, _ = issue_details(store, r.version_id, "generic")
+        message = next(i["message"] for i in stored if i["name"] == "near_duplicate")
+        assert f"the same photo as {ODD}," in message, message
