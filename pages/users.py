@@ -4,7 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.accounts import AuthError, add_user, list_users, update_user, user_rows
+from core.services.accounts import (
+    AuthError,
+    add_user,
+    change_form,
+    list_users,
+    new_user_form,
+    update_user,
+    user_rows,
+)
 from core.vocabulary import ROLES
 from pages.common.session import get_store, require_role
 from pages.common.text import plain
@@ -27,16 +35,25 @@ def _sentence(exc: Exception) -> str:
 accounts = list_users(store)
 st.dataframe(pd.DataFrame(user_rows(accounts)), hide_index=True, key="users_table")
 
-# The "Add a user" form keeps what was typed when it is refused; a success clears it (before its
-# widgets are drawn, the only time Streamlit lets a page set them).
-if st.session_state.pop("new_user_clear", False):
-    for key in ("new_username", "new_role", "new_merchant", "new_password"):
-        st.session_state.pop(key, None)
+
+def _show(values: dict[str, object]) -> None:
+    """Set widgets (by key) to ``values`` before they are drawn. Only a value set this way reaches
+    a browser that already shows the widget: removing the key, or passing another ``value=``,
+    changes the server's state while the browser keeps showing (and then sending) the old value."""
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
+# The "Add a user" form keeps what was typed when it is refused, and is emptied after a create
+# (on the rerun, before its widgets are drawn). Its widgets take their values only from here.
+new_keys = {"username": "new_username", "role": "new_role", "merchant_id": "new_merchant", "password": "new_password"}
+if st.session_state.pop("new_user_clear", False) or any(k not in st.session_state for k in new_keys.values()):
+    _show({new_keys[field]: value for field, value in new_user_form().items()})
 a, b = st.columns(2)
 a.subheader("Add a user")  # above its form, level with "Change a user"
 with a, st.form("new_user"):
     username = st.text_input("User name (an e-mail address links single sign-on)", key="new_username")
-    role = st.selectbox("Role", ROLES, index=1, key="new_role")
+    role = st.selectbox("Role", ROLES, key="new_role")
     merchant = st.text_input("Merchant id (merchants only)", key="new_merchant")
     password = st.text_input("Initial password (8+ characters)", type="password", key="new_password")
     if st.form_submit_button("Create user", type="primary"):
@@ -50,19 +67,35 @@ with a, st.form("new_user"):
             st.rerun()
 with b:
     st.subheader("Change a user")
-    # The picker sits outside the form, so the form below always shows the picked user's state.
+    # The picker sits outside the form; the form shows the picked user as stored: set when the
+    # user is picked, after every save and whenever the stored account changed, and otherwise left
+    # as typed (so a refused save can be corrected).
     target = st.selectbox("User", [u.username for u in accounts], key="manage_target")
     current = next((u for u in accounts if u.username == target), None)
+    saved = st.session_state.pop("manage_saved", False)
     if current is not None:
-        with st.form(f"manage_user_{current.user_id}", clear_on_submit=True):
-            new_role = st.selectbox("Role", ROLES, index=ROLES.index(current.role), key=f"role_{current.user_id}")
-            new_merchant = st.text_input(
-                "Merchant id (merchants only)", value=current.merchant_id or "", key=f"merchant_{current.user_id}"
-            )
+        uid = current.user_id
+        keys = {
+            "role": f"role_{uid}",
+            "merchant_id": f"merchant_{uid}",
+            "new_password": f"password_{uid}",
+            "active": f"active_{uid}",
+        }
+        stored = change_form(current)
+        if (
+            saved
+            or st.session_state.get("manage_shown") != (uid, stored)
+            or any(k not in st.session_state for k in keys.values())
+        ):
+            _show({keys[field]: value for field, value in stored.items()})
+            st.session_state["manage_shown"] = (uid, stored)
+        with st.form(f"manage_user_{uid}"):
+            new_role = st.selectbox("Role", ROLES, key=keys["role"])
+            new_merchant = st.text_input("Merchant id (merchants only)", key=keys["merchant_id"])
             new_password = st.text_input(
-                "New password (leave empty to keep)", type="password", key=f"password_{current.user_id}"
+                "New password (leave empty to keep)", type="password", key=keys["new_password"]
             )
-            active = st.toggle("Active", value=current.active, key=f"active_{current.user_id}")
+            active = st.toggle("Active", key=keys["active"])
             if st.form_submit_button("Save"):
                 try:
                     # All checks first, then every change; on any error nothing is stored.
@@ -83,4 +116,5 @@ with b:
                         if changed
                         else f"Nothing to change for '{plain(current.username)}'."
                     )
+                    st.session_state["manage_saved"] = True  # the rerun shows the stored state
                     st.rerun()

@@ -34,8 +34,10 @@ __all__ = [
     "User",
     "account_for_email",
     "add_user",
+    "change_form",
     "create_user",
     "list_users",
+    "new_user_form",
     "sign_in",
     "throttle_wait",
     "update_user",
@@ -128,6 +130,19 @@ def add_user(
         merchant_id=merchant,
         actor=actor.username,
     )
+
+
+def new_user_form() -> dict[str, str]:
+    """What the Users page's "Add a user" form shows when it is empty: no name, merchant id or
+    password, and the reviewer role (the most common new account)."""
+    return {"username": "", "role": "reviewer", "merchant_id": "", "password": ""}
+
+
+def change_form(user: User) -> dict[str, Any]:
+    """What the Users page's "Change a user" form shows for ``user``: its stored role, merchant id
+    ("" for staff) and active flag, and no new password. :func:`update_user` given these values
+    unchanged changes nothing."""
+    return {"role": user.role, "merchant_id": user.merchant_id or "", "new_password": "", "active": user.active}
 
 
 def update_user(

@@ -170,6 +170,45 @@ def test_5_users_form_does_what_it_shows(fresh, app):
     store.dispose()
 
 
+def test_5b_users_form_shows_what_was_saved(fresh, app):
+    """After a save the form shows the stored state: a password change right after disabling an
+    account leaves it disabled (the toggle used to spring back on and re-enable it), and the add
+    form is empty after a create."""
+    base, root = app
+    from core.store.accounts import create_user, get_user, set_active
+
+    store = _store(root)
+    if get_user(store, "dora") is None:
+        create_user(store, username="dora", password="dora password 1", role="reviewer")
+    set_active(store, "dora", True)
+    fresh.goto(base + "/users")
+    _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
+    fresh.get_by_role("heading", name="Users").first.wait_for(timeout=60_000)
+    wait_idle(fresh)
+    fresh.get_by_role("combobox", name="User").click()
+    fresh.get_by_role("option", name="dora").click()
+    wait_idle(fresh)
+    assert _toggle(fresh).is_checked()
+    fresh.get_by_text("Active", exact=True).click()
+    fresh.get_by_role("button", name="Save").click()
+    fresh.get_by_text("Updated 'dora': disabled.").wait_for(timeout=60_000)
+    wait_idle(fresh)
+    assert not get_user(store, "dora").active and not _toggle(fresh).is_checked()
+    fresh.get_by_label("New password (leave empty to keep)").fill("dora's new password")
+    fresh.get_by_role("button", name="Save").click()
+    fresh.get_by_text("Updated 'dora': password.").wait_for(timeout=60_000)
+    assert not get_user(store, "dora").active
+
+    name = fresh.get_by_label("User name (an e-mail address links single sign-on)")
+    name.fill("erin")
+    fresh.get_by_label("Initial password (8+ characters)").fill("erin password 1")
+    fresh.get_by_role("button", name="Create user").click()
+    fresh.get_by_text("Created reviewer 'erin'.").wait_for(timeout=60_000)
+    wait_idle(fresh)
+    assert name.input_value() == "" and get_user(store, "erin") is not None
+    store.dispose()
+
+
 def test_6_a_deep_link_is_the_first_request_a_server_ever_gets(browser, tmp_path, seeded_template):
     """Before any session has run app.py, Streamlit serves a page address straight from pages/
     (its own automatic menu, no router, no sign-in). The page sends it through the router, which

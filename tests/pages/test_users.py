@@ -62,3 +62,154 @@ def test_an_account_error_reads_as_a_sentence_and_shows_what_was_typed_as_typed(
     _fill(at, name="a_nn_b", role="reviewer", merchant="", password="long-enough-2")
     # Capitalised and closed, and the name's underscores stay underscores (not italics).
     assert [e.value for e in at.error] == [plain("The user name 'a_nn_b' is taken.")]
+
+
+class Browser:
+    """Drives an AppTest as a browser does, and tells what the browser shows.
+
+    AppTest reads every widget's value from the server's session state, but a browser keeps what
+    a widget it already shows holds until the server sends it a value (``set_value``): deleting a
+    widget's key on the server, or changing its ``value=`` default, leaves the old value on screen
+    (and that value is what the next submit sends). A newly drawn widget starts at what the server
+    sends. A ``clear_on_submit`` form resets its widgets to their defaults right after a submit.
+    """
+
+    def __init__(self, at):
+        self.at = at
+        self.shown: dict[str, object] = {}
+        self._typed: dict[str, object] = {}
+        self._look(mounted={})
+
+    def _widgets(self):
+        return [*self.at.text_input, *self.at.selectbox, *self.at.toggle, *self.at.checkbox]
+
+    def widget(self, key):
+        return next(w for w in self._widgets() if w.key == key)
+
+    def key(self, prefix):
+        """The key of the one widget on the page whose key starts with ``prefix``."""
+        (key,) = [w.key for w in self._widgets() if w.key and w.key.startswith(prefix)]
+        return key
+
+    def shows(self, key):
+        return self.shown[self.widget(key).id]
+
+    def set(self, key, value):
+        """Type, pick or switch; outside a form that reruns the app at once, as in a browser."""
+        w = self.widget(key)
+        self._typed[w.id] = value
+        if not w.proto.form_id:
+            self._run(None)
+        return self
+
+    def press(self, label):
+        button = next(b for b in self.at.button if b.label == label)
+        return self._run(button)
+
+    @staticmethod
+    def _default(w):
+        return w.options[w.proto.default] if w.type == "selectbox" else w.proto.default
+
+    def _run(self, button):
+        form = button.proto.form_id if button is not None else ""
+        before = {w.id: w for w in self._widgets()}
+        shown = {**self.shown, **self._typed}
+        self._typed = {}
+        for wid, w in before.items():
+            w.set_value(shown[wid])  # what the browser holds is what it sends
+        clears = any(
+            b.type == "form" and b.proto.form.form_id == form and b.proto.form.clear_on_submit for b in self.at.main
+        )
+        if clears:
+            shown |= {wid: self._default(w) for wid, w in before.items() if w.proto.form_id == form}
+        if button is not None:
+            button.click()
+        self.at.run()
+        assert not self.at.exception, [e.message for e in self.at.exception]
+        self._look(mounted=shown)
+        return self
+
+    def _look(self, *, mounted):
+        self.shown = {
+            w.id: w.value if w.proto.set_value or w.id not in mounted else mounted[w.id] for w in self._widgets()
+        }
+
+
+def _people(db):
+    from core.services.accounts import add_user
+
+    add_user(db, actor=ADMIN, username="mia", password="long-enough-1", role="merchant", merchant_id="acme-home")
+    add_user(db, actor=ADMIN, username="rita", password="long-enough-1", role="reviewer")
+
+
+def _change_form(b):
+    return {
+        "role": b.shows(b.key("role_")),
+        "merchant": b.shows(b.key("merchant_")),
+        "password": b.shows(b.key("password_")),
+        "active": b.shows(b.key("active_")),
+    }
+
+
+def test_a_password_change_after_disabling_keeps_the_account_disabled(db):
+    _people(db)
+    b = Browser(make_app(ADMIN, "pages/users.py"))
+    b.set("manage_target", "mia")
+    assert _change_form(b) == {"role": "merchant", "merchant": "acme-home", "password": "", "active": True}
+    b.set(b.key("active_"), False).press("Save")
+    assert [s.value for s in b.at.success] == ["Updated 'mia': disabled."]
+    assert get_user(db, "mia").active is False
+    assert b.shows(b.key("active_")) is False, "the toggle must show the stored state after a save"
+    b.set(b.key("password_"), "a new password 2").press("Save")
+    assert [s.value for s in b.at.success] == ["Updated 'mia': password."]
+    assert get_user(db, "mia").active is False
+    assert _change_form(b) == {"role": "merchant", "merchant": "acme-home", "password": "", "active": False}
+
+
+def test_switching_the_user_shows_that_users_stored_state(db):
+    _people(db)
+    b = Browser(make_app(ADMIN, "pages/users.py"))
+    b.set("manage_target", "mia")
+    b.set(b.key("active_"), False).press("Save")
+    b.set("manage_target", "rita")
+    assert _change_form(b) == {"role": "reviewer", "merchant": "", "password": "", "active": True}
+    b.set(b.key("password_"), "typed, not saved")  # left unsaved when switching away
+    b.set("manage_target", "mia")
+    assert _change_form(b) == {"role": "merchant", "merchant": "acme-home", "password": "", "active": False}
+    b.press("Save")
+    assert [s.value for s in b.at.success] == ["Nothing to change for 'mia'."]
+    assert get_user(db, "mia").active is False
+
+
+def test_the_add_form_empties_after_a_create_and_keeps_a_refused_one(db):
+    b = Browser(make_app(ADMIN, "pages/users.py"))
+    b.set("new_username", "carl").set("new_password", "short").press("Create user")
+    assert "at least 8 characters" in texts(b.at)
+    assert [b.shows(k) for k in ("new_username", "new_role", "new_merchant", "new_password")] == [
+        "carl",
+        "reviewer",
+        "",
+        "short",
+    ]
+    b.set("new_password", "long enough pw").press("Create user")
+    assert [s.value for s in b.at.success] == ["Created reviewer 'carl'."]
+    assert [b.shows(k) for k in ("new_username", "new_role", "new_merchant", "new_password")] == [
+        "",
+        "reviewer",
+        "",
+        "",
+    ], "the browser must show an empty form after a create"
+    b.press("Create user")  # what an empty form sends
+    assert "is taken" not in texts(b.at)
+
+
+def test_a_refused_change_keeps_what_was_typed_and_stores_nothing(db):
+    _people(db)
+    b = Browser(make_app(ADMIN, "pages/users.py"))
+    b.set("manage_target", "mia")
+    b.set(b.key("merchant_"), "other-shop").set(b.key("password_"), "short").set(b.key("active_"), False)
+    b.press("Save")
+    assert "at least 8 characters" in texts(b.at)
+    assert _change_form(b) == {"role": "merchant", "merchant": "other-shop", "password": "short", "active": False}
+    mia = get_user(db, "mia")
+    assert (mia.merchant_id, mia.active) == ("acme-home", True)
