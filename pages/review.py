@@ -91,6 +91,14 @@ def _flash(text: str) -> None:
     st.session_state["review_flash"] = text
 
 
+def _queue_changed() -> None:
+    """A decision or an undo changed what the bulk panel lists: an open panel is redrawn (a
+    keypress reruns only the queue's fragment, which would leave its count stale)."""
+    if st.session_state.get("bulk_open"):
+        st.session_state["bulk_refresh"] = True
+    st.session_state.pop("bulk_pending", None)  # a question about a list that has changed is not asked
+
+
 @signed_in_callback  # callbacks run before the script's session check
 def _decide(choice: str, version_id: int, name: str) -> None:
     try:
@@ -108,6 +116,7 @@ def _decide(choice: str, version_id: int, name: str) -> None:
         st.session_state["review_error"] = str(exc)
     else:
         _flash(f"{choice.replace('_', ' ').capitalize()}: {plain(name)}")
+        _queue_changed()
 
 
 @signed_in_callback
@@ -119,6 +128,8 @@ def _skip(version_id: int) -> None:
 @signed_in_callback
 def _undo() -> None:
     undone = undo_last_decisions(store, reviewer=user.username)
+    if undone:
+        _queue_changed()
     if not undone:
         _flash("Nothing to undo.")
     elif len(undone) == 1:
@@ -146,7 +157,10 @@ if may_set_double_review(user.role):
             set_double_review_share(store, percent=int(share), actor_role=user.role, actor=user.username)
             st.toast(f"{int(share)}% of images will be reviewed twice.")
 
-with st.expander("Approve in bulk"):
+
+def _bulk_panel() -> None:
+    if not st.session_state.get("bulk_open"):
+        return
     c1, c2 = st.columns(2)
     min_score = c1.slider("Score at least", 0, 100, 90, key="bulk_min_score")
     clean_only = c2.checkbox("Only images with no issue", value=True, key="bulk_no_issue")
@@ -197,9 +211,16 @@ with st.expander("Approve in bulk"):
             st.rerun()
 
 
+# Its state is kept (key) so a keypress can redraw it; its table is built only while it is open.
+with st.expander("Approve in bulk", key="bulk_open", on_change="rerun"):
+    _bulk_panel()
+
+
 @st.fragment
 def queue_panel() -> None:
     still_signed_in()  # a fragment rerun skips the router: check the session here
+    if st.session_state.pop("bulk_refresh", False):
+        st.rerun()  # the whole page, so the open bulk panel counts what is left
     flash = st.session_state.pop("review_flash", None)
     if flash:
         st.toast(flash)

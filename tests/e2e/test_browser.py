@@ -187,3 +187,23 @@ def test_upload_files_and_see_a_verdict_for_each(page, app, tmp_path, photo):
     store = open_store(app[1])
     assert [r.file_name for r in list_images(store, merchant_id="e2e-shop")] == ["new_product.png"]
     store.dispose()
+
+
+def test_the_open_bulk_panel_follows_an_undo_by_key(page, app):
+    """Keys rerun only the queue: the open "Approve in bulk" panel must still show what is left
+    (after Z undid a bulk approval it said "Approve all 0 shown" until the page was reloaded)."""
+    base, _ = app
+    goto(page, base, "/review", "Review queue")
+    page.get_by_text("Approve in bulk").click()
+    start = page.get_by_role("button", name="Approve all ")
+    start.wait_for(timeout=60_000)
+    n = int(start.inner_text().split()[2])
+    assert n > 0, "some sample images score 90+ with no issue"
+    start.click()
+    page.get_by_role("button", name=f"Yes, approve {n} images").click()
+    page.get_by_role("button", name="Approve all 0 shown").wait_for(timeout=60_000)
+    wait_idle(page)
+    page.get_by_role("heading", name="Review queue").click()  # focus the page, not an input
+    page.keyboard.press("z")
+    page.get_by_role("button", name=f"Approve all {n} shown").wait_for(timeout=60_000)
+    shot(page, "review_bulk_after_undo")
