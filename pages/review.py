@@ -300,6 +300,7 @@ def queue_panel() -> None:
         # Suggested from the issues, unless the form has its own (an undone decision's reasons).
         default=None if reasons_key in st.session_state else suggested_reasons(record.issues),
         key=reasons_key,
+        select_all=False,  # each reason is a claim made to the merchant: never all at one click
     )
     words.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000, height=100)
 

@@ -73,6 +73,9 @@ def test_keyboard_shortcuts_are_declared(db):
     shortcuts = {b.label: b.proto.shortcut.upper() for b in at.button}
     assert shortcuts["Approve"] == "A" and shortcuts["Reject"] == "X" and shortcuts["Needs changes"] == "N"
     assert shortcuts["Skip"] == "S" and shortcuts["Undo my last decision"] == "Z"
+    # A rejection's reasons are chosen one by one: no "Select all" that would tag every reason.
+    reasons = next(m for m in at.multiselect if m.label.startswith("Reasons"))
+    assert reasons.proto.select_all == 0
 
 
 def _open_bulk_panel(at):  # type: ignore[no-untyped-def]
