@@ -7,7 +7,14 @@ import streamlit as st
 
 from core.engine.checks import metric_report
 from core.engine.histogram import clipping_overlay
-from core.engine.wording import backdrop_colour_note, drawn_note, format_value, operation_labels, padding_note
+from core.engine.wording import (
+    backdrop_colour_note,
+    drawn_note,
+    format_value,
+    operation_labels,
+    padding_note,
+    recipe_words,
+)
 from core.services.access import merchant_scope, roles_for
 from core.services.catalog import findings, marketplace_checklist, same_photo_as, versions_of
 from core.services.measuring import stale_note
@@ -170,7 +177,7 @@ with tab_history:
                     "kind": v.kind,
                     "score": v.score,
                     "created": _when(v.created_at),
-                    "recipe": v.recipe_json,
+                    "recipe": recipe_words(v.recipe_json),
                 }
                 for v in versions_of(store, record.image_id, profile=profile)
             ]
@@ -187,19 +194,21 @@ with tab_history:
     )
     # Merchants see the current decisions and their reasons, not who decided (core.services.review).
     table = pd.DataFrame(decisions)
-    if not table.empty:
+    if table.empty:
+        st.caption("No review decisions yet.")
+    else:
         table["decision"] = [decision_label(v) for v in table["decision"]]
         table["decided"] = [_when(v) for v in table["decided"]]
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="decisions_table",
-        column_config={
-            "reviewer": st.column_config.TextColumn("Reviewer"),
-            "decision": st.column_config.TextColumn("Decision"),
-            "reasons": st.column_config.TextColumn("Reasons", width="medium"),
-            "comment": st.column_config.TextColumn("Comment", width="large"),
-            "decided": st.column_config.TextColumn("Decided"),
-            "current": st.column_config.CheckboxColumn("Current"),
-        },
-    )
+        st.dataframe(
+            table,
+            hide_index=True,
+            key="decisions_table",
+            column_config={
+                "reviewer": st.column_config.TextColumn("Reviewer"),
+                "decision": st.column_config.TextColumn("Decision"),
+                "reasons": st.column_config.TextColumn("Reasons", width="medium"),
+                "comment": st.column_config.TextColumn("Comment", width="large"),
+                "decided": st.column_config.TextColumn("Decided"),
+                "current": st.column_config.CheckboxColumn("Current"),
+            },
+        )

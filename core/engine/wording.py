@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from core.engine.measures import CHOSEN_TINT_MAX_SHARE, DRAWN_PALETTE_SHARE
 from core.engine.operations import OPERATIONS
 from core.engine.profiles import Rule
+from core.engine.recipe import Recipe, RecipeError
 
 __all__ = [
     "backdrop_colour_note",
@@ -16,6 +17,7 @@ __all__ = [
     "format_value",
     "operation_labels",
     "padding_note",
+    "recipe_words",
     "rule_text",
 ]
 
@@ -60,6 +62,27 @@ def operation_labels(names: Iterable[str]) -> str:
     """Operations as people read them, each once, in order: ``"Contrast stretch, Gamma"`` (an
     unknown name is shown as it is)."""
     return ", ".join(dict.fromkeys(OPERATIONS[n].label if n in OPERATIONS else n for n in names))
+
+
+def recipe_words(text: str) -> str:
+    """A stored recipe (its JSON) as people read it, step by step: ``"Contrast stretch: low 0.10,
+    high 99.5 → Gamma: gamma 1.20"``. Empty for no recipe (an original); the text itself if it
+    is not a readable recipe."""
+    if not text.strip():
+        return ""
+    try:
+        recipe = Recipe.from_json(text)
+    except RecipeError:
+        return text
+    parts = []
+    for step in recipe.steps:
+        values = ", ".join(
+            f"{name.replace('_', ' ')} {format_value(v) if isinstance(v, int | float) and not isinstance(v, bool) else v}"
+            for name, v in step.params.items()
+        )
+        label = OPERATIONS[step.op].label
+        parts.append(f"{label}: {values}" if values else label)
+    return " → ".join(parts) if parts else "no steps"
 
 
 def drawn_note(metrics: Mapping[str, float]) -> str | None:

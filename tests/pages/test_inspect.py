@@ -164,3 +164,16 @@ def test_a_duplicate_links_to_the_earlier_image(db):
     assert f"v={first.version_id}" in links[0].query_string and "profile=shopify" in links[0].query_string
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(first.version_id)})
     assert not [p for p in _page_links(at) if "earlier image" in p.label]
+
+
+def test_history_names_recipes_in_words_and_says_when_nothing_was_decided(db):
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+
+    rec = next(r for r in list_images(db) if r.file_name == "rocket_poster_flat.jpg")
+    save_fixed_version(db, rec, Recipe((Step("gamma", {"gamma": 1.2}).validated(),)), created_by="mia")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
+    versions = next(d for d in at.dataframe if "recipe" in d.value.columns).value
+    assert list(versions["recipe"]) == ["", "Gamma (power law): gamma 1.20"]  # not the stored JSON
+    assert "No review decisions yet." in texts(at)
+    assert not [d for d in at.dataframe if "decision" in d.value.columns]

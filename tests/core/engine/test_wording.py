@@ -2,7 +2,15 @@ import math
 
 from core.engine.checks import metric_report
 from core.engine.profiles import Rule, load_profile
-from core.engine.wording import backdrop_colour_note, drawn_note, format_against, format_value, padding_note, rule_text
+from core.engine.wording import (
+    backdrop_colour_note,
+    drawn_note,
+    format_against,
+    format_value,
+    padding_note,
+    recipe_words,
+    rule_text,
+)
 
 
 def test_numbers():
@@ -68,3 +76,12 @@ def test_the_inspect_table_never_shows_a_failing_value_as_its_threshold():
     assert lines["black_level"].shown == "20"
     low = metric_report({"contrast": 0.2996}, load_profile("generic"))
     assert next(ln for ln in low if ln.metric == "contrast").shown == "0.2996"  # an error, against 0.3
+
+
+def test_a_recipe_reads_as_steps_in_words():
+    from core.engine.recipe import Recipe, Step
+
+    recipe = Recipe((Step("contrast_stretch", {"low": 0.1, "high": 99.5}), Step("gamma", {"gamma": 1.2})))
+    want = "Contrast stretch: low 0.10, high 99.5, shadow 0 → Gamma (power law): gamma 1.20"
+    assert recipe_words(recipe.to_json()) == want
+    assert recipe_words("") == "" and recipe_words("not a recipe") == "not a recipe"
