@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.engine.operations import OPERATIONS, ParamSpec
 from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe, RecipeError, Step
+from core.engine.wording import operation_labels
 from core.services.optimize import AutoFix
 from pages.common.text import plain
 
@@ -39,6 +40,7 @@ class RecipeEditor:
         self._resize_limit = resize_limit
         self._key = f"recipe_steps_{version_id}"
         self._note_key = f"autofix_note_{version_id}_{scope}"
+        self._replaced_key = f"recipe_replaced_{version_id}"
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -82,6 +84,14 @@ class RecipeEditor:
         st.toggle("Auto-fix may crop and pad (marketplace framing)", key="autofix_geometry")
 
     def step_controls(self) -> None:
+        replaced: Recipe | None = st.session_state.get(self._replaced_key)
+        if replaced is not None:  # a whole recipe was replaced or cleared: one click takes it back
+            n = len(replaced.steps)
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.caption(
+                    f"Your {n} step{'s' if n != 1 else ''} ({operation_labels(s.op for s in replaced.steps)}) were replaced."
+                )
+                st.button("Bring them back", icon=":material/undo:", on_click=self._restore, key="recipe_restore")
         steps = self.steps
         if not steps:
             note = st.session_state.get(self._note_key)
@@ -182,14 +192,34 @@ class RecipeEditor:
 
     def _add(self) -> None:
         st.session_state.pop(self._note_key, None)
+        st.session_state.pop(self._replaced_key, None)  # building on the new recipe: it is kept
         self.steps.append({"uid": self._new_uid(), "op": st.session_state["add_op"], "params": {}})
+
+    def _keep_for_undo(self) -> None:
+        """Keep the steps as they are now (with their sliders' values) before they are replaced."""
+        try:
+            current = self.recipe()
+        except RecipeError:
+            current = Recipe(())
+        if current.steps:
+            st.session_state[self._replaced_key] = current
+        else:
+            st.session_state.pop(self._replaced_key, None)
+
+    def _restore(self) -> None:
+        replaced = st.session_state.pop(self._replaced_key, None)
+        if replaced is not None:
+            st.session_state.pop(self._note_key, None)
+            self._set(replaced)
 
     def _fill_from_auto_fix(self) -> None:
         proposal = self._auto_fix(bool(st.session_state.get("autofix_geometry", False)))
+        self._keep_for_undo()
         self._set(proposal.recipe)
         st.session_state[self._note_key] = proposal.note
 
     def _clear(self) -> None:
+        self._keep_for_undo()
         st.session_state.pop(self._note_key, None)
         st.session_state[self._key] = []
 
@@ -205,7 +235,9 @@ class RecipeEditor:
         if up is None:
             return
         try:
-            self._set(Recipe.from_json(up.getvalue().decode("utf-8", errors="replace")))
+            loaded = Recipe.from_json(up.getvalue().decode("utf-8", errors="replace"))
+            self._keep_for_undo()
+            self._set(loaded)
             st.session_state.pop("recipe_error", None)
             st.session_state.pop(self._note_key, None)
         except RecipeError as exc:

@@ -214,3 +214,24 @@ def test_a_recipe_that_blows_the_product_out_is_called_out(db):
     blown = int(_metric(at, "Blown out").split("%")[0])
     assert blown >= 10
     assert any(f"blows out {blown}% of the product" in w.value for w in at.warning)
+
+
+def test_auto_fix_over_hand_built_steps_can_be_taken_back(db):
+    """Auto-fix (or Clear) replaces the whole recipe: the steps built by hand, with their slider
+    values, come back with one click."""
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _add_steps(at, "clahe", "unsharp_mask")
+    next(s for s in at.slider if s.label == "Amount").set_value(1.5).run()
+    _button(at, "Auto-fix").click().run()
+    assert [e.label for e in at.expander][:1] == ["1. Contrast stretch"]
+    assert any(
+        "Your 2 steps (CLAHE (local contrast), Sharpen (unsharp mask)) were replaced." in c.value for c in at.caption
+    )
+    _button(at, "Bring them back").click().run()
+    assert [e.label for e in at.expander][:2] == ["1. CLAHE (local contrast)", "2. Sharpen (unsharp mask)"]
+    assert next(s for s in at.slider if s.label == "Amount").value == 1.5
+    assert not [b for b in at.button if b.label == "Bring them back"]
+    _button(at, "Clear").click().run()
+    _button(at, "Bring them back").click().run()
+    assert len([e for e in at.expander if e.label[0].isdigit()]) == 2
