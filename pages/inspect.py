@@ -74,7 +74,8 @@ with right:
         if earlier is not None:  # two uploads may share a name: the link tells them apart
             st.page_link(
                 "pages/inspect.py",
-                label=f"Open the earlier image: {plain(earlier[1])} (version #{earlier[0]})",
+                label=f"Open {plain(earlier[1])} (#{earlier[0]})",  # short: a page link does not wrap
+                help="The earlier upload this one repeats",
                 icon=":material/content_copy:",
                 query_params={"v": earlier[0], "profile": profile},
             )

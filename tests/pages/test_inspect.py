@@ -158,12 +158,11 @@ def test_a_duplicate_links_to_the_earlier_image(db):
     first = next(r for r in recs if r.file_name == "cup_on_white.jpg")
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(again.version_id), "profile": "shopify"})
     assert plain("the same photo as cup_on_white.jpg") in texts(at)
-    links = [p for p in _page_links(at) if "earlier image" in p.label]
-    expected = f"Open the earlier image: {plain('cup_on_white.jpg')} (version #{first.version_id})"
-    assert [p.label for p in links] == [expected]  # the name as plain text, never markup
+    links = [p for p in _page_links(at) if p.help == "The earlier upload this one repeats"]
+    assert [p.label for p in links] == [f"Open {plain('cup_on_white.jpg')} (#{first.version_id})"]  # never markup
     assert f"v={first.version_id}" in links[0].query_string and "profile=shopify" in links[0].query_string
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(first.version_id)})
-    assert not [p for p in _page_links(at) if "earlier image" in p.label]
+    assert not [p for p in _page_links(at) if p.help == "The earlier upload this one repeats"]
 
 
 def test_history_names_recipes_in_words_and_says_when_nothing_was_decided(db):
