@@ -165,8 +165,10 @@ with tab_market:
         hide_index=True,
         key="market_table",
         column_config={
-            "issues": st.column_config.ListColumn("issues"),
+            # Why a marketplace fails comes before its rules in full (a cell shows them on hover).
+            "issues": st.column_config.ListColumn("issues", width="medium"),
             "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.1f"),
+            "rules": st.column_config.TextColumn("rules", help="The marketplace's rules in words"),
         },
     )
 with tab_history:

@@ -9,6 +9,15 @@ from core.vocabulary import issue_labels
 from pages.common.session import get_store, require_role
 from pages.common.text import plain
 
+
+def _row_height(longest_reason: int) -> int | None:
+    """Rows tall enough for the longest reason to wrap in its medium-width column (about 32
+    characters a line); the default height when every reason fits on one line."""
+    if longest_reason <= 32:
+        return None
+    return min(120, 16 + 20 * -(-longest_reason // 32))
+
+
 user = require_role(*roles_for("upload"))
 store = get_store()
 st.title("Upload images")
@@ -111,10 +120,11 @@ if submitted:
         table,
         hide_index=True,
         key="upload_results",
-        row_height=60 if any(len(r.reason or "") > 60 for r in report.results) else None,  # long reasons wrap
+        row_height=_row_height(max((len(r.reason or "") for r in report.results), default=0)),
         column_config={
-            "reason": st.column_config.TextColumn("reason", width="large"),  # the why must be readable
-            "issues": st.column_config.ListColumn("issues"),
+            # Both must be readable at 1280 px: an issue list read "Low re", "Same" beside a wide reason.
+            "reason": st.column_config.TextColumn("reason", width="medium"),
+            "issues": st.column_config.ListColumn("issues", width="medium"),
             "image": st.column_config.LinkColumn("image", display_text="Inspect"),
         },
     )
