@@ -18,7 +18,7 @@ from core.engine.wording import (
 from core.services.access import merchant_scope, roles_for
 from core.services.catalog import findings, marketplace_checklist, same_photo_as, versions_of
 from core.services.measuring import stale_note
-from core.services.profiles import get_profile
+from core.services.profiles import ProfileError, get_profile
 from core.services.review import decision_history
 from core.vocabulary import DUPLICATE_ISSUES, decision_label, issue_label, issue_labels
 from pages.common.charts import contributions_figure, histogram_figure
@@ -32,6 +32,13 @@ def _when(stamp: object) -> str:
     """A stored timestamp as people read it, in UTC (``30 Nov 2026, 09:59``)."""
     t = pd.Timestamp(str(stamp))
     return t.tz_convert("UTC").strftime("%d %b %Y, %H:%M UTC") if t.tzinfo else t.strftime("%d %b %Y, %H:%M")
+
+
+def _profile_title(name: str) -> str:
+    try:
+        return get_profile(get_store(), name).title
+    except ProfileError:  # a tuned profile removed since: its name is what is left
+        return name
 
 
 user = require_role(*roles_for("inspect"))
@@ -85,7 +92,9 @@ with right:
         by = f" by {plain(d['reviewer'])}" if "reviewer" in d else ""
         why = f" Reasons: {plain(d['reasons'])}." if d["reasons"] else ""
         said = f" Comment: “{plain(d['comment'])}”" if d["comment"] else ""
-        line = f"**{decision_label(d['decision'])}**{by} on {_when(d['decided'])}.{why}{said}"
+        # A decision is one, whichever profile the page shows: say which one it was made under.
+        under = f" (under {plain(_profile_title(d['profile']))})" if d["profile"] and d["profile"] != profile else ""
+        line = f"**{decision_label(d['decision'])}**{by}{under} on {_when(d['decided'])}.{why}{said}"
         shown = {"approved": st.success, "rejected": st.error}.get(d["decision"], st.warning)
         shown(line, icon=":material/gavel:")
     drawn = drawn_note(record.metrics)
@@ -213,5 +222,6 @@ with tab_history:
                 "comment": st.column_config.TextColumn("Comment", width="large"),
                 "decided": st.column_config.TextColumn("Decided"),
                 "current": st.column_config.CheckboxColumn("Current"),
+                "profile": st.column_config.TextColumn("Profile"),
             },
         )

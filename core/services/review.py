@@ -110,7 +110,8 @@ def record_decision(
 def decision_history(store: Store, version_id: int, *, viewer_role: str) -> list[dict[str, Any]]:
     """The decisions on a version as table rows, oldest first.
 
-    Staff see every decision ever recorded, with the reviewer and whether it is current.
+    Staff see every decision ever recorded, with the reviewer and whether it is current. Each
+    row names the profile it was decided under.
     Merchants see only the current decisions, without the reviewer's name.
     """
     rows = [
@@ -121,6 +122,7 @@ def decision_history(store: Store, version_id: int, *, viewer_role: str) -> list
             "comment": d.comment,
             "decided": d.decided_at,
             "current": d.active,
+            "profile": d.profile,  # what the image was judged against when it was decided
         }
         for d in history(store, version_id)
     ]

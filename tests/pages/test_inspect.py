@@ -106,6 +106,20 @@ def test_merchant_sees_decisions_on_own_image_without_reviewer_names(db):
     assert "Please brighten" in note and "too dark" in note and "rita" not in note
 
 
+def test_a_decision_says_which_profile_it_was_made_under(db):
+    """Approved under generic, the image may fail Amazon's rules: the page under amazon says the
+    approval was made under another profile, instead of an unexplained "Approved"."""
+    from core.store.reviews import decide
+
+    rec = next(r for r in list_images(db) if r.file_name == "cat_photo.jpg")
+    decide(db, version_id=rec.version_id, reviewer="rita", decision="approved", profile="generic")
+    under_amazon = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id), "profile": "amazon"})
+    line = next(s.value for s in under_amazon.success if "Approved" in s.value)
+    assert "by rita (under Generic web shop) on" in line
+    under_generic = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id), "profile": "generic"})
+    assert "(under" not in next(s.value for s in under_generic.success if "Approved" in s.value)
+
+
 def test_a_logo_is_shown_as_read_as_a_drawn_graphic(db):
     import cv2
     import numpy as np

@@ -58,6 +58,7 @@ def test_merchants_see_current_decisions_without_reviewer_names(seeded):
             "comment": "brighter please",
             "decided": staff[1]["decided"],
             "current": True,
+            "profile": "",  # recorded without one here (the Review page records the one it shows)
         }
     ]
 
