@@ -143,6 +143,14 @@ if not balance.enough:
     st.stop()
 
 st.header("What separates approved from rejected images")
+if min(balance.approved, balance.not_approved) < TUNE_MIN_EACH:
+    # The table's accuracies read as precise; a cut through a handful of decisions is often luck.
+    st.warning(
+        f"Learned from only {balance.approved} approved and {balance.not_approved} rejected or sent-back "
+        f"decisions: with so few, a cut that reproduces them well is often chance. Thresholds are suggested "
+        f"only from {TUNE_MIN_EACH} of each.",
+        icon=":material/science:",
+    )
 seps = separations(frame)
 st.dataframe(
     separation_table(seps),
@@ -199,7 +207,7 @@ if tuning.held_back:
         f"Not suggested, too few images to rest on (each needs at least {TUNE_MIN_EACH} approved and "
         f"{TUNE_MIN_EACH} rejected images measured on its metric): "
         + "; ".join(
-            f"{s.change.metric} ({s.change.check}): {s.approved} approved, {s.rejected} rejected"
+            f"{s.change.metric} ({s.change.check}): {s.approved} approved, {s.rejected} rejected or sent back"
             for s in tuning.held_back
         )
         + "."
