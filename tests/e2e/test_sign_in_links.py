@@ -130,18 +130,26 @@ def _toggle(page):  # type: ignore[no-untyped-def]
     return page.locator("[data-testid='stCheckbox'] input[type=checkbox]").first
 
 
-def test_5_users_form_does_what_it_shows(fresh, app):
-    base, root = app
-    from core.store.accounts import authenticate, create_user, get_user, set_active
+def _users_page_with(page, app, name: str, *, active: bool):  # type: ignore[no-untyped-def]
+    """The Users page, signed in as admin, with reviewer ``name`` stored as ``active``; the store."""
+    from core.store.accounts import create_user, get_user, set_active
 
+    base, root = app
     store = _store(root)
-    if get_user(store, "bob") is None:
-        create_user(store, username="bob", password="bob password 1", role="reviewer")
-    set_active(store, "bob", False)
-    fresh.goto(base + "/users")
-    _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
-    fresh.get_by_role("heading", name="Users").first.wait_for(timeout=60_000)
-    wait_idle(fresh)
+    if get_user(store, name) is None:
+        create_user(store, username=name, password=f"{name} password 1", role="reviewer")
+    set_active(store, name, active)
+    page.goto(base + "/users")
+    _fill_sign_in(page, "admin", ADMIN_PASSWORD)
+    page.get_by_role("heading", name="Users").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    return store
+
+
+def test_5_users_form_does_what_it_shows(fresh, app):
+    from core.store.accounts import authenticate, get_user
+
+    store = _users_page_with(fresh, app, "bob", active=False)
     assert _toggle(fresh).is_checked()  # the first user in the picker is admin: active
 
     picker = fresh.get_by_role("combobox", name="User")  # pick bob: the toggle follows
@@ -174,17 +182,9 @@ def test_5b_users_form_shows_what_was_saved(fresh, app):
     """After a save the form shows the stored state: a password change right after disabling an
     account leaves it disabled (the toggle used to spring back on and re-enable it), and the add
     form is empty after a create."""
-    base, root = app
-    from core.store.accounts import create_user, get_user, set_active
+    from core.store.accounts import get_user
 
-    store = _store(root)
-    if get_user(store, "dora") is None:
-        create_user(store, username="dora", password="dora password 1", role="reviewer")
-    set_active(store, "dora", True)
-    fresh.goto(base + "/users")
-    _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
-    fresh.get_by_role("heading", name="Users").first.wait_for(timeout=60_000)
-    wait_idle(fresh)
+    store = _users_page_with(fresh, app, "dora", active=True)
     fresh.get_by_role("combobox", name="User").click()
     fresh.get_by_role("option", name="dora").click()
     wait_idle(fresh)
