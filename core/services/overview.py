@@ -19,6 +19,7 @@ from core.store.queries import (
     catalog_bins_and_count,
     catalog_issue_counts,
     catalog_page,
+    catalog_status_bins_and_count,
     catalog_status_counts,
     merchant_ids,
 )
@@ -123,7 +124,7 @@ def overview(
     """Totals, aggregates and page ``page`` (1-based, clamped) of the filtered catalogue.
 
     Every number is an aggregate query; with a filter, the status counts are counted once over
-    the scope (for the total) and once over the matching versions.
+    the scope (for the total) and once, with the histogram, over the matching versions.
     """
     flt = flt or CatalogFilter()
     filtered = filters_active(flt)
@@ -131,8 +132,14 @@ def overview(
         flt = CatalogFilter()  # the scope's counts come from the decisions, the fast path
     scope_status = catalog_status_counts(store, scope)
     total = sum(scope_status.values())
-    status = catalog_status_counts(store, scope, flt) if filtered and total else scope_status
-    bins, shown = catalog_bins_and_count(store, scope, flt, width=HISTOGRAM_BIN) if total else ({}, 0)
+    bins: dict[int, int] = {}
+    if not total:
+        status, shown = scope_status, 0
+    elif filtered:  # one pass over the matching versions for the counters and the histogram
+        status, bins, shown = catalog_status_bins_and_count(store, scope, flt, width=HISTOGRAM_BIN)
+    else:
+        status = scope_status
+        bins, shown = catalog_bins_and_count(store, scope, flt, width=HISTOGRAM_BIN)
     pages = max(1, math.ceil(shown / page_size))
     page = min(max(1, int(page)), pages)
     rows = catalog_page(store, scope, flt, offset=(page - 1) * page_size, limit=page_size) if shown else []

@@ -333,6 +333,18 @@ scores.indexes.discard(_V7_INDEXES[0])
 #: every Overview run; without it, a scan of every stored measurement).
 _V8_INDEXES = (Index("ix_analyses_engine_version", analyses.c.engine_version),)
 
+#: Migration 10: the versions kept out of the review queue (optimized versions saved without being
+#: submitted), usually few. The queue's progress counts the items decided as every decided version
+#: less the decided ones among these, instead of testing each of a million versions (issue 9).
+_V10_INDEXES = (
+    Index(
+        "ix_versions_not_submitted",
+        versions.c.id,
+        sqlite_where=versions.c.submitted.is_(False),
+        postgresql_where=versions.c.submitted.is_(False),
+    ),
+)
+
 #: Key of the PostgreSQL advisory lock held while migrating (any constant; "imgdesk" in ASCII).
 MIGRATION_LOCK_KEY: Final = 0x696D676465736B
 
@@ -343,7 +355,7 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 
 #: The number of the head revision (revision "0008" is version 8). Revisions are numbered in
 #: order, one after the other: append, never edit. A test checks this equals the head.
-SCHEMA_VERSION: Final = 9
+SCHEMA_VERSION: Final = 10
 
 
 def now() -> str:

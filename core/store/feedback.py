@@ -82,43 +82,47 @@ def _seconds_between(a: str | None, b: str | None) -> float | None:
 
 
 def _feedback_query(flt: FeedbackFilter, *cols: Any) -> Select[Any]:
-    """The decisions passing ``flt``, selecting ``cols`` (default: every export column's source)."""
+    """The decisions passing ``flt``, selecting ``cols`` (default: every export column's source).
+
+    With ``cols`` (a count, say) the images are joined only when a merchant is asked for: every
+    decision has its version and image (foreign keys), so the joins would only cost two lookups
+    per decision (a history of 200,000 decisions is counted on every Feedback run)."""
     profile_col = reviews.c.profile
-    q = (
-        select(*cols)
-        if cols
-        else select(
-            reviews.c.id.label("review_id"),
-            images.c.id.label("image_id"),
-            versions.c.id.label("version_id"),
-            versions.c.kind.label("version_kind"),
-            images.c.merchant_id,
-            images.c.sku,
-            # the name as the merchant gave it, as every page shows it (older rows: the stored name)
-            func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
-            versions.c.sha256,
-            profile_col.label("profile"),
-            scores.c.score.label("quality_score"),
-            scores.c.issues,
-            versions.c.recipe_json,
-            reviews.c.decision,
-            reviews.c.reasons,
-            reviews.c.comment,
-            reviews.c.reviewer,
-            images.c.created_at,
-            reviews.c.opened_at,
-            reviews.c.decided_at,
-            reviews.c.active,
-            analyses.c.metrics_json,
-        )
-        .select_from(
-            reviews.join(versions, versions.c.id == reviews.c.version_id).join(
-                images, images.c.id == versions.c.image_id
-            )
-        )
-        .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile_col), isouter=True)
-        .join(analyses, analyses.c.version_id == versions.c.id, isouter=True)
+    with_images = reviews.join(versions, versions.c.id == reviews.c.version_id).join(
+        images, images.c.id == versions.c.image_id
     )
+    if cols:
+        q = select(*cols).select_from(with_images if flt.merchant_id else reviews)
+    else:
+        q = (
+            select(
+                reviews.c.id.label("review_id"),
+                images.c.id.label("image_id"),
+                versions.c.id.label("version_id"),
+                versions.c.kind.label("version_kind"),
+                images.c.merchant_id,
+                images.c.sku,
+                # the name as the merchant gave it, as every page shows it (older rows: the stored name)
+                func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
+                versions.c.sha256,
+                profile_col.label("profile"),
+                scores.c.score.label("quality_score"),
+                scores.c.issues,
+                versions.c.recipe_json,
+                reviews.c.decision,
+                reviews.c.reasons,
+                reviews.c.comment,
+                reviews.c.reviewer,
+                images.c.created_at,
+                reviews.c.opened_at,
+                reviews.c.decided_at,
+                reviews.c.active,
+                analyses.c.metrics_json,
+            )
+            .select_from(with_images)
+            .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile_col), isouter=True)
+            .join(analyses, analyses.c.version_id == versions.c.id, isouter=True)
+        )
     if not flt.include_history:
         q = q.where(reviews.c.active.is_(True))
     if flt.date_from:

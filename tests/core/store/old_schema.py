@@ -20,6 +20,7 @@ ADDED_BY: dict[int, dict[str, list[str]]] = {
     7: {"indexes": [i.name for i in database._V7_INDEXES]},
     8: {"indexes": [i.name for i in database._V8_INDEXES]},
     9: {},  # Alembic only: re-creates indexes of 5 that early version-5 databases lack (see test_migrations)
+    10: {"indexes": [i.name for i in database._V10_INDEXES]},
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from core.engine.csv_safe import formula_safe
 from core.engine.profiles import load_profile, save_profile
 from core.store.analytics import cohen_kappa, metric_separation, reviewer_agreement, separations, suggest_profile
-from core.store.feedback import FeedbackFilter, feedback_columns, feedback_csv, feedback_frame
+from core.store.feedback import FeedbackFilter, feedback_columns, feedback_count, feedback_csv, feedback_frame
 from core.store.queries import list_images
 from core.store.reviews import decide
 from core.vocabulary import METRIC_INFO
@@ -58,6 +58,31 @@ def test_export_columns_values_and_filters(seeded):
     assert len(feedback_frame(seeded, FeedbackFilter(date_from="2999-01-01"))) == 0
     today = row.decided_at[:10]
     assert len(feedback_frame(seeded, FeedbackFilter(date_from=today, date_to=today))) == 2
+
+
+def test_counts_agree_with_the_rows_under_every_filter(seeded):
+    """feedback_count counts exactly the rows feedback_frame returns: with a merchant filter it
+    counted every decision once per image of that merchant (a cross join, no join condition)."""
+    recs = list_images(seeded)
+    merchants = sorted({r.merchant_id for r in recs})
+    for i, rec in enumerate(recs[:6]):
+        rejected = i % 2 == 1
+        decide(
+            seeded,
+            version_id=rec.version_id,
+            reviewer=("rita", "sam")[i % 2],
+            decision="rejected" if rejected else "approved",
+            reasons=["blurry"] if rejected else [],
+        )
+    for flt in (
+        FeedbackFilter(),
+        *(FeedbackFilter(merchant_id=m) for m in merchants),
+        FeedbackFilter(merchant_id=merchants[0], reviewer="sam"),
+        FeedbackFilter(decision="rejected"),
+        FeedbackFilter(date_from="2999-01-01"),
+    ):
+        frame = feedback_frame(seeded, flt)
+        assert feedback_count(seeded, flt) == frame["decision"].value_counts().to_dict(), flt
 
 
 def test_csv_neutralizes_formulas_and_opens_in_excel(seeded):

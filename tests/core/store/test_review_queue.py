@@ -357,3 +357,42 @@ def test_open_items_among_given_versions_only(store):
     got = [i.version_id for i in open_items(store, "zoe", only=asked, limit=len(asked))]
     assert got == [v for v in want if v in asked]
     assert open_items(store, "zoe", only=[]) == []
+
+
+def test_postgresql_tests_each_walked_item_for_decisions_instead_of_joining_them_all(store):
+    """On PostgreSQL the queue's tests on decisions stay a lookup per item walked: as an anti-join
+    over every decision, the planner misjudged how many items it leaves at 1M images (one, not
+    800,000) and sorted the whole catalogue for the first item (10 s a keypress)."""
+    from sqlalchemy import event
+
+    from core.store.reviews import next_in_queue
+    from core.vocabulary import QUEUE_ORDERS
+
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's plans (SQLite's are pinned above)")
+    _queue_catalogue(store)
+    seen: list[tuple[str, object]] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+
+    def anti_joins_on_reviews(node: dict) -> list[str]:  # type: ignore[type-arg]
+        found = []
+        inner = [p for p in node.get("Plans", []) if p.get("Parent Relationship") == "Inner"]
+        if node.get("Join Type") == "Anti" and '"reviews"' in json.dumps(inner):
+            found.append(node["Node Type"])
+        for child in node.get("Plans", []):
+            found += anti_joins_on_reviews(child)
+        return found
+
+    for percent in (0, 50):
+        set_double_review_percent(store, percent, actor="admin")
+        for order in QUEUE_ORDERS:
+            seen.clear()
+            next_in_queue(store, "zoe", order=order)
+            with store.read() as conn:
+                cur = conn.connection.dbapi_connection.cursor()
+                for sql, params in seen:
+                    if "FROM reviews" not in sql:
+                        continue
+                    cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+                    plan = cur.fetchone()[0][0]["Plan"]
+                    assert anti_joins_on_reviews(plan) == [], (percent, order, sql)
