@@ -227,7 +227,9 @@ def queue_panel() -> None:
     # Shown next to the buttons (below), where the keypress that caused it was aimed.
     error = st.session_state.pop("review_error", None)
     progress = queue_progress(store, reviewer=user.username, where=where)
-    st.progress(progress.fraction, text=f"{progress.done} decided · {progress.remaining} remaining")
+    filtered = bool(where.merchant_id or where.issue)
+    among = " (of the images the sidebar's filters select)" if filtered else ""
+    st.progress(progress.fraction, text=f"{progress.done} decided · {progress.remaining} remaining{among}")
 
     item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped))
     st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
@@ -239,8 +241,8 @@ def queue_panel() -> None:
             if st.button("Show skipped images again"):
                 skipped.clear()
                 st.rerun(scope="fragment")
-        note = progress.empty_note(filtered=bool(where.merchant_id or where.issue))
-        if progress.done:
+        note = progress.empty_note(filtered=filtered)
+        if progress.done and not filtered:
             st.success(note, icon=":material/celebration:")
         else:
             st.info(note, icon=":material/inbox:")

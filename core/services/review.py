@@ -276,12 +276,14 @@ class QueueProgress:
         return self.done / total if total else 1.0
 
     def empty_note(self, *, filtered: bool) -> str:
-        """What an empty queue says: praise only after the reviewer decided something; before that,
-        why there is nothing to see (the sidebar's filters, or no uploads waiting)."""
+        """What an empty queue says: under the sidebar's filters, that nothing left matches them
+        (other images may still wait); otherwise praise once the reviewer decided something, and
+        before that, that no uploads are waiting."""
+        if filtered:
+            decided = f" You decided {self.done} of those that did." if self.done else ""
+            return f"No image waiting for review matches the sidebar's filters.{decided}"
         if self.done:
             return "Your queue is empty. Nice work."
-        if filtered:
-            return "No image waiting for review matches the sidebar's filters."
         return "Nothing is waiting for review. Merchants' uploads appear here as soon as they are scored."
 
 

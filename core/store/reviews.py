@@ -763,7 +763,8 @@ def progress(
     store: Store, reviewer: str, *, profile: str = "generic", merchant_id: str | None = None, issue: str | None = None
 ) -> tuple[int, int]:
     """(decided by this reviewer, still open for them) under the same filters as the queue
-    (items others hold a lease on count as remaining)."""
+    (items others hold a lease on count as remaining): with an issue filter, "decided" counts the
+    decided images that carry the issue under ``profile``, as "still open" does."""
     with store.read() as conn:
         percent = _double_percent(conn)
         if percent <= 0 and not merchant_id and not issue:
@@ -782,6 +783,11 @@ def progress(
         )
         if merchant_id:
             done_q = done_q.where(images.c.merchant_id == merchant_id)
+        if issue:  # matched as the queue matches it: whole names in the ';'-joined list
+            wrapped = literal(";") + func.coalesce(scores.c.issues, "") + literal(";")
+            done_q = done_q.join(
+                scores, and_(scores.c.version_id == reviews.c.version_id, scores.c.profile == profile)
+            ).where(wrapped.like(f"%;{issue};%"))
         done = conn.execute(done_q).scalar() or 0
     return int(done), int(remaining)
 

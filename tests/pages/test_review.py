@@ -133,6 +133,19 @@ def test_the_issue_filter_narrows_the_queue(db):
     assert at.subheader[0].value == plain(dark.file_name) and "dark" in dark.issues
     done, remaining = progress(db, "rita", issue="dark")
     assert f"{done} decided · {remaining} remaining" in at.get("progress")[0].proto.text and 0 < remaining < 20
+    # Rita decides two images that are not dark elsewhere, then every dark one here: "decided"
+    # counts the dark ones only, and the queue says nothing matches the filter any more (other
+    # images still wait), not that all work is done.
+    from core.store.queries import list_images
+    from core.store.reviews import decide
+
+    for other in [r for r in list_images(db) if "dark" not in r.issues][:2]:
+        decide(db, version_id=other.version_id, reviewer="rita", decision="approved", profile="generic")
+    while progress(db, "rita", issue="dark")[1]:
+        _button(at, "Approve").click().run()
+    text = at.get("progress")[0].proto.text
+    assert text.startswith(f"{done + remaining} decided · 0 remaining"), text
+    assert any("matches the sidebar's filters" in i.value for i in at.info) and "Nice work" not in texts(at)
 
 
 def test_issues_are_named_in_words_not_codes(db):

@@ -154,6 +154,9 @@ def test_an_empty_queue_praises_only_after_work_was_done():
     nothing = QueueProgress(done=0, remaining=0)
     assert "Nothing is waiting" in nothing.empty_note(filtered=False)
     assert "filters" in nothing.empty_note(filtered=True) and "Nice" not in nothing.empty_note(filtered=True)
+    # A filtered queue that ran dry is not the whole queue: other images may still wait.
+    dry = QueueProgress(done=3, remaining=0).empty_note(filtered=True)
+    assert dry == "No image waiting for review matches the sidebar's filters. You decided 3 of those that did."
 
 
 def _save_fix(store, file_name, *steps):
