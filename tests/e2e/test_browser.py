@@ -21,11 +21,24 @@ pytest.importorskip("playwright.sync_api")  # skipped locally without Playwright
 OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output" / "e2e"))
 
 
+@pytest.fixture(scope="module")
+def signed_in(browser, app, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The browser state of one sign-in (its session cookie), for every test of the module: a
+    sign-in per test cost 5-7 s of the suite each."""
+    ctx = browser.new_context()
+    sign_in(ctx.new_page(), app[0])
+    state = tmp_path_factory.mktemp("browser") / "signed_in.json"
+    ctx.storage_state(path=str(state))
+    ctx.close()
+    return state
+
+
 @pytest.fixture()
-def page(browser, app):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+def page(browser, signed_in):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, accept_downloads=True, storage_state=str(signed_in)
+    )
     pg = ctx.new_page()
-    sign_in(pg, app[0])
     yield pg
     ctx.close()
 
