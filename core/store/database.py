@@ -59,6 +59,7 @@ __all__ = [
     "now",
     "open_store",
     "private_folder",
+    "shown_name",
     "write_private",
 ]
 
@@ -102,6 +103,10 @@ images = Table(
     Column("created_at", String(40), nullable=False),
     UniqueConstraint("merchant_id", "sha256", name="uq_image_merchant_sha"),
 )
+
+#: An image's name as the merchant gave it, in SQL (the safe file name for rows stored before
+#: names were kept): what every page and export shows.
+shown_name = func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name)
 
 versions = Table(
     "versions",

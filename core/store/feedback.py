@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Select, and_, exists, func, select
 
 from core.engine.csv_safe import formula_safe
-from core.store.database import Store, analyses, images, reviews, scores, versions
+from core.store.database import Store, analyses, images, reviews, scores, shown_name, versions
 from core.vocabulary import METRIC_INFO
 
 __all__ = [
@@ -103,7 +103,7 @@ def _feedback_query(flt: FeedbackFilter, *cols: Any) -> Select[Any]:
                 images.c.merchant_id,
                 images.c.sku,
                 # the name as the merchant gave it, as every page shows it (older rows: the stored name)
-                func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
+                shown_name.label("file_name"),
                 versions.c.sha256,
                 profile_col.label("profile"),
                 scores.c.score.label("quality_score"),

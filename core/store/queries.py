@@ -10,7 +10,7 @@ from typing import Any, Final
 from sqlalchemy import and_, case, exists, func, literal, or_, select, text
 from sqlalchemy.sql import FromClause, Select
 
-from core.store.database import Store, analyses, images, reviews, score_issues, scores, versions
+from core.store.database import Store, analyses, images, reviews, score_issues, scores, shown_name, versions
 from core.store.scores import loads_metrics
 
 __all__ = [
@@ -356,7 +356,7 @@ def catalog_page(
                 images.c.id.label("image_id"),
                 versions.c.kind,
                 # the name as the merchant gave it (older rows: the stored name)
-                func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("file_name"),
+                shown_name.label("file_name"),
                 images.c.merchant_id,
                 images.c.sku,
                 scores.c.score,

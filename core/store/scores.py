@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from core.engine import ENGINE_VERSION
@@ -15,7 +15,7 @@ from core.engine.assess import Analysis, assess, mark_duplicates
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import ImageInfo
 from core.engine.profiles import Profile
-from core.store.database import Store, analyses, images, now, score_issues, scores, versions
+from core.store.database import Store, analyses, images, now, score_issues, scores, shown_name, versions
 
 __all__ = [
     "all_profiles",
@@ -30,10 +30,6 @@ __all__ = [
 ]
 
 
-#: An image's name as the merchant gave it (the safe file name for rows stored before names were kept).
-_shown_name = func.coalesce(func.nullif(images.c.display_name, ""), images.c.file_name).label("name")
-
-
 def duplicate_index(conn: Connection, merchant_id: str, *, before: int | None = None) -> DuplicateIndex:
     """The near-duplicate index of ``merchant_id``'s stored originals (those stored before
     version ``before`` only, when given), labelled with their names as the merchant gave them."""
@@ -41,7 +37,7 @@ def duplicate_index(conn: Connection, merchant_id: str, *, before: int | None = 
     if before is not None:
         where = and_(where, versions.c.id < before)
     rows = conn.execute(
-        select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, _shown_name)
+        select(versions.c.id, versions.c.sha256, analyses.c.phash, analyses.c.colors, shown_name)
         .join(images, images.c.id == versions.c.image_id)
         .join(analyses, analyses.c.version_id == versions.c.id)
         .where(where)
@@ -53,17 +49,21 @@ def duplicate_index(conn: Connection, merchant_id: str, *, before: int | None = 
     return index
 
 
+def _earlier_copy(conn: Connection, version_id: int) -> tuple[int, str] | None:
+    dup = conn.execute(select(scores.c.duplicate_of).where(scores.c.version_id == version_id).limit(1)).scalar()
+    if dup is None:
+        return None
+    name = conn.execute(
+        select(shown_name).join(versions, versions.c.image_id == images.c.id).where(versions.c.id == dup)
+    ).scalar()
+    return int(dup), str(name or "")
+
+
 def earlier_copy(store: Store, version_id: int) -> tuple[int, str] | None:
     """The earlier version a stored duplicate repeats, as ``(version id, name as given)``; ``None``
     if the version duplicates nothing."""
     with store.read() as conn:
-        dup = conn.execute(select(scores.c.duplicate_of).where(scores.c.version_id == version_id).limit(1)).scalar()
-        if dup is None:
-            return None
-        name = conn.execute(
-            select(_shown_name).join(versions, versions.c.image_id == images.c.id).where(versions.c.id == dup)
-        ).scalar()
-    return (int(dup), str(name)) if name is not None else None
+        return _earlier_copy(conn, version_id)
 
 
 def store_scores(
@@ -157,17 +157,12 @@ def score_version(store: Store, version_id: int, profile: Profile) -> float:
         if row is None:
             raise ValueError(f"version {version_id} has no stored analysis")
         metrics = loads_metrics(row.metrics_json)
-        dup = conn.execute(select(scores.c.duplicate_of).where(scores.c.version_id == version_id).limit(1)).scalar()
-        other = ""
-        if dup is not None:  # the duplicate's message names the earlier image, as when it was measured
-            other = (
-                conn.execute(
-                    select(_shown_name).join(versions, versions.c.image_id == images.c.id).where(versions.c.id == dup)
-                ).scalar()
-                or ""
-            )
-        a = assess(_analysis_from_row(metrics, row.phash, row.bbox_json), profile, other=other)
-        upsert_score(conn, version_id, profile.name, a.score, a.issues, a.contributions, dup)
+        # A duplicate's message names the earlier image, as when it was measured.
+        earlier = _earlier_copy(conn, version_id)
+        a = assess(_analysis_from_row(metrics, row.phash, row.bbox_json), profile, other=earlier[1] if earlier else "")
+        upsert_score(
+            conn, version_id, profile.name, a.score, a.issues, a.contributions, earlier[0] if earlier else None
+        )
         return a.score
 
 
