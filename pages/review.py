@@ -128,11 +128,11 @@ def _skip(version_id: int) -> None:
 @signed_in_callback
 def _undo() -> None:
     undone = undo_last_decisions(store, reviewer=user.username)
-    if undone:
-        _queue_changed()
     if not undone:
         _flash("Nothing to undo.")
-    elif len(undone) == 1:
+        return
+    _queue_changed()
+    if len(undone) == 1:
         d = undone[0]
         # The image comes back with what the reviewer had chosen and written, to correct and decide again.
         if d.reasons:  # an approval keeps none: the issues' suggestions come back instead
