@@ -11,6 +11,7 @@ blockiness uses the original 8x8 JPEG grid.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Final
 
 import cv2
@@ -275,6 +276,72 @@ def photo_box(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
             return None
         return (x0, 0, w - from_right, h)
     return None
+
+
+#: Widest drawn frame (a rule around a card or a banner), as a share of the short side.
+FRAME_MAX_SHARE: Final = 0.04
+#: Outer lines a frame may start after: resampling greys an edge's first line or two.
+FRAME_EDGE_LINES: Final = 2
+#: How much lighter (luma, grey levels) the field inside a frame is than its rule.
+FRAME_MIN_STEP: Final = 64
+
+
+def _luma_of(rgb: Sequence[float] | np.ndarray) -> float:
+    """Luma (grey levels) of one RGB colour."""
+    return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
+
+
+def frame_box(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The inside of a thin frame drawn on all four sides, as ``(x0, y0, x1, y1)`` (half-open,
+    px); ``None`` if there is none.
+
+    A frame is a dark rule of one flat colour, at most :data:`FRAME_MAX_SHARE` of the short side
+    wide and as wide on every side (within a few pixels), around a field whose edge is one flat
+    colour at least :data:`FRAME_MIN_STEP` lighter: a black rule around a white card, a keyline
+    around a product shot on white. Inside it, the field is the backdrop.
+    """
+    h, w = rgb.shape[:2]
+    e = FRAME_EDGE_LINES
+    widest = int(FRAME_MAX_SHARE * min(h, w))
+    if widest < 2:
+        return None
+    corners = np.array([rgb[e, e], rgb[e, -1 - e], rgb[-1 - e, e], rgb[-1 - e, -1 - e]], np.int16)
+    colour = np.median(corners, axis=0)
+    if np.abs(corners - colour).max() > PAD_TOLERANCE or _luma_of(colour) > 255 - FRAME_MIN_STEP:
+        return None  # no rule at the corners, or one too light for a lighter field (most photos)
+    is_rule = (channel_max(cv2.absdiff(rgb, np.append(colour, 0.0).astype(np.float64))) <= PAD_TOLERANCE).astype(
+        np.float32
+    )
+    # Shares along the middle of each side, clear of the rules across it.
+    m = widest + e
+    rows = cv2.reduce(is_rule[:, m:-m], 1, cv2.REDUCE_AVG).ravel()
+    cols = cv2.reduce(is_rule[m:-m], 0, cv2.REDUCE_AVG).ravel()
+    # Each side: the rule's lines (after at most e outer ones), then a line with none of it.
+    sides = []
+    for shares in (rows, rows[::-1], cols, cols[::-1]):
+        start = next((i for i in range(e + 1) if shares[i] >= 0.98), None)
+        if start is None:
+            return None
+        run = shares[start:] >= 0.98
+        width = len(run) if run.all() else int(np.argmin(run))
+        if not 2 <= width <= widest or shares[start + width] > 0.02:
+            return None
+        sides.append(start + width)
+    if max(sides) - min(sides) > 1 + e:
+        return None
+    top, bottom, left, right = sides
+    # The field's edge, a line or two in: the rule's own edge is anti-aliased or rings.
+    inside = rgb[top + e : h - bottom - e, left + e : w - right - e]
+    ring = np.concatenate([inside[0], inside[-1], inside[:, 0], inside[:, -1]]).astype(np.int16)
+    field = np.median(ring, axis=0)
+    if np.count_nonzero(np.abs(ring - field).max(axis=1) <= PAD_TOLERANCE) < 0.95 * len(ring):
+        return None  # the field's edge is not one flat colour: a photo, not a drawn card
+    if _luma_of(field) - _luma_of(colour) < FRAME_MIN_STEP:
+        # Not a dark rule around a light field. A light margin around a dark field is a book
+        # cover (or any flat, dark product) on a white backdrop as often as a dark photo in a
+        # white mat: measured whole, as before.
+        return None
+    return (left, top, w - right, h - bottom)
 
 
 def inside_edge(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -677,8 +744,25 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
 def _measure_canvas(
     analysis: np.ndarray, *, focus: bool
 ) -> tuple[dict[str, float], Foreground, tuple[int, int, int, int] | None]:
-    """:func:`measure_pixels`, and the :func:`photo_box` it found (``None`` if not padded)."""
+    """:func:`measure_pixels`, and the :func:`photo_box` it found (``None`` if not padded), or the
+    :func:`frame_box` of a graphic drawn in a frame (focus and blocking are then read inside)."""
     box = photo_box(analysis)
+    frame = frame_box(analysis) if box is None else None
+    if frame is not None:
+        # Inside a drawn frame the field is the backdrop: a white card's paper is not a blown
+        # highlight. The frame is part of the design, not padding: where the product sits is read
+        # on the whole canvas, frame included.
+        x0, y0, x1, y1 = inside_edge(frame, analysis.shape)
+        metrics, _ = _measure_photo(analysis[y0:y1, x0:x1], focus=focus)
+        fg = find_foreground(analysis)
+        metrics.update(
+            product_fill=fg.fill,
+            product_extent=fg.extent,
+            background_white=fg.border_white_ratio,
+            background_luma=_luma_of(fg.backdrop_rgb),
+            padding=0.0,
+        )
+        return metrics, fg, frame
     if box is None:
         metrics, fg = _measure_photo(analysis, focus=focus)
         metrics["padding"] = 0.0
@@ -705,7 +789,7 @@ def _measure_canvas(
         product_fill=fg.fill,
         product_extent=fg.extent,
         background_white=less_white.border_white_ratio,
-        background_luma=0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2],
+        background_luma=_luma_of(bg),
         padding=1.0 - (box[2] - box[0]) * (box[3] - box[1]) / float(w * h),
     )
     return metrics, fg, box
@@ -746,7 +830,7 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
         "entropy": _entropy_of(subject) if n_subject else 0.0,
         "detail": float(std),
         "background_white": fg.border_white_ratio,
-        "background_luma": 0.299 * bg[0] + 0.587 * bg[1] + 0.114 * bg[2],
+        "background_luma": _luma_of(bg),
         "product_fill": fg.fill,
         "product_extent": fg.extent,
         "palette_share": palette_share(analysis, fg),

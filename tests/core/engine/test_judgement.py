@@ -210,6 +210,40 @@ def test_a_flat_graphic_raises_no_flag():
     assert r.issue_names == [], [i.message for i in r.issues]
 
 
+def _framed(rgb, rule=12):
+    """``rgb`` inside a black rule drawn on all four sides."""
+    out = rgb.copy()
+    out[:rule], out[-rule:], out[:, :rule], out[:, -rule:] = 0, 0, 0, 0
+    return out
+
+
+def test_a_card_drawn_in_a_black_frame_raises_no_flag():
+    card = np.full((1200, 1200, 3), 255, np.uint8)
+    cv2.putText(card, "VIP", (420, 420), cv2.FONT_HERSHEY_DUPLEX, 6, (200, 140, 50), 16, cv2.LINE_AA)
+    cv2.putText(card, "MEMBERSHIP", (90, 640), cv2.FONT_HERSHEY_SIMPLEX, 4, (0, 0, 0), 6, cv2.LINE_AA)
+    framed = _framed(card, rule=36)  # wider than the 2% border the backdrop is read on
+    rule = framed.min(axis=2) == 0
+    framed[rule] = RNG.integers(0, 9, (int(rule.sum()), 1))  # a lossy file's black is not exactly flat
+    framed[0], framed[:, -1] = 215, 215  # the outer edge greyed by resampling, as cards often are
+    for fmt in ("PNG", "JPEG"):
+        r = judged(framed, fmt=fmt)
+        assert r.issue_names == [], (fmt, [i.message for i in r.issues])  # its white paper is not blown
+
+
+@pytest.mark.parametrize(("defect", "flag"), [("none", None), ("washed", "overexposed"), ("dark", "dark")])
+def test_a_black_keyline_hides_no_defect_and_adds_none(defect, flag):
+    photo = garment((60, 90, 160)).astype(np.float32)
+    degraded = {
+        "none": photo,
+        "washed": 255 - (255 - photo) / 3,
+        "dark": 255 * ((photo / 255) ** 2.2 * 0.12) ** (1 / 2.2),
+    }[defect]
+    rgb = np.clip(np.rint(degraded), 0, 255).astype(np.uint8)
+    plain, framed = judged(rgb).issue_names, judged(_framed(rgb)).issue_names
+    assert (flag in plain) if flag else plain == [], plain
+    assert framed == plain
+
+
 def test_a_smooth_render_is_not_blurry():
     yy, xx = np.mgrid[0:1200, 0:1200].astype(np.float32)
     box = ((np.abs(xx - 600) < 320) & (np.abs(yy - 640) < 300)).astype(np.float32)

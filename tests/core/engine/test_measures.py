@@ -14,6 +14,7 @@ from core.engine.measures import (
     blockiness,
     color_cast,
     entropy,
+    frame_box,
     gray_chroma,
     histogram_u8,
     luma,
@@ -224,3 +225,35 @@ def test_photo_box_is_none_for_a_product_on_white_a_framed_photo_and_a_plain_pho
     wide = np.full((400, 600, 3), 255, np.uint8)
     wide[150:250, 30:570] = (40, 40, 40)  # a long dark product with margins left and right
     assert photo_box(wide) is None
+
+
+def _card(size=600):
+    """A white card with a blue title and black text, as drawn for a banner or a gift card."""
+    card = np.full((size, size, 3), 255, np.uint8)
+    cv2.putText(card, "VIP", (size // 3, size // 3), cv2.FONT_HERSHEY_DUPLEX, 3, (200, 140, 50), 8, cv2.LINE_AA)
+    cv2.putText(card, "MEMBER", (size // 10, size // 2), cv2.FONT_HERSHEY_SIMPLEX, 2.5, (0, 0, 0), 4, cv2.LINE_AA)
+    return card
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_frame_box_finds_the_inside_of_a_dark_rule_around_a_light_field(fmt):
+    card = _card()
+    card[:14], card[-14:], card[:, :14], card[:, -14:] = 0, 0, 0, 0  # a 14-px black rule
+    card[0], card[:, -1] = 210, 210  # an outer line greyed by resampling
+    box = frame_box(card if fmt == "PNG" else _decoded_jpeg(card, quality=90))
+    assert box is not None and all(abs(a - b) <= 2 for a, b in zip(box, (14, 14, 586, 586), strict=True)), box
+
+
+def test_frame_box_is_none_without_a_thin_dark_rule(product, photo):
+    assert frame_box(product) is None  # a product on white
+    assert frame_box(photo) is None
+    assert frame_box(_card()) is None  # no rule
+    cover = np.full((600, 600, 3), 255, np.uint8)
+    cover[14:-14, 14:-14] = (30, 40, 60)  # a dark, flat book cover in a white margin: light around dark
+    assert frame_box(cover) is None
+    thick = _card()
+    thick[:60], thick[-60:], thick[:, :60], thick[:, -60:] = 0, 0, 0, 0  # a band, not a rule (10%)
+    assert frame_box(thick) is None
+    uneven = _card()
+    uneven[:14], uneven[-4:], uneven[:, :14], uneven[:, -14:] = 0, 0, 0, 0  # not as wide on every side
+    assert frame_box(uneven) is None
