@@ -7,10 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, text
+from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select, text
 from sqlalchemy.sql import FromClause, Select
 
-from core.store.database import Store, analyses, images, reviews, score_issues, scores, shown_name, versions
+from core.store.database import (
+    IMAGES_FTS,
+    TEXT_INDEX_MIN_CHARS,
+    Store,
+    analyses,
+    has_text_index,
+    images,
+    reviews,
+    score_issues,
+    scores,
+    shown_name,
+    versions,
+)
 from core.store.scores import loads_metrics
 
 __all__ = [
@@ -242,7 +254,7 @@ def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool 
     return frm
 
 
-def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> list[Any]:
+def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any, *, text_index: bool = False) -> list[Any]:
     conds: list[Any] = []
     if scope.merchant_id is not None:
         conds.append(images.c.merchant_id == scope.merchant_id)
@@ -273,6 +285,8 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> lis
         conds.append(score <= flt.score_max)
     if flt.text:
         t = flt.text.lower()
+        if text_index:
+            conds.append(images.c.id.in_(_fts_candidates(t)))
         conds.append(
             or_(
                 func.lower(images.c.file_name).contains(t, autoescape=True),
@@ -283,15 +297,43 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any) -> lis
     return conds
 
 
+def _fts_candidates(t: str) -> Select[Any]:
+    """The images whose name, name as given or SKU holds ``t`` as FTS5's trigram index folds case
+    (a phrase query: the characters in a row, in one column). FTS5 folds every letter's case and
+    SQLite's ``lower()`` and ``LIKE`` only ASCII, so these are all the images the ``LIKE`` finds
+    and perhaps a few more: the ``LIKE`` beside it keeps the answer exactly what it was."""
+    phrase = '"' + t.replace('"', '""') + '"'
+    match = text(f"{IMAGES_FTS} MATCH :phrase").bindparams(phrase=phrase)
+    return select(literal_column("rowid")).select_from(text(IMAGES_FTS)).where(match)
+
+
+def _text_index(store: Store, flt: CatalogFilter) -> bool:
+    """Whether ``flt``'s text search asks SQLite's FTS5 table for its candidates: a search of at
+    least 3 characters (a trigram index answers no shorter one; those keep the ``LIKE`` alone), on
+    a database that has the table (revision 0011 makes none where FTS5 lacks the trigram
+    tokenizer). PostgreSQL's planner answers the ``LIKE`` itself from its trigram indexes."""
+    t = flt.text.lower()
+    if not store.is_sqlite or len(t) < TEXT_INDEX_MIN_CHARS or "\x00" in t:
+        return False
+    with store.read() as conn:
+        return has_text_index(conn)
+
+
 def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter()) -> int:
     """How many versions pass ``flt`` in ``scope``."""
     decided = _latest_decision()
-    q = select(func.count()).select_from(_catalog_from(scope, flt)).where(*_catalog_where(scope, flt, decided))
+    q = (
+        select(func.count())
+        .select_from(_catalog_from(scope, flt))
+        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
+    )
     with store.read() as conn:
         return int(conn.execute(q).scalar() or 0)
 
 
-def _page_ids(conn: Any, scope: CatalogScope, flt: CatalogFilter, *, offset: int, limit: int) -> list[int]:
+def _page_ids(
+    conn: Any, scope: CatalogScope, flt: CatalogFilter, *, offset: int, limit: int, text_index: bool = False
+) -> list[int]:
     """The version ids on one page, in catalogue order: scored versions by (score, id), walked in
     the index of scores by profile and score so the database stops at the page instead of sorting
     the catalogue; then the unscored ones by id, read only when the page reaches past the scored.
@@ -300,7 +342,7 @@ def _page_ids(conn: Any, scope: CatalogScope, flt: CatalogFilter, *, offset: int
     catalogue to fill a page: the database then starts from that filter and sorts what it leaves.
     """
     decided = _latest_decision()
-    conds = _catalog_where(scope, flt, decided)
+    conds = _catalog_where(scope, flt, decided, text_index=text_index)
     if scope.merchant_id is not None or flt.merchants or flt.issues or flt.text:
         narrowed = (
             select(versions.c.id)
@@ -330,7 +372,7 @@ def _page_ids(conn: Any, scope: CatalogScope, flt: CatalogFilter, *, offset: int
     unscored = (
         select(versions.c.id)
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided), scores.c.version_id.is_(None))
+        .where(*_catalog_where(scope, flt, decided, text_index=text_index), scores.c.version_id.is_(None))
         .order_by(versions.c.id)
         .offset(skip)
         .limit(limit - len(ids))
@@ -346,8 +388,9 @@ def catalog_page(
     decided = _latest_decision()
     # First the ids on the page (found and cut in the database), then their columns: the per-row
     # status lookup and the wide rows are read for the rows on screen only.
+    text_index = _text_index(store, flt)
     with store.read() as conn:
-        ids = _page_ids(conn, scope, flt, offset=max(0, int(offset)), limit=max(1, int(limit)))
+        ids = _page_ids(conn, scope, flt, offset=max(0, int(offset)), limit=max(1, int(limit)), text_index=text_index)
         if not ids:
             return []
         q = (
@@ -387,7 +430,7 @@ def catalog_status_counts(store: Store, scope: CatalogScope, flt: CatalogFilter 
     rows = (
         select(func.coalesce(decided.decision, "unreviewed").label("status"))
         .select_from(_catalog_from(scope, flt))
-        .where(*_catalog_where(scope, flt, decided))
+        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.status, func.count().label("n")).group_by(rows.c.status)
@@ -524,7 +567,7 @@ def catalog_bins_and_count(
     rows = (
         select(bucket.label("b"))
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided))
+        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.b, func.count().label("n")).group_by(rows.c.b)
@@ -547,7 +590,7 @@ def catalog_status_bins_and_count(
     rows = (
         select(func.coalesce(decided.decision, "unreviewed").label("status"), bucket.label("b"))
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided))
+        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.status, rows.c.b, func.count().label("n")).group_by(rows.c.status, rows.c.b)
@@ -573,7 +616,7 @@ def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter =
                 score_issues, and_(score_issues.c.version_id == versions.c.id, score_issues.c.profile == scope.profile)
             )
         )
-        .where(*_catalog_where(scope, flt, decided))
+        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
         .group_by(score_issues.c.issue)
         .order_by(func.count().desc(), score_issues.c.issue)
     )

@@ -21,6 +21,14 @@ ADDED_BY: dict[int, dict[str, list[str]]] = {
     8: {"indexes": [i.name for i in database._V8_INDEXES]},
     9: {},  # Alembic only: re-creates indexes of 5 that early version-5 databases lack (see test_migrations)
     10: {"indexes": [i.name for i in database._V10_INDEXES]},
+    # the text search index: pg_trgm indexes, or an FTS5 table and its triggers (not in `metadata`)
+    11: {
+        "postgresql": [f"DROP INDEX IF EXISTS ix_images_{c}_trgm" for c in database.TEXT_SEARCH_COLUMNS],
+        "sqlite": [
+            *(f"DROP TRIGGER IF EXISTS {database.IMAGES_FTS}_{event}" for event in ("insert", "delete", "update")),
+            f"DROP TABLE IF EXISTS {database.IMAGES_FTS}",
+        ],
+    },
 }
 
 
@@ -29,6 +37,8 @@ def back_to_hand_rolled_version(store: Store, version: int) -> None:
     with store.write() as conn:
         for step in range(database.SCHEMA_VERSION, version, -1):
             added = ADDED_BY[step]
+            for sql in added.get(conn.dialect.name, []):
+                conn.exec_driver_sql(sql)
             for name in added.get("indexes", []):
                 conn.exec_driver_sql(f"DROP INDEX {name}")
             for qualified in added.get("columns", []):
