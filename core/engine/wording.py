@@ -98,6 +98,12 @@ def drawn_note(metrics: Mapping[str, float]) -> str | None:
             f"Read as a drawn graphic ({palette:.0%} of its flat areas in 8 exact colours): its exposure, "
             "contrast and colours are design choices, not judged."
         )
+    if math.isnan(metrics.get("contrast", 0.0)) and math.isnan(metrics.get("gray_chroma", 0.0)):
+        # Colours left blank without a palette: drawn in strokes (see measures.is_line_drawing).
+        return (
+            "Read as a line drawing (thin strokes on a flat background): its exposure, contrast and colours "
+            "are design choices, not judged."
+        )
     if math.isnan(metrics.get("contrast", 0.0)):
         return (
             "Read as a graphic on a drawn colour background (one exact colour): its exposure and contrast "

@@ -16,6 +16,7 @@ from core.engine.assess import analyze, assess
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import load_image
 from core.engine.profiles import load_profile
+from core.engine.wording import drawn_note
 from tests.conftest import encode
 
 GENERIC = load_profile("generic")
@@ -208,6 +209,20 @@ def test_a_flat_graphic_raises_no_flag():
     cv2.putText(logo, "ACME", (330, 1030), cv2.FONT_HERSHEY_DUPLEX, 5, (20, 20, 120), 12, cv2.LINE_AA)
     r = judged(logo, fmt="PNG")
     assert r.issue_names == [], [i.message for i in r.issues]
+
+
+def test_a_chart_on_graph_paper_raises_no_flag():
+    chart = np.full((1000, 1000, 3), 255, np.uint8)
+    for k in range(0, 1000, 50):  # a grey grid: the paper between its lines is not a blown highlight
+        cv2.line(chart, (k, 0), (k, 999), (200, 200, 200), 1)
+        cv2.line(chart, (0, k), (999, k), (200, 200, 200), 1)
+    points = np.array([[100, 800], [300, 500], [500, 600], [700, 200], [900, 300]], np.int32)
+    cv2.polylines(chart, [points], False, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(chart, "Fig. 1", (420, 960), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 0), 1, cv2.LINE_AA)
+    for fmt in ("PNG", "JPEG"):  # nor is a black-and-white drawing a photo saved without colour
+        r = judged(chart, fmt=fmt)
+        assert r.issue_names == [], (fmt, [i.message for i in r.issues])
+        assert "line drawing" in (drawn_note(r.metrics) or ""), fmt  # Inspect says why
 
 
 def _framed(rgb, rule=12):

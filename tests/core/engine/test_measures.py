@@ -17,6 +17,7 @@ from core.engine.measures import (
     frame_box,
     gray_chroma,
     histogram_u8,
+    is_line_drawing,
     luma,
     neutral_tint_share,
     noise_sigma,
@@ -257,3 +258,15 @@ def test_frame_box_is_none_without_a_thin_dark_rule(product, photo):
     uneven = _card()
     uneven[:14], uneven[-4:], uneven[:, :14], uneven[:, -14:] = 0, 0, 0, 0  # not as wide on every side
     assert frame_box(uneven) is None
+
+
+def test_is_line_drawing_tells_strokes_from_a_solid_product(product):
+    drawing = np.full((800, 800, 3), 255, np.uint8)
+    for k in range(0, 800, 40):
+        cv2.line(drawing, (k, 0), (k, 799), (120, 120, 120), 1)
+    cv2.circle(drawing, (400, 400), 300, (0, 0, 0), 2)
+    assert is_line_drawing(find_foreground(drawing))
+    assert not is_line_drawing(find_foreground(product))
+    thick = np.full((800, 800, 3), 255, np.uint8)
+    cv2.circle(thick, (400, 400), 300, (0, 0, 0), 12)  # a ring: thin for a product, thick for a stroke
+    assert not is_line_drawing(find_foreground(thick))

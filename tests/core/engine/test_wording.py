@@ -46,6 +46,8 @@ def test_a_graphic_says_why_its_tones_are_not_judged():
     assert drawn and "drawn graphic" in drawn and "97%" in drawn and "colours" in drawn
     on_colour = drawn_note({"palette_share": 0.3, "contrast": math.nan})
     assert on_colour and "drawn colour background" in on_colour
+    strokes = drawn_note({"palette_share": math.nan, "contrast": math.nan, "gray_chroma": math.nan})
+    assert strokes and "line drawing" in strokes and "colours" in strokes
 
 
 def test_a_chosen_backdrop_colour_says_why_it_is_no_cast():
