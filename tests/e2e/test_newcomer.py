@@ -1,7 +1,7 @@
 """What a newcomer trips over, in headless Chromium against the real server on 127.0.0.1:
-nothing fetched from outside the app's server, the upload limits shown, a merchant's odd file name
-displayed as given, and every page at 800 (a half screen, the sidebar open) / 1280 / 1400 / 1920 px
-and on a 390-px phone (screenshots in
+nothing fetched from outside the app's server (recorded during the width walks), the upload limits
+shown, a merchant's odd file name displayed as given, and every page at 800 (a half screen, the
+sidebar open) / 1280 / 1400 / 1920 px and on a 390-px phone (screenshots in
 ``test-output/widths/``; look at them), with nothing cut off.
 """
 
@@ -87,35 +87,24 @@ def _open(page, base: str, path: str, heading: str) -> None:  # type: ignore[no-
     wait_idle(page)
 
 
-def test_no_request_leaves_the_app_server(browser, app):
-    base, _ = app
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    hosts: list[str] = []
-    ctx.on("request", lambda r: hosts.append(r.url))
-    page = ctx.new_page()
-    page.goto(base + "/")
-    page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
-    wait_idle(page)
-    for path, heading, _ in PAGES:
-        _open(page, base, path, heading)
-        page.wait_for_timeout(500)  # icons, fonts and the favicon load after the script has run
-    ctx.close()
-    outside = sorted(
+def _outside(urls: list[str]) -> list[str]:
+    """The addresses among ``urls`` on another host than the app's server (127.0.0.1)."""
+    return sorted(
         {
             u
-            for u in hosts
+            for u in urls
             if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"
         }
     )
-    assert len(hosts) > 20  # the recording saw the pages load
-    assert outside == [], f"requests to other hosts: {outside}"
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_every_page_fits_at_this_width(browser, app, width):
+def test_every_page_fits_at_this_width_and_fetches_nothing_from_outside(browser, app, width):
     base, _ = app
     w, h = WIDTHS[width]
     ctx = browser.new_context(viewport={"width": w, "height": h}, is_mobile=w < 500, has_touch=w < 500)
+    requested: list[str] = []
+    ctx.on("request", lambda r: requested.append(r.url))
     page = ctx.new_page()
     page.goto(base + "/")  # a session's first address is the app's root (deep links are issue 8's)
     page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
@@ -138,6 +127,8 @@ def test_every_page_fits_at_this_width(browser, app, width):
             cut[name] = found
     ctx.close()
     assert cut == {}, f"text cut off at {width}: {cut}"
+    assert len(requested) > 20  # the recording saw the pages load (icons and fonts after the 500-ms waits)
+    assert _outside(requested) == [], f"requests to other hosts: {_outside(requested)}"
 
 
 def test_upload_shows_the_limits_and_an_odd_name_as_given(browser, app, photo):
