@@ -23,6 +23,8 @@ def test_a_database_url_in_the_shell_does_not_reach_the_tests(tmp_path):
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            "0",
             "tests/core/store/test_accounts.py::test_create_and_authenticate",
             "tests/test_environment.py::test_no_imagedesk_variable_is_visible",
         ],
