@@ -123,6 +123,14 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
             "photo inside them; where the product sits, on the whole canvas (0 = not padded)"
         ),
     ),
+    "frame": (
+        "0-1",
+        (
+            "Share of the canvas covered by a drawn frame: a thin dark rule of one colour on all four sides "
+            "around a light, flat field (a card's black border, a keyline). Everything but where the "
+            "product sits is measured inside it, where the field is the backdrop (0 = no frame)"
+        ),
+    ),
     "neutral_tint_share": (
         "0-1",
         (

@@ -11,6 +11,7 @@ from core.engine.wording import (
     backdrop_colour_note,
     drawn_note,
     format_value,
+    frame_note,
     operation_labels,
     padding_note,
     recipe_words,
@@ -106,6 +107,9 @@ with right:
     padded = padding_note(record.metrics)
     if padded:
         st.info(padded, icon=":material/crop_free:")
+    framed = frame_note(record.metrics)
+    if framed:
+        st.info(framed, icon=":material/filter_frames:")
     if contributions:
         named = {issue_label(name): points for name, points in contributions.items()}
         st.plotly_chart(contributions_figure(named), key="contrib")

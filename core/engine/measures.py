@@ -782,11 +782,12 @@ def _measure_canvas(
             background_white=fg.border_white_ratio,
             background_luma=_luma_of(fg.backdrop_rgb),
             padding=0.0,
+            frame=1.0 - (frame[2] - frame[0]) * (frame[3] - frame[1]) / float(analysis.shape[0] * analysis.shape[1]),
         )
         return metrics, fg, frame
     if box is None:
         metrics, fg = _measure_photo(analysis, focus=focus)
-        metrics["padding"] = 0.0
+        metrics.update(padding=0.0, frame=0.0)
         return metrics, fg, None
     x0, y0, x1, y1 = inside_edge(box, analysis.shape)
     h, w = analysis.shape[:2]
@@ -812,6 +813,7 @@ def _measure_canvas(
         background_white=less_white.border_white_ratio,
         background_luma=_luma_of(bg),
         padding=1.0 - (box[2] - box[0]) * (box[3] - box[1]) / float(w * h),
+        frame=0.0,
     )
     return metrics, fg, box
 

@@ -16,6 +16,7 @@ __all__ = [
     "format_against",
     "format_value",
     "operation_labels",
+    "frame_note",
     "padding_note",
     "recipe_words",
     "rule_text",
@@ -124,6 +125,19 @@ def backdrop_colour_note(metrics: Mapping[str, float]) -> str | None:
     return (
         f"The background's colour reads as chosen: only {share:.0%} of the product's grey and white surfaces "
         "share its tint (a colour cast tints them all), so it is not judged as a cast."
+    )
+
+
+def frame_note(metrics: Mapping[str, float]) -> str | None:
+    """That an image in a drawn frame was judged inside it, in words; ``None`` without a frame (see
+    :func:`core.engine.measures.frame_box`)."""
+    frame = metrics.get("frame", 0.0)
+    if not frame > 0:
+        return None
+    return (
+        f"Framed: a dark rule covers {frame:.0%} of the canvas. What is inside it is what is judged, "
+        "its light field as the backdrop (a card's white paper is not a blown highlight); the product's "
+        "place in the frame is judged on the whole canvas."
     )
 
 

@@ -243,6 +243,8 @@ def test_a_card_drawn_in_a_black_frame_raises_no_flag():
     for fmt in ("PNG", "JPEG"):
         r = judged(framed, fmt=fmt)
         assert r.issue_names == [], (fmt, [i.message for i in r.issues])  # its white paper is not blown
+        assert 0.1 < r.metrics["frame"] < 0.13, r.metrics["frame"]  # 36 px of 1200 on every side: 11.6%
+    assert judged(card, fmt="PNG").metrics["frame"] == 0.0
 
 
 @pytest.mark.parametrize(("defect", "flag"), [("none", None), ("washed", "overexposed"), ("dark", "dark")])

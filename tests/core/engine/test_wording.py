@@ -7,6 +7,7 @@ from core.engine.wording import (
     drawn_note,
     format_against,
     format_value,
+    frame_note,
     padding_note,
     recipe_words,
     rule_text,
@@ -87,3 +88,9 @@ def test_a_recipe_reads_as_steps_in_words():
     want = "Contrast stretch: low 0.10, high 99.5, shadow 0 → Gamma (power law): gamma 1.20"
     assert recipe_words(recipe.to_json()) == want
     assert recipe_words("") == "" and recipe_words("not a recipe") == "not a recipe"
+
+
+def test_a_framed_image_says_it_was_judged_inside_its_frame():
+    assert frame_note({"frame": 0.0}) is None and frame_note({}) is None
+    note = frame_note({"frame": 0.085})
+    assert note and "8%" in note and "inside" in note and "backdrop" in note
