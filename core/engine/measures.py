@@ -765,8 +765,8 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
 def _measure_canvas(
     analysis: np.ndarray, *, focus: bool
 ) -> tuple[dict[str, float], Foreground, tuple[int, int, int, int] | None]:
-    """:func:`measure_pixels`, and the :func:`photo_box` it found (``None`` if not padded), or the
-    :func:`frame_box` of a graphic drawn in a frame (focus and blocking are then read inside)."""
+    """:func:`measure_pixels`, and the :func:`photo_box` it found, or the :func:`frame_box` of a
+    framed image (``None`` for neither): file facts (focus, grain, blocking) are read inside it."""
     box = photo_box(analysis)
     frame = frame_box(analysis) if box is None else None
     if frame is not None:
