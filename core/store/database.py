@@ -683,6 +683,15 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _server_engine(url: str) -> Engine:
+    """A PostgreSQL (or other server) engine. PostgreSQL's JIT compilation is turned off for the
+    store's sessions: the catalogue's filtered counts are a lookup per matching version, which the
+    planner costs past ``jit_above_cost`` at a million images, and compiling them took 0.1-0.2 s
+    of each (a third of a second of the Overview with an issue filter) to save nothing."""
+    connect_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
 def _chmod_quietly(path: Path, mode: int) -> None:
     try:
         if path.exists() and (path.stat().st_mode & 0o777) != mode:
@@ -735,7 +744,7 @@ def open_store(root: str | os.PathLike[str] | None = None, *, database_url: str 
         for path in (db_file, folder / "imagedesk.sqlite3-wal", folder / "imagedesk.sqlite3-shm"):
             _chmod_quietly(path, 0o600)
         url = f"sqlite:///{db_file}"
-    engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
+    engine = _sqlite_engine(url) if url.startswith("sqlite") else _server_engine(url)
     store = Store(engine=engine, root=folder)
     store.migrate()
     from core.store.profiles import import_profile_files  # profiles saved as files by older versions

@@ -255,6 +255,8 @@ def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool 
 
 
 def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any, *, text_index: bool = False) -> list[Any]:
+    """The conditions of ``scope`` and ``flt`` (``text_index``: ask SQLite's FTS5 table for the
+    text search's candidates)."""
     conds: list[Any] = []
     if scope.merchant_id is not None:
         conds.append(images.c.merchant_id == scope.merchant_id)
@@ -266,7 +268,12 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any, *, tex
         wanted = [s for s in flt.statuses if s != "unreviewed"]
         parts = [decided.decision.in_(wanted)] if wanted else []
         if "unreviewed" in flt.statuses:
-            parts.append(decided.decision.is_(None))
+            # No active decision at all (what "the latest active decision is NULL" means): as NOT
+            # EXISTS, PostgreSQL estimates it from its statistics and plans an anti-join; asked as
+            # the decision's lookup IS NULL, it guessed 0.5% of the versions pass (80% do) and
+            # looked up every candidate one by one (issue 9: 2.1 s -> 1.0 s for an issue filter).
+            r = reviews.alias("any_review")
+            parts.append(~exists().where(r.c.active.is_(True), r.c.version_id == versions.c.id))
         conds.append(or_(*parts))
     if flt.issues:
         # IN (the versions having one of the issues), not a correlated EXISTS per version: the
