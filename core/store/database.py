@@ -687,9 +687,25 @@ def _server_engine(url: str) -> Engine:
     """A PostgreSQL (or other server) engine. PostgreSQL's JIT compilation is turned off for the
     store's sessions: the catalogue's filtered counts are a lookup per matching version, which the
     planner costs past ``jit_above_cost`` at a million images, and compiling them took 0.1-0.2 s
-    of each (a third of a second of the Overview with an issue filter) to save nothing."""
-    connect_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    of each (a third of a second of the Overview with an issue filter) to save nothing.
+
+    It is set on each new connection with ``SET``, not as a startup option: connection poolers
+    (PgBouncer) refuse startup options they do not know, and the store must work behind one."""
+    engine = create_engine(url, pool_pre_ping=True)
+    if url.startswith("postgresql"):
+
+        @event.listens_for(engine, "connect")
+        def _no_jit(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SET jit = off")
+                dbapi_conn.commit()  # a session setting, kept past the pool's rollback on return
+            except Exception:  # noqa: BLE001 - a server without JIT (before 11) has nothing to turn off
+                dbapi_conn.rollback()
+            finally:
+                cursor.close()
+
+    return engine
 
 
 def _chmod_quietly(path: Path, mode: int) -> None:
