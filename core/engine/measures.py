@@ -561,7 +561,7 @@ def tonal_contrast(*, p1: float, p99: float) -> float:
 
 #: Share of the product's pixels left after a 3x3 erosion below which it is a line drawing (a
 #: diagram, a wireframe on graph paper: strokes a pixel or two wide at analysis scale): 0.06 on a
-#: chart on graph paper; real products 0.65 or more on Madison's 309 distinct photos, and still
+#: chart on graph paper; real products 0.64 or more on Madison's 309 distinct photos, and still
 #: 0.33 or more once over-exposed x3 or washed out (0.14 for a 60-px fabric swatch washed out).
 LINE_DRAWING_SOLID_SHARE: Final = 0.25
 _SQUARE3 = np.ones((3, 3), np.uint8)
