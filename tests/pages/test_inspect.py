@@ -139,6 +139,34 @@ def test_a_logo_is_shown_as_read_as_a_drawn_graphic(db):
     assert not make_app(ADMIN, "pages/inspect.py", {"v": str(cup.version_id)}).info  # a photo
 
 
+def test_a_framed_card_and_a_line_drawing_say_how_they_were_read(db):
+    import re
+
+    import cv2
+    import numpy as np
+
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    card = np.full((1000, 1000, 3), 255, np.uint8)
+    cv2.putText(card, "VIP", (330, 400), cv2.FONT_HERSHEY_DUPLEX, 5, (200, 140, 50), 14, cv2.LINE_AA)
+    card[:30], card[-30:], card[:, :30], card[:, -30:] = 0, 0, 0, 0  # a black rule on every side
+    chart = np.full((1000, 1000, 3), 255, np.uint8)
+    for k in range(0, 1000, 50):
+        cv2.line(chart, (k, 0), (k, 999), (200, 200, 200), 1)
+        cv2.line(chart, (0, k), (999, k), (200, 200, 200), 1)
+    cv2.polylines(chart, [np.array([[100, 800], [500, 600], [900, 300]], np.int32)], False, (0, 0, 0), 1)
+    ingest_files(db, [("card.png", encode(card, "PNG")), ("chart.png", encode(chart, "PNG"))], merchant_id="acme")
+    shown = {}
+    for name in ("card.png", "chart.png"):
+        rec = next(r for r in list_images(db) if r.file_name == name)
+        at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
+        assert "No issues under this profile." in texts(at), name
+        shown[name] = " ".join(i.value for i in at.info)
+    assert re.search(r"Framed: a dark rule covers 1[12]% of the canvas", shown["card.png"])  # 30 px of 1000 a side
+    assert "Read as a line drawing" in shown["chart.png"] and "Framed" not in shown["chart.png"]
+
+
 def test_a_product_on_pink_paper_is_shown_as_a_chosen_colour_not_a_cast(db):
     import numpy as np
 
