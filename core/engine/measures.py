@@ -762,6 +762,12 @@ def measure_pixels(analysis: np.ndarray, *, focus: bool = True) -> tuple[dict[st
     return metrics, fg
 
 
+def _share_outside(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> float:
+    """Share (0-1) of an image of ``shape`` outside ``box`` (a padding's bands, a frame's rule)."""
+    x0, y0, x1, y1 = box
+    return 1.0 - (x1 - x0) * (y1 - y0) / float(shape[0] * shape[1])
+
+
 def _measure_canvas(
     analysis: np.ndarray, *, focus: bool
 ) -> tuple[dict[str, float], Foreground, tuple[int, int, int, int] | None]:
@@ -782,7 +788,7 @@ def _measure_canvas(
             background_white=fg.border_white_ratio,
             background_luma=_luma_of(fg.backdrop_rgb),
             padding=0.0,
-            frame=1.0 - (frame[2] - frame[0]) * (frame[3] - frame[1]) / float(analysis.shape[0] * analysis.shape[1]),
+            frame=_share_outside(frame, analysis.shape),
         )
         return metrics, fg, frame
     if box is None:
@@ -812,7 +818,7 @@ def _measure_canvas(
         product_extent=fg.extent,
         background_white=less_white.border_white_ratio,
         background_luma=_luma_of(bg),
-        padding=1.0 - (box[2] - box[0]) * (box[3] - box[1]) / float(w * h),
+        padding=_share_outside(box, analysis.shape),
         frame=0.0,
     )
     return metrics, fg, box
