@@ -520,9 +520,9 @@ def blockiness(y: np.ndarray, *, grid: int = 8) -> float:
     """
     rates = []
     for axis in (1, 0):  # steps between columns, then between rows
+        if y.shape[axis] - 1 < 3 * grid or y.shape[1 - axis] == 0:
+            continue  # too short to hold a block (and OpenCV returns no array for an empty one)
         steps = cv2.absdiff(y[:, 1:], y[:, :-1]) if axis == 1 else cv2.absdiff(y[1:], y[:-1])
-        if steps.shape[axis] < 3 * grid:
-            continue
         flat = steps <= 1
         if axis == 1:
             at, isolated = steps[:, 1:-1], flat[:, :-2] & flat[:, 2:]

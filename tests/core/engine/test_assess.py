@@ -1,4 +1,5 @@
 import cv2
+import numpy as np
 import pytest
 
 from core.engine.assess import analyze, analyze_preview, preview_detail
@@ -48,3 +49,17 @@ def test_a_given_original_detail_equals_measuring_it(stored_and_preview):
     measured = analyze_preview(blurred, stored, original_preview=preview)
     given = analyze_preview(blurred, stored, original_preview=preview, original_detail=preview_detail(preview))
     assert given.metrics == measured.metrics
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 1200), (1200, 1), (2, 1), (8, 3000)])
+def test_an_image_one_pixel_thin_is_scored_not_a_crash(shape, fmt):
+    """A 1-px line (a spacer GIF, a broken export) is a legal file: it gets a score and the flags
+    it earns, like any other, rather than stopping the upload it came in."""
+    from core.engine.assess import assess_file
+    from core.engine.profiles import load_profile
+
+    rgb = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    result = assess_file(encode(rgb, fmt), load_profile("generic"))
+    assert 0.0 <= result.score <= 100.0
+    assert result.issue_names  # too small, too thin or both: never a clean bill
