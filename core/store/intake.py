@@ -351,7 +351,7 @@ def ingest_files(
                 version_id = inserted_id(inserted)
                 if merchant not in indexes:
                     indexes[merchant] = duplicate_index(conn, merchant)
-                score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=name)
+                score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=shown)
                 store.audit(
                     conn,
                     actor=uploaded_by or "system",

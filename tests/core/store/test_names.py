@@ -157,3 +157,18 @@ def test_a_duplicate_names_the_earlier_image_as_the_merchant_gave_it(store, phot
         stored, _ = issue_details(store, r.version_id, "generic")
         message = next(i["message"] for i in stored if i["name"] == "near_duplicate")
         assert f"the same photo as {ODD}," in message, message
+
+
+def test_a_duplicate_in_the_same_upload_names_the_earlier_file_with_its_folder(store, photo):
+    """Within one zip, the earlier file is named as the merchant gave it too: with its folder, as
+    the link beside the message shows it (``photos/80_days.jpg``, not the storage name)."""
+    from core.store.queries import issue_details
+
+    big = cv2.resize(photo, (1024, 1024), interpolation=cv2.INTER_AREA)
+    files = {"photos/80 days.jpg": encode(big, "JPEG"), "resized/copy.jpg": encode(big[::2, ::2], "JPEG", quality=85)}
+    report = ingest_zip(store, _zip(files), merchant_id="acme")
+    first, again = report.results
+    assert "near_duplicate" in again.issues, again
+    stored, _ = issue_details(store, again.version_id, "generic")
+    message = next(i["message"] for i in stored if i["name"] == "near_duplicate")
+    assert "the same photo as photos/80 days.jpg," in message, message
