@@ -111,9 +111,10 @@ def assess_metrics(metrics: dict[str, float], profile: Profile, *, other: str = 
         if severity is None:
             continue
         label = METRIC_LABELS.get(rule.metric, rule.metric.replace("_", " "))
+        share = METRIC_INFO.get(rule.metric, ("",))[0] == "0-1"  # read as a percentage
         message = spec.message.format(
-            value=format_against(value, rule.warn),
-            threshold=format_value(rule.warn),
+            value=format_against(value, rule.warn, percent=share),
+            threshold=format_value(rule.warn, percent=share),
             metric=label,
             other=other or "another image in the set",
         )

@@ -23,10 +23,16 @@ __all__ = [
 ]
 
 
-def format_value(value: float) -> str:
-    """Compact human formatting for a metric value or threshold ("n/a" for NaN)."""
+def format_value(value: float, *, percent: bool = False) -> str:
+    """Compact human formatting for a metric value or threshold ("n/a" for NaN).
+
+    With ``percent`` (keyword-only), a share (0-1) is written as a percentage: ``0.31`` reads
+    ``"31%"`` and ``0.005`` ``"0.5%"``, so "0 of the border is white" reads "0% of ...".
+    """
     if math.isnan(value):
         return "n/a"
+    if percent:
+        return _format_percent(100.0 * value, None)
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:.0f}"
     if abs(value) >= 10:
@@ -34,14 +40,26 @@ def format_value(value: float) -> str:
     return f"{value:.2f}"
 
 
-def format_against(value: float, limit: float) -> str:
+def _format_percent(pct: float, digits: int | None) -> str:
+    if digits is None:
+        digits = 0 if abs(pct) >= 10 or float(pct).is_integer() else 1
+    return f"{pct:.{digits}f}%"
+
+
+def format_against(value: float, limit: float, *, percent: bool = False) -> str:
     """``value`` as :func:`format_value` writes it, with as many more decimals (up to four) as it
     takes not to read the same as ``limit``: a flat photo's tones "span only 0.4196 (needs
-    0.42)", not "0.42 (needs 0.42)"."""
-    text = format_value(value)
+    0.42)", not "0.42 (needs 0.42)"; as shares (``percent``), "41.96% (needs 42%)"."""
+    text = format_value(value, percent=percent)
     if value == limit or not (math.isfinite(value) and math.isfinite(limit)):
         return text
-    if float(text) != float(format_value(limit)):  # "12.0" and "12" read the same
+    if float(text.rstrip("%")) != float(format_value(limit, percent=percent).rstrip("%")):
+        return text  # (compared as numbers: "12.0" and "12" read the same)
+    if percent:
+        v, lim = 100.0 * value, 100.0 * limit
+        for digits in range(1, 5):
+            if f"{v:.{digits}f}" != f"{lim:.{digits}f}":
+                return _format_percent(v, digits)
         return text
     shown = 0 if abs(value) >= 100 or float(value).is_integer() else 1 if abs(value) >= 10 else 2
     for digits in range(shown + 1, 5):

@@ -94,3 +94,30 @@ def test_a_framed_image_says_it_was_judged_inside_its_frame():
     assert frame_note({"frame": 0.0}) is None and frame_note({}) is None
     note = frame_note({"frame": 0.085})
     assert note and "8%" in note and "inside" in note and "backdrop" in note
+
+
+def test_shares_read_as_percentages():
+    assert [format_value(v, percent=True) for v in (0.0, 0.31, 0.9, 0.005, 1.0, math.nan)] == [
+        "0%",
+        "31%",
+        "90%",
+        "0.5%",
+        "100%",
+        "n/a",
+    ]
+    assert format_against(0.4196, 0.42, percent=True) == "41.96%"  # not "42% (needs 42%)"
+    assert format_against(0.31, 0.42, percent=True) == "31%"
+
+
+def test_a_message_about_a_share_reads_in_percent():
+    """ "0 of the border is white; needs 0.50" read as a count; shares are written as percentages."""
+    from core.engine.checks import assess_metrics
+    from core.engine.profiles import load_profile
+
+    metrics = {"background_white": 0.0, "contrast": 0.31, "product_extent": 0.2}
+    generic = {i.name: i.message for i in assess_metrics(metrics, load_profile("generic")).issues}
+    amazon = {i.name: i.message for i in assess_metrics(metrics, load_profile("amazon")).issues}
+    assert "only 0% of the border is white; needs 90%" in amazon["non_white_background"]
+    assert "span only 31% of the range (needs 42%)" in generic["low_contrast"]
+    assert "spans 20% of it; needs 42%" in generic["small_product"]
+    assert "fill 85% of the frame; it spans 20%" in amazon["small_product"]
