@@ -93,7 +93,11 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
         "Channel spread of the most colourful 0.1% of the photo (0-1 means saved without colour; "
         "blank in a drawn graphic)",
     ),
-    "blockiness": ("0-50", "JPEG blocking: mean extra step on the 8x8 grid in flat areas, x10 (0 = none)"),
+    "blockiness": (
+        "0-50",
+        "JPEG blocking: mean extra step on the 8x8 grid in flat areas, x10, beyond what the file's own "
+        "quality puts there (0 = none): blocks kept from an earlier, harder save",
+    ),
     "jpeg_quality": ("1-100", "Encoder quality read from the JPEG quantization tables (how this file was saved)"),
     "entropy": ("bits, 0-8", "Information in the product's luminance histogram (0 if blank)"),
     "detail": ("grey levels", "Spread of the whole photo's luminance (standard deviation; near 0 means blank)"),

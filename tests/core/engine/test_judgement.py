@@ -183,6 +183,21 @@ def test_hard_compression_cropped_off_its_grid_and_resaved_is_caught():
     assert "compression_artifacts" in r.issue_names, r.metrics["blockiness"]
 
 
+@pytest.mark.parametrize("quality", [70, 75, 80])
+def test_a_web_export_at_quality_70_to_80_is_not_blocking_but_an_earlier_harder_save_is(quality):
+    """The blocks a photo's own save at quality 70-80 puts on its smooth tones are how that file
+    was saved (the JPEG-quality rule judges that, and passes it); blocks kept from an earlier save
+    at quality 10 are still caught, at any quality the file was saved again."""
+    from tests.conftest import ROOT
+
+    print_ = load_image(str(ROOT / "sample_data" / "astronaut_print.jpg")).pixels  # read 4.7 at q75
+    r = judged(print_, quality=quality)
+    assert "compression_artifacts" not in r.issue_names, r.metrics["blockiness"]
+    assert r.metrics["jpeg_quality"] == quality
+    r = judged(_jpeg_roundtrip(print_, 10), quality=quality)
+    assert "compression_artifacts" in r.issue_names, r.metrics["blockiness"]
+
+
 def test_fine_texture_at_studio_quality_is_not_blocking():
     knit = garment((120, 60, 70), texture=25.0)
     r = judged(knit, quality=88)

@@ -228,3 +228,14 @@ def test_large_images_are_copied_out_in_bands_exactly(photo, monkeypatch):
     odd = photo[:101]  # the last band is short
     loaded = loading.load_image(encode(odd, "PNG")).pixels
     assert loaded.flags.writeable and np.array_equal(loaded, odd)
+
+
+@pytest.mark.parametrize(("quality", "step"), [(95, 2), (85, 5), (75, 8), (50, 16)])
+def test_the_jpeg_dc_step_is_read_from_the_files_own_tables(photo, quality, step):
+    """How coarsely the file's save rounded each block's mean (IJG: 16 scaled by the quality)."""
+    info = load_image(encode(photo, "JPEG", quality=quality)).info
+    assert (info.jpeg_quality, info.jpeg_dc_step) == (quality, step)
+
+
+def test_a_file_that_is_not_a_jpeg_has_no_dc_step(photo):
+    assert load_image(encode(photo, "PNG")).info.jpeg_dc_step is None
