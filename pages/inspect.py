@@ -1,16 +1,15 @@
 """Inspect one image: every metric against the profile, histograms, clipping, marketplace checklist."""
 
-import math
-
 import pandas as pd
 import streamlit as st
 
 from core.engine.checks import metric_report
 from core.engine.histogram import clipping_overlay
 from core.engine.wording import (
+    SCORE_COLUMN_FORMAT,
     backdrop_colour_note,
     drawn_note,
-    format_value,
+    format_score,
     frame_note,
     operation_labels,
     padding_note,
@@ -63,8 +62,7 @@ with left:
     show_clip = st.toggle("Show clipping", value=False, help="Blue: crushed shadows; red: blown highlights.")
     st.image(clipping_overlay(pix) if show_clip else pix, width="stretch")
 with right:
-    score = record.score if record.score is not None else math.nan
-    st.metric("Quality score", format_value(score) + " / 100", help=f"Under the {prof.title} profile.")
+    st.metric("Quality score", f"{format_score(record.score)} / 100", help=f"Under the {prof.title} profile.")
     st.caption(f"Under the {prof.title} profile")
     stale = stale_note(store, record.version_id)
     if stale:
@@ -180,7 +178,7 @@ with tab_market:
         column_config={
             # Why a marketplace fails comes before its rules in full (a cell shows them on hover).
             "issues": st.column_config.ListColumn("issues", width="medium"),
-            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.1f"),
+            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
             "rules": st.column_config.TextColumn("rules", help="The marketplace's rules in words"),
         },
     )
@@ -203,7 +201,7 @@ with tab_history:
         column_config={
             "version": st.column_config.NumberColumn("Version", format="#%d"),
             "kind": st.column_config.TextColumn("Kind"),
-            "score": st.column_config.NumberColumn("Score", format="%.1f"),
+            "score": st.column_config.NumberColumn("Score", format=SCORE_COLUMN_FORMAT),
             "created": st.column_config.TextColumn("Created"),
             "recipe": st.column_config.TextColumn("Recipe", width="large"),
         },

@@ -6,12 +6,10 @@ images are prepared in the background while the reviewer looks at this one. The 
 ``core.services.review``; this page only draws.
 """
 
-import math
-
 import pandas as pd
 import streamlit as st
 
-from core.engine.wording import format_value
+from core.engine.wording import format_score
 from core.services.access import may_set_double_review, roles_for
 from core.services.catalog import Store, findings, open_version
 from core.services.profiles import get_profile
@@ -284,8 +282,7 @@ def queue_panel() -> None:
             f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
             f"{record.kind} #{record.version_id}"
         )
-        score = record.score if record.score is not None else math.nan
-        st.metric("Quality score", f"{format_value(score)} / 100")
+        st.metric("Quality score", f"{format_score(record.score)} / 100")
         issues, _ = findings(store, record.version_id, profile=profile)
         for i in issues:
             (st.error if i.severity == "error" else st.warning)(f"**{issue_label(i.name)}** - {plain(i.message)}")

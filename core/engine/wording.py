@@ -13,7 +13,9 @@ from core.engine.recipe import Recipe, RecipeError
 __all__ = [
     "backdrop_colour_note",
     "drawn_note",
+    "SCORE_COLUMN_FORMAT",
     "format_against",
+    "format_score",
     "format_value",
     "operation_labels",
     "frame_note",
@@ -21,6 +23,20 @@ __all__ = [
     "recipe_words",
     "rule_text",
 ]
+
+
+#: How a table column (Streamlit's printf-style ``format``) writes a quality score: as
+#: :func:`format_score` does, one decimal.
+SCORE_COLUMN_FORMAT = "%.1f"
+
+
+def format_score(score: float | None) -> str:
+    """A quality score (0-100) as every page writes it: one decimal ("8.7", "100.0"), "n/a" when
+    there is none (not scored under the profile). Inspect and Review wrote 8.65 where the
+    Overview's table wrote 8.7."""
+    if score is None or math.isnan(score):
+        return "n/a"
+    return f"{score:.1f}"
 
 
 def format_value(value: float, *, percent: bool = False) -> str:

@@ -121,3 +121,12 @@ def test_a_message_about_a_share_reads_in_percent():
     assert "span only 31% of the range (needs 42%)" in generic["low_contrast"]
     assert "spans 20% of it; needs 42%" in generic["small_product"]
     assert "fill 85% of the frame; it spans 20%" in amazon["small_product"]
+
+
+def test_a_score_is_written_with_one_decimal_everywhere():
+    """Found by a walkthrough: Inspect and Review wrote "8.65 / 100" where the Overview wrote 8.7."""
+    from core.engine.wording import SCORE_COLUMN_FORMAT, format_score
+
+    assert [format_score(s) for s in (8.65, 8.0, 83.349, 100.0, 0.04)] == ["8.7", "8.0", "83.3", "100.0", "0.0"]
+    assert format_score(None) == format_score(float("nan")) == "n/a"
+    assert SCORE_COLUMN_FORMAT % 8.65 == format_score(8.65)  # the tables' column format agrees
