@@ -10,8 +10,39 @@ import plotly.graph_objects as go
 
 from core.engine.histogram import histograms
 
-#: Where a histogram's legend starts, in pixels from the figure's top (the title is above it).
-HISTOGRAM_LEGEND_TOP_PX = 38
+#: Height (px) of the band kept free at the top of every figure for Plotly's toolbar (the
+#: modebar: 22 px buttons, 2 px from the top, at the top right). Titles start below it: at phone
+#: width (390 px) a title runs under the toolbar's icons, which covered it.
+MODEBAR_BAND_PX = 28
+#: Height (px) of a one-line title (Plotly's 17 px title font) with a little air under it.
+TITLE_LINE_PX = 26
+#: Where a histogram's legend starts, in pixels from the figure's top (the toolbar's band and the
+#: title are above it).
+HISTOGRAM_LEGEND_TOP_PX = MODEBAR_BAND_PX + 32
+
+
+def _titled(fig: go.Figure, title: str, *, height: int, top: int = TITLE_LINE_PX) -> go.Figure:
+    """Give ``fig`` its ``title`` under the toolbar's band, in one place for every chart: the title
+    hangs from the figure's top (not the plot's) below :data:`MODEBAR_BAND_PX`; the plot starts
+    ``top`` pixels under the band (room for the title, or title and legend), and the figure is
+    ``height`` tall plus the band, so the plot keeps the room it had before the band."""
+    fig.update_layout(
+        title={
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "xref": "paper",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": MODEBAR_BAND_PX},
+        },
+        height=height + MODEBAR_BAND_PX,
+        margin={"t": MODEBAR_BAND_PX + top},
+    )
+    return fig
+
+
 CHANNEL_COLORS = {"red": "#d62728", "green": "#2ca02c", "blue": "#1f77b4", "luma": "#444444"}
 
 
@@ -51,17 +82,16 @@ def histogram_figure(
     # The legend has its own band under the title: below the plot it covered the level ticks and
     # the axis title. Placed on the figure (not the plot) with its top fixed, a legend that wraps in
     # a narrow column grows downwards and pushes the plot down, never into the title.
+    _titled(fig, title, height=height, top=HISTOGRAM_LEGEND_TOP_PX - MODEBAR_BAND_PX + 38)
     fig.update_layout(
-        title={"text": title, "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 8}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        margin={"l": 10, "r": 10, "b": 10},
         xaxis={"title": {"text": "level"}, "automargin": True},
         yaxis={"title": {"text": "share of pixels"}, "automargin": True},
         legend={
             "orientation": "h",
             "x": 0,
             "xanchor": "left",
-            "y": 1 - HISTOGRAM_LEGEND_TOP_PX / height,
+            "y": 1 - HISTOGRAM_LEGEND_TOP_PX / fig.layout.height,
             "yanchor": "top",
             "yref": "container",
         },
@@ -119,24 +149,16 @@ def contributions_figure(contributions: dict[str, float], *, height: int = 220) 
         )
     )
     fig.update_xaxes(range=[0, max([v for _, v in items], default=1) * 1.25])
-    fig.update_layout(
-        height=max(120, height if items else 120),
-        margin={"l": 10, "r": 36, "t": 30, "b": 10},
-        title="Points lost per check",
-        xaxis_title="points",
-    )
+    _titled(fig, "Points lost per check", height=max(120, height if items else 120))
+    fig.update_layout(margin={"l": 10, "r": 36, "b": 10}, xaxis_title="points")
     return fig
 
 
 def score_histogram(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Histogram(x=frame["score"], xbins={"start": 0, "end": 100, "size": 5}, marker_color="#1f6feb"))
+    _titled(fig, "Quality scores", height=280)
     fig.update_layout(
-        title="Quality scores",
-        height=280,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis_title="score (0-100)",
-        yaxis_title="images",
-        bargap=0.05,
+        margin={"l": 10, "r": 10, "b": 10}, xaxis_title="score (0-100)", yaxis_title="images", bargap=0.05
     )
     return fig
 
@@ -153,13 +175,13 @@ def score_bins_chart(bins: dict[int, int], *, width: int = 5) -> go.Figure:
             hovertext=[f"{s}-{s + width}" for s in starts],
         )
     )
+    _titled(fig, "Quality scores", height=280)
     fig.update_layout(
-        title="Quality scores",
-        height=280,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 10, "b": 10},
         xaxis_title="score (0-100)",
         yaxis_title="images",
         xaxis_range=[0, 100],
+        yaxis_rangemode="nonnegative",  # never an axis below 0 images
     )
     return fig
 
@@ -183,12 +205,8 @@ def issue_bar(counts: pd.Series) -> go.Figure:
             cliponaxis=False,
         )
     )
-    fig.update_layout(
-        title="Issues",
-        height=max(280, 90 + ISSUE_ROW_PX * len(names)),
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis_title="images",
-    )
+    _titled(fig, "Issues", height=max(280, 90 + ISSUE_ROW_PX * len(names)))
+    fig.update_layout(margin={"l": 10, "r": 10, "b": 10}, xaxis_title="images")
     fig.update_yaxes(type="category", tickmode="array", tickvals=names, ticktext=names, automargin=True)
     return fig
 
@@ -204,7 +222,8 @@ def decision_boxes(values: dict[str, pd.Series], *, metric: str, threshold: floa
             go.Box(x=vals, name=decision, marker_color=DECISION_COLORS[decision], boxpoints="all", jitter=0.4)
         )
     fig.add_vline(x=threshold, line_dash="dash", annotation_text="best cut")
-    fig.update_layout(title=f"{metric} by decision", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    _titled(fig, f"{metric} by decision", height=320)
+    fig.update_layout(margin={"l": 10, "r": 10, "b": 10})
     return fig
 
 
@@ -226,10 +245,9 @@ def rejection_band_bars(bands: pd.DataFrame, *, metric: str, axis_title: str) ->
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
+    _titled(fig, f"Rejection rate by {metric} band", height=320, top=TITLE_LINE_PX + 10)
     fig.update_layout(
-        title=f"Rejection rate by {metric} band",
-        height=320,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        margin={"l": 10, "r": 10, "b": 10},
         yaxis={
             "range": [0, 1.12],
             "tickvals": [0, 0.25, 0.5, 0.75, 1],

@@ -55,3 +55,40 @@ def test_points_lost_labels_wrap_to_fit_a_narrow_column():
     fig = contributions_figure({"Product small in frame": 0.4, "Low resolution": 10.7})
     assert all(len(line) <= 12 for label in fig.data[0].y for line in label.split("<br>"))
     assert fig.data[0].cliponaxis is False and fig.layout.margin.r >= 30  # "-10.7" beside its bar stays whole
+
+
+def test_every_chart_title_sits_below_the_plotly_toolbar(product):
+    """Found by a walkthrough at phone width (390 px): Plotly's toolbar icons (top right of the
+    figure) sat on the charts' titles. Every figure keeps a band at its top for the toolbar and
+    hangs its title, left-aligned, under it; the plot starts below the title."""
+    from pages.common.charts import (
+        MODEBAR_BAND_PX,
+        TITLE_LINE_PX,
+        contributions_figure,
+        decision_boxes,
+        histogram_figure,
+        issue_bar,
+        rejection_band_bars,
+        score_bins_chart,
+        score_histogram,
+    )
+
+    figures = {
+        "histogram": histogram_figure(product, title="Per-channel and luminance histogram (preview)"),
+        "points lost": contributions_figure({"Blurry": 3.0}),
+        "scores": score_histogram(pd.DataFrame({"score": [12.0, 95.5]})),
+        "score bins": score_bins_chart({95: 4}),
+        "issues": issue_bar(pd.Series({"Too dark": 3})),
+        "by decision": decision_boxes(
+            {"approved": pd.Series([0.9, 0.8]), "rejected": pd.Series([0.2])}, metric="sharpness", threshold=0.5
+        ),
+        "rejection rate": rejection_band_bars(
+            pd.DataFrame({"band": ["0-1"], "not approved": [0.5], "text": ["50%"]}), metric="sharpness", axis_title="x"
+        ),
+    }
+    for name, fig in figures.items():
+        title = fig.layout.title
+        assert title.text, name
+        assert (title.yref, title.y, title.yanchor, title.xanchor) == ("container", 1, "top", "left"), name
+        assert title.pad.t >= MODEBAR_BAND_PX >= 26, name  # below the toolbar's 22 px buttons
+        assert fig.layout.margin.t >= MODEBAR_BAND_PX + TITLE_LINE_PX, name  # the plot starts under the title
