@@ -8,9 +8,9 @@ from core.engine.profiles import ProfileError
 from core.services.access import may_save_profiles, roles_for
 from core.services.feedback import (
     ANALYTICS_SAMPLE,
+    MAX_APPROVED_SHARE,
     MIN_EACH,
     TABLE_ROWS,
-    TUNE_MIN_ACCURACY,
     TUNE_MIN_EACH,
     agreement_summary,
     band_table,
@@ -21,16 +21,20 @@ from core.services.feedback import (
     feedback_filter,
     feedback_frame,
     feedback_summary,
+    impact_table,
     metric_axis_title,
     metric_by_decision,
     metric_separation,
+    metric_title,
     reviewer_agreement,
     separation_table,
     separations,
     tuned_profile,
+    tuning_impact,
+    unmoved_table,
 )
 from core.services.profiles import save_and_rescore
-from core.vocabulary import DECISIONS, decision_label
+from core.vocabulary import DECISIONS, decision_label, issue_labels
 from pages.common.charts import decision_boxes, rejection_band_bars
 from pages.common.session import get_store, profile_names, require_role
 from pages.common.text import plain
@@ -159,18 +163,22 @@ st.dataframe(
     column_config={
         "balanced accuracy": st.column_config.ProgressColumn(
             "balanced accuracy", min_value=0.5, max_value=1.0, format="%.2f"
-        )
+        ),
+        "column": st.column_config.TextColumn("column", help="The measure's column in the CSV download"),
     },
 )
-metric = st.selectbox("Metric", [s.metric for s in seps], key="fb_metric")
+metric = st.selectbox("Measure", [s.metric for s in seps], format_func=metric_title, key="fb_metric")
 sep = metric_separation(frame, metric)
 if sep is not None:
     a, b = st.columns(2)
+    # The same plotly_chart call as every other page (pages/common/charts.py draws the figure).
     a.plotly_chart(
-        decision_boxes(metric_by_decision(frame, metric), metric=metric, threshold=sep.threshold), key="fb_box"
+        decision_boxes(metric_by_decision(frame, metric), metric=metric_title(metric), threshold=sep.threshold),
+        key="fb_box",
     )
     b.plotly_chart(
-        rejection_band_bars(band_table(sep), metric=metric, axis_title=metric_axis_title(metric)), key="fb_bands"
+        rejection_band_bars(band_table(sep), metric=metric_title(metric), axis_title=metric_axis_title(metric)),
+        key="fb_bands",
     )
 
 st.header("Reviewer agreement")
@@ -199,24 +207,26 @@ except ProfileError as exc:
     st.stop()
 if tuning.switched_off:
     st.caption(
-        f"Checks switched off in {base_name} are not tuned (a threshold there scores nothing): "
-        f"{', '.join(tuning.switched_off)}."
+        f"Checks switched off in {base_name} are not tuned (a limit there scores nothing): "
+        f"{', '.join(issue_labels(tuning.switched_off))}."
     )
-if tuning.held_back:
-    st.caption(
-        f"Not suggested, too few images to rest on (each needs at least {TUNE_MIN_EACH} approved and "
-        f"{TUNE_MIN_EACH} rejected images measured on its metric): "
-        + "; ".join(
-            f"{s.change.metric} ({s.change.check}): {s.approved} approved, {s.rejected} rejected or sent back"
-            for s in tuning.held_back
+st.caption(
+    f"A limit moves only where at least {TUNE_MIN_EACH} approved images and {TUNE_MIN_EACH} rejected for that "
+    f"check's reason were measured, and only to a limit that still passes all but {MAX_APPROVED_SHARE:.0%} of the "
+    "approved images while catching a real share of the rejected ones."
+)
+if tuning.unmoved:
+    with st.expander(f"Why {len(tuning.unmoved)} limits stay as they are"):
+        st.dataframe(
+            unmoved_table(tuning.unmoved),
+            hide_index=True,
+            key="fb_unmoved",
+            column_config={"why it stays": st.column_config.TextColumn("why it stays", width="large")},
         )
-        + "."
-    )
 if not tuning.suggestions:
-    st.caption(
-        f"No threshold to move: none rests on at least {TUNE_MIN_EACH} approved and {TUNE_MIN_EACH} rejected "
-        f"images with a metric that predicts the decisions (balanced accuracy {TUNE_MIN_ACCURACY:g} or more, "
-        "in the rule's direction)."
+    st.info(
+        "No limit to move: the decisions in the selection do not separate clearly on any check (see why above).",
+        icon=":material/rule:",
     )
     st.stop()
 st.dataframe(
@@ -224,18 +234,16 @@ st.dataframe(
     hide_index=True,
     key="fb_changes",
     column_config={
-        "approved images": st.column_config.NumberColumn(help="Approved images measured on the metric"),
-        "rejected images": st.column_config.NumberColumn(help="Rejected or sent-back images measured on the metric"),
-        "decisions": st.column_config.NumberColumn(help="Decisions on those images (two reviewers: two decisions)"),
+        "among the decided images": st.column_config.TextColumn("among the decided images", width="large"),
+        "approved images": st.column_config.NumberColumn(help="Approved images measured on the measure"),
+        "rejected images": st.column_config.NumberColumn(
+            help="Images rejected or sent back for the check's reason, measured on the measure"
+        ),
     },
-)
-st.caption(
-    f"Each row rests on the images it counts (at least {TUNE_MIN_EACH} approved and {TUNE_MIN_EACH} rejected), "
-    f"out of {len(frame)} decisions in the selection."
 )
 if overall is None:
     st.warning(
-        "No image was judged by two reviewers, so how far they agree is unknown: these thresholds may follow "
+        "No image was judged by two reviewers, so how far they agree is unknown: these limits may follow "
         "one reviewer's taste. Double review (Review page) measures it.",
         icon=":material/warning:",
     )
@@ -243,9 +251,25 @@ elif overall.low:
     st.warning(
         f"Reviewers agree little: on the {overall.images} images two of them judged, they decided alike "
         f"{overall.agreement:.0%} of the time (Cohen's kappa {overall.kappa:.2f}; 1 is full agreement, 0 chance). "
-        "Thresholds that follow their decisions follow that disagreement too.",
+        "Limits that follow their decisions follow that disagreement too.",
         icon=":material/warning:",
     )
+
+st.subheader("What saving would change in the catalogue")
+impact = tuning_impact(store, tuning)
+st.dataframe(
+    impact_table(impact),
+    hide_index=True,
+    key="fb_impact",
+    column_config={
+        "newly flagged": st.column_config.NumberColumn(help=f"Flagged under the tuned profile, not under {base_name}"),
+        "cleared": st.column_config.NumberColumn(help=f"Flagged under {base_name}, not under the tuned profile"),
+    },
+)
+st.caption(
+    f"Counted from the stored measurements of all {impact.total} image versions, against {base_name}: "
+    f"{impact.flagged} would be newly flagged and {impact.cleared} cleared."
+)
 if not may_save_profiles(user.role):
     st.caption("An administrator can save this as a profile.")
 else:
@@ -253,10 +277,20 @@ else:
         f"Saving adds the profile '{plain(tuning.profile.name)}' and scores every image version with it; other profiles "
         "and their scores stay as they are."
     )
-    if st.button("Save as profile and rescore the catalogue", type="primary", icon=":material/save:"):
+    # Keyed on the profile itself: a changed suggestion asks again.
+    seen = st.checkbox(
+        f"I have checked the impact: {impact.flagged} image versions newly flagged, {impact.cleared} cleared",
+        key=f"fb_seen_{tuning.fingerprint}",
+    )
+    if st.button(
+        "Save as profile and rescore the catalogue", type="primary", icon=":material/save:", disabled=not seen
+    ):
         try:  # in the database: every app server sees it
             name, n = save_and_rescore(store, tuning.profile, actor=user.username)
         except ProfileError as exc:
             st.error(str(exc))
         else:
-            st.success(f"Saved profile '{name}' and scored {n} image versions with it.")
+            st.success(
+                f"Saved profile '{name}' and scored {n} image versions with it: {impact.flagged} newly flagged "
+                f"and {impact.cleared} cleared against {base_name}."
+            )

@@ -4,44 +4,48 @@ about the metrics (separation, agreement, thresholds tuned to them)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
+import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
-from core.engine.profiles import Profile, profile_from_dict
+from core.engine.profiles import Profile, Rule, profile_from_dict
+from core.engine.tuning import MAX_APPROVED_SHARE, Cut, NoCut, check_flags, suggest_cut
 from core.services.profiles import get_profile
 from core.store.analytics import (
     MetricSeparation,
-    ThresholdChange,
+    catalogue_metrics,
     metric_separation,
     reviewer_agreement,
     separations,
-    suggest_profile,
 )
 from core.store.database import Store
 from core.store.feedback import FeedbackFilter, feedback_choices, feedback_count, feedback_csv, feedback_frame
-from core.vocabulary import DECISIONS, METRIC_INFO, decision_label
+from core.vocabulary import DECISIONS, ISSUE_REASONS, METRIC_INFO, METRIC_LABELS, decision_label, issue_label
 
 __all__ = [
     "ANALYTICS_SAMPLE",
     "DEFAULT_DAYS",
     "LOW_AGREEMENT_KAPPA",
+    "MAX_APPROVED_SHARE",
     "MIN_EACH",
     "TABLE_ROWS",
-    "TUNE_MIN_ACCURACY",
     "TUNE_MIN_EACH",
     "AgreementSummary",
     "DecisionBalance",
     "FeedbackFilter",
     "FeedbackSummary",
+    "Impact",
     "MetricSeparation",
     "Suggestion",
-    "ThresholdChange",
     "TunedProfile",
+    "Unmoved",
     "agreement_summary",
     "band_table",
     "changes_table",
@@ -53,8 +57,10 @@ __all__ = [
     "feedback_filter",
     "feedback_frame",
     "feedback_summary",
+    "impact_table",
     "metric_axis_title",
     "metric_by_decision",
+    "metric_title",
     "metric_separation",
     "metric_unit",
     "metric_value",
@@ -62,8 +68,9 @@ __all__ = [
     "reviewer_agreement",
     "separation_table",
     "separations",
-    "suggest_profile",
     "tuned_profile",
+    "tuning_impact",
+    "unmoved_table",
 ]
 
 #: The Feedback page reads at most this many decisions (the newest) for its table; the CSV
@@ -81,16 +88,12 @@ MIN_EACH: Final = 5
 #: The Feedback page opens on the decisions of the last this many days.
 DEFAULT_DAYS: Final = 30
 
-#: A threshold is suggested only where its metric was measured on at least this many approved
-#: images and this many rejected (or sent back) ones. Saving a suggestion rescores the whole
-#: catalogue, and a cut found in a handful of decisions is mostly where those few images happen to
-#: lie (30 decisions moved generic's "nothing to see" threshold from 5 to 55); with 20 a side, one
-#: image more or less on either side moves the balanced accuracy by at most 2.5 points.
+#: A limit is suggested only where its metric was measured on at least this many approved images
+#: and this many rejected (or sent back) for that check's reason. Saving a suggestion rescores the
+#: whole catalogue, and a cut found in a handful of decisions is mostly where those few images
+#: happen to lie (30 decisions moved generic's "nothing to see" limit from 5 to 55). The limit
+#: itself must also separate them: see :mod:`core.engine.tuning`.
 TUNE_MIN_EACH: Final = 20
-
-#: ... and only where that metric reproduces the decisions with at least this balanced accuracy,
-#: in the rule's direction.
-TUNE_MIN_ACCURACY: Final = 0.65
 
 #: Below this Cohen's kappa (pooled over the pairs of reviewers) the reviewers agree only "fairly"
 #: or worse (Landis and Koch): thresholds that follow their decisions may follow one reviewer's
@@ -211,26 +214,30 @@ def metric_value(value: float, *, metric: str) -> str:
 
 
 def metric_axis_title(metric: str) -> str:
-    """A chart axis for ``metric``: its name and unit, "long_side (px)"."""
-    unit = metric_unit(metric)
-    return f"{metric} ({unit})" if unit else metric
+    """A chart axis for ``metric``: its name on screen and unit, "tonal spread (grey levels)"
+    (a label that already ends with its unit keeps it once: "long side (px)")."""
+    title, unit = metric_title(metric), metric_unit(metric)
+    return f"{title} ({unit})" if unit and not title.endswith(")") else title
 
 
 def separation_table(seps: Sequence[MetricSeparation]) -> pd.DataFrame:
-    """One row per metric: when reviewers reject (below or above the best cut), how well that
-    cut reproduces their decisions, on how many decisions, and what the metric means."""
+    """One row per metric: its name on screen, when reviewers reject (below or above the best
+    cut), how well that cut reproduces their decisions, on how many decisions, what the metric
+    means, and its name in the data (the CSV's column, for those who analyse it further)."""
     return pd.DataFrame(
         [
             {
-                "metric": s.metric,
+                "measure": metric_title(s.metric),
                 "rejected when": ("below " if s.direction == "min" else "above ")
                 + metric_value(s.threshold, metric=s.metric),
                 "balanced accuracy": s.balanced_accuracy,
                 "decisions": s.n,
                 "meaning": METRIC_INFO[s.metric][1],
+                "column": s.metric,
             }
             for s in seps
-        ]
+        ],
+        columns=["measure", "rejected when", "balanced accuracy", "decisions", "meaning", "column"],
     )
 
 
@@ -283,114 +290,259 @@ def metric_by_decision(frame: pd.DataFrame, metric: str) -> dict[str, pd.Series]
     return out
 
 
-def _images_each_side(frame: pd.DataFrame, metric: str) -> DecisionBalance:
-    """Images measured on ``metric`` that were approved, and that were rejected or sent back (an
-    image two reviewers judged counts once a side: a second look is not a second image)."""
-    measured = frame.loc[frame[metric].notna()] if metric in frame.columns else frame.iloc[:0]
-    approved = measured["decision"] == "approved"
-    if "version_id" not in measured.columns:
-        return DecisionBalance(approved=int(approved.sum()), not_approved=int((~approved).sum()))
-    return DecisionBalance(
-        approved=measured.loc[approved, "version_id"].nunique(),
-        not_approved=measured.loc[~approved, "version_id"].nunique(),
-    )
+def metric_title(metric: str) -> str:
+    """What a metric is called on screen ("tonal spread (grey levels)"): its label in
+    :data:`~core.vocabulary.METRIC_LABELS`, else its name in words."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def _names_of(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Each decision's reasons (or its image's issues) as a set: empty where none is stored."""
+    if column not in frame.columns:
+        return pd.Series([frozenset()] * len(frame), index=frame.index, dtype=object)
+    return frame[column].fillna("").map(lambda text: frozenset(x for x in str(text).split(";") if x))
+
+
+def _image_values(frame: pd.DataFrame, metric: str, keep: pd.Series) -> np.ndarray:
+    """``metric`` of each image (version) among the rows ``keep`` selects, measured ones only: an
+    image two reviewers judged alike counts once (a second look is not a second image)."""
+    rows = frame.loc[keep & frame[metric].notna()] if metric in frame.columns else frame.iloc[:0]
+    if "version_id" in rows.columns:
+        rows = rows.drop_duplicates("version_id")
+    return rows[metric].to_numpy(dtype=np.float64) if len(rows) else np.zeros(0)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Suggestion:
-    """A threshold the reviewers' decisions would move, and the images it rests on."""
+    """A warning limit the reviewers' decisions move, and what it rests on.
 
-    change: ThresholdChange
+    ``approved`` and ``rejected`` count the images measured on the metric (``rejected``: those
+    rejected or sent back for the check's reason, or that the check flagged);
+    ``cut`` says how many of them the move puts right and how many it gets wrong."""
+
+    check: str
+    metric: str
+    direction: str
+    old_warn: float
+    new_warn: float
     approved: int
     rejected: int
+    cut: Cut
+    reason: str | None = None
 
-    @property
-    def enough(self) -> bool:
-        """Whether it rests on at least :data:`TUNE_MIN_EACH` images on each side."""
-        return self.approved >= TUNE_MIN_EACH and self.rejected >= TUNE_MIN_EACH
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Unmoved:
+    """A limit left as it is, and why, in plain words."""
+
+    check: str
+    metric: str
+    why: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TunedProfile:
     """A profile tuned to the reviewers: ``suggestions`` are the moves made in ``profile``;
-    ``held_back`` those the decisions point to but too few images support (left as they were);
-    ``switched_off`` the base profile's checks that are off, whose thresholds are not tuned (a
-    threshold there scores nothing, and turning a check on is not a threshold's move)."""
+    ``unmoved`` the enabled checks' limits that stay, each with why; ``switched_off`` the base
+    profile's checks that are off, whose limits are not tuned (a limit there scores nothing, and
+    turning a check on is not a limit's move)."""
 
     profile: Profile
+    base: Profile
     suggestions: list[Suggestion]
-    held_back: list[Suggestion]
+    unmoved: list[Unmoved]
     switched_off: list[str]
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the tuned profile: the page asks again when it changes."""
+        return hashlib.sha256(json.dumps(self.profile.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _retune(rule: Rule, warn: float) -> Rule:
+    """``rule`` with warning limit ``warn``; its ideal and error limit follow where they would
+    otherwise lie on the wrong side of it."""
+    if rule.direction == "min":
+        return replace(rule, warn=warn, ideal=max(rule.ideal, warn), fail=min(rule.fail, warn))
+    return replace(rule, warn=warn, ideal=min(rule.ideal, warn), fail=max(rule.fail, warn))
 
 
 def tuned_profile(store: Store, frame: pd.DataFrame, *, base: str, name: str = "") -> TunedProfile:
-    """Profile ``base`` with the thresholds that the decisions in ``frame`` clearly contradict moved
-    to the reviewers' cut, named ``name`` in lower case (default ``<base>-tuned``).
+    """Profile ``base`` with the warning limits that the decisions in ``frame`` clearly contradict
+    moved, named ``name`` in lower case (default ``<base>-tuned``).
 
-    A threshold moves only on an enabled check whose metric predicts the decisions (at least
-    :data:`TUNE_MIN_ACCURACY`, in the rule's direction) on at least :data:`TUNE_MIN_EACH` approved
-    and as many rejected images. :class:`ProfileError` for an unusable name.
+    A limit moves only on an enabled check, where at least :data:`TUNE_MIN_EACH` approved images
+    and as many rejected *for that check* (the reviewer gave its reason,
+    :data:`~core.vocabulary.ISSUE_REASONS`, or the check flagged the image under the decision's
+    profile) were measured on its metric (products on white approved and lifestyle shots rejected
+    for their backdrops differ in their brightest tones, which says nothing about darkness); and
+    only to a limit that separates them (:func:`core.engine.tuning.suggest_cut`: nearly every
+    approved image still passes, and a real share of the rejected ones is caught). :class:`ProfileError` for an
+    unusable name.
     """
     start = get_profile(store, base)
     name = name.strip().lower() or f"{base}-tuned"
-    # Every candidate (no minimum count here), so the page can say which were held back and why.
-    candidate, changes = suggest_profile(start, frame, name=name, min_decisions=0, min_accuracy=TUNE_MIN_ACCURACY)
+    approved = frame["decision"] == "approved" if "decision" in frame.columns else pd.Series(dtype=bool)
+    reasons, issues = _names_of(frame, "reasons"), _names_of(frame, "issues")
     switched_off = [issue for issue, spec in start.checks.items() if not spec.enabled]
     offered: list[Suggestion] = []
-    held_back: list[Suggestion] = []
-    for change in changes:
-        if change.check in switched_off:
+    unmoved: list[Unmoved] = []
+    data = start.to_dict()
+    for issue, spec in start.checks.items():
+        if not spec.enabled:
             continue
-        sides = _images_each_side(frame, change.metric)
-        suggestion = Suggestion(change=change, approved=sides.approved, rejected=sides.not_approved)
-        (offered if suggestion.enough else held_back).append(suggestion)
-    moved = {(s.change.check, s.change.metric) for s in offered}
-    data = candidate.to_dict()
-    for issue, spec in start.checks.items():  # what is not offered keeps the base profile's rule
-        data["checks"][issue]["rules"] = [
-            tuned if (issue, rule.metric) in moved else rule.to_dict()
-            for rule, tuned in zip(spec.rules, data["checks"][issue]["rules"], strict=True)
-        ]
+        reason = ISSUE_REASONS[issue]
+        # Rejected for this check: the reviewer gave its reason, or the check flagged the image.
+        related = ~approved & (
+            reasons.map(lambda rs, want=reason: want in rs) | issues.map(lambda xs, i=issue: i in xs)
+        )
+        rejected_as = f"rejected as '{reason}'"
+        for i, rule in enumerate(spec.rules):
+            a = _image_values(frame, rule.metric, approved)
+            r = _image_values(frame, rule.metric, related)
+            if min(len(a), len(r)) < TUNE_MIN_EACH:
+                unmoved.append(
+                    Unmoved(
+                        check=issue,
+                        metric=rule.metric,
+                        why=(
+                            f"too few images to rest on: {len(a)} approved and {len(r)} {rejected_as} "
+                            f"were measured (each needs {TUNE_MIN_EACH})"
+                        ),
+                    )
+                )
+                continue
+            cut = suggest_cut(rule, a, r, rejected_as=rejected_as)
+            if isinstance(cut, NoCut):
+                unmoved.append(Unmoved(check=issue, metric=rule.metric, why=cut.why))
+                continue
+            tuned = _retune(rule, cut.warn)
+            data["checks"][issue]["rules"][i] = tuned.to_dict()
+            offered.append(
+                Suggestion(
+                    check=issue,
+                    metric=rule.metric,
+                    direction=rule.direction,
+                    old_warn=rule.warn,
+                    new_warn=tuned.warn,
+                    approved=len(a),
+                    rejected=len(r),
+                    cut=cut,
+                    reason=reason,
+                )
+            )
+    data.update(
+        name=name,
+        title=f"{start.title} (tuned to reviewers)",
+        description=f"Limits from {start.name}, moved where reviewers' decisions separated clearly.",
+    )
     return TunedProfile(
         profile=profile_from_dict(data, source="suggested"),
+        base=start,
         suggestions=offered,
-        held_back=held_back,
+        unmoved=unmoved,
         switched_off=switched_off,
     )
 
 
+def _limit(direction: str, value: float, metric: str) -> str:
+    return f"{'at least' if direction == 'min' else 'at most'} {metric_value(value, metric=metric)}"
+
+
+def _what_it_changes(s: Suggestion) -> str:
+    c = s.cut
+    if c.move == "tighten":
+        return (
+            f"catches {c.caught} of the {c.wrong_before} rejected images that passed; "
+            f"flags {c.collateral} of {s.approved} approved"
+        )
+    return (
+        f"clears {c.caught} of the {c.wrong_before} approved images it flagged; "
+        f"clears {c.collateral} of {s.rejected} rejected"
+    )
+
+
 def changes_table(suggestions: Sequence[Suggestion]) -> pd.DataFrame:
-    """The threshold changes of a tuned profile, one row each, as the Feedback page lists them:
-    the warning threshold before and after, with its unit, and the images it rests on."""
-
-    def rule(direction: str, value: float, metric: str) -> str:
-        return f"{'at least' if direction == 'min' else 'at most'} {metric_value(value, metric=metric)}"
-
+    """The limit changes of a tuned profile, one row each, as the Feedback page lists them: the
+    check and measure by name, the warning limit before and after with its unit, what the move
+    puts right and gets wrong among the decided images, and the images it rests on."""
     return pd.DataFrame(
         [
             {
-                "check": s.change.check,
-                "metric": s.change.metric,
-                "was": rule(s.change.direction, s.change.old_warn, s.change.metric),
-                "suggested": rule(s.change.direction, s.change.new_warn, s.change.metric),
+                "check": issue_label(s.check),
+                "measure": metric_title(s.metric),
+                "was": _limit(s.direction, s.old_warn, s.metric),
+                "suggested": _limit(s.direction, s.new_warn, s.metric),
+                "among the decided images": _what_it_changes(s),
                 "approved images": s.approved,
                 "rejected images": s.rejected,
-                "decisions": s.change.n,
-                "balanced accuracy": round(s.change.balanced_accuracy, 2),
             }
             for s in suggestions
         ],
         columns=[
             "check",
-            "metric",
+            "measure",
             "was",
             "suggested",
+            "among the decided images",
             "approved images",
             "rejected images",
-            "decisions",
-            "balanced accuracy",
         ],
     )
+
+
+def unmoved_table(unmoved: Sequence[Unmoved]) -> pd.DataFrame:
+    """The limits that stay, one row each, with why in words."""
+    return pd.DataFrame(
+        [{"check": issue_label(u.check), "measure": metric_title(u.metric), "why it stays": u.why} for u in unmoved],
+        columns=["check", "measure", "why it stays"],
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Impact:
+    """What saving a tuned profile would change in the catalogue, against its base profile: per
+    moved check, the image versions it would newly flag and those it would clear; ``total`` the
+    versions scored, ``flagged``/``cleared`` the versions newly flagged (cleared) by any check."""
+
+    rows: list[tuple[str, int, int]]
+    total: int
+    flagged: int
+    cleared: int
+
+
+def tuning_impact(store: Store, tuning: TunedProfile) -> Impact:
+    """:class:`Impact` of ``tuning``, counted from every stored version's stored metrics with the
+    rules exactly as scoring applies them (:func:`core.engine.tuning.check_flags`)."""
+    moved = list(dict.fromkeys(s.check for s in tuning.suggestions))
+    wanted = {r.metric for c in moved for r in tuning.base.checks[c].rules} | {"exact_duplicate"}
+    columns = catalogue_metrics(store, sorted(wanted))
+    n = len(next(iter(columns.values())))
+    any_new, any_cleared = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    rows = []
+    for check in moved:
+        before = check_flags(tuning.base.checks[check], columns, n)
+        after = check_flags(tuning.profile.checks[check], columns, n)
+        new, cleared = after & ~before, before & ~after
+        any_new |= new
+        any_cleared |= cleared
+        rows.append((check, int(new.sum()), int(cleared.sum())))
+    return Impact(rows=rows, total=n, flagged=int(any_new.sum()), cleared=int(any_cleared.sum()))
+
+
+def impact_table(impact: Impact) -> pd.DataFrame:
+    """:class:`Impact` as the page lists it: one row per moved check, then the total."""
+    rows = [
+        {"check": issue_label(check), "newly flagged": new, "cleared": cleared} for check, new, cleared in impact.rows
+    ]
+    rows.append(
+        {
+            "check": f"Any check (of {impact.total} image versions)",
+            "newly flagged": impact.flagged,
+            "cleared": impact.cleared,
+        }
+    )
+    return pd.DataFrame(rows, columns=["check", "newly flagged", "cleared"])
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

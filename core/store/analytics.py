@@ -1,5 +1,6 @@
 """What reviewers' decisions say about the metrics: which separate approved from rejected
-images, where the best threshold lies, how much reviewers agree, and a profile tuned to them.
+images, where the best threshold lies, how much reviewers agree, and the stored metrics a tuned
+profile's impact is counted on (the tuning itself: ``core.engine.tuning``).
 
 "Rejected" here means any decision other than ``approved`` (rejected or needs changes).
 """
@@ -8,24 +9,26 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 
-from core.engine.profiles import Profile, Rule, profile_from_dict
+from core.store.database import Store, analyses
+from core.store.scores import loads_metrics
 from core.vocabulary import METRIC_INFO
 
 __all__ = [
     "SOLID_DECISIONS",
     "MetricSeparation",
-    "ThresholdChange",
     "cohen_kappa",
     "metric_separation",
     "reviewer_agreement",
+    "catalogue_metrics",
     "separations",
-    "suggest_profile",
 ]
 
 
@@ -160,68 +163,17 @@ def reviewer_agreement(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "images", "agreement", "kappa"])
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ThresholdChange:
-    check: str
-    metric: str
-    direction: str
-    old_warn: float
-    new_warn: float
-    balanced_accuracy: float
-    n: int
-
-
-def _retune(rule: Rule, warn: float) -> Rule:
-    if rule.direction == "min":
-        return replace(rule, warn=warn, ideal=max(rule.ideal, warn), fail=min(rule.fail, warn))
-    return replace(rule, warn=warn, ideal=min(rule.ideal, warn), fail=max(rule.fail, warn))
-
-
-def suggest_profile(
-    base: Profile, frame: pd.DataFrame, *, name: str, min_decisions: int = 10, min_accuracy: float = 0.65
-) -> tuple[Profile, list[ThresholdChange]]:
-    """A copy of ``base`` whose warning thresholds follow the reviewers where a metric predicts
-    their decisions well (at least ``min_decisions`` decisions and ``min_accuracy`` balanced
-    accuracy, in the same direction as the rule). Other thresholds are kept."""
-    seps = {s.metric: s for s in separations(frame)}
-    data = base.to_dict()
-    changes: list[ThresholdChange] = []
-    new_checks: dict[str, Any] = {}
-    for issue, spec in base.checks.items():
-        rules = []
-        for rule in spec.rules:
-            s = seps.get(rule.metric)
-            # Three significant digits: a threshold a person reads and edits (63.1, not 63.1267).
-            cut = float(f"{s.threshold:.3g}") if s else math.nan
-            if (
-                s
-                and s.n >= min_decisions
-                and s.balanced_accuracy >= min_accuracy
-                and s.direction == rule.direction
-                and not math.isclose(cut, rule.warn)
-            ):
-                tuned = _retune(rule, cut)
-                changes.append(
-                    ThresholdChange(
-                        check=issue,
-                        metric=rule.metric,
-                        direction=rule.direction,
-                        old_warn=rule.warn,
-                        new_warn=tuned.warn,
-                        balanced_accuracy=s.balanced_accuracy,
-                        n=s.n,
-                    )
-                )
-                rules.append(tuned.to_dict())
-            else:
-                rules.append(rule.to_dict())
-        entry = spec.to_dict()
-        entry["rules"] = rules
-        new_checks[issue] = entry
-    data.update(
-        name=name,
-        title=f"{base.title} (tuned to reviewers)",
-        checks=new_checks,
-        description=f"Thresholds from {base.name}, adjusted where reviewers' decisions showed a clear cut.",
-    )
-    return profile_from_dict(data, source="suggested"), changes
+def catalogue_metrics(store: Store, metrics: Iterable[str]) -> dict[str, np.ndarray]:
+    """``metrics`` of every stored image version (the versions a saved profile is scored on), read
+    from their stored analyses: metric -> values in one order (NaN where not measured)."""
+    wanted = list(dict.fromkeys(metrics))
+    with store.read() as conn:
+        rows = conn.execute(select(analyses.c.metrics_json).order_by(analyses.c.version_id)).scalars().all()
+    out = {m: np.full(len(rows), np.nan) for m in wanted}
+    for i, text in enumerate(rows):
+        stored = loads_metrics(text or "{}")
+        for m in wanted:
+            v = stored.get(m)
+            if v is not None:
+                out[m][i] = float(v)
+    return out

@@ -22,15 +22,20 @@ def test_the_rejection_bands_read_in_plain_numbers_with_the_unit(db):
     at = make_app(REVIEWER, "pages/feedback.py")
     next(s for s in at.selectbox if s.key == "fb_metric").set_value("long_side").run()
     assert not at.exception, [e.message for e in at.exception]
-    bands = _chart(at, "Rejection rate by long_side band")
+    bands = _chart(at, "Rejection rate by long side (px) band")  # named as people read it
     bars = bands["data"][0]
     assert not [x for x in bars["x"] if "e+" in x or "e-" in x], bars["x"]
-    assert "1200\u20131500" in bars["x"] and bands["layout"]["xaxis"]["title"]["text"] == "long_side (px)"
+    assert "1200\u20131500" in bars["x"] and bands["layout"]["xaxis"]["title"]["text"] == "long side (px)"
     # Every bar says its share and count, so an all-approved band is a "0% of 2", not a gap.
     assert all(t.endswith(f" of {n}") for t, n in zip(bars["text"], [4, 2, 2, 10], strict=True)), bars["text"]
     table = next(d.value for d in at.dataframe if "rejected when" in d.value.columns)
     assert not table["rejected when"].str.contains("e[+-]", regex=True).any()
-    assert table.set_index("metric").loc["height", "rejected when"] == "below 1000 px"
+    assert table.set_index("measure").loc["height (px)", "rejected when"] == "below 1000 px"
+    assert "height" in set(table["column"])  # the CSV's name, for those who analyse it further
+
+
+def _why_unmoved(at):
+    return next(d.value for d in at.dataframe if "why it stays" in d.value.columns).set_index("check")
 
 
 def test_a_dozen_images_suggest_no_threshold_and_the_page_says_why(db):
@@ -42,26 +47,89 @@ def test_a_dozen_images_suggest_no_threshold_and_the_page_says_why(db):
     assert not [b for b in at.button if b.label.startswith("Save as profile")]
     shown = texts(at)
     assert f"at least {feedback.TUNE_MIN_EACH} approved" in shown
-    assert "noise_sigma (noisy): 9 approved, 7 rejected or sent back" in shown
+    why = _why_unmoved(at)
+    assert why.loc["Grainy", "measure"] == "noise"  # named as people read it, not noise_sigma
+    assert "9 approved and 1 rejected as 'grainy'" in why.loc["Grainy", "why it stays"]
     # The separation table above is read with that in mind: it rests on a handful of decisions.
     caution = next(w.value for w in at.warning if w.value.startswith("Learned from only"))
     assert "rejected or sent-back decisions" in caution and "often chance" in caution
-    assert "switched off in generic" in shown and "non_white_background" in shown
+    assert "switched off in generic" in shown and "Background not white" in shown
+    assert "non_white_background" not in shown
 
 
-def test_a_suggestion_says_what_it_rests_on_and_warns_when_reviewers_disagree(db, monkeypatch):
-    _decide_some(db)
-    monkeypatch.setattr(feedback, "TUNE_MIN_EACH", 3)  # the sample store holds 20 images, not 40
+def _reject_the_least_sharp(db, n=7):
+    """Rita rejects the ``n`` least sharp sample images as blurry and approves the rest: on the 20
+    sample images, six of those pass generic's blur limit (55) and every approved one is sharper."""
+    recs = sorted(list_images(db), key=lambda r: r.metrics["sharpness"])
+    for i, r in enumerate(recs):
+        bad = i < n
+        decide(
+            db,
+            version_id=r.version_id,
+            reviewer="rita",
+            decision="rejected" if bad else "approved",
+            reasons=["blurry"] if bad else (),
+            profile="generic",
+        )
+    return recs
+
+
+def test_a_suggestion_shows_its_impact_before_it_can_be_saved(db, monkeypatch):
+    recs = _reject_the_least_sharp(db)
+    monkeypatch.setattr(feedback, "TUNE_MIN_EACH", 5)  # the sample store holds 20 images, not 40
     at = make_app(ADMIN, "pages/feedback.py")
-    changes = next(d.value for d in at.dataframe if "suggested" in d.value.columns).set_index("metric")
-    assert changes.loc["noise_sigma", ["approved images", "rejected images", "decisions"]].tolist() == [9, 7, 18]
-    assert changes.loc["noise_sigma", "was"] == "at most 4.5 grey levels"
-    assert "non_white_background" not in set(changes["check"])  # switched off in generic: no "was 0.5"
-    assert not [w for w in at.warning if w.value.startswith("Learned from only")]  # enough of each now
-    warning = " ".join(w.value for w in at.warning)
-    assert "Reviewers agree little" in warning and "kappa -0.33" in warning and "6 images" in warning
-    assert "Saving adds the profile 'generic\\-tuned'" in texts(at)  # the name escaped: shown as typed
-    assert [b for b in at.button if b.label.startswith("Save as profile")]
+    changes = next(d.value for d in at.dataframe if "suggested" in d.value.columns).set_index("check")
+    assert changes.loc["Blurry", ["measure", "was", "suggested"]].tolist() == [
+        "sharpness",
+        "at least 55",
+        "at least 60.4",
+    ]
+    assert changes.loc["Blurry", "among the decided images"] == (
+        "catches 6 of the 6 rejected images that passed; flags 0 of 13 approved"
+    )
+    # The impact on the whole catalogue, counted from the stored measurements.
+    newly = sum(55 <= r.metrics["sharpness"] < 60.4 for r in recs)
+    impact = next(d.value for d in at.dataframe if "newly flagged" in d.value.columns)
+    assert impact.to_dict("records") == [
+        {"check": "Blurry", "newly flagged": newly, "cleared": 0},
+        {"check": "Any check (of 20 image versions)", "newly flagged": newly, "cleared": 0},
+    ]
+    # The save button comes after the impact and stays off until the counts are acknowledged.
+    order = [
+        "impact" if n.type == "dataframe" else "save"
+        for n in at.main
+        if (n.type == "dataframe" and "newly flagged" in n.value.columns)
+        or (n.type == "button" and n.label.startswith("Save as profile"))
+    ]
+    assert order == ["impact", "save"], order
+    save = next(b for b in at.button if b.label.startswith("Save as profile"))
+    assert save.disabled
+    seen = next(c for c in at.checkbox if c.label.startswith("I have checked the impact"))
+    assert f"{newly} image versions newly flagged, 0 cleared" in seen.label
+    seen.check().run()
+    save = next(b for b in at.button if b.label.startswith("Save as profile"))
+    assert not save.disabled
+    save.click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    done = " ".join(s.value for s in at.success)
+    assert "scored 20 image versions" in done and f"{newly} newly flagged and 0 cleared" in done
+
+
+def test_a_reviewer_sees_the_impact_and_the_disagreement_caution(db, monkeypatch):
+    _reject_the_least_sharp(db)
+    decide(
+        db,
+        version_id=list_images(db)[0].version_id,
+        reviewer="sam",
+        decision="rejected",
+        reasons=["other"],
+        profile="generic",
+    )
+    monkeypatch.setattr(feedback, "TUNE_MIN_EACH", 5)
+    at = make_app(REVIEWER, "pages/feedback.py")
+    assert [d for d in at.dataframe if "newly flagged" in d.value.columns]
+    assert not [b for b in at.button if b.label.startswith("Save as profile")]
+    assert "An administrator can save this as a profile." in texts(at)
 
 
 def test_reasons_and_comments_are_shown_whole_and_as_plain_text(db):

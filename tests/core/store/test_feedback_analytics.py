@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from core.engine.csv_safe import formula_safe
-from core.engine.profiles import load_profile, save_profile
-from core.store.analytics import cohen_kappa, metric_separation, reviewer_agreement, separations, suggest_profile
+from core.store.analytics import catalogue_metrics, cohen_kappa, metric_separation, reviewer_agreement, separations
 from core.store.feedback import FeedbackFilter, feedback_columns, feedback_count, feedback_csv, feedback_frame
 from core.store.queries import list_images
 from core.store.reviews import decide
@@ -177,26 +176,13 @@ def test_agreement_table(seeded):
     assert table.iloc[0].kappa == pytest.approx(0.5)
 
 
-def test_suggested_profile_follows_reviewers(seeded):
-    base = load_profile("generic")
-    rng = np.random.default_rng(0)
-    sharp = np.concatenate([rng.uniform(20, 44, 30), rng.uniform(46, 80, 30)])
-    frame = pd.DataFrame(
-        {
-            "sharpness": sharp,
-            "decision": ["rejected"] * 30 + ["approved"] * 30,
-            "reviewer": "rita",
-            "version_id": range(60),
-        }
-    )
-    prof, changes = suggest_profile(base, frame, name="tuned-blur")
-    change = next(c for c in changes if c.metric == "sharpness")
-    assert 44 <= change.new_warn <= 46 and change.old_warn == 55  # generic's blur rule (issue 11)
-    assert change.new_warn == float(f"{change.new_warn:.3g}")  # a threshold people read: 45.2, not 45.2317
-    rule = prof.checks["blurry"].rules[0]
-    assert rule.warn == change.new_warn and rule.ideal >= rule.warn >= rule.fail
-    path = save_profile(prof, seeded.profiles_dir)
-    assert (
-        path.exists()
-        and load_profile("tuned-blur", search=(seeded.profiles_dir,)).checks["blurry"].rules[0].warn == rule.warn
-    )
+def test_catalogue_metrics_are_every_stored_versions_measurements(seeded):
+    """What a tuned profile's impact is counted on: one value per stored version, NaN where a
+    metric was not measured (a metric no analysis has is all NaN)."""
+    records = sorted(list_images(seeded), key=lambda r: r.version_id)
+    got = catalogue_metrics(seeded, ["sharpness", "detail", "sharpness", "no_such_metric"])
+    assert list(got) == ["sharpness", "detail", "no_such_metric"]
+    for metric in ("sharpness", "detail"):
+        want = [r.metrics.get(metric, np.nan) for r in records]
+        np.testing.assert_array_equal(got[metric], np.asarray(want, dtype=float))
+    assert len(got["no_such_metric"]) == len(records) and np.isnan(got["no_such_metric"]).all()
