@@ -21,10 +21,12 @@ from core.engine.foreground import channel_max, find_foreground
 
 __all__ = [
     "BLOWN_OUT_WARN",
+    "COLOUR_SHIFT_WARN",
     "SSIM_K1",
     "SSIM_K2",
     "SSIM_SIGMA",
     "blown_out_share",
+    "colour_shift",
     "mean_color_difference",
     "mse",
     "psnr",
@@ -129,6 +131,16 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / np.float32(255.0), cv2.COLOR_RGB2LAB)
 
 
+def _reduced(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """``rgb`` area-averaged so its long side is at most ``max_side`` px."""
+    long_side = max(rgb.shape[:2])
+    if long_side <= max_side:
+        return rgb
+    f = max_side / long_side
+    size = (max(1, round(rgb.shape[1] * f)), max(1, round(rgb.shape[0] * f)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
 def mean_color_difference(a: np.ndarray, b: np.ndarray, *, max_side: int = 512) -> float:
     """Mean CIEDE2000 colour difference (Delta E 2000) between two RGB images.
 
@@ -139,12 +151,7 @@ def mean_color_difference(a: np.ndarray, b: np.ndarray, *, max_side: int = 512) 
     _check_pair(a, b)
     if a.ndim != 3 or a.shape[2] != 3:
         raise ValueError("mean_color_difference needs RGB images (H, W, 3)")
-    long_side = max(a.shape[:2])
-    if long_side > max_side:
-        f = max_side / long_side
-        size = (max(1, round(a.shape[1] * f)), max(1, round(a.shape[0] * f)))
-        a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
-        b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
+    a, b = _reduced(a, max_side), _reduced(b, max_side)
     return float(np.mean(deltaE_ciede2000(_lab(a), _lab(b), channel_axis=-1)))
 
 
@@ -189,3 +196,70 @@ def blown_out_share(before: np.ndarray, after: np.ndarray) -> float:
     if n < 100:
         return math.nan
     return int(np.count_nonzero(had_detail & (channel_max(after) >= _CLIPPED))) / n
+
+
+#: :func:`colour_shift` (mean CIEDE2000 over the product) from which a change visibly alters the
+#: product's colours. Measured on the bundled samples' 1024-px previews: auto-fix gives 0.15-0.8
+#: (a colour-cast fix 0.42, exposure and contrast fixes 0.38-0.76 although their plain mean
+#: Delta E to the original is 16-40), and 2.28 for non-local-means denoising of a grainy print
+#: (texture, not colour); saturation 1.3 gives 1.8-3.7, saturation 1.5 gives 2.4-5.1, saturation
+#: 2.1 gives 3.4-7.6, a grey-world balance of a coloured product on white 5.5 and of a full-frame
+#: scene 13. The walkthrough's recipe on cup_underexposed.jpg (contrast stretch low 14, shadow 45,
+#: sharpen 2.1, saturation 2.1) gives 4.24: its white cup turns cream-orange.
+COLOUR_SHIFT_WARN: Final = 4.0
+#: A pixel of the result with chroma (CIELAB C*) below this, and not near black, counts as neutral.
+_NEUTRAL_CHROMA: Final = 5.0
+
+
+def _tone_curve(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The one tone curve (256 levels, the same for R, G and B) that best maps ``before`` onto
+    ``after``: for each level, the mean level it became, pooled over the three channels; levels
+    that do not occur are interpolated."""
+    counts = np.bincount(before.ravel(), minlength=256).astype(np.float64)
+    sums = np.bincount(before.ravel(), weights=after.ravel().astype(np.float64), minlength=256)
+    seen = counts > 0
+    levels = np.arange(256, dtype=np.float64)
+    return np.interp(levels, levels[seen], sums[seen] / counts[seen])
+
+
+def colour_shift(before: np.ndarray, after: np.ndarray, *, max_side: int = 256) -> float:
+    """How much a change from ``before`` to ``after`` altered the product's colours beyond its
+    brightness, contrast and white balance: the mean CIEDE2000 over the product between ``after``
+    and ``before`` given the best single tone curve and white balance towards ``after``.
+
+    A plain mean Delta E to the original cannot tell a colour change from an exposure fix: the
+    auto-fix of an under-exposed photo differs from it by 40, more than an oversaturated recipe.
+    Here those are taken out first, because they keep the product's colours what they are:
+
+    * white balance: per-channel gains that turn what is neutral in ``after`` (chroma below 5, not
+      near black) back from what it was in ``before`` (a cast removed is not a colour changed);
+    * tone: one curve for all three channels (brightness, contrast, gamma, levels and stretches
+      are such curves), fitted level by level.
+
+    What is left is what shoppers would see as another colour: saturation, hue shifts, a white
+    balance that tints the neutrals, local contrast. Measured on the product only (see
+    :func:`core.engine.foreground.find_foreground`; the whole frame without a plain backdrop),
+    both images reduced to ``max_side`` px as in :func:`mean_color_difference`. NaN with fewer
+    than 100 product pixels.
+    """
+    _check_pair(before, after)
+    if before.ndim != 3 or before.shape[2] != 3:
+        raise ValueError("colour_shift needs RGB images (H, W, 3)")
+    before, after = _reduced(before, max_side), _reduced(after, max_side)
+    fg = find_foreground(before)
+    product = fg.mask if fg.has_backdrop else np.ones(before.shape[:2], bool)
+    if np.count_nonzero(product) < 100:
+        return math.nan
+    lab_after = _lab(after)
+    neutral = (np.hypot(lab_after[..., 1], lab_after[..., 2]) < _NEUTRAL_CHROMA) & (lab_after[..., 0] > 20)
+    balanced = before
+    if np.count_nonzero(neutral) >= 100:
+        was = before[neutral].astype(np.float64).mean(axis=0)
+        now = after[neutral].astype(np.float64).mean(axis=0)
+        gains = now / np.maximum(was, 1.0)
+        gains /= gains.max()
+        balanced = np.clip(np.rint(before * gains), 0, 255).astype(np.uint8)
+    curve = np.clip(np.rint(_tone_curve(balanced, after)), 0, 255).astype(np.uint8)
+    expected = cv2.LUT(balanced, curve)
+    diff = deltaE_ciede2000(_lab(expected), lab_after, channel_axis=-1)
+    return float(diff[product].mean())

@@ -98,6 +98,22 @@ class Recipe:
     def changes_geometry(self) -> bool:
         return any(OPERATIONS[s.op].geometry for s in self.steps)
 
+    def without_geometry(self) -> Recipe:
+        """This recipe's tone, colour, noise and detail steps, in their order, without its crops,
+        pads and resizes: what a full-reference comparison with the original can measure, as
+        its output's pixels still correspond to the original's.
+
+        Exactly the recipe's pixels before the framing when every geometry step comes last (as
+        auto-fix orders them). A step after a crop or resize that reads statistics of the whole
+        image (a contrast stretch's percentiles, a white balance's reference, equalization, the
+        backdrop whitening finds) reads them here on the unframed image, so it may pick slightly
+        different levels than in the recipe; pads are already left out of those statistics (see
+        :func:`core.engine.measures.photo_region`). Measuring the framed prefix on both sides
+        instead would compare white pads with white pads (inflating SSIM, diluting Delta E) and
+        still not give later crops a pixel-by-pixel answer.
+        """
+        return Recipe(tuple(s for s in self.steps if not OPERATIONS[s.op].geometry))
+
     def apply(self, rgb: np.ndarray, *, max_pixels: int = MAX_OUTPUT_PIXELS, start: int = 0) -> np.ndarray:
         """Run the steps in order. Raises :class:`RecipeError` before any step that would make
         the image larger than ``max_pixels``, or if there are more than MAX_STEPS steps.

@@ -13,7 +13,9 @@ from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess,
 from core.engine.autofix import auto_recipe
 from core.engine.compare import (
     BLOWN_OUT_WARN,
+    COLOUR_SHIFT_WARN,
     blown_out_share,
+    colour_shift,
     mean_color_difference,
     psnr,
     ssim,
@@ -41,11 +43,13 @@ __all__ = [
     "estimate_score",
     "full_resolution",
     "full_size_problem",
+    "measured_part",
     "preview_recipe",
     "propose_fix",
     "render_jpeg",
     "resize_limit",
     "save_fixed_version",
+    "recipe_similarity",
     "similarity",
 ]
 
@@ -170,38 +174,75 @@ def estimate_score(
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Similarity:
     """How far the result is from the original: SSIM (1 = same), PSNR in dB (inf = identical),
-    the mean CIEDE2000 colour difference, and the share (0-1) of the product the recipe blew out
-    (see :func:`core.engine.compare.blown_out_share`; NaN where it cannot tell)."""
+    the mean CIEDE2000 colour difference, the share (0-1) of the product the recipe blew out
+    (see :func:`core.engine.compare.blown_out_share`; NaN where it cannot tell) and how much it
+    changed the product's colours beyond brightness, contrast and white balance
+    (:func:`core.engine.compare.colour_shift`, a CIEDE2000; NaN where it cannot tell).
+
+    ``before_framing``: measured on the recipe without its crops, pads and resizes (see
+    :func:`measured_part`), as the framed result has no pixel-by-pixel answer.
+    """
 
     ssim: float
     psnr: float
     delta_e: float
     blown_out: float
+    colour_shift: float
+    before_framing: bool = False
 
     @property
     def blows_out(self) -> bool:
         """The recipe visibly blows the product out (:data:`~core.engine.compare.BLOWN_OUT_WARN`)."""
         return self.blown_out >= BLOWN_OUT_WARN
 
+    @property
+    def shifts_colours(self) -> bool:
+        """The recipe visibly changes the product's colours (:data:`~core.engine.compare.COLOUR_SHIFT_WARN`)."""
+        return self.colour_shift >= COLOUR_SHIFT_WARN
 
-def similarity(before: np.ndarray, after: np.ndarray, *, reframed: bool = False) -> Similarity | None:
-    """``None`` when the recipe changed the framing (``reframed``: it has a crop, pad or resize
-    step, which can also give back the same size, e.g. a crop then a pad to square, or the shapes
-    differ): pixels no longer correspond, so there is no pixel-by-pixel comparison."""
-    if reframed or before.shape != after.shape:
+
+def measured_part(recipe: Recipe) -> Recipe:
+    """The part of ``recipe`` the full-reference figures are measured on: all of it when it keeps
+    the framing, else its steps without the crops, pads and resizes (see
+    :meth:`Recipe.without_geometry` for why, and what that means for steps after a crop)."""
+    return recipe.without_geometry() if recipe.changes_geometry else recipe
+
+
+def similarity(before: np.ndarray, after: np.ndarray, *, before_framing: bool = False) -> Similarity | None:
+    """The full-reference figures of ``after`` against ``before`` (pixels must correspond:
+    ``None`` when the shapes differ). ``after`` is the result of :func:`measured_part` of a
+    recipe, and ``before_framing`` says whether that left out its geometry steps.
+
+    The one measurement of a recipe's effect: the Optimize page and the Review page's warning on
+    a submitted fix both come here (see :func:`recipe_similarity`)."""
+    if before.shape != after.shape:
         return None
     return Similarity(
         ssim=ssim(before, after),
         psnr=psnr(before, after),
         delta_e=mean_color_difference(before, after, max_side=256),
         blown_out=blown_out_share(before, after),
+        colour_shift=colour_shift(before, after),
+        before_framing=before_framing,
     )
 
 
-def difference_image(before: np.ndarray, after: np.ndarray, *, reframed: bool = False) -> np.ndarray | None:
-    """The SSIM map as an RGB picture (white: unchanged, red: structure changed), or ``None``
-    when the framing changed (see :func:`similarity`)."""
-    if reframed or before.shape != after.shape:
+def recipe_similarity(before: np.ndarray, recipe: Recipe) -> Similarity | None:
+    """:func:`similarity` of ``recipe`` run on ``before`` (a preview): its :func:`measured_part`
+    applied to ``before`` and compared with it.
+
+    Measured on the recipe's own result, not on a stored rendering of it: a saved fix is a JPEG,
+    whose ringing moves near-white pixels across the blow-out level (a fix the merchant saw
+    blow out 42% of the product read 40% from its file), and the merchant and the reviewer
+    must see one figure."""
+    part = measured_part(recipe)
+    return similarity(before, part.apply(before), before_framing=recipe.changes_geometry)
+
+
+def difference_image(before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
+    """The SSIM map as an RGB picture (white: unchanged, red: structure changed) of ``after``
+    against ``before`` (as for :func:`similarity`), or ``None`` when their shapes differ."""
+    if before.shape != after.shape:
         return None
     return ssim_map_rgb(ssim_map(before, after))
 

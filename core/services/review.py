@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.engine.autofix import auto_recipe
-from core.engine.compare import BLOWN_OUT_WARN, blown_out_share
-from core.engine.operations import OPERATIONS, PREVIEW_SIDE
+from core.engine.operations import PREVIEW_SIDE
 from core.engine.recipe import Recipe, RecipeError
 from core.engine.wording import operation_labels
 from core.services.access import may_set_double_review, sees_reviewer_names
+from core.services.optimize import recipe_similarity
 from core.store.blobs import display_pixels
 from core.store.database import Store
 from core.store.queries import ImageRecord, get_image, versions_of
@@ -172,10 +172,10 @@ def fix_blows_out(store: Store, comp: ReviewComparison) -> float | None:
     is visible harm (see :data:`core.engine.compare.BLOWN_OUT_WARN`); otherwise None. The score
     judges the fix alone, where a blown-out light product looks like a product on white.
 
-    Judged pixel by pixel on the previews: the fix's own against the original's when it keeps the
-    framing; otherwise (a crop, pad or resize, where pixels no longer correspond) the fix's tonal
-    steps are applied again to the original's preview, in order, without its geometry. Not for
-    the engine's own proposal, nor for a fix whose recipe cannot be read."""
+    The same measurement as the merchant's Optimize page (:func:`recipe_similarity`): the fix's
+    recipe run again on the original's preview (without its crops, pads and resizes), not the
+    fix's stored JPEG, whose ringing moved the figure by a few points. Not for the engine's own
+    proposal, nor for a fix whose recipe cannot be read."""
     if comp.recipe is not None or comp.after.kind != "optimized":
         return None
     try:
@@ -183,14 +183,11 @@ def fix_blows_out(store: Store, comp: ReviewComparison) -> float | None:
     except RecipeError:
         return None
     before = display_pixels(store, comp.before.sha256, comp.before.blob_path, side=PREVIEW_SIDE)
-    if recipe.changes_geometry:
-        after = Recipe(tuple(s for s in recipe.steps if not OPERATIONS[s.op].geometry)).apply(before)
-    else:
-        after = display_pixels(store, comp.after.sha256, comp.after.blob_path, side=PREVIEW_SIDE)
-    if before.shape != after.shape:
+    try:
+        measured = recipe_similarity(before, recipe)
+    except RecipeError:
         return None
-    share = blown_out_share(before, after)
-    return share if share >= BLOWN_OUT_WARN else None
+    return measured.blown_out if measured is not None and measured.blows_out else None
 
 
 def _recipe_words(recipe_json: str) -> str:

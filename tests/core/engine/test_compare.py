@@ -124,3 +124,24 @@ def test_blown_out_share_needs_corresponding_pixels():
     with pytest.raises(ValueError, match="shape"):
         blown_out_share(img, img[:200])
     assert math.isnan(blown_out_share(np.full((50, 50, 3), 255, np.uint8), np.full((50, 50, 3), 255, np.uint8)))
+
+
+def test_colour_shift_sees_saturation_not_exposure_or_a_cast_removed(product):
+    from core.engine.compare import COLOUR_SHIFT_WARN, colour_shift
+    from core.engine.operations import apply_operation
+
+    img = product
+    assert colour_shift(img, img) == 0.0
+    # An exposure fix changes every colour's lightness (a big plain Delta E) and no hue.
+    dark = apply_operation(img, "brightness_contrast", {"alpha": 0.45})
+    restored = apply_operation(dark, "contrast_stretch", {"low": 0.0, "high": 99.5})
+    assert mean_color_difference(dark, restored) > 10 and colour_shift(dark, restored) < 1.0
+    # A warm cast removed: the backdrop becomes neutral again.
+    warm = (img.astype(np.float32) * np.array([1.0, 0.92, 0.78], np.float32)).astype(np.uint8)
+    balanced = apply_operation(warm, "white_balance", {"method": "backdrop"})
+    assert mean_color_difference(warm, balanced) > 5 and colour_shift(warm, balanced) < 1.0
+    # Saturation pushed: the product's colours change where brightness and the backdrop do not.
+    vivid = apply_operation(img, "saturation", {"factor": 2.1})
+    assert colour_shift(img, vivid) >= COLOUR_SHIFT_WARN
+    with pytest.raises(ValueError, match="shape"):
+        colour_shift(img, img[:200])

@@ -108,3 +108,12 @@ def test_on_a_reduced_copy_a_resize_keeps_the_copys_reduction():
     on_copy, scale = recipe.on_reduced_copy(scale=0.25, max_side=1024)
     big, little = recipe.apply(full), on_copy.apply(small)
     assert abs(little.shape[0] / scale - big.shape[0]) <= 4 and abs(little.shape[1] / scale - big.shape[1]) <= 4
+
+
+def test_without_geometry_keeps_the_other_steps_in_order():
+    from core.engine.recipe import Recipe, Step
+
+    steps = [Step(op) for op in ("crop", "gamma", "pad_square", "saturation", "resize", "autocrop")]
+    recipe = Recipe(tuple(steps))
+    assert recipe.without_geometry() == Recipe((steps[1], steps[3]))
+    assert not recipe.without_geometry().changes_geometry and recipe.changes_geometry

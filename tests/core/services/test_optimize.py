@@ -1,8 +1,10 @@
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
+from core.engine.compare import COLOUR_SHIFT_WARN
 from core.engine.recipe import Recipe, Step
 from core.services.optimize import (
     auto_fix,
@@ -10,6 +12,7 @@ from core.services.optimize import (
     estimate_score,
     full_resolution,
     preview_recipe,
+    recipe_similarity,
     render_jpeg,
     save_fixed_version,
     similarity,
@@ -87,18 +90,54 @@ def test_similarity_only_for_the_same_framing(photo):
     assert difference_image(small, brighter).shape == small.shape
 
 
-def test_a_crop_then_a_pad_back_to_the_same_size_is_not_compared_pixel_by_pixel(photo):
+def test_a_crop_then_a_pad_back_to_the_same_size_is_measured_without_them(photo):
+    """Same size, other framing: pixels do not correspond, so the figures leave the framing out."""
     small = photo[:256, :256].copy()
-    recipe = Recipe(
-        (
-            Step("crop", {"left": 0.15, "right": 0.0, "top": 0.0, "bottom": 0.0}).validated(),
-            Step("pad_square", {"margin": 0.0}).validated(),
-        )
-    )
-    reframed = recipe.apply(small)
-    assert reframed.shape == small.shape and recipe.changes_geometry  # same size, other framing
-    assert similarity(small, reframed, reframed=recipe.changes_geometry) is None
-    assert difference_image(small, reframed, reframed=recipe.changes_geometry) is None
+    crop = Step("crop", {"left": 0.15, "right": 0.0, "top": 0.0, "bottom": 0.0}).validated()
+    pad = Step("pad_square", {"margin": 0.0}).validated()
+    gamma = Step("gamma", {"gamma": 0.7}).validated()
+    assert Recipe((crop, pad)).apply(small).shape == small.shape
+    framed_only = recipe_similarity(small, Recipe((crop, pad)))
+    assert framed_only.before_framing and framed_only.ssim == 1.0 and framed_only.delta_e == 0.0
+    toned = recipe_similarity(small, Recipe((crop, gamma, pad)))
+    assert toned == dataclasses.replace(recipe_similarity(small, Recipe((gamma,))), before_framing=True)
+
+
+_WALKTHROUGH = (  # auto-fix of cup_underexposed.jpg pushed by hand (a walkthrough's recipe)
+    Step("contrast_stretch", {"low": 14.0, "high": 99.5, "shadow": 45.0}),
+    Step("unsharp_mask", {"amount": 2.1}),
+    Step("saturation", {"factor": 2.1}),
+)
+
+
+def test_padding_to_square_keeps_the_figures_and_warnings(seeded):
+    """Pad to square made every figure n/a: an oversaturated, crushed fix then showed no warning."""
+    rec = _dark(seeded)
+    pix = _preview(seeded, rec)
+    plain = recipe_similarity(pix, Recipe(_WALKTHROUGH))
+    padded = recipe_similarity(pix, Recipe((*_WALKTHROUGH, Step("pad_square", {"margin": 0.05}))))
+    assert padded is not None and padded.before_framing and not plain.before_framing
+    assert dataclasses.replace(padded, before_framing=False) == plain
+    assert padded.shifts_colours and padded.colour_shift >= COLOUR_SHIFT_WARN  # 4.2: the white cup turns orange
+    assert padded.delta_e > 30  # mostly the exposure: see the next test
+
+
+def test_no_auto_fix_of_the_samples_warns_of_a_colour_change(seeded):
+    """Colour-cast and exposure fixes change the colours by design: their plain mean Delta E to
+    the original is up to 40 (cup_underexposed 39.5, rocket_poster_flat 17.5, the washed-out print
+    16.4, the warm cast 14.1), more than the walkthrough's oversaturated recipe (36.3), so the
+    warning reads the colour change beyond tone and white balance: 0.15-0.8, and 2.3 for the
+    grainy print's denoising, against a warning level of 4."""
+    shifts = {}
+    for rec in list_images(seeded, profile="generic"):
+        recipe = auto_fix(rec, geometry=True)
+        if rec.kind != "original" or not recipe.steps:
+            continue
+        measured = recipe_similarity(_preview(seeded, rec), preview_recipe(rec, recipe, preview=_preview(seeded, rec)))
+        shifts[rec.file_name] = (round(measured.colour_shift, 2), round(measured.delta_e, 1))
+        assert not measured.shifts_colours and not measured.blows_out, (rec.file_name, measured)
+    assert shifts["cup_underexposed.jpg"][1] > 30 and shifts["cat_print_warm_cast.jpg"][1] > 10, shifts
+    assert max(shift for shift, _ in shifts.values()) < COLOUR_SHIFT_WARN - 1.5, shifts
 
 
 def test_save_renders_at_full_resolution_and_queues_it(seeded):

@@ -180,7 +180,7 @@ def test_a_fix_that_blows_the_product_out_is_called_out(seeded):
         seeded, "cup_on_white.jpg", ("pad_square", {"margin": 0.1}), ("brightness_contrast", {"alpha": 3.0})
     )
     reframed = fix_blows_out(seeded, comparison_for(seeded, padded, profile="generic"))
-    assert reframed is not None and reframed >= 0.1  # 0.79 from the recipe, 0.73 from the fix's file
+    assert reframed is not None and reframed >= 0.1  # 0.79 from the recipe (0.73 read from the fix's file)
     # A fix that restores a dark photo, a fix that only reframes, and an original (shown against
     # the engine's proposal) are not.
     fine = _save_fix(seeded, "cup_underexposed.jpg", ("contrast_stretch", {"low": 0.0, "high": 99.5}))
@@ -189,3 +189,34 @@ def test_a_fix_that_blows_the_product_out_is_called_out(seeded):
     assert fix_blows_out(seeded, comparison_for(seeded, framed, profile="generic")) is None
     original = next(r for r in list_images(seeded) if r.file_name == "cup_on_white.jpg" and r.kind == "original")
     assert fix_blows_out(seeded, comparison_for(seeded, original, profile="generic")) is None
+
+
+@pytest.mark.parametrize(
+    ("file_name", "steps"),
+    [
+        ("cup_on_white.jpg", (("brightness_contrast", {"alpha": 1.6, "beta": 20.0}),)),
+        (
+            "cat_photo.jpg",
+            (("contrast_stretch", {"low": 14.0, "high": 90.0, "shadow": 45.0}), ("saturation", {"factor": 2.1})),
+        ),
+        ("cat_photo.jpg", (("brightness_contrast", {"alpha": 1.8}), ("pad_square", {"margin": 0.05}))),
+    ],
+)
+def test_the_reviewer_sees_the_blow_out_the_merchant_saw(seeded, file_name, steps):
+    """One measurement: the Optimize page's figure for a recipe (on the original's preview) is the
+    one the Review page warns with for the fix saved from it. The reviewer's used to be read from
+    the fix's stored JPEG, whose ringing moves near-white pixels across the level (42% vs 40%)."""
+    from core.engine.operations import PREVIEW_SIDE
+    from core.engine.recipe import Recipe
+    from core.services.optimize import preview_recipe, recipe_similarity
+    from core.services.review import fix_blows_out
+    from core.store.blobs import display_pixels
+
+    fix = _save_fix(seeded, file_name, *steps)
+    original = next(r for r in list_images(seeded) if r.file_name == file_name and r.kind == "original")
+    pix = display_pixels(seeded, original.sha256, original.blob_path, side=PREVIEW_SIDE)
+    recipe = Recipe.from_json(fix.recipe_json)
+    merchant = recipe_similarity(pix, preview_recipe(original, recipe, preview=pix))
+    assert merchant is not None and merchant.blows_out, merchant
+    reviewer = fix_blows_out(seeded, comparison_for(seeded, fix, profile="generic"))
+    assert reviewer == merchant.blown_out and f"{reviewer:.0%}" == f"{merchant.blown_out:.0%}"
