@@ -13,6 +13,7 @@ from core.services.optimize import (
     difference_image,
     estimate_score,
     full_size_problem,
+    measured_part,
     preview_recipe,
     propose_fix,
     render_jpeg,
@@ -83,17 +84,22 @@ def recipe_builder() -> None:
         view.error(f"This recipe cannot be applied: {exc}.")
         actions(recipe, pix, None)  # still offer loading another recipe and downloading this one
         return
+    # The full-reference figures compare pixels with the original's, which a crop, pad or resize
+    # no longer match: they are measured on the recipe without those steps (cached like the rest).
+    part = measured_part(recipe)
+    compared = result if part is recipe else recipe_preview(record.sha256, record.blob_path, _on_preview(part))
+    framing = " (measured before the crop, pad or resize)" if recipe.changes_geometry else ""
     with view:
         if mode == "Side by side":
             a, b = st.columns(2)
             a.image(pix, caption="Before", width="stretch")
             b.image(result, caption="After", width="stretch")
         elif mode == "SSIM map":
-            diff = difference_image(pix, result, reframed=recipe.changes_geometry)
+            diff = difference_image(pix, compared)
             if diff is None:
-                st.info("The recipe changes the framing (crop, pad or resize), so there is no pixel-by-pixel map.")
+                st.info("There is no pixel-by-pixel map for this recipe.")
             else:
-                st.image(diff, caption="White: unchanged · red: structure changed", width="stretch")
+                st.image(diff, caption=f"White: unchanged · red: structure changed{framing}", width="stretch")
         elif mode == "Histograms":
             st.plotly_chart(
                 histogram_figure(result, title="After (solid) vs before luma (dotted)", compare=pix), key="opt_hist"
@@ -104,19 +110,37 @@ def recipe_builder() -> None:
             )
         # A wrapping row: each metric as wide as its text (never cut), the row breaks where it must.
         m = st.container(horizontal=True, gap="large")
-        sim = similarity(pix, result, reframed=recipe.changes_geometry)
-        m.metric("SSIM", "n/a" if sim is None else f"{sim.ssim:.3f}", width="content")
+        sim = similarity(pix, compared, before_framing=recipe.changes_geometry)
+        before_crop = (
+            " Measured before the recipe's crop, pad or resize, whose pixels no longer line up with the original's."
+            if recipe.changes_geometry
+            else ""
+        )
+        m.metric(
+            "SSIM",
+            "n/a" if sim is None else f"{sim.ssim:.3f}",
+            help="Structural similarity to the original: 1 is the same picture." + before_crop,
+            width="content",
+        )
         m.metric(
             "PSNR",
             "n/a" if sim is None else "identical" if math.isinf(sim.psnr) else f"{sim.psnr:.1f} dB",
+            help="Peak signal-to-noise ratio against the original: higher is closer." + before_crop,
             width="content",
         )
-        m.metric("Colour change (ΔE2000)", "n/a" if sim is None else f"{sim.delta_e:.2f}", width="content")
+        m.metric(
+            "Colour change (ΔE2000)",
+            "n/a" if sim is None else f"{sim.delta_e:.2f}",
+            help="Mean CIEDE2000 difference from the original over the whole picture; about 1 is just visible. "
+            "It includes brightness: fixing an exposure changes it a lot without changing the product's colours."
+            + before_crop,
+            width="content",
+        )
         m.metric(
             "Blown out",
             "n/a" if sim is None or math.isnan(sim.blown_out) else f"{sim.blown_out:.0%} of product",
             help="Share of the product that had detail before and is pushed to pure white or to a full "
-            "colour channel by this recipe: detail there is lost for good.",
+            "colour channel by this recipe: detail there is lost for good." + before_crop,
             width="content",
         )
         estimate = estimate_score(record, preview=pix, result=result, profile=prof, recipe=recipe)
@@ -130,14 +154,25 @@ def recipe_builder() -> None:
             delta_arrow="off" if unchanged else "auto",
             width="content",
         )
+        if recipe.changes_geometry:
+            st.caption("SSIM, PSNR, colour change and blown out are measured before the crop, pad or resize.")
         if estimate.still_flagged:
             st.caption("Still flagged: " + ", ".join(issue_labels(estimate.still_flagged)))
+        # The score judges the result alone: it cannot see either harm below.
         if sim is not None and sim.blows_out:
-            # The score judges the result alone: a blown-out light product looks like a product on white.
+            # A blown-out light product looks like a product on white.
             st.warning(
                 f"This recipe blows out {sim.blown_out:.0%} of the product: those parts lose all detail "
                 "(pushed to pure white or to a full colour channel). The estimated score cannot see this, "
                 "as it judges the result alone. Lower the contrast, brightness or gain."
+            )
+        if sim is not None and sim.shifts_colours:
+            # Shoppers return a product that arrives in another colour than its photo showed.
+            st.warning(
+                f"This recipe changes the product's colours visibly (ΔE2000 {sim.colour_shift:.1f} on the "
+                "product, beyond what brightness, contrast and white balance change): check that the product "
+                "still looks like itself: shoppers return an item that arrives in another colour. "
+                "Check the saturation, white balance and local contrast steps."
             )
     actions(recipe, pix, result)
 
@@ -201,7 +236,9 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
         editor.load_control()
 
 
-st.title(f"Optimize · {plain(record.shown_name)}")
+st.title("Optimize")
+# The name on a line of its own, smaller: a phone's title line breaks a file name mid-word.
+st.subheader(plain(record.shown_name), anchor=False)
 st.caption(
     f"Score {format_value(record.score or math.nan)} under {prof.title}. Issues: "
     f"{', '.join(issue_labels(record.issues)) or 'none'}. The preview works on a copy of at most {ANALYSIS_LONG_SIDE} px; "

@@ -95,14 +95,29 @@ class ParamSpec:
     step: float | None = None
     choices: tuple[str, ...] = ()
     help: str = ""
+    #: printf-style format of the value shown (e.g. "%.0f" for grey levels kept as floats for
+    #: recipe compatibility); None: the UI's default for the kind.
+    format: str | None = None
 
 
-def _num(*, default: float, min: float, max: float, step: float, label: str, help: str = "") -> Any:
-    """A numeric parameter field: an ``int`` parameter when all four numbers are ints, else ``float``."""
+def _num(
+    *, default: float, min: float, max: float, step: float, label: str, help: str = "", format: str | None = None
+) -> Any:
+    """A numeric parameter field: an ``int`` parameter when all four numbers are ints, else ``float``.
+    ``format`` says how the value is shown (the default: as many decimals as ``step`` has)."""
     kind = "int" if all(isinstance(v, int) for v in (default, min, max, step)) else "float"
-    return field(
-        default=default, metadata={"label": label, "kind": kind, "min": min, "max": max, "step": step, "help": help}
-    )
+    if format is None and kind == "float":
+        format = _decimals_of(step)
+    meta = {"label": label, "kind": kind, "min": min, "max": max, "step": step, "help": help, "format": format}
+    return field(default=default, metadata=meta)
+
+
+def _decimals_of(step: float) -> str:
+    """A format with as many decimals as ``step`` needs: 1.0 -> "%.0f", 0.5 -> "%.1f", 0.05 -> "%.2f"."""
+    for places in range(4):
+        if abs(step * 10**places - round(step * 10**places)) < 1e-9:
+            return f"%.{places}f"
+    return "%.4f"
 
 
 def _choice(*, default: str, choices: tuple[str, ...], label: str, help: str = "") -> Any:
@@ -126,6 +141,7 @@ def param_specs(params_cls: type) -> tuple[ParamSpec, ...]:
                 step=m.get("step"),
                 choices=tuple(m.get("choices", ())),
                 help=m.get("help", ""),
+                format=m.get("format"),
             )
         )
     return tuple(out)
@@ -368,7 +384,13 @@ def saturation(rgb: np.ndarray, p: SaturationParams) -> np.ndarray:
 @dataclass(frozen=True)
 class MedianParams:
     ksize: int = _num(
-        default=3, min=3, max=7, step=2, label="Kernel size (px at preview)", help="Odd; 7 is much slower than 5"
+        default=3,
+        min=3,
+        max=7,
+        step=2,
+        label="Filter size",
+        help="Width in pixels of the patch each pixel takes the median of, on the 1024-px preview (scaled "
+        "with the image when saving). Odd; 7 is much slower than 5",
     )
 
 
@@ -384,7 +406,14 @@ def denoise_median(rgb: np.ndarray, p: MedianParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class GaussianParams:
-    sigma: float = _num(default=1.0, min=0.3, max=5.0, step=0.1, label="Sigma (px at preview)")
+    sigma: float = _num(
+        default=1.0,
+        min=0.3,
+        max=5.0,
+        step=0.1,
+        label="Blur amount",
+        help="Blur radius (sigma) in pixels of the 1024-px preview, scaled with the image when saving",
+    )
 
 
 def denoise_gaussian(rgb: np.ndarray, p: GaussianParams) -> np.ndarray:
@@ -394,16 +423,31 @@ def denoise_gaussian(rgb: np.ndarray, p: GaussianParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BilateralParams:
-    diameter: int = _num(default=7, min=3, max=15, step=2, label="Diameter (px at preview)")
+    diameter: int = _num(
+        default=7,
+        min=3,
+        max=15,
+        step=2,
+        label="Area smoothed",
+        help="Width in pixels of the area smoothed together, on the 1024-px preview (scaled with the image "
+        "when saving)",
+    )
     sigma_color: float = _num(
         default=30.0,
         min=5.0,
         max=150.0,
         step=1.0,
-        label="Colour sigma",
+        label="Colour tolerance",
         help="Grey levels: larger smooths across edges",
     )
-    sigma_space: float = _num(default=5.0, min=1.0, max=30.0, step=0.5, label="Space sigma (px at preview)")
+    sigma_space: float = _num(
+        default=5.0,
+        min=1.0,
+        max=30.0,
+        step=0.5,
+        label="Reach",
+        help="How far neighbours count (sigma), in pixels of the 1024-px preview, scaled with the image when saving",
+    )
 
 
 def denoise_bilateral(rgb: np.ndarray, p: BilateralParams) -> np.ndarray:
@@ -436,7 +480,15 @@ def denoise_nlmeans(rgb: np.ndarray, p: NlMeansParams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class UnsharpParams:
-    radius: float = _num(default=1.5, min=0.3, max=5.0, step=0.1, label="Radius (sigma, px at preview)")
+    radius: float = _num(
+        default=1.5,
+        min=0.3,
+        max=5.0,
+        step=0.1,
+        label="Edge width",
+        help="Width of the edges sharpened (a blur sigma in pixels of the 1024-px preview, scaled with the "
+        "image when saving): small for fine detail, larger for broad contours",
+    )
     amount: float = _num(default=0.8, min=0.0, max=3.0, step=0.05, label="Amount")
     threshold: float = _num(
         default=2.0,
@@ -470,7 +522,14 @@ class WhitenParams:
         label="Tolerance",
         help="How far (grey levels) from the backdrop colour still counts as backdrop",
     )
-    feather: float = _num(default=1.5, min=0.0, max=6.0, step=0.5, label="Edge softness (px at preview)")
+    feather: float = _num(
+        default=1.5,
+        min=0.0,
+        max=6.0,
+        step=0.5,
+        label="Edge softness",
+        help="Width of the soft edge in pixels of the 1024-px preview, scaled with the image when saving",
+    )
 
 
 def whiten_background(rgb: np.ndarray, p: WhitenParams) -> np.ndarray:

@@ -183,7 +183,14 @@ class RecipeEditor:
             end = int(spec.max or 0) if top is None else top
             st.slider(spec.label, int(spec.min or 0), end, step=int(spec.step or 1), **keep)
         else:
-            st.slider(spec.label, float(spec.min or 0.0), float(spec.max or 0.0), step=float(spec.step or 0.01), **keep)
+            st.slider(
+                spec.label,
+                float(spec.min or 0.0),
+                float(spec.max or 0.0),
+                step=float(spec.step or 0.01),
+                format=spec.format,
+                **keep,
+            )
 
     def _remember(self, uid: int, param: str) -> None:
         for item in self.steps:

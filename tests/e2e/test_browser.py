@@ -59,7 +59,7 @@ def test_screenshots_of_every_page(page, app):
     for path, name, heading in [
         ("/", "overview", "Catalogue overview"),
         ("/inspect?v=17", "inspect", "cup_underexposed.jpg"),
-        ("/optimize?v=17", "optimize", "Optimize · cup_underexposed.jpg"),
+        ("/optimize?v=17", "optimize", "cup_underexposed.jpg"),
         ("/review", "review", "Review queue"),
         ("/feedback", "feedback", "Reviewer feedback"),
         ("/upload", "upload", "Upload images"),
@@ -106,7 +106,7 @@ def test_review_with_the_keyboard(page, app):
 
 def test_drag_the_before_after_divider(page, app):
     base, _ = app
-    goto(page, base, "/optimize?v=17", "Optimize · cup_underexposed.jpg")
+    goto(page, base, "/optimize?v=17", "cup_underexposed.jpg")
     root = page.locator(".bac").first
     root.wait_for(timeout=60_000)
     box = root.bounding_box()
@@ -126,7 +126,7 @@ def test_drag_the_before_after_divider(page, app):
 
 def test_move_a_slider_and_the_preview_changes(page, app):
     base, _ = app
-    goto(page, base, "/optimize?v=17", "Optimize · cup_underexposed.jpg")
+    goto(page, base, "/optimize?v=17", "cup_underexposed.jpg")
     page.get_by_role("button", name="Auto-fix").click()
     wait_idle(page)
     after = page.locator(".bac img.after").first

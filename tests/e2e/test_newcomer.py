@@ -27,7 +27,7 @@ OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output")) / "widths"
 PAGES = [
     ("/overview", "Catalogue overview", "overview"),
     ("/inspect?v=17", "cup_underexposed.jpg", "inspect"),
-    ("/optimize?v=17", "Optimize · cup_underexposed.jpg", "optimize"),
+    ("/optimize?v=17", "cup_underexposed.jpg", "optimize"),
     ("/review", "Review queue", "review"),
     ("/feedback", "Reviewer feedback", "feedback"),
     ("/upload", "Upload images", "upload"),
@@ -178,7 +178,7 @@ def test_a_small_image_is_scaled_up_in_the_before_after_view(browser, app):
     page = ctx.new_page()
     page.goto(base + "/")
     page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
-    _open(page, base, "/optimize?v=5", "Optimize · cat_photo.jpg")  # 451 x 300 px
+    _open(page, base, "/optimize?v=5", "cat_photo.jpg")  # 451 x 300 px
     view = page.locator(".bac").first
     view.wait_for(timeout=60_000)
     box = view.bounding_box()

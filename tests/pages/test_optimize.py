@@ -235,3 +235,25 @@ def test_auto_fix_over_hand_built_steps_can_be_taken_back(db):
     _button(at, "Clear").click().run()
     _button(at, "Bring them back").click().run()
     assert len([e for e in at.expander if e.label[0].isdigit()]) == 2
+
+
+def test_a_pad_to_square_keeps_the_figures_and_the_colour_warning(db):
+    """A walkthrough's recipe: with Pad to square every figure read n/a and no warning showed,
+    so an oversaturated fix with crushed shadows went out with an estimate of 99."""
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _add_steps(at, "contrast_stretch", "unsharp_mask", "saturation")
+    for label, value in (("Low percentile", 14.0), ("Shadow level", 45.0), ("Amount", 2.1), ("Saturation", 2.1)):
+        next(s for s in at.slider if s.label == label).set_value(value).run()
+    assert not at.exception
+    plain = {label: _metric(at, label) for label in ("SSIM", "PSNR", "Colour change (ΔE2000)", "Blown out")}
+    warned = [w.value for w in at.warning if "changes the product's colours visibly" in w.value]
+    assert len(warned) == 1 and "check that the product still looks like itself" in warned[0], warned
+    _add_steps(at, "pad_square")
+    assert not at.exception
+    assert {label: _metric(at, label) for label in plain} == plain and "n/a" not in plain.values()
+    assert [w.value for w in at.warning if "changes the product's colours visibly" in w.value] == warned
+    assert any("measured before the crop, pad or resize" in c.value for c in at.caption)
+    assert "Measured before" in next(m for m in at.metric if m.label == "SSIM").help
+    # Grey levels are shown as whole numbers, not 0.00.
+    assert next(s for s in at.slider if s.label == "Shadow level").proto.format == "%.0f"

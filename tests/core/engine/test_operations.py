@@ -208,3 +208,26 @@ def test_every_operation_has_a_plain_one_sentence_summary(name):
     assert not any(mark in summary[:-1] for mark in (". ", "? ", "! ", ";")), f"more than one sentence: {summary}"
     assert not any(code in summary for code in ("`", "_", "=", "**", "et al")), summary
     assert summary != op.description and len(summary) <= 140, summary
+
+
+def test_parameters_are_labelled_for_merchandisers_and_shown_at_their_step():
+    """No "px at preview" or "sigma" jargon in a label (the help explains the preview scale), and
+    a value moving in whole steps (grey levels) is shown without decimals, not as 0.00."""
+    from core.engine.operations import OPERATIONS
+
+    specs = {(op.name, s.name): s for op in OPERATIONS.values() for s in op.specs}
+    for (op, name), s in specs.items():
+        assert "px at preview" not in s.label and "sigma" not in s.label.lower(), (op, name, s.label)
+        if s.kind == "float":
+            assert s.format is not None and s.format % (s.step or 0) == s.format % float(s.step or 0)
+    assert (
+        specs["brightness_contrast", "beta"].format == "%.0f" and specs["contrast_stretch", "shadow"].format == "%.0f"
+    )
+    assert specs["unsharp_mask", "threshold"].format == "%.0f" and specs["gamma", "gamma"].format == "%.2f"
+    assert specs["contrast_stretch", "low"].format == "%.1f"
+    assert (
+        specs["unsharp_mask", "radius"].label == "Edge width"
+        and specs["denoise_median", "ksize"].label == "Filter size"
+    )
+    # Names, kinds and defaults are what recipes store: unchanged.
+    assert specs["brightness_contrast", "beta"].kind == "float" and specs["denoise_median", "ksize"].kind == "int"
