@@ -221,7 +221,12 @@ if tuning.unmoved:
             unmoved_table(tuning.unmoved),
             hide_index=True,
             key="fb_unmoved",
-            column_config={"why it stays": st.column_config.TextColumn("why it stays", width="large")},
+            # The why gets the room (640 px: whole at 1440 px); check and measure are short names.
+            column_config={
+                "check": st.column_config.TextColumn("check", width=150),
+                "measure": st.column_config.TextColumn("measure", width=210),
+                "why it stays": st.column_config.TextColumn("why it stays", width=640),
+            },
         )
 if not tuning.suggestions:
     st.info(

@@ -406,8 +406,8 @@ def tuned_profile(store: Store, frame: pd.DataFrame, *, base: str, name: str = "
                         check=issue,
                         metric=rule.metric,
                         why=(
-                            f"too few images to rest on: {len(a)} approved and {len(r)} {rejected_as} "
-                            f"were measured (each needs {TUNE_MIN_EACH})"
+                            f"too few images: {len(a)} approved and {len(r)} {rejected_as} measured "
+                            f"(each side needs {TUNE_MIN_EACH})"
                         ),
                     )
                 )
@@ -452,14 +452,8 @@ def _limit(direction: str, value: float, metric: str) -> str:
 def _what_it_changes(s: Suggestion) -> str:
     c = s.cut
     if c.move == "tighten":
-        return (
-            f"catches {c.caught} of the {c.wrong_before} rejected images that passed; "
-            f"flags {c.collateral} of {s.approved} approved"
-        )
-    return (
-        f"clears {c.caught} of the {c.wrong_before} approved images it flagged; "
-        f"clears {c.collateral} of {s.rejected} rejected"
-    )
+        return f"catches {c.caught} of {c.wrong_before} rejected that passed; flags {c.collateral} of {s.approved} approved"
+    return f"clears {c.caught} of {c.wrong_before} approved it flagged; clears {c.collateral} of {s.rejected} rejected"
 
 
 def changes_table(suggestions: Sequence[Suggestion]) -> pd.DataFrame:

@@ -85,7 +85,7 @@ def test_a_suggestion_shows_its_impact_before_it_can_be_saved(db, monkeypatch):
         "at least 60.4",
     ]
     assert changes.loc["Blurry", "among the decided images"] == (
-        "catches 6 of the 6 rejected images that passed; flags 0 of 13 approved"
+        "catches 6 of 6 rejected that passed; flags 0 of 13 approved"
     )
     # The impact on the whole catalogue, counted from the stored measurements.
     newly = sum(55 <= r.metrics["sharpness"] < 60.4 for r in recs)

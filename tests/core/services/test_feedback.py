@@ -325,15 +325,13 @@ def test_the_changes_table_names_each_move_and_what_it_puts_right():
             "measure": "long side (px)",
             "was": "at least 1000 px",
             "suggested": "at least 1440 px",
-            "among the decided images": "catches 9 of the 12 rejected images that passed; flags 1 of 31 approved",
+            "among the decided images": "catches 9 of 12 rejected that passed; flags 1 of 31 approved",
             "approved images": 31,
             "rejected images": 24,
         }
     ]
     loosened = changes_table([_suggestion(move="loosen", caught=5, wrong_before=6, collateral=0)])
-    assert loosened.loc[0, "among the decided images"] == (
-        "clears 5 of the 6 approved images it flagged; clears 0 of 24 rejected"
-    )
+    assert loosened.loc[0, "among the decided images"] == ("clears 5 of 6 approved it flagged; clears 0 of 24 rejected")
 
 
 def test_the_impact_is_what_saving_then_does(seeded):
