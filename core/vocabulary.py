@@ -11,6 +11,7 @@ from typing import Final
 
 __all__ = [
     "ANALYSIS_LONG_SIDE",
+    "CATALOG_ORDERS",
     "DECISIONS",
     "DECISION_LABELS",
     "DUPLICATE_ISSUES",
@@ -308,6 +309,9 @@ ISSUE_REASONS: Final = {
 
 #: Orders the review queue can be worked in.
 QUEUE_ORDERS: Final = ("lowest_score", "oldest", "merchant", "issue")
+
+#: Orders the whole catalogue (the Overview's table) can be listed in.
+CATALOG_ORDERS: Final = ("lowest_score", "highest_score", "newest")
 
 #: Account roles, and how the interface names them.
 ROLES: Final = ("admin", "reviewer", "merchant")

@@ -5,11 +5,14 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from core.engine.wording import SCORE_COLUMN_FORMAT
 from core.services.access import no_images_note, roles_for
 from core.services.measuring import stale_catalogue_note
 from core.services.overview import (
+    CATALOG_ORDERS,
     COLUMNS,
     HISTOGRAM_BIN,
+    ORDER_LABELS,
     REVIEW_STATUSES,
     CatalogFilter,
     CatalogScope,
@@ -55,10 +58,24 @@ flt = CatalogFilter(
     score_max=score_range[1],
     text=text.strip(),
 )
-ov = overview(store, catalogue, flt, page=int(st.session_state.get("overview_page", 1)))
+# The sort, like the page, lives in the session: it stays while the pages are turned. It orders
+# the whole filtered catalogue in the database, before the page is cut from it.
+if st.session_state.get("overview_order") not in CATALOG_ORDERS:
+    st.session_state["overview_order"] = CATALOG_ORDERS[0]
+ov = overview(
+    store,
+    catalogue,
+    flt,
+    page=int(st.session_state.get("overview_page", 1)),
+    order=st.session_state["overview_order"],
+)
 if ov.total == 0:
     filters.empty()  # nothing to filter: the note says where images come from
     totals.info(no_images_note(user.role), icon=":material/photo_library:")
+    st.stop()
+if ov.shown == 0:
+    # One empty state: no counters of zeros, no empty charts, no empty table.
+    totals.info(ov.empty_note, icon=":material/filter_alt_off:")
     st.stop()
 
 # The counters follow the filters, like the charts and the table; the heading gives the total.
@@ -76,11 +93,24 @@ if ov.issue_counts:
 else:
     c2.success("No issues in the selection.")
 
+
+def _back_to_first_page() -> None:
+    st.session_state["overview_page"] = 1  # a new order starts at its top
+
+
 st.subheader(ov.heading)
+sort, box, note = st.columns([2, 1, 3], vertical_alignment="bottom")
+sort.selectbox(
+    "Sort by",
+    CATALOG_ORDERS,
+    format_func=ORDER_LABELS.__getitem__,
+    key="overview_order",
+    on_change=_back_to_first_page,
+    help="Orders every image matching the filters, across all pages.",
+)
 if ov.pages > 1:
     if st.session_state.get("overview_page", 1) != ov.page:
         st.session_state["overview_page"] = ov.page  # the filters left fewer pages
-    box, note = st.columns([1, 5], vertical_alignment="bottom")
     box.number_input("Page", 1, ov.pages, key="overview_page")
     note.caption(ov.page_note)
 window = pd.DataFrame(ov.rows, columns=list(COLUMNS))
@@ -100,7 +130,7 @@ st.dataframe(
         "merchant_id": st.column_config.TextColumn("Merchant"),
         "sku": st.column_config.TextColumn("SKU"),
         "kind": st.column_config.TextColumn("Version"),
-        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.1f"),
+        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
         "issues": st.column_config.ListColumn("Issues"),
         "status": st.column_config.TextColumn("Decision"),
         "width": st.column_config.NumberColumn("W", format="%d"),
@@ -110,3 +140,6 @@ st.dataframe(
     row_height=64,
     key="catalog",
 )
+# Streamlit 1.67's table cannot switch its header sorting off (only column selections do, at the
+# cost of a selection mode): say what a header click sorts.
+st.caption(f"A click on a column header sorts only the rows on this page; Sort by orders all {ov.shown} images.")

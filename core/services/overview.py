@@ -23,17 +23,20 @@ from core.store.queries import (
     catalog_status_counts,
     merchant_ids,
 )
-from core.vocabulary import DECISIONS
+from core.vocabulary import CATALOG_ORDERS, DECISIONS
 
 __all__ = [
+    "CATALOG_ORDERS",
     "COLUMNS",
     "HISTOGRAM_BIN",
+    "ORDER_LABELS",
     "PAGE_SIZE",
     "REVIEW_STATUSES",
     "CatalogFilter",
     "CatalogScope",
     "Overview",
     "filters_active",
+    "narrowing_filters",
     "merchant_ids",
     "overview",
     "table_columns",
@@ -44,6 +47,13 @@ HISTOGRAM_BIN: Final = 5
 
 #: What the catalogue counts and filters by: not reviewed yet, then each decision.
 REVIEW_STATUSES: Final = ("unreviewed", *DECISIONS)
+
+#: How the Overview names each of :data:`CATALOG_ORDERS` (its "Sort by" choices).
+ORDER_LABELS: Final = {
+    "lowest_score": "Worst score first",
+    "highest_score": "Best score first",
+    "newest": "Newest first",
+}
 
 
 def table_columns(*, merchant_view: bool) -> list[str]:
@@ -64,6 +74,19 @@ def table_columns(*, merchant_view: bool) -> list[str]:
         "height",
     ]
     return [c for c in cols if not (merchant_view and c == "merchant_id")]
+
+
+def narrowing_filters(flt: CatalogFilter) -> tuple[str, ...]:
+    """The filters of ``flt`` that narrow the catalogue, by the labels of the Overview's controls
+    ("Merchant", "Has issue", "Decision", "Score", "Search file name or SKU"), in the order they stand on the page."""
+    named = (
+        ("Merchant", bool(flt.merchants)),
+        ("Has issue", bool(flt.issues)),
+        ("Decision", bool(flt.statuses)),
+        ("Score", not (flt.score_min <= 0 and flt.score_max >= 100)),
+        ("Search file name or SKU", bool(flt.text.strip())),
+    )
+    return tuple(name for name, on in named if on)
 
 
 def filters_active(flt: CatalogFilter) -> bool:
@@ -89,6 +112,17 @@ class Overview:
     merchants: list[str] = field(default_factory=list)  # choices for the merchant filter (staff only)
     filtered: bool = False  # whether any filter narrows the scope
     page_size: int = PAGE_SIZE
+    order: str = "lowest_score"  # one of CATALOG_ORDERS: how the whole filtered catalogue is sorted
+    narrowed_by: tuple[str, ...] = ()  # the filters that are set, by their controls' labels
+
+    @property
+    def empty_note(self) -> str:
+        """What to say when no image passes the filters, naming the controls that narrow it, e.g.
+        'No images match these filters (71 in all). To widen the selection, clear or loosen
+        "Merchant" and "Has issue".'."""
+        named = [f'"{name}"' for name in self.narrowed_by]
+        which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1] if named else "them"
+        return f"No images match these filters ({self.total} in all). To widen the selection, clear or loosen {which}."
 
     @property
     def review_status(self) -> dict[str, int]:
@@ -119,13 +153,22 @@ class Overview:
 
 
 def overview(
-    store: Store, scope: CatalogScope, flt: CatalogFilter | None = None, *, page: int = 1, page_size: int = PAGE_SIZE
+    store: Store,
+    scope: CatalogScope,
+    flt: CatalogFilter | None = None,
+    *,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    order: str = "lowest_score",
 ) -> Overview:
-    """Totals, aggregates and page ``page`` (1-based, clamped) of the filtered catalogue.
+    """Totals, aggregates and page ``page`` (1-based, clamped) of the filtered catalogue, sorted
+    as a whole by ``order`` (one of :data:`CATALOG_ORDERS`) before it is cut into pages.
 
     Every number is an aggregate query; with a filter, the status counts are counted once over
     the scope (for the total) and once, with the histogram, over the matching versions.
     """
+    if order not in CATALOG_ORDERS:
+        raise ValueError(f"order must be one of {', '.join(CATALOG_ORDERS)}, not {order!r}")
     flt = flt or CatalogFilter()
     filtered = filters_active(flt)
     if not filtered:
@@ -142,7 +185,8 @@ def overview(
         bins, shown = catalog_bins_and_count(store, scope, flt, width=HISTOGRAM_BIN)
     pages = max(1, math.ceil(shown / page_size))
     page = min(max(1, int(page)), pages)
-    rows = catalog_page(store, scope, flt, offset=(page - 1) * page_size, limit=page_size) if shown else []
+    offset = (page - 1) * page_size
+    rows = catalog_page(store, scope, flt, offset=offset, limit=page_size, order=order) if shown else []
     return Overview(
         total=total,
         status_counts=status,
@@ -155,4 +199,6 @@ def overview(
         merchants=merchant_ids(store) if scope.merchant_id is None else [scope.merchant_id],
         filtered=filtered,
         page_size=page_size,
+        order=order,
+        narrowed_by=narrowing_filters(flt),
     )

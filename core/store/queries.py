@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select, text
@@ -24,6 +24,7 @@ from core.store.database import (
     versions,
 )
 from core.store.scores import loads_metrics
+from core.vocabulary import CATALOG_ORDERS
 
 __all__ = [
     "CatalogFilter",
@@ -339,23 +340,53 @@ def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = Catalo
 
 
 def _page_ids(
-    conn: Any, scope: CatalogScope, flt: CatalogFilter, *, offset: int, limit: int, text_index: bool = False
+    conn: Any,
+    scope: CatalogScope,
+    flt: CatalogFilter,
+    *,
+    offset: int,
+    limit: int,
+    text_index: bool = False,
+    order: str = "lowest_score",
 ) -> list[int]:
-    """The version ids on one page, in catalogue order: scored versions by (score, id), walked in
-    the index of scores by profile and score so the database stops at the page instead of sorting
-    the catalogue; then the unscored ones by id, read only when the page reaches past the scored.
+    """The version ids on one page, in the ``order`` of :data:`CATALOG_ORDERS`, each with the
+    version id as its tie-breaker so every page is cut from one stable order.
 
-    With a narrowing filter (a merchant, an issue, a text) the walk could pass most of the
-    catalogue to fill a page: the database then starts from that filter and sorts what it leaves.
+    By score (lowest or highest first): scored versions by (score, id), walked in the index of
+    scores by profile and score (forwards or backwards) so the database stops at the page instead
+    of sorting the catalogue; then the unscored ones by id, read only when the page reaches past
+    the scored. With a narrowing filter (a merchant, an issue, a text) the walk could pass most of
+    the catalogue to fill a page: the database then starts from that filter and sorts what it
+    leaves. Newest first: by version id, descending (ids are given in the order versions are
+    added), walked backwards in the versions' primary key.
     """
     decided = _latest_decision()
     conds = _catalog_where(scope, flt, decided, text_index=text_index)
-    if scope.merchant_id is not None or flt.merchants or flt.issues or flt.text:
+    narrowing = scope.merchant_id is not None or flt.merchants or flt.issues or flt.text
+    if order == "newest":
+        if not narrowing and not scope.include_optimized:
+            # Walked backwards in the primary key, the (few) optimized versions told by their id:
+            # asked as kind = 'original', SQLite reads every original in ix_versions_kind_image and
+            # sorts them all to find a page.
+            conds = _catalog_where(replace(scope, include_optimized=True), flt, decided, text_index=text_index)
+            conds.append(versions.c.id.not_in(_not_original_ids()))
+        newest = (
+            select(versions.c.id)
+            .select_from(_catalog_from(scope, flt))
+            .where(*conds)
+            .order_by(versions.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [int(v) for v in conn.execute(newest).scalars()]
+    best = order == "highest_score"
+    if narrowing:
+        by_score = (scores.c.score.desc(), versions.c.id.desc()) if best else (scores.c.score, versions.c.id)
         narrowed = (
             select(versions.c.id)
             .select_from(_catalog_from(scope, flt, with_scores=True))
             .where(*conds)
-            .order_by(scores.c.score.is_(None), scores.c.score, versions.c.id)
+            .order_by(scores.c.score.is_(None), *by_score)
             .offset(offset)
             .limit(limit)
         )
@@ -369,7 +400,8 @@ def _page_ids(
     else:
         frm = scores.join(versions, versions.c.id == scores.c.version_id)
     scored = select(scores.c.version_id).select_from(frm).where(scores.c.profile == scope.profile, *conds)
-    walk = scored.order_by(scores.c.score, scores.c.version_id).offset(offset).limit(limit)
+    walk_order = (scores.c.score.desc(), scores.c.version_id.desc()) if best else (scores.c.score, scores.c.version_id)
+    walk = scored.order_by(*walk_order).offset(offset).limit(limit)
     ids = [int(v) for v in conn.execute(walk).scalars()]
     if len(ids) == limit:
         return ids
@@ -388,16 +420,33 @@ def _page_ids(
 
 
 def catalog_page(
-    store: Store, scope: CatalogScope, flt: CatalogFilter = CatalogFilter(), *, offset: int = 0, limit: int = 50
+    store: Store,
+    scope: CatalogScope,
+    flt: CatalogFilter = CatalogFilter(),
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    order: str = "lowest_score",
 ) -> list[dict[str, Any]]:
-    """One page of the catalogue, lowest score first (unscored last), as plain dicts with the
+    """One page of the catalogue in ``order`` (one of :data:`CATALOG_ORDERS`: lowest score first,
+    the default, or highest, unscored last either way; or newest first), as plain dicts with the
     overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
+    if order not in CATALOG_ORDERS:
+        raise ValueError(f"order must be one of {', '.join(CATALOG_ORDERS)}, not {order!r}")
     decided = _latest_decision()
     # First the ids on the page (found and cut in the database), then their columns: the per-row
     # status lookup and the wide rows are read for the rows on screen only.
     text_index = _text_index(store, flt)
     with store.read() as conn:
-        ids = _page_ids(conn, scope, flt, offset=max(0, int(offset)), limit=max(1, int(limit)), text_index=text_index)
+        ids = _page_ids(
+            conn,
+            scope,
+            flt,
+            offset=max(0, int(offset)),
+            limit=max(1, int(limit)),
+            text_index=text_index,
+            order=order,
+        )
         if not ids:
             return []
         q = (
