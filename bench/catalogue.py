@@ -23,6 +23,9 @@ The checks are judged where it matters: on real, professionally shot product pho
 5. **Studio variations that are not defects.** Each distinct photo saved as a JPEG at a studio
    quality (84, 88, 92, 96 or 99, one per photo in turn) and shot on three neutral backdrops
    (light grey, grey, off-white): the same false-alarm rate, which should be zero.
+   **Web exports**: each saved as a JPEG at quality 70, 75 and 80, the qualities web shops export
+   at (75 is libjpeg's and Pillow's default): the same rate. The blocks a file's own save puts
+   there are judged by its JPEG quality, not as blocking.
 6. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
    (as "pad to square" tools do): recall next to the unpadded copy's. Padding must hide nothing.
 
@@ -125,6 +128,8 @@ PAPERS = {"pink": (250, 224, 230), "sky": (214, 230, 250), "cream": (250, 240, 2
 #: Neutral backdrops (RGB) studios use instead of white, and the JPEG qualities studios export at.
 NEUTRAL_PAPERS = {"light grey": (242, 242, 242), "grey": (215, 215, 215), "off-white": (246, 244, 240)}
 STUDIO_QUALITIES = (84, 88, 92, 96, 99)
+#: JPEG qualities web shops export at (75 is libjpeg's and Pillow's default).
+WEB_QUALITIES = (70, 75, 80)
 
 
 def pad_to_square(a: np.ndarray, fill: tuple[int, int, int]) -> np.ndarray:
@@ -202,6 +207,12 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
         colour: assess(analyze(load_image(_encode(on_paper(rgb, paper), "paper"))), profile).issue_names
         for colour, paper in NEUTRAL_PAPERS.items()
     }
+    web = {}
+    for q in WEB_QUALITIES:
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, "JPEG", quality=q)
+        web[f"JPEG {q}"] = assess(analyze(load_image(buf.getvalue())), profile).issue_names
+    out["web"] = web
     return out
 
 
@@ -347,6 +358,7 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
     result["padded"] = padded
     result["paper"] = _new_flags(per_photo, "paper")
     result["studio"] = _new_flags(per_photo, "studio")
+    result["web"] = _new_flags(per_photo, "web")
     return result
 
 
@@ -478,6 +490,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{'/'.join(map(str, STUDIO_QUALITIES))}, and on {', '.join(NEUTRAL_PAPERS)} backdrops): "
             f"**{studio['flagged_share']:.1%}** gain a flag the original did not have ({rates})"
             + (f"; e.g. {'; '.join(studio['examples'])}." if studio["examples"] else ".")
+        )
+        web = deg["web"]
+        rates = ", ".join(f"{k} {v:.1%}" for k, v in web["rate"].items()) or "none"
+        print(
+            f"\nWeb exports ({web['copies']} copies: JPEG at quality {'/'.join(map(str, WEB_QUALITIES))}): "
+            f"**{web['flagged_share']:.1%}** gain a flag the original did not have ({rates})"
+            + (f"; e.g. {'; '.join(web['examples'])}." if web["examples"] else ".")
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
