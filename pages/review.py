@@ -12,6 +12,7 @@ import streamlit as st
 from core.engine.wording import format_score
 from core.services.access import may_set_double_review, roles_for
 from core.services.catalog import Store, findings, open_version
+from core.services.optimize import Similarity
 from core.services.profiles import get_profile
 from core.services.review import (
     QueueFilter,
@@ -23,7 +24,7 @@ from core.services.review import (
     current_item,
     decide_shown,
     double_review_share,
-    fix_blows_out,
+    fix_similarity,
     mark_opened,
     queue_progress,
     set_double_review_share,
@@ -78,11 +79,11 @@ def _images(s: Store, version_id: int, profile_name: str) -> tuple[str, str]:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _fix_blows_out(version_id: int, profile_name: str) -> float | None:
-    """:func:`fix_blows_out` of an item (cached: versions never change)."""
+def _fix_similarity(version_id: int, profile_name: str) -> Similarity | None:
+    """:func:`fix_similarity` of an item (cached: versions never change)."""
     s = get_store()
     record = open_version(s, version_id, profile=profile_name, merchant_id=None)
-    return None if record is None else fix_blows_out(s, comparison_for(s, record, profile=profile_name))
+    return None if record is None else fix_similarity(s, comparison_for(s, record, profile=profile_name))
 
 
 def _flash(text: str) -> None:
@@ -269,12 +270,18 @@ def queue_panel() -> None:
             aspect=record.width / max(1, record.height),
         )
         st.caption(comp.caption)
-        blown = _fix_blows_out(record.version_id, profile)
-        if blown is not None:
+        harm = _fix_similarity(record.version_id, profile)
+        if harm is not None and harm.blows_out:
             st.warning(
-                f"This fix blows out {blown:.0%} of the product compared with the original: those parts "
+                f"This fix blows out {harm.blown_out:.0%} of the product compared with the original: those parts "
                 "lost all detail (pushed to pure white or to a full colour channel). The score cannot see "
                 "this, as it judges the fix alone."
+            )
+        if harm is not None and harm.shifts_colours:
+            st.warning(
+                f"This fix changes the product's colours visibly (ΔE2000 {harm.colour_shift:.1f} on the product, "
+                "beyond what brightness, contrast and white balance change): compare the product's colour with "
+                "the original. The score cannot see this, as it judges the fix alone."
             )
     with right:
         st.subheader(plain(record.shown_name), anchor=False)

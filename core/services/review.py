@@ -17,7 +17,7 @@ from core.engine.operations import PREVIEW_SIDE
 from core.engine.recipe import Recipe, RecipeError
 from core.engine.wording import operation_labels
 from core.services.access import may_set_double_review, sees_reviewer_names
-from core.services.optimize import recipe_similarity
+from core.services.optimize import Similarity, recipe_similarity
 from core.store.blobs import display_pixels
 from core.store.database import Store
 from core.store.queries import ImageRecord, get_image, versions_of
@@ -64,7 +64,7 @@ __all__ = [
     "ReviewError",
     "comparison_for",
     "decision_history",
-    "fix_blows_out",
+    "fix_similarity",
     "mark_opened",
     "next_in_queue",
     "progress",
@@ -167,15 +167,17 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
     )
 
 
-def fix_blows_out(store: Store, comp: ReviewComparison) -> float | None:
-    """The share (0-1) of the product a submitted fix blew out against its original, when that
-    is visible harm (see :data:`core.engine.compare.BLOWN_OUT_WARN`); otherwise None. The score
-    judges the fix alone, where a blown-out light product looks like a product on white.
+def fix_similarity(store: Store, comp: ReviewComparison) -> Similarity | None:
+    """What a submitted fix did to its original, for the reviewer's warnings: the share of the
+    product it blew out and how far it moved the product's colours (:class:`Similarity`'s
+    ``blows_out`` and ``shifts_colours``). The score judges the fix alone and sees neither: a
+    blown-out light product looks like a product on white, an oversaturated one like a colourful
+    product.
 
     The same measurement as the merchant's Optimize page (:func:`recipe_similarity`): the fix's
     recipe run again on the original's preview (without its crops, pads and resizes), not the
-    fix's stored JPEG, whose ringing moved the figure by a few points. Not for the engine's own
-    proposal, nor for a fix whose recipe cannot be read."""
+    fix's stored JPEG, whose ringing moved the figure by a few points. ``None`` for the engine's
+    own proposal, and for a fix whose recipe cannot be read."""
     if comp.recipe is not None or comp.after.kind != "optimized":
         return None
     try:
@@ -184,10 +186,9 @@ def fix_blows_out(store: Store, comp: ReviewComparison) -> float | None:
         return None
     before = display_pixels(store, comp.before.sha256, comp.before.blob_path, side=PREVIEW_SIDE)
     try:
-        measured = recipe_similarity(before, recipe)
+        return recipe_similarity(before, recipe)
     except RecipeError:
         return None
-    return measured.blown_out if measured is not None and measured.blows_out else None
 
 
 def _recipe_words(recipe_json: str) -> str:

@@ -169,8 +169,15 @@ def _save_fix(store, file_name, *steps):
     return get_image(store, saved.version_id)
 
 
+def fix_blows_out(store, comp):
+    """The blown-out share the Review page warns with, or None when it does not warn."""
+    from core.services.review import fix_similarity
+
+    harm = fix_similarity(store, comp)
+    return harm.blown_out if harm is not None and harm.blows_out else None
+
+
 def test_a_fix_that_blows_the_product_out_is_called_out(seeded):
-    from core.services.review import fix_blows_out
 
     blown = _save_fix(seeded, "cup_on_white.jpg", ("brightness_contrast", {"alpha": 3.0}))
     share = fix_blows_out(seeded, comparison_for(seeded, blown, profile="generic"))
@@ -209,7 +216,6 @@ def test_the_reviewer_sees_the_blow_out_the_merchant_saw(seeded, file_name, step
     from core.engine.operations import PREVIEW_SIDE
     from core.engine.recipe import Recipe
     from core.services.optimize import preview_recipe, recipe_similarity
-    from core.services.review import fix_blows_out
     from core.store.blobs import display_pixels
 
     fix = _save_fix(seeded, file_name, *steps)
@@ -220,3 +226,21 @@ def test_the_reviewer_sees_the_blow_out_the_merchant_saw(seeded, file_name, step
     assert merchant is not None and merchant.blows_out, merchant
     reviewer = fix_blows_out(seeded, comparison_for(seeded, fix, profile="generic"))
     assert reviewer == merchant.blown_out and f"{reviewer:.0%}" == f"{merchant.blown_out:.0%}"
+
+
+def test_a_fix_that_changes_the_products_colours_is_called_out(seeded):
+    """An oversaturated fix looks like a colourful product to the score; the reviewer is told, with
+    the same figure the merchant's Optimize page showed. A fix that only restores exposure is not."""
+    from core.services.review import fix_similarity
+
+    loud = _save_fix(
+        seeded,
+        "cup_underexposed.jpg",
+        ("contrast_stretch", {"low": 14.0, "high": 99.5, "shadow": 45.0}),
+        ("saturation", {"factor": 2.1}),
+    )
+    harm = fix_similarity(seeded, comparison_for(seeded, loud, profile="generic"))
+    assert harm is not None and harm.shifts_colours, harm
+    fine = _save_fix(seeded, "cup_underexposed.jpg", ("contrast_stretch", {"low": 0.0, "high": 99.5}))
+    harm = fix_similarity(seeded, comparison_for(seeded, fine, profile="generic"))
+    assert harm is not None and not harm.shifts_colours, harm
