@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import ctypes
+import logging
 import math
 import os
 import sys
@@ -23,7 +24,25 @@ from core.engine.loading import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageLoad
 from core.engine.profiles import Profile
 from core.vocabulary import ANALYSIS_LONG_SIDE, IMAGE_EXTENSIONS, METRIC_INFO, UNSUPPORTED_IMAGE_EXTENSIONS
 
-__all__ = ["CSV_COLUMNS", "BatchRow", "assess_paths", "discover", "measure_upload", "tune_allocator", "write_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "UNMEASURABLE",
+    "BatchRow",
+    "assess_paths",
+    "discover",
+    "measure_upload",
+    "tune_allocator",
+    "write_csv",
+]
+
+_log = logging.getLogger("imagedesk")
+
+#: The verdict of an uploaded file that the engine failed on unexpectedly (the details go to the
+#: server's log, not to the merchant): the rest of the upload goes on.
+UNMEASURABLE: Final = (
+    "Could not be measured: the quality checks failed on this file unexpectedly. "
+    "The other files were not affected; the error is in the server's log."
+)
 
 
 CSV_COLUMNS: Final = (
@@ -130,16 +149,25 @@ def _analyse_path(
 
 
 def measure_upload(
-    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes, name: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> tuple[Analysis | None, str]:
     """Decode and measure one uploaded file: ``(analysis, "")``, or ``(None, reason)`` when it
-    cannot be read as an image. A plain module-level function of bytes, so an ingest can map it
-    over a local pool or a Dask cluster (whose workers then need only the engine)."""
+    cannot be read as an image or measuring it fails. A plain module-level function of bytes, so
+    an ingest can map it over a local pool or a Dask cluster (whose workers then need only the
+    engine).
+
+    Like the command line's batch, an upload never stops for one file: an unexpected error while
+    decoding or measuring becomes this file's reason (:data:`UNMEASURABLE`, in plain words) and
+    is logged with its traceback where it ran (``name``, the file's name, says which file).
+    """
     try:
         image = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels, reduce_to=ANALYSIS_LONG_SIDE)
+        return analyze(image), ""
     except ImageLoadError as exc:
         return None, str(exc)
-    return analyze(image), ""
+    except Exception:  # noqa: BLE001 - one bad file must not stop the upload of the others
+        _log.exception("Measuring the uploaded file %r (%d bytes) failed", name, len(data))
+        return None, UNMEASURABLE
 
 
 @lru_cache(maxsize=1)

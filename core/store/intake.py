@@ -269,7 +269,10 @@ def ingest_files(
     try:
         for batch in _batches(accepted(), max_files=_BATCH_FILES, max_bytes=_BATCH_BYTES):
             datas = [data for _, data, _, _ in batch]
-            measured = executor.map(measure, datas) if executor is not None else map(measure, datas)
+            shown_names = [names[1] for names, _, _, _ in batch]  # for the server's log if measuring fails
+            measured = (
+                executor.map(measure, datas, shown_names) if executor is not None else map(measure, datas, shown_names)
+            )
             for (names, data, merchant, item_sku), (analysis, error) in zip(batch, measured, strict=True):
                 if analysis is None:
                     report.results.append(
@@ -280,7 +283,7 @@ def ingest_files(
                 if write_blob(store, rel, data):
                     new_blobs.append(store.blob_dir / rel)
                 staged.append((names, rel, analysis, merchant, item_sku))
-            del batch, datas
+            del batch, datas, shown_names
     except BaseException:
         for path in new_blobs:
             path.unlink(missing_ok=True)

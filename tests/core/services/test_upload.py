@@ -55,3 +55,40 @@ def test_a_merchant_is_told_when_a_manifest_names_another_merchant(store, photo)
     by = {r.name: r for r in outcome.report.results}
     assert by["theirs.png"].status == "added" and "'lumen-studio' was not used" in by["theirs.png"].reason
     assert "'acme'" in by["theirs.png"].reason and by["mine.png"].reason == ""
+
+
+def _fails_on_width(monkeypatch, width: int) -> None:
+    """Make measuring raise for images ``width`` pixels wide (as a bug in a measure would)."""
+    from core.engine import batch
+
+    real = batch.analyze
+
+    def analyze(image):
+        if image.info.width == width:
+            raise ValueError("a measure failed on this image")
+        return real(image)
+
+    monkeypatch.setattr(batch, "analyze", analyze)
+
+
+def test_a_file_the_engine_fails_on_is_refused_alone_and_the_rest_of_the_zip_is_stored(
+    store, photo, monkeypatch, caplog
+):
+    from core.engine.batch import UNMEASURABLE
+    from core.services.catalog import list_images
+
+    _fails_on_width(monkeypatch, 63)
+    small = photo[::4, ::4].copy()
+    members = {
+        "a.png": encode(small),
+        "bad/odd.png": encode(small[:, :63].copy()),
+        "c.png": encode(small[::-1].copy()),
+    }
+    with caplog.at_level("ERROR", logger="imagedesk"):
+        outcome = ingest_uploads(store, [("day.zip", _zip(members))], merchant_id="acme", uploaded_by="mia")
+    by = {r.shown_name: r for r in outcome.report.results}
+    assert {n: r.status for n, r in by.items()} == {"a.png": "added", "bad/odd.png": "refused", "c.png": "added"}
+    assert by["bad/odd.png"].reason == UNMEASURABLE and outcome.refused_zips == []
+    assert sorted(r.file_name for r in list_images(store, merchant_id="acme")) == ["a.png", "c.png"]
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert "'bad/odd.png'" in record.getMessage()  # the server's log says which file, with the traceback
