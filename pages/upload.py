@@ -1,21 +1,125 @@
-"""Upload: images or a zip (with an optional manifest) for a merchant; every file gets a verdict."""
+"""Upload: images or a zip (with an optional manifest) for a merchant; every file gets a verdict.
+
+The chosen files stay in the form until an upload has been made (a refused submission, such as a
+missing merchant id, keeps them: a 500 MB zip is not picked and sent again); then the uploaders
+are replaced by empty ones (new keys) and the report is kept in this tab's session state, for
+the signed-in user only, until the next upload.
+"""
 
 import pandas as pd
 import streamlit as st
 
 from core.services.access import roles_for
-from core.services.upload import IngestError, browser_file_name, ingest_uploads, read_manifest, upload_limits
+from core.services.upload import (
+    REPORT_VIEWS,
+    IngestError,
+    UploadOutcome,
+    browser_file_name,
+    ingest_uploads,
+    read_manifest,
+    upload_limits,
+)
 from core.vocabulary import issue_labels
 from pages.common.session import get_store, require_role
 from pages.common.text import plain
 
+#: Session-state keys: which set of (empty) uploaders the form shows, and the last upload's report.
+_FORM_GEN = "upload_form_gen"
+_LAST = "upload_last_report"
+#: Rows of the results table visible at once before it scrolls (header included).
+_TABLE_MAX_PX = 720
+_ROW_PX = 35
+
+
+#: A long list of every file keeps one line a row (some 20 rows on a screen); a shorter list, or
+#: a view of one verdict, wraps long reasons in full.
+_WRAP_UP_TO_ROWS = 30
+
 
 def _row_height(longest_reason: int) -> int | None:
     """Rows tall enough for the longest reason to wrap in its medium-width column (about 32
-    characters a line); the default height when every reason fits on one line."""
+    characters a line, at most 5 lines); the default height when every reason fits on one line.
+    Streamlit wraps a cell's text only in a row of three lines or more (in two, it is cut)."""
     if longest_reason <= 32:
         return None
-    return min(120, 16 + 20 * -(-longest_reason // 32))
+    return 16 + 20 * min(5, max(3, -(-longest_reason // 32)))
+
+
+def _table_height(rows: int, row_height: int | None) -> int:
+    """Every row when they fit in :data:`_TABLE_MAX_PX`, else that height (the table scrolls):
+    Streamlit's default shows ten one-line rows, and only about five rows of wrapped reasons."""
+    return min(_TABLE_MAX_PX, _ROW_PX + rows * (row_height or _ROW_PX) + 3)
+
+
+def _draw_report(outcome: UploadOutcome) -> None:
+    for name, reason in outcome.refused_zips:
+        st.error(plain(f"{name}: {reason}"))
+    n = outcome.counts()
+    summary = (
+        f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused"
+        + (f" · {n['repeat']} copies of files earlier in this upload" if n["repeat"] else "")
+        + (f" · {len(outcome.refused_zips)} zip(s) refused whole" if outcome.refused_zips else "")
+    )
+    if n["added"] == 0 and n["duplicate"] == 0:
+        st.error(f"Nothing was added: {summary}.")
+    elif n["refused"] or outcome.refused_zips:
+        st.warning(summary)
+    else:
+        st.success(summary)
+    results = outcome.report.results
+    if not results:
+        return
+    st.subheader(f"Report of the last upload: {len(results)} file(s)")
+    counts = outcome.view_counts()
+    views = [v for v in REPORT_VIEWS if v == "all" or counts[v]]
+    view = st.segmented_control(
+        "Show",
+        views,
+        default="all",
+        required=True,
+        format_func=lambda v: f"{REPORT_VIEWS[v]} ({counts[v]})",
+        key=f"upload_view_{st.session_state.get(_FORM_GEN, 0)}",  # back to "All files" for a new report
+        width="stretch",
+    )
+    shown = outcome.in_view(view or "all")
+    longest = max((len(r.reason or "") for r in shown), default=0)
+    wrap = view not in (None, "all") or len(shown) <= _WRAP_UP_TO_ROWS
+    row_height = _row_height(longest) if wrap else None
+    if not wrap and _row_height(longest) is not None:
+        st.caption("Long reasons are cut short in this list of every file: choose a view above to read them in full.")
+    # Names as the merchant gave them (data, never markup); refused rows show why, not "None".
+    table = pd.DataFrame(
+        [
+            {
+                "file": r.shown_name,
+                "result": (
+                    "copy in this upload"
+                    if r.repeat_of
+                    else {"added": "added", "duplicate": "already uploaded", "refused": "REFUSED"}[r.status]
+                ),
+                "reason": r.reason or ("" if r.status == "added" else "-"),
+                "score": "" if r.score is None else f"{r.score:.1f}",
+                "issues": issue_labels(r.issues),
+                "image": f"./inspect?v={r.version_id}" if r.version_id else "",
+            }
+            for r in shown
+        ],
+        # The link next to the name: at 1280 px a last column was off screen.
+        columns=["file", "image", "result", "score", "issues", "reason"],
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="upload_results",
+        height=_table_height(len(shown), row_height),
+        row_height=row_height,
+        column_config={
+            # Both must be readable at 1280 px: an issue list read "Low re", "Same" beside a wide reason.
+            "reason": st.column_config.TextColumn("reason", width="medium"),
+            "issues": st.column_config.ListColumn("issues", width="medium"),
+            "image": st.column_config.LinkColumn("image", display_text="Inspect"),
+        },
+    )
 
 
 user = require_role(*roles_for("upload"))
@@ -31,9 +135,16 @@ st.info(limits.describe(), icon=":material/info:")
 st.html(
     "<style>[data-testid='stFileUploaderDropzoneInstructions'] span, "
     "[data-testid='stFileUploaderDropzoneInstructions'] small { white-space: normal !important; "
-    "overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }</style>"
+    "overflow-wrap: anywhere; text-overflow: clip !important; overflow: visible !important; }"
+    # The images' types are named in the label, as in the box above: Streamlit's own line would
+    # list extensions (JPE, JPG, TIF) and drop its aliases (JPEG, TIFF), as if those were refused.
+    "[class*='st-key-upload_images_'] [data-testid='stFileUploaderDropzoneInstructions'] "
+    "{ display: none; }</style>"
 )
-with st.form("upload", clear_on_submit=True):
+# Not cleared on submit: a refused submission keeps the chosen files. After an upload the
+# uploaders get new keys, so they are empty again.
+gen = int(st.session_state.get(_FORM_GEN, 0))
+with st.form("upload"):
     # Inside the form, so the merchant id and the files are submitted together.
     if user.role == "merchant":
         merchant = user.merchant_id or ""
@@ -44,23 +155,26 @@ with st.form("upload", clear_on_submit=True):
             help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.",
         )
     images = st.file_uploader(
-        "Images",
+        f"Images ({limits.type_names}; at most {limits.max_image_bytes / MB:g} MB each)",
         type=[e.lstrip(".") for e in limits.image_extensions],
         accept_multiple_files=True,
         max_upload_size=max(1, limits.max_image_bytes // MB),
+        key=f"upload_images_{gen}",
     )
     zips = st.file_uploader(
         "Zip files (with an optional manifest.csv inside)",
         type=["zip"],
         accept_multiple_files=True,
         max_upload_size=max(1, limits.max_zip_bytes // MB),
+        key=f"upload_zips_{gen}",
     )
     manifest_file = st.file_uploader(
         "Manifest CSV (optional: columns file, merchant_id, sku)",
         type=["csv"],
         max_upload_size=max(1, limits.max_manifest_bytes // MB),  # not Streamlit's global limit
+        key=f"upload_manifest_{gen}",
     )
-    sku = st.text_input("SKU for all files (optional)")
+    sku = st.text_input("SKU for all files (optional)", key=f"upload_sku_{gen}")
     submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
 
 if submitted:
@@ -87,44 +201,11 @@ if submitted:
     except IngestError as exc:
         st.error(plain(exc))
         st.stop()
-    for name, reason in outcome.refused_zips:
-        st.error(plain(f"{name}: {reason}"))
-    report = outcome.report
-    n = outcome.counts()
-    summary = f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused" + (
-        f" · {len(outcome.refused_zips)} zip(s) refused whole" if outcome.refused_zips else ""
-    )
-    if n["added"] == 0 and n["duplicate"] == 0:
-        st.error(f"Nothing was added: {summary}.")
-    elif n["refused"] or outcome.refused_zips:
-        st.warning(summary)
-    else:
-        st.success(summary)
-    # Names as the merchant gave them (data, never markup); refused rows show why, not "None".
-    table = pd.DataFrame(
-        [
-            {
-                "file": r.shown_name,
-                "result": {"added": "added", "duplicate": "already uploaded", "refused": "REFUSED"}[r.status],
-                "reason": r.reason or ("" if r.status == "added" else "-"),
-                "score": "" if r.score is None else f"{r.score:.1f}",
-                "issues": issue_labels(r.issues),
-                "image": f"./inspect?v={r.version_id}" if r.version_id else "",
-            }
-            for r in report.results
-        ],
-        # The link next to the name: at 1280 px a last column was off screen.
-        columns=["file", "image", "result", "score", "issues", "reason"],
-    )
-    st.dataframe(
-        table,
-        hide_index=True,
-        key="upload_results",
-        row_height=_row_height(max((len(r.reason or "") for r in report.results), default=0)),
-        column_config={
-            # Both must be readable at 1280 px: an issue list read "Low re", "Same" beside a wide reason.
-            "reason": st.column_config.TextColumn("reason", width="medium"),
-            "issues": st.column_config.ListColumn("issues", width="medium"),
-            "image": st.column_config.LinkColumn("image", display_text="Inspect"),
-        },
-    )
+    # Done: the report is kept for the next run, and new keys give empty uploaders (and SKU).
+    st.session_state[_LAST] = (user.username, outcome)  # plain values: this script's classes are new each run
+    st.session_state[_FORM_GEN] = gen + 1
+    st.rerun()
+
+last = st.session_state.get(_LAST)
+if isinstance(last, tuple) and last[0] == user.username:  # never another account's report
+    _draw_report(last[1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import Final
 
 from core.store.database import Store
 from core.store.intake import FileResult, IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
@@ -17,6 +18,7 @@ __all__ = [
     "FileResult",
     "IngestError",
     "IngestReport",
+    "REPORT_VIEWS",
     "UploadLimits",
     "UploadOutcome",
     "browser_file_name",
@@ -49,6 +51,11 @@ class UploadLimits:
     max_zip_entries: int
     max_zip_unpacked_bytes: int
     max_manifest_bytes: int
+
+    @property
+    def type_names(self) -> str:
+        """E.g. "JPEG, PNG, WebP, TIFF, BMP, GIF, MPO": the accepted image types by name."""
+        return ", ".join(name for name, exts in _TYPE_NAMES if any(e in self.image_extensions for e in exts))
 
     @property
     def image_types(self) -> str:
@@ -96,6 +103,29 @@ def is_zip(name: str) -> bool:
     return name.lower().endswith(".zip")
 
 
+#: The views of an upload's report, each with what it is called on the page: every file, then the
+#: ones a merchant has to act on or may wonder about.
+REPORT_VIEWS: Final[dict[str, str]] = {
+    "all": "All files",
+    "refused": "Refused",
+    "issues": "Added with issues",
+    "repeat": "Copies within this upload",
+    "duplicate": "Already in the catalogue",
+}
+
+
+def _in_view(r: FileResult, view: str) -> bool:
+    if view == "all":
+        return True
+    if view == "issues":
+        return r.status == "added" and bool(r.issues)
+    if view == "repeat":
+        return bool(r.repeat_of)
+    if view == "duplicate":
+        return r.status == "duplicate" and not r.repeat_of
+    return r.status == view
+
+
 @dataclass(kw_only=True)
 class UploadOutcome:
     """Every file's verdict, plus the zips refused whole (unsafe, not a zip): (file name, reason)."""
@@ -104,11 +134,22 @@ class UploadOutcome:
     refused_zips: list[tuple[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """How many files were added, were already there, or were refused."""
-        out = {"added": 0, "duplicate": 0, "refused": 0}
+        """How many files were added, were in the catalogue already (``duplicate``), repeated a
+        file added earlier in the same upload (``repeat``), or were refused."""
+        out = {"added": 0, "duplicate": 0, "repeat": 0, "refused": 0}
         for r in self.report.results:
-            out[r.status] += 1
+            out["repeat" if r.repeat_of else r.status] += 1
         return out
+
+    def view_counts(self) -> dict[str, int]:
+        """How many files each of :data:`REPORT_VIEWS` shows."""
+        return {v: sum(_in_view(r, v) for r in self.report.results) for v in REPORT_VIEWS}
+
+    def in_view(self, view: str) -> list[FileResult]:
+        """The files one of :data:`REPORT_VIEWS` shows, in upload order."""
+        if view not in REPORT_VIEWS:
+            raise ValueError(f"no report view {view!r}")
+        return [r for r in self.report.results if _in_view(r, view)]
 
 
 def ingest_uploads(
@@ -131,6 +172,7 @@ def ingest_uploads(
     (a merchant's upload): a manifest may set SKUs, never another merchant.
     """
     outcome = UploadOutcome()
+    earlier: dict[tuple[str, str], str] = {}  # files added so far, so a later copy names the first
     singles = [(name, data) for name, data in files if not is_zip(name)]
     if singles:
         outcome.report.results += ingest_files(
@@ -142,6 +184,7 @@ def ingest_uploads(
             sku=sku,
             only_own_merchant=only_own_merchant,
             executor=executor,
+            earlier=earlier,
         ).results
     for name, data in files:
         if not is_zip(name):
@@ -155,6 +198,7 @@ def ingest_uploads(
                 manifest=manifest,
                 only_own_merchant=only_own_merchant,
                 executor=executor,
+                earlier=earlier,
             )
         except IngestError as exc:
             if stop_at_refused_zip:

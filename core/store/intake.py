@@ -134,7 +134,9 @@ _Names = tuple[str, str]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FileResult:
     """What happened to one uploaded file. ``name`` is its storage name (:func:`safe_name`),
-    ``display_name`` the name as the merchant gave it."""
+    ``display_name`` the name as the merchant gave it. A ``duplicate`` with ``repeat_of`` repeats
+    the bytes of that file (its display name), added earlier in the same upload; without it, the
+    bytes were in the catalogue before the upload."""
 
     name: str
     status: Literal["added", "duplicate", "refused"]
@@ -144,6 +146,7 @@ class FileResult:
     score: float | None = None
     issues: tuple[str, ...] = ()
     display_name: str = ""
+    repeat_of: str = ""
 
     @property
     def shown_name(self) -> str:
@@ -223,6 +226,7 @@ def ingest_files(
     only_own_merchant: bool = False,
     executor: Executor | None = None,
     max_pixels: int | None = None,
+    earlier: dict[tuple[str, str], str] | None = None,
 ) -> IngestReport:
     """Ingest ``(name, bytes)`` pairs for ``merchant_id`` (a manifest may assign others).
 
@@ -232,6 +236,12 @@ def ingest_files(
     (uploads by a merchant), a manifest may set SKUs but never another merchant. With
     ``executor`` (a process pool, or a Dask cluster's), files are decoded and measured there;
     duplicates, scores and every database write are still resolved here, in input order.
+
+    A file whose bytes another file of the same upload was just added with is a ``duplicate``
+    that names that file (``repeat_of``), not one "uploaded before". ``earlier`` maps
+    ``(merchant, sha256)`` to the display name of each file added so far in the upload: pass the
+    same dict to every ingest of one upload (loose images, then each zip); it is filled in once
+    this ingest is stored.
     """
     report = IngestReport()
     notes: dict[str, str] = {}  # storage name -> what the uploader should know about an added file
@@ -292,6 +302,8 @@ def ingest_files(
         return report
     profiles = all_profiles(store)
     pending: list[FileResult] = []
+    added_now: dict[tuple[str, str], str] = {}  # (merchant, sha256) -> display name, added by this ingest
+    before = earlier if earlier is not None else {}
     try:
         with store.write() as conn:
             indexes: dict[str, DuplicateIndex] = {}
@@ -309,14 +321,20 @@ def ingest_files(
                     )
                 ).first()
                 if existing is not None:
+                    first = added_now.get((merchant, info.sha256)) or before.get((merchant, info.sha256), "")
                     pending.append(
                         FileResult(
                             name=name,
                             status="duplicate",
-                            reason="These exact bytes were uploaded before.",
+                            reason=(
+                                f"The same file as {first} earlier in this upload."
+                                if first
+                                else "These exact bytes were uploaded before."
+                            ),
                             image_id=int(existing.id),
                             version_id=int(existing.vid),
                             display_name=shown,
+                            repeat_of=first,
                         )
                     )
                     continue
@@ -365,6 +383,7 @@ def ingest_files(
                         {"file_name": name, "display_name": shown, "merchant_id": merchant, "sha256": info.sha256}
                     ),
                 )
+                added_now[(merchant, info.sha256)] = shown
                 pending.append(
                     FileResult(
                         name=name,
@@ -382,6 +401,8 @@ def ingest_files(
             path.unlink(missing_ok=True)
         raise
     report.results.extend(pending)
+    if earlier is not None:
+        earlier.update(added_now)  # stored: later ingests of the same upload may name these files
     return report
 
 
@@ -449,10 +470,12 @@ def ingest_zip(
     manifest: dict[str, tuple[str, str]] | None = None,
     only_own_merchant: bool = False,
     executor: Executor | None = None,
+    earlier: dict[tuple[str, str], str] | None = None,
 ) -> IngestReport:
     """Ingest the images in a zip. A ``manifest.csv`` inside it (or ``manifest=``) maps files to
     merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole. Entries are read
-    and checked one at a time (a size cap per file and for the whole zip), never all at once."""
+    and checked one at a time (a size cap per file and for the whole zip), never all at once.
+    ``earlier``: as for :func:`ingest_files`."""
     if len(data) > ZIP_LIMITS["max_zip_bytes"]:
         raise IngestError(
             f"The zip is {len(data) / 1024**2:.0f} MB; the limit is "
@@ -526,6 +549,7 @@ def ingest_zip(
         manifest=manifest,
         only_own_merchant=only_own_merchant,
         executor=executor,
+        earlier=earlier,
     )
     report.results[:0] = skipped
     return report

@@ -122,7 +122,7 @@ def test_upload_page_states_the_limits_really_enforced(db):
     shown = " ".join(i.value for i in at.info)
     assert f"{DEFAULT_MAX_BYTES / 1024**2:g} MB" in shown and f"{max_pixels() / 1e6:g} megapixels" in shown
     assert "JPEG (.jpg, .jpeg, .jpe)" in shown and "TIFF (.tif, .tiff)" in shown and "500 MB" in shown
-    uploaders = {u.proto.label: u.proto for u in at.get("file_uploader")}
+    uploaders = {u.proto.label.split(" (")[0]: u.proto for u in at.get("file_uploader")}
     assert uploaders["Images"].max_upload_size_mb == upload_limits().max_image_bytes // 1024**2
     manifest = next(u for label, u in uploaders.items() if label.startswith("Manifest CSV"))
     assert manifest.max_upload_size_mb == upload_limits().max_manifest_bytes // 1024**2  # 5, not Streamlit's 500

@@ -34,7 +34,7 @@ def test_images_and_zips_are_ingested_and_a_bad_zip_is_refused_alone(store, phot
         ("b.png", "added"),
     ]
     assert outcome.refused_zips == [("bad.zip", "The upload is not a valid zip file.")]
-    assert outcome.counts() == {"added": 2, "duplicate": 0, "refused": 1}
+    assert outcome.counts() == {"added": 2, "duplicate": 0, "repeat": 0, "refused": 1}
 
 
 def test_a_refused_zip_can_stop_the_upload(store):
@@ -92,3 +92,38 @@ def test_a_file_the_engine_fails_on_is_refused_alone_and_the_rest_of_the_zip_is_
     assert sorted(r.file_name for r in list_images(store, merchant_id="acme")) == ["a.png", "c.png"]
     (record,) = [r for r in caplog.records if r.exc_info]
     assert "'bad/odd.png'" in record.getMessage()  # the server's log says which file, with the traceback
+
+
+def test_copies_within_one_upload_name_the_first_file_and_a_later_upload_is_already_uploaded(store, photo):
+    small = photo[::4, ::4].copy()
+    shirt, other = encode(small), encode(small[::-1].copy())
+    files = [
+        ("shirt.png", shirt),
+        ("one.zip", _zip({"red/shirt.png": shirt, "blue/shirt.png": other, "blue/again.png": other})),
+        ("two.zip", _zip({"green/shirt.png": other})),
+    ]
+    outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia")
+    by = {r.shown_name: r for r in outcome.report.results}
+    assert by["red/shirt.png"].reason == "The same file as shirt.png earlier in this upload."
+    assert by["blue/again.png"].repeat_of == "blue/shirt.png" and by["green/shirt.png"].repeat_of == "blue/shirt.png"
+    assert by["red/shirt.png"].version_id == by["shirt.png"].version_id  # "Inspect" opens the first one
+    assert outcome.counts() == {"added": 2, "duplicate": 0, "repeat": 3, "refused": 0}
+    assert outcome.view_counts() == {"all": 5, "refused": 0, "issues": 2, "repeat": 3, "duplicate": 0}
+    assert [r.shown_name for r in outcome.in_view("repeat")] == ["red/shirt.png", "blue/again.png", "green/shirt.png"]
+
+    again = ingest_uploads(
+        store, [("more.zip", _zip({"x.png": shirt, "y.png": shirt}))], merchant_id="acme", uploaded_by="mia"
+    )
+    (x, y) = again.report.results
+    assert (x.status, x.repeat_of, x.reason) == ("duplicate", "", "These exact bytes were uploaded before.")
+    assert (y.status, y.repeat_of) == ("duplicate", "")  # its bytes were in the catalogue before this upload too
+    assert again.counts() == {"added": 0, "duplicate": 2, "repeat": 0, "refused": 0}
+    assert [r.shown_name for r in again.in_view("duplicate")] == ["x.png", "y.png"]
+
+
+def test_the_uploaders_name_the_types_as_the_limits_do():
+    from core.services.upload import upload_limits
+
+    limits = upload_limits()
+    assert limits.type_names == "JPEG, PNG, WebP, TIFF, BMP, GIF, MPO"
+    assert all(name in limits.image_types for name in limits.type_names.split(", "))

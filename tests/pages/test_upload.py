@@ -1,0 +1,113 @@
+"""The Upload page: a refused submission keeps the chosen files, an upload empties the form and
+leaves a report that stays readable for hundreds of files, and one file the engine fails on is
+that file's verdict, never the end of the upload."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from core.engine.batch import UNMEASURABLE
+from core.store.queries import list_images
+from tests.conftest import encode
+from tests.pages.conftest import ADMIN, make_app, texts
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _uploader(at, label_start: str):
+    return next(u for u in at.file_uploader if u.label.startswith(label_start))
+
+
+def _submit(at):
+    next(b for b in at.button if b.label == "Upload and score").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def _merchant(at):
+    return next(t for t in at.text_input if t.label == "Merchant id")
+
+
+@pytest.fixture()
+def day_zip(photo) -> bytes:
+    """Twelve files: ten different images, a copy of the first (in another folder), and one text file."""
+    small = photo[::8, ::8].copy()
+    members = {f"red/{i:02d}.png": encode(small[:, : 64 - i].copy()) for i in range(10)}
+    members["blue/00.png"] = members["red/00.png"]
+    members["notes.txt"] = b"hello"
+    return _zip(members)
+
+
+def test_a_refused_submission_keeps_the_files_and_an_upload_empties_the_form(db, day_zip):
+    at = make_app(ADMIN, "pages/upload.py")
+    _uploader(at, "Zip files").set_value([("day.zip", day_zip, "application/zip")])
+    _submit(at)
+    assert "Enter the merchant id first." in texts(at)
+    kept = _uploader(at, "Zip files").value
+    assert [f.name for f in kept] == ["day.zip"]  # still chosen: no need to pick and send 500 MB again
+    assert not list_images(db, merchant_id="zip-shop")
+
+    _merchant(at).input("zip-shop")
+    _submit(at)
+    assert "10 added · 0 already uploaded · 1 refused · 1 copies of files earlier in this upload" in texts(at)
+    assert _uploader(at, "Zip files").value == []  # uploaded: the form is empty again
+    assert _uploader(at, "Images").value == []
+    assert len(list_images(db, merchant_id="zip-shop")) == 10
+    table = at.dataframe[0].value
+    copy = table[table["file"] == "blue/00.png"].iloc[0]
+    assert copy["result"] == "copy in this upload"
+    assert copy["reason"] == "The same file as red/00.png earlier in this upload."
+
+
+def test_the_report_shows_every_file_and_a_view_of_each_verdict(db, day_zip):
+    at = make_app(ADMIN, "pages/upload.py")
+    _merchant(at).input("view-shop")
+    _uploader(at, "Zip files").set_value([("day.zip", day_zip, "application/zip")])
+    _submit(at)
+    (views,) = at.button_group
+    labels = list(views.options)
+    assert labels[0] == "All files (12)" and "Refused (1)" in labels and "Copies within this upload (1)" in labels
+    assert not any(label.startswith("Already in the catalogue") for label in labels)  # none: not offered
+    assert len(at.dataframe[0].value) == 12
+    views.set_value("refused").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert list(at.dataframe[0].value["file"]) == ["notes.txt"]
+    assert "10 added" in texts(at)  # the report is still there after choosing a view
+
+
+def test_one_file_the_engine_fails_on_is_refused_and_the_rest_are_stored(db, day_zip, monkeypatch):
+    from core.engine import batch
+
+    real = batch.analyze
+
+    def analyze(image):
+        if image.info.width == 61:  # red/03.png
+            raise ValueError("a measure failed on this image")
+        return real(image)
+
+    monkeypatch.setattr(batch, "analyze", analyze)
+    at = make_app(ADMIN, "pages/upload.py")
+    _merchant(at).input("crash-shop")
+    _uploader(at, "Zip files").set_value([("day.zip", day_zip, "application/zip")])
+    _submit(at)
+    assert "9 added · 0 already uploaded · 2 refused" in texts(at)
+    table = at.dataframe[0].value
+    failed = table[table["file"] == "red/03.png"].iloc[0]
+    assert (failed["result"], failed["reason"]) == ("REFUSED", UNMEASURABLE)
+    assert len(list_images(db, merchant_id="crash-shop")) == 9
+
+
+def test_the_images_uploader_names_the_types_as_the_limits_box_does(db):
+    at = make_app(ADMIN, "pages/upload.py")
+    label = _uploader(at, "Images").label
+    assert "JPEG" in label and "TIFF" in label and "WebP" in label
+    # Streamlit's own line under the dropzone (extensions without JPEG and TIFF) is hidden.
+    assert any("st-key-upload_images_" in h.proto.body and "display: none" in h.proto.body for h in at.get("html"))
