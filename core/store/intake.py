@@ -403,6 +403,8 @@ def ingest_files(
     report.results.extend(pending)
     if earlier is not None:
         earlier.update(added_now)  # stored: later ingests of the same upload may name these files
+    if pending:
+        store.refresh_statistics()  # a catalogue that doubled needs new plans (SQLite keeps none itself)
     return report
 
 

@@ -52,3 +52,44 @@ def test_threads_writing_one_file_at_once_all_succeed(tmp_path):
     assert target.read_bytes() == b"same bytes"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["blob.jpg"]
+
+
+def _stat_rows(store: Store) -> int:
+    with store.read() as conn:
+        if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+            return 0
+        return int(conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat1").scalar() or 0)
+
+
+def test_sqlite_planner_statistics_are_gathered_and_renewed_as_the_catalogue_doubles(tmp_path, photo):
+    """SQLite never analyses by itself (PostgreSQL's autovacuum does): without statistics it
+    guessed plans 10-50x slower at 300,000 images. They are gathered once the catalogue is
+    large enough, by an upload, and again only when it has more than doubled."""
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    store = open_store(tmp_path / "data")  # bundles no samples: an empty catalogue
+    assert store.is_sqlite and _stat_rows(store) == 0
+    ingest_files(store, [(f"p{i}.png", encode(photo[i:], "PNG")) for i in range(3)], merchant_id="acme")
+    assert _stat_rows(store) == 0  # 3 images: below STATISTICS_MIN_IMAGES, plans do not matter
+    assert store.refresh_statistics(min_images=3) and _stat_rows(store) > 0
+    assert not store.refresh_statistics(min_images=3)  # fresh: nothing to do
+    ingest_files(store, [(f"q{i}.png", encode(photo[:, i + 1 :], "PNG")) for i in range(3)], merchant_id="acme")
+    assert not store.refresh_statistics(min_images=3)  # 6 images: doubled, not more
+    ingest_files(store, [("r.png", encode(photo[:-1], "PNG"))], merchant_id="acme")
+    assert store.refresh_statistics(min_images=3)  # 7 > 2 x 3
+    with store.read() as conn:
+        rows = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'images' LIMIT 1").scalar()
+    assert int(str(rows).split()[0]) == 7
+
+
+def test_an_upload_that_makes_the_catalogue_large_enough_gathers_the_statistics(tmp_path, photo, monkeypatch):
+    import core.store.database as database
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    monkeypatch.setattr(database, "STATISTICS_MIN_IMAGES", 2)
+    monkeypatch.setattr(database.Store.refresh_statistics, "__kwdefaults__", {"min_images": 2})
+    store = open_store(tmp_path / "data")
+    ingest_files(store, [(f"p{i}.png", encode(photo[i:], "PNG")) for i in range(2)], merchant_id="acme")
+    assert _stat_rows(store) > 0
