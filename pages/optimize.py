@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core.engine.recipe import Recipe, RecipeError
-from core.engine.wording import format_value
+from core.engine.wording import format_score
 from core.services.access import merchant_scope, roles_for
 from core.services.optimize import (
     difference_image,
@@ -148,7 +148,7 @@ def recipe_builder() -> None:
         unchanged = change in ("+0.0", "-0.0")  # no gain: a grey delta without an arrow, not a green one up
         m.metric(
             "Score (estimated)",
-            format_value(estimate.score),
+            format_score(estimate.score),
             delta=change,
             delta_color="off" if unchanged else "normal",
             delta_arrow="off" if unchanged else "auto",
@@ -240,7 +240,7 @@ st.title("Optimize")
 # The name on a line of its own, smaller: a phone's title line breaks a file name mid-word.
 st.subheader(plain(record.shown_name), anchor=False)
 st.caption(
-    f"Score {format_value(record.score or math.nan)} under {prof.title}. Issues: "
+    f"Score {format_score(record.score)} under {prof.title}. Issues: "
     f"{', '.join(issue_labels(record.issues)) or 'none'}. The preview works on a copy of at most {ANALYSIS_LONG_SIDE} px; "
     "saving and downloading render at full resolution."
 )

@@ -1,4 +1,4 @@
-"""Inspect and Review write a score as the Overview's table does: one decimal (core.engine.wording.format_score)."""
+"""Inspect, Review and Optimize write a score as the Overview's table does: one decimal (core.engine.wording.format_score)."""
 
 from sqlalchemy import update
 
@@ -24,3 +24,21 @@ def test_inspect_and_review_show_the_score_with_one_decimal(db):
     assert _score_of(at) == "8.7 / 100"
     at = make_app(REVIEWER, "pages/review.py")
     assert _score_of(at) == "8.7 / 100"
+
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(first.version_id)})
+    assert any(c.value.startswith("Score 8.7 under ") for c in at.caption), [c.value for c in at.caption]
+    estimate = next(m.value for m in at.metric if m.label == "Score (estimated)")
+    assert estimate.count(".") == 1 and len(estimate.split(".")[1]) == 1, estimate
+
+
+def test_optimize_shows_a_score_of_zero_as_zero(db):
+    """``record.score or nan`` read a score of 0 as no score ("n/a")."""
+    first = next_in_queue(db, "rita", order="lowest_score")
+    with db.write() as conn:
+        conn.execute(
+            update(scores)
+            .where(scores.c.version_id == first.version_id, scores.c.profile == "generic")
+            .values(score=0.0)
+        )
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(first.version_id)})
+    assert any(c.value.startswith("Score 0.0 under ") for c in at.caption), [c.value for c in at.caption]
