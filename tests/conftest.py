@@ -38,6 +38,15 @@ def _clean_imagedesk_session_environment() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _keep_the_main_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test ends with the ``__main__`` module it started with. Streamlit's AppTest runs a
+    page as ``__main__`` and leaves it there; a process pool started later in the same worker
+    ("spawn") re-runs ``__main__``'s file in each child, so a page that raises (the error-details
+    test's) killed every child as it started and the soak test's pool waited until its timeout."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
+
+
+@pytest.fixture(autouse=True)
 def _clean_imagedesk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same for every test (it runs before the test's own fixtures, which may set some again)."""
     _clear_imagedesk_env(monkeypatch)
