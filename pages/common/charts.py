@@ -31,11 +31,11 @@ def _titled(fig: go.Figure, title: str, *, height: int, top: int = TITLE_LINE_PX
             "text": title,
             "x": 0,
             "xanchor": "left",
-            "xref": "paper",
+            "xref": "container",  # from the figure's left edge: a bar chart's long labels push the plot right
             "y": 1,
             "yref": "container",
             "yanchor": "top",
-            "pad": {"t": MODEBAR_BAND_PX},
+            "pad": {"t": MODEBAR_BAND_PX, "l": 8},
         },
         height=height + MODEBAR_BAND_PX,
         margin={"t": MODEBAR_BAND_PX + top},
