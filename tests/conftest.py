@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +56,15 @@ def _clean_imagedesk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def encode(rgb: np.ndarray, fmt: str = "PNG", **kw: object) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    """A zip file (deflated) holding ``members``: name inside the zip -> bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
     return buf.getvalue()
 
 

@@ -4,23 +4,12 @@ that file's verdict, never the end of the upload."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 
 from core.engine.batch import UNMEASURABLE
 from core.store.queries import list_images
-from tests.conftest import encode
+from tests.conftest import encode, zip_of
 from tests.pages.conftest import ADMIN, make_app, texts
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def _uploader(at, label_start: str):
@@ -43,7 +32,7 @@ def day_zip(photo) -> bytes:
     members = {f"red/{i:02d}.png": encode(small[:, : 64 - i].copy()) for i in range(10)}
     members["blue/00.png"] = members["red/00.png"]
     members["notes.txt"] = b"hello"
-    return _zip(members)
+    return zip_of(members)
 
 
 def test_a_refused_submission_keeps_the_files_and_an_upload_empties_the_form(db, day_zip):

@@ -1,18 +1,7 @@
-import io
-import zipfile
-
 import pytest
 
 from core.services.upload import IngestError, ingest_uploads, is_zip
-from tests.conftest import encode
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
+from tests.conftest import encode, zip_of
 
 
 def test_zip_or_image_by_name():
@@ -25,7 +14,7 @@ def test_images_and_zips_are_ingested_and_a_bad_zip_is_refused_alone(store, phot
     files = [
         ("bad.zip", b"not a zip at all"),
         ("a.png", encode(small)),
-        ("more.zip", _zip({"b.png": encode(small[::-1].copy()), "notes.txt": b"hello"})),
+        ("more.zip", zip_of({"b.png": encode(small[::-1].copy()), "notes.txt": b"hello"})),
     ]
     outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", sku="SKU-1")
     assert [(r.name, r.status) for r in outcome.report.results] == [
@@ -48,7 +37,7 @@ def test_a_merchant_is_told_when_a_manifest_names_another_merchant(store, photo)
     files = [
         (
             "up.zip",
-            _zip({"manifest.csv": manifest, "mine.png": encode(small), "theirs.png": encode(small[::-1].copy())}),
+            zip_of({"manifest.csv": manifest, "mine.png": encode(small), "theirs.png": encode(small[::-1].copy())}),
         )
     ]
     outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", only_own_merchant=True)
@@ -85,7 +74,7 @@ def test_a_file_the_engine_fails_on_is_refused_alone_and_the_rest_of_the_zip_is_
         "c.png": encode(small[::-1].copy()),
     }
     with caplog.at_level("ERROR", logger="imagedesk"):
-        outcome = ingest_uploads(store, [("day.zip", _zip(members))], merchant_id="acme", uploaded_by="mia")
+        outcome = ingest_uploads(store, [("day.zip", zip_of(members))], merchant_id="acme", uploaded_by="mia")
     by = {r.shown_name: r for r in outcome.report.results}
     assert {n: r.status for n, r in by.items()} == {"a.png": "added", "bad/odd.png": "refused", "c.png": "added"}
     assert by["bad/odd.png"].reason == UNMEASURABLE and outcome.refused_zips == []
@@ -99,8 +88,8 @@ def test_copies_within_one_upload_name_the_first_file_and_a_later_upload_is_alre
     shirt, other = encode(small), encode(small[::-1].copy())
     files = [
         ("shirt.png", shirt),
-        ("one.zip", _zip({"red/shirt.png": shirt, "blue/shirt.png": other, "blue/again.png": other})),
-        ("two.zip", _zip({"green/shirt.png": other})),
+        ("one.zip", zip_of({"red/shirt.png": shirt, "blue/shirt.png": other, "blue/again.png": other})),
+        ("two.zip", zip_of({"green/shirt.png": other})),
     ]
     outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia")
     by = {r.shown_name: r for r in outcome.report.results}
@@ -112,7 +101,7 @@ def test_copies_within_one_upload_name_the_first_file_and_a_later_upload_is_alre
     assert [r.shown_name for r in outcome.in_view("repeat")] == ["red/shirt.png", "blue/again.png", "green/shirt.png"]
 
     again = ingest_uploads(
-        store, [("more.zip", _zip({"x.png": shirt, "y.png": shirt}))], merchant_id="acme", uploaded_by="mia"
+        store, [("more.zip", zip_of({"x.png": shirt, "y.png": shirt}))], merchant_id="acme", uploaded_by="mia"
     )
     (x, y) = again.report.results
     assert (x.status, x.repeat_of, x.reason) == ("duplicate", "", "These exact bytes were uploaded before.")

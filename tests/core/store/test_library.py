@@ -23,15 +23,7 @@ from core.store.intake import (
 )
 from core.store.queries import get_image, list_images, versions_of
 from core.store.scores import rescore_all
-from tests.conftest import encode
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
+from tests.conftest import encode, zip_of
 
 
 @pytest.mark.parametrize(
@@ -77,7 +69,7 @@ def test_every_profile_is_scored_at_ingest(store, photo):
 def test_bad_files_are_refused_by_name_and_the_rest_ingested(store, photo):
     report = ingest_zip(
         store,
-        _zip(
+        zip_of(
             {
                 "good.jpg": encode(photo, "JPEG"),
                 "folder/also_good.png": encode(photo[::2, ::2]),
@@ -100,7 +92,7 @@ def test_zip_manifest_assigns_merchant_and_sku(store, photo):
     manifest = b"file,merchant_id,sku\ngood.jpg,acme,SKU-9\n"
     report = ingest_zip(
         store,
-        _zip({"manifest.csv": manifest, "good.jpg": encode(photo, "JPEG"), "other.png": encode(photo[:300])}),
+        zip_of({"manifest.csv": manifest, "good.jpg": encode(photo, "JPEG"), "other.png": encode(photo[:300])}),
         merchant_id="default",
     )
     assert len(report.added) == 2
@@ -112,7 +104,7 @@ def test_zip_manifest_assigns_merchant_and_sku(store, photo):
 def test_zip_with_traversal_is_refused_whole(store, photo):
     with pytest.raises(IngestError, match="unsafe path"):
         ingest_zip(
-            store, _zip({"ok.jpg": encode(photo, "JPEG"), "../evil.jpg": encode(photo, "JPEG")}), merchant_id="m"
+            store, zip_of({"ok.jpg": encode(photo, "JPEG"), "../evil.jpg": encode(photo, "JPEG")}), merchant_id="m"
         )
     assert list_images(store) == []
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 import cv2
 import pytest
@@ -11,17 +10,9 @@ from sqlalchemy import select
 
 from core.store.database import images
 from core.store.intake import IngestError, display_name, ingest_files, ingest_zip, read_manifest, safe_name
-from tests.conftest import encode
+from tests.conftest import encode, zip_of
 
 ODD = 'say "cheese"\nback\\slash.jpg'
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def test_name_is_kept_for_display_and_made_safe_for_storage(store, photo):
@@ -70,7 +61,7 @@ def test_a_file_listed_twice_with_different_values_is_refused_whole():
 
 def test_zip_entries_keep_their_names_for_display(store, photo):
     report = ingest_zip(
-        store, _zip({'folder/it\'s "new".jpg': encode(photo, "JPEG"), "notes.txt": b"x"}), merchant_id="acme"
+        store, zip_of({'folder/it\'s "new".jpg': encode(photo, "JPEG"), "notes.txt": b"x"}), merchant_id="acme"
     )
     by = {r.display_name: r for r in report.results}
     assert by['folder/it\'s "new".jpg'].status == "added" and by["notes.txt"].status == "refused"
@@ -84,14 +75,16 @@ def test_zip_and_folder_entries_are_told_apart_by_their_folders(store, photo, tm
 
     red, blue = encode(photo, "JPEG"), encode(photo[::-1], "JPEG")
     manifest = read_manifest("file,merchant_id,sku\nred/shirt.jpg,acme,R-1\nblue/shirt.jpg,acme,B-1\n")
-    report = ingest_zip(store, _zip({"red/shirt.jpg": red, "blue/shirt.jpg": blue}), merchant_id="x", manifest=manifest)
+    report = ingest_zip(
+        store, zip_of({"red/shirt.jpg": red, "blue/shirt.jpg": blue}), merchant_id="x", manifest=manifest
+    )
     assert sorted(r.display_name for r in report.results) == ["blue/shirt.jpg", "red/shirt.jpg"]
     assert {r.status for r in report.results} == {"added"}
     with store.read() as conn:
         rows = {r.display_name: r.sku for r in conn.execute(select(images))}
     assert rows == {"red/shirt.jpg": "R-1", "blue/shirt.jpg": "B-1"}
     # A name with a slash in it is a path inside a zip: it is shown whole, not cut to its end.
-    odd = ingest_zip(store, _zip({"<b>bold</b>.png": encode(photo[:, ::-1], "PNG")}), merchant_id="acme")
+    odd = ingest_zip(store, zip_of({"<b>bold</b>.png": encode(photo[:, ::-1], "PNG")}), merchant_id="acme")
     assert [r.display_name for r in odd.results] == ["<b>bold</b>.png"]
     (tmp_path / "export" / "SKU-1").mkdir(parents=True)
     (tmp_path / "export" / "SKU-1" / "main.jpg").write_bytes(encode(photo[::2], "JPEG"))
@@ -166,7 +159,7 @@ def test_a_duplicate_in_the_same_upload_names_the_earlier_file_with_its_folder(s
 
     big = cv2.resize(photo, (1024, 1024), interpolation=cv2.INTER_AREA)
     files = {"photos/80 days.jpg": encode(big, "JPEG"), "resized/copy.jpg": encode(big[::2, ::2], "JPEG", quality=85)}
-    report = ingest_zip(store, _zip(files), merchant_id="acme")
+    report = ingest_zip(store, zip_of(files), merchant_id="acme")
     first, again = report.results
     assert "near_duplicate" in again.issues, again
     stored, _ = issue_details(store, again.version_id, "generic")
