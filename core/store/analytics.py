@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.store.database import Store, analyses
 from core.store.scores import loads_metrics
@@ -27,6 +27,7 @@ __all__ = [
     "cohen_kappa",
     "metric_separation",
     "reviewer_agreement",
+    "analysed_count",
     "catalogue_metrics",
     "separations",
 ]
@@ -161,6 +162,12 @@ def reviewer_agreement(frame: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "images", "agreement", "kappa"])
+
+
+def analysed_count(store: Store) -> int:
+    """How many image versions have stored measurements: the rows :func:`catalogue_metrics` reads."""
+    with store.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(analyses)).scalar() or 0)
 
 
 def catalogue_metrics(store: Store, metrics: Iterable[str]) -> dict[str, np.ndarray]:
