@@ -15,7 +15,6 @@ from core.services.feedback import (
     Impact,
     TunedProfile,
     agreement_summary,
-    analysed_count,
     band_table,
     changes_table,
     default_dates,
@@ -25,6 +24,7 @@ from core.services.feedback import (
     feedback_frame,
     feedback_summary,
     impact_table,
+    latest_analysis,
     metric_axis_title,
     metric_by_decision,
     metric_separation,
@@ -47,9 +47,9 @@ store = get_store()
 
 
 @st.cache_data(max_entries=8, ttl=600, show_spinner="Counting what saving would change in the catalogue...")
-def _impact(fingerprint: str, analysed: int, _tuning: TunedProfile, *, database: str) -> Impact:
-    """:func:`tuning_impact` of the tuned profile ``fingerprint`` names, once per profile,
-    catalogue size and database: it reads every stored measurement (seconds at a million images),
+def _impact(fingerprint: str, latest: int, _tuning: TunedProfile, *, database: str) -> Impact:
+    """:func:`tuning_impact` of the tuned profile ``fingerprint`` names, once per profile, newest
+    measured version and database: it reads every stored measurement (15 s at 300,000 images),
     and the page reruns on every click."""
     return tuning_impact(get_store(), _tuning)
 
@@ -274,7 +274,7 @@ elif overall.low:
     )
 
 st.subheader("What saving would change in the catalogue")
-impact = _impact(tuning.fingerprint, analysed_count(store), tuning, database=str(store.engine.url))
+impact = _impact(tuning.fingerprint, latest_analysis(store), tuning, database=str(store.engine.url))
 st.dataframe(
     impact_table(impact),
     hide_index=True,

@@ -20,8 +20,8 @@ from core.engine.tuning import MAX_APPROVED_SHARE, Cut, NoCut, check_flags, sugg
 from core.services.profiles import get_profile
 from core.store.analytics import (
     MetricSeparation,
-    analysed_count,
     catalogue_metrics,
+    latest_analysis,
     metric_separation,
     reviewer_agreement,
     separations,
@@ -58,7 +58,7 @@ __all__ = [
     "feedback_filter",
     "feedback_frame",
     "feedback_summary",
-    "analysed_count",
+    "latest_analysis",
     "impact_table",
     "metric_axis_title",
     "metric_by_decision",

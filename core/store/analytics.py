@@ -27,7 +27,7 @@ __all__ = [
     "cohen_kappa",
     "metric_separation",
     "reviewer_agreement",
-    "analysed_count",
+    "latest_analysis",
     "catalogue_metrics",
     "separations",
 ]
@@ -164,10 +164,12 @@ def reviewer_agreement(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["reviewer_a", "reviewer_b", "images", "agreement", "kappa"])
 
 
-def analysed_count(store: Store) -> int:
-    """How many image versions have stored measurements: the rows :func:`catalogue_metrics` reads."""
+def latest_analysis(store: Store) -> int:
+    """The newest measured image version's id (0 for none): it changes when the rows
+    :func:`catalogue_metrics` reads grow, and reads one index entry where counting them scans
+    them all (0.3 s at 300,000 images)."""
     with store.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(analyses)).scalar() or 0)
+        return int(conn.execute(select(func.max(analyses.c.version_id))).scalar() or 0)
 
 
 def catalogue_metrics(store: Store, metrics: Iterable[str]) -> dict[str, np.ndarray]:

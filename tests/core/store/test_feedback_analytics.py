@@ -186,3 +186,13 @@ def test_catalogue_metrics_are_every_stored_versions_measurements(seeded):
         want = [r.metrics.get(metric, np.nan) for r in records]
         np.testing.assert_array_equal(got[metric], np.asarray(want, dtype=float))
     assert len(got["no_such_metric"]) == len(records) and np.isnan(got["no_such_metric"]).all()
+
+
+def test_latest_analysis_is_the_newest_measured_version(seeded, tmp_path):
+    """The key the Feedback page counts a tuned profile's impact again under: it moves when a
+    version is measured."""
+    from core.store.analytics import latest_analysis
+    from core.store.database import open_store
+
+    assert latest_analysis(seeded) == max(r.version_id for r in list_images(seeded))
+    assert latest_analysis(open_store(tmp_path / "empty")) == 0
