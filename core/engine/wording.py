@@ -48,18 +48,13 @@ def format_value(value: float, *, percent: bool = False) -> str:
     if math.isnan(value):
         return "n/a"
     if percent:
-        return _format_percent(100.0 * value, None)
+        pct = 100.0 * value
+        return f"{pct:.0f}%" if abs(pct) >= 10 or float(pct).is_integer() else f"{pct:.1f}%"
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
-
-
-def _format_percent(pct: float, digits: int | None) -> str:
-    if digits is None:
-        digits = 0 if abs(pct) >= 10 or float(pct).is_integer() else 1
-    return f"{pct:.{digits}f}%"
 
 
 def format_against(value: float, limit: float, *, percent: bool = False) -> str:
@@ -71,16 +66,11 @@ def format_against(value: float, limit: float, *, percent: bool = False) -> str:
         return text
     if float(text.rstrip("%")) != float(format_value(limit, percent=percent).rstrip("%")):
         return text  # (compared as numbers: "12.0" and "12" read the same)
-    if percent:
-        v, lim = 100.0 * value, 100.0 * limit
-        for digits in range(1, 5):
-            if f"{v:.{digits}f}" != f"{lim:.{digits}f}":
-                return _format_percent(v, digits)
-        return text
-    shown = 0 if abs(value) >= 100 or float(value).is_integer() else 1 if abs(value) >= 10 else 2
-    for digits in range(shown + 1, 5):
-        if f"{value:.{digits}f}" != f"{limit:.{digits}f}":
-            return f"{value:.{digits}f}"
+    scale, suffix = (100.0, "%") if percent else (1.0, "")
+    v, lim = scale * value, scale * limit
+    for digits in range(len(text.rstrip("%").partition(".")[2]) + 1, 5):  # past the decimals shown
+        if f"{v:.{digits}f}" != f"{lim:.{digits}f}":
+            return f"{v:.{digits}f}{suffix}"
     return text
 
 

@@ -107,6 +107,9 @@ def test_shares_read_as_percentages():
     ]
     assert format_against(0.4196, 0.42, percent=True) == "41.96%"  # not "42% (needs 42%)"
     assert format_against(0.31, 0.42, percent=True) == "31%"
+    # Under 10% one decimal is shown already: more are added past it ("10.0% (needs 10%)" read
+    # the same as the limit).
+    assert format_against(0.0996, 0.104, percent=True) == "9.96%"
 
 
 def test_a_message_about_a_share_reads_in_percent():
