@@ -321,16 +321,34 @@ ROLE_LABELS: Final = {"admin": "Administrator", "reviewer": "Reviewer", "merchan
 VERSION_KINDS: Final = ("original", "optimized")
 
 #: File name extensions (lower case, with the dot) read as images.
-IMAGE_EXTENSIONS: Final = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"})
+IMAGE_EXTENSIONS: Final = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".webp",
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".tif",
+        ".tiff",
+        ".bmp",
+        ".gif",
+        ".mpo",
+    }
+)
 
 #: Image file types a merchant may send that the engine cannot read: found in a folder or a zip,
 #: they are reported with the reason (never skipped silently).
 UNSUPPORTED_IMAGE_EXTENSIONS: Final = frozenset(
-    {".svg", ".svgz", ".heic", ".heif", ".avif", ".jxl", ".psd", ".eps", ".raw", ".cr2", ".nef", ".arw", ".dng", ".ico"}
+    {".svg", ".svgz", ".jxl", ".psd", ".eps", ".raw", ".cr2", ".nef", ".arw", ".dng", ".ico"}
 )
 
-#: Pillow formats the loader decodes (MPO is a multi-picture JPEG).
-SUPPORTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
+#: Pillow formats the loader decodes (MPO is a multi-picture JPEG; HEIF, phones' HEIC, through
+#: pillow-heif; AVIF through Pillow's own libavif).
+SUPPORTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "HEIF", "AVIF", "TIFF", "BMP", "GIF", "MPO")
 
 #: File name extension -> (Pillow format, MIME type) an image can be written as.
 EXPORT_FORMATS: Final = {
@@ -347,6 +365,8 @@ FORMAT_EXTENSIONS: Final = {
     "JPEG": ".jpg",
     "PNG": ".png",
     "WEBP": ".webp",
+    "HEIF": ".heic",
+    "AVIF": ".avif",
     "TIFF": ".tif",
     "BMP": ".bmp",
     "GIF": ".gif",

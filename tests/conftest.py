@@ -54,6 +54,10 @@ def _clean_imagedesk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def encode(rgb: np.ndarray, fmt: str = "PNG", **kw: object) -> bytes:
+    if fmt == "HEIF":  # phones' HEIC: Pillow writes it once pillow-heif has registered itself
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, fmt, **kw)
     return buf.getvalue()

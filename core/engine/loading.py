@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError, features
 
 from core.vocabulary import SUPPORTED_FORMATS
 
@@ -142,19 +142,49 @@ def _read_source(source: bytes | str | os.PathLike[str], max_bytes: int) -> byte
     return data
 
 
-def _sniff_unsupported(data: bytes) -> str | None:
-    """Name formats we recognise but do not decode, for a better message than 'not an image'."""
+_HEIF_BRANDS: Final = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def _heif_decoder() -> bool:
+    """Let Pillow open HEIC/HEIF (phone photos) through pillow-heif, if it is installed.
+
+    Registered on first use rather than at import, so importing this module changes nothing in
+    Pillow. Thumbnails, depth maps and auxiliary images are never needed here, so never read.
+    """
+    global _HEIF_READY
+    if _HEIF_READY is None:
+        try:
+            import pillow_heif
+        except ImportError:
+            _HEIF_READY = False
+        else:
+            pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+            _HEIF_READY = True
+    return _HEIF_READY
+
+
+_HEIF_READY: bool | None = None
+
+
+def _sniff(data: bytes) -> tuple[str, bool] | None:
+    """A format recognised by its signature, and whether this machine decodes it.
+
+    For a better message than 'not an image' when Pillow cannot open the file: either the format
+    is not supported, or the file is a damaged one of a supported format.
+    """
     head = data[:32]
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
-        return "HEIC/HEIF"
-    if head[4:12] == b"ftypavif":
-        return "AVIF"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIC/HEIF", _heif_decoder()
+    if head[4:12] in (b"ftypavif", b"ftypavis"):
+        return "AVIF", bool(features.check("avif"))
     if head.startswith(b"%PDF"):
-        return "PDF"
+        return "PDF", False
     if head.lstrip().startswith(b"<svg") or head.lstrip().startswith(b"<?xml"):
-        return "SVG"
+        return "SVG", False
     if head.startswith(b"8BPS"):
-        return "Photoshop PSD"
+        return "Photoshop PSD", False
+    if head.startswith(b"\xff\x0a") or head[4:12] == b"JXL \r\n\x87\n":
+        return "JPEG XL", False
     return None
 
 
@@ -335,6 +365,9 @@ def _rgb_array(img: Image.Image) -> np.ndarray:
 
 
 def _bit_depth(img: Image.Image) -> int:
+    declared = img.info.get("bit_depth")  # HEIC/AVIF at 10 or 12 bits arrive already in 8
+    if isinstance(declared, int) and 8 < declared <= 16:
+        return declared
     if img.mode == "1":
         return 1
     if img.mode.startswith("I;16") or img.mode == "I":
@@ -424,6 +457,7 @@ def _declared_size(data: bytes) -> tuple[int, int] | None:
 
 def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
     digest = sha256_of(data)
+    _heif_decoder()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -436,10 +470,15 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
             f"The image is {said}; the limit is {max_pixels / 1e6:g} MP. Please downscale it before uploading.",
         ) from exc
     except UnidentifiedImageError as exc:
-        other = _sniff_unsupported(data)
-        if other:
+        known = _sniff(data)
+        if known is not None and known[1]:
             raise ImageLoadError(
-                "unsupported_format", f"{other} files are not supported; please upload JPEG, PNG or WebP."
+                "corrupt",
+                f"The {known[0]} file is damaged or cut short: its header cannot be read. Please export it again.",
+            ) from exc
+        if known is not None:
+            raise ImageLoadError(
+                "unsupported_format", f"{known[0]} files are not supported; please upload JPEG, PNG or WebP."
             ) from exc
         raise ImageLoadError(
             "not_image", "The file is not an image (its contents match no known image format)."
@@ -451,7 +490,7 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
     if fmt not in SUPPORTED_FORMATS:
         raise ImageLoadError(
             "unsupported_format",
-            f"{fmt or 'This'} files are not supported; please upload JPEG, PNG, WebP, TIFF, BMP or GIF.",
+            f"{fmt or 'This'} files are not supported; please upload JPEG, PNG, WebP, HEIC, AVIF, TIFF, BMP or GIF.",
         )
     if fmt == "PNG":
         # Pillow skips IDAT checksums while decoding; verify() checks every chunk's CRC, so a
@@ -510,6 +549,8 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
         pixels, had_transparency = fallback, False
         mode, bit_depth = f"{mode} (decoded by OpenCV)", max(bit_depth, 16)
     except (ValueError, SyntaxError, MemoryError, Image.DecompressionBombError) as exc:
+        if "end of file" in str(exc).lower():  # libheif's word for a file cut short
+            raise ImageLoadError("truncated", "The file is cut short (truncated); please upload it again.") from exc
         raise ImageLoadError("corrupt", f"The image data is damaged and cannot be decoded ({exc}).") from exc
 
     if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.size == 0:

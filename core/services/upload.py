@@ -33,6 +33,8 @@ _TYPE_NAMES = (
     ("JPEG", (".jpg", ".jpeg", ".jpe")),
     ("PNG", (".png",)),
     ("WebP", (".webp",)),
+    ("HEIC", (".heic", ".heif", ".hif")),
+    ("AVIF", (".avif",)),
     ("TIFF", (".tif", ".tiff")),
     ("BMP", (".bmp",)),
     ("GIF", (".gif",)),

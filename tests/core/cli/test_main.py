@@ -197,16 +197,21 @@ def test_score_limits_refuse_with_reason(folder):
     assert "the limit is 0.001 MB" in row["error"] and row["quality_score"] == ""
 
 
-def test_score_folder_reports_svg_and_heic_with_a_reason(tmp_path, photo):
+def test_score_folder_scores_phone_heic_and_avif_and_names_what_it_cannot_read(tmp_path, photo):
     (tmp_path / "ok.jpg").write_bytes(encode(photo, "JPEG", quality=90))
+    (tmp_path / "phone.HEIC").write_bytes(encode(photo, "HEIF", quality=90))
+    (tmp_path / "web.avif").write_bytes(encode(photo, "AVIF", quality=90))
     (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
-    (tmp_path / "phone.HEIC").write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64)
+    (tmp_path / "cut.heic").write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64)
     out = tmp_path / "out.csv"
     assert main(["score", str(tmp_path), "--out", str(out), "--workers", "1"]) == 1
     by = {Path(r["path"]).name: r for r in csv.DictReader(out.open(encoding="utf-8"))}
-    assert set(by) == {"ok.jpg", "logo.svg", "phone.HEIC"}
+    assert set(by) == {"ok.jpg", "phone.HEIC", "web.avif", "logo.svg", "cut.heic"}
+    assert by["phone.HEIC"]["format"] == "HEIF" and by["web.avif"]["format"] == "AVIF"
+    for name in ("ok.jpg", "phone.HEIC", "web.avif"):
+        assert by[name]["error"] == "" and float(by[name]["quality_score"]) > 0
     assert "SVG" in by["logo.svg"]["error"] and by["logo.svg"]["quality_score"] == ""
-    assert "HEIC" in by["phone.HEIC"]["error"]
+    assert "HEIC" in by["cut.heic"]["error"] and "damaged" in by["cut.heic"]["error"]
 
 
 def test_rescore_remeasures_stale_images(tmp_path, photo, capsys):

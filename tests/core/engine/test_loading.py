@@ -129,10 +129,34 @@ def test_truncated(photo):
 
 
 def test_unsupported_format_is_named():
-    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    jxl = b"\x00\x00\x00\x0cJXL \r\n\x87\n" + b"\x00" * 64
     with pytest.raises(ImageLoadError) as e:
-        load_image(heic)
-    assert e.value.kind == "unsupported_format" and "HEIC" in str(e.value)
+        load_image(jxl)
+    assert e.value.kind == "unsupported_format" and "JPEG XL" in str(e.value)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_phone_heic_and_web_avif_decode_upright_with_their_facts(fmt):
+    rgb = np.zeros((20, 40, 3), np.uint8)
+    rgb[:, :20] = (255, 0, 0)  # left half red
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shot with the phone turned: rotate 90 clockwise for display
+    data = encode(rgb, fmt, quality=90, exif=exif.tobytes())
+    out = load_image(data)
+    assert out.info.format == fmt and out.info.jpeg_quality is None and out.info.file_size == len(data)
+    assert out.pixels.shape == (40, 20, 3) and (out.info.width, out.info.height) == (20, 40)
+    assert out.pixels[2, 10, 0] > 200 and out.pixels[-3, 10, 0] < 60  # the old left half on top
+
+
+def test_a_heic_cut_short_or_without_its_body_says_so(photo):
+    data = encode(photo, "HEIF", quality=80)
+    with pytest.raises(ImageLoadError) as cut:
+        load_image(data[: len(data) // 2])
+    assert cut.value.kind == "truncated"
+    header_only = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    with pytest.raises(ImageLoadError) as damaged:
+        load_image(header_only)
+    assert damaged.value.kind == "corrupt" and "HEIC" in str(damaged.value)
 
 
 def test_unsupported_pillow_format(photo):
@@ -239,3 +263,28 @@ def test_the_jpeg_dc_step_is_read_from_the_files_own_tables(photo, quality, step
 
 def test_a_file_that_is_not_a_jpeg_has_no_dc_step(photo):
     assert load_image(encode(photo, "PNG")).info.jpeg_dc_step is None
+
+
+def test_without_pillow_heif_a_heic_is_refused_as_unsupported_not_as_broken(photo, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "phone.heic"
+    path.write_bytes(encode(photo, "HEIF", quality=80))
+    code = (
+        "import sys; sys.modules['pillow_heif'] = None\n"  # as if it were not installed
+        "from core.engine.loading import ImageLoadError, load_image\n"
+        f"try: load_image({str(path)!r})\n"
+        "except ImageLoadError as e: print(e.kind, e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("unsupported_format HEIC/HEIF files are not supported"), out
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_pixel_limit_holds_for_heic_and_avif(photo, fmt):
+    with pytest.raises(ImageLoadError) as e:
+        load_image(encode(photo, fmt, quality=80), max_pixels=1000)
+    assert e.value.kind == "too_many_pixels" and "the limit is 0.001 MP" in str(e.value)

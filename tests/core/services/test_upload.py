@@ -114,5 +114,6 @@ def test_the_uploaders_name_the_types_as_the_limits_do():
     from core.services.upload import upload_limits
 
     limits = upload_limits()
-    assert limits.type_names == "JPEG, PNG, WebP, TIFF, BMP, GIF, MPO"
+    assert limits.type_names == "JPEG, PNG, WebP, HEIC, AVIF, TIFF, BMP, GIF, MPO"
     assert all(name in limits.image_types for name in limits.type_names.split(", "))
+    assert all(ext in limits.image_types for ext in limits.image_extensions)  # none accepted unnamed

@@ -92,16 +92,18 @@ def test_zip_and_folder_entries_are_told_apart_by_their_folders(store, photo, tm
     assert [r.display_name for r in folder.results] == ["SKU-1/main.jpg"]
 
 
-def test_folder_ingest_reports_svg_and_heic_with_a_reason(store, photo, tmp_path):
+def test_folder_ingest_stores_phone_heic_and_reports_svg_with_a_reason(store, photo, tmp_path):
     from core.store.intake import ingest_folder
 
     (tmp_path / "ok.jpg").write_bytes(encode(photo, "JPEG"))
+    (tmp_path / "phone.heic").write_bytes(encode(photo, "HEIF", quality=85))
     (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
-    (tmp_path / "p.heic").write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64)
+    (tmp_path / "cut.heic").write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + b"\0" * 64)
     by = {r.display_name: r for r in ingest_folder(store, tmp_path, merchant_id="acme").results}
-    assert by["ok.jpg"].status == "added"
+    assert by["ok.jpg"].status == "added" and by["phone.heic"].status == "added"
+    assert sorted(p.suffix for p in store.blob_dir.rglob("*.*")) == [".heic", ".jpg"]
     assert by["logo.svg"].status == "refused" and "SVG" in by["logo.svg"].reason
-    assert by["p.heic"].status == "refused" and "HEIC" in by["p.heic"].reason
+    assert by["cut.heic"].status == "refused" and "HEIC" in by["cut.heic"].reason
 
 
 def test_browser_escapes_in_uploaded_names_are_undone():
