@@ -2,8 +2,10 @@
 
 Originals are stored once by sha256 under ``blobs/`` and never changed. Each ingest first
 decodes and measures every file (no database lock held), then writes the new files and all
-rows in one transaction; if anything fails, the transaction rolls back and the files it added
-are removed, so an ingest never leaves half an image behind.
+rows in one transaction. A file that fails to measure, or to score (each file's rows are written
+under its own savepoint), is refused alone and the rest are stored. A database error rolls the
+whole transaction back and the files it added are removed, so an ingest never leaves half an
+image behind.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import re
 import unicodedata
@@ -25,12 +28,14 @@ from typing import Final, Literal
 import numpy as np
 from sqlalchemy import and_, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.engine.assess import Analysis, analyze
 from core.engine.batch import measure_upload, tune_allocator
 from core.engine.duplicates import DuplicateIndex
 from core.engine.export_image import encode_image
 from core.engine.loading import DEFAULT_MAX_BYTES, load_image, sha256_of
+from core.engine.profiles import Profile
 from core.engine.recipe import Recipe
 from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, inserted_id, now, versions
@@ -51,8 +56,18 @@ __all__ = [
     "display_name",
     "safe_name",
     "SavedVersion",
+    "UNSCORABLE",
     "save_optimized",
 ]
+
+_log = logging.getLogger("imagedesk")
+
+#: The reason given for a file whose scoring failed unexpectedly (the traceback goes to the
+#: server's log, never to the merchant), as measuring's own ``UNMEASURABLE``.
+UNSCORABLE: Final = (
+    "Could not be scored: checking this file against the marketplace rules failed unexpectedly. "
+    "The other files were not affected; the error is in the server's log."
+)
 
 
 class IngestError(ValueError):
@@ -304,6 +319,8 @@ def ingest_files(
     pending: list[FileResult] = []
     added_now: dict[tuple[str, str], str] = {}  # (merchant, sha256) -> display name, added by this ingest
     before = earlier if earlier is not None else {}
+    unscored: set[str] = set()  # blobs of files refused while scoring
+    stored_blobs: set[str] = set()  # blobs of files this ingest stored
     try:
         with store.write() as conn:
             indexes: dict[str, DuplicateIndex] = {}
@@ -338,51 +355,31 @@ def ingest_files(
                         )
                     )
                     continue
-                stamp = now()
-                inserted = conn.execute(
-                    insert(images).values(
-                        merchant_id=merchant,
-                        sku=item_sku,
-                        file_name=name,
-                        display_name=shown,
-                        sha256=info.sha256,
-                        uploaded_by=uploaded_by,
-                        created_at=stamp,
-                    )
-                )
-                image_id = inserted_id(inserted)
-                inserted = conn.execute(
-                    insert(versions).values(
-                        image_id=image_id,
-                        kind="original",
-                        sha256=info.sha256,
-                        blob_path=rel,
-                        format=info.format,
-                        width=info.width,
-                        height=info.height,
-                        file_size=info.file_size,
-                        recipe_json="",
-                        parent_id=None,
-                        submitted=True,
-                        created_by=uploaded_by,
-                        created_at=stamp,
-                        info_json=json.dumps(info.to_dict()),
-                    )
-                )
-                version_id = inserted_id(inserted)
-                if merchant not in indexes:
-                    indexes[merchant] = duplicate_index(conn, merchant)
-                score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=shown)
-                store.audit(
-                    conn,
-                    actor=uploaded_by or "system",
-                    action="ingest",
-                    entity="image",
-                    entity_id=int(image_id),
-                    after=json.dumps(
-                        {"file_name": name, "display_name": shown, "merchant_id": merchant, "sha256": info.sha256}
-                    ),
-                )
+                # One savepoint per file: a file whose rows or scores fail is taken back alone
+                # (the rest of the upload is stored); a database error still aborts the whole.
+                try:
+                    with conn.begin_nested():
+                        image_id, version_id, score, issues = _store_original(
+                            store,
+                            conn,
+                            (name, shown),
+                            rel,
+                            analysis,
+                            merchant=merchant,
+                            sku=item_sku,
+                            uploaded_by=uploaded_by,
+                            profiles=profiles,
+                            indexes=indexes,
+                        )
+                except SQLAlchemyError:
+                    raise
+                except Exception:  # noqa: BLE001 - one file's failure must not lose the others
+                    _log.exception("Scoring the uploaded file %r failed; it was refused", shown)
+                    indexes.pop(merchant, None)  # it may hold the file just taken back: read again
+                    unscored.add(rel)
+                    pending.append(FileResult(name=name, status="refused", reason=UNSCORABLE, display_name=shown))
+                    continue
+                stored_blobs.add(rel)
                 added_now[(merchant, info.sha256)] = shown
                 pending.append(
                     FileResult(
@@ -400,12 +397,83 @@ def ingest_files(
         for path in new_blobs:
             path.unlink(missing_ok=True)
         raise
+    # A file refused while scoring leaves no file behind: its blob goes if this ingest wrote it
+    # (else a stored version had it already) and stored no other file with the same bytes.
+    written = set(new_blobs)
+    for rel in unscored - stored_blobs:
+        if store.blob_dir / rel in written:
+            (store.blob_dir / rel).unlink(missing_ok=True)
     report.results.extend(pending)
     if earlier is not None:
         earlier.update(added_now)  # stored: later ingests of the same upload may name these files
     if pending:
         store.refresh_statistics()  # a catalogue that doubled needs new plans (SQLite keeps none itself)
     return report
+
+
+def _store_original(
+    store: Store,
+    conn: Connection,
+    names: _Names,
+    rel: str,
+    analysis: Analysis,
+    *,
+    merchant: str,
+    sku: str,
+    uploaded_by: str,
+    profiles: list[Profile],
+    indexes: dict[str, DuplicateIndex],
+) -> tuple[int, int, float, tuple[str, ...]]:
+    """Insert one new original (image, version, analysis, a score per profile, the audit row);
+    returns ``(image id, version id, score, issues)`` under the first profile."""
+    name, shown = names
+    info = analysis.info
+    stamp = now()
+    image_id = inserted_id(
+        conn.execute(
+            insert(images).values(
+                merchant_id=merchant,
+                sku=sku,
+                file_name=name,
+                display_name=shown,
+                sha256=info.sha256,
+                uploaded_by=uploaded_by,
+                created_at=stamp,
+            )
+        )
+    )
+    version_id = inserted_id(
+        conn.execute(
+            insert(versions).values(
+                image_id=image_id,
+                kind="original",
+                sha256=info.sha256,
+                blob_path=rel,
+                format=info.format,
+                width=info.width,
+                height=info.height,
+                file_size=info.file_size,
+                recipe_json="",
+                parent_id=None,
+                submitted=True,
+                created_by=uploaded_by,
+                created_at=stamp,
+                info_json=json.dumps(info.to_dict()),
+            )
+        )
+    )
+    if merchant not in indexes:
+        indexes[merchant] = duplicate_index(conn, merchant)
+    score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=shown)
+    store.audit(
+        conn,
+        actor=uploaded_by or "system",
+        action="ingest",
+        entity="image",
+        entity_id=int(image_id),
+        after=json.dumps({"file_name": name, "display_name": shown, "merchant_id": merchant, "sha256": info.sha256}),
+    )
+    return int(image_id), int(version_id), score, issues
 
 
 def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:

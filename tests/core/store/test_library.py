@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from core.engine.loading import load_image
 from core.engine.profiles import load_profile, save_profile
@@ -128,6 +129,8 @@ def test_bad_manifest_is_explained():
 
 
 def test_failed_ingest_leaves_nothing_behind(store, photo, monkeypatch):
+    """A database error aborts the whole upload (a file whose scoring fails for another reason is
+    refused alone: see test_intake_scoring)."""
     import core.store.intake as lib
 
     calls = {"n": 0}
@@ -136,12 +139,12 @@ def test_failed_ingest_leaves_nothing_behind(store, photo, monkeypatch):
     def failing(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("disk full")
+            raise OperationalError("INSERT INTO scores ...", {}, Exception("database or disk is full"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(lib, "store_scores", failing)
     files = [("a.jpg", encode(photo, "JPEG", quality=80)), ("b.jpg", encode(photo, "JPEG", quality=70))]
-    with pytest.raises(RuntimeError, match="disk full"):
+    with pytest.raises(OperationalError, match="disk is full"):
         ingest_files(store, files, merchant_id="m")
     with store.read() as conn:
         assert conn.execute(select(func.count()).select_from(images)).scalar() == 0
