@@ -303,11 +303,21 @@ else:
     if st.button(
         "Save as profile and rescore the catalogue", type="primary", icon=":material/save:", disabled=not seen
     ):
+        bar = st.progress(0.0, text="Saving the profile...")
         try:  # in the database: every app server sees it
-            name, n = save_and_rescore(store, tuning.profile, actor=user.username)
+            name, n = save_and_rescore(
+                store,
+                tuning.profile,
+                actor=user.username,
+                progress=lambda done, total: bar.progress(
+                    done / max(total, 1), text=f"Scoring image versions: {done:,} of {total:,}"
+                ),
+            )
         except ProfileError as exc:
+            bar.empty()
             st.error(str(exc))
         else:
+            bar.empty()
             st.success(
                 f"Saved profile '{name}' and scored {n} image versions with it: {impact.flagged} newly flagged "
                 f"and {impact.cleared} cleared against {base_name}."

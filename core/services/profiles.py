@@ -3,6 +3,8 @@ live in the database (shared by every app server; see ``core.store.profiles``)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.engine.profiles import Profile, ProfileError
 from core.store import profiles as stored
 from core.store.database import Store
@@ -21,11 +23,18 @@ def get_profile(store: Store, name: str) -> Profile:
     return stored.get_profile(store, name)
 
 
-def save_and_rescore(store: Store, profile: Profile, *, actor: str = "") -> tuple[str, int]:
+def save_and_rescore(
+    store: Store,
+    profile: Profile,
+    *,
+    actor: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[str, int]:
     """Save ``profile`` in the database and score every stored version with it.
 
-    Returns the profile's name and how many versions were scored. Raises :class:`ProfileError`
-    (nothing is scored) if it cannot be saved, e.g. under a built-in's name.
+    Returns the profile's name and how many versions were scored; ``progress(done, total)``
+    follows the scoring (minutes at a million versions). Raises :class:`ProfileError` (nothing is
+    scored) if it cannot be saved, e.g. under a built-in's name.
     """
     stored.save_profile(store, profile, actor=actor)
-    return profile.name, rescore_all(store, profile)
+    return profile.name, rescore_all(store, profile, progress=progress)

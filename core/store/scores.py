@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from core.engine import ENGINE_VERSION
@@ -116,15 +116,7 @@ def upsert_score(
     dup_of: int | None,
 ) -> None:
     issues = list(issues)
-    values = dict(
-        engine_version=ENGINE_VERSION,
-        score=float(score),
-        issues=";".join(i.name for i in issues),
-        issues_json=json.dumps([i.to_dict() for i in issues]),
-        contributions_json=json.dumps(contributions),
-        duplicate_of=dup_of,
-        created_at=now(),
-    )
+    values = _score_values(score, issues, contributions, dup_of)
     updated = conn.execute(
         update(scores).where(and_(scores.c.version_id == version_id, scores.c.profile == profile)).values(**values)
     )
@@ -166,13 +158,115 @@ def score_version(store: Store, version_id: int, profile: Profile) -> float:
         return a.score
 
 
-def rescore_all(store: Store, profile: Profile) -> int:
-    """Score every stored version under ``profile`` (e.g. a newly saved, reviewer-tuned one)."""
+#: Versions scored per read and per write transaction by :func:`rescore_all`.
+RESCORE_CHUNK = 2000
+
+
+def _score_values(
+    score: float, issues: Iterable[Any], contributions: dict[str, float], dup_of: int | None
+) -> dict[str, Any]:
+    issues = list(issues)
+    return dict(
+        engine_version=ENGINE_VERSION,
+        score=float(score),
+        issues=";".join(i.name for i in issues),
+        issues_json=json.dumps([i.to_dict() for i in issues]),
+        contributions_json=json.dumps(contributions),
+        duplicate_of=dup_of,
+        created_at=now(),
+    )
+
+
+def rescore_all(store: Store, profile: Profile, *, progress: Callable[[int, int], None] | None = None) -> int:
+    """Score every stored version under ``profile`` (e.g. a newly saved, reviewer-tuned one) from
+    its stored metrics, as :func:`score_version` would, and return how many were scored.
+
+    A million versions one transaction each took most of an hour; here each chunk of
+    :data:`RESCORE_CHUNK` is read in three queries and written in one short transaction, so other
+    users' writes wait at most one chunk. ``progress(done, total)`` is called after each chunk.
+    """
     with store.read() as conn:
-        ids = [r[0] for r in conn.execute(select(analyses.c.version_id)).all()]
-    for vid in ids:
-        score_version(store, vid, profile)
-    return len(ids)
+        total = int(conn.execute(select(func.count()).select_from(analyses)).scalar_one())
+    done, last = 0, 0
+    while True:
+        with store.read() as conn:
+            rows = conn.execute(
+                select(analyses.c.version_id, analyses.c.metrics_json, analyses.c.phash, analyses.c.bbox_json)
+                .where(analyses.c.version_id > last)
+                .order_by(analyses.c.version_id)
+                .limit(RESCORE_CHUNK)
+            ).all()
+            if not rows:
+                break
+            ids = [int(r.version_id) for r in rows]
+            last = ids[-1]
+            # The earlier copy each version repeats (recorded under any profile), named as given.
+            dup_of: dict[int, int] = {}
+            for vid, dup in conn.execute(
+                select(scores.c.version_id, scores.c.duplicate_of).where(
+                    and_(scores.c.version_id.in_(ids), scores.c.duplicate_of.is_not(None))
+                )
+            ):
+                dup_of.setdefault(int(vid), int(dup))
+            names = (
+                {
+                    int(vid): str(name or "")
+                    for vid, name in conn.execute(
+                        select(versions.c.id, shown_name)
+                        .join(images, images.c.id == versions.c.image_id)
+                        .where(versions.c.id.in_(set(dup_of.values())))
+                    )
+                }
+                if dup_of
+                else {}
+            )
+            had = set(
+                conn.execute(
+                    select(scores.c.version_id).where(
+                        and_(scores.c.version_id.in_(ids), scores.c.profile == profile.name)
+                    )
+                ).scalars()
+            )
+        updates: list[dict[str, Any]] = []
+        inserts: list[dict[str, Any]] = []
+        issue_rows: list[dict[str, Any]] = []
+        for r in rows:
+            vid = int(r.version_id)
+            dup = dup_of.get(vid)
+            a = assess(
+                _analysis_from_row(loads_metrics(r.metrics_json), r.phash, r.bbox_json),
+                profile,
+                other=names.get(dup, "") if dup is not None else "",
+            )
+            values = _score_values(a.score, a.issues, a.contributions, dup)
+            if vid in had:
+                updates.append({"b_vid": vid} | {f"b_{k}": v for k, v in values.items()})
+            else:
+                inserts.append({"version_id": vid, "profile": profile.name, **values})
+            issue_rows += [
+                {"version_id": vid, "profile": profile.name, "issue": n} for n in dict.fromkeys(a.issue_names)
+            ]
+        with store.write() as conn:
+            if updates:
+                conn.execute(
+                    update(scores)
+                    .where(and_(scores.c.version_id == bindparam("b_vid"), scores.c.profile == profile.name))
+                    .values({k[2:]: bindparam(k) for k in updates[0] if k != "b_vid"}),
+                    updates,
+                )
+            if inserts:
+                conn.execute(insert(scores), inserts)
+            conn.execute(
+                delete(score_issues).where(
+                    and_(score_issues.c.version_id.in_(ids), score_issues.c.profile == profile.name)
+                )
+            )
+            if issue_rows:
+                conn.execute(insert(score_issues), issue_rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done, max(total, done))
+    return done
 
 
 def _analysis_from_row(metrics: dict[str, float], phash: str, bbox_json: str) -> Analysis:
