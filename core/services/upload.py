@@ -116,6 +116,16 @@ REPORT_VIEWS: Final[dict[str, str]] = {
 }
 
 
+#: The order of a report: the files stored, then those that need the merchant's attention (refused),
+#: then those not stored again (copies of a file earlier in the upload, files already in the
+#: catalogue). Upload order within each.
+_REPORT_ORDER: Final[dict[str, int]] = {"added": 0, "refused": 1, "repeat": 2, "duplicate": 3}
+
+
+def _verdict(r: FileResult) -> str:
+    return "repeat" if r.repeat_of else r.status
+
+
 def _in_view(r: FileResult, view: str) -> bool:
     if view == "all":
         return True
@@ -140,7 +150,7 @@ class UploadOutcome:
         file added earlier in the same upload (``repeat``), or were refused."""
         out = {"added": 0, "duplicate": 0, "repeat": 0, "refused": 0}
         for r in self.report.results:
-            out["repeat" if r.repeat_of else r.status] += 1
+            out[_verdict(r)] += 1
         return out
 
     def view_counts(self) -> dict[str, int]:
@@ -148,10 +158,12 @@ class UploadOutcome:
         return {v: sum(_in_view(r, v) for r in self.report.results) for v in REPORT_VIEWS}
 
     def in_view(self, view: str) -> list[FileResult]:
-        """The files one of :data:`REPORT_VIEWS` shows, in upload order."""
+        """The files one of :data:`REPORT_VIEWS` shows: those stored first, then those refused,
+        then copies and files already in the catalogue (:data:`_REPORT_ORDER`), each in upload order."""
         if view not in REPORT_VIEWS:
             raise ValueError(f"no report view {view!r}")
-        return [r for r in self.report.results if _in_view(r, view)]
+        shown = [r for r in self.report.results if _in_view(r, view)]
+        return sorted(shown, key=lambda r: _REPORT_ORDER[_verdict(r)])  # stable: upload order kept
 
 
 def ingest_uploads(

@@ -117,3 +117,24 @@ def test_the_uploaders_name_the_types_as_the_limits_do():
     assert limits.type_names == "JPEG, PNG, WebP, HEIC, AVIF, TIFF, BMP, GIF, MPO"
     assert all(name in limits.image_types for name in limits.type_names.split(", "))
     assert all(ext in limits.image_types for ext in limits.image_extensions)  # none accepted unnamed
+
+
+def test_the_report_lists_the_files_stored_first_then_those_refused_then_the_copies(store, photo):
+    small = photo[::4, ::4].copy()
+    shirt, cup = encode(small), encode(small[::-1].copy())
+    ingest_uploads(store, [("old.png", cup)], merchant_id="acme", uploaded_by="mia")
+    members = {"notes.txt": b"hello", "a.png": shirt, "broken.png": b"\x89PNG not really", "again.png": shirt}
+    files = [("before.png", cup), ("day.zip", zip_of(members)), ("b.png", encode(small[:, ::-1].copy()))]
+    outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia")
+    # The report itself holds each ingest's refusals before its stored files (loose images first).
+    shown = [(r.shown_name, "repeat" if r.repeat_of else r.status) for r in outcome.in_view("all")]
+    assert shown == [
+        ("b.png", "added"),
+        ("a.png", "added"),
+        ("notes.txt", "refused"),
+        ("broken.png", "refused"),
+        ("again.png", "repeat"),
+        ("before.png", "duplicate"),
+    ]
+    assert [r.shown_name for r in outcome.in_view("refused")] == ["notes.txt", "broken.png"]
+    assert [r.shown_name for r in outcome.in_view("duplicate")] == ["before.png"]
