@@ -6,6 +6,8 @@ are replaced by empty ones (new keys) and the report is kept in this tab's sessi
 the signed-in user only, until the next upload.
 """
 
+from typing import Final
+
 import pandas as pd
 import streamlit as st
 
@@ -49,6 +51,20 @@ def _table_height(rows: int, row_height: int | None) -> int:
     """Every row when they fit in :data:`_TABLE_MAX_PX`, else that height (the table scrolls):
     Streamlit's default shows ten one-line rows, and only about five rows of wrapped reasons."""
     return min(_TABLE_MAX_PX, _ROW_PX + rows * (row_height or _ROW_PX) + 3)
+
+
+#: The report's columns: every file's, and a view of one verdict's (there the reason is what the
+#: view is about: next to the name, so a phone shows both without scrolling sideways).
+_COLUMNS: Final = ["file", "image", "result", "score", "issues", "reason"]
+_VERDICT_COLUMNS: Final = ["file", "reason", "image", "score", "issues"]
+
+
+def _columns_shown(table: pd.DataFrame, view: str) -> list[str]:
+    """The columns worth showing in ``view``: a column with nothing on any row shown (no link or
+    score for refused files, no reason for files stored without a note) would only push the
+    others off a phone's screen."""
+    order = _COLUMNS if view == "all" else _VERDICT_COLUMNS
+    return [c for c in order if c == "file" or bool(table[c].map(bool).any())]
 
 
 def _draw_report(outcome: UploadOutcome) -> None:
@@ -105,7 +121,7 @@ def _draw_report(outcome: UploadOutcome) -> None:
             for r in shown
         ],
         # The link next to the name: at 1280 px a last column was off screen.
-        columns=["file", "image", "result", "score", "issues", "reason"],
+        columns=_COLUMNS,
     )
     st.dataframe(
         table,
@@ -113,6 +129,7 @@ def _draw_report(outcome: UploadOutcome) -> None:
         key="upload_results",
         height=_table_height(len(shown), row_height),
         row_height=row_height,
+        column_order=_columns_shown(table, view or "all"),
         column_config={
             # Both must be readable at 1280 px: an issue list read "Low re", "Same" beside a wide reason.
             "reason": st.column_config.TextColumn("reason", width="medium"),

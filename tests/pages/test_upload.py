@@ -72,6 +72,25 @@ def test_the_report_shows_every_file_and_a_view_of_each_verdict(db, day_zip):
     assert "10 added" in texts(at)  # the report is still there after choosing a view
 
 
+def test_the_report_lists_stored_files_first_and_a_view_shows_the_reason_beside_the_name(db, day_zip):
+    at = make_app(ADMIN, "pages/upload.py")
+    _merchant(at).input("order-shop")
+    _uploader(at, "Zip files").set_value([("day.zip", day_zip, "application/zip")])
+    _submit(at)
+    (grid,) = at.dataframe
+    # What was stored, then what needs attention, then what was not stored again.
+    assert list(grid.value["result"]) == ["added"] * 10 + ["REFUSED", "copy in this upload"]
+    assert list(grid.value["file"][:3]) == ["red/00.png", "red/01.png", "red/02.png"]  # upload order within
+    assert list(grid.proto.column_order) == ["file", "image", "result", "score", "issues", "reason"]
+    (views,) = at.button_group
+    for view, columns in (("refused", ["file", "reason"]), ("repeat", ["file", "reason", "image"])):
+        views.set_value(view).run()
+        assert not at.exception, [e.message for e in at.exception]
+        # On a phone the table is some 360 px wide: the name and the reason fit, nothing empty
+        # (no link or score for a refused file) or the same on every row (its verdict) between them.
+        assert list(at.dataframe[0].proto.column_order) == columns, view
+
+
 def test_one_file_the_engine_fails_on_is_refused_and_the_rest_are_stored(db, day_zip, monkeypatch):
     from core.engine import batch
 
