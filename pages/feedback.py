@@ -315,7 +315,7 @@ else:
             )
         except ProfileError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             bar.empty()
             st.success(

@@ -81,7 +81,7 @@ def recipe_builder() -> None:
     try:
         result = recipe_preview(record.sha256, record.blob_path, _on_preview(recipe))
     except RecipeError as exc:  # too many steps, or a step that would make the image too large
-        view.error(f"This recipe cannot be applied: {exc}.")
+        view.error(f"This recipe cannot be applied: {plain(exc)}.")
         actions(recipe, pix, None)  # still offer loading another recipe and downloading this one
         return
     # The full-reference figures compare pixels with the original's, which a crop, pad or resize
@@ -214,7 +214,7 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
             with st.spinner("Rendering at full resolution..."):
                 saved = save_fixed_version(store, record, recipe, created_by=user.username)
         except RecipeError as exc:
-            st.error(f"This recipe cannot be applied at full resolution: {exc}.")
+            st.error(f"This recipe cannot be applied at full resolution: {plain(exc)}.")
         else:
             if saved.created:
                 st.success(f"Saved as version #{saved.version_id}; it is in the review queue.")

@@ -234,7 +234,7 @@ def queue_panel() -> None:
     st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
     if item is None:
         if error:
-            st.error(error)
+            st.error(plain(error))
         if skipped:
             st.info(f"You skipped {len(skipped)} image(s); they are still waiting.")
             if st.button("Show skipped images again"):
@@ -311,7 +311,7 @@ def queue_panel() -> None:
     words.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000, height=100)
 
     if error:
-        st.error(error)
+        st.error(plain(error))
     # Full-width row that wraps: the buttons keep their labels and key hints readable at 800 px too
     # (four columns cut them to "App..." and "Nee...").
     args = (record.version_id, record.shown_name)

@@ -137,7 +137,7 @@ class RecipeEditor:
         st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")
         st.button("Use this recipe", on_click=self._load)
         if st.session_state.get("recipe_error"):
-            st.error(st.session_state["recipe_error"])
+            st.error(plain(st.session_state["recipe_error"]))  # quotes the file: text, not Markdown
 
     # --- state changes (callbacks) ------------------------------------------------------------
 

@@ -257,3 +257,19 @@ def test_a_pad_to_square_keeps_the_figures_and_the_colour_warning(db):
     assert "Measured before" in next(m for m in at.metric if m.label == "SSIM").help
     # Grey levels are shown as whole numbers, not 0.00.
     assert next(s for s in at.slider if s.label == "Shadow level").proto.format == "%.0f"
+
+
+def test_a_loaded_recipes_text_is_shown_as_text_never_as_markdown(db):
+    from core.engine.recipe import RecipeError
+
+    hostile = '{"steps": [{"op": "**bold** :red[RED] [click me](http://evil.example)", "params": {}}]}'
+    try:
+        Recipe.from_json(hostile)
+    except RecipeError as exc:
+        message = f"That recipe cannot be used: {exc}"  # what loading the file leaves for the page
+    rec = list_images(db)[0]
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    at.session_state["recipe_error"] = message
+    at.run()
+    shown = next(e.value for e in at.error if "That recipe cannot be used" in e.value)
+    assert "\\*\\*bold\\*\\*" in shown and "\\[click me\\]" in shown and ":red[" not in shown
