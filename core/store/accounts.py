@@ -24,11 +24,13 @@ from core.vocabulary import ROLES
 __all__ = [
     "ADMIN_PASSWORD_ENV",
     "FIRST_START_ACTOR",
+    "MERCHANT_ID_MAX",
     "AdminSetup",
     "AuthError",
     "BCRYPT_COST",
     "User",
     "authenticate",
+    "check_merchant_id",
     "check_password",
     "create_user",
     "delete_user",
@@ -45,7 +47,11 @@ ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
 #: The audit log's actor for an administrator the program created itself.
 FIRST_START_ACTOR: Final = "first-start"
 BCRYPT_COST: Final = 12
-_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}$")
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}")
+#: The same characters as a user name (they show up in the same tables, links, file names and
+#: CSV cells): a first letter or digit, so never a formula ('=', '+', '-', '@') or markup ('<', '*').
+_MERCHANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}")
+MERCHANT_ID_MAX: Final = 64  # the database columns are String(64)
 
 
 class AuthError(ValueError):
@@ -71,6 +77,23 @@ def _user(row: Any) -> User:
 def _dummy_hash() -> bytes:
     """A hash of the same cost as real ones, so an unknown user name takes as long as a known one."""
     return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(BCRYPT_COST))
+
+
+def check_merchant_id(text: str) -> str:
+    """``text`` without surrounding spaces, if it is a usable merchant id; else :class:`AuthError`
+    saying why. A merchant id is 1-64 letters (a-z, A-Z), digits, '.', '_', '-' or '@', starting
+    with a letter or digit: no spaces, markup or formula-looking text."""
+    merchant = text.strip() if isinstance(text, str) else ""
+    if not merchant:
+        raise AuthError("a merchant id cannot be empty")
+    if len(merchant) > MERCHANT_ID_MAX:
+        raise AuthError(f"a merchant id may be at most {MERCHANT_ID_MAX} characters (this one has {len(merchant)})")
+    if not _MERCHANT_ID.fullmatch(merchant):
+        raise AuthError(
+            "a merchant id may use only letters a-z or A-Z, digits, '.', '_', '-' or '@', "
+            "and starts with a letter or digit (no spaces)"
+        )
+    return merchant
 
 
 def check_password(password: str) -> bytes:
@@ -115,16 +138,19 @@ def create_user(
 ) -> User:
     """Create an account. Merchants must name their merchant id, and only merchants have one (a
     merchant id given for staff is refused rather than silently dropped: someone meant it)."""
-    if not _USERNAME.match(username or ""):
+    if not _USERNAME.fullmatch(username or ""):
         raise AuthError("user names are 2-64 letters, digits, '.', '_', '-' or '@'")
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    merchant_id = (merchant_id or "").strip() or None
     if role == "merchant" and not merchant_id:
         raise AuthError("a merchant account needs a merchant id")
     if role != "merchant" and merchant_id:
         raise AuthError(
             f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id for a {role}"
         )
+    if merchant_id is not None:
+        merchant_id = check_merchant_id(merchant_id)
     hashed = _hash(password)
     with store.write() as conn:
         if _row_by_name(conn, username) is not None:
@@ -225,9 +251,10 @@ def set_role(store: Store, *, username: str, role: str, merchant_id: str | None 
     """Change an account's role (and merchant id); its sessions end, so new rights apply at once."""
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    given = check_merchant_id(merchant_id) if role == "merchant" and merchant_id and merchant_id.strip() else None
     with store.write() as conn:
         row = _require(conn, username)
-        new_merchant = (merchant_id or row.merchant_id) if role == "merchant" else None
+        new_merchant = (given or row.merchant_id) if role == "merchant" else None
         if role == "merchant" and not new_merchant:
             raise AuthError("a merchant account needs a merchant id")
         if row.role == role and row.merchant_id == new_merchant:

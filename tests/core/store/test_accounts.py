@@ -4,11 +4,14 @@ from core.store.accounts import (
     AdminSetup,
     AuthError,
     authenticate,
+    check_merchant_id,
     create_user,
     ensure_default_admin,
+    get_user,
     list_users,
     set_active,
     set_password,
+    set_role,
 )
 from core.store.database import users
 
@@ -131,3 +134,42 @@ def test_a_merchant_id_for_staff_is_refused_on_every_path(store):
     for role in ("reviewer", "admin"):
         with pytest.raises(AuthError, match="only merchant accounts have a merchant id"):
             create_user(store, username=f"staff-{role}", password="long enough pw", role=role, merchant_id="acme")
+
+
+@pytest.mark.parametrize(
+    "merchant,msg",
+    [
+        ("m" * 80, "at most 64 characters \\(this one has 80\\)"),  # PostgreSQL: DataError before
+        ("<b>x</b>", "only letters a-z or A-Z, digits"),
+        ("**y**", "only letters a-z or A-Z, digits"),
+        ('=HYPERLINK("http://x.example")', "only letters a-z or A-Z, digits"),
+        ("-x", "starts with a letter or digit"),
+        ("acme home", "no spaces"),
+        ("acme\nhome", "only letters"),
+        ("café", "only letters a-z"),
+    ],
+)
+def test_a_bad_merchant_id_is_refused_with_the_reason(store, merchant, msg):
+    with pytest.raises(AuthError, match=msg):
+        create_user(store, username="mia", password="long enough pw", role="merchant", merchant_id=merchant)
+    create_user(store, username="rita", password="long enough pw", role="reviewer")
+    with pytest.raises(AuthError, match=msg):
+        set_role(store, username="rita", role="merchant", merchant_id=merchant)
+    assert [(u.username, u.role, u.merchant_id) for u in list_users(store)] == [("rita", "reviewer", None)]
+
+
+def test_a_merchant_id_is_stored_without_surrounding_spaces(store):
+    assert check_merchant_id("  acme-home\t") == "acme-home"
+    assert check_merchant_id("m") == "m" and check_merchant_id("x" * 64) == "x" * 64
+    assert check_merchant_id("Shop_2.eu@north") == "Shop_2.eu@north"
+    mia = create_user(store, username="mia", password="long enough pw", role="merchant", merchant_id=" acme-home ")
+    assert mia.merchant_id == "acme-home" == get_user(store, "mia").merchant_id
+    create_user(store, username="max", password="long enough pw", role="merchant", merchant_id="x" * 64)
+    assert get_user(store, "max").merchant_id == "x" * 64  # the longest fits the column (PostgreSQL too)
+    with pytest.raises(AuthError, match="cannot be empty"):
+        check_merchant_id("   ")
+
+
+def test_a_user_name_with_a_line_break_is_refused(store):
+    with pytest.raises(AuthError, match="user names"):
+        create_user(store, username="rita\n", password="long enough pw", role="reviewer")
