@@ -20,6 +20,8 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
         asked = int(st.query_params["v"]) if "v" in st.query_params else None
     except ValueError:
         asked = -1
+    if asked is not None and not 0 < asked < 2**63:
+        asked = -1  # no version has that id, and the database's integers cannot even hold some
     records = pickable_versions(store, profile=profile, merchant_id=merchant_id, around=asked)  # bounded
     if not records:
         st.title(title)

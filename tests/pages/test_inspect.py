@@ -67,7 +67,7 @@ def test_merchant_cannot_open_another_merchants_image_by_url(db):
 
 
 def test_bad_and_unknown_links(db):
-    for v in ("not-a-number", "99999"):
+    for v in ("not-a-number", "99999", "-1", "0", "99999999999999999999999"):  # the last overflowed the database
         at = make_app(ADMIN, "pages/inspect.py", {"v": v})
         assert "There is no image with that link" in texts(at)
         assert not at.title
