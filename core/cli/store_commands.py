@@ -7,6 +7,7 @@ import contextlib
 import getpass
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -157,9 +158,23 @@ def _ingest(args: argparse.Namespace) -> int:
     return 1 if report.refused else 0
 
 
+def _calendar_day(text: str) -> str:
+    """``--from``/``--to``: a real day as YYYY-MM-DD (dates are compared as text in the database,
+    so '30/11/2026' or '2026-13-01' would silently match nothing)."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day; use YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
 def _export(args: argparse.Namespace) -> int:
     from core.store.feedback import FeedbackFilter, feedback_csv, feedback_frame
 
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        print(f"error: --from {args.date_from} is after --to {args.date_to}", file=sys.stderr)
+        return 2
     store = _open(args)
     flt = FeedbackFilter(
         date_from=args.date_from,
@@ -277,8 +292,8 @@ def add_store_commands(sub: Any) -> None:
 
     ex = sub.add_parser("export", help="export reviewer feedback as CSV")
     ex.add_argument("--out", help="file (default: standard output)")
-    ex.add_argument("--from", dest="date_from", help="decided on or after (YYYY-MM-DD)")
-    ex.add_argument("--to", dest="date_to", help="decided on or before (YYYY-MM-DD)")
+    ex.add_argument("--from", dest="date_from", type=_calendar_day, help="decided on or after (YYYY-MM-DD)")
+    ex.add_argument("--to", dest="date_to", type=_calendar_day, help="decided on or before (YYYY-MM-DD)")
     ex.add_argument("--reviewer")
     ex.add_argument("--merchant")
     ex.add_argument("--decision", choices=DECISIONS)

@@ -29,3 +29,19 @@ def test_db_revision_adds_the_next_numbered_revision(tmp_path, monkeypatch, caps
     assert written.is_file() and f'down_revision = "{SCHEMA_VERSION:04d}"' in written.read_text()
     assert f"set SCHEMA_VERSION = {SCHEMA_VERSION + 1}" in capsys.readouterr().out
     assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))[-1].startswith(f"{SCHEMA_VERSION:04d}_")
+
+
+def test_export_refuses_a_date_that_is_not_a_day_instead_of_writing_an_empty_file(tmp_path, capsys):
+    import pytest
+
+    data = str(tmp_path / "data")
+    out = tmp_path / "fb.csv"
+    for bad in ("30/11/2026", "2026-13-01", "garbage", "20261130"):
+        with pytest.raises(SystemExit) as e:
+            main(["--data-dir", data, "export", "--out", str(out), "--from", bad])
+        assert e.value.code == 2 and "use YYYY-MM-DD" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["--data-dir", data, "export", "--out", str(out), "--from", "2026-12-01", "--to", "2026-11-30"]) == 2
+    assert "--from 2026-12-01 is after --to 2026-11-30" in capsys.readouterr().err and not out.exists()
+    assert main(["--data-dir", data, "export", "--out", str(out), "--from", "2026-11-01", "--to", "2026-11-30"]) == 0
+    assert out.read_bytes().decode("utf-8-sig").startswith("review_id,image_id,version_id")  # no decisions yet
