@@ -174,3 +174,14 @@ class DuplicateIndex:
         match = self.nearest(sha256, hash_hex, layout)
         self.add(key, sha256, hash_hex, layout, label=label)
         return match
+
+    def truncate(self, size: int) -> None:
+        """Forget the images added after the first ``size`` (an ingest took them back), so no
+        later image is matched to one of them."""
+        gone = set(self.keys[size:])
+        if not gone:
+            return
+        del self.keys[size:], self.labels[size:], self.layouts[size:], self._hashes[size:]
+        self._array = None
+        for sha in [sha for sha, key in self.by_sha.items() if key in gone]:
+            del self.by_sha[sha]

@@ -355,6 +355,10 @@ def ingest_files(
                         )
                     )
                     continue
+                if merchant not in indexes:
+                    indexes[merchant] = duplicate_index(conn, merchant)
+                index = indexes[merchant]
+                size = len(index.keys)
                 # One savepoint per file: a file whose rows or scores fail is taken back alone
                 # (the rest of the upload is stored); a database error still aborts the whole.
                 try:
@@ -369,13 +373,13 @@ def ingest_files(
                             sku=item_sku,
                             uploaded_by=uploaded_by,
                             profiles=profiles,
-                            indexes=indexes,
+                            index=index,
                         )
                 except SQLAlchemyError:
                     raise
                 except Exception:  # noqa: BLE001 - one file's failure must not lose the others
                     _log.exception("Scoring the uploaded file %r failed; it was refused", shown)
-                    indexes.pop(merchant, None)  # it may hold the file just taken back: read again
+                    index.truncate(size)  # later files must not be matched to the version taken back
                     unscored.add(rel)
                     pending.append(FileResult(name=name, status="refused", reason=UNSCORABLE, display_name=shown))
                     continue
@@ -422,10 +426,11 @@ def _store_original(
     sku: str,
     uploaded_by: str,
     profiles: list[Profile],
-    indexes: dict[str, DuplicateIndex],
+    index: DuplicateIndex,
 ) -> tuple[int, int, float, tuple[str, ...]]:
-    """Insert one new original (image, version, analysis, a score per profile, the audit row);
-    returns ``(image id, version id, score, issues)`` under the first profile."""
+    """Insert one new original (image, version, analysis, a score per profile, the audit row),
+    compared with and added to the merchant's near-duplicate ``index``; returns ``(image id,
+    version id, score, issues)`` under the first profile."""
     name, shown = names
     info = analysis.info
     stamp = now()
@@ -462,9 +467,7 @@ def _store_original(
             )
         )
     )
-    if merchant not in indexes:
-        indexes[merchant] = duplicate_index(conn, merchant)
-    score, issues = store_scores(conn, int(version_id), analysis, profiles, indexes[merchant], label=shown)
+    score, issues = store_scores(conn, int(version_id), analysis, profiles, index, label=shown)
     store.audit(
         conn,
         actor=uploaded_by or "system",

@@ -110,3 +110,28 @@ def test_the_same_file_for_another_merchant_keeps_its_stored_file(store, photo, 
     assert [r.status for r in report.results] == ["refused", "added"]
     (record,) = list_images(store)
     assert record.merchant_id == "lumen" and read_blob(store, record.blob_path) == data
+
+
+def test_files_refused_while_scoring_do_not_read_the_merchants_catalogue_again(store, photo, monkeypatch):
+    """The near-duplicate index forgets a refused file in memory: reading it again from the
+    database for each one would cost a read of every stored image of the merchant per file."""
+    small = photo[::4, ::4].copy()
+    real_store_scores, real_index = intake.store_scores, intake.duplicate_index
+    reads: list[str] = []
+
+    def store_scores(conn, version_id, analysis, profiles, index, *, label=""):
+        result = real_store_scores(conn, version_id, analysis, profiles, index, label=label)
+        if label.startswith("bad"):
+            raise ValueError("a check failed on this image")
+        return result
+
+    def duplicate_index(conn, merchant_id, **kwargs):
+        reads.append(merchant_id)
+        return real_index(conn, merchant_id, **kwargs)
+
+    monkeypatch.setattr(intake, "store_scores", store_scores)
+    monkeypatch.setattr(intake, "duplicate_index", duplicate_index)
+    files = [(f"bad{i}.png", encode(small[:, i:].copy())) for i in range(3)] + [("good.png", encode(small))]
+    report = ingest_files(store, files, merchant_id="acme")
+    assert [r.status for r in report.results] == ["refused", "refused", "refused", "added"]
+    assert reads == ["acme"]
