@@ -63,11 +63,24 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """Files named directly, plus image files found recursively (sorted) in named folders. Image
     types the engine cannot read (SVG, HEIC, ...) are yielded too, so they get a row with the reason."""
     wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
+    seen: set[Path] = set()  # 'score x.jpg .' names x.jpg twice: it is one file, scored once
+
+    def first_time(p: Path) -> bool:
+        key = p.resolve()
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted)
-        else:
+            yield from (
+                f
+                for f in sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted)
+                if first_time(f)
+            )
+        elif first_time(p):
             yield p
 
 
@@ -198,7 +211,10 @@ def assess_paths(
     index = DuplicateIndex()
     work = partial(_analyse_path, max_pixels=max_pixels, max_bytes=max_bytes)
     if executor is not None:
-        for path, analysis, error in executor.map(work, files):
+        # Another machine's worker starts in another folder: it is sent absolute paths, and the
+        # rows keep the paths as given.
+        sent = [str(Path(f).resolve()) for f in files]
+        for path, (_, analysis, error) in zip(files, executor.map(work, sent), strict=True):
             yield _row(path, analysis, error, profile, index)
         return
     n = workers or _pool_size()

@@ -9,10 +9,11 @@ Workers must be able to import ``core`` (same version) and, for ``score``, read 
 from __future__ import annotations
 
 import contextlib
+import pkgutil
 import re
 from collections.abc import Iterator
 from concurrent.futures import Executor
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "ClusterError", "cluster_executor", "check_address"]
 
@@ -32,6 +33,28 @@ def check_address(address: str) -> str:
     if not _ADDRESS.match(address):
         raise ClusterError(f"'{address}' is not a Dask scheduler address; expected something like tcp://10.0.0.5:8786")
     return address
+
+
+def _check_code(client: Any, address: str) -> None:
+    """Fail now, in a sentence, if the scheduler cannot read this program's tasks or a worker runs
+    another engine version (whose measurements would differ), rather than with a traceback from
+    the first task. ``pkgutil.resolve_name`` travels by name, so it needs nothing of ``core``."""
+    from core.engine import ENGINE_VERSION
+
+    how = "start it with PYTHONPATH set to this program's folder, as the README's 'Dask cluster' step shows"
+    try:
+        client.run_on_scheduler(pkgutil.resolve_name, "core.engine.batch:__name__")
+    except Exception as exc:  # noqa: BLE001 - whatever the remote import raised
+        raise ClusterError(f"the Dask scheduler at {address} cannot import this program ({exc}); {how}") from exc
+    try:
+        versions = client.run(pkgutil.resolve_name, "core.engine:ENGINE_VERSION")
+    except Exception as exc:  # noqa: BLE001
+        raise ClusterError(f"a Dask worker at {address} cannot import this program ({exc}); {how}") from exc
+    other = sorted({f"{worker} runs engine {v}" for worker, v in versions.items() if v != ENGINE_VERSION})
+    if other:
+        raise ClusterError(
+            f"this program's engine is {ENGINE_VERSION}, but {'; '.join(other)}: update those workers' code"
+        )
 
 
 @contextlib.contextmanager
@@ -58,6 +81,7 @@ def cluster_executor(address: str, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) 
             raise ClusterError(
                 f"the Dask scheduler at {address} has no workers; start some with 'dask worker {address}'"
             )
+        _check_code(client, address)
         client.register_plugin(BatchWorkerSetup(), name="imagedesk-batch-setup")
         yield client.get_executor()
     finally:

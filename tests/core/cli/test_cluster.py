@@ -108,6 +108,68 @@ def test_cluster_score_equals_local_score_row_for_row(scheduler, images, tmp_pat
     assert by["zz_broken.jpg"]["error"] and by["zz_broken.jpg"]["quality_score"] == ""
 
 
+def test_relative_paths_reach_workers_that_run_in_another_folder(scheduler, images, tmp_path, monkeypatch):
+    # The workers run in the checkout; the command runs where the images are, as a user would.
+    monkeypatch.chdir(images.parent)
+    out = tmp_path / "rel.csv"
+    assert main(["score", images.name, f"{images.name}/coffee.jpg", "--out", str(out), "--scheduler", scheduler]) == 1
+    rows = _rows(out)
+    assert len(rows) == 9  # coffee.jpg, named twice, is one file scored once
+    assert all(r["path"].startswith(images.name) for r in rows)  # the paths as given
+    assert [Path(r["path"]).name for r in rows if r["error"]] == ["zz_broken.jpg"]  # not "no such file" on each
+
+
+def test_a_worker_on_another_engine_version_is_refused_before_any_row(scheduler, images, tmp_path, capsys, monkeypatch):
+    import core.engine
+
+    monkeypatch.setattr(core.engine, "ENGINE_VERSION", "0.0.0")  # as if this program were older than the workers
+    out = tmp_path / "o.csv"
+    assert main(["score", str(images / "coffee.jpg"), "--out", str(out), "--scheduler", scheduler]) == 2
+    err = capsys.readouterr().err
+    assert "this program's engine is 0.0.0" in err and "update those workers' code" in err and not out.exists()
+
+
+def test_a_scheduler_without_this_code_is_named_before_any_row(images, tmp_path, capsys):
+    """Started as the README once said (code on the workers only): the first task used to end in
+    a traceback from the scheduler's deserialisation."""
+    from distributed import Client
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    bare = subprocess.Popen(
+        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        cwd=tmp_path,  # nowhere near the checkout: 'core' cannot be imported
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = _start(["worker", address, "--host", "127.0.0.1", "--no-nanny", "--nthreads", "1"], tmp_path / "w.log")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with Client(address, timeout=5, set_as_default=False) as client:
+                    client.wait_for_workers(1, timeout=30)
+                    break
+            except (OSError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        out = tmp_path / "o.csv"
+        assert main(["score", str(images / "coffee.jpg"), "--out", str(out), "--scheduler", address]) == 2
+        err = capsys.readouterr().err
+        assert f"the Dask scheduler at {address} cannot import this program" in err and "PYTHONPATH" in err
+        assert not out.exists()
+    finally:
+        for p in (worker, bare):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def test_cluster_workers_never_import_pandas_or_streamlit(scheduler, images, tmp_path):
     from distributed import Client
 

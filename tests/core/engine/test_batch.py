@@ -42,3 +42,13 @@ def test_a_stop_of_the_process_is_not_taken_for_a_bad_file(monkeypatch, photo, e
     monkeypatch.setattr(batch, "analyze", broken)
     with pytest.raises(exc):
         measure_upload(encode(photo[::8, ::8].copy()))
+
+
+def test_a_file_named_twice_or_inside_a_named_folder_is_discovered_once(tmp_path, monkeypatch):
+    from core.engine.batch import discover
+
+    for name in ("a.jpg", "b.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    found = list(discover(["a.jpg", ".", str(tmp_path / "a.jpg"), "b.png"]))
+    assert [str(p) for p in found] == ["a.jpg", "b.png"]
