@@ -13,6 +13,7 @@ from core.store.accounts import (
     AuthError,
     User,
     authenticate,
+    check_merchant_id,
     check_password,
     create_user,
     get_user,
@@ -157,8 +158,14 @@ def update_user(
 ) -> list[str]:
     """Apply the Users page's "Change a user" form: everything it shows, or nothing.
 
+    ``role`` ``None`` keeps the stored role; ``merchant_id`` ``None`` keeps the stored merchant id,
+    and a text is what the form's field holds (blank: none). The field follows the same rules as
+    the "Add a user" form: a merchant needs a merchant id (it cannot be cleared), and a merchant
+    id typed for a reviewer or an administrator is refused, not dropped.
+
     Every check runs before anything is stored (you cannot disable your own account or take away
-    your own administrator role; the password must be acceptable). Returns what changed.
+    your own administrator role; the password must be acceptable). Returns what changed, in words:
+    "role", "merchant id", "disabled" or "enabled", "password".
     """
     current = get_user(store, target)
     if current is None:
@@ -166,27 +173,42 @@ def update_user(
     own = current.username == actor.username
     if own and not active:
         raise AuthError("you cannot disable your own account")
-    if role is not None and role not in ROLES:
+    new_role = current.role if role is None else role
+    if new_role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
-    if own and role is not None and role != current.role:
+    if own and new_role != current.role:
         raise AuthError("you cannot change your own role")
-    new_merchant = (merchant_id or "").strip() or None
-    if role == "merchant" and not (new_merchant or current.merchant_id):
-        raise AuthError("a merchant account needs a merchant id")
+    if merchant_id is None:
+        new_merchant = current.merchant_id if new_role == "merchant" else None
+    else:
+        typed = merchant_id.strip()
+        if new_role != "merchant" and typed:
+            raise AuthError(
+                f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id "
+                f"for a {new_role}"
+            )
+        new_merchant = check_merchant_id(typed) if typed else None
+    if new_role == "merchant" and not new_merchant:
+        raise AuthError(
+            "a merchant account needs a merchant id; it cannot be left empty"
+            if current.role == "merchant"
+            else "a merchant account needs a merchant id"
+        )
     if new_password:
         check_password(new_password)
     changed: list[str] = []
-    if role is not None and (
-        role != current.role or (role == "merchant" and new_merchant and new_merchant != current.merchant_id)
-    ):
-        set_role(store, username=current.username, role=role, merchant_id=new_merchant, actor=actor.username)
+    if new_role != current.role:
         changed.append("role")
-    if new_password:
-        set_password(store, username=current.username, password=new_password, actor=actor.username)
-        changed.append("password")
+    if new_merchant != current.merchant_id:
+        changed.append("merchant id")
+    if changed:
+        set_role(store, username=current.username, role=new_role, merchant_id=new_merchant, actor=actor.username)
     if active != current.active:
         set_active(store, current.username, active, actor=actor.username)
         changed.append("enabled" if active else "disabled")
+    if new_password:
+        set_password(store, username=current.username, password=new_password, actor=actor.username)
+        changed.append("password")
     return changed
 
 

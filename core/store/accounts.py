@@ -133,6 +133,12 @@ def revoke_user_sessions(conn: Connection, user_id: int, reason: str) -> int:
     )
 
 
+def _staff_merchant_id(role: str) -> AuthError:
+    return AuthError(
+        f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id for a {role}"
+    )
+
+
 def create_user(
     store: Store, *, username: str, password: str, role: str, merchant_id: str | None = None, actor: str = "system"
 ) -> User:
@@ -146,9 +152,7 @@ def create_user(
     if role == "merchant" and not merchant_id:
         raise AuthError("a merchant account needs a merchant id")
     if role != "merchant" and merchant_id:
-        raise AuthError(
-            f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id for a {role}"
-        )
+        raise _staff_merchant_id(role)
     if merchant_id is not None:
         merchant_id = check_merchant_id(merchant_id)
     hashed = _hash(password)
@@ -248,10 +252,17 @@ def set_active(store: Store, username: str, active: bool, *, actor: str = "syste
 
 
 def set_role(store: Store, *, username: str, role: str, merchant_id: str | None = None, actor: str = "system") -> None:
-    """Change an account's role (and merchant id); its sessions end, so new rights apply at once."""
+    """Change an account's role (and merchant id); its sessions end, so new rights apply at once.
+
+    A merchant keeps its stored merchant id unless ``merchant_id`` names another; a merchant id
+    given for staff is refused (as :func:`create_user` does), not dropped.
+    """
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
-    given = check_merchant_id(merchant_id) if role == "merchant" and merchant_id and merchant_id.strip() else None
+    typed = (merchant_id or "").strip()
+    if role != "merchant" and typed:
+        raise _staff_merchant_id(role)
+    given = check_merchant_id(typed) if typed else None
     with store.write() as conn:
         row = _require(conn, username)
         new_merchant = (given or row.merchant_id) if role == "merchant" else None

@@ -213,3 +213,19 @@ def test_a_refused_change_keeps_what_was_typed_and_stores_nothing(db):
     assert _change_form(b) == {"role": "merchant", "merchant": "other-shop", "password": "short", "active": False}
     mia = get_user(db, "mia")
     assert (mia.merchant_id, mia.active) == ("acme-home", True)
+
+
+def test_the_change_form_says_what_it_changed_and_treats_merchant_ids_as_the_add_form_does(db):
+    _people(db)
+    b = Browser(make_app(ADMIN, "pages/users.py"))
+    b.set("manage_target", "mia")
+    b.set(b.key("merchant_"), "north-shop").press("Save")
+    assert [s.value for s in b.at.success] == ["Updated 'mia': merchant id."]
+    assert get_user(db, "mia").merchant_id == "north-shop"
+    b.set(b.key("merchant_"), "").press("Save")
+    assert [e.value for e in b.at.error] == [plain("A merchant account needs a merchant id; it cannot be left empty.")]
+    assert get_user(db, "mia").merchant_id == "north-shop"
+    b.set("manage_target", "rita")
+    b.set(b.key("merchant_"), "acme-home").press("Save")
+    assert "Only merchant accounts have a merchant id" in texts(b.at)
+    assert not b.at.success and get_user(db, "rita").merchant_id is None

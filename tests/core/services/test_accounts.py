@@ -78,3 +78,66 @@ def test_a_merchant_id_for_staff_is_refused_not_dropped(store, people):
     mia = add_user(store, actor=boss, username="mia", password="correct horse", role="merchant", merchant_id=" acme ")
     assert (sam.username, sam.merchant_id) == ("sam", None)
     assert (mia.role, mia.merchant_id) == ("merchant", "acme")
+
+
+def _account(store, name):
+    u = next(u for u in list_users(store) if u.username == name)
+    return u.role, u.merchant_id
+
+
+def test_the_change_form_refuses_a_merchant_id_for_staff_as_the_add_form_does(store, people):
+    boss, _ = people
+    for role in ("reviewer", "admin"):
+        with pytest.raises(AuthError, match=f"only merchant accounts have a merchant id.*for a {role}"):
+            update_user(store, actor=boss, target="rita", active=True, role=role, merchant_id="acme")
+    assert _account(store, "rita") == ("reviewer", None)
+    create_user(store, username="bob", password="correct horse", role="merchant", merchant_id="acme-home")
+    with pytest.raises(AuthError, match="only merchant accounts have a merchant id"):  # the field still holds it
+        update_user(store, actor=boss, target="bob", active=True, role="reviewer", merchant_id="acme-home")
+    assert _account(store, "bob") == ("merchant", "acme-home")
+    assert update_user(store, actor=boss, target="bob", active=True, role="reviewer", merchant_id=" ") == [
+        "role",
+        "merchant id",
+    ]
+    assert _account(store, "bob") == ("reviewer", None)
+
+
+def test_a_merchants_id_cannot_be_cleared(store, people):
+    boss, _ = people
+    create_user(store, username="bob", password="correct horse", role="merchant", merchant_id="acme-home")
+    with pytest.raises(AuthError, match="a merchant account needs a merchant id; it cannot be left empty"):
+        update_user(store, actor=boss, target="bob", active=True, role="merchant", merchant_id="  ")
+    with pytest.raises(AuthError, match="a merchant account needs a merchant id$"):
+        update_user(store, actor=boss, target="rita", active=True, role="merchant", merchant_id="")
+    assert _account(store, "bob") == ("merchant", "acme-home") and _account(store, "rita") == ("reviewer", None)
+
+
+def test_the_change_form_says_what_changed(store, people):
+    boss, _ = people
+    create_user(store, username="bob", password="correct horse", role="merchant", merchant_id="acme-home")
+    assert update_user(store, actor=boss, target="bob", active=True, role="merchant", merchant_id=" acme-home ") == []
+    assert update_user(store, actor=boss, target="bob", active=True, role="merchant", merchant_id="north") == [
+        "merchant id"
+    ]
+    assert _account(store, "bob") == ("merchant", "north")
+    assert update_user(store, actor=boss, target="rita", active=True, role="merchant", merchant_id="zeta") == [
+        "role",
+        "merchant id",
+    ]
+    assert update_user(store, actor=boss, target="rita", active=False, role="admin", merchant_id="") == [
+        "role",
+        "merchant id",
+        "disabled",
+    ]
+    assert _account(store, "rita") == ("admin", None)
+    with pytest.raises(AuthError, match="at most 64 characters"):
+        update_user(store, actor=boss, target="bob", active=True, role="merchant", merchant_id="m" * 65)
+    assert _account(store, "bob") == ("merchant", "north")
+
+
+def test_set_role_refuses_a_merchant_id_for_staff(store, people):
+    from core.store.accounts import set_role
+
+    with pytest.raises(AuthError, match="only merchant accounts have a merchant id"):
+        set_role(store, username="rita", role="admin", merchant_id="acme")
+    assert _account(store, "rita") == ("reviewer", None)
