@@ -14,6 +14,8 @@ def test_the_app_is_configured_to_show_no_error_details():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     # "none": no message, type or traceback. (False, the old boolean, would still show the traceback.)
     assert config["client"]["showErrorDetails"] == "none"
+    # Streamlit's default ("auto") still draws "Ask Google / Ask ChatGPT" on localhost.
+    assert config["client"]["showErrorLinks"] is False
 
 
 def test_an_uncaught_error_reaches_the_user_without_its_details(monkeypatch, tmp_path):
