@@ -750,8 +750,14 @@ def _chmod_quietly(path: Path, mode: int) -> None:
 
 
 def private_folder(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by this user only (0700); tighten it if it exists."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``path`` (and parents) readable by this user only (0700); tighten it if it exists.
+
+    Parents it creates are 0700 too (``mkdir(parents=True)`` gives them the umask's 0755:
+    ``previews/`` was made that way under a private data folder)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        _chmod_quietly(folder, 0o700)
     _chmod_quietly(path, 0o700)
     return path
 

@@ -23,7 +23,13 @@ def _mode(path) -> int:  # type: ignore[no-untyped-def]
 def test_data_folder_is_0700_and_its_files_0600(tmp_path, product):
     store = open_store(tmp_path / "data", database_url=None)
     try:
-        ingest_files(store, [("p.png", encode(product[::4, ::4]))], merchant_id="m1")
+        report = ingest_files(store, [("p.png", encode(product[::4, ::4]))], merchant_id="m1")
+        from core.store.blobs import display_pixels
+        from core.store.queries import list_images
+
+        rec = list_images(store)[0]
+        display_pixels(store, rec.sha256, rec.blob_path, side=64)  # the preview cache: previews/ab/...
+        assert report.added and (store.root / "previews").is_dir()
         root = store.root
         assert _mode(root) == 0o700
         files = [p for p in root.rglob("*") if p.is_file()]
