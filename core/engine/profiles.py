@@ -18,6 +18,7 @@ from core.vocabulary import ISSUE_NAMES
 
 __all__ = [
     "BUILTIN_DIR",
+    "PROFILE_NAME",
     "CheckSpec",
     "Profile",
     "ProfileError",
@@ -123,7 +124,8 @@ class Profile:
         }
 
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+#: What a profile's name may be: it is a key in the database and a file name.
+PROFILE_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +168,7 @@ def profile_from_dict(data: dict[str, Any], *, source: str = "dict", search: tup
         parent = _raw_profile(str(data["extends"]), search)
         data = _merge(parent, {k: v for k, v in data.items() if k != "extends"})
     name = str(data.get("name", ""))
-    if not _NAME_RE.match(name):
+    if not PROFILE_NAME.match(name):
         raise ProfileError(f"profile name {name!r} must be lowercase letters, digits, '-' or '_' (max 64)")
     checks: dict[str, CheckSpec] = {}
     for issue, spec in (data.get("checks") or {}).items():

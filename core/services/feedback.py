@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from core.engine.profiles import Profile, Rule, profile_from_dict
+from core.engine.profiles import PROFILE_NAME, Profile, ProfileError, Rule, profile_from_dict
 from core.engine.tuning import MAX_APPROVED_SHARE, Cut, NoCut, check_flags, suggest_cut
 from core.services.profiles import get_profile
 from core.store.analytics import (
@@ -383,7 +383,11 @@ def tuned_profile(store: Store, frame: pd.DataFrame, *, base: str, name: str = "
     unusable name.
     """
     start = get_profile(store, base)
-    name = name.strip().lower() or f"{base}-tuned"
+    typed, name = name.strip(), name.strip().lower() or f"{base}-tuned"
+    if typed and not PROFILE_NAME.match(name):  # quoted as typed, not as lowered
+        raise ProfileError(
+            f"The profile name {typed!r} cannot be used: use lowercase letters, digits, '-' or '_' (at most 64)."
+        )
     approved = frame["decision"] == "approved" if "decision" in frame.columns else pd.Series(dtype=bool)
     reasons, issues = _names_of(frame, "reasons"), _names_of(frame, "issues")
     switched_off = [issue for issue, spec in start.checks.items() if not spec.enabled]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.engine.profiles import profile_from_dict
+from core.engine.profiles import ProfileError, profile_from_dict
 from core.engine.tuning import Cut
 from core.services import feedback
 from core.services.feedback import (
@@ -196,6 +196,11 @@ def test_a_tuned_profile_follows_a_clear_cut_and_is_named(seeded):
     assert tuned_rule.ideal >= tuned_rule.warn >= tuned_rule.fail
     assert tuned.profile.checks["blurry"].rules[0].warn == suggestion.new_warn
     assert tuned_profile(seeded, frame, base="generic").profile.name == "generic-tuned"
+    with pytest.raises(ProfileError) as bad:
+        tuned_profile(seeded, frame, base="generic", name="=HYPERLINK(1)")
+    assert str(bad.value) == (  # quoted as typed (not lower-cased), as a sentence
+        "The profile name '=HYPERLINK(1)' cannot be used: use lowercase letters, digits, '-' or '_' (at most 64)."
+    )
 
 
 def test_rejections_for_another_reason_move_no_limit(seeded):
