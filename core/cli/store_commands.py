@@ -45,7 +45,7 @@ def _users_add(args: argparse.Namespace) -> int:
     if password is None:
         return 2
     try:
-        check_password(password)
+        check_password(password, username=args.username)
     except AuthError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

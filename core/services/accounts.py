@@ -195,7 +195,7 @@ def update_user(
             else "a merchant account needs a merchant id"
         )
     if new_password:
-        check_password(new_password)
+        check_password(new_password, username=current.username)
     changed: list[str] = []
     if new_role != current.role:
         changed.append("role")

@@ -96,18 +96,39 @@ def check_merchant_id(text: str) -> str:
     return merchant
 
 
-def check_password(password: str) -> bytes:
-    """The password as bytes, or :class:`AuthError` saying why it is not acceptable."""
+def check_password(password: str, *, username: str) -> bytes:
+    """The password as bytes, or :class:`AuthError` saying why it is not acceptable for the
+    account ``username``.
+
+    At least 8 characters besides any spaces at either end (kept as typed: signing in does not
+    strip them), at most 72 bytes (bcrypt's limit), and not the user name: not equal to it and,
+    when the name (or an e-mail name's part before '@') has 4 or more characters, not containing
+    it, whatever the case. Shorter names are common fragments of words, so only equality counts.
+    """
     if not isinstance(password, str) or len(password) < 8:
         raise AuthError("the password needs at least 8 characters")
+    core = password.strip()
+    if not core:
+        raise AuthError("the password cannot be only spaces")
+    if len(core) < 8:
+        raise AuthError("the password needs at least 8 characters besides spaces at either end")
     raw = password.encode("utf-8")
     if len(raw) > 72:
         raise AuthError("the password may be at most 72 bytes (a bcrypt limit)")
+    name = (username or "").strip().casefold()
+    folded = core.casefold()
+    if name and folded == name:
+        raise AuthError("the password cannot be the user name")
+    if len(name) >= 4 and name in folded:
+        raise AuthError("the password cannot contain the user name")
+    local = name.partition("@")[0] if "@" in name else ""
+    if len(local) >= 4 and local in folded:
+        raise AuthError("the password cannot contain the user name's part before '@'")
     return raw
 
 
-def _hash(password: str) -> str:
-    return bcrypt.hashpw(check_password(password), bcrypt.gensalt(BCRYPT_COST)).decode("ascii")
+def _hash(password: str, *, username: str) -> str:
+    return bcrypt.hashpw(check_password(password, username=username), bcrypt.gensalt(BCRYPT_COST)).decode("ascii")
 
 
 def _row_by_name(conn: Connection, username: str) -> Any:
@@ -155,7 +176,7 @@ def create_user(
         raise _staff_merchant_id(role)
     if merchant_id is not None:
         merchant_id = check_merchant_id(merchant_id)
-    hashed = _hash(password)
+    hashed = _hash(password, username=username)
     with store.write() as conn:
         if _row_by_name(conn, username) is not None:
             raise AuthError(f"the user name '{username}' is taken")
@@ -217,8 +238,8 @@ def get_user(store: Store, username: str) -> User | None:
 def set_password(store: Store, *, username: str, password: str, actor: str = "system") -> None:
     """Change a password; every session of that account ends (it signs in again)."""
     with store.read() as conn:
-        _require(conn, username)  # "no such user" before any complaint about the password
-    hashed = _hash(password)
+        stored = _require(conn, username)  # "no such user" before any complaint about the password
+    hashed = _hash(password, username=stored.username)
     with store.write() as conn:
         row = _require(conn, username)
         conn.execute(update(users).where(users.c.id == row.id).values(password_hash=hashed))
@@ -336,13 +357,15 @@ def ensure_default_admin(store: Store) -> AdminSetup:
     given = os.environ.get(ADMIN_PASSWORD_ENV)
     if given is not None and given != "":
         try:
-            check_password(given)
+            check_password(given, username=name)
         except AuthError as exc:
             return AdminSetup(
                 problem=f"{ADMIN_PASSWORD_ENV} is not usable ({exc}); no administrator was created. "
                 "Set a longer password and restart."
             )
     password = given or secrets.token_urlsafe(12)
+    while not given and name.casefold() in password.casefold():  # a random one that spells the name
+        password = secrets.token_urlsafe(12)
     try:
         create_user(store, username=name, password=password, role="admin", actor=FIRST_START_ACTOR)
     except AuthError as exc:

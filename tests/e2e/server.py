@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ADMIN_PASSWORD = "e2e-admin-password"
+ADMIN_PASSWORD = "e2e-desk-password"
 
 
 def free_port() -> int:

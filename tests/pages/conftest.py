@@ -16,7 +16,7 @@ MERCHANT = User(username="mia", role="merchant", merchant_id="acme-home")
 def point_app_at(monkeypatch, root, url):
     """Set the environment an app run reads: its data folder and (None: SQLite there) database."""
     monkeypatch.setenv("IMAGEDESK_DATA_DIR", str(root))
-    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "admin-pass-1")
+    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "desk-pass-1")
     if url:
         monkeypatch.setenv("IMAGEDESK_DATABASE_URL", url)
     else:

@@ -38,7 +38,7 @@ def test_sign_in_with_the_form(data_root):
     at.button[0].click().run()
     assert "Wrong user name or password" in texts(at) and "user" not in at.session_state
     at.text_input[0].input("admin")
-    at.text_input[1].input("admin-pass-1")
+    at.text_input[1].input("desk-pass-1")
     at.button[0].click().run()
     assert not at.exception
     assert at.session_state["user"].role == "admin"

@@ -229,3 +229,12 @@ def test_the_change_form_says_what_it_changed_and_treats_merchant_ids_as_the_add
     b.set(b.key("merchant_"), "acme-home").press("Save")
     assert "Only merchant accounts have a merchant id" in texts(b.at)
     assert not b.at.success and get_user(db, "rita").merchant_id is None
+
+
+def test_a_password_like_the_user_name_is_refused_on_the_page(db):
+    at = make_app(ADMIN, "pages/users.py")
+    _fill(at, name="margaret", role="reviewer", merchant="", password="Margaret!2024")
+    assert [e.value for e in at.error] == [plain("The password cannot contain the user name.")]
+    _fill(at, name="margaret", role="reviewer", merchant="", password=" " * 8)
+    assert [e.value for e in at.error] == [plain("The password cannot be only spaces.")]
+    assert get_user(db, "margaret") is None

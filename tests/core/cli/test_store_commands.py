@@ -45,3 +45,15 @@ def test_export_refuses_a_date_that_is_not_a_day_instead_of_writing_an_empty_fil
     assert "--from 2026-12-01 is after --to 2026-11-30" in capsys.readouterr().err and not out.exists()
     assert main(["--data-dir", data, "export", "--out", str(out), "--from", "2026-11-01", "--to", "2026-11-30"]) == 0
     assert out.read_bytes().decode("utf-8-sig").startswith("review_id,image_id,version_id")  # no decisions yet
+
+
+def test_users_add_and_passwd_refuse_a_password_like_the_user_name(tmp_path, capsys, monkeypatch):
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", "Margaret-1234")
+    assert main(["--data-dir", data, "users", "add", "margaret", "--role", "reviewer"]) == 2
+    assert "error: the password cannot contain the user name" in capsys.readouterr().err
+    monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", "a fine passphrase")
+    assert main(["--data-dir", data, "users", "add", "margaret", "--role", "reviewer"]) == 0
+    monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", " " * 10)
+    assert main(["--data-dir", data, "users", "passwd", "margaret"]) == 2
+    assert "error: the password cannot be only spaces" in capsys.readouterr().err

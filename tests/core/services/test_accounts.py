@@ -7,7 +7,7 @@ from core.services.accounts import AuthError, create_user, list_users, update_us
 
 @pytest.fixture()
 def people(store):
-    boss = create_user(store, username="boss", password="boss password", role="admin")
+    boss = create_user(store, username="boss", password="in charge 42", role="admin")
     rita = create_user(store, username="rita", password="correct horse", role="reviewer")
     return boss, rita
 
@@ -141,3 +141,15 @@ def test_set_role_refuses_a_merchant_id_for_staff(store, people):
     with pytest.raises(AuthError, match="only merchant accounts have a merchant id"):
         set_role(store, username="rita", role="admin", merchant_id="acme")
     assert _account(store, "rita") == ("reviewer", None)
+
+
+def test_a_new_password_like_the_user_name_changes_nothing(store, people):
+    boss, rita = people
+    for password in ("RITA rita RITA", " " * 9):
+        with pytest.raises(AuthError, match="user name|only spaces"):
+            update_user(store, actor=boss, target="rita", active=False, new_password=password)
+    assert _active(store)["rita"] is True
+    from core.services.accounts import add_user
+
+    with pytest.raises(AuthError, match="cannot be the user name"):
+        add_user(store, actor=boss, username=" sam-the-man ", password="Sam-The-Man", role="reviewer")

@@ -37,11 +37,11 @@ def test_the_admin_password_can_come_from_the_environment(tmp_path, monkeypatch)
     refused = open_desk(str(tmp_path / "a"), samples=tmp_path / "none")
     refused.store.dispose()
     assert refused.admin.username is None and "IMAGEDESK_ADMIN_PASSWORD is not usable" in refused.admin.problem
-    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "a long admin passphrase")
+    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "a long desk passphrase")
     given = open_desk(str(tmp_path / "b"), samples=tmp_path / "none")
     try:
         assert given.admin.username == "admin" and given.admin.password is None  # nothing to print
-        assert sign_in(given.store, "admin", "a long admin passphrase").user is not None
+        assert sign_in(given.store, "admin", "a long desk passphrase").user is not None
     finally:
         given.store.dispose()
 

@@ -5,6 +5,7 @@ from core.store.accounts import (
     AuthError,
     authenticate,
     check_merchant_id,
+    check_password,
     create_user,
     ensure_default_admin,
     get_user,
@@ -96,7 +97,7 @@ def test_admin_created_when_the_first_account_came_from_the_command_line(store, 
 
 def test_admin_created_again_when_none_is_active(store, monkeypatch):
     monkeypatch.delenv("IMAGEDESK_ADMIN_PASSWORD", raising=False)
-    create_user(store, username="boss", password="boss password", role="admin")
+    create_user(store, username="boss", password="in charge 42", role="admin")
     assert ensure_default_admin(store) == AdminSetup()  # an active admin exists
     set_active(store, "boss", False)
     setup = ensure_default_admin(store)
@@ -173,3 +174,41 @@ def test_a_merchant_id_is_stored_without_surrounding_spaces(store):
 def test_a_user_name_with_a_line_break_is_refused(store):
     with pytest.raises(AuthError, match="user names"):
         create_user(store, username="rita\n", password="long enough pw", role="reviewer")
+
+
+@pytest.mark.parametrize(
+    "username,password,msg",
+    [
+        ("rita", " " * 8, "cannot be only spaces"),
+        ("rita", "\t" * 12, "cannot be only spaces"),
+        ("rita", "   abc    ", "at least 8 characters besides spaces at either end"),
+        ("margaret", "MARGARET", "cannot be the user name"),
+        ("margaret", " Margaret ", "cannot be the user name"),
+        ("rita", "my rita pass", "cannot contain the user name"),
+        ("Margaret", "margaret-2024!", "cannot contain the user name"),
+        ("ann.smith@shop.example", "ann.smith rules", "part before '@'"),
+    ],
+)
+def test_a_weak_password_is_refused_with_the_reason(store, username, password, msg):
+    with pytest.raises(AuthError, match=msg):
+        create_user(store, username=username, password=password, role="reviewer")
+    assert list_users(store) == []
+    create_user(store, username=username, password="a fine passphrase", role="reviewer")
+    with pytest.raises(AuthError, match=msg):
+        set_password(store, username=username.upper(), password=password)  # checked against the stored name
+    assert authenticate(store, username, "a fine passphrase") is not None
+
+
+def test_acceptable_passwords_near_the_rules(store):
+    assert check_password("  eight ch  ", username="rita") == b"  eight ch  "  # kept as typed
+    assert check_password("always a good one", username="al")  # short names: only equality counts
+    assert check_password("shop.example rocks", username="ann@shop.example")  # only the name's own part
+    create_user(store, username="bob", password="bob password 1", role="reviewer")
+    assert authenticate(store, "bob", "bob password 1") is not None  # kept as typed
+
+
+def test_the_administrator_password_from_the_environment_follows_the_same_rules(store, monkeypatch):
+    monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "Admin-Pass-1")
+    setup = ensure_default_admin(store)
+    assert setup.username is None and "cannot contain the user name" in setup.problem
+    assert list_users(store) == []
