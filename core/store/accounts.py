@@ -1,7 +1,8 @@
 """Accounts and roles. Passwords are stored only as bcrypt hashes (cost 12).
 
 Changing what an account may do (password, active, role, deletion) revokes its sign-in
-sessions in the same transaction (see :mod:`core.store.sessions`).
+sessions in the same transaction (see :mod:`core.store.sessions`). The last active administrator
+can be neither disabled, demoted nor deleted, so someone can always manage accounts in the app.
 """
 
 from __future__ import annotations
@@ -160,6 +161,29 @@ def _staff_merchant_id(role: str) -> AuthError:
     )
 
 
+def _keep_an_administrator(conn: Connection, row: Any, doing: str) -> None:
+    """Refuse (:class:`AuthError`) when the account ``row`` is the last active administrator:
+    ``doing`` (disabling, deleting, demoting it) would leave nobody able to manage accounts in
+    the running app. The active administrators' rows are locked first (PostgreSQL; SQLite's write
+    transaction holds the whole database), so two administrators disabling each other at the same
+    moment cannot both succeed."""
+    admins = (
+        conn.execute(
+            select(users.c.id)
+            .where(and_(users.c.role == "admin", users.c.active.is_(True)))
+            .order_by(users.c.id)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    if list(admins) == [row.id]:
+        raise AuthError(
+            f"'{row.username}' is the only active administrator; {doing} would leave nobody able to manage "
+            "accounts. Make another account an active administrator first"
+        )
+
+
 def create_user(
     store: Store, *, username: str, password: str, role: str, merchant_id: str | None = None, actor: str = "system"
 ) -> User:
@@ -255,9 +279,12 @@ def set_password(store: Store, *, username: str, password: str, actor: str = "sy
 
 
 def set_active(store: Store, username: str, active: bool, *, actor: str = "system") -> None:
-    """Enable or disable an account; disabling ends its sessions at once."""
+    """Enable or disable an account; disabling ends its sessions at once. The last active
+    administrator cannot be disabled (nor demoted by :func:`set_role`, nor deleted)."""
     with store.write() as conn:
         row = _require(conn, username)
+        if not active:
+            _keep_an_administrator(conn, row, "disabling it")
         conn.execute(update(users).where(users.c.id == row.id).values(active=active))
         if not active:
             revoke_user_sessions(conn, int(row.id), "disabled")
@@ -291,6 +318,8 @@ def set_role(store: Store, *, username: str, role: str, merchant_id: str | None 
             raise AuthError("a merchant account needs a merchant id")
         if row.role == role and row.merchant_id == new_merchant:
             return
+        if role != "admin":
+            _keep_an_administrator(conn, row, f"making it a {role}")
         conn.execute(update(users).where(users.c.id == row.id).values(role=role, merchant_id=new_merchant))
         revoke_user_sessions(conn, int(row.id), "role changed")
         store.audit(
@@ -309,6 +338,7 @@ def delete_user(store: Store, username: str, *, actor: str = "system") -> None:
     later account with the same name never inherits them. Decisions keep the reviewer's name."""
     with store.write() as conn:
         row = _require(conn, username)
+        _keep_an_administrator(conn, row, "deleting it")
         revoke_user_sessions(conn, int(row.id), "deleted")
         conn.execute(delete(users).where(users.c.id == row.id))
         store.audit(

@@ -57,3 +57,17 @@ def test_users_add_and_passwd_refuse_a_password_like_the_user_name(tmp_path, cap
     monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", " " * 10)
     assert main(["--data-dir", data, "users", "passwd", "margaret"]) == 2
     assert "error: the password cannot be only spaces" in capsys.readouterr().err
+
+
+def test_users_disable_and_delete_keep_the_last_active_administrator(tmp_path, capsys, monkeypatch):
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", "a fine passphrase")
+    assert main(["--data-dir", data, "users", "add", "boss", "--role", "admin"]) == 0
+    capsys.readouterr()
+    for verb in ("disable", "delete"):
+        assert main(["--data-dir", data, "users", verb, "boss"]) == 2
+        err = capsys.readouterr().err
+        assert "error: 'boss' is the only active administrator" in err and "Make another account" in err
+    assert main(["--data-dir", data, "users", "add", "ada", "--role", "admin"]) == 0
+    assert main(["--data-dir", data, "users", "disable", "boss"]) == 0
+    assert "'boss' disabled" in capsys.readouterr().out

@@ -153,3 +153,16 @@ def test_a_new_password_like_the_user_name_changes_nothing(store, people):
 
     with pytest.raises(AuthError, match="cannot be the user name"):
         add_user(store, actor=boss, username=" sam-the-man ", password="Sam-The-Man", role="reviewer")
+
+
+def test_the_users_form_cannot_remove_the_last_active_administrator(store, people):
+    boss, _ = people
+    ada = create_user(store, username="ada", password="correct horse", role="admin")
+    update_user(store, actor=ada, target="boss", active=True, role="reviewer")
+    # ada, the last active administrator, is protected even if someone acts in her stead
+    for change in ({"active": False}, {"active": True, "role": "merchant", "merchant_id": "acme"}):
+        with pytest.raises(AuthError, match="'ada' is the only active administrator"):
+            update_user(store, actor=boss, target="ada", new_password="a new passphrase", **change)
+    from core.store.accounts import authenticate
+
+    assert authenticate(store, "ada", "correct horse") is not None  # the password was not changed either

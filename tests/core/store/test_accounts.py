@@ -7,6 +7,7 @@ from core.store.accounts import (
     check_merchant_id,
     check_password,
     create_user,
+    delete_user,
     ensure_default_admin,
     get_user,
     list_users,
@@ -99,12 +100,18 @@ def test_admin_created_again_when_none_is_active(store, monkeypatch):
     monkeypatch.delenv("IMAGEDESK_ADMIN_PASSWORD", raising=False)
     create_user(store, username="boss", password="in charge 42", role="admin")
     assert ensure_default_admin(store) == AdminSetup()  # an active admin exists
-    set_active(store, "boss", False)
+    _disable_directly(store, "boss")  # set_active refuses to disable the last active administrator
     setup = ensure_default_admin(store)
     assert setup.username == "admin" and setup.password
     create_user(store, username="x-admin", password="long enough", role="reviewer")
-    set_active(store, "admin", False)
+    _disable_directly(store, "admin")
     assert ensure_default_admin(store).username == "admin2"  # the name 'admin' is taken (disabled)
+
+
+def _disable_directly(store, name):
+    """As a database edit (or an older version of the program) could leave an account."""
+    with store.write() as conn:
+        conn.execute(users.update().where(users.c.username == name).values(active=False))
 
 
 def test_passwd_for_nobody_says_no_such_user(tmp_path, capsys, monkeypatch):
@@ -212,3 +219,63 @@ def test_the_administrator_password_from_the_environment_follows_the_same_rules(
     setup = ensure_default_admin(store)
     assert setup.username is None and "cannot contain the user name" in setup.problem
     assert list_users(store) == []
+
+
+def _admins(store):
+    return sorted(u.username for u in list_users(store) if u.role == "admin" and u.active)
+
+
+def test_the_last_active_administrator_stays(store):
+    create_user(store, username="boss", password="in charge 42", role="admin")
+    create_user(store, username="rita", password="correct horse", role="reviewer")
+    for refused, doing in (
+        (lambda: set_active(store, "boss", False), "disabling it"),
+        (lambda: set_role(store, username="boss", role="reviewer"), "making it a reviewer"),
+        (lambda: set_role(store, username="BOSS", role="merchant", merchant_id="acme"), "making it a merchant"),
+        (lambda: delete_user(store, "boss"), "deleting it"),
+    ):
+        with pytest.raises(AuthError, match=f"'boss' is the only active administrator; {doing} would leave nobody"):
+            refused()
+        assert _admins(store) == ["boss"]
+    set_role(store, username="boss", role="admin")  # no change: nothing to refuse
+    set_active(store, "rita", False)  # other accounts are not held back
+    delete_user(store, "rita")
+    create_user(store, username="ada", password="correct horse", role="admin")
+    set_active(store, "boss", False)  # another active administrator exists
+    with pytest.raises(AuthError, match="'ada' is the only active administrator"):
+        set_active(store, "ada", False)
+    set_role(store, username="boss", role="reviewer")  # a disabled administrator may go
+    create_user(store, username="old", password="correct horse", role="admin")
+    set_active(store, "old", False)
+    delete_user(store, "old")
+    assert _admins(store) == ["ada"]
+
+
+def test_two_administrators_disabling_each_other_at_once_leave_one(store):
+    import threading
+
+    for round_ in range(6):
+        a, b = f"a{round_}x", f"b{round_}x"
+        create_user(store, username=a, password="correct horse", role="admin")
+        create_user(store, username=b, password="correct horse", role="admin")
+        for name in _admins(store):
+            if name not in (a, b):
+                set_active(store, name, False)
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def disable(name: str, start: threading.Barrier = start, outcomes: list[str] = outcomes) -> None:
+            start.wait()
+            try:
+                set_active(store, name, False)
+                outcomes.append("disabled")
+            except AuthError:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=disable, args=(n,)) for n in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["disabled", "refused"]
+        assert len(_admins(store)) == 1
