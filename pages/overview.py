@@ -34,7 +34,13 @@ if note := stale_catalogue_note(store, merchant_id=scope):  # staff only: mercha
     st.info(note, icon=":material/history:")
 with st.sidebar:
     profile = profile_picker()
-    include_optimized = st.toggle("Include optimized versions", value=False)
+    # A merchant's fixes are their work: the decision on a submitted fix ("Needs changes") is
+    # counted only with them included, so merchants start with them shown.
+    include_optimized = st.toggle(
+        "Include optimized versions",
+        value=bool(scope),
+        help="Fixed versions saved on Optimize, each with its own score and review decision.",
+    )
 
 # Everything below is counted, filtered and paged in the database (core.services.overview): only
 # the rows on screen are read, so a catalogue of 100,000 images opens as fast as a small one.

@@ -120,3 +120,30 @@ def test_filters_matching_nothing_show_one_empty_state_and_no_charts(db):
     assert not at.success and not at.metric and not at.dataframe
     assert not at.get("plotly_chart")
     assert any(m.label == "Has issue" for m in at.multiselect)  # the filters stay, to be widened
+
+
+def test_a_merchant_sees_the_decision_on_a_submitted_fix_without_asking(db):
+    """Found by a walkthrough: a fix sent back as "Needs changes" counted only with "Include
+    optimized versions" switched on, so a merchant's Overview said 0."""
+    import numpy as np
+
+    from core.engine.recipe import Recipe
+    from core.store.intake import save_optimized
+    from core.store.queries import list_images
+    from core.store.reviews import decide
+
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    fix = save_optimized(db, own.version_id, np.full((64, 64, 3), 200, np.uint8), Recipe(), created_by="mia")
+    decide(
+        db,
+        version_id=fix.version_id,
+        reviewer="sam",
+        decision="needs_changes",
+        reasons=["other"],
+        comment="crop closer",
+    )
+    mine = make_app(MERCHANT)
+    assert next(t for t in mine.toggle if t.label == "Include optimized versions").value is True
+    assert next(m.value for m in mine.metric if m.label == "Needs changes") == "1"
+    staff = make_app(ADMIN)  # reviewers and administrators start with the originals
+    assert next(t for t in staff.toggle if t.label == "Include optimized versions").value is False
