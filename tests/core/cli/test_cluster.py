@@ -24,10 +24,24 @@ def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _wait_for_workers(address: str, n: int, procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
+    from distributed import Client
+
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with Client(address, timeout=5, set_as_default=False) as client:
+                client.wait_for_workers(n, timeout=60)
+                return
+        except (OSError, TimeoutError):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"the Dask cluster did not start; see {logs}") from None
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory):
     """``tcp://127.0.0.1:PORT`` of a running scheduler with two single-threaded workers (no nanny)."""
-    from distributed import Client
 
     logs = tmp_path_factory.mktemp("dask")
     port = free_port()
@@ -54,16 +68,7 @@ def scheduler(tmp_path_factory):
                     logs / f"worker{i}.log",
                 )
             )
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with Client(address, timeout=5, set_as_default=False) as client:
-                    client.wait_for_workers(2, timeout=60)
-                    break
-            except (OSError, TimeoutError):
-                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                    raise RuntimeError(f"the Dask cluster did not start; see {logs}") from None
-                time.sleep(0.5)
+        _wait_for_workers(address, 2, procs, logs)
         yield address
     finally:
         for p in reversed(procs):
@@ -132,7 +137,6 @@ def test_a_worker_on_another_engine_version_is_refused_before_any_row(scheduler,
 def test_a_scheduler_without_this_code_is_named_before_any_row(images, tmp_path, capsys):
     """Started as the README once said (code on the workers only): the first task used to end in
     a traceback from the scheduler's deserialisation."""
-    from distributed import Client
 
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -146,16 +150,7 @@ def test_a_scheduler_without_this_code_is_named_before_any_row(images, tmp_path,
     )
     worker = _start(["worker", address, "--host", "127.0.0.1", "--no-nanny", "--nthreads", "1"], tmp_path / "w.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with Client(address, timeout=5, set_as_default=False) as client:
-                    client.wait_for_workers(1, timeout=30)
-                    break
-            except (OSError, TimeoutError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        _wait_for_workers(address, 1, [bare, worker], tmp_path)
         out = tmp_path / "o.csv"
         assert main(["score", str(images / "coffee.jpg"), "--out", str(out), "--scheduler", address]) == 2
         err = capsys.readouterr().err
