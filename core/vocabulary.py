@@ -17,6 +17,7 @@ __all__ = [
     "DUPLICATE_ISSUES",
     "EXPORT_FORMATS",
     "FORMAT_EXTENSIONS",
+    "FORMAT_LABELS",
     "IMAGE_EXTENSIONS",
     "ISSUE_LABELS",
     "ISSUE_NAMES",
@@ -358,6 +359,18 @@ EXPORT_FORMATS: Final = {
     ".webp": ("WEBP", "image/webp"),
     ".tif": ("TIFF", "image/tiff"),
     ".tiff": ("TIFF", "image/tiff"),
+}
+
+#: Pillow format name -> what people call that file type.
+FORMAT_LABELS: Final = {
+    "JPEG": "JPEG",
+    "PNG": "PNG",
+    "WEBP": "WebP",
+    "HEIF": "HEIC",
+    "AVIF": "AVIF",
+    "TIFF": "TIFF",
+    "BMP": "BMP",
+    "GIF": "GIF",
 }
 
 #: Pillow format name -> the extension a stored file of that format gets.

@@ -167,7 +167,7 @@ with tab_market:
                     "profile": row.title,
                     "score": row.score,
                     "verdict": "passes" if row.passes else "fails",
-                    "issues": issue_labels(row.issues),
+                    "issues": [*issue_labels(row.issues), *([row.file_note] if row.file_note else [])],
                     "rules": row.rules,
                 }
                 for row in marketplace_checklist(store, record.version_id)

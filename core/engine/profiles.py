@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from core.vocabulary import ISSUE_NAMES
+from core.vocabulary import FORMAT_LABELS, ISSUE_NAMES
 
 __all__ = [
     "BUILTIN_DIR",
@@ -113,15 +113,30 @@ class Profile:
     rules_text: tuple[str, ...] = ()
     source: str = "builtin"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The file types the marketplace takes (Pillow's names, e.g. "JPEG"); empty: any.
+    file_formats: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "title": self.title,
             "description": self.description,
             "rules_text": list(self.rules_text),
             "checks": {k: v.to_dict() for k, v in self.checks.items()},
         }
+        if self.file_formats:
+            out["file_formats"] = list(self.file_formats)
+        return out
+
+    def file_format_problem(self, fmt: str) -> str:
+        """'' if the marketplace takes a file of format ``fmt`` (Pillow's name, as stored with each
+        version), else a sentence saying which types it takes. A fact about the file, not a
+        measurement: it is no check and moves no score."""
+        if not self.file_formats or not fmt or fmt.upper() in self.file_formats:
+            return ""
+        names = [FORMAT_LABELS.get(f, f) for f in self.file_formats]
+        takes = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return f"{self.title} does not take {FORMAT_LABELS.get(fmt.upper(), fmt)} files, only {takes}."
 
 
 #: What a profile's name may be: it is a key in the database and a file name.
@@ -189,6 +204,12 @@ def profile_from_dict(data: dict[str, Any], *, source: str = "dict", search: tup
             fix=tuple(spec.get("fix", [])),
             enabled=bool(spec.get("enabled", True)),
         )
+    formats = tuple(str(f).upper() for f in data.get("file_formats") or ())
+    unknown = [f for f in formats if f not in FORMAT_LABELS]
+    if unknown:
+        raise ProfileError(
+            f"profile '{name}': unknown file format(s) {', '.join(unknown)} (known: {', '.join(FORMAT_LABELS)})"
+        )
     return Profile(
         name=name,
         title=str(data.get("title", name)),
@@ -197,6 +218,7 @@ def profile_from_dict(data: dict[str, Any], *, source: str = "dict", search: tup
         rules_text=tuple(data.get("rules_text", [])),
         source=source,
         raw=data,
+        file_formats=formats,
     )
 
 

@@ -16,7 +16,15 @@ from core.services.profiles import get_profile, profile_names
 from core.store.blobs import display_pixels, read_blob
 from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
 from core.store.database import Store
-from core.store.queries import ImageRecord, get_image, issue_details, list_images, scores_for_version, versions_of
+from core.store.queries import (
+    ImageRecord,
+    get_image,
+    issue_details,
+    list_images,
+    scores_for_version,
+    version_format,
+    versions_of,
+)
 from core.store.scores import earlier_copy
 from core.vocabulary import DECISIONS
 
@@ -120,15 +128,18 @@ class ChecklistRow:
     score: float | None
     issues: tuple[str, ...]
     rules: str
+    #: Why the marketplace would not take the file itself (its type), or ''.
+    file_note: str = ""
 
     @property
     def passes(self) -> bool:
-        return not self.issues
+        return not self.issues and not self.file_note
 
 
 def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
     """One row per available profile (built-in marketplaces first, then reviewer-tuned ones)."""
     per_profile = scores_for_version(store, version_id)
+    fmt = version_format(store, version_id)
     rows = []
     for name in profile_names(store):
         p = get_profile(store, name)
@@ -140,6 +151,7 @@ def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
                 score=None if math.isnan(score) else round(score, 1),
                 issues=tuple(issues),
                 rules=" / ".join(p.rules_text),
+                file_note=p.file_format_problem(fmt),
             )
         )
     return rows

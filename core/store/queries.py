@@ -43,6 +43,7 @@ __all__ = [
     "issue_details",
     "list_images",
     "scores_for_version",
+    "version_format",
     "versions_of",
 ]
 
@@ -185,6 +186,13 @@ def issue_details(store: Store, version_id: int, profile: str) -> tuple[list[dic
 def count_images(store: Store) -> int:
     with store.read() as conn:
         return int(conn.execute(select(func.count()).select_from(images)).scalar() or 0)
+
+
+def version_format(store: Store, version_id: int) -> str:
+    """The stored file's format (Pillow's name, e.g. "JPEG", "HEIF"); '' if there is no such version."""
+    with store.read() as conn:
+        fmt = conn.execute(select(versions.c.format).where(versions.c.id == version_id)).scalar()
+    return str(fmt or "")
 
 
 def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...]]]:

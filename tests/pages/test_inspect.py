@@ -218,3 +218,20 @@ def test_history_names_recipes_in_words_and_says_when_nothing_was_decided(db):
     assert list(versions["recipe"]) == ["", "Gamma (power law): gamma 1.20"]  # not the stored JSON
     assert "No review decisions yet." in texts(at)
     assert not [d for d in at.dataframe if "decision" in d.value.columns]
+
+
+def test_the_marketplace_checklist_names_a_file_type_the_marketplace_does_not_take(db, product):
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    report = ingest_files(
+        db, [("phone.heic", encode(product[::2, ::2].copy(), "HEIF", quality=90))], merchant_id="acme-home"
+    )
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(report.added[0].version_id)})
+    table = next(d.value for d in at.dataframe if "verdict" in d.value.columns).set_index("profile")
+    assert (
+        "Amazon (main image) does not take HEIC files, only JPEG, PNG, TIFF or GIF."
+        in table.loc["Amazon (main image)", "issues"]
+    )
+    assert table.loc["Amazon (main image)", "verdict"] == "fails"
+    assert not any("does not take" in note for note in table.loc["Generic web shop", "issues"])

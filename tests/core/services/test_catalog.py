@@ -78,3 +78,24 @@ def test_the_picker_is_bounded_and_always_holds_the_version_asked_for(seeded):
     mine = pickable_versions(seeded, profile="generic", merchant_id="acme-home", around=other.version_id, limit=2)
     assert len(mine) == 2 and {r.merchant_id for r in mine} == {"acme-home"}
     assert len(pickable_versions(seeded, profile="generic", merchant_id=None, around=99999, limit=2)) == 2
+
+
+def test_the_checklist_says_which_marketplaces_do_not_take_the_file_type(store, product):
+    """A phone's HEIC is read and scored like any photo; Amazon and Google take no HEIC files, so
+    their rows fail on the file type alone, saying which types they take. It moves no score."""
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    photo = product[::2, ::2].copy()
+    report = ingest_files(
+        store,
+        [("phone.heic", encode(photo, "HEIF", quality=90)), ("web.jpg", encode(photo, "JPEG", quality=92))],
+        merchant_id="acme",
+    )
+    heic, jpeg = (r.version_id for r in report.added)
+    rows = {r.profile: r for r in marketplace_checklist(store, heic)}
+    assert rows["amazon"].file_note == "Amazon (main image) does not take HEIC files, only JPEG, PNG, TIFF or GIF."
+    assert rows["google"].file_note.endswith("only JPEG, PNG, WebP, GIF, BMP or TIFF.")
+    assert not rows["amazon"].passes and "HEIC" not in "".join(rows["amazon"].issues)  # a fact, not a check
+    assert rows["generic"].file_note == "" and rows["shopify"].file_note == ""  # no file-type rule stated
+    assert all(r.file_note == "" for r in marketplace_checklist(store, jpeg))
