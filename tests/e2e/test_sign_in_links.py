@@ -137,7 +137,7 @@ def _users_page_with(page, app, name: str, *, active: bool):  # type: ignore[no-
     base, root = app
     store = _store(root)
     if get_user(store, name) is None:
-        create_user(store, username=name, password=f"{name} password 1", role="reviewer")
+        create_user(store, username=name, password="a fine passphrase 1", role="reviewer")
     set_active(store, name, active)
     page.goto(base + "/users")
     _fill_sign_in(page, "admin", ADMIN_PASSWORD)
@@ -194,14 +194,14 @@ def test_5b_users_form_shows_what_was_saved(fresh, app):
     fresh.get_by_text("Updated 'dora': disabled.").wait_for(timeout=60_000)
     wait_idle(fresh)
     assert not get_user(store, "dora").active and not _toggle(fresh).is_checked()
-    fresh.get_by_label("New password (leave empty to keep)").fill("dora's new password")
+    fresh.get_by_label("New password (leave empty to keep)").fill("a new passphrase 2")
     fresh.get_by_role("button", name="Save").click()
     fresh.get_by_text("Updated 'dora': password.").wait_for(timeout=60_000)
     assert not get_user(store, "dora").active
 
     name = fresh.get_by_label("User name (an e-mail address links single sign-on)")
     name.fill("erin")
-    fresh.get_by_label("Initial password (8+ characters)").fill("erin password 1")
+    fresh.get_by_label("Initial password (8+ characters)").fill("a first passphrase 3")
     fresh.get_by_role("button", name="Create user").click()
     fresh.get_by_text("Created reviewer 'erin'.").wait_for(timeout=60_000)
     wait_idle(fresh)
