@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from core.store.database import Store
-from core.store.intake import FileResult, IngestError, IngestReport, ingest_files, ingest_zip, read_manifest
+from core.store.intake import (
+    FileResult,
+    IngestError,
+    IngestReport,
+    check_sku,
+    check_upload_merchant,
+    ingest_files,
+    ingest_zip,
+    read_manifest,
+)
 
 __all__ = [
     "FileResult",
@@ -22,6 +31,7 @@ __all__ = [
     "UploadLimits",
     "UploadOutcome",
     "browser_file_name",
+    "counted",
     "ingest_uploads",
     "is_zip",
     "read_manifest",
@@ -73,6 +83,11 @@ class UploadLimits:
             f"{self.max_pixels / 1e6:g} megapixels. Zip files: at most {self.max_zip_bytes / 1024**2:g} MB, "
             f"{self.max_zip_entries} files and {self.max_zip_unpacked_bytes / 1024**3:g} GB unpacked."
         )
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun`` in the singular or the plural (nouns that take an "s"): "1 file", "2 files"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def browser_file_name(name: str) -> str:
@@ -153,6 +168,21 @@ class UploadOutcome:
             out[_verdict(r)] += 1
         return out
 
+    def summary(self) -> str:
+        """One line for the page: "3 added · 1 already uploaded · 0 refused", then the copies
+        within the upload and the zips refused whole when there are any (singular for one)."""
+        n = self.counts()
+        parts = [f"{n['added']} added", f"{n['duplicate']} already uploaded", f"{n['refused']} refused"]
+        if n["repeat"]:
+            parts.append(
+                "1 copy of a file earlier in this upload"
+                if n["repeat"] == 1
+                else f"{n['repeat']} copies of files earlier in this upload"
+            )
+        if self.refused_zips:
+            parts.append(counted(len(self.refused_zips), "zip") + " refused whole")
+        return " · ".join(parts)
+
     def view_counts(self) -> dict[str, int]:
         """How many files each of :data:`REPORT_VIEWS` shows."""
         return {v: sum(_in_view(r, v) for r in self.report.results) for v in REPORT_VIEWS}
@@ -184,7 +214,15 @@ def ingest_uploads(
     on, or, with ``stop_at_refused_zip``, the error is raised. ``sku`` applies to the loose images;
     a zip's own ``manifest.csv`` (or ``manifest``) names SKUs for its files. ``only_own_merchant``
     (a merchant's upload): a manifest may set SKUs, never another merchant.
+
+    ``merchant_id`` and ``sku`` (the page's fields, ``ingest --merchant``) are checked before any
+    file is read: :class:`IngestError` saying why (too long for the database, spaces, markup...),
+    whatever ``stop_at_refused_zip`` says. A merchant's own id (``only_own_merchant``) comes from
+    their account, which was checked when it was made, and is taken as it is.
     """
+    if not only_own_merchant:
+        merchant_id = check_upload_merchant(merchant_id)
+    sku = check_sku(sku)
     outcome = UploadOutcome()
     earlier: dict[tuple[str, str], str] = {}  # files added so far, so a later copy names the first
     singles = [(name, data) for name, data in files if not is_zip(name)]

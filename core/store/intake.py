@@ -37,6 +37,7 @@ from core.engine.export_image import encode_image
 from core.engine.loading import DEFAULT_MAX_BYTES, load_image, sha256_of
 from core.engine.profiles import Profile
 from core.engine.recipe import Recipe
+from core.store.accounts import AuthError, check_merchant_id
 from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, inserted_id, now, versions
 from core.store.scores import all_profiles, duplicate_index, store_scores
@@ -53,6 +54,9 @@ __all__ = [
     "ingest_zip",
     "read_manifest",
     "MAX_DISPLAY_NAME",
+    "MAX_SKU",
+    "check_sku",
+    "check_upload_merchant",
     "display_name",
     "safe_name",
     "SavedVersion",
@@ -181,32 +185,169 @@ class IngestReport:
         return [r for r in self.results if r.status == "refused"]
 
 
-def read_manifest(data: bytes | str) -> dict[str, tuple[str, str]]:
+#: Longest SKU stored (the ``images.sku`` column is ``String(128)``; PostgreSQL refuses longer).
+MAX_SKU: Final = 128
+#: Character classes a SKU may not hold: control characters (line breaks, tabs, NUL), lone
+#: surrogates, line and paragraph separators.
+_NOT_IN_SKU: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: Rows named in one message about a manifest; the others are counted.
+_ROWS_NAMED: Final = 5
+
+
+def _sku_problem(sku: str) -> str:
+    """Why ``sku`` (already stripped) cannot be stored, or "" when it can."""
+    if len(sku) > MAX_SKU:
+        return f"a SKU may be at most {MAX_SKU} characters (this one has {len(sku)})"
+    if any(unicodedata.category(c) in _NOT_IN_SKU for c in sku):
+        return "a SKU cannot contain control characters such as line breaks or tabs"
+    return ""
+
+
+def check_sku(text: str) -> str:
+    """The SKU given for a whole upload (the Upload page's field), without surrounding spaces;
+    :class:`IngestError` saying why when it cannot be stored. An empty SKU is allowed."""
+    sku = text.strip()
+    problem = _sku_problem(sku)
+    if problem:
+        raise IngestError(f"The SKU cannot be used: {problem}. Nothing was imported.")
+    return sku
+
+
+def check_upload_merchant(text: str) -> str:
+    """The merchant id an upload was given (the Upload page's field, ``ingest --merchant``), as
+    :func:`core.store.accounts.check_merchant_id` accepts it; "" stays "" (a manifest may name each
+    file's merchant). :class:`IngestError` saying why otherwise: the ``merchant_id`` columns are
+    ``String(64)``, and PostgreSQL refused a longer id only once the files were measured."""
+    if not text.strip():
+        return ""
+    try:
+        return check_merchant_id(text)
+    except AuthError as exc:
+        raise IngestError(f"The merchant id cannot be used: {exc}. Nothing was imported.") from None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "\u2026")
+
+
+def _decoded(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IngestError(
+            f"The manifest is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as "
+            "'CSV UTF-8' and upload it again. Nothing was imported."
+        ) from None
+
+
+def read_manifest(data: bytes | str, *, uses_merchant_ids: bool = True) -> dict[str, tuple[str, str]]:
     """Parse a manifest CSV (columns ``file``, ``merchant_id``, ``sku``) into file -> (merchant, sku).
 
     Files are keyed by their name exactly as written (no cleaning, so ``a"b.jpg`` and ``a_b.jpg``
-    stay two rows). Raises :class:`IngestError` naming the problem when columns are missing or
-    one file is listed twice with different merchants or SKUs.
+    stay two rows). Other columns are ignored, and so are empty cells beyond the header's columns
+    (the trailing comma of many spreadsheet exports). Whatever the bytes or text, the only
+    exception raised is :class:`IngestError`, naming the problem: not UTF-8, not CSV, no ``file`` column, or rows (by
+    number, the header being row 1, as a spreadsheet shows them) with a value beyond the named
+    columns (an unquoted comma inside a value: which value went where cannot be known), an unusable
+    merchant id (:func:`core.store.accounts.check_merchant_id`) or SKU (at most :data:`MAX_SKU`
+    characters, no control characters), or one file listed twice with different values.
+
+    A manifest with such a row is refused whole rather than the row alone: its file would
+    otherwise be stored under the uploader's merchant and without its SKU, which is the wrong
+    catalogue entry rather than none, and the merchant would have to find and fix it afterwards.
+
+    ``uses_merchant_ids``: False for a merchant's own upload, whose files always go to their own
+    merchant id: the ``merchant_id`` column is then ignored, so it is not checked either.
     """
-    textdata = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    reader = csv.DictReader(io.StringIO(textdata))
-    cols = {c.strip().lower() for c in (reader.fieldnames or [])}
-    if "file" not in cols:
-        raise IngestError("the manifest CSV needs a 'file' column (and optionally 'merchant_id', 'sku')")
+    reader = csv.reader(io.StringIO(_decoded(data)))
+    header: list[str] | None = None
+    number = 0  # rows read so far (the header and blank rows included)
+    problems: list[str] = []
     out: dict[str, tuple[str, str]] = {}
-    for row in reader:
-        norm = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        file = norm.get("file")
-        if not file:
-            continue
-        value = (norm.get("merchant_id", ""), norm.get("sku", ""))
-        if file in out and out[file] != value:
-            raise IngestError(
-                f"The manifest lists {file!r} twice, with different merchants or SKUs "
-                f"({out[file]} and {value}); nothing was imported."
-            )
-        out[file] = value
+    first_row: dict[str, int] = {}
+    try:
+        for number, record in enumerate(reader, start=1):
+            cells = [c.strip() for c in record]
+            if header is None:
+                if any(cells):
+                    header = [c.lower() for c in cells]
+                    _check_header(header)
+                continue
+            if not any(cells):
+                continue
+            at = dict(zip(header, cells, strict=False))  # a name given twice is refused by _check_header
+            file = at.get("file", "")
+            label = f"row {number}" + (f" ({_short(file)})" if file else "")
+            extra = [c for i, c in enumerate(cells) if c and (i >= len(header) or not header[i])]
+            if extra:
+                values = "a value" if len(extra) == 1 else f"{len(extra)} values"
+                problems.append(
+                    f"{label} has {values} beyond the named columns ({', '.join(_short(c) for c in extra)}): "
+                    "a value with a comma in it needs double quotes around it"
+                )
+                continue
+            if not file:
+                continue
+            merchant, sku = at.get("merchant_id", ""), at.get("sku", "")
+            found = [_sku_problem(sku)]
+            if merchant and uses_merchant_ids:
+                try:
+                    merchant = check_merchant_id(merchant)
+                except AuthError as exc:
+                    found.append(str(exc))
+            found = [f for f in found if f]
+            if found:
+                problems.append(f"{label}: {'; '.join(found)}")
+                continue
+            value = (merchant, sku)
+            if file in out and out[file] != value:
+                problems.append(
+                    f"{label} lists {_short(file)} twice, with different merchants or SKUs "
+                    f"({out[file]} in row {first_row[file]} and {value})"
+                )
+                continue
+            out.setdefault(file, value)
+            first_row.setdefault(file, number)
+    except csv.Error as exc:
+        why = (
+            f"a value is longer than {csv.field_size_limit():,} characters, most likely because a double quote "
+            "opens it and none closes it"
+            if "field limit" in str(exc)
+            else str(exc)
+        )
+        raise IngestError(
+            f"The manifest cannot be read as CSV at row {number + 1}: {why}. Nothing was imported."
+        ) from None
+    if header is None:
+        raise IngestError(_NO_FILE_COLUMN)
+    if problems:
+        more = len(problems) - _ROWS_NAMED
+        listed = "; ".join(problems[:_ROWS_NAMED]) + (
+            f"; and {more} more row{'s' if more != 1 else ''}" if more > 0 else ""
+        )
+        raise IngestError(
+            f"The manifest cannot be used, so nothing was imported: {listed}. Correct "
+            f"{'this row' if len(problems) == 1 else 'these rows'} and upload again."
+        )
     return out
+
+
+_NO_FILE_COLUMN: Final = "the manifest CSV needs a 'file' column (and optionally 'merchant_id', 'sku')"
+
+
+def _check_header(header: list[str]) -> None:
+    if "file" not in header:
+        raise IngestError(_NO_FILE_COLUMN)
+    for name in ("file", "merchant_id", "sku"):
+        if header.count(name) > 1:
+            raise IngestError(
+                f"The manifest has {header.count(name)} '{name}' columns; which one counts cannot be known. "
+                "Nothing was imported."
+            )
 
 
 def _manifest_lookup(manifest: dict[str, tuple[str, str]] | None, raw_name: str) -> tuple[tuple[str, str] | None, str]:
@@ -257,7 +398,12 @@ def ingest_files(
     ``(merchant, sha256)`` to the display name of each file added so far in the upload: pass the
     same dict to every ingest of one upload (loose images, then each zip); it is filled in once
     this ingest is stored.
+
+    ``sku`` is checked first (:func:`check_sku`); a ``manifest`` comes from :func:`read_manifest`,
+    which checks its merchant ids and SKUs. The caller checks ``merchant_id``
+    (:func:`check_upload_merchant`, as :func:`core.services.upload.ingest_uploads` does).
     """
+    sku = check_sku(sku)  # before anything is read: PostgreSQL would refuse it only once all was measured
     report = IngestReport()
     notes: dict[str, str] = {}  # storage name -> what the uploader should know about an added file
 
@@ -578,10 +724,7 @@ def ingest_zip(
                 raise IngestError(
                     f"The manifest inside the zip is larger than {ZIP_LIMITS['max_manifest_bytes'] / 1e6:.0f} MB."
                 )
-            try:
-                manifest = read_manifest(raw)
-            except (UnicodeDecodeError, csv.Error) as exc:
-                raise IngestError(f"The manifest inside the zip is not a readable UTF-8 CSV file: {exc}.") from exc
+            manifest = read_manifest(raw, uses_merchant_ids=not only_own_merchant)  # only IngestError
 
     def entries() -> Iterator[tuple[str, bytes]]:
         for info in infos:
@@ -636,7 +779,10 @@ def ingest_folder(
     uploaded_by: str = "",
     executor: Executor | None = None,
 ) -> IngestReport:
-    """Ingest every image file under ``folder``; a ``manifest.csv`` there assigns merchants/SKUs."""
+    """Ingest every image file under ``folder``; a ``manifest.csv`` there assigns merchants/SKUs.
+    ``merchant_id`` (``ingest --merchant``) and the manifest are checked before any file is read
+    (:func:`check_upload_merchant`, :func:`read_manifest`): :class:`IngestError` saying why."""
+    merchant_id = check_upload_merchant(merchant_id)
     root = Path(folder)
     manifest_path = root / "manifest.csv"
     manifest = read_manifest(manifest_path.read_bytes()) if manifest_path.exists() else None

@@ -138,3 +138,64 @@ def test_the_report_lists_the_files_stored_first_then_those_refused_then_the_cop
     ]
     assert [r.shown_name for r in outcome.in_view("refused")] == ["notes.txt", "broken.png"]
     assert [r.shown_name for r in outcome.in_view("duplicate")] == ["before.png"]
+
+
+@pytest.mark.parametrize(
+    ("merchant", "sku", "reason"),
+    [
+        ("m" * 80, "", "a merchant id may be at most 64 characters (this one has 80)"),
+        ("acme home", "", "a merchant id may use only letters"),
+        ("acme", "s" * 200, "a SKU may be at most 128 characters (this one has 200)"),
+        ("acme", "S-1\nS-2", "a SKU cannot contain control characters"),
+    ],
+)
+def test_the_merchant_id_and_sku_fields_are_checked_before_anything_is_read(store, photo, merchant, sku, reason):
+    """PostgreSQL crashed with DataError ('value too long') once every file was measured; SQLite
+    stored the 80-character id silently. Refused up front, even for zips alone (each zip would
+    otherwise be 'refused whole' with the same reason)."""
+    from sqlalchemy import func, select
+
+    from core.store.database import images
+
+    small = encode(photo[::4, ::4].copy())
+    for files in ([("a.png", small)], [("day.zip", zip_of({"a.png": small}))]):
+        with pytest.raises(IngestError) as err:
+            ingest_uploads(store, files, merchant_id=merchant, uploaded_by="admin", sku=sku)
+        assert reason in str(err.value) and "Nothing was imported" in str(err.value)
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(images)).scalar_one() == 0
+
+
+def test_a_merchants_own_id_is_taken_from_the_account_as_it_is(store, photo):
+    """Accounts made before merchant ids were checked keep uploading (their id was stored then)."""
+    outcome = ingest_uploads(
+        store,
+        [("a.png", encode(photo[::4, ::4].copy()))],
+        merchant_id="Acme Home",
+        uploaded_by="mia",
+        only_own_merchant=True,
+    )
+    assert outcome.counts()["added"] == 1
+
+
+def test_the_summary_counts_in_the_singular_and_the_plural(store, photo):
+    small = photo[::4, ::4].copy()
+    a = encode(small)
+    one = ingest_uploads(
+        store,
+        [("x.png", a), ("day.zip", zip_of({"copy.png": a})), ("bad.zip", b"no")],
+        merchant_id="acme",
+        uploaded_by="mia",
+    )
+    assert one.summary() == (
+        "1 added · 0 already uploaded · 0 refused · 1 copy of a file earlier in this upload · 1 zip refused whole"
+    )
+    b = encode(small[::-1].copy())
+    files = [("y.png", b), ("day.zip", zip_of({"c1.png": b, "c2.png": b})), ("bad.zip", b"no"), ("worse.zip", b"no")]
+    two = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia")
+    assert two.summary() == (
+        "1 added · 0 already uploaded · 0 refused · 2 copies of files earlier in this upload · 2 zips refused whole"
+    )
+    assert ingest_uploads(store, [("x.png", a)], merchant_id="acme", uploaded_by="mia").summary() == (
+        "0 added · 1 already uploaded · 0 refused"
+    )
