@@ -17,6 +17,7 @@ from core.services.upload import (
     IngestError,
     UploadOutcome,
     browser_file_name,
+    counted,
     ingest_uploads,
     read_manifest,
     upload_limits,
@@ -71,11 +72,7 @@ def _draw_report(outcome: UploadOutcome) -> None:
     for name, reason in outcome.refused_zips:
         st.error(plain(f"{name}: {reason}"))
     n = outcome.counts()
-    summary = (
-        f"{n['added']} added · {n['duplicate']} already uploaded · {n['refused']} refused"
-        + (f" · {n['repeat']} copies of files earlier in this upload" if n["repeat"] else "")
-        + (f" · {len(outcome.refused_zips)} zip(s) refused whole" if outcome.refused_zips else "")
-    )
+    summary = outcome.summary()
     if n["added"] == 0 and n["duplicate"] == 0:
         st.error(f"Nothing was added: {summary}.")
     elif n["refused"] or outcome.refused_zips:
@@ -85,7 +82,7 @@ def _draw_report(outcome: UploadOutcome) -> None:
     results = outcome.report.results
     if not results:
         return
-    st.subheader(f"Report of the last upload: {len(results)} file(s)")
+    st.subheader(f"Report of the last upload: {counted(len(results), 'file')}")
     counts = outcome.view_counts()
     views = [v for v in REPORT_VIEWS if v == "all" or counts[v]]
     view = st.segmented_control(
@@ -165,11 +162,22 @@ with st.form("upload"):
     # Inside the form, so the merchant id and the files are submitted together.
     if user.role == "merchant":
         merchant = user.merchant_id or ""
+        # A merchant's files always go to their own merchant id: a manifest's merchant_id is ignored.
+        manifest_label = "Manifest CSV (optional: columns file, sku)"
+        manifest_help = (
+            f"One row per file: its name and its SKU. Your files always go to your shop {plain(merchant)}, "
+            "so a merchant_id column is not needed (it is ignored). A value with a comma in it goes in double quotes."
+        )
     else:
         merchant = st.text_input(
             "Merchant id",
             placeholder="e.g. acme-home",
             help="A manifest CSV (file, merchant_id, sku) can assign files to other merchants.",
+        )
+        manifest_label = "Manifest CSV (optional: columns file, merchant_id, sku)"
+        manifest_help = (
+            "One row per file: its name, its merchant id (empty: the merchant id above) and its SKU. "
+            "A value with a comma in it goes in double quotes."
         )
     images = st.file_uploader(
         f"Images ({limits.type_names}; at most {limits.max_image_bytes / MB:g} MB each)",
@@ -186,7 +194,8 @@ with st.form("upload"):
         key=f"upload_zips_{gen}",
     )
     manifest_file = st.file_uploader(
-        "Manifest CSV (optional: columns file, merchant_id, sku)",
+        manifest_label,
+        help=manifest_help,
         type=["csv"],
         max_upload_size=max(1, limits.max_manifest_bytes // MB),  # not Streamlit's global limit
         key=f"upload_manifest_{gen}",
@@ -204,8 +213,13 @@ if submitted:
         st.error("Choose at least one file.")
         st.stop()
     try:
-        manifest = read_manifest(manifest_file.getvalue()) if manifest_file else None
-        with st.spinner(f"Scoring {len(files)} file(s)..."):
+        # A merchant's manifest names files and SKUs: its merchant_id column is ignored, so not checked.
+        manifest = (
+            read_manifest(manifest_file.getvalue(), uses_merchant_ids=user.role != "merchant")
+            if manifest_file
+            else None
+        )
+        with st.spinner(f"Scoring {counted(len(files), 'file')}..."):
             outcome = ingest_uploads(
                 store,
                 [(browser_file_name(f.name), f.getvalue()) for f in files],

@@ -9,7 +9,7 @@ import pytest
 from core.engine.batch import UNMEASURABLE
 from core.store.queries import list_images
 from tests.conftest import encode, zip_of
-from tests.pages.conftest import ADMIN, make_app, texts
+from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
 
 
 def _uploader(at, label_start: str):
@@ -46,7 +46,8 @@ def test_a_refused_submission_keeps_the_files_and_an_upload_empties_the_form(db,
 
     _merchant(at).input("zip-shop")
     _submit(at)
-    assert "10 added · 0 already uploaded · 1 refused · 1 copies of files earlier in this upload" in texts(at)
+    assert "10 added · 0 already uploaded · 1 refused · 1 copy of a file earlier in this upload" in texts(at)
+    assert "Report of the last upload: 12 files" in texts(at)
     assert _uploader(at, "Zip files").value == []  # uploaded: the form is empty again
     assert _uploader(at, "Images").value == []
     assert len(list_images(db, merchant_id="zip-shop")) == 10
@@ -119,3 +120,59 @@ def test_the_images_uploader_names_the_types_as_the_limits_box_does(db):
     assert "JPEG" in label and "TIFF" in label and "WebP" in label
     # Streamlit's own line under the dropzone (extensions without JPEG and TIFF) is hidden.
     assert any("st-key-upload_images_" in h.proto.body and "display: none" in h.proto.body for h in at.get("html"))
+
+
+def _chosen(at, label_start: str) -> list[str]:
+    value = _uploader(at, label_start).value
+    return [f.name for f in (value if isinstance(value, list) else [value] if value else [])]
+
+
+@pytest.mark.parametrize(
+    ("merchant", "sku", "manifest", "said"),
+    [
+        # a value beyond the columns: AttributeError, Streamlit's generic error page
+        ("m-a", "", b"file,merchant_id,sku\nnew_cup.png,acme-home,CUP 9,00\n", "row 2 ('new_cup.png') has a value"),
+        # not UTF-8 (a spreadsheet's own encoding): UnicodeDecodeError
+        ("m-a", "", b"file,merchant_id,sku\nnew_cup.png,caf\xe9,CUP-9\n", "not UTF-8 text (byte 0xe9 on line 2)"),
+        # too long for the database: DataError on PostgreSQL, stored silently on SQLite
+        ("m-a", "", b"file,merchant_id,sku\nnew_cup.png," + b"m" * 80 + b",CUP-9\n", "at most 64 characters"),
+        ("m" * 80, "", None, "The merchant id cannot be used: a merchant id may be at most 64 characters"),
+        ("m-a", "s" * 200, None, "The SKU cannot be used: a SKU may be at most 128 characters (this one has 200)"),
+    ],
+    ids=["extra-value", "not-utf8", "manifest-merchant-80", "merchant-field-80", "sku-field-200"],
+)
+def test_a_manifest_merchant_id_or_sku_that_cannot_be_used_is_explained_and_the_files_kept(
+    db, photo, merchant, sku, manifest, said
+):
+    at = make_app(ADMIN, "pages/upload.py")
+    _merchant(at).input(merchant)
+    next(t for t in at.text_input if t.label.startswith("SKU")).input(sku)
+    _uploader(at, "Images").set_value([("new_cup.png", encode(photo[::8, ::8].copy()), "image/png")])
+    if manifest is not None:
+        _uploader(at, "Manifest CSV").set_value(("manifest.csv", manifest, "text/csv"))
+    _submit(at)
+    (error,) = at.error
+    assert said in error.value.replace("\\", ""), error.value  # shown as plain text (escaped)
+    assert _chosen(at, "Images") == ["new_cup.png"]  # kept for a corrected submission
+    assert not [r for r in list_images(db) if r.file_name == "new_cup.png"]  # nothing stored
+
+
+def test_the_manifest_is_described_per_role_and_a_merchants_merchant_column_is_ignored(db, photo):
+    at = make_app(ADMIN, "pages/upload.py")
+    admin = _uploader(at, "Manifest CSV")
+    assert admin.label == "Manifest CSV (optional: columns file, merchant_id, sku)"
+    assert "merchant id" in admin.help
+
+    at = make_app(MERCHANT, "pages/upload.py")
+    mine = _uploader(at, "Manifest CSV")
+    assert mine.label == "Manifest CSV (optional: columns file, sku)"
+    assert "always go to your shop acme\\-home" in mine.help and "ignored" in mine.help
+    # The column it is told is ignored is not checked either.
+    manifest = b"file,merchant_id,sku\nnew_cup.png," + b"m" * 80 + b",CUP-9\n"
+    _uploader(at, "Images").set_value([("new_cup.png", encode(photo[::8, ::8].copy()), "image/png")])
+    mine.set_value(("manifest.csv", manifest, "text/csv"))
+    _submit(at)
+    assert "1 added · 0 already uploaded · 0 refused" in texts(at), texts(at)
+    assert "Report of the last upload: 1 file" in texts(at)
+    (row,) = [r for r in list_images(db, merchant_id="acme-home") if r.file_name == "new_cup.png"]
+    assert row.sku == "CUP-9"
