@@ -9,13 +9,20 @@ in every open tab at its next interaction.
 from __future__ import annotations
 
 from core.services.review import end_review_session
-from core.store.accounts import User
+from core.store.accounts import ACCOUNT_CHANGE_REASONS, User
 from core.store.database import Store
-from core.store.sessions import admin_created_unused, create_session, revoke_session
+from core.store.sessions import EXPIRED, admin_created_unused, create_session, revoke_session, session_end_reason
 from core.store.sessions import session_user as _session_user
 from core.store.settings import session_limits
 
-__all__ = ["cookie_max_age", "end_session", "first_start_note_due", "session_user", "start_session"]
+__all__ = [
+    "cookie_max_age",
+    "end_session",
+    "first_start_note_due",
+    "session_user",
+    "signed_out_notice",
+    "start_session",
+]
 
 
 def start_session(store: Store, user: User) -> str:
@@ -27,6 +34,19 @@ def session_user(store: Store, token: object) -> User | None:
     """The active account the session ``token`` belongs to, or ``None`` if it is unknown,
     malformed, signed out, idle too long, too old, or its account changed."""
     return _session_user(store, token)
+
+
+def signed_out_notice(store: Store, token: object) -> str | None:
+    """What the sign-in form tells the holder of the ended session ``token`` about why it ended:
+    it expired, or an administrator changed the account (which change is not said: the holder of
+    an old browser tab may not be the account's owner). ``None`` when there is nothing to say:
+    they signed out themselves, or the session is unknown or still live."""
+    reason = session_end_reason(store, token)
+    if reason == EXPIRED:
+        return "You were signed out: your session expired. Please sign in again."
+    if reason in ACCOUNT_CHANGE_REASONS:
+        return "You were signed out: your account was changed by an administrator. Please sign in again."
+    return None
 
 
 def end_session(store: Store, *, token: object, reviewer: str | None) -> None:

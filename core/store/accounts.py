@@ -23,6 +23,7 @@ from core.store.database import Store, inserted_id, now, sessions, users
 from core.vocabulary import ROLES
 
 __all__ = [
+    "ACCOUNT_CHANGE_REASONS",
     "ADMIN_PASSWORD_ENV",
     "FIRST_START_ACTOR",
     "MERCHANT_ID_MAX",
@@ -48,6 +49,8 @@ ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
 #: The audit log's actor for an administrator the program created itself.
 FIRST_START_ACTOR: Final = "first-start"
 BCRYPT_COST: Final = 12
+#: Why an account's sessions were revoked (``sessions.revoked_reason``) when the account changed.
+ACCOUNT_CHANGE_REASONS: Final = ("password changed", "disabled", "role changed", "deleted")
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}")
 #: The same characters as a user name (they show up in the same tables, links, file names and
 #: CSV cells): a first letter or digit, so never a formula ('=', '+', '-', '@') or markup ('<', '*').

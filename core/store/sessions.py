@@ -22,15 +22,19 @@ from core.store.database import Store, audit_log, now, sessions, sign_in_attempt
 from core.store.settings import session_limits
 
 __all__ = [
+    "EXPIRED",
     "admin_created_unused",
     "create_session",
     "failures_since",
     "record_sign_in",
     "revoke_session",
+    "session_end_reason",
     "session_user",
     "token_hash",
 ]
 
+#: ``sessions.revoked_reason`` of a session that was idle too long or too old.
+EXPIRED: Final = "expired"
 #: ``last_seen_at`` is written at most this often per session (reads on every run, few writes).
 _TOUCH_EVERY_S: Final = 60.0
 _TOKEN_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -106,7 +110,7 @@ def session_user(store: Store, token: object, *, at: datetime | None = None) -> 
             conn.execute(
                 update(sessions)
                 .where(and_(sessions.c.id == row.id, sessions.c.revoked_at.is_(None)))
-                .values(revoked_at=now(), revoked_reason="expired")
+                .values(revoked_at=now(), revoked_reason=EXPIRED)
             )
         return None
     if (moment - seen).total_seconds() > _TOUCH_EVERY_S:
@@ -133,6 +137,19 @@ def revoke_session(store: Store, token: object, *, reason: str = "signed out") -
             .values(revoked_at=now(), revoked_reason=reason[:32])
         ).rowcount
     return bool(n)
+
+
+def session_end_reason(store: Store, token: object) -> str | None:
+    """Why the session ``token`` was ended (``revoked_reason``: "signed out", "expired", or one of
+    :data:`~core.store.accounts.ACCOUNT_CHANGE_REASONS`); ``None`` if it is unknown or live."""
+    if not _well_formed(token):
+        return None
+    assert isinstance(token, str)
+    with store.read() as conn:
+        row = conn.execute(
+            select(sessions.c.revoked_at, sessions.c.revoked_reason).where(sessions.c.token_hash == token_hash(token))
+        ).first()
+    return None if row is None or row.revoked_at is None else str(row.revoked_reason)
 
 
 def record_sign_in(store: Store, *, username: str, client: str, ok: bool, reason: str = "") -> None:

@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.services.accounts import User, account_for_email
-from core.services.sessions import cookie_max_age, end_session, session_user, start_session
+from core.services.sessions import cookie_max_age, end_session, session_user, signed_out_notice, start_session
 from core.services.startup import AdminSetup, Store, open_desk, store_location
 from core.vocabulary import ROLE_LABELS
 
@@ -40,6 +40,7 @@ __all__ = [
     "require_role",
     "set_aside_long_lived_objects",
     "sign_in",
+    "sign_in_notice",
     "sign_in_oidc",
     "sign_out",
     "signed_in_callback",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 _TOKEN: Final = "session_token"
+#: Why this browser's session ended (expired, account changed), for the sign-in form, until sign-in.
+_NOTICE: Final = "signed_out_notice"
 _APP_ROOT: Final = Path(__file__).resolve().parents[2]
 
 
@@ -142,10 +145,20 @@ def current_user() -> User | None:
         if st.session_state.pop(_TOKEN, None) or from_cookie:
             st.session_state["rejected_cookie"] = token
             st.session_state["cookie_action"] = ""  # the browser's cookie is dead: clear it
+            notice = signed_out_notice(get_store(), token)
+            if notice:
+                st.session_state[_NOTICE] = notice
         return None
     st.session_state[_TOKEN] = token
     st.session_state["user"] = user
     return user
+
+
+def sign_in_notice() -> str | None:
+    """Why this browser was signed out, if the sign-in form should say so (see
+    :func:`core.services.sessions.signed_out_notice`); kept until someone signs in."""
+    notice = st.session_state.get(_NOTICE)
+    return notice if isinstance(notice, str) else None
 
 
 def client_address() -> str:
@@ -160,6 +173,7 @@ def _start_session(user: User) -> None:
     token = start_session(get_store(), user)
     st.session_state.pop("signed_out", None)
     st.session_state.pop("rejected_cookie", None)
+    st.session_state.pop(_NOTICE, None)
     st.session_state[_TOKEN] = token
     st.session_state["user"] = user
     st.session_state["cookie_action"] = token

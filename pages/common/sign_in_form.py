@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common.session import admin_setup, get_store, oidc_configured, sign_in, sign_in_oidc
+from pages.common.session import admin_setup, get_store, oidc_configured, sign_in, sign_in_notice, sign_in_oidc
 
 
 def sign_in_form() -> None:
@@ -17,6 +17,9 @@ def sign_in_form() -> None:
     setup = admin_setup()
     if setup.problem:
         st.error(setup.problem, icon=":material/error:")
+    notice = sign_in_notice()
+    if notice:
+        st.info(notice, icon=":material/info:", width=420)
     with st.form("sign-in", border=True, width=420):
         username = st.text_input("User name", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")

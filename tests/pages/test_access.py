@@ -83,3 +83,65 @@ def test_every_page_renders_for_every_role(data_root, user):
         assert not at.exception, (name, [e.message for e in at.exception])
         assert at.title, name
         assert "not available" not in texts(at), name
+
+
+def _tab_of(user):
+    """An app whose browser tab holds a live session of ``user`` (it was signed in earlier): the
+    next run goes through the router, as every click in a browser does."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    return at, sign_in_as(at, user)
+
+
+def _notices(at):
+    return [i.value for i in at.info if "signed out" in str(i.value)]
+
+
+def _sign_in_form_shown(at):
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["Image Quality Desk"] and "user" not in at.session_state
+
+
+def test_the_sign_in_form_says_why_an_administrator_ended_the_session(db):
+    from core.store.accounts import set_role
+
+    at, _ = _tab_of(REVIEWER)
+    set_role(db, username=REVIEWER.username, role="merchant", merchant_id="acme-home")
+    at.run()
+    _sign_in_form_shown(at)
+    changed = "You were signed out: your account was changed by an administrator. Please sign in again."
+    assert _notices(at) == [changed]
+    assert not any(word in str(i.value) for i in at.info for word in ("merchant", "role"))  # not which change
+    at.text_input[0].input(REVIEWER.username)
+    at.text_input[1].input("wrong-password")
+    at.button[0].click().run()
+    assert _notices(at) == [changed]  # still there beside the error, until a sign-in
+    at.text_input[0].input(REVIEWER.username)
+    at.text_input[1].input("test-password-1")
+    at.button[0].click().run()
+    assert not at.exception and at.session_state["user"].role == "merchant"
+    assert not _notices(at) and "signed_out_notice" not in at.session_state
+
+
+def test_the_sign_in_form_says_an_idle_session_expired(db):
+    from datetime import UTC, datetime, timedelta
+
+    from core.store.database import sessions
+    from core.store.sessions import token_hash
+
+    at, token = _tab_of(REVIEWER)
+    long_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="microseconds")
+    with db.write() as conn:
+        conn.execute(sessions.update().where(sessions.c.token_hash == token_hash(token)).values(last_seen_at=long_ago))
+    at.run()
+    _sign_in_form_shown(at)
+    assert _notices(at) == ["You were signed out: your session expired. Please sign in again."]
+
+
+def test_a_sign_out_in_another_tab_needs_no_notice(db):
+    from core.store.sessions import revoke_session
+
+    at, token = _tab_of(REVIEWER)
+    assert revoke_session(db, token)  # what "Sign out" does, in the other tab
+    at.run()
+    _sign_in_form_shown(at)
+    assert not _notices(at) and not at.info

@@ -42,3 +42,33 @@ def test_the_first_start_note_shows_until_someone_signs_in(tmp_path):
         assert not first_start_note_due(start.store)
     finally:
         start.store.dispose()
+
+
+def test_the_sign_in_form_is_told_why_a_session_ended(store):
+    from datetime import UTC, datetime, timedelta
+
+    from core.services.sessions import signed_out_notice
+    from core.store.accounts import delete_user, set_active, set_password, set_role
+    from core.store.sessions import session_user as checked_at
+
+    changed = "You were signed out: your account was changed by an administrator. Please sign in again."
+    changes = {
+        "pat": lambda: set_password(store, username="pat", password="a new passphrase"),
+        "rob": lambda: set_role(store, username="rob", role="merchant", merchant_id="acme"),
+        "dan": lambda: set_active(store, "dan", False),
+        "del": lambda: delete_user(store, "del"),
+    }
+    for name, change in changes.items():
+        token = start_session(store, create_user(store, username=name, password="correct horse", role="reviewer"))
+        assert signed_out_notice(store, token) is None  # live
+        change()
+        assert session_user(store, token) is None
+        assert signed_out_notice(store, token) == changed, name
+    rita = create_user(store, username="rita", password="correct horse", role="reviewer")
+    idle = start_session(store, rita)
+    assert checked_at(store, idle, at=datetime.now(UTC) + timedelta(hours=1)) is None  # 30 idle minutes
+    assert signed_out_notice(store, idle) == "You were signed out: your session expired. Please sign in again."
+    mine = start_session(store, rita)
+    end_session(store, token=mine, reviewer="rita")
+    assert signed_out_notice(store, mine) is None  # they signed out themselves
+    assert signed_out_notice(store, "forged") is None and signed_out_notice(store, "A" * 43) is None
