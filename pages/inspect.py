@@ -160,24 +160,32 @@ with tab_metrics:
 with tab_hist:
     st.plotly_chart(histogram_figure(pix, title="Per-channel and luminance histogram (preview)"), key="hist")
 with tab_market:
+    checklist = marketplace_checklist(store, record.version_id)
+    market = pd.DataFrame(
+        [
+            {
+                "profile": row.title,
+                "score": row.score,
+                "verdict": "passes" if row.passes else "fails",
+                "file type": row.file_note,
+                "issues": issue_labels(row.issues),
+                "rules": row.rules,
+            }
+            for row in checklist
+        ]
+    )
+    if not any(row.file_note for row in checklist):
+        market = market.drop(columns="file type")  # every marketplace takes this file: no empty column
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "profile": row.title,
-                    "score": row.score,
-                    "verdict": "passes" if row.passes else "fails",
-                    "issues": [*issue_labels(row.issues), *([row.file_note] if row.file_note else [])],
-                    "rules": row.rules,
-                }
-                for row in marketplace_checklist(store, record.version_id)
-            ]
-        ),
+        market,
         hide_index=True,
         key="market_table",
         column_config={
             # Why a marketplace fails comes before its rules in full (a cell shows them on hover).
             "issues": st.column_config.ListColumn("issues", width="medium"),
+            "file type": st.column_config.TextColumn(
+                "file type", help="Whether the marketplace takes this type of file", width="medium"
+            ),
             "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
             "rules": st.column_config.TextColumn("rules", help="The marketplace's rules in words"),
         },

@@ -130,13 +130,13 @@ class Profile:
 
     def file_format_problem(self, fmt: str) -> str:
         """'' if the marketplace takes a file of format ``fmt`` (Pillow's name, as stored with each
-        version), else a sentence saying which types it takes. A fact about the file, not a
+        version), else which types it takes, e.g. "HEIC files not taken: only JPEG, PNG, TIFF or GIF". A fact about the file, not a
         measurement: it is no check and moves no score."""
         if not self.file_formats or not fmt or fmt.upper() in self.file_formats:
             return ""
         names = [FORMAT_LABELS.get(f, f) for f in self.file_formats]
         takes = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-        return f"{self.title} does not take {FORMAT_LABELS.get(fmt.upper(), fmt)} files, only {takes}."
+        return f"{FORMAT_LABELS.get(fmt.upper(), fmt)} files not taken: only {takes}"
 
 
 #: What a profile's name may be: it is a key in the database and a file name.

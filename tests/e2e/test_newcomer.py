@@ -145,7 +145,9 @@ def test_upload_shows_the_limits_and_an_odd_name_as_given(browser, app, photo):
     assert "JPEG (.jpg, .jpeg, .jpe)" in limits and "TIFF (.tif, .tiff)" in limits and "50 MB" in limits
     assert "megapixels" in limits and "Zip files" in limits
     # The images' types and size as in the box above (Streamlit's own line, which drops JPEG and TIFF, is hidden).
-    assert page.get_by_text("Images (JPEG, PNG, WebP, HEIC, AVIF, TIFF, BMP, GIF, MPO; at most 50 MB each)").is_visible()
+    assert page.get_by_text(
+        "Images (JPEG, PNG, WebP, HEIC, AVIF, TIFF, BMP, GIF, MPO; at most 50 MB each)"
+    ).is_visible()
     assert not page.locator("[data-testid='stFileUploaderDropzoneInstructions']").first.is_visible()
     page.get_by_role("textbox", name="Merchant id").fill("odd-names")
     page.locator("input[type=file]").first.set_input_files(

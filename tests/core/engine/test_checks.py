@@ -195,6 +195,8 @@ def test_a_profiles_file_types_travel_with_it_and_unknown_ones_are_refused():
     assert amazon.file_formats == ("JPEG", "PNG", "TIFF", "GIF") and load_profile("generic").file_formats == ()
     data = amazon.to_dict() | {"name": "amazon-tuned"}  # what a tuned profile is saved from
     assert profile_from_dict(data).file_formats == amazon.file_formats
-    assert amazon.file_format_problem("JPEG") == "" and amazon.file_format_problem("heif").startswith("Amazon")
+    assert amazon.file_format_problem("JPEG") == "" and amazon.file_format_problem("heif").startswith(
+        "HEIC files not taken"
+    )
     with pytest.raises(ProfileError, match="unknown file format"):
         profile_from_dict(data | {"file_formats": ["JPEG", "PSD"]})

@@ -94,8 +94,8 @@ def test_the_checklist_says_which_marketplaces_do_not_take_the_file_type(store, 
     )
     heic, jpeg = (r.version_id for r in report.added)
     rows = {r.profile: r for r in marketplace_checklist(store, heic)}
-    assert rows["amazon"].file_note == "Amazon (main image) does not take HEIC files, only JPEG, PNG, TIFF or GIF."
-    assert rows["google"].file_note.endswith("only JPEG, PNG, WebP, GIF, BMP or TIFF.")
+    assert rows["amazon"].file_note == "HEIC files not taken: only JPEG, PNG, TIFF or GIF"
+    assert rows["google"].file_note == "HEIC files not taken: only JPEG, PNG, WebP, GIF, BMP or TIFF"
     assert not rows["amazon"].passes and "HEIC" not in "".join(rows["amazon"].issues)  # a fact, not a check
     assert rows["generic"].file_note == "" and rows["shopify"].file_note == ""  # no file-type rule stated
     assert all(r.file_note == "" for r in marketplace_checklist(store, jpeg))
