@@ -21,6 +21,7 @@ from core.store.accounts import (
     set_active,
     set_password,
     set_role,
+    staff_merchant_id,
 )
 from core.store.database import Store
 from core.store.sessions import failures_since, record_sign_in
@@ -183,10 +184,7 @@ def update_user(
     else:
         typed = merchant_id.strip()
         if new_role != "merchant" and typed:
-            raise AuthError(
-                f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id "
-                f"for a {new_role}"
-            )
+            raise staff_merchant_id(new_role)
         new_merchant = check_merchant_id(typed) if typed else None
     if new_role == "merchant" and not new_merchant:
         raise AuthError(

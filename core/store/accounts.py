@@ -43,6 +43,7 @@ __all__ = [
     "set_active",
     "set_password",
     "set_role",
+    "staff_merchant_id",
 ]
 
 ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
@@ -158,7 +159,8 @@ def revoke_user_sessions(conn: Connection, user_id: int, reason: str) -> int:
     )
 
 
-def _staff_merchant_id(role: str) -> AuthError:
+def staff_merchant_id(role: str) -> AuthError:
+    """The error for a merchant id given to a staff account of ``role`` (to raise)."""
     return AuthError(
         f"only merchant accounts have a merchant id; choose the merchant role or clear the merchant id for a {role}"
     )
@@ -200,7 +202,7 @@ def create_user(
     if role == "merchant" and not merchant_id:
         raise AuthError("a merchant account needs a merchant id")
     if role != "merchant" and merchant_id:
-        raise _staff_merchant_id(role)
+        raise staff_merchant_id(role)
     if merchant_id is not None:
         merchant_id = check_merchant_id(merchant_id)
     hashed = _hash(password, username=username)
@@ -312,7 +314,7 @@ def set_role(store: Store, *, username: str, role: str, merchant_id: str | None 
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
     typed = (merchant_id or "").strip()
     if role != "merchant" and typed:
-        raise _staff_merchant_id(role)
+        raise staff_merchant_id(role)
     given = check_merchant_id(typed) if typed else None
     with store.write() as conn:
         row = _require(conn, username)
