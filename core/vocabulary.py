@@ -18,6 +18,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "FORMAT_EXTENSIONS",
     "FORMAT_LABELS",
+    "HEIF_EXTENSIONS",
     "IMAGE_EXTENSIONS",
     "ISSUE_LABELS",
     "ISSUE_NAMES",
@@ -340,6 +341,9 @@ IMAGE_EXTENSIONS: Final = frozenset(
         ".mpo",
     }
 )
+
+#: The extensions of HEIC/HEIF files (phone photos), read where pillow-heif is installed.
+HEIF_EXTENSIONS: Final = frozenset({".heic", ".heif", ".hif"})
 
 #: Image file types a merchant may send that the engine cannot read: found in a folder or a zip,
 #: they are reported with the reason (never skipped silently).

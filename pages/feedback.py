@@ -291,10 +291,18 @@ st.caption(
 if not may_save_profiles(user.role):
     st.caption("An administrator can save this as a profile.")
 else:
-    st.caption(
-        f"Saving adds the profile '{plain(tuning.profile.name)}' and scores every image version with it; other profiles "
-        "and their scores stay as they are."
-    )
+    if tuning.profile.name in profile_names():
+        # Saving under a saved profile's name replaces it: say so before the click, not after.
+        st.warning(
+            f"A profile named '{plain(tuning.profile.name)}' is already saved: saving replaces it and its scores "
+            "with this one. To keep both, choose another name above.",
+            icon=":material/swap_horiz:",
+        )
+    else:
+        st.caption(
+            f"Saving adds the profile '{plain(tuning.profile.name)}' and scores every image version with it; other "
+            "profiles and their scores stay as they are."
+        )
     # Keyed on the profile itself: a changed suggestion asks again.
     seen = st.checkbox(
         f"I have checked the impact: {impact.flagged} image versions newly flagged, {impact.cleared} cleared",

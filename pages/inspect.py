@@ -16,7 +16,7 @@ from core.engine.wording import (
     recipe_words,
 )
 from core.services.access import merchant_scope, roles_for
-from core.services.catalog import findings, marketplace_checklist, same_photo_as, versions_of
+from core.services.catalog import file_description, findings, marketplace_checklist, same_photo_as, versions_of
 from core.services.measuring import stale_note
 from core.services.profiles import ProfileError, get_profile
 from core.services.review import decision_history
@@ -52,7 +52,7 @@ pix = preview(record.sha256, record.blob_path)
 
 st.title(plain(record.shown_name))
 st.caption(
-    f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
+    f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {file_description(store, record)} · "
     f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}..."
 )
 

@@ -28,6 +28,7 @@ __all__ = [
     "ImageLoadError",
     "LoadedImage",
     "load_image",
+    "heif_supported",
     "sha256_of",
 ]
 
@@ -164,6 +165,11 @@ def _heif_decoder() -> bool:
 
 
 _HEIF_READY: bool | None = None
+
+
+def heif_supported() -> bool:
+    """Whether HEIC/HEIF files can be decoded here (pillow-heif installed; see the README)."""
+    return _heif_decoder()
 
 
 def _sniff(data: bytes) -> tuple[str, bool] | None:
@@ -478,7 +484,8 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
             ) from exc
         if known is not None:
             raise ImageLoadError(
-                "unsupported_format", f"{known[0]} files are not supported; please upload JPEG, PNG or WebP."
+                "unsupported_format",
+                f"{known[0]} files are not supported here; please upload JPEG, PNG, WebP or another common type.",
             ) from exc
         raise ImageLoadError(
             "not_image", "The file is not an image (its contents match no known image format)."

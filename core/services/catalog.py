@@ -26,7 +26,7 @@ from core.store.queries import (
     versions_of,
 )
 from core.store.scores import earlier_copy
-from core.vocabulary import DECISIONS
+from core.vocabulary import DECISIONS, FORMAT_LABELS
 
 __all__ = [
     "CatalogFilter",
@@ -40,6 +40,7 @@ __all__ = [
     "findings",
     "image_bytes",
     "issue_counts",
+    "file_description",
     "marketplace_checklist",
     "open_version",
     "pickable_versions",
@@ -134,6 +135,17 @@ class ChecklistRow:
     @property
     def passes(self) -> bool:
         return not self.issues and not self.file_note
+
+
+def file_description(store: Store, record: ImageRecord) -> str:
+    """The stored file in words, e.g. "HEIC · 566x848 px · 115 KB" (type as people call it)."""
+    fmt = version_format(store, record.version_id)
+    parts = [FORMAT_LABELS.get(fmt, fmt)] if fmt else []
+    parts.append(f"{record.width}x{record.height} px")
+    mb = record.metrics.get("file_mb", math.nan)
+    if mb is not None and not math.isnan(mb):
+        parts.append(f"{mb * 1000:.0f} KB" if mb < 1 else f"{mb:.1f} MB")
+    return " · ".join(parts)
 
 
 def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:

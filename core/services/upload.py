@@ -22,6 +22,7 @@ from core.store.intake import (
     ingest_zip,
     read_manifest,
 )
+from core.vocabulary import HEIF_EXTENSIONS
 
 __all__ = [
     "FileResult",
@@ -43,7 +44,7 @@ _TYPE_NAMES = (
     ("JPEG", (".jpg", ".jpeg", ".jpe")),
     ("PNG", (".png",)),
     ("WebP", (".webp",)),
-    ("HEIC", (".heic", ".heif", ".hif")),
+    ("HEIC", tuple(sorted(HEIF_EXTENSIONS))),
     ("AVIF", (".avif",)),
     ("TIFF", (".tif", ".tiff")),
     ("BMP", (".bmp",)),
@@ -99,7 +100,7 @@ def browser_file_name(name: str) -> str:
 
 def upload_limits() -> UploadLimits:
     """The limits in force (one place: the page shows these and the widgets use them)."""
-    from core.engine.loading import DEFAULT_MAX_BYTES
+    from core.engine.loading import DEFAULT_MAX_BYTES, heif_supported
     from core.store.intake import ZIP_LIMITS
     from core.store.settings import max_pixels
     from core.vocabulary import IMAGE_EXTENSIONS
@@ -107,7 +108,8 @@ def upload_limits() -> UploadLimits:
     return UploadLimits(
         max_image_bytes=DEFAULT_MAX_BYTES,
         max_pixels=max_pixels(),
-        image_extensions=tuple(sorted(IMAGE_EXTENSIONS)),
+        # Without pillow-heif (a licence choice, see the README) HEIC is not offered at all.
+        image_extensions=tuple(sorted(IMAGE_EXTENSIONS - (set() if heif_supported() else HEIF_EXTENSIONS))),
         max_zip_bytes=int(ZIP_LIMITS["max_zip_bytes"]),
         max_zip_entries=int(ZIP_LIMITS["max_entries"]),
         max_zip_unpacked_bytes=int(ZIP_LIMITS["max_total_bytes"]),

@@ -5,6 +5,7 @@ shown whole, as plain text."""
 import json
 
 from core.services import feedback
+from core.services.profiles import profile_names
 from core.store.queries import list_images
 from core.store.reviews import decide
 from tests.pages.conftest import ADMIN, REVIEWER, make_app, texts
@@ -113,6 +114,10 @@ def test_a_suggestion_shows_its_impact_before_it_can_be_saved(db, monkeypatch):
     assert not at.exception, [e.message for e in at.exception]
     done = " ".join(s.value for s in at.success)
     assert "scored 20 image versions" in done and f"{newly} newly flagged and 0 cleared" in done
+    # Found by a walkthrough: saving again under the same name replaced the profile without a word.
+    at = make_app(ADMIN, "pages/feedback.py")
+    assert "generic-tuned" in profile_names(db)
+    assert any("is already saved: saving replaces it and its scores" in w.value for w in at.warning)
 
 
 def test_a_reviewer_sees_the_impact_and_the_disagreement_caution(db, monkeypatch):

@@ -1,3 +1,5 @@
+import re
+
 from core.store.queries import list_images
 from pages.common.text import plain
 from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
@@ -228,6 +230,7 @@ def test_the_marketplace_checklist_names_a_file_type_the_marketplace_does_not_ta
         db, [("phone.heic", encode(product[::2, ::2].copy(), "HEIF", quality=90))], merchant_id="acme-home"
     )
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(report.added[0].version_id)})
+    assert any(re.search(r"· HEIC · 600x600 px · \d+ KB ·", c.value) for c in at.caption)  # what the file is
     table = next(d.value for d in at.dataframe if "verdict" in d.value.columns).set_index("profile")
     amazon = table.loc["Amazon (main image)"]
     assert amazon["file type"] == "HEIC files not taken: only JPEG, PNG, TIFF or GIF" and amazon["verdict"] == "fails"

@@ -199,3 +199,21 @@ def test_the_summary_counts_in_the_singular_and_the_plural(store, photo):
     assert ingest_uploads(store, [("x.png", a)], merchant_id="acme", uploaded_by="mia").summary() == (
         "0 added · 1 already uploaded · 0 refused"
     )
+
+
+def test_without_pillow_heif_the_uploaders_do_not_offer_heic():
+    """HEIC support is optional (a licence choice, see the README): where it is left out, the
+    page must not invite HEIC files that would then be refused."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys; sys.modules['pillow_heif'] = None\n"  # as if it were not installed
+        "from core.services.upload import upload_limits\n"
+        "limits = upload_limits(); print(limits.type_names); print(sorted(limits.image_extensions))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    names, extensions = out.stdout.splitlines()
+    assert names == "JPEG, PNG, WebP, AVIF, TIFF, BMP, GIF, MPO" and ".heic" not in extensions
