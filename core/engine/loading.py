@@ -146,12 +146,14 @@ def _read_source(source: bytes | str | os.PathLike[str], max_bytes: int) -> byte
 _HEIF_BRANDS: Final = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 
 
-def _heif_decoder() -> bool:
-    """Let Pillow open HEIC/HEIF (phone photos) through pillow-heif, if it is installed.
+_HEIF_READY: bool | None = None
 
-    Registered on first use rather than at import, so importing this module changes nothing in
-    Pillow. Thumbnails, depth maps and auxiliary images are never needed here, so never read.
-    """
+
+def heif_supported() -> bool:
+    """Whether HEIC/HEIF files (phone photos) can be decoded here: pillow-heif is installed (see
+    the README). Its Pillow opener is registered on the first call, not at import, so importing
+    this module changes nothing in Pillow; thumbnails, depth maps and auxiliary images are never
+    needed here, so never read."""
     global _HEIF_READY
     if _HEIF_READY is None:
         try:
@@ -164,14 +166,6 @@ def _heif_decoder() -> bool:
     return _HEIF_READY
 
 
-_HEIF_READY: bool | None = None
-
-
-def heif_supported() -> bool:
-    """Whether HEIC/HEIF files can be decoded here (pillow-heif installed; see the README)."""
-    return _heif_decoder()
-
-
 def _sniff(data: bytes) -> tuple[str, bool] | None:
     """A format recognised by its signature, and whether this machine decodes it.
 
@@ -180,7 +174,7 @@ def _sniff(data: bytes) -> tuple[str, bool] | None:
     """
     head = data[:32]
     if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        return "HEIC/HEIF", _heif_decoder()
+        return "HEIC/HEIF", heif_supported()
     if head[4:12] in (b"ftypavif", b"ftypavis"):
         return "AVIF", bool(features.check("avif"))
     if head.startswith(b"%PDF"):
@@ -463,7 +457,7 @@ def _declared_size(data: bytes) -> tuple[int, int] | None:
 
 def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
     digest = sha256_of(data)
-    _heif_decoder()
+    heif_supported()  # registers the HEIC opener before Pillow looks at the file
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
