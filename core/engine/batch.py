@@ -60,28 +60,19 @@ CSV_COLUMNS: Final = (
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Files named directly, plus image files found recursively (sorted) in named folders. Image
-    types the engine cannot read (SVG, HEIC, ...) are yielded too, so they get a row with the reason."""
+    """Files named directly, plus image files found recursively (sorted) in named folders, each
+    file once however often it is named. Image types the engine cannot read (SVG, JPEG XL, ...) are
+    yielded too, so they get a row with the reason."""
     wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
     seen: set[Path] = set()  # 'score x.jpg .' names x.jpg twice: it is one file, scored once
-
-    def first_time(p: Path) -> bool:
-        key = p.resolve()
-        if key in seen:
-            return False
-        seen.add(key)
-        return True
-
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            yield from (
-                f
-                for f in sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted)
-                if first_time(f)
-            )
-        elif first_time(p):
-            yield p
+        found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted) if p.is_dir() else [p]
+        for f in found:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield f
 
 
 @dataclass(frozen=True, slots=True)
