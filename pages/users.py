@@ -14,7 +14,7 @@ from core.services.accounts import (
     user_rows,
 )
 from core.vocabulary import ROLES
-from pages.common.session import get_store, require_role
+from pages.common.session import get_store, require_role, session_token
 from pages.common.text import plain
 
 admin = require_role(*roles_for("users"))
@@ -107,6 +107,7 @@ with b:
                         new_password=new_password,
                         role=new_role,
                         merchant_id=new_merchant,
+                        session=session_token(),
                     )
                 except AuthError as exc:
                     st.error(_sentence(exc))
@@ -115,6 +116,10 @@ with b:
                         f"Updated '{plain(current.username)}': {', '.join(changed)}."
                         if changed
                         else f"Nothing to change for '{plain(current.username)}'."
+                    ) + (
+                        " You stay signed in here; your other sign-ins were ended."
+                        if "password" in changed and current.username == admin.username
+                        else ""
                     )
                     st.session_state["manage_saved"] = True  # the rerun shows the stored state
                     st.rerun()

@@ -24,7 +24,7 @@ from core.store.accounts import (
     staff_merchant_id,
 )
 from core.store.database import Store
-from core.store.sessions import failures_since, record_sign_in
+from core.store.sessions import failures_since, record_sign_in, token_hash
 from core.vocabulary import ROLES
 
 __all__ = [
@@ -156,6 +156,7 @@ def update_user(
     new_password: str = "",
     role: str | None = None,
     merchant_id: str | None = None,
+    session: str | None = None,
 ) -> list[str]:
     """Apply the Users page's "Change a user" form: everything it shows, or nothing.
 
@@ -167,6 +168,9 @@ def update_user(
     Every check runs before anything is stored (you cannot disable your own account or take away
     your own administrator role; the password must be acceptable). Returns what changed, in words:
     "role", "merchant id", "disabled" or "enabled", "password".
+
+    ``session`` is the sign-in session the form was sent from: an administrator who changes
+    their own password stays signed in there, and every other session of theirs ends.
     """
     current = get_user(store, target)
     if current is None:
@@ -205,7 +209,8 @@ def update_user(
         set_active(store, current.username, active, actor=actor.username)
         changed.append("enabled" if active else "disabled")
     if new_password:
-        set_password(store, username=current.username, password=new_password, actor=actor.username)
+        keep = token_hash(session) if own and session else None
+        set_password(store, username=current.username, password=new_password, actor=actor.username, keep_session=keep)
         changed.append("password")
     return changed
 

@@ -147,15 +147,14 @@ def _require(conn: Connection, username: str) -> Any:
     return row
 
 
-def revoke_user_sessions(conn: Connection, user_id: int, reason: str) -> int:
-    """Revoke every live session of one account (inside the caller's transaction)."""
+def revoke_user_sessions(conn: Connection, user_id: int, reason: str, *, keep: str | None = None) -> int:
+    """Revoke every live session of one account (inside the caller's transaction), except the
+    one whose token hash is ``keep``."""
+    live = and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+    if keep is not None:
+        live = and_(live, sessions.c.token_hash != keep)
     return int(
-        conn.execute(
-            update(sessions)
-            .where(and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None)))
-            .values(revoked_at=now(), revoked_reason=reason[:32])
-        ).rowcount
-        or 0
+        conn.execute(update(sessions).where(live).values(revoked_at=now(), revoked_reason=reason[:32])).rowcount or 0
     )
 
 
@@ -264,15 +263,18 @@ def get_user(store: Store, username: str) -> User | None:
     return None if row is None else _user(row)
 
 
-def set_password(store: Store, *, username: str, password: str, actor: str = "system") -> None:
-    """Change a password; every session of that account ends (it signs in again)."""
+def set_password(
+    store: Store, *, username: str, password: str, actor: str = "system", keep_session: str | None = None
+) -> None:
+    """Change a password; every session of that account ends (it signs in again), except the
+    session whose token hash is ``keep_session``: the one its owner changed it from."""
     with store.read() as conn:
         stored = _require(conn, username)  # "no such user" before any complaint about the password
     hashed = _hash(password, username=stored.username)
     with store.write() as conn:
         row = _require(conn, username)
         conn.execute(update(users).where(users.c.id == row.id).values(password_hash=hashed))
-        revoke_user_sessions(conn, int(row.id), "password changed")
+        revoke_user_sessions(conn, int(row.id), "password changed", keep=keep_session)
         store.audit(
             conn,
             actor=actor,

@@ -38,6 +38,7 @@ __all__ = [
     "profile_names",
     "profile_picker",
     "require_role",
+    "session_token",
     "set_aside_long_lived_objects",
     "sign_in",
     "sign_in_notice",
@@ -159,6 +160,12 @@ def sign_in_notice() -> str | None:
     :func:`core.services.sessions.signed_out_notice`); kept until someone signs in."""
     notice = st.session_state.get(_NOTICE)
     return notice if isinstance(notice, str) else None
+
+
+def session_token() -> str | None:
+    """This browser session's sign-in session id (``None`` when signed out)."""
+    token = st.session_state.get(_TOKEN)
+    return token if isinstance(token, str) else None
 
 
 def client_address() -> str:

@@ -238,3 +238,16 @@ def test_a_password_like_the_user_name_is_refused_on_the_page(db):
     _fill(at, name="margaret", role="reviewer", merchant="", password=" " * 8)
     assert [e.value for e in at.error] == [plain("The password cannot be only spaces.")]
     assert get_user(db, "margaret") is None
+
+
+def test_an_admin_who_changes_their_own_password_stays_signed_in(db):
+    b = Browser(make_app(ADMIN, "pages/users.py"))
+    b.set("manage_target", "admin")
+    b.set(b.key("password_"), "a new password 3").press("Save")
+    assert [s.value for s in b.at.success] == [
+        "Updated 'admin': password. You stay signed in here; your other sign-ins were ended."
+    ]
+    assert "Sign in" not in [s.label for s in b.at.button]  # still on the Users page
+    assert b.at.title[0].value == "Users"
+    b.at.run()
+    assert b.at.title and b.at.title[0].value == "Users"

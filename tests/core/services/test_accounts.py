@@ -166,3 +166,21 @@ def test_the_users_form_cannot_remove_the_last_active_administrator(store, peopl
     from core.store.accounts import authenticate
 
     assert authenticate(store, "ada", "correct horse") is not None  # the password was not changed either
+
+
+def test_changing_your_own_password_keeps_you_signed_in_where_you_changed_it(store, people):
+    from core.services.sessions import session_user, start_session
+
+    boss, rita = people
+    here, elsewhere = start_session(store, boss), start_session(store, boss)
+    theirs = start_session(store, rita)
+    assert update_user(store, actor=boss, target="boss", active=True, new_password="a new phrase 7", session=here) == [
+        "password"
+    ]
+    assert session_user(store, here).username == "boss"
+    assert session_user(store, elsewhere) is None  # another browser with the old password
+    assert session_user(store, theirs).username == "rita"
+    # Someone else's password: every session of theirs ends, whoever's session sent the form.
+    other = start_session(store, rita)
+    update_user(store, actor=boss, target="rita", active=True, new_password="a new phrase 8", session=other)
+    assert session_user(store, other) is None and session_user(store, theirs) is None
