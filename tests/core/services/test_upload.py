@@ -46,6 +46,16 @@ def test_a_merchant_is_told_when_a_manifest_names_another_merchant(store, photo)
     assert "'acme'" in by["theirs.png"].reason and by["mine.png"].reason == ""
 
 
+def test_a_long_merchant_id_in_a_merchants_manifest_is_quoted_shortened(store, photo):
+    small = photo[::4, ::4].copy()
+    manifest = b"file,merchant_id,sku\ntheirs.png," + b"x" * 300 + b",Z-2\n"
+    files = [("up.zip", zip_of({"manifest.csv": manifest, "theirs.png": encode(small)}))]
+    outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", only_own_merchant=True)
+    (result,) = outcome.report.results
+    assert result.status == "added"
+    assert result.reason == f"The manifest's merchant '{'x' * 39}\u2026' was not used: your uploads go to 'acme'."
+
+
 def _fails_on_width(monkeypatch, width: int) -> None:
     """Make measuring raise for images ``width`` pixels wide (as a bug in a measure would)."""
     from core.engine import batch
