@@ -416,7 +416,9 @@ def ingest_files(
                 continue
             merchant, item_sku = row
             if only_own_merchant and merchant and merchant != merchant_id:
-                notes[name] = f"The manifest's merchant {_short(merchant)} was not used: your uploads go to '{merchant_id}'."
+                notes[name] = (
+                    f"The manifest's merchant {_short(merchant)} was not used: your uploads go to '{merchant_id}'."
+                )
             merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
             if not merchant:
                 report.results.append(
