@@ -660,14 +660,16 @@ def claim_next(
     issue: str | None = None,
     skip: tuple[int, ...] = (),
     lease_seconds: float = LEASE_SECONDS,
+    restart: bool = False,
 ) -> QueueItem | None:
     """The item to show ``reviewer`` now, leased to them for ``lease_seconds``.
 
     The item they already hold (still open, matching the filters, not skipped) is kept and its
-    lease renewed, so a rerun shows the same image; otherwise their leases are released and the
-    first open item in ``order`` that no one else holds is leased. Claims are serialized (one
-    write transaction; on PostgreSQL also an advisory lock), so two reviewers never get the same
-    single-review item.
+    lease renewed, so a rerun shows the same image; otherwise, or with ``restart`` (the reviewer
+    changed the order or a filter: they expect the first image of the new queue), their leases
+    are released and the first open item in ``order`` that no one else holds is leased, in the
+    same transaction. Claims are serialized (one write transaction; on PostgreSQL also an
+    advisory lock), so two reviewers never get the same single-review item.
     """
     if not reviewer:
         raise ReviewError("the queue needs a reviewer")
@@ -685,7 +687,7 @@ def claim_next(
                 )
             ).scalars()
         ]
-        rows = _open_rows(conn, reviewer, **args, limit=1, where=where, among=held) if held else []
+        rows = _open_rows(conn, reviewer, **args, limit=1, where=where, among=held) if held and not restart else []
         if not rows:
             conn.execute(delete(review_leases).where(review_leases.c.reviewer == reviewer))
             rows = _open_rows(conn, reviewer, **args, limit=1, where=where)

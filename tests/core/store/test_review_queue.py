@@ -313,6 +313,31 @@ def test_the_queue_claims_in_order_and_keeps_what_it_holds(store):
     )
 
 
+def test_a_restart_gives_the_held_image_back_and_claims_the_first_of_the_new_order(store):
+    """Found by a probe: changing the Review page's order kept the image on screen (the held one
+    still matched), so the new order seemed to do nothing. ``restart`` gives it back at once."""
+    _queue_catalogue(store)
+    held = claim_next(store, "zoe", order="issue").version_id
+    oldest = _rules(store, "zoe", "oldest", percent=0, leases=False)
+    assert held != oldest[0]
+    assert claim_next(store, "zoe", order="oldest").version_id == held  # an ordinary rerun keeps it
+    assert claim_next(store, "zoe", order="oldest", restart=True).version_id == oldest[0]
+    with store.read() as conn:
+        mine = conn.execute(select(review_leases.c.version_id).where(review_leases.c.reviewer == "zoe")).scalars()
+        assert list(mine) == [oldest[0]]  # the old image is free for the team again
+    assert claim_next(store, "zoe", order="oldest").version_id == oldest[0]  # and kept from now on
+    # Never someone else's image: rita holds the first of the oldest order; zoe restarting in that
+    # order gets the next one, and rita, restarting too, keeps hers (it is still first for her).
+    release_leases(store, "zoe")
+    first = claim_next(store, "rita", order="oldest", restart=True).version_id
+    other = claim_next(store, "zoe", order="oldest", restart=True).version_id
+    assert first != other
+    assert claim_next(store, "rita", order="oldest", restart=True).version_id == first
+    # Restarting in a filter that matches nothing releases what was held and hands out nothing.
+    assert claim_next(store, "zoe", order="oldest", merchant_id="nobody", restart=True) is None
+    assert claim_next(store, "rita", order="oldest", skip=(first,)).version_id == other
+
+
 def test_the_queue_walks_an_index_instead_of_sorting_the_catalogue(store):
     """The first open items come from an index walk in queue order (on SQLite, whose plans can be
     read): the query that finds them never sorts every open item (a merchant's own items may be)."""
