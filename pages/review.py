@@ -230,7 +230,11 @@ def queue_panel() -> None:
     among = " (of the images the sidebar's filters select)" if filtered else ""
     st.progress(progress.fraction, text=f"{progress.done} decided · {progress.remaining} remaining{among}")
 
-    item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped))
+    # A changed order or filter shows the first image of the new queue (the one held goes back to
+    # the team); any other rerun (a reason ticked, a keypress) keeps the image on screen.
+    restart = st.session_state.get("review_where", where) != where
+    st.session_state["review_where"] = where
+    item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped), restart=restart)
     st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
     if item is None:
         if error:

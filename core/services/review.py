@@ -212,9 +212,13 @@ class QueueFilter:
     issue: str | None = None
 
 
-def current_item(store: Store, *, reviewer: str, where: QueueFilter, skip: tuple[int, ...] = ()) -> QueueItem | None:
+def current_item(
+    store: Store, *, reviewer: str, where: QueueFilter, skip: tuple[int, ...] = (), restart: bool = False
+) -> QueueItem | None:
     """The item to show ``reviewer`` now, leased to them (the same one on every rerun while it is
-    theirs); ``None`` when nothing is open for them."""
+    theirs); ``None`` when nothing is open for them. ``restart``: the reviewer has just changed
+    ``where`` (the order or a filter), so the image they hold goes back to the team and they are
+    handed the first image of the new queue."""
     return claim_next(
         store,
         reviewer,
@@ -223,6 +227,7 @@ def current_item(store: Store, *, reviewer: str, where: QueueFilter, skip: tuple
         merchant_id=where.merchant_id,
         issue=where.issue,
         skip=skip,
+        restart=restart,
     )
 
 
