@@ -26,6 +26,7 @@ from core.services.review import (
     double_review_share,
     fix_similarity,
     mark_opened,
+    merchant_ids,
     queue_progress,
     set_double_review_share,
     skip_item,
@@ -53,7 +54,14 @@ ORDER_LABELS = {
 with st.sidebar:
     profile = profile_picker()
     order = st.selectbox("Queue order", QUEUE_ORDERS, format_func=ORDER_LABELS.get, key="queue_order")
-    merchant = st.text_input("Only merchant", key="queue_merchant").strip() or None
+    # A picker of the merchants there are (a free-text id, matched exactly, found nothing for
+    # "Bluefin" or "blue", and a key typed into it became the filter; typing here only searches).
+    merchant = st.selectbox(
+        "Only merchant",
+        [None, *merchant_ids(store)],
+        format_func=lambda m: "(all merchants)" if m is None else m,
+        key="queue_merchant",
+    )
     issue = st.selectbox(
         "Only images with issue",
         [None, *ISSUE_NAMES],

@@ -20,7 +20,7 @@ from core.services.access import may_set_double_review, sees_reviewer_names
 from core.services.optimize import Similarity, recipe_similarity
 from core.store.blobs import display_pixels
 from core.store.database import Store
-from core.store.queries import ImageRecord, get_image, versions_of
+from core.store.queries import ImageRecord, get_image, merchant_ids, versions_of
 from core.store.reviews import (
     Decision,
     QueueItem,
@@ -66,6 +66,7 @@ __all__ = [
     "decision_history",
     "fix_similarity",
     "mark_opened",
+    "merchant_ids",
     "next_in_queue",
     "progress",
     "queue_progress",

@@ -4,9 +4,10 @@ with two reviewers)."""
 from sqlalchemy import select
 
 from core.store.database import review_leases
+from core.store.queries import merchant_ids
 from core.store.reviews import active_decision, claim_next, next_in_queue, release_leases
 from pages.common.text import plain
-from tests.pages.conftest import REVIEWER, make_app
+from tests.pages.conftest import REVIEWER, make_app, texts
 
 
 def _button(at, label):
@@ -50,3 +51,19 @@ def test_a_new_order_shows_its_first_image_and_gives_the_held_one_back(db):
     _button(at, "Undo my last decision").click().run()
     assert at.subheader[0].value == plain(oldest.shown_name)
     assert active_decision(db, oldest.version_id, "rita") is None
+
+
+def test_only_merchant_is_a_picker_of_the_merchants_there_are(db):
+    """The "Only merchant" field was an exact free-text id: "Bluefin" or "blue" matched nothing and nothing
+    said why. It is now a picker of the known merchant ids, all merchants by default."""
+    at = make_app(REVIEWER, "pages/review.py")
+    assert not [t for t in at.text_input if t.label == "Only merchant"]
+    box = next(s for s in at.selectbox if s.label == "Only merchant")
+    known = merchant_ids(db)
+    assert len(known) >= 2 and box.options == ["(all merchants)", *known] and box.value is None
+    shop = known[-1]
+    box.set_value(shop).run()
+    assert not at.exception
+    first = next_in_queue(db, "rita", merchant_id=shop)
+    assert first.merchant_id == shop and at.subheader[0].value == plain(first.shown_name)
+    assert f"Merchant {plain(shop)}" in texts(at)
