@@ -15,6 +15,7 @@ from core.services.catalog import Store, findings, open_version
 from core.services.optimize import Similarity
 from core.services.profiles import get_profile
 from core.services.review import (
+    DecidedMeanwhile,
     QueueFilter,
     ReviewError,
     approve_all,
@@ -108,6 +109,8 @@ def _queue_changed() -> None:
 
 @signed_in_callback  # callbacks run before the script's session check
 def _decide(choice: str, version_id: int, name: str) -> None:
+    reasons = list(st.session_state.get(f"reasons_{version_id}", []))
+    comment = str(st.session_state.get(f"comment_{version_id}", ""))
     try:
         # Written to the database now; nothing is kept only in the session.
         decide_shown(
@@ -115,15 +118,51 @@ def _decide(choice: str, version_id: int, name: str) -> None:
             version_id=version_id,
             reviewer=user.username,
             decision=choice,
-            reasons=st.session_state.get(f"reasons_{version_id}", []),
-            comment=st.session_state.get(f"comment_{version_id}", ""),
+            reasons=reasons,
+            comment=comment,
             profile=profile,
         )
+    except DecidedMeanwhile as exc:
+        st.session_state["review_error"] = str(exc)
+        # The queue moves on and the image's form goes with it: what the reviewer wrote stays on
+        # screen (until dismissed or their next decision) for them to copy.
+        if comment.strip() or (reasons and choice != "approved"):
+            st.session_state["review_unsaved"] = {
+                "name": name,
+                "decision": choice,
+                "reasons": reasons if choice != "approved" else [],
+                "comment": comment,
+            }
     except ReviewError as exc:
         st.session_state["review_error"] = str(exc)
     else:
+        st.session_state.pop("review_unsaved", None)
         _flash(f"{choice.replace('_', ' ').capitalize()}: {plain(name)}")
         _queue_changed()
+
+
+def _show_error(error: str | None) -> None:
+    """The error of the last keypress and, when a decision was refused because a teammate decided
+    the image first, what the reviewer had written on it (not saved anywhere) to copy."""
+    if error:
+        st.error(plain(error))
+    unsaved = st.session_state.get("review_unsaved")
+    if not unsaved:
+        return
+    with st.container(border=True):
+        done = {"approved": "approved", "rejected": "rejected", "needs_changes": "asked for changes on"}
+        st.markdown(
+            f"**Not saved:** you {done.get(unsaved['decision'], unsaved['decision'])} {plain(unsaved['name'])}"
+            + (f" (reasons: {plain(', '.join(unsaved['reasons']))})" if unsaved["reasons"] else "")
+            + ("; your comment, to copy:" if unsaved["comment"].strip() else ".")
+        )
+        if unsaved["comment"].strip():
+            st.code(unsaved["comment"], language=None, wrap_lines=True)
+        st.button("Dismiss", key="review_unsaved_dismiss", on_click=_dismiss_unsaved)
+
+
+def _dismiss_unsaved() -> None:
+    st.session_state.pop("review_unsaved", None)
 
 
 @signed_in_callback
@@ -245,8 +284,7 @@ def queue_panel() -> None:
     item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped), restart=restart)
     st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
     if item is None:
-        if error:
-            st.error(plain(error))
+        _show_error(error)
         if skipped:
             st.info(f"You skipped {len(skipped)} image(s); they are still waiting.")
             if st.button("Show skipped images again"):
@@ -322,8 +360,7 @@ def queue_panel() -> None:
     )
     words.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000, height=100)
 
-    if error:
-        st.error(plain(error))
+    _show_error(error)
     # Full-width row that wraps: the buttons keep their labels and key hints readable at 800 px too
     # (four columns cut them to "App..." and "Nee...").
     args = (record.version_id, record.shown_name)

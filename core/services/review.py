@@ -43,6 +43,7 @@ from core.store.reviews import (
 from core.vocabulary import ISSUE_REASONS
 
 __all__ = [
+    "DecidedMeanwhile",
     "Decision",
     "QueueFilter",
     "QueueItem",
@@ -297,6 +298,12 @@ def queue_progress(store: Store, *, reviewer: str, where: QueueFilter) -> QueueP
     return QueueProgress(done=done, remaining=remaining)
 
 
+class DecidedMeanwhile(ReviewError):
+    """A decision refused because the reviewer's hold on the image had expired and someone else
+    decided it meanwhile: the queue has moved on, and what the reviewer chose and wrote was not
+    recorded anywhere (the page keeps it on screen for them)."""
+
+
 def decide_shown(
     store: Store,
     *,
@@ -309,10 +316,10 @@ def decide_shown(
 ) -> Decision:
     """Record a decision on the queue item the reviewer was shown. If their hold on it expired and
     someone else decided it meanwhile (and no second review is asked for it), nothing is recorded:
-    :class:`ReviewError` says so, and the queue moves on."""
+    :class:`DecidedMeanwhile` (a :class:`ReviewError`) says so, and the queue moves on."""
     if not is_open_for(store, reviewer, version_id):
         release_leases(store, reviewer, version_id=version_id)
-        raise ReviewError(
+        raise DecidedMeanwhile(
             "Another reviewer decided this image while it was open here (your hold on it had "
             "expired); your decision was not recorded. The queue has moved on."
         )

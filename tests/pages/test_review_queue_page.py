@@ -1,11 +1,11 @@
-"""The Review page's sidebar, as a reviewer meets it (found by a probe on a 7,170-image store
-with two reviewers)."""
+"""The Review page's sidebar and a refused decision, as a reviewer meets them (found by a probe on
+a 7,170-image store with two reviewers)."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.store.database import review_leases
 from core.store.queries import merchant_ids
-from core.store.reviews import active_decision, claim_next, next_in_queue, release_leases
+from core.store.reviews import active_decision, claim_next, decide, next_in_queue, release_leases
 from pages.common.text import plain
 from tests.pages.conftest import REVIEWER, make_app, texts
 
@@ -67,3 +67,34 @@ def test_only_merchant_is_a_picker_of_the_merchants_there_are(db):
     first = next_in_queue(db, "rita", merchant_id=shop)
     assert first.merchant_id == shop and at.subheader[0].value == plain(first.shown_name)
     assert f"Merchant {plain(shop)}" in texts(at)
+
+
+def test_a_refused_decision_keeps_what_the_reviewer_wrote_on_screen(db):
+    """Rita's hold lapsed while she wrote a comment and Sam decided the image: her decision is
+    refused, the queue moves on, and her comment (with her reasons) stays on screen to copy, also
+    across reruns, until she dismisses it."""
+    at = make_app(REVIEWER, "pages/review.py")
+    item = next_in_queue(db, "rita")
+    next(m for m in at.multiselect if m.label.startswith("Reasons")).set_value(["other"])
+    comment = "Reshoot on white: *not* [this](x) one"
+    next(t for t in at.text_area if t.label == "Comment for the merchant").input(comment)
+    at.run()
+    with db.write() as conn:  # three minutes pass
+        conn.execute(update(review_leases).values(expires_at="2000-01-01T00:00:00"))
+    assert claim_next(db, "sam").version_id == item.version_id
+    decide(db, version_id=item.version_id, reviewer="sam", decision="approved")
+    _button(at, "Reject").click().run()
+    assert not at.exception
+    assert active_decision(db, item.version_id, "rita") is None
+    assert any("Another reviewer decided this image" in e.value for e in at.error)
+    assert at.subheader[0].value != plain(item.shown_name)  # the queue moved on
+    assert [c.value for c in at.code] == [comment]  # as typed, to copy
+    note = next(m.value for m in at.markdown if m.value.startswith("**Not saved:**"))
+    assert plain(item.shown_name) in note and "rejected" in note and "reasons: other" in note
+    # The next image's form is empty (the comment belongs to the other image) ...
+    assert next(t for t in at.text_area if t.label == "Comment for the merchant").value == ""
+    # ... and the note outlives other reruns, until dismissed.
+    next(m for m in at.multiselect if m.label.startswith("Reasons")).set_value(["other"]).run()
+    assert [c.value for c in at.code] == [comment]
+    _button(at, "Dismiss").click().run()
+    assert not at.code and not any(m.value.startswith("**Not saved:**") for m in at.markdown)
