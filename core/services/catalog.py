@@ -17,10 +17,13 @@ from core.store.blobs import display_pixels, read_blob
 from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
 from core.store.database import Store
 from core.store.queries import (
+    CatalogScope,
     ImageRecord,
+    catalog_count,
+    catalog_page,
     get_image,
     issue_details,
-    list_images,
+    merchant_ids,
     scores_for_version,
     version_format,
     versions_of,
@@ -33,6 +36,8 @@ __all__ = [
     "ChecklistRow",
     "ImageRecord",
     "PICKER_LIMIT",
+    "Pick",
+    "PickerList",
     "Store",
     "catalog_frame",
     "decision_counts",
@@ -43,7 +48,7 @@ __all__ = [
     "file_description",
     "marketplace_checklist",
     "open_version",
-    "pickable_versions",
+    "picker_list",
     "preview_pixels",
     "same_photo_as",
     "versions_of",
@@ -56,27 +61,117 @@ def decision_counts(frame: pd.DataFrame) -> dict[str, int]:
     return {status: int(counts.get(status, 0)) for status in ("unreviewed", *DECISIONS)}
 
 
-#: The image picker (Inspect, Optimize) lists at most this many versions: the first ones, plus the
-#: one asked for and its image's other versions. A catalogue of any size opens those pages at
-#: once and no server process holds it whole (100,000 versions took ~650 MB and seconds); any
-#: other image opens from its link on the Overview.
+#: The image picker (Inspect, Optimize) lists at most this many versions: the newest ones, or the
+#: newest that match a search (searched in the database, as the Overview's), plus the one asked
+#: for and its image's other versions. A catalogue of any size opens those pages at once and no
+#: server process holds it whole (100,000 versions took ~650 MB and seconds).
 PICKER_LIMIT: Final = 500
 
 
-def pickable_versions(
-    store: Store, *, profile: str, merchant_id: str | None, around: int | None = None, limit: int = PICKER_LIMIT
-) -> list[ImageRecord]:
-    """Versions (originals and optimized) a user may pick, oldest first, without their metrics
-    (:func:`open_version` reads the chosen one whole): the first ``limit``, plus version
-    ``around`` and the other versions of its image when it exists and may be opened.
-    ``merchant_id`` limits them to one merchant's."""
-    records = list_images(store, profile=profile, merchant_id=merchant_id, kind=None, with_metrics=False, limit=limit)
-    asked = open_version(store, around, profile=profile, merchant_id=merchant_id) if around is not None else None
-    if asked is not None:
-        known = {r.version_id for r in records}
-        records += [r for r in versions_of(store, asked.image_id, profile=profile) if r.version_id not in known]
-        records.sort(key=lambda r: r.version_id)
-    return records
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pick:
+    """One version in the image picker: what its label needs, not the version itself."""
+
+    version_id: int
+    name: str  # as the merchant gave it
+    kind: str
+    merchant_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PickerList:
+    """What the image picker lists: the newest versions a user may open, or those matching
+    ``search``, newest first, at most ``limit`` of them (plus the version asked for)."""
+
+    picks: list[Pick]
+    search: str = ""  # '' lists the newest versions
+    matches: int | None = None  # with a search, how many versions match it (not counted without)
+    more: bool = False  # whether versions are left out (``limit`` reached)
+    limit: int = PICKER_LIMIT
+    #: What the search box searches, in words (staff can search by merchant too).
+    searches: str = "name, SKU or merchant"
+
+    @property
+    def note(self) -> str:
+        """What the list holds, when that is not plainly everything, e.g. "Showing the newest 500
+        of 1,234 matches: refine the search to see the others." ('' for a list that is whole)."""
+        if self.search:
+            if not self.matches:
+                return f"No image you can open matches the search (by {self.searches})."
+            if self.more:
+                return (
+                    f"Showing the newest {len(self.picks):,} of {self.matches:,} matches: "
+                    "refine the search to see the others."
+                )
+            return f"{self.matches:,} match{'es' if self.matches != 1 else ''}, newest first."
+        if self.more:
+            return (
+                f"The list holds the newest {self.limit:,} images only: search by {self.searches} "
+                "to find any other, or find it on the Overview."
+            )
+        return ""
+
+
+def _pick(row: dict[str, Any]) -> Pick:
+    return Pick(
+        version_id=int(row["version_id"]),
+        name=str(row["file_name"] or ""),  # the catalogue's file_name is the name as given
+        kind=str(row["kind"]),
+        merchant_id=str(row["merchant_id"]),
+    )
+
+
+def picker_list(
+    store: Store,
+    *,
+    profile: str,
+    merchant_id: str | None,
+    search: str = "",
+    around: int | None = None,
+    limit: int | None = None,
+) -> PickerList:
+    """The versions (originals and optimized) a user may pick, newest first, at most ``limit``.
+
+    Without ``search``: the newest versions, then version ``around`` and its image's other
+    versions when it exists and may be opened. With ``search``: the versions whose file name,
+    name as given or SKU holds it (the Overview's catalogue search, in the database) or, for
+    staff, whose merchant id does; and how many match in all. ``merchant_id`` limits everything
+    to one merchant's versions. ``limit`` defaults to :data:`PICKER_LIMIT`.
+    """
+    limit = PICKER_LIMIT if limit is None else max(1, int(limit))
+    scope = CatalogScope(profile=profile, merchant_id=merchant_id, include_optimized=True)
+    text = search.strip()
+    searches = "name or SKU" if merchant_id is not None else "name, SKU or merchant"
+    if text:
+        by_text = CatalogFilter(text=text)
+        # A merchant searches their own images only: no merchant id is matched for them.
+        named = [] if merchant_id is not None else [m for m in merchant_ids(store) if text.lower() in m.lower()]
+        filters = [by_text, CatalogFilter(merchants=named)] if named else [by_text]
+        found: dict[int, Pick] = {}
+        for flt in filters:  # each one's newest; together, their newest
+            found.update(
+                (p.version_id, p) for p in map(_pick, catalog_page(store, scope, flt, limit=limit, order="newest"))
+            )
+        picks = sorted(found.values(), key=lambda p: -p.version_id)[:limit]
+        matches = catalog_count(store, scope, by_text)
+        if named:  # either one: by text, or by merchant and not by text
+            matches += catalog_count(store, scope, CatalogFilter(merchants=named)) - catalog_count(
+                store, scope, CatalogFilter(merchants=named, text=text)
+            )
+        return PickerList(
+            picks=picks, search=text, matches=matches, more=matches > len(picks), limit=limit, searches=searches
+        )
+    rows = catalog_page(store, scope, limit=limit + 1, order="newest")
+    picks = [_pick(r) for r in rows[:limit]]
+    if around is not None and (asked := open_version(store, around, profile=profile, merchant_id=merchant_id)):
+        known = {p.version_id for p in picks}
+        picks += [
+            Pick(version_id=r.version_id, name=r.shown_name, kind=r.kind, merchant_id=r.merchant_id)
+            for r in versions_of(store, asked.image_id, profile=profile)
+            if r.version_id not in known
+        ]
+        picks.sort(key=lambda p: -p.version_id)
+    return PickerList(picks=picks, more=len(rows) > limit, limit=limit, searches=searches)
 
 
 def open_version(store: Store, version_id: int, *, profile: str, merchant_id: str | None) -> ImageRecord | None:

@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from core.engine.checks import Issue
 from core.services.catalog import (
@@ -8,11 +9,12 @@ from core.services.catalog import (
     image_bytes,
     marketplace_checklist,
     open_version,
-    pickable_versions,
+    picker_list,
 )
 from core.services.profiles import profile_names
 from core.store.queries import list_images
 from core.store.reviews import decide
+from tests.conftest import BACKENDS
 
 
 def test_decision_counts_cover_every_status():
@@ -46,8 +48,8 @@ def test_findings_are_issues_worst_first(seeded):
 
 
 def test_merchants_open_only_their_own_versions(seeded):
-    mine = pickable_versions(seeded, profile="generic", merchant_id="acme-home")
-    assert mine and {r.merchant_id for r in mine} == {"acme-home"}
+    mine = picker_list(seeded, profile="generic", merchant_id="acme-home").picks
+    assert mine and {p.merchant_id for p in mine} == {"acme-home"}
     other = next(r for r in list_images(seeded) if r.merchant_id != "acme-home")
     assert open_version(seeded, other.version_id, profile="generic", merchant_id="acme-home") is None
     assert open_version(seeded, other.version_id, profile="generic", merchant_id=None) == other
@@ -64,20 +66,73 @@ def test_previews_are_at_most_the_asked_size(seeded):
     assert (again == pix).all()
 
 
-def test_the_picker_is_bounded_and_always_holds_the_version_asked_for(seeded):
+def test_the_picker_lists_the_newest_and_always_holds_the_version_asked_for(seeded):
     every = list_images(seeded, kind=None)
     assert len(every) > 4
-    first = pickable_versions(seeded, profile="generic", merchant_id=None, limit=3)
-    assert [r.version_id for r in first] == [r.version_id for r in every[:3]]
-    assert all(r.metrics == {} for r in first)  # labels only; the chosen version is read whole
-    last = every[-1]
-    picked = pickable_versions(seeded, profile="generic", merchant_id=None, around=last.version_id, limit=3)
-    assert [r.version_id for r in picked] == [*(r.version_id for r in every[:3]), last.version_id]
+    newest = picker_list(seeded, profile="generic", merchant_id=None, limit=3)
+    assert [p.version_id for p in newest.picks] == [r.version_id for r in every[::-1][:3]]
+    assert newest.more and newest.matches is None
+    assert newest.note == (
+        "The list holds the newest 3 images only: search by name, SKU or merchant to find any other, "
+        "or find it on the Overview."
+    )
+    first = every[0]
+    picked = picker_list(seeded, profile="generic", merchant_id=None, around=first.version_id, limit=3)
+    assert [p.version_id for p in picked.picks] == [*(r.version_id for r in every[::-1][:3]), first.version_id]
     # a version the user may not open (or that does not exist) adds nothing
     other = next(r for r in every if r.merchant_id != "acme-home")
-    mine = pickable_versions(seeded, profile="generic", merchant_id="acme-home", around=other.version_id, limit=2)
-    assert len(mine) == 2 and {r.merchant_id for r in mine} == {"acme-home"}
-    assert len(pickable_versions(seeded, profile="generic", merchant_id=None, around=99999, limit=2)) == 2
+    mine = picker_list(seeded, profile="generic", merchant_id="acme-home", around=other.version_id, limit=2)
+    assert len(mine.picks) == 2 and {p.merchant_id for p in mine.picks} == {"acme-home"}
+    assert "search by name or SKU to find" in mine.note  # a merchant has no merchant to search by
+    assert len(picker_list(seeded, profile="generic", merchant_id=None, around=99999, limit=2).picks) == 2
+    whole = picker_list(seeded, profile="generic", merchant_id=None)
+    assert len(whole.picks) == len(every) and not whole.more and whole.note == ""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)  # searched in SQL: on every backend
+def test_the_picker_search_finds_any_image_by_name_sku_or_merchant_in_the_database(seeded):
+    """The picker lists a few versions of a large catalogue; its search reaches all of them: by
+    file name, SKU or (staff) merchant, case-insensitive, newest first, saying when it is capped.
+    A merchant's search finds their own images only, also by another merchant's name."""
+    every = list_images(seeded, kind=None)
+    lumen = [r.version_id for r in every[::-1] if r.merchant_id == "lumen-studio"]  # not among the oldest
+    assert len(lumen) == 7 and not set(lumen) & {
+        p.version_id for p in picker_list(seeded, profile="generic", merchant_id="acme-home", limit=3).picks
+    }
+
+    def search(text, merchant_id=None, limit=3):  # type: ignore[no-untyped-def]
+        return picker_list(seeded, profile="generic", merchant_id=merchant_id, search=text, limit=limit)
+
+    found = search("LUMEN")  # no file name or SKU holds it: the merchant does
+    assert [p.version_id for p in found.picks] == lumen[:3] and found.matches == 7 and found.more
+    assert found.note == "Showing the newest 3 of 7 matches: refine the search to see the others."
+    assert [p.version_id for p in search("lumen", limit=10).picks] == lumen
+    assert search(" lumen ", limit=10).note == "7 matches, newest first."
+    by_sku = search("prt-1", limit=10)
+    assert {p.name for p in by_sku.picks} == {
+        "astronaut_print.jpg",
+        "astronaut_print_grainy.jpg",
+        "astronaut_print_washed_out.jpg",
+        "astronaut_portrait.png",
+    }
+    # by name, and by name or merchant at once (counted once each)
+    assert search("cat_photo", limit=10).matches == 2
+    both = search("o", limit=100)  # in many names and in every merchant's id
+    assert both.matches == len(every) == len(both.picks) and not both.more
+    # a merchant: their own only, whatever they type
+    assert search("lumen", merchant_id="acme-home").matches == 0
+    nothing = search("astronaut", merchant_id="acme-home")
+    assert (nothing.picks, nothing.matches) == ([], 0)
+    assert nothing.note == "No image you can open matches the search (by name or SKU)."
+    cups = search("cup", merchant_id="acme-home", limit=100)
+    assert (
+        cups.matches
+        == len(cups.picks)
+        == sum(r.merchant_id == "acme-home" and "cup" in f"{r.file_name} {r.sku.lower()}" for r in every)
+    )
+    assert {p.merchant_id for p in cups.picks} == {"acme-home"}
+    assert search("northwind", merchant_id="acme-home").picks == []
+    assert search("%").matches == 0  # the text is searched as characters, not as a pattern
 
 
 def test_the_checklist_says_which_marketplaces_do_not_take_the_file_type(store, product):
