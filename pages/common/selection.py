@@ -1,15 +1,24 @@
-"""Which image a page shows: from the deep link ``?v=<version id>`` or the picker."""
+"""Which image a page shows: from the deep link ``?v=<version id>`` or the picker, which a search
+box narrows (searched in the database, so any image of any catalogue can be found)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from core.services.access import no_images_note
-from core.services.catalog import ImageRecord, Store, open_version, pickable_versions
+from core.services.catalog import ImageRecord, Pick, Store, open_version, picker_list
+
+
+def _label(pick: Pick, *, with_merchant: bool) -> str:
+    """A picker entry: the name as given, the merchant (for staff, who see every merchant's), the
+    kind and the version id (two uploads may share a name)."""
+    parts = [pick.name, pick.merchant_id] if with_merchant else [pick.name]
+    return " · ".join([*parts, pick.kind, f"#{pick.version_id}"])
 
 
 def selected_version(store: Store, *, profile: str, merchant_id: str | None, role: str, title: str) -> ImageRecord:
-    """The version named by ``?v=`` (default: the first one), with a picker to switch.
+    """The version named by ``?v=`` (default: the newest one), with a picker to switch and a search
+    box that narrows the picker to the images matching it.
 
     With no image at all, the page shows ``title`` and says where images come from (for ``role``).
 
@@ -22,28 +31,42 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
         asked = -1
     if asked is not None and not 0 < asked < 2**63:
         asked = -1  # no version has that id, and the database's integers cannot even hold some
-    records = pickable_versions(store, profile=profile, merchant_id=merchant_id, around=asked)  # bounded
-    if not records:
+    search = str(st.session_state.get("picker_search", "")).strip()
+    listed = picker_list(store, profile=profile, merchant_id=merchant_id, search=search, around=asked)  # bounded
+    if not listed.picks and not search:
         st.title(title)
         st.info(no_images_note(role), icon=":material/photo_library:")
         st.stop()
-    requested = records[0].version_id if asked is None else asked
-    record = open_version(store, requested, profile=profile, merchant_id=merchant_id)
-    labels = {r.version_id: f"{r.shown_name} · {r.kind} · #{r.version_id}" for r in records}  # the name as given
+    if asked is None:  # the newest image, searched for or not: a search narrows the picker, never opens an image
+        newest = (
+            listed.picks if not search else picker_list(store, profile=profile, merchant_id=merchant_id, limit=1).picks
+        )
+        asked = newest[0].version_id if newest else -1
+    record = open_version(store, asked, profile=profile, merchant_id=merchant_id)
+    labels = {p.version_id: _label(p, with_merchant=merchant_id is None) for p in listed.picks}
     if record is None:
         st.error("There is no image with that link that you can open.")
-        # A way on from a dead link: the images this user may open (nothing about the one asked for).
-        picked = st.selectbox(
-            "Image", list(labels), index=None, placeholder="Choose an image", format_func=lambda v: labels[v]
-        )
-        if picked is None:
-            st.stop()
-        st.query_params["v"] = str(picked)
-        st.rerun()
-    chosen = st.selectbox(
-        "Image", list(labels), index=list(labels).index(record.version_id), format_func=lambda v: labels[v]
+    find, pick = st.columns([2, 3], vertical_alignment="bottom")
+    find.text_input(
+        "Find an image",
+        key="picker_search",
+        placeholder=f"Search by {listed.searches}",
+        help="Searched across every image you can open; the picker then lists the matches, newest first.",
     )
-    if chosen != record.version_id:
+    index = list(labels).index(record.version_id) if record is not None and record.version_id in labels else None
+    chosen = pick.selectbox(
+        "Image",
+        list(labels),
+        index=index,
+        placeholder=f"Choose one of {len(labels):,}" if labels else "No matches",
+        format_func=lambda v: labels[v],
+        disabled=not labels,
+    )
+    if listed.note:  # counts only: the search (the user's own text) is not repeated
+        st.caption(listed.note)
+    if chosen is not None and (record is None or chosen != record.version_id):
         st.query_params["v"] = str(chosen)
         st.rerun()
+    if record is None:  # a way on from a dead link: the images this user may open (nothing about the one asked for)
+        st.stop()
     return record

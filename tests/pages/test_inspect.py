@@ -239,3 +239,44 @@ def test_the_marketplace_checklist_names_a_file_type_the_marketplace_does_not_ta
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(jpeg.version_id)})
     table = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
     assert "file type" not in table.columns  # every marketplace takes a JPEG: no empty column
+
+
+def test_the_image_picker_finds_any_image_by_search(db, monkeypatch):
+    """The picker lists only the newest versions of a large catalogue (here 3) and says so; its
+    search box finds any other image by name, SKU or merchant (northwind-pets' images are none of
+    the newest), saying how many match when it shows only some, and picking one opens it."""
+    import core.services.catalog as catalog
+
+    monkeypatch.setattr(catalog, "PICKER_LIMIT", 3)
+    at = make_app(ADMIN, "pages/inspect.py")
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    assert len(picker.options) == 3 and not any("northwind-pets" in o for o in picker.options)
+    assert "The list holds the newest 3 images only: search by name, SKU or merchant" in texts(at)
+    next(t for t in at.text_input if t.label == "Find an image").input("northwind").run()
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    assert len(picker.options) == 3 and all(" · northwind-pets · " in o for o in picker.options)
+    assert "Showing the newest 3 of 5 matches: refine the search to see the others." in texts(at)
+    next(t for t in at.text_input if t.label == "Find an image").input("CAT_PRINT").run()
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    names = ["cat_print_warm_cast.jpg", "cat_print_round.jpg", "cat_print_mono.jpg"]
+    assert [o.split(" · ")[0] for o in picker.options] == names
+    assert "3 matches, newest first." in texts(at)
+    picker.select_index(2).run()
+    assert [t.value for t in at.title] == [plain("cat_print_mono.jpg")]
+    rec = next(r for r in list_images(db) if r.file_name == "cat_print_mono.jpg")
+    assert at.query_params["v"] == str(rec.version_id)  # the page's link names it
+
+
+def test_a_merchants_search_finds_only_their_own_images(db):
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
+    for other in ("astronaut", "lumen", "PRT-101"):  # another merchant's name, id and SKU
+        next(t for t in at.text_input if t.label == "Find an image").input(other).run()
+        picker = next(s for s in at.selectbox if s.label == "Image")
+        assert picker.options == [] and picker.disabled
+        assert "No image you can open matches the search (by name or SKU)." in texts(at)
+        assert [t.value for t in at.title] == [plain(own.file_name)]  # the image open stays open
+    next(t for t in at.text_input if t.label == "Find an image").input("cup").run()
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    mine = {f"{r.file_name} · {r.kind} · #{r.version_id}" for r in list_images(db, merchant_id="acme-home")}
+    assert picker.options and set(picker.options) <= mine

@@ -273,3 +273,24 @@ def test_a_loaded_recipes_text_is_shown_as_text_never_as_markdown(db):
     at.run()
     shown = next(e.value for e in at.error if "That recipe cannot be used" in e.value)
     assert "\\*\\*bold\\*\\*" in shown and "\\[click me\\]" in shown and ":red[" not in shown
+
+
+def test_the_image_picker_search_opens_any_image_to_optimize(db):
+    rec = next(r for r in list_images(db) if r.sku == "PST-203")
+    at = make_app(ADMIN, "pages/optimize.py")
+    next(t for t in at.text_input if t.label == "Find an image").input("pst-203").run()
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    assert picker.options == [f"{rec.file_name} · lumen-studio · original · #{rec.version_id}"]
+    assert "1 match, newest first." in texts(at)
+    assert picker.value is None  # a search narrows the picker; the image open stays open
+    picker.select_index(0).run()
+    assert at.query_params["v"] == str(rec.version_id)
+    assert next(s for s in at.selectbox if s.label == "Image").value == rec.version_id
+    # a link with a search that does not hold it: the linked image stays open, the picker offers the matches
+    other = next(r for r in list_images(db) if r.file_name == "cup_on_white.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(other.version_id)})
+    next(t for t in at.text_input if t.label == "Find an image").input("pst-203").run()
+    picker = next(s for s in at.selectbox if s.label == "Image")
+    assert picker.value is None and len(picker.options) == 1
+    picker.select_index(0).run()
+    assert at.query_params["v"] == str(rec.version_id) and not at.exception
