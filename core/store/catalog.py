@@ -8,6 +8,7 @@ import pandas as pd
 from core.store.database import Store
 from core.store.queries import CatalogFilter, list_images
 from core.store.reviews import latest_decisions
+from core.store.textfold import fold_text
 
 __all__ = ["CatalogFilter", "catalog_frame", "filter_catalog", "issue_counts"]
 
@@ -75,11 +76,10 @@ def filter_catalog(frame: pd.DataFrame, flt: CatalogFilter) -> pd.DataFrame:
         keep &= frame["issues"].map(lambda xs: bool(wanted.intersection(xs)))
     score = frame["score"].fillna(0.0)
     keep &= (score >= flt.score_min) & (score <= flt.score_max)
-    if flt.text:
-        t = flt.text.lower()
-        keep &= frame["file_name"].str.lower().str.contains(t, regex=False) | frame["sku"].str.lower().str.contains(
-            t, regex=False
-        )
+    if flt.text:  # folded as the database's search folds them (every letter's case)
+        t = fold_text(flt.text)
+        name, sku = (frame[c].map(fold_text).str.contains(t, regex=False) for c in ("file_name", "sku"))
+        keep &= name | sku
     return frame[keep]
 
 

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, CursorResult, Engine
 
 from core.store.settings import DATABASE_URL_ENV, data_dir
+from core.store.textfold import FOLD_FUNCTION, sql_fold
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -58,7 +59,9 @@ __all__ = [
     "TEXT_INDEX_MIN_CHARS",
     "TEXT_SEARCH_COLUMNS",
     "add_column",
+    "create_text_fold",
     "create_text_index",
+    "folded",
     "has_text_index",
     "inserted_id",
     "metadata",
@@ -359,13 +362,14 @@ _V10_INDEXES = (
 
 #: Migration 11: the Overview's text search (a substring of the name or the SKU, any case) from a
 #: trigram index instead of reading every image (issue 9: 3.7 s on SQLite, 1.5 s on PostgreSQL at
-#: 1M images). PostgreSQL: a pg_trgm GIN index on ``lower()`` of each searched column, which answers
-#: the very ``lower(column) LIKE '%text%'`` the catalogue asks. SQLite: an FTS5 table with the
-#: trigram tokenizer over the same columns (external content: it holds the index only), kept in
-#: step with ``images`` by triggers; the catalogue asks it for candidates of 3 characters or more
-#: and keeps its ``LIKE`` for the exact answer. Neither is declared in ``metadata`` (SQLAlchemy
-#: knows no FTS5 table, and a GIN index made there would be a plain index on SQLite); where the
-#: extension or the tokenizer is missing the revision makes nothing and search stays a scan.
+#: 1M images). PostgreSQL: a pg_trgm GIN index on ``lower()`` of each searched column (since
+#: migration 12: on :func:`folded` of it, see :func:`create_text_fold`), which answers the very
+#: ``LIKE '%text%'`` the catalogue asks. SQLite: an FTS5 table with the trigram tokenizer over the
+#: same columns (external content: it holds the index only), kept in step with ``images`` by
+#: triggers; the catalogue asks it for candidates of 3 characters or more and keeps its ``LIKE``
+#: for the exact answer. Neither is declared in ``metadata`` (SQLAlchemy knows no FTS5 table, and
+#: a GIN index made there would be a plain index on SQLite); where the extension or the tokenizer
+#: is missing the revision makes nothing and search stays a scan.
 TEXT_SEARCH_COLUMNS: Final = ("file_name", "display_name", "sku")
 #: The FTS5 table of image names and SKUs (SQLite).
 IMAGES_FTS: Final = "images_fts"
@@ -426,6 +430,67 @@ def has_text_index(conn: Connection) -> bool:
     return conn.exec_driver_sql(sql).first() is not None
 
 
+def folded(column: Any) -> Any:
+    """``column`` (or any text expression) with the case of every letter folded, in SQL: the
+    function :data:`~core.store.textfold.FOLD_FUNCTION`, registered on each SQLite connection
+    (:func:`~core.store.textfold.fold_text`, in Python) and made by migration 12 on PostgreSQL."""
+    return getattr(func, FOLD_FUNCTION)(column, type_=Text)
+
+
+#: Collations that may give PostgreSQL's ``lower()`` every letter, best first: ICU's root locale
+#: folds as Python does ('İ' to "i̇"); then the database's own (unless it is C or POSIX, which fold
+#: A-Z only, as the tests' server is); then glibc's C.UTF-8.
+_PG_FOLD_COLLATIONS: Final = ("und-x-icu", "", "C.utf8", "C.UTF-8")
+
+
+def _pg_fold_collation(conn: Connection) -> str | None:
+    """The ``COLLATE`` clause under which this server's ``lower()`` folds every letter ('' for
+    the database's own); ``None`` if none of :data:`_PG_FOLD_COLLATIONS` does."""
+    from sqlalchemy.exc import DBAPIError
+
+    for name in _PG_FOLD_COLLATIONS:
+        clause = f' COLLATE "{name}"' if name else ""
+        try:
+            with conn.begin_nested():  # a collation the server lacks fails here, not the migration
+                if conn.exec_driver_sql(f"SELECT lower('ÀÜΣЖ'{clause}) = 'àüσж'").scalar():
+                    return clause
+        except DBAPIError:
+            continue
+    return None
+
+
+def create_text_fold(conn: Connection) -> None:
+    """Migration 12: the text search folds every letter's case, not A-Z only (a search for
+    "Überjacke" found nothing of "Überjacke 1.jpg" on SQLite, nor on a PostgreSQL in the C locale).
+
+    SQLite: nothing to make (the function is registered on each connection). PostgreSQL: the
+    function :func:`folded` calls, as SQL over ``lower()`` under a collation that folds every
+    letter; and the trigram indexes of migration 11 (if it made them) built again on it, since the
+    catalogue's ``LIKE`` now asks for the folded columns (under the same names: drop, create)."""
+    if conn.dialect.name != "postgresql":
+        return
+    collate = _pg_fold_collation(conn)
+    if collate is None:
+        warnings.warn(
+            "no collation folds every letter's case on this PostgreSQL server (no ICU, a C locale): "
+            "the text search folds A-Z only",
+            stacklevel=2,
+        )
+    indexed = has_text_index(conn)
+    for c in TEXT_SEARCH_COLUMNS:  # they depend on the function's body, replaced below
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS ix_images_{c}_trgm")
+    conn.exec_driver_sql(
+        f"CREATE OR REPLACE FUNCTION {FOLD_FUNCTION}(value text) RETURNS text "
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE "
+        f"AS $$ SELECT replace(lower(value{collate or ''}), 'ς', 'σ') $$"
+    )
+    if indexed:
+        for c in TEXT_SEARCH_COLUMNS:
+            conn.exec_driver_sql(
+                f"CREATE INDEX ix_images_{c}_trgm ON images USING gin ({FOLD_FUNCTION}({c}) gin_trgm_ops)"
+            )
+
+
 #: Images from which SQLite's planner statistics are kept (see :meth:`Store.refresh_statistics`).
 STATISTICS_MIN_IMAGES: Final = 1000
 #: Rows ``ANALYZE`` samples per index on SQLite (``PRAGMA analysis_limit``).
@@ -441,7 +506,7 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 
 #: The number of the head revision (revision "0008" is version 8). Revisions are numbered in
 #: order, one after the other: append, never edit. A test checks this equals the head.
-SCHEMA_VERSION: Final = 11
+SCHEMA_VERSION: Final = 12
 
 
 def now() -> str:
@@ -705,6 +770,9 @@ def _sqlite_engine(url: str) -> Engine:
         # the catalogue's indexes stay in memory across the overview's queries on large libraries.
         cur.execute("PRAGMA cache_size=-65536")
         cur.close()
+        # The text search's case fold (every letter: SQLite's lower() folds A-Z only). Under its
+        # own name, so SQLite's lower() and any index or tool that uses it stay as they were.
+        dbapi_conn.create_function(FOLD_FUNCTION, 1, sql_fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select, text
+from sqlalchemy import Text, and_, case, exists, func, literal, literal_column, or_, select, text
 from sqlalchemy.sql import FromClause, Select
 
 from core.store.database import (
     IMAGES_FTS,
     TEXT_INDEX_MIN_CHARS,
+    TEXT_SEARCH_COLUMNS,
     Store,
     analyses,
+    folded,
     has_text_index,
     images,
     reviews,
@@ -24,6 +26,7 @@ from core.store.database import (
     versions,
 )
 from core.store.scores import loads_metrics
+from core.store.textfold import fold_text, fts_phrases, prefilter_chars
 from core.vocabulary import CATALOG_ORDERS
 
 __all__ = [
@@ -263,9 +266,19 @@ def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool 
     return frm
 
 
-def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any, *, text_index: bool = False) -> list[Any]:
-    """The conditions of ``scope`` and ``flt`` (``text_index``: ask SQLite's FTS5 table for the
-    text search's candidates)."""
+@dataclass(frozen=True, slots=True)
+class _TextSearch:
+    """How the database answers a text search: ``sqlite``, on SQLite; ``index``, asking its FTS5
+    table for the candidates (see :func:`_text_search`)."""
+
+    sqlite: bool = False
+    index: bool = False
+
+
+def _catalog_where(
+    scope: CatalogScope, flt: CatalogFilter, decided: Any, *, search: _TextSearch = _TextSearch()
+) -> list[Any]:
+    """The conditions of ``scope`` and ``flt`` (``search``: how the database answers its text)."""
     conds: list[Any] = []
     if scope.merchant_id is not None:
         conds.append(images.c.merchant_id == scope.merchant_id)
@@ -300,36 +313,58 @@ def _catalog_where(scope: CatalogScope, flt: CatalogFilter, decided: Any, *, tex
     if flt.score_max < 100:
         conds.append(score <= flt.score_max)
     if flt.text:
-        t = flt.text.lower()
-        if text_index:
+        t = fold_text(flt.text)
+        if search.index:
             conds.append(images.c.id.in_(_fts_candidates(t)))
-        conds.append(
-            or_(
-                func.lower(images.c.file_name).contains(t, autoescape=True),
-                func.lower(images.c.display_name).contains(t, autoescape=True),
-                func.lower(images.c.sku).contains(t, autoescape=True),
-            )
-        )
+        conds.append(or_(*(_holds(images.c[c], t, sqlite=search.sqlite) for c in TEXT_SEARCH_COLUMNS)))
     return conds
 
 
+def _holds(column: Any, t: str, *, sqlite: bool) -> Any:
+    """Whether ``column``, folded, holds the folded search ``t``: ``folded(column) LIKE '%' ||
+    folded(t) || '%'`` (the very condition PostgreSQL's trigram indexes answer; the search is
+    folded by the database's function too, so both sides are folded alike on any server).
+
+    On SQLite the fold is a Python function (three times SQLite's ``lower()`` over a million
+    names), so conditions SQLite answers itself decide what they can (see
+    :mod:`core.store.textfold`): its ``LIKE`` compares ASCII letters in any case, so it finds an
+    ASCII search held in ASCII letters exactly, and only the names holding one of the few other
+    letters that fold into the search's letters ('İ' into "i", 'Ü' into "ü") are folded."""
+    escaped = t.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    exact = folded(column).contains(folded(literal(escaped, Text)), escape="/")
+    if not sqlite or (chars := prefilter_chars(t)) is None:
+        return exact
+    others = and_(or_(*(func.instr(column, c) > 0 for c in sorted(chars))), exact) if chars else None
+    if not t.isascii():
+        return others  # holding its non-ASCII letters, as ``chars`` does
+    in_ascii = column.contains(escaped, escape="/")
+    return in_ascii if others is None else or_(in_ascii, others)
+
+
 def _fts_candidates(t: str) -> Select[Any]:
-    """The images whose name, name as given or SKU holds ``t`` as FTS5's trigram index folds case
-    (a phrase query: the characters in a row, in one column). FTS5 folds every letter's case and
-    SQLite's ``lower()`` and ``LIKE`` only ASCII, so these are all the images the ``LIKE`` finds
-    and perhaps a few more: the ``LIKE`` beside it keeps the answer exactly what it was."""
-    phrase = '"' + t.replace('"', '""') + '"'
-    match = text(f"{IMAGES_FTS} MATCH :phrase").bindparams(phrase=phrase)
+    """The images whose name, name as given or SKU (folded by FTS5's trigram tokenizer) hold each
+    of the search's phrases (:func:`~core.store.textfold.fts_phrases`: the runs of the folded
+    search ``t`` that FTS5 folds as :func:`~core.store.textfold.fold_text` does, each as a phrase,
+    the characters in a row in one column): every image the ``LIKE`` finds, and perhaps a few
+    more, which the ``LIKE`` beside it leaves out."""
+    phrases = " AND ".join('"' + p.replace('"', '""') + '"' for p in fts_phrases(t, min_chars=TEXT_INDEX_MIN_CHARS))
+    match = text(f"{IMAGES_FTS} MATCH :phrase").bindparams(phrase=phrases)
     return select(literal_column("rowid")).select_from(text(IMAGES_FTS)).where(match)
 
 
+def _text_search(store: Store, flt: CatalogFilter) -> _TextSearch:
+    """How ``store`` answers ``flt``'s text search (see :func:`_text_index`)."""
+    return _TextSearch(sqlite=store.is_sqlite, index=_text_index(store, flt))
+
+
 def _text_index(store: Store, flt: CatalogFilter) -> bool:
-    """Whether ``flt``'s text search asks SQLite's FTS5 table for its candidates: a search of at
-    least 3 characters (a trigram index answers no shorter one; those keep the ``LIKE`` alone), on
-    a database that has the table (revision 0011 makes none where FTS5 lacks the trigram
-    tokenizer). PostgreSQL's planner answers the ``LIKE`` itself from its trigram indexes."""
-    t = flt.text.lower()
-    if not store.is_sqlite or len(t) < TEXT_INDEX_MIN_CHARS or "\x00" in t:
+    """Whether ``flt``'s text search asks SQLite's FTS5 table for its candidates: a search with a
+    run of at least 3 characters FTS5 folds as the search does (a trigram index answers no shorter
+    one; the others keep the ``LIKE`` alone), on a database that has the table (revision 0011
+    makes none where FTS5 lacks the trigram tokenizer). PostgreSQL's planner answers the ``LIKE``
+    itself from its trigram indexes."""
+    t = fold_text(flt.text)
+    if not store.is_sqlite or "\x00" in t or not fts_phrases(t, min_chars=TEXT_INDEX_MIN_CHARS):
         return False
     with store.read() as conn:
         return has_text_index(conn)
@@ -341,7 +376,7 @@ def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = Catalo
     q = (
         select(func.count())
         .select_from(_catalog_from(scope, flt))
-        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
     )
     with store.read() as conn:
         return int(conn.execute(q).scalar() or 0)
@@ -354,7 +389,7 @@ def _page_ids(
     *,
     offset: int,
     limit: int,
-    text_index: bool = False,
+    search: _TextSearch = _TextSearch(),
     order: str = "lowest_score",
 ) -> list[int]:
     """The version ids on one page, in the ``order`` of :data:`CATALOG_ORDERS`, each with the
@@ -369,14 +404,14 @@ def _page_ids(
     added), walked backwards in the versions' primary key.
     """
     decided = _latest_decision()
-    conds = _catalog_where(scope, flt, decided, text_index=text_index)
+    conds = _catalog_where(scope, flt, decided, search=search)
     narrowing = scope.merchant_id is not None or flt.merchants or flt.issues or flt.text
     if order == "newest":
         if not narrowing and not scope.include_optimized:
             # Walked backwards in the primary key, the (few) optimized versions told by their id:
             # asked as kind = 'original', SQLite reads every original in ix_versions_kind_image and
             # sorts them all to find a page.
-            conds = _catalog_where(replace(scope, include_optimized=True), flt, decided, text_index=text_index)
+            conds = _catalog_where(replace(scope, include_optimized=True), flt, decided, search=search)
             conds.append(versions.c.id.not_in(_not_original_ids()))
         newest = (
             select(versions.c.id)
@@ -419,7 +454,7 @@ def _page_ids(
     unscored = (
         select(versions.c.id)
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided, text_index=text_index), scores.c.version_id.is_(None))
+        .where(*_catalog_where(scope, flt, decided, search=search), scores.c.version_id.is_(None))
         .order_by(versions.c.id)
         .offset(skip)
         .limit(limit - len(ids))
@@ -444,7 +479,7 @@ def catalog_page(
     decided = _latest_decision()
     # First the ids on the page (found and cut in the database), then their columns: the per-row
     # status lookup and the wide rows are read for the rows on screen only.
-    text_index = _text_index(store, flt)
+    search = _text_search(store, flt)
     with store.read() as conn:
         ids = _page_ids(
             conn,
@@ -452,7 +487,7 @@ def catalog_page(
             flt,
             offset=max(0, int(offset)),
             limit=max(1, int(limit)),
-            text_index=text_index,
+            search=search,
             order=order,
         )
         if not ids:
@@ -494,7 +529,7 @@ def catalog_status_counts(store: Store, scope: CatalogScope, flt: CatalogFilter 
     rows = (
         select(func.coalesce(decided.decision, "unreviewed").label("status"))
         .select_from(_catalog_from(scope, flt))
-        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.status, func.count().label("n")).group_by(rows.c.status)
@@ -631,7 +666,7 @@ def catalog_bins_and_count(
     rows = (
         select(bucket.label("b"))
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.b, func.count().label("n")).group_by(rows.c.b)
@@ -654,7 +689,7 @@ def catalog_status_bins_and_count(
     rows = (
         select(func.coalesce(decided.decision, "unreviewed").label("status"), bucket.label("b"))
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.status, rows.c.b, func.count().label("n")).group_by(rows.c.status, rows.c.b)
@@ -680,7 +715,7 @@ def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter =
                 score_issues, and_(score_issues.c.version_id == versions.c.id, score_issues.c.profile == scope.profile)
             )
         )
-        .where(*_catalog_where(scope, flt, decided, text_index=_text_index(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
         .group_by(score_issues.c.issue)
         .order_by(func.count().desc(), score_issues.c.issue)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.store import database
 from core.store.database import Store
+from core.store.textfold import FOLD_FUNCTION
 
 #: What each hand-rolled migration added (tables, columns, indexes), undone newest first.
 ADDED_BY: dict[int, dict[str, list[str]]] = {
@@ -27,6 +28,14 @@ ADDED_BY: dict[int, dict[str, list[str]]] = {
         "sqlite": [
             *(f"DROP TRIGGER IF EXISTS {database.IMAGES_FTS}_{event}" for event in ("insert", "delete", "update")),
             f"DROP TABLE IF EXISTS {database.IMAGES_FTS}",
+        ],
+    },
+    # the fold function (PostgreSQL), and revision 0011's indexes on lower() instead of on it
+    12: {
+        "postgresql": [
+            *(f"DROP INDEX IF EXISTS ix_images_{c}_trgm" for c in database.TEXT_SEARCH_COLUMNS),
+            f"DROP FUNCTION IF EXISTS {FOLD_FUNCTION}(text)",
+            *database._text_index_statements("postgresql"),
         ],
     },
 }

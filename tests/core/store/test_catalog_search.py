@@ -1,7 +1,8 @@
 """The Overview's text search from a trigram index (revision 0011: pg_trgm on PostgreSQL, an FTS5
-table on SQLite) finds exactly what the scan (``lower(column) LIKE '%text%'``) found: any case,
-``%``, ``_``, quotes and the escape character taken literally, searches shorter than a trigram,
-and after images are added, renamed and removed; on SQLite and on PostgreSQL."""
+table on SQLite) finds exactly what the scan (``folded(column) LIKE '%text%'``) finds: any case of
+any letter (revision 0012), ``%``, ``_``, quotes and the escape character taken literally, searches
+shorter than a trigram, and after images are added, renamed and removed; on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ import warnings
 import pytest
 from sqlalchemy import func, insert, select
 
-from core.store import database, queries
+from core.store import database, queries, textfold
 from core.store.catalog import catalog_frame, filter_catalog
 from core.store.database import images, open_store, scores, versions
-from core.store.queries import CatalogFilter, CatalogScope, catalog_count, catalog_page
+from core.store.queries import (
+    CatalogFilter,
+    CatalogScope,
+    catalog_count,
+    catalog_page,
+    catalog_status_counts,
+)
 
 #: (name as given, SKU) of the images each test adds to the sample catalogue.
 NAMES = [
@@ -29,11 +36,19 @@ NAMES = [
     ("Crème brûlée.jpg", "CRÈME-1"),
     ("CRÈME BRÛLÉE.jpg", "creme-2"),
     ("ÉCLAIR.jpg", "éclair-3"),
+    ("Überjacke 1.jpg", "ÜJ-1"),
+    ("überjacke klein.png", "uj-2"),
+    ("ΟΔΟΣ ΣΤΟΛΗ.jpg", "ΣΤ-1"),  # final and inner sigmas
+    ("İSTANBUL MİNİ.jpg", "IST-1"),  # 'İ' folds to two characters, "i̇"
+    ("ᎠᎡᎢ vase.jpg", "ᏣᎳᎩ-1"),  # Cherokee capitals: letters SQLite's FTS5 does not fold
+    ("ᲛᲐᲦᲐᲖᲘᲐ.jpg", "GE-1"),  # Georgian Mtavruli, the same
+    ("K-Kelvin.jpg", "KK-1"),  # the Kelvin sign, which folds to an ASCII "k"
 ]
 
-#: Searches: ASCII in any case, LIKE's wildcards and escape, quotes, non-ASCII letters (SQLite's
-#: lower() folds ASCII only: "ÉCLAIR" is not found by "écl" there, and must still not be), a
-#: search shorter than a trigram, one across the name's parts, one of spaces, one matching nothing.
+#: Searches: ASCII in any case, LIKE's wildcards and escape, quotes, non-ASCII letters in any case
+#: (including ones SQLite's FTS5 folds otherwise than the search: its candidates must still hold
+#: every match), a search shorter than a trigram, one across the name's parts, one of spaces, one
+#: matching nothing.
 SEARCHES = [
     "blue mug",
     "BLUE",
@@ -58,6 +73,27 @@ SEARCHES = [
     "écl",
     "éclair",
     "ÉCL",
+    "Überjacke",
+    "überjacke",
+    "ÜBERJACKE",
+    "Ü",
+    "üj-",
+    "οδος",
+    "ΟΔΟΣ ΣΤ",
+    "οδοσ σ",
+    "στολη",
+    "i̇stanbul",
+    "İstanbul",
+    "stanbul",
+    "mi̇ni̇",
+    "MİNİ",
+    "mi",
+    "ꭰꭱꭲ",
+    "ᎠᎡᎢ V",
+    "ꮳꮃꭹ",
+    "მაღაზია",
+    "kk-",
+    "-kelvin",
     "mu",
     "u",
     "%",
@@ -147,17 +183,71 @@ def test_a_search_is_case_insensitive_and_takes_wildcards_and_quotes_literally(n
     assert names('p "d') == {'Lamp "desk".png'}
     assert names("/1") == {'Lamp "desk".png'}  # the LIKE's escape character, literally
     assert names("k\\s") == {"back\\slash.jpg"}
-    # Non-ASCII letters fold as the database's lower() folds them (SQLite's and a PostgreSQL in the
-    # C locale's: not at all; test_a_search_finds_what_the_scan_found pins that they still do).
-    assert "Crème brûlée.jpg" in names("crème") and "ÉCLAIR.jpg" in names("éclair-3")
+    # Every letter, in any case (SQLite's lower() and a PostgreSQL in the C locale's fold A-Z only).
+    assert names("crème") == {"Crème brûlée.jpg", "CRÈME BRÛLÉE.jpg"} and names("ÉCL") == {"ÉCLAIR.jpg"}
     assert names("no such image anywhere") == set()
     assert "Blue Mug.JPG" in names("mu")  # shorter than a trigram: the scan answers
 
 
+def test_a_search_folds_the_case_of_every_letter(named):
+    """A name with an accented capital is found by itself, by its lower case and by a part of it
+    (a search for "Überjacke" found no "Überjacke 1.jpg" on SQLite, whose lower() folds A-Z only,
+    nor on PostgreSQL in the C locale), as are Greek, Turkish, Cherokee and Georgian capitals; on
+    both backends, from the trigram indexes and without them."""
+
+    def names(text: str) -> set[str]:
+        return {r["file_name"] for r in catalog_page(named, CatalogScope(), CatalogFilter(text=text), limit=1000)}
+
+    jackets = {"Überjacke 1.jpg", "überjacke klein.png"}
+    for text in ("Überjacke", "überjacke", "ÜBERJACKE", "üBERJACKE", "berjacke"):
+        assert names(text) == jackets, text
+    assert names("Ü") == jackets and names("üj-") == {"Überjacke 1.jpg"}  # the SKU "ÜJ-1"
+    assert names("éclair") == {"ÉCLAIR.jpg"} and names("brûlée") == {"Crème brûlée.jpg", "CRÈME BRÛLÉE.jpg"}
+    greek = {"ΟΔΟΣ ΣΤΟΛΗ.jpg"}  # a final sigma is a sigma: "οδος" and "οδοσ" alike, at any place
+    assert names("οδος") == names("οδοσ") == names("ΟΔΟΣ ΣΤ") == names("δοσ σ") == names("στολη") == greek
+    assert names("i̇stanbul") == names("İstanbul") == names("mi̇ni̇") == {"İSTANBUL MİNİ.jpg"}
+    assert names("ꭰꭱꭲ") == names("ᎠᎡᎢ") == names("ꮳꮃꭹ") == {"ᎠᎡᎢ vase.jpg"}
+    assert names("მაღაზია") == names("ᲛᲐᲦᲐᲖᲘᲐ") == {"ᲛᲐᲦᲐᲖᲘᲐ.jpg"}
+    assert names("k-kelvin") == {"K-Kelvin.jpg"} and names("kk-1") == {"K-Kelvin.jpg"}
+    flt = CatalogFilter(text="überjacke")
+    assert catalog_count(named, ALL, flt) == 2 and catalog_status_counts(named, ALL, flt) == {"unreviewed": 2}
+
+
+def test_on_sqlite_only_names_that_may_hold_the_search_are_folded_in_python(named, monkeypatch):
+    """The fold is a Python function on SQLite (three times SQLite's lower() over a million names):
+    an ASCII search is decided by SQLite's LIKE, which compares ASCII letters in any case, and only
+    names holding a letter that folds into the search's letters ('İ' into "i", 'Ü' into "ü") are
+    folded; the FTS5 table's candidates first, for searches it answers."""
+    if not named.is_sqlite:
+        pytest.skip("PostgreSQL folds in SQL")
+    folded_names: list[str] = []
+
+    def counting(value: object) -> object:
+        folded_names.append(str(value))
+        return textfold.sql_fold(value)
+
+    monkeypatch.setattr(database, "sql_fold", counting)
+    named.engine.dispose()  # new connections, with the counting function
+
+    def folds(text: str, *, index: bool) -> set[str]:
+        folded_names.clear()
+        with monkeypatch.context() as m:
+            if not index:
+                m.setattr(queries, "_text_index", lambda store, flt: False)
+            _found(named, text)
+        return {n for n in folded_names if n != textfold.fold_text(text)}  # the names, not the search
+
+    for index in (True, False):
+        assert folds("blue mug", index=index) == folds("mu", index=index) == set()
+        assert folds("mini", index=index) <= {"İSTANBUL MİNİ.jpg"}
+        assert folds("überjacke", index=index) <= {"Überjacke 1.jpg", "überjacke klein.png", "ÜJ-1"}
+    assert _found(named, "MİNİ") == _found(named, "mi̇ni̇") != [] == _found(named, "mini")  # "İ" folds to "i̇"
+
+
 def test_the_sql_search_agrees_with_the_in_memory_reference(named):
-    """For ASCII searches, the catalogue table in memory (Python's lower()) agrees too."""
+    """The catalogue table in memory (folded by Python) agrees too."""
     frame = catalog_frame(named, profile="generic")
-    for text in [t for t in SEARCHES if t.isascii()]:
+    for text in SEARCHES:
         ref = filter_catalog(frame, CatalogFilter(text=text)).sort_values(["score", "version_id"])
         assert _found(named, text) == list(ref["version_id"]), text
 
@@ -288,18 +378,19 @@ def test_a_populated_database_gets_the_index_of_the_images_it_has(tmp_path, data
     seed_samples(store)
     before = {t: _found(store, t) for t in ("cat", "print", "mug-")}
     with store.write() as conn:  # back to revision 0010, as a database written then
-        for sql in ADDED_BY[11].get(conn.dialect.name, []):
+        for sql in (*ADDED_BY[12].get(conn.dialect.name, []), *ADDED_BY[11].get(conn.dialect.name, [])):
             conn.exec_driver_sql(sql)
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0010'")
         conn.execute(database.schema_info.delete().where(database.schema_info.c.version > 10))
         assert not database.has_text_index(conn)
     _add_image(store, "Blue Mug.JPG", "MUG-001")  # written while there was no index
+    _add_image(store, "Überjacke 1.jpg", "ÜJ-1")
     store.dispose()
     store = open_store(tmp_path / "data", database_url=database_url)
     try:
         with store.read() as conn:
             assert database.has_text_index(conn)
-        assert len(_found(store, "blue mug")) == 1
+        assert len(_found(store, "blue mug")) == 1 and len(_found(store, "überjacke")) == 1
         assert {t: _found(store, t) for t in ("cat", "print")} == {t: before[t] for t in ("cat", "print")}
         if store.is_sqlite:
             with store.write() as conn:
