@@ -7,6 +7,8 @@ image border; the product is everything that differs from it. Photos without a p
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Final
 
@@ -76,18 +78,32 @@ class Foreground:
         )
 
     @property
+    def found(self) -> bool:
+        """Whether anything stands out from the backdrop. Nothing does in a blank frame, nor in a
+        plain product that fills the frame edge to edge (a dark fabric swatch reads as all
+        backdrop): where the product sits is then unknown, not "0% of the frame"."""
+        x0, y0, x1, y1 = self.bbox
+        return x1 > x0 and y1 > y0
+
+    @property
     def fill(self) -> float:
-        """Share of the frame's area covered by the product's bounding box (0-1)."""
+        """Share of the frame's area covered by the product's bounding box (0-1); NaN when no
+        product was found (see :attr:`found`)."""
+        if not self.found:
+            return math.nan
         h, w = self.mask.shape
         x0, y0, x1, y1 = self.bbox
         return (x1 - x0) * (y1 - y0) / float(w * h)
 
     @property
     def extent(self) -> float:
-        """How far the product spans the frame along its better-filled axis (0-1).
+        """How far the product spans the frame along its better-filled axis (0-1); NaN when no
+        product was found (see :attr:`found`).
 
         This is how marketplaces phrase "fills 85% of the frame".
         """
+        if not self.found:
+            return math.nan
         h, w = self.mask.shape
         x0, y0, x1, y1 = self.bbox
         return max((x1 - x0) / float(w), (y1 - y0) / float(h))

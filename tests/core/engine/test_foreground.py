@@ -19,6 +19,7 @@ def test_full_bleed_photo_has_no_backdrop(photo):
 def test_blank_backdrop_has_empty_product():
     fg = find_foreground(np.full((200, 300, 3), 250, np.uint8))
     assert fg.has_backdrop and not fg.mask.any() and fg.bbox == (0, 0, 0, 0)
+    assert not fg.found and np.isnan(fg.fill) and np.isnan(fg.extent)  # unknown, not "0% of the frame"
 
 
 def test_dust_is_not_the_product(product):

@@ -162,6 +162,18 @@ def test_texture_is_not_noise_but_grain_is():
     assert "noisy" in judged(grainy, fmt="PNG").issue_names
 
 
+def test_a_plain_swatch_filling_the_frame_is_not_a_small_product():
+    """A dark fabric swatch edge to edge reads as all backdrop: where the product sits is then
+    unknown (it was "spans 0% of the frame")."""
+    swatch = np.clip(25 + RNG.normal(0, 2, (300, 300, 1)), 0, 255).repeat(3, 2).astype(np.uint8)
+    result = judged(swatch)
+    assert "small_product" not in result.issue_names
+    assert np.isnan(result.metrics["product_extent"]) and np.isnan(result.metrics["product_fill"])
+    tiny = np.full((1200, 1200, 3), 255, np.uint8)
+    tiny[580:620, 580:620] = (40, 60, 160)  # a real product, small in the frame, is still found
+    assert "small_product" in judged(tiny).issue_names
+
+
 def _jpeg_roundtrip(rgb, quality):
     return np.asarray(Image.open(io.BytesIO(encode(rgb, "JPEG", quality=quality))).convert("RGB"))
 
