@@ -8,7 +8,6 @@ image border; the product is everything that differs from it. Photos without a p
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Final
 
