@@ -64,6 +64,13 @@ flt = CatalogFilter(
     score_max=score_range[1],
     text=text.strip(),
 )
+# Any change of what is listed (a filter, the search, the profile, optimized versions in or out)
+# starts at its first page: page 120 of the catalogue kept, or cut to the last, showed a merchant's
+# last nine images under "Worst score first". Told by comparing with the last run's selection, so
+# it holds for every control, the sidebar's too.
+if st.session_state.get("overview_selection") != (catalogue, flt):
+    st.session_state["overview_selection"] = (catalogue, flt)
+    st.session_state["overview_page"] = 1
 # The sort, like the page, lives in the session: it stays while the pages are turned. It orders
 # the whole filtered catalogue in the database, before the page is cut from it.
 if st.session_state.get("overview_order") not in CATALOG_ORDERS:

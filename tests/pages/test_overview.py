@@ -107,6 +107,42 @@ def test_sort_by_orders_the_whole_catalogue_and_stays_while_paging(db, monkeypat
     assert any("sorts only the rows on this page" in c.value for c in at.caption)
 
 
+def test_any_change_of_what_is_listed_goes_back_to_the_first_page(db, monkeypatch):
+    """Found by a probe of 7,170 images: on page 120, adding the merchant filter "fjord" showed
+    "Images 301-309 of 309", page 7 of 7 (under "Worst score first", the merchant's nine best
+    images); the page was kept, or cut to the last. Every filter, the search, the profile and the
+    optimized versions start again at page 1 (as a new sort did), and so does undoing them."""
+    from core.services import overview as service
+
+    monkeypatch.setattr(service.overview, "__kwdefaults__", {"page_size": 2, "order": "lowest_score"})
+    at = make_app(ADMIN)
+
+    def control(kind: str, label: str):  # type: ignore[no-untyped-def]
+        return next(w for w in getattr(at, kind) if w.label == label)
+
+    def page_box():  # type: ignore[no-untyped-def]
+        return next(n for n in at.number_input if n.key == "overview_page")
+
+    # (control, set to, back to, the count line then): each choice leaves 5 images or more, so its
+    # page 3 exists and the old page would have stayed.
+    changes = [
+        ("multiselect", "Merchant", ["acme-home"], [], "of 8 matching"),
+        ("multiselect", "Has issue", ["near_duplicate"], [], "of 5 matching"),
+        ("multiselect", "Decision", ["unreviewed"], [], "of 20 matching"),
+        ("slider", "Score", (60, 100), (0, 100), "matching the filters"),
+        ("text_input", "Search file name or SKU", "cup", "", "of 8 matching"),
+        ("selectbox", "Marketplace profile", "amazon", "generic", "of 20"),
+        ("toggle", "Include optimized versions", True, False, "of 20"),
+    ]
+    for kind, label, value, back, count in changes:
+        for choice, expected in ((value, count), (back, "of 20")):
+            page_box().set_value(3).run()
+            assert _count_line(at).startswith("Images 5-"), (label, _count_line(at))
+            control(kind, label).set_value(choice).run()
+            line = _count_line(at)
+            assert line.startswith("Images 1-2 ") and expected in line and page_box().value == 1, (label, line)
+
+
 def test_filters_matching_nothing_show_one_empty_state_and_no_charts(db):
     """Found by a walkthrough: merchant other-co and issue "Same photo" gave a green "No issues in
     the selection." and a score histogram whose axis ran from -1 to 1. Here: a merchant with no
