@@ -188,25 +188,33 @@ def score_bins_chart(bins: dict[int, int], *, width: int = 5) -> go.Figure:
 
 #: Height (px) per bar of the issue chart: enough for its label, so none is ever skipped.
 ISSUE_ROW_PX = 22
+#: Width (px) a count written beside its bar takes per character (digits and commas at Plotly's
+#: 12 px font are 7 px or less), and the gap before it.
+BAR_TEXT_CHAR_PX = 8
+BAR_TEXT_GAP_PX = 12
 
 
 def issue_bar(counts: pd.Series) -> go.Figure:
     """Images per issue as horizontal bars. Every issue keeps its label, however many there are
-    and however large the counts: one tick per bar, and the chart grows with the number of bars."""
+    and however large the counts: one tick per bar, and the chart grows with the number of bars.
+    Each count is written beside its bar, the longest bar's in a right margin made as wide as the
+    longest count, at any width of the chart (a margin of 10 px cut 2,277 to "2,27" at 1440 px)."""
     names = [str(n) for n in counts.index[::-1]]
+    written = [f"{int(v):,}" for v in counts.values[::-1]]
     fig = go.Figure(
         go.Bar(
             x=counts.values[::-1],
             y=names,
             orientation="h",
             marker_color="#e8710a",
-            text=[f"{int(v):,}" for v in counts.values[::-1]],
+            text=written,
             textposition="outside",
-            cliponaxis=False,
+            cliponaxis=False,  # drawn past the plot's edge, in the right margin
         )
     )
     _titled(fig, "Issues", height=max(280, 90 + ISSUE_ROW_PX * len(names)))
-    fig.update_layout(margin={"l": 10, "r": 10, "b": 10}, xaxis_title="images")
+    right = BAR_TEXT_GAP_PX + BAR_TEXT_CHAR_PX * max(map(len, written), default=1)
+    fig.update_layout(margin={"l": 10, "r": right, "b": 10}, xaxis_title="images")
     fig.update_yaxes(type="category", tickmode="array", tickvals=names, ticktext=names, automargin=True)
     return fig
 

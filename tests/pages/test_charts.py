@@ -12,6 +12,23 @@ def test_issue_chart_keeps_every_label_with_thousands_of_images():
     assert fig.layout.height >= ISSUE_ROW_PX * len(ISSUE_NAMES)  # room for every label
 
 
+def test_the_issue_chart_leaves_room_for_the_longest_count_beside_its_bar():
+    """Found by a probe at 1440 px: the largest count, 2,277, was cut to "2,27" at the figure's
+    edge (a right margin of 10 px). The right margin holds the longest count written."""
+    from pages.common.charts import BAR_TEXT_CHAR_PX
+
+    for counts, longest in ((pd.Series({"Too dark": 2277, "Blurry": 12}), "2,277"), (pd.Series({"Blurry": 3}), "3")):
+        fig = issue_bar(counts)
+        bar = fig.data[0]
+        assert list(bar.text) == [f"{v:,}" for v in counts.values[::-1]] and longest in bar.text
+        assert bar.textposition == "outside" and bar.cliponaxis is False  # beside the bar, past the plot's edge
+        assert fig.layout.margin.r >= 7 * len(longest) + 4 and BAR_TEXT_CHAR_PX >= 7  # 7 px a digit, and a gap
+    assert (
+        issue_bar(pd.Series({"Too dark": 1_234_567})).layout.margin.r
+        > issue_bar(pd.Series({"x": 2277})).layout.margin.r
+    )
+
+
 def test_histogram_legend_sits_between_title_and_plot_not_over_the_axis():
     import numpy as np
 
