@@ -27,7 +27,14 @@ from core.store.analytics import (
     separations,
 )
 from core.store.database import Store
-from core.store.feedback import FeedbackFilter, feedback_choices, feedback_count, feedback_csv, feedback_frame
+from core.store.feedback import (
+    FeedbackFilter,
+    double_reviewed_decisions,
+    feedback_choices,
+    feedback_count,
+    feedback_csv,
+    feedback_frame,
+)
 from core.vocabulary import DECISIONS, ISSUE_REASONS, METRIC_INFO, METRIC_LABELS, decision_label, issue_label
 
 __all__ = [
@@ -155,11 +162,15 @@ def feedback_filter(
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FeedbackSummary:
     """The decisions passing a filter: how many of each (``counts``, all of them, counted in the
-    database) and ``sample``, the newest :data:`ANALYTICS_SAMPLE` of them, oldest first, that the
-    table shows (its newest :data:`TABLE_ROWS`) and the analytics learn from."""
+    database); ``sample``, the newest :data:`ANALYTICS_SAMPLE` of them, oldest first, that the
+    table shows (its newest :data:`TABLE_ROWS`) and the separations and tuned thresholds learn
+    from; and ``agreement``, :func:`reviewer_agreement` over *every* image version two reviewers
+    decided among them, never the sample (a cut through the history would leave out older double
+    reviews and split a pair: 3 images and kappa -0.80 where all 40 gave 0.43)."""
 
     counts: dict[str, int]
     sample: pd.DataFrame
+    agreement: pd.DataFrame
 
     @property
     def total(self) -> int:
@@ -181,12 +192,27 @@ class FeedbackSummary:
         """Approved against rejected-or-sent-back decisions in the sample."""
         return decision_balance(self.sample)
 
+    @property
+    def sampled(self) -> bool:
+        """Whether more decisions pass the filter than the sample holds (the separations and
+        tuned thresholds then learn from the newest :data:`ANALYTICS_SAMPLE` only)."""
+        return self.total > len(self.sample)
+
+    @property
+    def overall_agreement(self) -> AgreementSummary | None:
+        """:attr:`agreement` in one figure (:func:`agreement_summary`)."""
+        return agreement_summary(self.agreement)
+
 
 def feedback_summary(store: Store, flt: FeedbackFilter) -> FeedbackSummary:
     """What the Feedback page shows for ``flt``, read so that it opens quickly on a history of any
     length (the CSV of every matching decision is built only when downloaded: :func:`feedback_csv`)."""
     newest = feedback_frame(store, flt, limit=ANALYTICS_SAMPLE, newest_first=True)
-    return FeedbackSummary(counts=feedback_count(store, flt), sample=newest.iloc[::-1].reset_index(drop=True))
+    return FeedbackSummary(
+        counts=feedback_count(store, flt),
+        sample=newest.iloc[::-1].reset_index(drop=True),
+        agreement=reviewer_agreement(double_reviewed_decisions(store, flt)),
+    )
 
 
 def readable_number(value: float, *, digits: int = 3) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 
 from core.engine.csv_safe import formula_safe
 from core.store.database import Store, analyses, images, reviews, scores, shown_name, versions
@@ -24,6 +24,7 @@ from core.vocabulary import METRIC_INFO
 __all__ = [
     "BASE_COLUMNS",
     "FeedbackFilter",
+    "double_reviewed_decisions",
     "feedback_choices",
     "feedback_columns",
     "feedback_count",
@@ -123,22 +124,28 @@ def _feedback_query(flt: FeedbackFilter, *cols: Any) -> Select[Any]:
             .join(scores, and_(scores.c.version_id == versions.c.id, scores.c.profile == profile_col), isouter=True)
             .join(analyses, analyses.c.version_id == versions.c.id, isouter=True)
         )
+    q = q.where(*_decision_conditions(flt, reviews))
+    if flt.merchant_id:
+        q = q.where(images.c.merchant_id == flt.merchant_id)
+    return q
+
+
+def _decision_conditions(flt: FeedbackFilter, table: Any) -> list[ColumnElement[bool]]:
+    """What ``flt`` asks of a decision itself (all but the merchant, which is its image's), on
+    ``table``: the reviews table or an alias of it."""
+    c = table.c
+    out: list[ColumnElement[bool]] = []
     if not flt.include_history:
-        q = q.where(reviews.c.active.is_(True))
+        out.append(c.active.is_(True))
     if flt.date_from:
-        q = q.where(reviews.c.decided_at >= flt.date_from)
+        out.append(c.decided_at >= flt.date_from)
     if flt.date_to:
         end = flt.date_to + ("T23:59:59.999999+00:00" if len(flt.date_to) == 10 else "")
-        q = q.where(reviews.c.decided_at <= end)
-    for col, value in (
-        (reviews.c.reviewer, flt.reviewer),
-        (images.c.merchant_id, flt.merchant_id),
-        (reviews.c.decision, flt.decision),
-        (profile_col, flt.profile),
-    ):
+        out.append(c.decided_at <= end)
+    for col, value in ((c.reviewer, flt.reviewer), (c.decision, flt.decision), (c.profile, flt.profile)):
         if value:
-            q = q.where(col == value)
-    return q
+            out.append(col == value)
+    return out
 
 
 def feedback_count(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> dict[str, int]:
@@ -146,6 +153,44 @@ def feedback_count(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> dict
     q = _feedback_query(flt, reviews.c.decision, func.count().label("n")).group_by(reviews.c.decision)
     with store.read() as conn:
         return {str(r.decision): int(r.n) for r in conn.execute(q).all()}
+
+
+def double_reviewed_decisions(store: Store, flt: FeedbackFilter = FeedbackFilter()) -> pd.DataFrame:
+    """The decisions passing ``flt`` on every image version that two or more reviewers decided
+    among them (``version_id``, ``reviewer``, ``decision``; oldest first): what reviewer agreement
+    is counted on, whole, however long the history, and found in the database: only those
+    decisions are read, never the single reviews around them.
+
+    Each backend gets the query it runs fast; both cost what the filter selects, not the history.
+    SQLite groups the filtered decisions by version, PostgreSQL hashes a semi-join of them with
+    themselves (grouped, it sorted them through the table: 5 s where this takes 1 s). Measured on
+    a million decisions, 80,000 of them on double-reviewed versions: 2 s (SQLite) and 1 s
+    (PostgreSQL) with all of them in the range, 40 ms for the 41,000 of the last two days."""
+    columns = ["version_id", "reviewer", "decision"]
+    if flt.reviewer:  # one reviewer's decisions hold no pair
+        return pd.DataFrame(columns=columns)
+    q = _feedback_query(flt, *(reviews.c[c] for c in columns))
+    if store.is_sqlite:
+        # Two reviewers or more: their least and greatest names differ (a count(DISTINCT ...)
+        # sorts every group again).
+        twice = (
+            _feedback_query(flt, reviews.c.version_id)
+            .group_by(reviews.c.version_id)
+            .having(func.min(reviews.c.reviewer) != func.max(reviews.c.reviewer))
+        )
+        q = q.where(reviews.c.version_id.in_(twice.scalar_subquery()))
+    else:
+        other = reviews.alias("other")  # another reviewer's decision on the version, in the filter too
+        q = q.where(
+            exists().where(
+                other.c.version_id == reviews.c.version_id,
+                other.c.reviewer != reviews.c.reviewer,
+                *_decision_conditions(flt, other),
+            )
+        )
+    with store.read() as conn:
+        rows = conn.execute(q.order_by(reviews.c.decided_at, reviews.c.id)).all()
+    return pd.DataFrame([(int(r.version_id), str(r.reviewer), str(r.decision)) for r in rows], columns=columns)
 
 
 def feedback_choices(store: Store) -> tuple[list[str], list[str]]:

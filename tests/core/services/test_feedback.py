@@ -395,3 +395,43 @@ def test_agreement_in_one_figure_and_when_it_is_low():
     assert coin is not None and coin.agreement == 0.5 and coin.kappa == pytest.approx(0.0) and coin.low
     only_rita = frame(["approved"] * 8).query("reviewer == 'rita'")
     assert agreement_summary(reviewer_agreement(only_rita)) is None  # nobody judged an image twice
+
+
+def test_agreement_counts_every_double_review_not_the_sample(seeded, monkeypatch):
+    """A probe on 2,147 decisions: the page said 3 images, 0% alike, kappa -0.80 where every
+    double review in the selection gave 40 images, 67.5% and 0.43. The sample is the newest
+    decisions; double reviews older than it (or a pair it cuts in two) must still count."""
+    recs = list_images(seeded)
+
+    def say(rec, reviewer, decision):
+        record_decision(
+            seeded,
+            version_id=rec.version_id,
+            reviewer=reviewer,
+            decision=decision,
+            reasons=() if decision == "approved" else ["other"],
+        )
+
+    rita = ["approved", "rejected", "approved", "rejected", "approved"]
+    sam = ["approved", "rejected", "rejected", "rejected", "rejected"]
+    for rec, x, y in zip(recs[:4], rita, sam, strict=False):  # the oldest decisions: four double reviews
+        say(rec, "rita", x)
+        say(rec, "sam", y)
+    say(recs[4], "rita", rita[4])  # a pair the sample cuts in two: rita's half is older than it
+    for rec in recs[5:13]:  # then eight single reviews
+        say(rec, "tom", "approved")
+    say(recs[4], "sam", sam[4])
+    monkeypatch.setattr(feedback, "ANALYTICS_SAMPLE", 6)
+    summary = feedback_summary(seeded, feedback_filter())
+    assert summary.total == 18 and len(summary.sample) == 6 and summary.sampled
+    # Counted on all 18 decisions, as on the whole history: 5 images, 3 alike.
+    pd.testing.assert_frame_equal(summary.agreement, reviewer_agreement(feedback_frame(seeded)))
+    overall = summary.overall_agreement
+    assert overall is not None and overall.images == 5 and overall.agreement == pytest.approx(0.6)
+    # p_o = .6, p_e = (.6)(.2) + (.4)(.8) = .44 -> kappa .16 / .56
+    assert overall.kappa == pytest.approx(0.16 / 0.56) and overall.low
+    # Within the filter: one reviewer's decisions hold no pair to compare.
+    assert feedback_summary(seeded, feedback_filter(reviewer="rita")).overall_agreement is None
+    monkeypatch.setattr(feedback, "ANALYTICS_SAMPLE", 100)
+    whole = feedback_summary(seeded, feedback_filter())
+    assert not whole.sampled and whole.overall_agreement == overall

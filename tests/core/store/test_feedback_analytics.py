@@ -7,9 +7,16 @@ import pytest
 
 from core.engine.csv_safe import formula_safe
 from core.store.analytics import catalogue_metrics, cohen_kappa, metric_separation, reviewer_agreement, separations
-from core.store.feedback import FeedbackFilter, feedback_columns, feedback_count, feedback_csv, feedback_frame
+from core.store.feedback import (
+    FeedbackFilter,
+    double_reviewed_decisions,
+    feedback_columns,
+    feedback_count,
+    feedback_csv,
+    feedback_frame,
+)
 from core.store.queries import list_images
-from core.store.reviews import decide
+from core.store.reviews import decide, undo_last
 from core.vocabulary import METRIC_INFO
 
 
@@ -174,6 +181,54 @@ def test_agreement_table(seeded):
     assert table.iloc[0].images == 4 and table.iloc[0].agreement == 0.75
     # p_o = .75, p_e = (.5)(.25) + (.5)(.75) = .5 -> kappa .5
     assert table.iloc[0].kappa == pytest.approx(0.5)
+
+
+def _say(store, version_id, reviewer, decision):
+    decide(
+        store,
+        version_id=version_id,
+        reviewer=reviewer,
+        decision=decision,
+        reasons=[] if decision == "approved" else ["other"],
+    )
+
+
+def test_double_reviewed_decisions_are_those_on_versions_two_reviewers_decided(seeded):
+    """What agreement is counted on, read in SQL: every decision on a version that two or more
+    reviewers decided within the filter, and nothing else (a million single reviews stay unread)."""
+    recs = list_images(seeded)[:7]
+    v = [r.version_id for r in recs]
+    for vid, (x, y) in zip(v[:3], [("approved", "approved"), ("rejected", "approved"), ("rejected", "rejected")]):
+        _say(seeded, vid, "rita", x)
+        _say(seeded, vid, "sam", y)
+    _say(seeded, v[3], "rita", "approved")
+    _say(seeded, v[3], "rita", "rejected")  # one reviewer twice (a replaced decision) is no double review
+    _say(seeded, v[4], "sam", "rejected")
+    _say(seeded, v[5], "tom", "approved")
+    _say(seeded, v[5], "rita", "approved")
+    _say(seeded, v[6], "rita", "approved")
+    _say(seeded, v[6], "tom", "rejected")
+    assert undo_last(seeded, "tom") is not None  # tom's decision on v[6] is undone: rita alone decided it
+    got = double_reviewed_decisions(seeded)
+    assert list(got.columns) == ["version_id", "reviewer", "decision"]
+    assert sorted(set(got["version_id"])) == sorted([*v[:3], v[5]]) and len(got) == 8
+    # Oldest first, as feedback_frame: the pairs are the same as counted on every decision.
+    pd.testing.assert_frame_equal(reviewer_agreement(got), reviewer_agreement(feedback_frame(seeded)))
+    everything = feedback_frame(seeded)
+    want = everything[everything["version_id"].isin([*v[:3], v[5]])][["version_id", "reviewer", "decision"]]
+    assert got.values.tolist() == want.values.tolist()
+    # With the history, tom's undone decision pairs with rita's on v[6]; rita, replacing her own
+    # decision on v[3], still decided it alone.
+    history = double_reviewed_decisions(seeded, FeedbackFilter(include_history=True))
+    assert set(history["version_id"]) == {*got["version_id"], v[6]} and len(history) == len(got) + 2
+    # Within the filter: one reviewer's decisions hold no pair; one decision value only its pairs.
+    assert double_reviewed_decisions(seeded, FeedbackFilter(reviewer="rita")).empty
+    approved = double_reviewed_decisions(seeded, FeedbackFilter(decision="approved"))
+    assert sorted(set(approved["version_id"])) == sorted([v[0], v[5]]) and len(approved) == 4
+    merchant = recs[0].merchant_id
+    mine = double_reviewed_decisions(seeded, FeedbackFilter(merchant_id=merchant))
+    assert set(mine["version_id"]) == {r.version_id for r in recs if r.merchant_id == merchant} & set(got["version_id"])
+    assert double_reviewed_decisions(seeded, FeedbackFilter(date_from="2999-01-01")).empty
 
 
 def test_catalogue_metrics_are_every_stored_versions_measurements(seeded):
