@@ -14,7 +14,6 @@ from core.services.feedback import (
     TUNE_MIN_EACH,
     Impact,
     TunedProfile,
-    agreement_summary,
     band_table,
     changes_table,
     default_dates,
@@ -29,7 +28,6 @@ from core.services.feedback import (
     metric_by_decision,
     metric_separation,
     metric_title,
-    reviewer_agreement,
     separation_table,
     separations,
     tuned_profile,
@@ -85,8 +83,9 @@ flt = feedback_filter(
     profile=profile,
     include_history=history,
 )
-# Counted in SQL; the table shows the newest TABLE_ROWS, the analytics learn from the newest
-# ANALYTICS_SAMPLE, and the CSV (every matching decision) is built only when downloaded.
+# Counted in SQL; the table shows the newest TABLE_ROWS, the separations and tuned thresholds learn
+# from the newest ANALYTICS_SAMPLE, reviewer agreement is counted on every double-reviewed image
+# (fetched alone, in SQL), and the CSV (every matching decision) is built only when downloaded.
 summary = feedback_summary(store, flt)
 n_total = summary.total
 frame = summary.sample
@@ -149,13 +148,19 @@ st.dataframe(
     },
 )
 
-if n_total > ANALYTICS_SAMPLE:
-    st.caption(f"The analytics below learn from the newest {ANALYTICS_SAMPLE} of the {n_total} decisions.")
+# Which figures rest on the newest decisions only, and which on all of them.
+sample_note = f"the newest {ANALYTICS_SAMPLE} of the {n_total} decisions"
+if summary.sampled:
+    st.caption(
+        f"What separates approved from rejected images and the thresholds tuned to the reviewers learn from "
+        f"{sample_note}; reviewer agreement is counted on every image two reviewers judged among all {n_total}."
+    )
 balance = summary.balance
 if not balance.enough:
     st.info(
         f"Too few decisions to learn from yet: {balance.approved} approved and {balance.not_approved} rejected "
-        f"or sent back in the selection; the analytics need at least {MIN_EACH} of each."
+        f"or sent back {f'among {sample_note}' if summary.sampled else 'in the selection'}; the analytics need "
+        f"at least {MIN_EACH} of each."
     )
     st.stop()
 
@@ -195,13 +200,19 @@ if sep is not None:
     )
 
 st.header("Reviewer agreement")
-agreement = reviewer_agreement(frame)
-overall = agreement_summary(agreement)
+# Every double-reviewed image the filters select, not the sample: a cut through the history leaves
+# older double reviews out and splits pairs (3 images and kappa -0.80 where all 40 gave 0.43).
+overall = summary.overall_agreement
 if overall is None:
     st.caption("No image in the selection was judged by two reviewers.")
 else:
+    if summary.sampled:
+        st.caption(
+            f"Counted on every image two reviewers judged among all {n_total} decisions, "
+            f"not only the newest {ANALYTICS_SAMPLE}."
+        )
     st.dataframe(
-        agreement,
+        summary.agreement,
         hide_index=True,
         key="fb_agree",
         column_config={
@@ -224,7 +235,8 @@ if tuning.switched_off:
         f"{', '.join(issue_labels(tuning.switched_off))}."
     )
 st.caption(
-    f"A limit moves only where at least {TUNE_MIN_EACH} approved images and {TUNE_MIN_EACH} rejected for that "
+    (f"Tuned on {sample_note}. " if summary.sampled else "")
+    + f"A limit moves only where at least {TUNE_MIN_EACH} approved images and {TUNE_MIN_EACH} rejected for that "
     f"check's reason were measured, and only to a limit that still passes all but {MAX_APPROVED_SHARE:.0%} of the "
     "approved images while catching a real share of the rejected ones."
 )
@@ -267,8 +279,8 @@ if overall is None:
     )
 elif overall.low:
     st.warning(
-        f"Reviewers agree little: on the {overall.images} images two of them judged, they decided alike "
-        f"{overall.agreement:.0%} of the time (Cohen's kappa {overall.kappa:.2f}; 1 is full agreement, 0 chance). "
+        f"Reviewers agree little: on all {overall.images} images two of them judged in the selection, they "
+        f"decided alike {overall.agreement:.0%} of the time (Cohen's kappa {overall.kappa:.2f}; 1 is full agreement, 0 chance). "
         "Limits that follow their decisions follow that disagreement too.",
         icon=":material/warning:",
     )

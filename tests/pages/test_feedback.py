@@ -158,3 +158,39 @@ def test_reasons_and_comments_are_shown_whole_and_as_plain_text(db):
     assert columns["reasons"]["width"] == "medium" and 300 <= columns["comment"]["width"] <= 330
     assert columns["comment"]["type_config"]["type"] == "text"  # a text cell: never markdown
     assert table.proto.row_height > 64  # the grid wraps text in rows taller than 4rem
+
+
+def test_agreement_is_counted_on_every_double_review_and_the_page_says_what_is_sampled(db, monkeypatch):
+    """Found by a probe on 2,147 decisions: agreement was counted on the newest 2,000 only, and
+    the page warned of 3 images and kappa -0.80 where all 40 gave 0.43. Sam's double reviews are
+    older than the sample here; they count, and the page says which figures are on the sample."""
+    by_sharpness = sorted(list_images(db), key=lambda r: r.metrics["sharpness"])
+    # Rita rejects the 7 least sharp (below); Sam, earlier, judged five of them otherwise: 2 alike.
+    for i, decision in ((0, "approved"), (1, "approved"), (2, "rejected"), (10, "approved"), (11, "rejected")):
+        decide(
+            db,
+            version_id=by_sharpness[i].version_id,
+            reviewer="sam",
+            decision=decision,
+            reasons=["blurry"] if decision == "rejected" else (),
+            profile="generic",
+        )
+    _reject_the_least_sharp(db)  # 20 decisions, the newest
+    monkeypatch.setattr(feedback, "ANALYTICS_SAMPLE", 20)
+    monkeypatch.setattr(feedback, "TUNE_MIN_EACH", 5)
+    at = make_app(ADMIN, "pages/feedback.py")
+    assert not at.exception, [e.message for e in at.exception]
+    agreement = next(d.value for d in at.dataframe if "kappa" in d.value.columns)
+    assert agreement[["reviewer_a", "reviewer_b", "images", "agreement"]].values.tolist() == [["rita", "sam", 5, 0.4]]
+    shown = texts(at)
+    assert (
+        "What separates approved from rejected images and the thresholds tuned to the reviewers learn from "
+        "the newest 20 of the 25 decisions; reviewer agreement is counted on every image two reviewers judged "
+        "among all 25." in shown
+    )
+    assert "Counted on every image two reviewers judged among all 25 decisions, not only the newest 20." in shown
+    assert "Tuned on the newest 20 of the 25 decisions." in shown
+    # p_o = .4, p_e = (.6)(.4) + (.4)(.6) = .48 -> kappa -.08 / .52: the caution above the save button.
+    caution = next(w.value for w in at.warning if w.value.startswith("Reviewers agree little"))
+    assert "on all 5 images two of them judged in the selection" in caution and "kappa -0.15" in caution
+    assert not [w for w in at.warning if w.value.startswith("No image was judged by two reviewers")]
