@@ -46,15 +46,16 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
     labels = {p.version_id: _label(p, with_merchant=merchant_id is None) for p in listed.picks}
     if record is None:
         st.error("There is no image with that link that you can open.")
-    find, pick = st.columns([2, 3], vertical_alignment="bottom")
-    find.text_input(
+    # One above the other: beside a search box the picker cut a staff label ("name · merchant ·
+    # kind · #id") at 800 px.
+    st.text_input(
         "Find an image",
         key="picker_search",
         placeholder=f"Search by {listed.searches}",
         help="Searched across every image you can open; the picker then lists the matches, newest first.",
     )
     index = list(labels).index(record.version_id) if record is not None and record.version_id in labels else None
-    chosen = pick.selectbox(
+    chosen = st.selectbox(
         "Image",
         list(labels),
         index=index,

@@ -74,7 +74,7 @@ def test_a_file_the_engine_fails_on_is_refused_alone_and_the_rest_of_the_zip_is_
     store, photo, monkeypatch, caplog
 ):
     from core.engine.batch import UNMEASURABLE
-    from core.services.catalog import list_images
+    from core.store.queries import list_images
 
     _fails_on_width(monkeypatch, 63)
     small = photo[::4, ::4].copy()
