@@ -213,7 +213,8 @@ def test_the_open_bulk_panel_follows_an_undo_by_key(page, app):
     n = int(start.inner_text().split()[2])
     assert n > 0, "some sample images score 90+ with no issue"
     start.click()
-    page.get_by_role("button", name=f"Yes, approve {n} images").click()
+    # 60 s like the waits around it: under the parallel suite's load the default 30 s ran out once.
+    page.get_by_role("button", name=f"Yes, approve {n} images").click(timeout=60_000)
     page.get_by_role("button", name="Approve all 0 shown").wait_for(timeout=60_000)
     wait_idle(page)
     page.get_by_role("heading", name="Review queue").click()  # focus the page, not an input
