@@ -146,11 +146,11 @@ def laplacian_variance(y: np.ndarray, bbox: tuple[int, int, int, int] | None = N
 #: Grain is measured in tiles of this many pixels, in the flattest tenth of them.
 _GRAIN_TILE: Final = 16
 _GRAIN_FLATTEST: Final = 10.0
-#: How much fine-band energy a texture brings per unit of its coarse-band energy, at most. Grain
-#: (white, or blotchy after demosaicing and a JPEG save) puts 20 or more times the coarse band's
-#: energy in the fine one; the knit, wood and wicker of Madison's products, in their flattest
-#: tiles, 1-3 times (their energy does not fall with scale). Fine energy beyond this many times
-#: the coarse is grain. At 3 a crochet blanket read 5.0 (over the 4.5 limit), at 3.5 it reads
+#: How much fine-band energy a texture brings per unit of its coarse-band energy, at most. In the
+#: flattest tiles grain puts about 11 (blotchy, from demosaicing, JPEG-saved or not) to 75 (white)
+#: times the coarse band's energy in the fine one; the knit, wood and wicker of Madison's textured
+#: products a median of 1.1 (their energy does not fall with scale), 5.3 at most where little of
+#: it is left. Fine energy beyond this many times the coarse is grain. At 3 a crochet blanket read 5.0 (over the 4.5 limit), at 3.5 it reads
 #: 3.2, Madison's highest; at 4 blotchy grain of 14 grey levels saved as a JPEG was caught in
 #: 81% of Madison's photos instead of 88%.
 GRAIN_TEXTURE_RATIO: Final = 3.5
