@@ -679,15 +679,19 @@ def claim_next(
         stamp = now()
         args = _queue_args(conn, order, profile, merchant_id, issue, stamp)
         where = (versions.c.id.not_in(skip),) if skip else ()
-        held = [
-            int(v)
-            for v in conn.execute(
-                select(review_leases.c.version_id).where(
-                    review_leases.c.reviewer == reviewer, review_leases.c.expires_at > stamp
-                )
-            ).scalars()
-        ]
-        rows = _open_rows(conn, reviewer, **args, limit=1, where=where, among=held) if held and not restart else []
+        held = (
+            []  # a restart keeps nothing held, so what is held need not be read
+            if restart
+            else [
+                int(v)
+                for v in conn.execute(
+                    select(review_leases.c.version_id).where(
+                        review_leases.c.reviewer == reviewer, review_leases.c.expires_at > stamp
+                    )
+                ).scalars()
+            ]
+        )
+        rows = _open_rows(conn, reviewer, **args, limit=1, where=where, among=held) if held else []
         if not rows:
             conn.execute(delete(review_leases).where(review_leases.c.reviewer == reviewer))
             rows = _open_rows(conn, reviewer, **args, limit=1, where=where)
