@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from sqlalchemy import Text, and_, case, exists, func, literal, literal_column, or_, select, text
+from sqlalchemy import Text, and_, case, exists, false, func, literal, literal_column, or_, select, text
 from sqlalchemy.sql import FromClause, Select
 
 from core.store.database import (
@@ -312,7 +312,11 @@ def _catalog_where(
         conds.append(score >= flt.score_min)
     if flt.score_max < 100:
         conds.append(score <= flt.score_max)
-    if flt.text:
+    if flt.text and "\x00" in flt.text:
+        # No name or SKU holds a NUL (names drop it, SKUs refuse it), so nothing matches. Asked,
+        # SQLite's LIKE would end the pattern at it (matching every name) and PostgreSQL refuse it.
+        conds.append(false())
+    elif flt.text:
         t = fold_text(flt.text)
         if search.index:
             conds.append(images.c.id.in_(_fts_candidates(t)))

@@ -252,6 +252,21 @@ def test_the_sql_search_agrees_with_the_in_memory_reference(named):
         assert _found(named, text) == list(ref["version_id"]), text
 
 
+def test_a_search_holding_a_nul_finds_nothing(named):
+    """No name or SKU holds a NUL (names drop it, SKUs refuse it): a search holding one (sent by a
+    crafted client) matches nothing, on both backends. SQLite's LIKE ended its pattern at the NUL
+    and matched every image; PostgreSQL refused the query (psycopg's DataError)."""
+    from core.services.catalog import picker_list
+    from core.services.overview import overview
+
+    for text in ("\x00", "blue\x00", "\x00mug", "mu\x00g"):
+        assert _found(named, text) == [], repr(text)
+        assert _found(named, text, scope=CatalogScope(merchant_id="acme-home", include_optimized=True)) == []
+        assert overview(named, ALL, CatalogFilter(text=text)).shown == 0
+        listed = picker_list(named, profile="generic", merchant_id="acme-home", search=text)
+        assert listed.picks == [] and listed.matches == 0, repr(text)
+
+
 def test_a_search_follows_images_added_renamed_and_removed(named, monkeypatch):
     added = _add_image(named, "Walnut tray.jpg", "TRAY-9")
     assert _found(named, "walnut") == [added]
