@@ -23,6 +23,7 @@ from core.vocabulary import SUPPORTED_FORMATS
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "MAX_FRAMES",
     "MAX_PIXELS_PER_BYTE",
     "ImageInfo",
     "ImageLoadError",
@@ -41,6 +42,10 @@ MAX_PIXELS_PER_BYTE: Final = 500
 MIN_PIXELS_FOR_RATIO: Final = 4_000_000
 #: 50 MB: marketplaces cap uploads at 5-16 MB; this only guards the process.
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
+#: A file holding more frames (pages) than this is refused: no product photo has them, and
+#: Pillow counts a TIFF's pages in a time growing with the square of their number (it checks
+#: each page against every one before it): 40,000 one-pixel pages, a 7.7 MB file, took 21 s.
+MAX_FRAMES: Final = 1000
 
 ErrorKind = Literal[
     "empty",
@@ -48,6 +53,7 @@ ErrorKind = Literal[
     "truncated",
     "unsupported_format",
     "too_many_pixels",
+    "too_many_frames",
     "file_too_large",
     "corrupt",
     "unreadable",
@@ -61,7 +67,7 @@ class ImageLoadError(ValueError):
     ----------
     kind : str
         One of ``empty``, ``not_image``, ``truncated``, ``unsupported_format``,
-        ``too_many_pixels``, ``file_too_large``, ``corrupt``, ``unreadable``.
+        ``too_many_pixels``, ``too_many_frames``, ``file_too_large``, ``corrupt``, ``unreadable``.
     """
 
     def __init__(self, kind: ErrorKind, message: str) -> None:
@@ -455,6 +461,22 @@ def _declared_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def _frame_count(img: Image.Image, data: bytes) -> int:
+    """How many frames (pages) ``img``, opened from ``data``, holds, or :data:`MAX_FRAMES` + 1 for
+    more. Pillow's ``n_frames`` walks a TIFF's pages checking each against all those before it,
+    so a TIFF is first asked, in a copy, for the page past the limit: that walk stops there (and
+    reads tags only, no pixels). ``img`` stays on its first frame."""
+    if (img.format or "").upper() == "TIFF":
+        with Image.open(io.BytesIO(data)) as probe:
+            try:
+                probe.seek(MAX_FRAMES)  # page MAX_FRAMES + 1 (after a failed seek its n_frames is wrong)
+            except EOFError:
+                pass
+            else:
+                return MAX_FRAMES + 1
+    return int(getattr(img, "n_frames", 1) or 1)  # declared in the file, or a walk (GIF's is linear)
+
+
 def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
     digest = sha256_of(data)
     heif_supported()  # registers the HEIC opener before Pillow looks at the file
@@ -524,7 +546,13 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
         width, height = height, width
     jpeg_quality = _jpeg_quality(img) if fmt in ("JPEG", "MPO") else None
     jpeg_dc_step = _jpeg_dc_step(img) if fmt in ("JPEG", "MPO") else None
-    frames = int(getattr(img, "n_frames", 1) or 1)
+    frames = _frame_count(img, data)
+    if frames > MAX_FRAMES:
+        raise ImageLoadError(
+            "too_many_frames",
+            f"The file holds more than {MAX_FRAMES:,} frames or pages: that is not a product photo. "
+            "Please upload the picture on its own.",
+        )
     mode = img.mode
     bit_depth = _bit_depth(img)
 

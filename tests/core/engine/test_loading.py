@@ -87,6 +87,66 @@ def test_gif_first_frame():
     assert out.info.frames == 2 and out.pixels[0, 0, 0] > 200 and out.pixels[0, 0, 2] < 50
 
 
+def _tiff_pages(n: int) -> bytes:
+    """A little-endian TIFF of ``n`` pages, each one grey pixel (114 bytes a page), built directly:
+    Pillow or tifffile take seconds to write tens of thousands of pages."""
+    import struct
+
+    first = 10  # after the 8-byte header and the one pixel every page points at (word-aligned)
+    entries = [(256, 3, 1), (257, 3, 1), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 8), (277, 3, 1)]
+    entries += [(278, 3, 1), (279, 4, 1)]
+    size = 2 + 12 * len(entries) + 4
+    out = [b"II*\x00", struct.pack("<I", first), b"\x80\x00"]
+    for i in range(n):
+        ifd = [struct.pack("<H", len(entries))]
+        ifd += [struct.pack("<HHII", tag, kind, 1, value) for tag, kind, value in entries]
+        ifd.append(struct.pack("<I", first + (i + 1) * size if i + 1 < n else 0))
+        out.append(b"".join(ifd))
+    return b"".join(out)
+
+
+def test_a_file_of_more_than_1000_frames_or_pages_is_refused():
+    """No product photo has more than 1,000 frames or pages: such a file is refused, saying why;
+    one of 1,000 is read (its first frame). A GIF of 10,000 frames was taken as a photo."""
+    from core.engine.loading import MAX_FRAMES
+
+    assert MAX_FRAMES == 1000
+    ok = load_image(_tiff_pages(1000))
+    assert ok.info.frames == 1000 and ok.info.format == "TIFF" and ok.pixels.shape == (1, 1, 3)
+    frames = [Image.new("L", (4, 4), 255 * (i % 2)) for i in range(1001)]  # alternating: none merged
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=20)
+    for data in (_tiff_pages(1001), buf.getvalue()):
+        with pytest.raises(ImageLoadError) as e:
+            load_image(data)
+        assert e.value.kind == "too_many_frames"
+        assert str(e.value) == (
+            "The file holds more than 1,000 frames or pages: that is not a product photo. "
+            "Please upload the picture on its own."
+        )
+
+
+def test_a_tiffs_pages_are_counted_only_to_the_limit(monkeypatch):
+    """Pillow's n_frames walks every page of a TIFF, checking each against all those before it:
+    40,000 one-pixel pages (7.7 MB) took 21 s of the server's CPU, a 50 MB file would take many
+    minutes. The count stops past the limit: a 20,000-page file has about 1,000 pages read."""
+    from PIL import TiffImagePlugin
+
+    reads = 0
+    load = TiffImagePlugin.ImageFileDirectory_v2.load
+
+    def counted(self, fp):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return load(self, fp)
+
+    monkeypatch.setattr(TiffImagePlugin.ImageFileDirectory_v2, "load", counted)
+    with pytest.raises(ImageLoadError) as e:
+        load_image(_tiff_pages(20_000))
+    assert e.value.kind == "too_many_frames"
+    assert reads <= 1010, reads
+
+
 def test_icc_profile_is_converted(photo):
     from PIL import ImageCms
 
