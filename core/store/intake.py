@@ -18,7 +18,7 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
@@ -350,24 +350,40 @@ def _check_header(header: list[str]) -> None:
             )
 
 
-def _manifest_lookup(manifest: dict[str, tuple[str, str]] | None, raw_name: str) -> tuple[tuple[str, str] | None, str]:
-    """The manifest row for a file: its exact name first (with its folders inside a zip or
-    folder, e.g. ``red/shirt.jpg``), else the one
-    row whose cleaned name is the file's cleaned name. Several such rows that disagree are a
-    collision: ``(None, reason)``, so the file is refused rather than one row silently winning."""
-    if not manifest:
-        return ("", ""), ""
-    if raw_name in manifest:
-        return manifest[raw_name], ""
-    clean = safe_name(raw_name)
-    matches = {k: v for k, v in manifest.items() if safe_name(k) == clean}
-    if len(set(matches.values())) > 1:
-        listed = ", ".join(repr(k) for k in sorted(matches))
-        return None, (
-            f"The manifest has {len(matches)} rows that match this file once names are cleaned "
-            f"({listed}); name the file exactly as in one row."
-        )
-    return (next(iter(matches.values())) if matches else ("", "")), ""
+def _manifest_lookup(
+    manifest: dict[str, tuple[str, str]] | None,
+) -> Callable[[str], tuple[tuple[str, str] | None, str]]:
+    """A function giving the manifest row for a file: its exact name first (with its folders
+    inside a zip or folder, e.g. ``red/shirt.jpg``), else the one row whose cleaned name is the
+    file's cleaned name. Several such rows that disagree are a collision: ``(None, reason)``, so
+    the file is refused rather than one row silently winning.
+
+    The rows are indexed by cleaned name once, at the first file not named exactly: cleaning every
+    row for every such file took 0.36 s a file with a 5 MB manifest (150,000 rows), 12 minutes of
+    the server's CPU for a zip of 2,000 entries."""
+    rows = manifest or {}
+    by_clean: dict[str, dict[str, tuple[str, str]]] | None = None
+
+    def lookup(raw_name: str) -> tuple[tuple[str, str] | None, str]:
+        nonlocal by_clean
+        if not rows:
+            return ("", ""), ""
+        if raw_name in rows:
+            return rows[raw_name], ""
+        if by_clean is None:
+            by_clean = {}
+            for key, value in rows.items():
+                by_clean.setdefault(safe_name(key), {})[key] = value
+        matches = by_clean.get(safe_name(raw_name), {})
+        if len(set(matches.values())) > 1:
+            listed = ", ".join(repr(k) for k in sorted(matches))
+            return None, (
+                f"The manifest has {len(matches)} rows that match this file once names are cleaned "
+                f"({listed}); name the file exactly as in one row."
+            )
+        return (next(iter(matches.values())) if matches else ("", "")), ""
+
+    return lookup
 
 
 def ingest_files(
@@ -407,10 +423,12 @@ def ingest_files(
     report = IngestReport()
     notes: dict[str, str] = {}  # storage name -> what the uploader should know about an added file
 
+    manifest_row = _manifest_lookup(manifest)
+
     def accepted() -> Iterator[tuple[_Names, bytes, str, str]]:
         for raw_name, data in files:
             name, shown = safe_name(raw_name), display_name(raw_name)
-            row, collision = _manifest_lookup(manifest, raw_name)
+            row, collision = manifest_row(raw_name)
             if row is None:
                 report.results.append(FileResult(name=name, status="refused", reason=collision, display_name=shown))
                 continue

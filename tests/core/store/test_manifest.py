@@ -140,6 +140,35 @@ def test_a_merchants_zip_manifest_may_name_any_merchant_it_ignores(store, photo)
         assert conn.execute(select(images.c.merchant_id, images.c.sku)).one() == ("acme", "A-1")
 
 
+def test_a_large_manifest_is_cleaned_once_not_once_a_file(store, photo, monkeypatch):
+    """A file the manifest does not name exactly is matched by its cleaned name. Every row was
+    cleaned again for each such file: with a 5 MB manifest (150,000 rows) that took 0.36 s a
+    file, 12 minutes of the server's CPU for a zip of 2,000 entries. The rows are now cleaned
+    once, and the match is the same: a folder's file by its base name, a name cleaned alike."""
+    from core.store import intake
+
+    rows = 2000
+    manifest = read_manifest(
+        HEADER + "".join(f"photo-{i:05d}.jpg,,SKU-{i}\n" for i in range(rows)) + 'my"cup.png,,CUP-1\n'
+    )
+    calls = 0
+    clean = intake.safe_name
+
+    def counted(name: str, **kw: int) -> str:
+        nonlocal calls
+        calls += 1
+        return clean(name, **kw)
+
+    monkeypatch.setattr(intake, "safe_name", counted)
+    files = [(f"red/other-{k}.jpg", b"not an image") for k in range(50)]
+    files += [("shop/photo-00007.jpg", encode(photo[::4, ::4].copy())), ("my_cup.png", b"nope")]
+    report = ingest_files(store, files, merchant_id="acme", manifest=manifest)
+    assert calls < rows + 10 * len(files), calls  # was rows x files: 104,000
+    assert [r.status for r in report.results].count("refused") == 51
+    with store.read() as conn:
+        assert conn.execute(select(images.c.display_name, images.c.sku)).one() == ("shop/photo-00007.jpg", "SKU-7")
+
+
 def test_the_longest_merchant_id_and_sku_are_stored_and_a_longer_sku_refused(store, photo):
     small = encode(photo[::4, ::4].copy())
     with pytest.raises(IngestError, match="128 characters"):
