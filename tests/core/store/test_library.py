@@ -118,6 +118,39 @@ def test_zip_bomb_is_refused(store):
         ingest_zip(store, buf.getvalue(), merchant_id="m")
 
 
+def _central_directory_only(entries: int) -> bytes:
+    """A zip of ``entries`` central-directory entries named "a.jpg" (47 bytes each) and its ZIP64
+    end records: all zipfile reads to list the entries (no entry's data exists)."""
+    import struct
+
+    name = b"a.jpg"
+    entry = struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, *[0] * 7, len(name), *[0] * 6) + name
+    directory = entry * entries
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, len(directory), 0)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(directory), 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return directory + record + locator + end
+
+
+def test_a_zip_of_too_many_entries_is_refused_before_they_are_listed(store, monkeypatch):
+    """zipfile reads a zip's whole central directory into objects before the entries can be
+    counted: a million entries (51 MB) took 470 MB and 9 s, a 500 MB upload several GB. They are
+    counted in the bytes first; zipfile never opens such a zip."""
+    from core.store import intake
+
+    data = _central_directory_only(100_000)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:  # a zip zipfile would list
+        assert len(zf.infolist()) == 100_000
+    opened = []
+    real = zipfile.ZipFile
+    monkeypatch.setattr(intake.zipfile, "ZipFile", lambda *a, **kw: opened.append(a) or real(*a, **kw))
+    with pytest.raises(IngestError) as err:
+        ingest_zip(store, data, merchant_id="m")
+    assert str(err.value) == "The zip holds 100000 entries; the limit is 2000."
+    assert opened == []
+    assert list_images(store) == []
+
+
 def test_not_a_zip(store):
     with pytest.raises(IngestError, match="not a valid zip"):
         ingest_zip(store, b"PK but not really", merchant_id="m")
