@@ -57,18 +57,48 @@ def _check_code(client: Any, address: str) -> None:
         )
 
 
+def _probe(address: str, timeout: float) -> None:
+    """Fail within about ``timeout`` seconds unless a Dask server answers at ``address``.
+
+    ``Client`` waits for the reply to its greeting without a limit: a port that accepts and says
+    nothing (the app's own 8501, any HTTP server) hung it for good, and one that answers in
+    another protocol failed with whatever its bytes decoded to (a 3 EiB allocation)."""
+    import asyncio
+
+    from distributed.comm.core import connect
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")
+
+    async def greet() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout, **args), timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(greet())
+    except (OSError, TimeoutError) as exc:
+        why = str(exc) or "the connection was taken but nothing answered, as a web server's port does"
+        raise ClusterError(f"no Dask scheduler answered at {address} within {timeout:g} s ({why})") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever the other protocol's bytes decoded to
+        raise ClusterError(
+            f"what answers at {address} is not a Dask scheduler (its reply is not Dask's); "
+            "check the address and port (the scheduler's default is 8786)"
+        ) from exc
+
+
 @contextlib.contextmanager
 def cluster_executor(address: str, *, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Iterator[Executor]:
     """A ``concurrent.futures`` executor whose tasks run on the cluster at ``address``.
 
     Raises :class:`ClusterError` within about ``timeout`` seconds if the address is malformed or
-    no scheduler answers there. The connection is closed on exit.
+    no scheduler answers there (nobody, or a server of another kind). The connection is closed on exit.
     """
     address = check_address(address)
     from distributed import Client  # imported only when a cluster is asked for
 
     from core.services.cluster_setup import BatchWorkerSetup
 
+    _probe(address, timeout)
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
