@@ -398,7 +398,7 @@ def ensure_default_admin(store: Store) -> AdminSetup:
         except AuthError as exc:
             return AdminSetup(
                 problem=f"{ADMIN_PASSWORD_ENV} is not usable ({exc}); no administrator was created. "
-                "Set a longer password and restart."
+                "Set another password and restart."
             )
     password = given or secrets.token_urlsafe(12)
     while not given and name.casefold() in password.casefold():  # a random one that spells the name

@@ -218,6 +218,7 @@ def test_the_administrator_password_from_the_environment_follows_the_same_rules(
     monkeypatch.setenv("IMAGEDESK_ADMIN_PASSWORD", "Admin-Pass-1")
     setup = ensure_default_admin(store)
     assert setup.username is None and "cannot contain the user name" in setup.problem
+    assert "longer" not in setup.problem  # it is long enough: what to change is the name in it
     assert list_users(store) == []
 
 
