@@ -3,11 +3,11 @@
 A limit moves only where it is a real separation of the images reviewers approved from those
 they rejected *for that check's reason*:
 
-* tightening (flagging more): the new limit flags at most :data:`MAX_APPROVED_SHARE` of the
-  approved images that pass today, and catches at least :data:`MIN_CAUGHT` and
+* tightening (flagging more): the new limit newly flags at most :data:`MAX_APPROVED_SHARE` of the
+  approved images measured, and catches at least :data:`MIN_CAUGHT` and
   :data:`MIN_CAUGHT_SHARE` of the rejected images the current limit lets pass;
-* loosening (flagging fewer): the new limit clears at most :data:`MAX_APPROVED_SHARE` of the
-  rejected images it flags today, and clears at least :data:`MIN_CAUGHT` and
+* loosening (flagging fewer): the new limit newly clears at most :data:`MAX_APPROVED_SHARE` of the
+  rejected images measured, and clears at least :data:`MIN_CAUGHT` and
   :data:`MIN_CAUGHT_SHARE` of the approved images it flags today.
 
 The best cut by balanced accuracy, which this replaces, chose the value that best told the
