@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import getpass
 import os
 import sys
@@ -16,10 +17,37 @@ from core.vocabulary import DECISIONS, ROLES
 __all__ = ["add_store_commands"]
 
 
+class _CannotOpen(RuntimeError):
+    """The database cannot be opened: newer than this program, unreachable, a URL that is not one,
+    or one whose driver is not installed."""
+
+
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
     from core.store.database import open_store
 
-    return open_store(args.data_dir, database_url=getattr(args, "database_url", None))
+    try:
+        return open_store(args.data_dir, database_url=getattr(args, "database_url", None))
+    except RuntimeError as exc:  # a database newer than this program
+        raise _CannotOpen(str(exc)) from exc
+    except (OperationalError, ArgumentError, ImportError) as exc:  # names the host or driver, never the password
+        why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise _CannotOpen(f"cannot open the database ({why}); check $IMAGEDESK_DATABASE_URL") from exc
+
+
+def _store_command(func: Any) -> Any:
+    """``func``, saying in a sentence (exit code 1) why the database cannot be opened, not in a traceback."""
+
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(func(args))
+        except _CannotOpen as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
 
 
 def _new_password(args: argparse.Namespace, username: str) -> str | None:
@@ -257,13 +285,13 @@ def add_store_commands(sub: Any) -> None:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--merchant", help="merchant id (required for --role merchant)")
     add.add_argument("--password", help=argparse.SUPPRESS)  # visible in shell history: prefer the prompt
-    add.set_defaults(func=_users_add)
+    add.set_defaults(func=_store_command(_users_add))
     ls = us.add_parser("list", help="list accounts")
-    ls.set_defaults(func=_users_list)
+    ls.set_defaults(func=_store_command(_users_list))
     pw = us.add_parser("passwd", help="change a password (asked twice; or $IMAGEDESK_NEW_PASSWORD)")
     pw.add_argument("username")
     pw.add_argument("--password", help=argparse.SUPPRESS)
-    pw.set_defaults(func=_users_passwd)
+    pw.set_defaults(func=_store_command(_users_passwd))
     for verb, text in (
         ("disable", "disable an account (its sessions end)"),
         ("enable", "enable an account"),
@@ -271,7 +299,7 @@ def add_store_commands(sub: Any) -> None:
     ):
         cmd = us.add_parser(verb, help=text)
         cmd.add_argument("username")
-        cmd.set_defaults(func=_users_change)
+        cmd.set_defaults(func=_store_command(_users_change))
 
     ing = sub.add_parser("ingest", help="add images (files, folders, zips) to the store")
     ing.add_argument("paths", nargs="+")
@@ -279,7 +307,7 @@ def add_store_commands(sub: Any) -> None:
     from core.cli.main import add_scheduler_options
 
     add_scheduler_options(ing)
-    ing.set_defaults(func=_ingest)
+    ing.set_defaults(func=_store_command(_ingest))
 
     rs = sub.add_parser("rescore", help="bring stored scores up to date with this engine")
     rs.add_argument(
@@ -288,7 +316,7 @@ def add_store_commands(sub: Any) -> None:
         help="decode stale images from their stored originals and measure them again (resumable)",
     )
     rs.add_argument("--limit", type=int, help="re-measure at most N images in this run")
-    rs.set_defaults(func=_rescore)
+    rs.set_defaults(func=_store_command(_rescore))
 
     ex = sub.add_parser("export", help="export reviewer feedback as CSV")
     ex.add_argument("--out", help="file (default: standard output)")
@@ -298,7 +326,7 @@ def add_store_commands(sub: Any) -> None:
     ex.add_argument("--merchant")
     ex.add_argument("--decision", choices=DECISIONS)
     ex.add_argument("--profile")
-    ex.set_defaults(func=_export)
+    ex.set_defaults(func=_store_command(_export))
 
     db = sub.add_parser("db", help="the database schema (Alembic revisions)")
     dbs = db.add_subparsers(dest="db_command", required=True)

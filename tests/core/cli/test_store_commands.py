@@ -71,3 +71,34 @@ def test_users_disable_and_delete_keep_the_last_active_administrator(tmp_path, c
     assert main(["--data-dir", data, "users", "add", "ada", "--role", "admin"]) == 0
     assert main(["--data-dir", data, "users", "disable", "boss"]) == 0
     assert "'boss' disabled" in capsys.readouterr().out
+
+
+def test_a_database_that_cannot_be_opened_is_told_in_a_sentence_by_every_store_command(tmp_path, capsys, monkeypatch):
+    """Only ``db upgrade`` said so; ``users list`` and the others ended in a traceback."""
+    data = str(tmp_path / "data")
+    store = open_store(data)
+    with store.write() as conn:  # as a later program would leave it
+        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{SCHEMA_VERSION + 1:04d}'")
+    store.dispose()
+    monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", "a fine passphrase")
+    for command in (
+        ["users", "list"],
+        ["users", "add", "rita", "--role", "reviewer"],
+        ["users", "disable", "rita"],
+        ["rescore"],
+        ["export"],
+        ["ingest", str(tmp_path), "--merchant", "acme"],
+    ):
+        assert main(["--data-dir", data, *command]) == 1, command
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "newer than this program" in err, command
+    # A PostgreSQL server that is not there, a URL that is not one, a driver not installed: where, and why.
+    for url, why in (
+        ("postgresql+psycopg://desk:secret-pw@127.0.0.1:1/desk", "127.0.0.1"),
+        ("nonsense", "URL"),
+        ("mysql://desk:secret-pw@db/desk", "MySQLdb"),
+    ):
+        monkeypatch.setenv("IMAGEDESK_DATABASE_URL", url)
+        assert main(["--data-dir", data, "users", "list"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: cannot open the database") and why in err and "secret-pw" not in err
