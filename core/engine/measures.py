@@ -175,6 +175,11 @@ def noise_sigma(y: np.ndarray) -> float:
     (<= 2 or >= 253, e.g. a pure white backdrop, where clipping hides grain) are left out.
     Returns 0 when fewer than 8 tiles qualify.
 
+    The tiles overlap by half and their grid is centred on the image, so a mirrored or rotated
+    copy reads the same: with a grid of disjoint tiles from the top-left corner, which few tiles
+    were flattest moved with the image's edges, and a necklace read 2.0 or 4.7 (over the limit)
+    as the photo was mirrored.
+
     Grain must be measured before any downscaling: area averaging lowers it (see :func:`measure`).
 
     Parameters
@@ -182,15 +187,22 @@ def noise_sigma(y: np.ndarray) -> float:
     y : ndarray
         uint8 luminance.
     """
-    tile = _GRAIN_TILE
+    tile, cell = _GRAIN_TILE, _GRAIN_TILE // 2
     h, w = y.shape
     hh, ww = h // tile * tile, w // tile * tile
     if hh == 0 or ww == 0:
         return 0.0
-    y = y[:hh, :ww]
-    tiles = (ww // tile, hh // tile)
-    count = cv2.resize(cv2.inRange(y, 3, 252), tiles, interpolation=cv2.INTER_AREA)
-    ok = count >= 230  # at most 10% of the tile clipped (255 = all of it unclipped)
+    top, left = (h - hh) // 2, (w - ww) // 2
+    y = np.ascontiguousarray(y[top : top + hh, left : left + ww])
+    cells = (ww // cell, hh // cell)
+
+    def windows(mean_per_cell: np.ndarray) -> np.ndarray:
+        # Means over tiles of 2 x 2 cells at a stride of one cell: half-overlapping tiles.
+        m = mean_per_cell
+        return (m[:-1, :-1] + m[1:, :-1] + m[:-1, 1:] + m[1:, 1:]) * 0.25
+
+    unclipped = windows(cv2.resize(cv2.inRange(y, 3, 252), cells, interpolation=cv2.INTER_AREA).astype(np.float32))
+    ok = unclipped >= 229.5  # at most 10% of the tile clipped (255 = all of it unclipped)
     if np.count_nonzero(ok) < 8:
         return 0.0
     # In uint8 and int16 (exact differences; rounding adds a variance of 1/12 at most).
@@ -200,7 +212,8 @@ def noise_sigma(y: np.ndarray) -> float:
     coarse = cv2.subtract(half, cv2.GaussianBlur(half, (0, 0), math.sqrt(3.0)), dtype=cv2.CV_16S)
 
     def tile_energy(band: np.ndarray) -> np.ndarray:
-        return cv2.resize(cv2.multiply(band, band, dtype=cv2.CV_32F), tiles, interpolation=cv2.INTER_AREA)[ok]
+        energy = cv2.multiply(band, band, dtype=cv2.CV_32F)
+        return windows(cv2.resize(energy, cells, interpolation=cv2.INTER_AREA))[ok]
 
     f, c = tile_energy(fine), tile_energy(coarse)
     flattest = f <= np.percentile(f, _GRAIN_FLATTEST)
