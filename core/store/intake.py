@@ -686,7 +686,7 @@ def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
             )
     if total > ZIP_LIMITS["max_total_bytes"]:
         raise IngestError(
-            f"The zip would expand to {total / 1e9:.1f} GB; the limit is {ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB."
+            f"The zip would expand to {total / 1024**3:.1f} GB; the limit is {ZIP_LIMITS['max_total_bytes'] / 1024**3:g} GB."
         )
     return zf, infos
 
@@ -712,7 +712,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, limit: int, budg
             budget.left -= len(chunk)
             if budget.left < 0:
                 raise IngestError(
-                    f"The zip expands to more than {ZIP_LIMITS['max_total_bytes'] / 1e9:.1f} GB; nothing was imported."
+                    f"The zip expands to more than {ZIP_LIMITS['max_total_bytes'] / 1024**3:g} GB; nothing was imported."
                 )
             if size > limit:
                 return None

@@ -151,6 +151,23 @@ def test_a_zip_of_too_many_entries_is_refused_before_they_are_listed(store, monk
     assert list_images(store) == []
 
 
+def test_a_zip_too_large_unpacked_names_the_limit_the_upload_page_states(store):
+    """The Upload page says "2 GB unpacked" (binary gigabytes); the refusal said "2.1 GB"."""
+    import struct
+
+    from core.services.upload import upload_limits
+
+    name, size = b"a.jpg", 1200 * 1024**2  # two entries declaring 1.2 GiB each, nothing compressed
+    entry = struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, *[0] * 4, 0, 0, size, len(name), *[0] * 6)
+    directory = (entry + name) * 2
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 2, 2, len(directory), 0, 0)
+    with pytest.raises(IngestError) as err:
+        ingest_zip(store, directory + end, merchant_id="m")
+    assert str(err.value) == "The zip would expand to 2.3 GB; the limit is 2 GB."
+    assert "2 GB unpacked" in upload_limits().describe()
+    assert list_images(store) == []
+
+
 def test_not_a_zip(store):
     with pytest.raises(IngestError, match="not a valid zip"):
         ingest_zip(store, b"PK but not really", merchant_id="m")
