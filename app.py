@@ -4,11 +4,13 @@ import streamlit as st
 
 from core.services.access import navigation
 from core.vocabulary import ROLE_LABELS
+from pages.common.layout import page_styles
 from pages.common.session import current_user, follow_deep_link, get_store, sign_out, sync_cookie
 from pages.common.sign_in_form import sign_in_form
 
 st.set_page_config(page_title="Image Quality Desk", page_icon="📷", layout="wide")
 get_store()  # first start: create the database, the default admin and the sample catalogue
+page_styles()  # touch screens: tables clear of the element above (pages.common.layout)
 
 PAGE_SPECS = {  # name: (script, title, icon, url path)
     "sign_in": ("pages/sign_in.py", "Sign in", ":material/login:", "sign-in"),
