@@ -154,6 +154,14 @@ def contributions_figure(contributions: dict[str, float], *, height: int = 220) 
     return fig
 
 
+def _whole_counts(top: float) -> dict[str, object]:
+    """An axis of image counts that steps by whole images: with a few images Plotly's own ticks
+    read 0, 0.5, 1, 1.5, 2 images (a new merchant's Overview); up to 5 every image is a tick,
+    up to 10 every second one, beyond that Plotly's steps (whole numbers there) written as such."""
+    step = 1 if top <= 5 else 2 if top <= 10 else None
+    return {"tickformat": ",d", "tick0": 0, "dtick": step}
+
+
 def score_histogram(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Histogram(x=frame["score"], xbins={"start": 0, "end": 100, "size": 5}, marker_color="#1f6feb"))
     _titled(fig, "Quality scores", height=280)
@@ -183,6 +191,7 @@ def score_bins_chart(bins: dict[int, int], *, width: int = 5) -> go.Figure:
         xaxis_range=[0, 100],
         yaxis_rangemode="nonnegative",  # never an axis below 0 images
     )
+    fig.update_yaxes(**_whole_counts(max(bins.values(), default=0)))
     return fig
 
 
@@ -215,6 +224,7 @@ def issue_bar(counts: pd.Series) -> go.Figure:
     _titled(fig, "Issues", height=max(280, 90 + ISSUE_ROW_PX * len(names)))
     right = BAR_TEXT_GAP_PX + BAR_TEXT_CHAR_PX * max(map(len, written), default=1)
     fig.update_layout(margin={"l": 10, "r": right, "b": 10}, xaxis_title="images")
+    fig.update_xaxes(**_whole_counts(max(counts.values, default=0)))
     fig.update_yaxes(type="category", tickmode="array", tickvals=names, ticktext=names, automargin=True)
     return fig
 

@@ -109,3 +109,21 @@ def test_every_chart_title_sits_below_the_plotly_toolbar(product):
         assert (title.yref, title.y, title.yanchor, title.xanchor) == ("container", 1, "top", "left"), name
         assert title.pad.t >= MODEBAR_BAND_PX >= 26, name  # below the toolbar's 22 px buttons
         assert fig.layout.margin.t >= MODEBAR_BAND_PX + TITLE_LINE_PX, name  # the plot starts under the title
+
+
+def test_image_counts_step_by_whole_images():
+    """Seen on a new merchant's Overview (6 images): both charts' count axes read 0, 0.5, 1, 1.5, 2
+    images. An axis of counts steps by whole images: every one up to 5, every second up to 10,
+    Plotly's own (whole) steps beyond, always written as whole numbers."""
+    from pages.common.charts import score_bins_chart
+
+    few = (
+        score_bins_chart({45: 1, 70: 2, 95: 2}).layout.yaxis,
+        issue_bar(pd.Series({"Flat": 2, "Dark": 1})).layout.xaxis,
+    )
+    for axis in few:
+        assert (axis.tick0, axis.dtick, axis.tickformat) == (0, 1, ",d")
+    assert score_bins_chart({45: 8, 95: 3}).layout.yaxis.dtick == 2
+    many = (score_bins_chart({45: 2400}).layout.yaxis, issue_bar(pd.Series({"Flat": 2400})).layout.xaxis)
+    for axis in many:
+        assert axis.dtick is None and axis.tickformat == ",d"
