@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.engine.wording import SCORE_COLUMN_FORMAT
-from core.services.access import no_images_note, roles_for
+from core.services.access import roles_for
 from core.services.measuring import stale_catalogue_note
 from core.services.overview import (
     CATALOG_ORDERS,
@@ -23,6 +23,7 @@ from core.services.overview import (
 from core.vocabulary import ISSUE_NAMES, decision_label, issue_label, issue_labels
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
+from pages.common.selection import no_images
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role
 
 user = require_role(*roles_for("overview"))
@@ -84,7 +85,7 @@ ov = overview(
 )
 if ov.total == 0:
     filters.empty()  # nothing to filter: the note says where images come from
-    totals.info(no_images_note(user.role), icon=":material/photo_library:")
+    no_images(user.role, totals)
     st.stop()
 if ov.shown == 0:
     # One empty state: no counters of zeros, no empty charts, no empty table.

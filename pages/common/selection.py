@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.services.access import no_images_note
+from core.services.access import can_open, no_images_note
 from core.services.catalog import ImageRecord, Pick, Store, open_version, picker_list
+
+
+def no_images(role: str, container=st) -> None:  # type: ignore[no-untyped-def]
+    """The empty catalogue's note for ``role`` and, for a role that uploads, a link to the Upload
+    page it names: on a phone the menu is folded away, and the note named a page with no way there."""
+    container.info(no_images_note(role), icon=":material/photo_library:")
+    if can_open(role, "upload"):
+        container.page_link("pages/upload.py", label="Upload images", icon=":material/upload:")
 
 
 def _label(pick: Pick, *, with_merchant: bool) -> str:
@@ -35,7 +43,7 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
     listed = picker_list(store, profile=profile, merchant_id=merchant_id, search=search, around=asked)  # bounded
     if not listed.picks and not search:
         st.title(title)
-        st.info(no_images_note(role), icon=":material/photo_library:")
+        no_images(role)
         st.stop()
     if asked is None:  # the newest image, searched for or not: a search narrows the picker, never opens an image
         newest = (

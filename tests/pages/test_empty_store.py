@@ -39,3 +39,13 @@ def test_an_empty_queue_does_not_congratulate(empty_root):
     at = make_app(REVIEWER, "pages/review.py")
     assert "Nice work" not in texts(at)
     assert "Nothing is waiting for review" in texts(at)
+
+
+@pytest.mark.parametrize("user", [ADMIN, REVIEWER, MERCHANT], ids=lambda u: u.role)
+@pytest.mark.parametrize("page", ["overview", "inspect", "optimize"])
+def test_the_note_links_to_the_upload_page_it_names(empty_root, user, page):
+    """On a phone the menu is folded away: "Upload your product photos on the Upload page" named a
+    page with no way there. A role that uploads gets the link; a reviewer, who cannot, none."""
+    at = make_app(user, f"pages/{page}.py")
+    links = [(link.proto.page, link.proto.label) for link in at.get("page_link")]
+    assert links == ([] if user is REVIEWER else [("upload", "Upload images")])
