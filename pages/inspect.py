@@ -50,7 +50,10 @@ prof = get_profile(store, profile)
 issues, contributions = findings(store, record.version_id, profile=profile)
 pix = preview(record.sha256, record.blob_path)
 
-st.title(plain(record.shown_name))
+st.title("Inspect")
+# The name on a line of its own, smaller (as on Optimize): at 390 px a title of
+# 'cup_underexposed.jpg' broke mid-word ('cup_underexpose' / 'd.jpg').
+st.subheader(plain(record.shown_name), anchor=False)
 st.caption(
     f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {file_description(store, record)} · "
     f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}..."

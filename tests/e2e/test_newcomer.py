@@ -170,8 +170,8 @@ def test_upload_shows_the_limits_and_an_odd_name_as_given(browser, app, photo):
     shown = rec.shown_name
     assert shown == odd
     _open(page, base, f"/inspect?v={rec.version_id}", shown.replace("\n", " "))
-    title = page.locator("h1").first.inner_text()
-    assert title == shown.replace("\n", " ")  # quotes and backslash shown as given (a title is one line)
+    title = page.locator("h3").first.inner_text()  # the name's heading, under the page's title
+    assert title == shown.replace("\n", " ")  # quotes and backslash shown as given (a heading is one line)
     page.screenshot(path=str(OUT.parent / "inspect_odd_name.png"), full_page=True)
     ctx.close()
 

@@ -8,7 +8,9 @@ from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
 def test_inspect_deep_link_shows_that_image(db):
     rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
-    assert [t.value for t in at.title] == [plain("cup_underexposed.jpg")]  # shown as plain text
+    # The page's title, and the name on a line of its own (an h1 of it broke mid-word at 390 px).
+    assert [t.value for t in at.title] == ["Inspect"]
+    assert [t.value for t in at.subheader] == [plain("cup_underexposed.jpg")]  # shown as plain text
     body = texts(at)
     assert "dark" in body and "too dark" in body
     metrics_table = at.dataframe[0].value
@@ -61,7 +63,7 @@ def test_merchant_cannot_open_another_merchants_image_by_url(db):
     assert not at.title and not at.dataframe
     own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
-    assert [t.value for t in at.title] == [plain(own.file_name)]
+    assert [t.value for t in at.subheader] == [plain(own.file_name)]
     # and the image picker offers only the merchant's own images
     picker = next(s for s in at.selectbox if s.label == "Image")
     own = list_images(db, merchant_id="acme-home", kind=None)
@@ -78,7 +80,7 @@ def test_bad_and_unknown_links(db):
     assert picker.value is None
     first = picker.options[0]
     picker.select_index(0).run()
-    assert [t.value for t in at.title] == [plain(first.split(" · ")[0])]
+    assert [t.value for t in at.subheader] == [plain(first.split(" · ")[0])]
 
 
 def test_merchant_cannot_optimize_another_merchants_image(db):
@@ -262,7 +264,7 @@ def test_the_image_picker_finds_any_image_by_search(db, monkeypatch):
     assert [o.split(" · ")[0] for o in picker.options] == names
     assert "3 matches, newest first." in texts(at)
     picker.select_index(2).run()
-    assert [t.value for t in at.title] == [plain("cat_print_mono.jpg")]
+    assert [t.value for t in at.subheader] == [plain("cat_print_mono.jpg")]
     rec = next(r for r in list_images(db) if r.file_name == "cat_print_mono.jpg")
     assert at.query_params["v"] == str(rec.version_id)  # the page's link names it
 
@@ -275,7 +277,7 @@ def test_a_merchants_search_finds_only_their_own_images(db):
         picker = next(s for s in at.selectbox if s.label == "Image")
         assert picker.options == [] and picker.disabled
         assert "No image you can open matches the search (by name or SKU)." in texts(at)
-        assert [t.value for t in at.title] == [plain(own.file_name)]  # the image open stays open
+        assert [t.value for t in at.subheader] == [plain(own.file_name)]  # the image open stays open
     next(t for t in at.text_input if t.label == "Find an image").input("cup").run()
     picker = next(s for s in at.selectbox if s.label == "Image")
     mine = {f"{r.file_name} · {r.kind} · #{r.version_id}" for r in list_images(db, merchant_id="acme-home")}
