@@ -162,10 +162,12 @@ def double_reviewed_decisions(store: Store, flt: FeedbackFilter = FeedbackFilter
     decisions are read, never the single reviews around them.
 
     Each backend gets the query it runs fast; both cost what the filter selects, not the history.
-    SQLite groups the filtered decisions by version, PostgreSQL hashes a semi-join of them with
+    SQLite groups the filtered decisions by version in the order of an index that holds all it
+    reads (revision 0013, ``AGREEMENT_INDEX``), PostgreSQL hashes a semi-join of them with
     themselves (grouped, it sorted them through the table: 5 s where this takes 1 s). Measured on
-    a million decisions, 80,000 of them on double-reviewed versions: 2 s (SQLite) and 1 s
-    (PostgreSQL) with all of them in the range, 40 ms for the 41,000 of the last two days."""
+    a million decisions, 95,000 of them on double-reviewed versions, all in the range: 0.9 s on
+    SQLite (3.0 s without the index), 1-1.4 s on PostgreSQL; for the 45,000 of the last two days,
+    0.12 s (2.1 s) and 0.06 s."""
     columns = ["version_id", "reviewer", "decision"]
     if flt.reviewer:  # one reviewer's decisions hold no pair
         return pd.DataFrame(columns=columns)

@@ -38,6 +38,7 @@ ADDED_BY: dict[int, dict[str, list[str]]] = {
             *database._text_index_statements("postgresql"),
         ],
     },
+    13: {"sqlite": [f"DROP INDEX IF EXISTS {database.AGREEMENT_INDEX.name}"]},  # made on SQLite only
 }
 
 

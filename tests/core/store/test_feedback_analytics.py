@@ -231,6 +231,39 @@ def test_double_reviewed_decisions_are_those_on_versions_two_reviewers_decided(s
     assert double_reviewed_decisions(seeded, FeedbackFilter(date_from="2999-01-01")).empty
 
 
+def test_sqlite_finds_the_double_reviewed_decisions_in_one_covering_index(seeded):
+    """Reviewer agreement reads the decisions in its range from revision 0013's index alone on
+    SQLite, grouped in its order, never looking one up in the table (3.0 s, not 0.9 s, with a
+    million decisions in the range). PostgreSQL hashes the decisions with themselves, reading the
+    table once, and is given no such index to keep up."""
+    from sqlalchemy import event
+
+    from core.store.database import AGREEMENT_INDEX
+
+    if not seeded.is_sqlite:
+        with seeded.read() as conn:
+            sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'reviews'"
+            assert AGREEMENT_INDEX.name not in set(conn.exec_driver_sql(sql).scalars())
+        return
+    v = [r.version_id for r in list_images(seeded)[:3]]
+    for vid in v:
+        _say(seeded, vid, "rita", "approved")
+    _say(seeded, v[0], "sam", "rejected")
+    seen: list[tuple[str, object]] = []
+    event.listen(seeded.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    for flt in (FeedbackFilter(), FeedbackFilter(date_from="2000-01-01", date_to="2999-12-31")):
+        seen.clear()
+        assert set(double_reviewed_decisions(seeded, flt)["version_id"]) == {v[0]}
+        sql, params = seen[-1]  # the query (after the connection's own set-up)
+        with seeded.read() as conn:
+            raw = conn.connection.dbapi_connection
+            steps = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()]
+        reads = [s for s in steps if s.startswith(("SEARCH reviews", "SCAN reviews"))]
+        assert len(reads) == 2, steps  # the decisions, and the versions two reviewers decided
+        assert all(f"USING COVERING INDEX {AGREEMENT_INDEX.name} (active=?" in s for s in reads), steps
+        assert "USE TEMP B-TREE FOR GROUP BY" not in steps, steps
+
+
 def test_catalogue_metrics_are_every_stored_versions_measurements(seeded):
     """What a tuned profile's impact is counted on: one value per stored version, NaN where a
     metric was not measured (a metric no analysis has is all NaN)."""

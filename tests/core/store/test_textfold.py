@@ -121,6 +121,6 @@ def test_revision_0012_builds_postgresqls_trigram_indexes_again_on_the_fold(stor
     try:
         defs = _trigram_indexes(again)
         assert len(defs) == 3 and all(f"{textfold.FOLD_FUNCTION}(" in d for d in defs), defs
-        assert again.schema_version() == 12
+        assert again.schema_version() == database.SCHEMA_VERSION
     finally:
         again.dispose()
