@@ -27,6 +27,8 @@ The checks are judged where it matters: on real, professionally shot product pho
    **Web exports**: each saved as a JPEG at quality 70, 75 and 80, the qualities web shops export
    at (75 is libjpeg's and Pillow's default): the same rate. The blocks a file's own save puts
    there are judged by its JPEG quality, not as blocking.
+   **Dark papers**: each shot on black and on charcoal paper (a low-key look): the same rate, and
+   the share of those copies, darkened as level 3 above, on which ``dark`` fires.
 6. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
    (as "pad to square" tools do): recall next to the unpadded copy's. Padding must hide nothing.
 
@@ -144,6 +146,10 @@ NEUTRAL_PAPERS = {"light grey": (242, 242, 242), "grey": (215, 215, 215), "off-w
 STUDIO_QUALITIES = (84, 88, 92, 96, 99)
 #: JPEG qualities web shops export at (75 is libjpeg's and Pillow's default).
 WEB_QUALITIES = (70, 75, 80)
+#: Dark papers (RGB) chosen for a low-key look, and the darkening (level 3 above: x0.25 light)
+#: that must still be caught on them.
+DARK_PAPERS = {"black": (12, 12, 12), "charcoal": (48, 48, 48)}
+DARK_PAPER_DARKENED = 0.25
 
 
 def pad_to_square(a: np.ndarray, fill: tuple[int, int, int]) -> np.ndarray:
@@ -223,6 +229,13 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
         colour: assess(analyze(load_image(_encode(on_paper(rgb, paper), "paper"))), profile).issue_names
         for colour, paper in NEUTRAL_PAPERS.items()
     }
+    out["dark_paper"] = {}
+    out["dark_paper_darkened"] = {}
+    for colour, paper in DARK_PAPERS.items():
+        shot = on_paper(rgb, paper)
+        out["dark_paper"][colour] = assess(analyze(load_image(_encode(shot, "paper"))), profile).issue_names
+        darker = _exposure(shot, DARK_PAPER_DARKENED)
+        out["dark_paper_darkened"][colour] = assess(analyze(load_image(_encode(darker, "paper"))), profile).issue_names
     web = {}
     for q in WEB_QUALITIES:
         buf = io.BytesIO()
@@ -374,6 +387,14 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
     result["padded"] = padded
     result["paper"] = _new_flags(per_photo, "paper")
     result["studio"] = _new_flags(per_photo, "studio")
+    result["dark_paper"] = _new_flags(per_photo, "dark_paper")
+    darkened = [
+        "dark" in issues
+        for ph in per_photo
+        if "dark" not in ph["clean"]["issues"]
+        for issues in ph["dark_paper_darkened"].values()
+    ]
+    result["dark_paper"]["darkened_recall"] = sum(darkened) / max(1, len(darkened))
     result["web"] = _new_flags(per_photo, "web")
     return result
 
@@ -506,6 +527,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{'/'.join(map(str, STUDIO_QUALITIES))}, and on {', '.join(NEUTRAL_PAPERS)} backdrops): "
             f"**{studio['flagged_share']:.1%}** gain a flag the original did not have ({rates})"
             + (f"; e.g. {'; '.join(studio['examples'])}." if studio["examples"] else ".")
+        )
+        dark = deg["dark_paper"]
+        rates = ", ".join(f"{k} {v:.1%}" for k, v in dark["rate"].items()) or "none"
+        print(
+            f"\nOn dark papers ({', '.join(DARK_PAPERS)}; {dark['copies']} copies): "
+            f"**{dark['flagged_share']:.1%}** gain a flag the white original did not have ({rates})"
+            + (f"; e.g. {'; '.join(dark['examples'])}" if dark["examples"] else "")
+            + f". Darkened on them (x{DARK_PAPER_DARKENED} light): `dark` caught in {dark['darkened_recall']:.0%}."
         )
         web = deg["web"]
         rates = ", ".join(f"{k} {v:.1%}" for k, v in web["rate"].items()) or "none"

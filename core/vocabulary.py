@@ -71,13 +71,13 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "highlight_level": (
         "0-255",
         (
-            "Brightest tones (99th percentile luma); low means nothing in the photo is bright "
-            "(blank in a drawn graphic or on a drawn colour backdrop: its tones are chosen)"
+            "Brightest tones (99th percentile luma; of the product alone on a dark plain backdrop); low means "
+            "nothing in the photo is bright (blank in a drawn graphic or on a drawn colour backdrop: its tones are chosen)"
         ),
     ),
     "contrast": (
         "0-1",
-        "Tonal range of the whole photo (1st to 99th percentile luma); at least 0.6 once it reaches white "
+        "Tonal range of the whole photo (1st to 99th percentile luma, the brightest tones as above); at least 0.6 once it reaches white "
         "(blank in a drawn graphic or on a drawn colour backdrop)",
     ),
     "black_level": (

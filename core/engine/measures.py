@@ -886,6 +886,14 @@ def _measure_canvas(
     return metrics, fg, box
 
 
+#: Luma (0-255) under which a plain backdrop was chosen dark (black or charcoal paper, velvet).
+#: There the brightest tones are read on the product alone: the backdrop fills most of the frame,
+#: so the frame's 99th percentile fell inside the product's tones, lower the smaller the product
+#: (a black shoe on black, exposed as on white, read 119-156 and was called too dark). A white
+#: backdrop underexposed this far has lost 4 stops (the darkening ladder's worst: 2.7).
+DARK_BACKDROP_LUMA: Final = 64
+
+
 def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, float], Foreground]:
     """:func:`measure_pixels` of an image that is all photo (no padding)."""
     y = luma(analysis)
@@ -904,6 +912,8 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
     (mean,), (std,) = (v.ravel() for v in cv2.meanStdDev(y))
     p1, p99 = _percentile_of(cdf, 1), _percentile_of(cdf, 99)
     bg = fg.backdrop_rgb
+    if fg.has_backdrop and n_subject and _luma_of(bg) < DARK_BACKDROP_LUMA:
+        p99 = _percentile_of(np.cumsum(subject), 99)  # the product's brightest tones, not the backdrop's
     metrics: dict[str, float] = {
         **({"sharpness": sharpness(y, mask)} if focus else {}),
         "laplacian_var": laplacian_variance(y, fg.bbox if fg.has_backdrop else None),

@@ -52,8 +52,8 @@ def garment(color, *, size=1400, texture=6.0, dark_details=True):
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def shoe(color=(28, 26, 25), size=1400):
-    """A dark leather shoe on white: nearly neutral, with the warm sheen real leather has."""
+def shoe(color=(28, 26, 25), size=1400, backdrop=255):
+    """A dark leather shoe on white (or ``backdrop``): nearly neutral, with the warm sheen real leather has."""
     h = w = size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / size
     sole = (np.abs(yy - 0.62) < 0.03) & (np.abs(xx - 0.5) < 0.36)
@@ -62,7 +62,7 @@ def shoe(color=(28, 26, 25), size=1400):
     sheen = np.exp(-(((xx - 0.42) / 0.08) ** 2 + ((yy - 0.5) / 0.03) ** 2))[..., None]
     base = np.asarray(color, np.float32)[None, None] + sheen * np.array([120, 100, 80], np.float32)
     grain = cv2.GaussianBlur(RNG.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 0.8)[..., None] * 3
-    out = (base + grain) * shape[..., None] + 255 * (1 - shape[..., None])
+    out = (base + grain) * shape[..., None] + backdrop * (1 - shape[..., None])
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
@@ -302,6 +302,16 @@ def test_a_low_key_scene_with_a_well_exposed_subject_is_not_dark():
     r = judged(cv2.resize(rocket, (1200, 802)))
     assert "dark" not in r.issue_names and "color_cast" not in r.issue_names, r.issue_names
     assert "dark" in judged((cv2.resize(rocket, (1200, 802)) * 0.3).astype(np.uint8)).issue_names
+
+
+def test_a_shoe_on_black_paper_is_judged_by_its_own_brightest_tones():
+    """The backdrop fills 84% of the frame, so the frame's 99th percentile fell inside the shoe's
+    tones: 110, 'too dark' and 'low contrast'. Its own brightest tones reach 170; with 1.7 stops
+    less light (x0.3) they reach 98, and that is too dark."""
+    brown = shoe(color=(95, 80, 70), backdrop=12)
+    assert judged(brown).issue_names == []
+    linear = (brown.astype(np.float32) / 255.0) ** 2.2 * 0.3
+    assert "dark" in judged(np.clip(np.rint(255.0 * linear ** (1 / 2.2)), 0, 255).astype(np.uint8)).issue_names
 
 
 def test_a_bright_sky_is_not_overexposed():
