@@ -1,14 +1,18 @@
 """A large catalogue on SQLite and on PostgreSQL: the queries behind Overview, Feedback and Review,
 and the pages themselves in headless Chromium.
 
-Run: ``python bench/bench_catalogue.py [--images 100000] [--decisions 50000] [--backends sqlite,postgresql]``.
+Run: ``python bench/bench_catalogue.py [--images 100000] [--decisions 50000] [--double-percent 0]
+[--backends sqlite,postgresql]``.
 Needs Debian's ``chromium`` and ``postgresql`` (a private server is started on 127.0.0.1, a free
 port, in a temporary folder, and stopped afterwards). Results go to ``bench/out/catalogue_scale.json``.
 
 Seeding: the 20 sample images are ingested for real (decoded, measured, scored under every
 profile); their rows are then replicated in bulk to ``--images`` images (distinct names, SKUs,
 merchants, hashes and dates; the image files are the 20 real ones, shared), and ``--decisions``
-decisions by five reviewers over the last 25 days are added. Every row is a complete row of the
+decisions by five reviewers over the last 25 days are added. With ``--double-percent P`` the queue
+asks for two reviews on P % of the items, and those decided get a second decision by another
+reviewer a little later (the decisions still number ``--decisions``): what the Feedback page's
+reviewer agreement reads. Every row is a complete row of the
 schema, as an ingest would write it, so the pages run exactly as in production.
 
 Targets (issue 9): Overview and Feedback open within 1.5 s, Review keypress -> next image within
@@ -42,10 +46,13 @@ CHUNK = 5000
 # --- seeding -------------------------------------------------------------------------------------
 
 
-def seed(root: Path, database_url: str | None, *, n_images: int, n_decisions: int) -> dict[str, float]:
+def seed(
+    root: Path, database_url: str | None, *, n_images: int, n_decisions: int, double_percent: int = 0
+) -> dict[str, float]:
     from core.store import database as db
     from core.store.accounts import create_user
     from core.store.database import open_store
+    from core.store.reviews import set_double_review_percent
     from core.store.samples import seed_samples
 
     t0 = time.perf_counter()
@@ -122,23 +129,36 @@ def seed(root: Path, database_url: str | None, *, n_images: int, n_decisions: in
         next_review = int(conn.execute(select(func.max(db.reviews.c.id))).scalar() or 0) + 1
     chosen = rng.sample(all_versions, min(n_decisions, len(all_versions)))
     now = datetime.now(UTC)
-    for base in range(0, len(chosen), CHUNK):
+    # (version, reviewer, seconds after its first decision): the queue's own choice of the items
+    # it asks two reviews for (``reviews._needed``), the second by another reviewer
+    decided: list[tuple[int, str, float]] = []
+    for j, vid in enumerate(chosen):
+        if len(decided) >= n_decisions:
+            break
+        decided.append((vid, REVIEWERS[j % len(REVIEWERS)], 0.0))
+        if double_percent and (vid * 37) % 100 < double_percent and len(decided) < n_decisions:
+            other = REVIEWERS[(j + rng.randint(1, len(REVIEWERS) - 1)) % len(REVIEWERS)]
+            decided.append((vid, other, rng.uniform(60, 6 * 3600)))
+    if double_percent:
+        set_double_review_percent(store, double_percent, actor="bench")
+    for base in range(0, len(decided), CHUNK):
         rows_r = []
-        for j, vid in enumerate(chosen[base : base + CHUNK], start=base):
+        for j, (vid, reviewer, later) in enumerate(decided[base : base + CHUNK], start=base):
             roll = rng.random()
             decision = "approved" if roll < 0.6 else "rejected" if roll < 0.85 else "needs_changes"
-            decided = now - timedelta(days=25 * (1 - j / max(1, len(chosen))), seconds=rng.randint(0, 600))
+            decided_at = now - timedelta(days=25 * (1 - j / max(1, len(decided))), seconds=rng.randint(0, 600))
+            decided_at = min(now, decided_at + timedelta(seconds=later))
             rows_r.append(
                 {
                     "id": next_review + j,
                     "version_id": vid,
-                    "reviewer": REVIEWERS[j % len(REVIEWERS)],
+                    "reviewer": reviewer,
                     "decision": decision,
                     "reasons": "" if decision == "approved" else rng.choice(REASONS),
                     "comment": "",
                     "profile": "generic",
-                    "opened_at": (decided - timedelta(seconds=rng.uniform(2, 40))).isoformat(),
-                    "decided_at": decided.isoformat(timespec="microseconds"),
+                    "opened_at": (decided_at - timedelta(seconds=rng.uniform(2, 40))).isoformat(),
+                    "decided_at": decided_at.isoformat(timespec="microseconds"),
                     "active": True,
                     "replaces_id": None,
                     "undone_at": None,
@@ -337,6 +357,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=100_000)
     ap.add_argument("--decisions", type=int, default=50_000)
+    ap.add_argument("--double-percent", type=int, default=0, help="share of items decided twice (percent)")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--presses", type=int, default=10)
     ap.add_argument("--no-browser", action="store_true", help="time the queries only")
@@ -348,7 +369,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="imagedesk-bench-") as tmp, backend_url(backend) as url:
             root = Path(tmp) / "data"
             print(f"[{backend}] seeding {args.images} images and {args.decisions} decisions...", flush=True)
-            r: dict[str, Any] = {"seed": seed(root, url, n_images=args.images, n_decisions=args.decisions)}
+            r: dict[str, Any] = {
+                "seed": seed(
+                    root, url, n_images=args.images, n_decisions=args.decisions, double_percent=args.double_percent
+                )
+            }
             print(f"[{backend}] seeded: {r['seed']}", flush=True)
             r["queries_ms"] = time_queries(root, url)
             r["bench_process_rss_mb"] = round(psutil.Process().memory_info().rss / 1e6, 1)
