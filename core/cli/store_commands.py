@@ -31,7 +31,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         return open_store(args.data_dir, database_url=getattr(args, "database_url", None))
     except RuntimeError as exc:  # a database newer than this program
         raise _CannotOpen(str(exc)) from exc
-    except (OperationalError, ArgumentError, ImportError) as exc:  # names the host or driver, never the password
+    except (OperationalError, ArgumentError, ImportError, ValueError) as exc:  # the host or driver, never the password
         why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise _CannotOpen(f"cannot open the database ({why}); check $IMAGEDESK_DATABASE_URL") from exc
 

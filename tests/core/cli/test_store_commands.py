@@ -97,6 +97,7 @@ def test_a_database_that_cannot_be_opened_is_told_in_a_sentence_by_every_store_c
         ("postgresql+psycopg://desk:secret-pw@127.0.0.1:1/desk", "127.0.0.1"),
         ("nonsense", "URL"),
         ("mysql://desk:secret-pw@db/desk", "MySQLdb"),
+        ("postgresql+psycopg://desk:secret-pw@127.0.0.1:port/desk", "'port'"),  # a ValueError in SQLAlchemy
     ):
         monkeypatch.setenv("IMAGEDESK_DATABASE_URL", url)
         assert main(["--data-dir", data, "users", "list"]) == 1
