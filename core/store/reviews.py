@@ -775,6 +775,8 @@ def progress(
         percent = _double_percent(conn)
         if percent <= 0 and not merchant_id and not issue:
             remaining = _undecided_count(conn)
+        elif conn.dialect.name == "postgresql" and not merchant_id and not issue:
+            remaining = _open_count(conn, reviewer, percent)
         else:
             count = _queue_query(reviewer, profile, merchant_id, issue, percent=percent, part="count")
             remaining = conn.execute(count).scalar() or 0
@@ -811,6 +813,37 @@ def _undecided_count(conn: Connection) -> int:
     decided_all = int(conn.execute(select(decided).where(active)).scalar() or 0)
     decided_out = int(conn.execute(select(decided).where(active, reviews.c.version_id.in_(unsubmitted))).scalar() or 0)
     return total - (decided_all - decided_out)
+
+
+def _open_count(conn: Connection, reviewer: str, percent: int) -> int:
+    """How many items of the whole queue are open for ``reviewer`` when ``percent`` % of them need
+    two decisions (PostgreSQL): the submitted versions less those the decisions close, found by
+    grouping the active decisions by version once, where ``reviewer`` decided or enough others did,
+    less the (few) versions not submitted among them. Not a test of every version, each a lookup of
+    its decisions: 3.7 s at 1M images and 1M decisions where this takes 0.7 s. SQLite runs those
+    lookups in one covering index as fast as it groups (1 s either way) and keeps them."""
+    other = case((reviews.c.reviewer != reviewer, reviews.c.reviewer))
+    decided = (
+        select(
+            reviews.c.version_id,
+            func.max(case((reviews.c.reviewer == reviewer, 1), else_=0)).label("mine"),
+            func.min(other).label("least"),  # two other reviewers or more: least and greatest differ
+            func.max(other).label("greatest"),
+        )
+        .where(reviews.c.active.is_(True))
+        .group_by(reviews.c.version_id)
+        .subquery()
+    )
+    others_enough = case(
+        (_needed(percent, decided.c.version_id) == 2, decided.c.least != decided.c.greatest),
+        else_=decided.c.greatest.is_not(None),
+    )
+    unsubmitted = select(versions.c.id).where(versions.c.submitted.is_(False))
+    closed = select(func.count()).where(
+        or_(decided.c.mine == 1, others_enough), decided.c.version_id.not_in(unsubmitted)
+    )
+    submitted = select(func.count()).select_from(versions).where(versions.c.submitted.is_(True))
+    return int(conn.execute(submitted).scalar() or 0) - int(conn.execute(closed).scalar() or 0)
 
 
 def status_counts(store: Store, *, merchant_id: str | None = None) -> dict[str, int]:

@@ -384,6 +384,41 @@ def test_open_items_among_given_versions_only(store):
     assert open_items(store, "zoe", only=[]) == []
 
 
+def test_postgresql_counts_the_open_items_from_the_decisions_grouped_once(store):
+    """With double review on, the queue's progress on PostgreSQL counts what is left from the
+    active decisions grouped by version in one pass, not by looking up each version's decisions
+    in turn (a subplan run a million times: 3.5 s at 1M images and 1M decisions, 0.7 s grouped)."""
+    from sqlalchemy import event
+
+    from core.store.reviews import progress
+
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's plans (SQLite keeps the lookups, in one covering index)")
+    _queue_catalogue(store)
+    set_double_review_percent(store, 50, actor="admin")
+    seen: list[tuple[str, object]] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+
+    def subplans_on_reviews(node: dict) -> list[str]:  # type: ignore[type-arg]
+        found = (
+            [node["Node Type"]]
+            if node.get("Parent Relationship") == "SubPlan" and '"reviews"' in json.dumps(node)
+            else []
+        )
+        for child in node.get("Plans", []):
+            found += subplans_on_reviews(child)
+        return found
+
+    progress(store, "zoe")
+    counts = [(sql, params) for sql, params in seen if "FROM reviews" in sql and "reviews.reviewer != " in sql]
+    assert counts, seen
+    with store.read() as conn:
+        cur = conn.connection.dbapi_connection.cursor()
+        for sql, params in counts:
+            cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            assert subplans_on_reviews(cur.fetchone()[0][0]["Plan"]) == [], sql
+
+
 def test_postgresql_tests_each_walked_item_for_decisions_instead_of_joining_them_all(store):
     """On PostgreSQL the queue's tests on decisions stay a lookup per item walked: as an anti-join
     over every decision, the planner misjudged how many items it leaves at 1M images (one, not
