@@ -780,17 +780,16 @@ def progress(
         else:
             count = _queue_query(reviewer, profile, merchant_id, issue, percent=percent, part="count")
             remaining = conn.execute(count).scalar() or 0
-        done_q = (
-            select(func.count())
-            .select_from(
+        # The images are joined only for a merchant: every decision has its version and image
+        # (foreign keys), so otherwise the joins only looked up each of the reviewer's decisions
+        # twice (0.8-1.6 s for 200,000 of them; counted in their index alone, 0.1 s).
+        done_q = select(func.count()).where(and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True)))
+        if merchant_id:
+            done_q = done_q.select_from(
                 reviews.join(versions, versions.c.id == reviews.c.version_id).join(
                     images, images.c.id == versions.c.image_id
                 )
-            )
-            .where(and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True)))
-        )
-        if merchant_id:
-            done_q = done_q.where(images.c.merchant_id == merchant_id)
+            ).where(images.c.merchant_id == merchant_id)
         if issue:  # matched as the queue matches it: whole names in the ';'-joined list
             wrapped = literal(";") + func.coalesce(scores.c.issues, "") + literal(";")
             done_q = done_q.join(

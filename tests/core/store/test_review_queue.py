@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 
@@ -382,6 +383,33 @@ def test_open_items_among_given_versions_only(store):
     got = [i.version_id for i in open_items(store, "zoe", only=asked, limit=len(asked))]
     assert got == [v for v in want if v in asked]
     assert open_items(store, "zoe", only=[]) == []
+
+
+def test_the_decided_count_reads_only_the_reviewers_decisions(store):
+    """The queue's progress counts what the reviewer decided in the index of their decisions alone,
+    without a merchant filter: no lookup of each decision's version and image (every decision has
+    both), which took 0.7-1.3 s for 200,000 decisions at 1M images, 0.01-0.02 s without."""
+    from sqlalchemy import event
+
+    from core.store.reviews import progress
+
+    _queue_catalogue(store)
+    decide(store, version_id=1, reviewer="zoe", decision="approved")
+    seen: list[tuple[str, object]] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+    assert progress(store, "zoe")[0] == 1
+    mine = [(q, p) for q, p in seen if q.startswith("SELECT count(*)") and "reviews.reviewer = " in q]
+    ((sql, params),) = [(q, p) for q, p in mine if "submitted" not in q and "CASE" not in q]
+    with store.read() as conn:
+        if store.is_sqlite:
+            raw = conn.connection.dbapi_connection
+            plan = " / ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+            assert plan.startswith("SEARCH reviews USING COVERING INDEX") and "/" not in plan, plan
+        else:
+            cur = conn.connection.dbapi_connection.cursor()
+            cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            relations = re.findall(r'"Relation Name": "(\w+)"', json.dumps(cur.fetchone()[0]))
+            assert set(relations) == {"reviews"}, relations
 
 
 def test_postgresql_counts_the_open_items_from_the_decisions_grouped_once(store):
