@@ -59,6 +59,7 @@ __all__ = [
     "TEXT_INDEX_MIN_CHARS",
     "TEXT_SEARCH_COLUMNS",
     "add_column",
+    "create_agreement_index",
     "create_text_fold",
     "create_text_index",
     "folded",
