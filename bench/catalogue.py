@@ -420,6 +420,13 @@ def _new_flags(per_photo: list[dict], key: str) -> dict:
     }
 
 
+def _gained(rates: dict, original: str = "the original") -> str:
+    """One sentence of :func:`_new_flags`' figures: the share, per issue, and a few examples."""
+    per_issue = ", ".join(f"{k} {v:.1%}" for k, v in rates["rate"].items()) or "none"
+    examples = f"; e.g. {'; '.join(rates['examples'])}" if rates["examples"] else ""
+    return f"**{rates['flagged_share']:.1%}** gain a flag {original} did not have ({per_issue}){examples}."
+
+
 def _gains(per_photo: list[dict], name: str) -> list[tuple[float, float, float]]:
     """(auto-fix, autocontrast, perfect restoration) SSIM gains on levels 3-4 of ``name``."""
     caught = DEGRADATIONS[name][1]
@@ -514,34 +521,20 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| level 3 of | recall | padded with white | padded with black |\n|---|---|---|---|")
         for name, r in deg["padded"].items():
             print(f"| {name} | {r['plain']:.0%} | {r['white']:.0%} | {r['black']:.0%} |")
-        paper = deg["paper"]
-        rates = ", ".join(f"{k} {v:.0%}" for k, v in paper["rate"].items()) or "none"
+        paper, studio, dark, web = deg["paper"], deg["studio"], deg["dark_paper"], deg["web"]
         print(
-            f"\nOn pastel papers ({', '.join(PAPERS)}; {paper['copies']} copies): "
-            f"**{paper['flagged_share']:.1%}** gain a flag the white original did not have ({rates})."
+            f"\nOn pastel papers ({', '.join(PAPERS)}; {paper['copies']} copies): {_gained(paper, 'the white original')}"
         )
-        studio = deg["studio"]
-        rates = ", ".join(f"{k} {v:.1%}" for k, v in studio["rate"].items()) or "none"
         print(
             f"\nStudio variations ({studio['copies']} copies: JPEG at quality "
-            f"{'/'.join(map(str, STUDIO_QUALITIES))}, and on {', '.join(NEUTRAL_PAPERS)} backdrops): "
-            f"**{studio['flagged_share']:.1%}** gain a flag the original did not have ({rates})"
-            + (f"; e.g. {'; '.join(studio['examples'])}." if studio["examples"] else ".")
+            f"{'/'.join(map(str, STUDIO_QUALITIES))}, and on {', '.join(NEUTRAL_PAPERS)} backdrops): {_gained(studio)}"
         )
-        dark = deg["dark_paper"]
-        rates = ", ".join(f"{k} {v:.1%}" for k, v in dark["rate"].items()) or "none"
         print(
-            f"\nOn dark papers ({', '.join(DARK_PAPERS)}; {dark['copies']} copies): "
-            f"**{dark['flagged_share']:.1%}** gain a flag the white original did not have ({rates})"
-            + (f"; e.g. {'; '.join(dark['examples'])}" if dark["examples"] else "")
-            + f". Darkened on them (x{DARK_PAPER_DARKENED} light): `dark` caught in {dark['darkened_recall']:.0%}."
+            f"\nOn dark papers ({', '.join(DARK_PAPERS)}; {dark['copies']} copies): {_gained(dark, 'the white original')} "
+            f"Darkened on them (x{DARK_PAPER_DARKENED} light): `dark` caught in {dark['darkened_recall']:.0%}."
         )
-        web = deg["web"]
-        rates = ", ".join(f"{k} {v:.1%}" for k, v in web["rate"].items()) or "none"
         print(
-            f"\nWeb exports ({web['copies']} copies: JPEG at quality {'/'.join(map(str, WEB_QUALITIES))}): "
-            f"**{web['flagged_share']:.1%}** gain a flag the original did not have ({rates})"
-            + (f"; e.g. {'; '.join(web['examples'])}." if web["examples"] else ".")
+            f"\nWeb exports ({web['copies']} copies: JPEG at quality {'/'.join(map(str, WEB_QUALITIES))}): {_gained(web)}"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
