@@ -27,6 +27,18 @@ CHROMIUM_ARGS = [
 ADMIN_PASSWORD = "e2e-desk-password"
 
 
+def require_browser() -> None:
+    """Skip the calling test module without Chromium or Playwright; in CI, where the browser tests
+    must run, a missing Chromium is an error. Called at a module's top level."""
+    import pytest  # here, not at the top: the benches start the app with this module too
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"Chromium is required for the browser tests in CI and is missing at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's 'chromium')", allow_module_level=True)
+    pytest.importorskip("playwright.sync_api")  # skipped locally without Playwright
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

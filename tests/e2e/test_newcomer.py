@@ -13,14 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.server import ADMIN_PASSWORD, CHROMIUM, ROOT, wait_idle
+from tests.e2e.server import ADMIN_PASSWORD, ROOT, require_browser, wait_idle
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"Chromium is required for the browser tests in CI and is missing at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's 'chromium')", allow_module_level=True)
-
-pytest.importorskip("playwright.sync_api")  # skipped locally without Playwright
+require_browser()
 OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output")) / "widths"
 
 #: (path, heading that shows the page is drawn, screenshot name)

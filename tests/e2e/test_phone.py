@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import CHROMIUM, ROOT, sign_in, wait_idle
+from tests.e2e.server import ROOT, require_browser, sign_in, wait_idle
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"Chromium is required for the browser tests in CI and is missing at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's 'chromium')", allow_module_level=True)
-
-pytest.importorskip("playwright.sync_api")  # skipped locally without Playwright
+require_browser()
 OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output" / "e2e"))
 
 
