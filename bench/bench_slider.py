@@ -69,7 +69,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         sign_in(page, base)
         page.goto(base + "/optimize?v=17")
-        page.get_by_role("heading", name="Optimize · cup_underexposed.jpg").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="cup_underexposed.jpg").wait_for(timeout=60_000)
         wait_idle(page)
         page.get_by_role("button", name="Auto-fix").click()
         wait_idle(page)
