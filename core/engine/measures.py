@@ -889,8 +889,9 @@ def _measure_canvas(
 #: Luma (0-255) under which a plain backdrop was chosen dark (black or charcoal paper, velvet).
 #: There the brightest tones are read on the product alone: the backdrop fills most of the frame,
 #: so the frame's 99th percentile fell inside the product's tones, lower the smaller the product
-#: (a black shoe on black, exposed as on white, read 119-156 and was called too dark). A white
-#: backdrop underexposed this far has lost 4 stops (the darkening ladder's worst: 2.7).
+#: (Madison's black bags, shoes and folios recoloured onto black paper read 119-156 and were called
+#: too dark). A white backdrop underexposed this far has lost 4.4 stops (the darkening ladder's
+#: worst: 2.7).
 DARK_BACKDROP_LUMA: Final = 64
 
 
