@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError, features
 
+from core.engine.structure import StructureError, check_structure, frames_refusal
 from core.vocabulary import SUPPORTED_FORMATS
 
 __all__ = [
@@ -461,11 +462,15 @@ def _declared_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _frame_count(img: Image.Image, data: bytes) -> int:
+def _frame_count(img: Image.Image, data: bytes, counted: int | None) -> int:
     """How many frames (pages) ``img``, opened from ``data``, holds, or :data:`MAX_FRAMES` + 1 for
-    more. Pillow's ``n_frames`` walks a TIFF's pages checking each against all those before it,
-    so a TIFF is first asked, in a copy, for the page past the limit: that walk stops there (and
-    reads tags only, no pixels). ``img`` stays on its first frame."""
+    more. ``counted`` is :func:`check_structure`'s count (a GIF's: Pillow's ``n_frames`` reads
+    every block of every frame, in Python, before saying). Pillow's ``n_frames`` walks a TIFF's
+    pages checking each against all those before it, so a TIFF is first asked, in a copy, for the
+    page past the limit: that walk stops there (and reads tags only, no pixels). ``img`` stays on
+    its first frame."""
+    if counted is not None and (img.format or "").upper() == "GIF":
+        return counted
     if (img.format or "").upper() == "TIFF":
         with Image.open(io.BytesIO(data)) as probe:
             try:
@@ -474,11 +479,15 @@ def _frame_count(img: Image.Image, data: bytes) -> int:
                 pass
             else:
                 return MAX_FRAMES + 1
-    return int(getattr(img, "n_frames", 1) or 1)  # declared in the file, or a walk (GIF's is linear)
+    return int(getattr(img, "n_frames", 1) or 1)  # declared in the file (APNG, MPO) or listed (WebP)
 
 
 def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
     digest = sha256_of(data)
+    try:  # before Pillow reads a piece of it: a million empty segments cost it seconds and GBs
+        counted_frames = check_structure(data, max_frames=MAX_FRAMES)
+    except StructureError as exc:
+        raise ImageLoadError(exc.kind, str(exc)) from None
     heif_supported()  # registers the HEIC opener before Pillow looks at the file
     try:
         with warnings.catch_warnings():
@@ -546,13 +555,9 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
         width, height = height, width
     jpeg_quality = _jpeg_quality(img) if fmt in ("JPEG", "MPO") else None
     jpeg_dc_step = _jpeg_dc_step(img) if fmt in ("JPEG", "MPO") else None
-    frames = _frame_count(img, data)
+    frames = _frame_count(img, data, counted_frames)
     if frames > MAX_FRAMES:
-        raise ImageLoadError(
-            "too_many_frames",
-            f"The file holds more than {MAX_FRAMES:,} frames or pages: that is not a product photo. "
-            "Please upload the picture on its own.",
-        )
+        raise ImageLoadError("too_many_frames", frames_refusal(MAX_FRAMES))
     mode = img.mode
     bit_depth = _bit_depth(img)
 

@@ -107,3 +107,37 @@ def test_recipes_are_limited_in_steps_and_output_size():
     pad = Recipe.from_dict({"steps": [{"op": "pad_square", "params": {"margin": 0.3}}] * 8})
     with pytest.raises(RecipeError, match="step"):
         pad.apply(np.zeros((2000, 3000, 3), np.uint8))
+
+
+def test_files_of_millions_of_empty_pieces_are_refused_before_pillow_reads_them(store, product, monkeypatch):
+    """A 50 MB image of millions of empty segments (JPEG), chunks (PNG), strips (TIFF) or frames
+    (GIF, WebP) cost Pillow 0.4-42 s and up to 2.9 GB, and the JPEG, PNG and TIFF were stored as
+    photos. Each is now refused, named, in the same upload as a good file, and Pillow never
+    opens it."""
+    from PIL import Image
+
+    from core.engine.loading import MAX_FRAMES
+    from tests.core.engine.test_structure import _anim_webp, _chunk, _gif_frames, _jpeg_with, _png_with, _tiff
+
+    hostile = {
+        "segments.jpg": _jpeg_with(b"\xff\xfe\x00\x02" * 12_000),
+        "chunks.png": _png_with(_chunk(b"zzZz", b"") * 12_000),
+        "strips.tif": _tiff(strips=12_000),
+        "frames.gif": _gif_frames(20_000),
+        "frames.webp": _anim_webp(MAX_FRAMES + 1),
+    }
+    opened = []
+    real = Image.open
+    monkeypatch.setattr(Image, "open", lambda fp, *a, **kw: opened.append(len(fp.getvalue())) or real(fp, *a, **kw))
+    report = ingest_files(store, [("good.png", encode(product)), *hostile.items()], merchant_id="m1")
+    assert [r.name for r in report.added] == ["good.png"]
+    reasons = {r.name: r.reason for r in report.refused}
+    assert set(reasons) == set(hostile)
+    for name in ("segments.jpg", "chunks.png", "strips.tif"):
+        assert "it is damaged or built to be slow to read" in reasons[name], reasons[name]
+    assert (
+        reasons["frames.gif"].startswith("The file holds more than 1,000 frames")
+        and reasons["frames.webp"] == reasons["frames.gif"]
+    )
+    assert len(encode(product)) in opened  # (measured in this process)
+    assert all(size not in opened for size in map(len, hostile.values()))
