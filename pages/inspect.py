@@ -16,10 +16,17 @@ from core.engine.wording import (
     recipe_words,
 )
 from core.services.access import merchant_scope, roles_for
-from core.services.catalog import file_description, findings, marketplace_checklist, same_photo_as, versions_of
+from core.services.catalog import (
+    ImageRecord,
+    ReviewState,
+    file_description,
+    findings,
+    marketplace_checklist,
+    review_states,
+    same_photo_as,
+)
 from core.services.measuring import stale_note
 from core.services.profiles import ProfileError, get_profile
-from core.services.review import decision_history
 from core.vocabulary import DUPLICATE_ISSUES, decision_label, issue_label, issue_labels
 from pages.common.charts import contributions_figure, histogram_figure
 from pages.common.images import preview
@@ -41,6 +48,71 @@ def _profile_title(name: str) -> str:
         return name
 
 
+def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
+    """One decision in words: "**Rejected** by rita on ... Reasons: ... Comment: “...”" (merchants'
+    rows carry no reviewer); reviewer text is data, shown as the characters it is."""
+    by = f" by {plain(d['reviewer'])}" if "reviewer" in d else ""
+    why = f" Reasons: {plain(d['reasons'])}." if d["reasons"] else ""
+    said = f" Comment: “{plain(d['comment'])}”" if d["comment"] else ""
+    # A decision is one, whichever profile the page shows: say which one it was made under.
+    under = f" (under {plain(_profile_title(str(d['profile'])))})" if d["profile"] and d["profile"] != profile else ""
+    return f"**{what}{decision_label(str(d['decision']))}**{by}{under} on {_when(d['decided'])}.{why}{said}"
+
+
+_DECISION_BOX = {"approved": st.success, "rejected": st.error}  # needs changes: a warning
+
+
+def _show_review(state: ReviewState, *, profile: str) -> None:
+    """Where the version shown stands in review: waiting for a reviewer, or what they decided."""
+    if state.status == "not_submitted":
+        st.info("**Not submitted for review**: no reviewer will see this version.", icon=":material/pending:")
+    elif state.status == "waiting":
+        done = "this fix was submitted" if state.kind != "original" else "this image was uploaded"
+        st.info(
+            f"**Waiting for review**: {done} on {_when(state.created_at)}; no reviewer has decided on it yet.",
+            icon=":material/hourglass_top:",
+        )
+    for d in state.current:
+        _DECISION_BOX.get(str(d["decision"]), st.warning)(_decided(d, profile=profile), icon=":material/gavel:")
+    if state.current and state.waiting:
+        st.info(
+            "**A second review to come**: this one is reviewed twice, and another reviewer has still to decide.",
+            icon=":material/hourglass_top:",
+        )
+
+
+#: The fixes of an image listed beside the one shown; the History tab lists them all.
+_FIXES_SHOWN = 3
+
+
+def _show_fixes(fixes: list[tuple[ImageRecord, ReviewState]], *, profile: str) -> None:
+    """The image's other fixes, newest first, each with where it stands in review and a link."""
+    if not fixes:
+        return
+    st.markdown("**Fixes of this image**")
+    for fix, state in fixes[:_FIXES_SHOWN]:
+        head = f"Fix #{fix.version_id}, submitted on {_when(fix.created_at)}: "
+        current = state.current
+        if current:
+            line = _decided(current[-1], profile=profile, what=f"Fix #{fix.version_id}: ")
+            if state.waiting:
+                line += " A second review is to come."
+            _DECISION_BOX.get(state.status, st.warning)(line, icon=":material/gavel:")
+        elif state.status == "waiting":
+            st.info(head + "**waiting for review**.", icon=":material/hourglass_top:")
+        else:
+            st.info(head + "**not submitted for review**.", icon=":material/pending:")
+        st.page_link(
+            "pages/inspect.py",
+            label=f"Open fix #{fix.version_id}",
+            icon=":material/open_in_new:",
+            query_params={"v": fix.version_id, "profile": profile},
+        )
+    if len(fixes) > _FIXES_SHOWN:
+        more = len(fixes) - _FIXES_SHOWN
+        st.caption(f"{more} older fix{'es' if more > 1 else ''}: see the History tab.")
+
+
 user = require_role(*roles_for("inspect"))
 store = get_store()
 with st.sidebar:
@@ -48,6 +120,7 @@ with st.sidebar:
 record = selected_version(store, profile=profile, merchant_id=merchant_scope(user), role=user.role, title="Inspect")
 prof = get_profile(store, profile)
 issues, contributions = findings(store, record.version_id, profile=profile)
+review = review_states(store, record, profile=profile, viewer_role=user.role)
 pix = preview(record.sha256, record.blob_path)
 
 st.title("Inspect")
@@ -67,6 +140,17 @@ with left:
 with right:
     st.metric("Quality score", f"{format_score(record.score)} / 100", help=f"Under the {prof.title} profile.")
     st.caption(f"Under the {prof.title} profile")
+    # Where the image stands in review is what a merchant opens this page for: under the score,
+    # before the findings (a fix waiting for a reviewer said so nowhere).
+    _show_review(review.shown, profile=profile)
+    if record.parent_id is not None:
+        st.page_link(
+            "pages/inspect.py",
+            label=f"Open the version this fixes (#{record.parent_id})",
+            icon=":material/undo:",
+            query_params={"v": record.parent_id, "profile": profile},
+        )
+    _show_fixes(review.other_fixes, profile=profile)
     stale = stale_note(store, record.version_id)
     if stale:
         st.warning(stale, icon=":material/history:")
@@ -88,17 +172,6 @@ with right:
                 icon=":material/content_copy:",
                 query_params={"v": earlier[0], "profile": profile},
             )
-    # The decision is what a merchant opens this page for: next to the score, not in a tab.
-    decisions = decision_history(store, record.version_id, viewer_role=user.role)
-    for d in (d for d in decisions if d["current"]):
-        by = f" by {plain(d['reviewer'])}" if "reviewer" in d else ""
-        why = f" Reasons: {plain(d['reasons'])}." if d["reasons"] else ""
-        said = f" Comment: “{plain(d['comment'])}”" if d["comment"] else ""
-        # A decision is one, whichever profile the page shows: say which one it was made under.
-        under = f" (under {plain(_profile_title(d['profile']))})" if d["profile"] and d["profile"] != profile else ""
-        line = f"**{decision_label(d['decision'])}**{by}{under} on {_when(d['decided'])}.{why}{said}"
-        shown = {"approved": st.success, "rejected": st.error}.get(d["decision"], st.warning)
-        shown(line, icon=":material/gavel:")
     drawn = drawn_note(record.metrics)
     if drawn:
         st.info(drawn, icon=":material/draw:")
@@ -201,10 +274,11 @@ with tab_history:
                     "version": v.version_id,
                     "kind": v.kind,
                     "score": v.score,
+                    "review": state.label,
                     "created": _when(v.created_at),
                     "recipe": recipe_words(v.recipe_json),
                 }
-                for v in versions_of(store, record.image_id, profile=profile)
+                for v, state in review.versions
             ]
         ),
         hide_index=True,
@@ -213,12 +287,13 @@ with tab_history:
             "version": st.column_config.NumberColumn("Version", format="#%d"),
             "kind": st.column_config.TextColumn("Kind"),
             "score": st.column_config.NumberColumn("Score", format=SCORE_COLUMN_FORMAT),
+            "review": st.column_config.TextColumn("Review"),
             "created": st.column_config.TextColumn("Created"),
             "recipe": st.column_config.TextColumn("Recipe", width="large"),
         },
     )
     # Merchants see the current decisions and their reasons, not who decided (core.services.review).
-    table = pd.DataFrame(decisions)
+    table = pd.DataFrame(review.shown.history)
     if table.empty:
         st.caption("No review decisions yet.")
     else:

@@ -9,6 +9,7 @@ import streamlit as st
 from core.engine.recipe import Recipe, RecipeError
 from core.engine.wording import format_score
 from core.services.access import merchant_scope, roles_for
+from core.services.catalog import review_state
 from core.services.optimize import (
     difference_image,
     estimate_score,
@@ -110,6 +111,19 @@ def recipe_builder() -> None:
             )
         # A wrapping row: each metric as wide as its text (never cut), the row breaks where it must.
         m = st.container(horizontal=True, gap="large")
+        # The score first: whether the fix makes the image pass is what a merchant looks for; the
+        # figures after it say what the fix costs in fidelity.
+        estimate = estimate_score(record, preview=pix, result=result, profile=prof, recipe=recipe)
+        change = f"{estimate.change:+.1f}"
+        unchanged = change in ("+0.0", "-0.0")  # no gain: a grey delta without an arrow, not a green one up
+        m.metric(
+            "Score (estimated)",
+            format_score(estimate.score),
+            delta=change,
+            delta_color="off" if unchanged else "normal",
+            delta_arrow="off" if unchanged else "auto",
+            width="content",
+        )
         sim = similarity(pix, compared, before_framing=recipe.changes_geometry)
         before_crop = (
             " Measured before the recipe's crop, pad or resize, whose pixels no longer line up with the original's."
@@ -141,17 +155,6 @@ def recipe_builder() -> None:
             "n/a" if sim is None or math.isnan(sim.blown_out) else f"{sim.blown_out:.0%} of product",
             help="Share of the product that had detail before and is pushed to pure white or to a full "
             "colour channel by this recipe: detail there is lost for good." + before_crop,
-            width="content",
-        )
-        estimate = estimate_score(record, preview=pix, result=result, profile=prof, recipe=recipe)
-        change = f"{estimate.change:+.1f}"
-        unchanged = change in ("+0.0", "-0.0")  # no gain: a grey delta without an arrow, not a green one up
-        m.metric(
-            "Score (estimated)",
-            format_score(estimate.score),
-            delta=change,
-            delta_color="off" if unchanged else "normal",
-            delta_arrow="off" if unchanged else "auto",
             width="content",
         )
         if recipe.changes_geometry:
@@ -217,10 +220,19 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
             st.error(f"This recipe cannot be applied at full resolution: {plain(exc)}.")
         else:
             if saved.created:
-                st.success(f"Saved as version #{saved.version_id}; it is in the review queue.")
+                st.success(
+                    f"Saved as version #{saved.version_id} and submitted for review: it waits for a reviewer, "
+                    "and Inspect shows what they decide."
+                )
             else:  # a second press, or another recipe that gives the same image: nothing new stored
+                # Nor submitted again: say where that version stands (it may be rejected already).
+                state = review_state(store, saved.version_id, viewer_role=user.role)
+                status = f" Version #{saved.version_id}: {state.label}." if state is not None else ""
+                if state is not None and state.status in ("rejected", "needs_changes"):
+                    status += " Change the recipe to submit another fix; Inspect shows the reviewer's reasons."
                 st.info(
-                    f"Already saved as version #{saved.version_id}: this result is identical, so nothing new was stored."
+                    f"Already saved as version #{saved.version_id}: this result is identical, so nothing new was "
+                    f"stored or submitted.{status}"
                 )
             link = "Inspect the new version" if saved.created else f"Inspect version #{saved.version_id}"
             st.page_link("pages/inspect.py", label=link, query_params={"v": saved.version_id})

@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.engine.checks import Issue
 from core.services.profiles import get_profile, profile_names
+from core.services.review import decision_history
 from core.store.blobs import display_pixels, read_blob
 from core.store.catalog import CatalogFilter, catalog_frame, filter_catalog, issue_counts
 from core.store.database import Store
@@ -28,8 +29,9 @@ from core.store.queries import (
     version_format,
     versions_of,
 )
+from core.store.reviews import is_open_for
 from core.store.scores import earlier_copy
-from core.vocabulary import DECISIONS, FORMAT_LABELS
+from core.vocabulary import DECISIONS, FORMAT_LABELS, decision_label
 
 __all__ = [
     "CatalogFilter",
@@ -38,6 +40,8 @@ __all__ = [
     "PICKER_LIMIT",
     "Pick",
     "PickerList",
+    "ReviewState",
+    "VersionsReview",
     "Store",
     "catalog_frame",
     "decision_counts",
@@ -50,6 +54,8 @@ __all__ = [
     "open_version",
     "picker_list",
     "preview_pixels",
+    "review_state",
+    "review_states",
     "same_photo_as",
     "versions_of",
 ]
@@ -262,3 +268,92 @@ def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
             )
         )
     return rows
+
+
+#: No account has this user name (names have 2 to 64 characters): asked whether a version is
+#: still open for it, the review queue answers whether the version still waits for anyone's
+#: decision (a first one, or the second one the team asked for), by the queue's own rule.
+_NO_REVIEWER: Final = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReviewState:
+    """Where one version stands in review, as the viewer may see it: in the queue or not, still
+    waiting for a reviewer or not, and the decisions on it."""
+
+    version_id: int
+    kind: str
+    created_at: str
+    #: In the review queue (uploads and fixes saved on Optimize are).
+    submitted: bool
+    #: Still needs a reviewer's decision: none yet, or a second one (double review).
+    waiting: bool
+    #: The decisions on it as the viewer may see them (``decision_history`` rows, oldest first:
+    #: staff see every decision with the reviewer, merchants the current ones without).
+    history: tuple[dict[str, Any], ...]
+
+    @property
+    def current(self) -> list[dict[str, Any]]:
+        """The decisions in force (not undone or replaced), oldest first."""
+        return [d for d in self.history if d["current"]]
+
+    @property
+    def status(self) -> str:
+        """``not_submitted``, ``waiting``, or the latest decision in force (``approved``,
+        ``rejected``, ``needs_changes``)."""
+        current = self.current
+        if current:
+            return str(current[-1]["decision"])
+        return "waiting" if self.submitted else "not_submitted"
+
+    @property
+    def label(self) -> str:
+        """The status in words, e.g. "Waiting for review", "Rejected", "Approved, a second review
+        to come"."""
+        if self.status == "not_submitted":
+            return "Not submitted for review"
+        if self.status == "waiting":
+            return "Waiting for review"
+        return decision_label(self.status) + (", a second review to come" if self.waiting else "")
+
+
+def _state(store: Store, record: ImageRecord, *, viewer_role: str) -> ReviewState:
+    return ReviewState(
+        version_id=record.version_id,
+        kind=record.kind,
+        created_at=record.created_at,
+        submitted=record.submitted,
+        waiting=record.submitted and is_open_for(store, _NO_REVIEWER, record.version_id),
+        history=tuple(decision_history(store, record.version_id, viewer_role=viewer_role)),
+    )
+
+
+def review_state(store: Store, version_id: int, *, viewer_role: str) -> ReviewState | None:
+    """Where version ``version_id`` stands in review (``None`` if there is no such version)."""
+    record = get_image(store, version_id)
+    return None if record is None else _state(store, record, viewer_role=viewer_role)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VersionsReview:
+    """The review of an image's versions, seen from one of them (``shown``)."""
+
+    shown: ReviewState
+    #: Every version of the image with its state, oldest first.
+    versions: list[tuple[ImageRecord, ReviewState]]
+
+    @property
+    def other_fixes(self) -> list[tuple[ImageRecord, ReviewState]]:
+        """The image's fixes (optimized versions) other than the one shown, newest first."""
+        return [
+            (r, s) for r, s in reversed(self.versions) if r.kind != "original" and r.version_id != self.shown.version_id
+        ]
+
+
+def review_states(store: Store, record: ImageRecord, *, profile: str, viewer_role: str) -> VersionsReview:
+    """Where ``record`` and every other version of its image (scored under ``profile``) stand in
+    review: what a merchant needs to learn what became of the fixes they submitted."""
+    every = versions_of(store, record.image_id, profile=profile)
+    versions = [(r, _state(store, r, viewer_role=viewer_role)) for r in every]
+    shown = next((s for r, s in versions if r.version_id == record.version_id), None)
+    return VersionsReview(shown=shown or _state(store, record, viewer_role=viewer_role), versions=versions)

@@ -71,6 +71,10 @@ class ImageRecord:
     issues: tuple[str, ...]
     metrics: dict[str, float]
     profile: str
+    #: Whether the version is in the review queue (originals and fixes saved on Optimize are).
+    submitted: bool
+    #: The version a fix was made from (``None`` for an original).
+    parent_id: int | None
     #: The name as the merchant gave it (for display); ``file_name`` is the safe storage name.
     display_name: str = ""
 
@@ -96,6 +100,8 @@ def _record_query(profile: str, *, with_metrics: bool = True) -> Select[Any]:
         scores.c.score,
         scores.c.issues,
         images.c.display_name,
+        versions.c.submitted,
+        versions.c.parent_id,
     ]
     q = (
         select(*cols, analyses.c.metrics_json if with_metrics else literal("{}").label("metrics_json"))
@@ -123,6 +129,8 @@ def _record(row: Any, profile: str) -> ImageRecord:
         issues=tuple(i for i in (row.issues or "").split(";") if i),
         metrics=loads_metrics(row.metrics_json or "{}"),
         profile=profile,
+        submitted=bool(row.submitted),
+        parent_id=None if row.parent_id is None else int(row.parent_id),
         display_name=row.display_name or "",
     )
 

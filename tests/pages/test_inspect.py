@@ -140,7 +140,8 @@ def test_a_logo_is_shown_as_read_as_a_drawn_graphic(db):
     assert "No issues under this profile." in texts(at)  # white on grey: not "overexposed", not "grayscale"
     assert any("Read as a drawn graphic" in i.value for i in at.info)
     cup = next(r for r in list_images(db) if r.file_name == "cup_on_white.jpg")
-    assert not make_app(ADMIN, "pages/inspect.py", {"v": str(cup.version_id)}).info  # a photo
+    notes = [i.value for i in make_app(ADMIN, "pages/inspect.py", {"v": str(cup.version_id)}).info]
+    assert [n for n in notes if not n.startswith("**Waiting for review**")] == []  # a photo: no note on how it was read
 
 
 def test_a_framed_card_and_a_line_drawing_say_how_they_were_read(db):
@@ -282,3 +283,48 @@ def test_a_merchants_search_finds_only_their_own_images(db):
     picker = next(s for s in at.selectbox if s.label == "Image")
     mine = {f"{r.file_name} · {r.kind} · #{r.version_id}" for r in list_images(db, merchant_id="acme-home")}
     assert picker.options and set(picker.options) <= mine
+
+
+def test_a_merchant_sees_what_became_of_a_fix_they_submitted(db):
+    """Submitted on Optimize, a fix says it waits for a reviewer, on its own page and on its
+    original's; once decided, what the reviewer decided, with the reasons and the comment shown
+    as the characters they are and without the reviewer's name."""
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+    from core.store.reviews import decide
+
+    rec = next(r for r in list_images(db, merchant_id="acme-home") if r.file_name == "cup_underexposed.jpg")
+    recipe = Recipe((Step("gamma", {"gamma": 0.6}).validated(),))
+    fix = save_fixed_version(db, rec, recipe, created_by="mia").version_id
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(fix)})
+    assert any(i.value.startswith("**Waiting for review**: this fix was submitted on") for i in at.info)
+    assert f"Open the version this fixes (#{rec.version_id})" in [p.label for p in _page_links(at)]
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(rec.version_id)})
+    assert any(f"Fix #{fix}, submitted on" in i.value and "**waiting for review**" in i.value for i in at.info)
+    assert f"Open fix #{fix}" in [p.label for p in _page_links(at)]
+
+    comment = "Too **bright** <b>now</b> [here](http://x.example) :red[x] $y$"
+    decide(db, version_id=fix, reviewer="rita", decision="rejected", reasons=["too bright"], comment=comment)
+    for v in (fix, rec.version_id):
+        at = make_app(MERCHANT, "pages/inspect.py", {"v": str(v)})
+        [line] = [e.value for e in at.error if "Rejected" in e.value]
+        assert "Reasons: too bright." in line and f"Comment: “{plain(comment)}”" in line and "rita" not in line
+        assert not [i.value for i in at.info if "aiting for review" in i.value and "fix" in i.value]
+    assert line.startswith(f"**Fix #{fix}: Rejected** on ")  # seen from the original
+    history = next(d.value for d in at.dataframe if "review" in d.value.columns)
+    assert list(history["review"]) == ["Waiting for review", "Rejected"]
+
+
+def test_a_fix_reviewed_twice_says_a_second_review_is_to_come(db):
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+    from core.store.reviews import decide, set_double_review_percent
+
+    rec = next(r for r in list_images(db, merchant_id="acme-home") if r.file_name == "cup_underexposed.jpg")
+    fix = save_fixed_version(db, rec, Recipe((Step("gamma", {"gamma": 0.6}).validated(),)), created_by="mia")
+    set_double_review_percent(db, 100, actor="admin")
+    decide(db, version_id=fix.version_id, reviewer="rita", decision="approved")
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(fix.version_id)})
+    assert [s.value for s in at.success if s.value.startswith("**Approved** on ")]
+    assert any(i.value.startswith("**A second review to come**") for i in at.info)
+    assert not any("Waiting for review" in i.value for i in at.info)

@@ -27,6 +27,8 @@ def test_autofix_fills_recipe_and_save_stores_a_version(db):
     rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
     at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
     assert "The recipe is empty" in texts(at) and _metric(at, "SSIM") == "1.000"
+    # The estimated score is what a merchant looks for first: it leads the figures.
+    assert [m.label for m in at.metric][:2] == ["Score (estimated)", "SSIM"]
     estimate = next(m for m in at.metric if m.label == "Score (estimated)")
     # No change: a grey "+0.0" without an arrow, not a green arrow up.
     assert estimate.delta == "+0.0" and estimate.proto.color == Metric.MetricColor.GRAY
@@ -77,6 +79,7 @@ def test_merchant_submits_a_fix_for_review(db):
     assert not at.exception
     opt = versions_of(db, rec.image_id)[-1]
     assert opt.kind == "optimized"
+    assert f"Saved as version #{opt.version_id} and submitted for review: it waits for a reviewer" in _shown(at)
     from core.store.reviews import next_in_queue
 
     seen = set()
@@ -157,9 +160,15 @@ def test_saving_the_same_result_twice_stores_one_version(db):
     _button(at, "Save as new version").click().run()
     first = versions_of(db, rec.image_id)[-1]
     assert f"Saved as version #{first.version_id}" in texts(at)
+    from core.store.reviews import decide
+
+    decide(db, version_id=first.version_id, reviewer="rita", decision="rejected", reasons=["blurry"])
     _button(at, "Save as new version").click().run()
     assert not at.exception
-    assert f"Already saved as version #{first.version_id}" in _shown(at)
+    shown = _shown(at)
+    assert f"Already saved as version #{first.version_id}" in shown and "nothing new was stored or submitted" in shown
+    # Nor submitted again: it says what became of that version.
+    assert f"Version #{first.version_id}: Rejected. Change the recipe to submit another fix" in shown
     assert [v.version_id for v in versions_of(db, rec.image_id)] == [rec.version_id, first.version_id]
 
 

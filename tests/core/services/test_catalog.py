@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -154,3 +155,73 @@ def test_the_checklist_says_which_marketplaces_do_not_take_the_file_type(store, 
     assert not rows["amazon"].passes and "HEIC" not in "".join(rows["amazon"].issues)  # a fact, not a check
     assert rows["generic"].file_note == "" and rows["shopify"].file_note == ""  # no file-type rule stated
     assert all(r.file_note == "" for r in marketplace_checklist(store, jpeg))
+
+
+def _submit_fix(store, rec, gamma=1.3):  # type: ignore[no-untyped-def]
+    """A fix of ``rec`` submitted for review as the merchant does on Optimize; its version id."""
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+
+    recipe = Recipe((Step("gamma", {"gamma": gamma}).validated(),))
+    return save_fixed_version(store, rec, recipe, created_by="mia").version_id
+
+
+def test_a_submitted_fix_waits_for_review_until_a_reviewer_decides_it(seeded):
+    """What became of a fix: waiting for review once submitted (seen from the fix and from its
+    original), then the decision with its reasons and comment (without the reviewer's name for a
+    merchant), and waiting again when the reviewer takes the decision back."""
+    from core.services.catalog import review_state, review_states
+    from core.store.reviews import undo_last
+
+    rec = next(r for r in list_images(seeded) if r.file_name == "cup_underexposed.jpg")
+    fix_id = _submit_fix(seeded, rec)
+    state = review_state(seeded, fix_id, viewer_role="merchant")
+    assert state is not None and state.submitted and state.waiting and state.kind == "optimized"
+    assert (state.status, state.label, state.current) == ("waiting", "Waiting for review", [])
+    seen = review_states(seeded, rec, profile="generic", viewer_role="merchant")
+    assert seen.shown.version_id == rec.version_id and seen.shown.status == "waiting"  # the original is queued too
+    assert [(r.version_id, s.status) for r, s in seen.other_fixes] == [(fix_id, "waiting")]
+    assert [r.version_id for r, _ in seen.versions] == [rec.version_id, fix_id]
+
+    decide(seeded, version_id=fix_id, reviewer="rita", decision="rejected", reasons=["too bright"], comment="**No**")
+    state = review_state(seeded, fix_id, viewer_role="merchant")
+    assert (state.status, state.label, state.waiting) == ("rejected", "Rejected", False)
+    [d] = state.current
+    assert (d["reasons"], d["comment"]) == ("too bright", "**No**") and "reviewer" not in d
+    assert review_state(seeded, fix_id, viewer_role="reviewer").current[0]["reviewer"] == "rita"
+    from_original = review_states(seeded, rec, profile="generic", viewer_role="merchant")
+    assert [s.status for _, s in from_original.other_fixes] == ["rejected"]
+    assert from_original.shown.status == "waiting"  # a decision on the fix is not one on the original
+
+    undo_last(seeded, "rita")
+    assert review_state(seeded, fix_id, viewer_role="merchant").status == "waiting"
+    assert review_state(seeded, 99999, viewer_role="merchant") is None
+
+
+def test_a_fix_reviewed_twice_waits_for_the_second_reviewer(seeded):
+    from core.services.catalog import review_state
+    from core.store.reviews import set_double_review_percent
+
+    rec = next(r for r in list_images(seeded) if r.file_name == "cup_underexposed.jpg")
+    fix_id = _submit_fix(seeded, rec)
+    set_double_review_percent(seeded, 100, actor="admin")
+    decide(seeded, version_id=fix_id, reviewer="rita", decision="approved")
+    state = review_state(seeded, fix_id, viewer_role="merchant")
+    assert (state.status, state.waiting, state.label) == ("approved", True, "Approved, a second review to come")
+    decide(seeded, version_id=fix_id, reviewer="ravi", decision="approved")
+    state = review_state(seeded, fix_id, viewer_role="merchant")
+    assert (state.waiting, state.label, len(state.current)) == (False, "Approved", 2)
+
+
+def test_a_version_kept_out_of_the_queue_says_so(seeded):
+    from core.engine.recipe import Recipe, Step
+    from core.services.catalog import review_state
+    from core.store.intake import save_optimized
+
+    rec = next(r for r in list_images(seeded) if r.file_name == "cup_underexposed.jpg")
+    pixels = np.full((64, 64, 3), 255, np.uint8)
+    recipe = Recipe((Step("gamma", {"gamma": 1.3}).validated(),))
+    saved = save_optimized(seeded, rec.version_id, pixels, recipe, created_by="admin", submit=False)
+    state = review_state(seeded, saved.version_id, viewer_role="admin")
+    assert (state.submitted, state.waiting, state.status) == (False, False, "not_submitted")
+    assert state.label == "Not submitted for review"
