@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import struct
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -657,21 +658,75 @@ def _store_original(
 
 #: How every entry of a zip's central directory starts (zipfile refuses an entry without it).
 _CENTRAL_ENTRY: Final = b"PK\x01\x02"
+#: The end-of-central-directory record, and ZIP64's record and locator before it.
+_END: Final = b"PK\x05\x06"
+_END64: Final = b"PK\x06\x06"
+_END64_LOCATOR: Final = b"PK\x06\x07"
+
+
+def _central_directory(data: bytes) -> tuple[int, int, int] | None:
+    """Where zipfile will read the central directory (its start and size) and the entry count the
+    end record declares, found as zipfile (Python 3.11, ``_EndRecData`` and ``_RealGetContents``)
+    finds them: the end record that closes the file, or else the last one in its final 64 KiB and
+    22 bytes (a comment may follow it); the ZIP64 record before its locator, if one precedes the end
+    record; the directory ending where they begin, wherever the records say it is (so a zip with
+    bytes before it, such as a self-extractor, is read too). ``None`` where zipfile finds none."""
+    size_end = struct.calcsize("<4s4H2LH")  # 22
+    if len(data) < size_end:
+        return None
+    at = len(data) - size_end
+    if not (data[at : at + 4] == _END and data[-2:] == b"\x00\x00"):  # not closing the file, no comment
+        at = data.rfind(_END, max(len(data) - (1 << 16) - size_end, 0))
+        if at < 0 or at + size_end > len(data):
+            return None
+    declared, size = struct.unpack_from("<4s4H2LH", data, at)[4:6]
+    before = 0
+    locator = at - struct.calcsize("<4sLQL")  # 20 bytes
+    record = locator - struct.calcsize("<4sQ2H2L4Q")  # 56 bytes
+    if record >= 0 and data[locator : locator + 4] == _END64_LOCATOR and data[record : record + 4] == _END64:
+        declared, size = struct.unpack_from("<4sQ2H2L4Q", data, record)[7:9]
+        before = at - record
+    start = at - before - size
+    return (start, size, declared) if start >= 0 else None
+
+
+def _count_entries(data: bytes, *, limit: int) -> tuple[int, int]:
+    """The entries zipfile would list, counted (up to ``limit`` + 1) by walking the central
+    directory entry by entry as zipfile does, with the count the zip declares. Counting
+    ``_CENTRAL_ENTRY`` in the whole file instead counted the signature inside stored files' data
+    too. Where no directory is found (zipfile then refuses the file), the signature is still
+    counted in the whole file, an upper bound."""
+    found = _central_directory(data)
+    if found is None:
+        return data.count(_CENTRAL_ENTRY), 0
+    start, size, declared = found
+    pos, end, entries = start, start + size, 0
+    fixed = struct.calcsize("<4s4B4HL2L5H2L")  # 46 bytes, then the name, extra field, comment
+    while pos < end and entries <= limit:
+        if pos + fixed > end or data[pos : pos + 4] != _CENTRAL_ENTRY:
+            break  # zipfile refuses the directory here
+        name, extra, comment = struct.unpack_from("<3H", data, pos + 28)
+        pos += fixed + name + extra + comment
+        entries += 1
+    return entries, declared
 
 
 def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     # Counted before zipfile reads the central directory, which it reads whole, whatever count the
     # zip declares: a 51 MB directory of a million entries took 470 MB and 9 s before the count was
-    # refused (500 MB: several GB). The signature in the data may count a few too many, never fewer,
-    # so no count of the listed entries is needed after it.
-    entries = data.count(_CENTRAL_ENTRY)
-    if entries > ZIP_LIMITS["max_entries"]:
-        raise IngestError(f"The zip holds {entries} entries; the limit is {ZIP_LIMITS['max_entries']}.")
+    # refused (500 MB: several GB); counting stops past the limit.
+    limit = int(ZIP_LIMITS["max_entries"])
+    entries, declared = _count_entries(data, limit=limit)
+    if entries > limit:
+        said = str(declared) if declared > limit else f"more than {limit}"
+        raise IngestError(f"The zip holds {said} entries; the limit is {limit}.")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except Exception as exc:  # noqa: BLE001 - whatever a damaged archive makes zipfile raise
         raise IngestError("The upload is not a valid zip file.") from exc
+    if len(infos) > limit:  # only if zipfile (another Python's) reads another directory than counted
+        raise IngestError(f"The zip holds {len(infos)} entries; the limit is {limit}.")
     total = 0
     for info in infos:
         p = PurePosixPath(info.filename.replace("\\", "/"))

@@ -151,6 +151,74 @@ def test_a_zip_of_too_many_entries_is_refused_before_they_are_listed(store, monk
     assert list_images(store) == []
 
 
+def test_a_zip_whose_stored_files_hold_the_directory_signature_is_read(store, photo):
+    """The entries were counted by the central directory's signature anywhere in the bytes, so a
+    stored (uncompressed) file holding those four bytes counted as entries too: 1,999 files
+    holding 7,997 of them were refused as 'The zip holds 7997 entries'. Only the directory counts."""
+    from PIL import Image, PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("note", "PK\x01\x02")
+    png = io.BytesIO()
+    Image.fromarray(photo[:64, :64]).save(png, "PNG", pnginfo=text)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("shirt.png", png.getvalue())
+        for i in range(1998):
+            zf.writestr(f"notes/{i}.txt", b"PK\x01\x02" * 4)
+    data = buf.getvalue()
+    assert data.count(b"PK\x01\x02") > 2000 + 1999
+    report = ingest_zip(store, data, merchant_id="m")
+    assert [r.name for r in report.added] == ["shirt.png"] and len(report.refused) == 1998
+    assert {r.reason for r in report.refused} == {"Not an image file type (by its extension)."}
+
+
+def _zip_variants() -> dict[str, bytes]:
+    def made(comment: bytes = b"", prefix: bytes = b"") -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            for i in range(30):
+                zf.writestr(f"d/{i}.jpg", b"PK\x01\x02" * i)
+            zf.comment = comment
+        return prefix + buf.getvalue()
+
+    return {
+        "plain": made(),
+        "comment": made(b"PK\x01\x02 a comment holding the signature " * 100),
+        "fake end in the comment": made(b"PK\x05\x06" + b"\x00" * 30),
+        "bytes before (a self-extractor)": made(prefix=b"MZ" + b"PK\x01\x02" * 500),
+        "zip64": _central_directory_only(300),
+    }
+
+
+@pytest.mark.parametrize("name", list(_zip_variants()))
+def test_the_entries_are_counted_where_zipfile_reads_them(name):
+    """The count walks the central directory zipfile reads (found as zipfile finds it, after a
+    comment, in a ZIP64 record, with bytes before the zip) and lists as many entries."""
+    from core.store.intake import _central_directory, _count_entries
+
+    data = _zip_variants()[name]
+    found = _central_directory(data)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        assert found is None or _count_entries(data, limit=10**6)[0] == 0
+        return
+    assert found is not None and found[0] == zf.start_dir
+    assert _count_entries(data, limit=10**6)[0] == len(zf.infolist())
+
+
+def test_a_zip_understating_its_entries_is_still_refused_past_the_limit(store):
+    """The count walks the directory and stops past the limit, whatever the end record declares."""
+    import struct
+
+    directory = _central_directory_only(2500)[: 2500 * 51]
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 5, 5, len(directory), 0, 0)
+    with pytest.raises(IngestError) as err:
+        ingest_zip(store, directory + end, merchant_id="m")
+    assert str(err.value) == "The zip holds more than 2000 entries; the limit is 2000."
+
+
 def test_a_zip_too_large_unpacked_names_the_limit_the_upload_page_states(store):
     """The Upload page says "2 GB unpacked" (binary gigabytes); the refusal said "2.1 GB"."""
     import struct
