@@ -35,6 +35,44 @@ def test_formula_starts_are_neutralized(text):
         assert out.startswith("'")
 
 
+@pytest.mark.parametrize(
+    "space",
+    [
+        "\u00a0",
+        "\u00a0\u00a0",
+        "\u2007",
+        "\u202f",
+        "\u3000",
+        "\u2003",
+        "\x0b",
+        "\x85",
+        "\u2028",
+        "\ufeff",
+        "\u200b",
+        " \u00a0 ",
+    ],
+)
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\uff1d"])
+def test_formula_starts_after_any_kind_of_space_are_neutralized(space, start):
+    """Only ASCII spaces were looked past: a no-break space (U+00A0) before '=' left the formula
+    as it was. LibreOffice 7.4 keeps such a cell as text (checked: CSV import with 'Evaluate
+    formulas', with and without 'Trim spaces', which trims ASCII spaces only), but a program that
+    trims Unicode spaces would run it; an apostrophe is harmless."""
+    assert formula_safe(f"{space}{start}HYPERLINK(1)") == f"'{space}{start}HYPERLINK(1)"
+
+
+def test_every_unicode_space_is_looked_past():
+    """The list of spaces holds every character Python calls a space (tab, CR and LF are formula
+    starts of their own), so a space missing from it cannot hide a formula."""
+    import sys
+
+    from core.engine.csv_safe import FORMULA_START, LEADING_SPACES
+
+    spaces = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+    assert spaces - set(LEADING_SPACES) == set(FORMULA_START) & spaces == {"\t", "\n", "\r"}
+    assert formula_safe("\u00a0price list") == "\u00a0price list" and formula_safe("a\u00a0=b") == "a\u00a0=b"
+
+
 def test_plain_text_and_numbers_are_untouched():
     assert formula_safe("mug_01.jpg") == "mug_01.jpg" and formula_safe(3.5) == 3.5 and formula_safe(None) is None
 
