@@ -29,7 +29,7 @@ from core.store.queries import (
     version_format,
     versions_of,
 )
-from core.store.reviews import is_open_for
+from core.store.reviews import awaits_decision
 from core.store.scores import earlier_copy
 from core.vocabulary import DECISIONS, FORMAT_LABELS, decision_label
 
@@ -270,12 +270,6 @@ def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
     return rows
 
 
-#: No account has this user name (names have 2 to 64 characters): asked whether a version is
-#: still open for it, the review queue answers whether the version still waits for anyone's
-#: decision (a first one, or the second one the team asked for), by the queue's own rule.
-_NO_REVIEWER: Final = ""
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ReviewState:
     """Where one version stands in review, as the viewer may see it: in the queue or not, still
@@ -323,7 +317,7 @@ def _state(store: Store, record: ImageRecord, *, viewer_role: str) -> ReviewStat
         kind=record.kind,
         created_at=record.created_at,
         submitted=record.submitted,
-        waiting=record.submitted and is_open_for(store, _NO_REVIEWER, record.version_id),
+        waiting=record.submitted and awaits_decision(store, record.version_id),
         history=tuple(decision_history(store, record.version_id, viewer_role=viewer_role)),
     )
 

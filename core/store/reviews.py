@@ -37,6 +37,7 @@ __all__ = [
     "LEASE_SECONDS",
     "Decision",
     "QueueItem",
+    "awaits_decision",
     "claim_next",
     "decide_batch",
     "double_review_percent",
@@ -722,6 +723,17 @@ def is_open_for(store: Store, reviewer: str, version_id: int) -> bool:
     with store.read() as conn:
         args = _queue_args(conn, "lowest_score", "generic", None, None, None)
         return bool(_open_rows(conn, reviewer, **args, limit=1, among=[int(version_id)]))
+
+
+#: No account has this user name (names have 2 to 64 characters), so no decision is ever theirs.
+_NO_ONE: Final = ""
+
+
+def awaits_decision(store: Store, version_id: int) -> bool:
+    """Whether ``version_id`` still waits for anyone's decision, by the queue's own rule: in the
+    queue and not yet decided by as many reviewers as it needs (one, or two where the team asked
+    for double review). Leases aside: an item someone is looking at still waits."""
+    return is_open_for(store, _NO_ONE, version_id)
 
 
 def release_leases(store: Store, reviewer: str, *, version_id: int | None = None) -> int:

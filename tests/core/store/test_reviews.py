@@ -9,6 +9,7 @@ from core.store.queries import list_images
 from core.store.reviews import (
     ReviewError,
     active_decision,
+    awaits_decision,
     decide,
     history,
     mark_opened,
@@ -125,6 +126,17 @@ def test_queue_orders_and_skips_decided(store, three):
     assert next_in_queue(store, "rita") is None and progress(store, "rita") == (3, 0)
     with pytest.raises(ValueError, match="order must be"):
         next_in_queue(store, "rita", order="random")
+
+
+def test_awaits_decision_follows_the_queue_rule(store, three):
+    vid = three["good.png"].version_id
+    assert awaits_decision(store, vid)
+    decide(store, version_id=vid, reviewer="rita", decision="approved")
+    assert not awaits_decision(store, vid)
+    set_double_review_percent(store, 100, actor="admin")
+    assert awaits_decision(store, vid)  # a second reviewer is still to decide
+    decide(store, version_id=vid, reviewer="sam", decision="approved")
+    assert not awaits_decision(store, vid)
 
 
 def test_issue_filter_matches_whole_names(store, three, photo):
