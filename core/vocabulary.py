@@ -252,12 +252,14 @@ def issue_labels(names: Iterable[str]) -> list[str]:
 #: A reviewer's decision on an image version.
 DECISIONS: Final = ("approved", "rejected", "needs_changes")
 
-#: What a decision (or the lack of one) is called on screen.
+#: What a decision (or the lack of one) is called on screen. "unreviewed": in the review queue
+#: and not decided yet; "not_submitted": never put in the queue.
 DECISION_LABELS: Final[dict[str, str]] = {
     "approved": "Approved",
     "rejected": "Rejected",
     "needs_changes": "Needs changes",
-    "unreviewed": "Unreviewed",
+    "unreviewed": "Waiting for review",
+    "not_submitted": "Not submitted for review",
 }
 
 

@@ -293,22 +293,19 @@ class ReviewState:
 
     @property
     def status(self) -> str:
-        """``not_submitted``, ``waiting``, or the latest decision in force (``approved``,
-        ``rejected``, ``needs_changes``)."""
+        """``not_submitted``, ``unreviewed`` (waiting for review), or the latest decision in force
+        (``approved``, ``rejected``, ``needs_changes``): keys of :data:`core.vocabulary.DECISION_LABELS`."""
         current = self.current
         if current:
             return str(current[-1]["decision"])
-        return "waiting" if self.submitted else "not_submitted"
+        return "unreviewed" if self.submitted else "not_submitted"
 
     @property
     def label(self) -> str:
         """The status in words, e.g. "Waiting for review", "Rejected", "Approved, a second review
         to come"."""
-        if self.status == "not_submitted":
-            return "Not submitted for review"
-        if self.status == "waiting":
-            return "Waiting for review"
-        return decision_label(self.status) + (", a second review to come" if self.waiting else "")
+        second = ", a second review to come" if self.current and self.waiting else ""
+        return decision_label(self.status) + second
 
 
 def _state(store: Store, record: ImageRecord, *, viewer_role: str) -> ReviewState:

@@ -10,7 +10,7 @@ def test_overview_counts_and_issue_filter(db):
     at = make_app(ADMIN)
     assert _count_line(at) == "Images 1-20 of 20"
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Images"] == "20" and metrics["Unreviewed"] == "20"
+    assert metrics["Images"] == "20" and metrics["Waiting for review"] == "20"
     expected = filter_catalog(catalog_frame(db, profile="generic"), CatalogFilter(issues=["dark"]))
     issue_box = next(m for m in at.multiselect if m.label == "Has issue")
     issue_box.set_value(["dark"]).run()
@@ -18,13 +18,13 @@ def test_overview_counts_and_issue_filter(db):
     assert _count_line(at) == f"Images 1-{n} of {n} matching the filters (20 in all)" and 0 < n < 20
     # The counters follow the filters, like the charts and the table.
     metrics = {m.label: m.value for m in at.metric}
-    assert "Images" not in metrics and metrics["Matching images"] == metrics["Unreviewed"] == str(n)
+    assert "Images" not in metrics and metrics["Matching images"] == metrics["Waiting for review"] == str(n)
     table = at.dataframe[0].value
     assert set(table["file_name"]) == set(expected["file_name"])
     links = zip(table["open"], table["version_id"], strict=True)
     assert all(link == f"./inspect?v={v}&profile=generic" for link, v in links)
     # Issues and decisions in words, as the filters offer them.
-    assert set(table["status"]) == {"Unreviewed"} and all("Too dark" in names for names in table["issues"])
+    assert set(table["status"]) == {"Waiting for review"} and all("Too dark" in names for names in table["issues"])
     assert issue_box.format_func("dark") == "Too dark"
     assert next(m for m in at.multiselect if m.label == "Decision").format_func("needs_changes") == "Needs changes"
 

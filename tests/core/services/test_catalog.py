@@ -177,10 +177,10 @@ def test_a_submitted_fix_waits_for_review_until_a_reviewer_decides_it(seeded):
     fix_id = _submit_fix(seeded, rec)
     state = review_state(seeded, fix_id, viewer_role="merchant")
     assert state is not None and state.submitted and state.waiting and state.kind == "optimized"
-    assert (state.status, state.label, state.current) == ("waiting", "Waiting for review", [])
+    assert (state.status, state.label, state.current) == ("unreviewed", "Waiting for review", [])
     seen = review_states(seeded, rec, profile="generic", viewer_role="merchant")
-    assert seen.shown.version_id == rec.version_id and seen.shown.status == "waiting"  # the original is queued too
-    assert [(r.version_id, s.status) for r, s in seen.other_fixes] == [(fix_id, "waiting")]
+    assert seen.shown.version_id == rec.version_id and seen.shown.status == "unreviewed"  # the original is queued too
+    assert [(r.version_id, s.status) for r, s in seen.other_fixes] == [(fix_id, "unreviewed")]
     assert [r.version_id for r, _ in seen.versions] == [rec.version_id, fix_id]
 
     decide(seeded, version_id=fix_id, reviewer="rita", decision="rejected", reasons=["too bright"], comment="**No**")
@@ -191,10 +191,10 @@ def test_a_submitted_fix_waits_for_review_until_a_reviewer_decides_it(seeded):
     assert review_state(seeded, fix_id, viewer_role="reviewer").current[0]["reviewer"] == "rita"
     from_original = review_states(seeded, rec, profile="generic", viewer_role="merchant")
     assert [s.status for _, s in from_original.other_fixes] == ["rejected"]
-    assert from_original.shown.status == "waiting"  # a decision on the fix is not one on the original
+    assert from_original.shown.status == "unreviewed"  # a decision on the fix is not one on the original
 
     undo_last(seeded, "rita")
-    assert review_state(seeded, fix_id, viewer_role="merchant").status == "waiting"
+    assert review_state(seeded, fix_id, viewer_role="merchant").status == "unreviewed"
     assert review_state(seeded, 99999, viewer_role="merchant") is None
 
 
