@@ -162,15 +162,6 @@ def _whole_counts(top: float) -> dict[str, object]:
     return {"tickformat": ",d", "tick0": 0, "dtick": step}
 
 
-def score_histogram(frame: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Histogram(x=frame["score"], xbins={"start": 0, "end": 100, "size": 5}, marker_color="#1f6feb"))
-    _titled(fig, "Quality scores", height=280)
-    fig.update_layout(
-        margin={"l": 10, "r": 10, "b": 10}, xaxis_title="score (0-100)", yaxis_title="images", bargap=0.05
-    )
-    return fig
-
-
 def score_bins_chart(bins: dict[int, int], *, width: int = 5) -> go.Figure:
     """The score histogram from counts per bin (bin start -> images), computed by the database."""
     starts = list(range(0, 100, width))

@@ -87,13 +87,11 @@ def test_every_chart_title_sits_below_the_plotly_toolbar(product):
         issue_bar,
         rejection_band_bars,
         score_bins_chart,
-        score_histogram,
     )
 
     figures = {
         "histogram": histogram_figure(product, title="Per-channel and luminance histogram (preview)"),
         "points lost": contributions_figure({"Blurry": 3.0}),
-        "scores": score_histogram(pd.DataFrame({"score": [12.0, 95.5]})),
         "score bins": score_bins_chart({95: 4}),
         "issues": issue_bar(pd.Series({"Too dark": 3})),
         "by decision": decision_boxes(
