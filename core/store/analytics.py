@@ -15,9 +15,10 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Float, LargeBinary, Select, case, func, literal_column, select
+from sqlalchemy.engine import Connection
 
-from core.store.database import Store, analyses
+from core.store.database import MEASURED_METRICS, Store, analyses, analysis_metrics
 from core.store.scores import loads_metrics
 from core.vocabulary import METRIC_INFO
 
@@ -174,8 +175,80 @@ def latest_analysis(store: Store) -> int:
 
 def catalogue_metrics(store: Store, metrics: Iterable[str]) -> dict[str, np.ndarray]:
     """``metrics`` of every stored image version (the versions a saved profile is scored on), read
-    from their stored analyses: metric -> values in one order (NaN where not measured)."""
+    from their stored analyses: metric -> values in one order (NaN where not measured).
+
+    Read from :data:`~core.store.database.analysis_metrics`, a column per metric, but for the rows
+    whose JSON the database could not read (``Infinity``), parsed here as before; a metric without
+    a column (added since revision 0014, or unknown) is read from every analysis's JSON. At 1M
+    images, seven metrics: 1.6-1.9 s on PostgreSQL, 3.4-4.2 s on SQLite (31-74 s parsing every
+    analysis's JSON here)."""
     wanted = list(dict.fromkeys(metrics))
+    if not set(wanted) <= set(MEASURED_METRICS):
+        return _parsed_metrics(store, wanted)
+    with store.read() as conn:
+        columns, texts = (_pg_columns if conn.dialect.name == "postgresql" else _sqlite_columns)(conn, wanted)
+    out = dict(zip(wanted, columns, strict=False))
+    for i, text in zip(np.flatnonzero(columns[-1]), texts, strict=True):  # the unparsed rows, in order
+        stored = loads_metrics(text or "{}")
+        for m in wanted:
+            v = stored.get(m)
+            out[m][i] = math.nan if v is None else float(v)
+    return out
+
+
+def _driver_rows(conn: Connection, query: Select[Any], **cursor_options: Any) -> list[Any]:
+    """``query``'s rows from the database driver's own cursor, in ``conn``'s transaction: for a
+    million rows, SQLAlchemy's own rows cost a second more (and numpy reads them ten times slower
+    than plain tuples); on PostgreSQL ``binary=True`` saves the bytes' hex text."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor(**cursor_options)  # type: ignore[union-attr]
+    try:
+        return list(cursor.execute(sql).fetchall())
+    finally:
+        cursor.close()
+
+
+def _sqlite_columns(conn: Connection, wanted: list[str]) -> tuple[list[np.ndarray], list[str]]:
+    """The ``wanted`` columns of every row of ``analysis_metrics`` and whether it is unparsed (1.0),
+    in version order; the JSON of its unparsed rows in the same order."""
+    m = analysis_metrics
+    texts = conn.execute(  # first, through SQLAlchemy: it begins the transaction both queries read
+        select(analyses.c.metrics_json)
+        .join_from(m, analyses, analyses.c.version_id == m.c.version_id)
+        .where(m.c.unparsed)
+        .order_by(m.c.version_id)
+    ).scalars()
+    texts_in_order = list(texts)
+    rows = _driver_rows(conn, select(*(m.c[c] for c in wanted), m.c.unparsed).order_by(m.c.version_id))
+    values = np.array(rows, dtype=np.float64).reshape(len(rows), len(wanted) + 1)  # NULL: NaN
+    return list(values.T.copy()), texts_in_order
+
+
+def _pg_columns(conn: Connection, wanted: list[str]) -> tuple[list[np.ndarray], list[str]]:
+    """:func:`_sqlite_columns` on PostgreSQL, in one statement (one snapshot): each column as one
+    ``bytea`` of its doubles (``float8send``, NULL as NaN), read with no Python object per value
+    (1M rows, 7 columns: 1.4 s; fetched as rows, 3 columns took 4-6 s). The aggregates read the
+    ordered rows in one pass, so the columns, the flags and the JSON line up."""
+    m = analysis_metrics
+    own = select(analyses.c.metrics_json).where(analyses.c.version_id == m.c.version_id).scalar_subquery()
+    rows = (
+        select(*(m.c[c] for c in wanted), m.c.unparsed, case((m.c.unparsed, own)).label("json"))
+        .order_by(m.c.version_id)
+        .subquery()
+    )
+    nan = literal_column("'NaN'::float8", Float)
+    empty = literal_column("''::bytea", LargeBinary)
+    flag = case((rows.c.unparsed, literal_column("1.0::float8", Float)), else_=literal_column("0.0::float8", Float))
+    packed = [func.string_agg(func.float8send(func.coalesce(rows.c[c], nan)), empty) for c in wanted]
+    packed.append(func.string_agg(func.float8send(flag), empty))
+    query = select(*packed, func.array_agg(rows.c.json).filter(rows.c.unparsed))
+    (row,) = _driver_rows(conn, query, binary=True)
+    columns = [np.frombuffer(b or b"", dtype=">f8").astype(np.float64) for b in row[:-1]]
+    return columns, list(row[-1] or [])
+
+
+def _parsed_metrics(store: Store, wanted: list[str]) -> dict[str, np.ndarray]:
+    """:func:`catalogue_metrics` from every analysis's JSON, parsed here."""
     with store.read() as conn:
         rows = conn.execute(select(analyses.c.metrics_json).order_by(analyses.c.version_id)).scalars().all()
     out = {m: np.full(len(rows), np.nan) for m in wanted}

@@ -39,6 +39,15 @@ ADDED_BY: dict[int, dict[str, list[str]]] = {
         ],
     },
     13: {"sqlite": [f"DROP INDEX IF EXISTS {database.AGREEMENT_INDEX.name}"]},  # made on SQLite only
+    # the measurements' columns, and the triggers (and on PostgreSQL their function) that fill them
+    14: {
+        "postgresql": [
+            f"DROP TRIGGER IF EXISTS {database.METRICS_TRIGGER} ON analyses",
+            f"DROP FUNCTION IF EXISTS {database.METRICS_TRIGGER}()",
+        ],
+        "sqlite": [f"DROP TRIGGER IF EXISTS {database.METRICS_TRIGGER}_{e}" for e in ("insert", "delete", "update")],
+        "tables": [database.analysis_metrics.name],
+    },
 }
 
 
