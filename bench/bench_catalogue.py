@@ -194,8 +194,50 @@ def _median_ms(fn: Callable[[], Any], repeat: int = 5) -> float:
     return round(statistics.median(times), 1)
 
 
+#: The limits a reviewer's tuning moves for the Feedback page's preview (check -> new warning
+#: limit of its first rule): four checks, their six metrics and the duplicate flag.
+BENCH_TUNING = {"blurry": 60.0, "compression_artifacts": 70.0, "dark": 150.0, "overexposed": 95.0}
+
+
+def bench_tuning(store: Any) -> Any:
+    """A :class:`~core.services.feedback.TunedProfile` of ``generic`` with :data:`BENCH_TUNING`'s
+    limits moved, as the Feedback page previews it before saving."""
+    from core.engine.profiles import profile_from_dict
+    from core.engine.tuning import Cut
+    from core.services.feedback import Suggestion, TunedProfile
+    from core.services.profiles import get_profile
+
+    base = get_profile(store, "generic")
+    data = base.to_dict()
+    data["name"] = "generic-bench"
+    moves = []
+    for check, warn in BENCH_TUNING.items():
+        rule = base.checks[check].rules[0]
+        data["checks"][check]["rules"][0].update(warn=warn)
+        cut = Cut(warn=warn, move="tighten", caught=0, wrong_before=0, collateral=0)
+        moves.append(
+            Suggestion(
+                check=check,
+                metric=rule.metric,
+                direction=rule.direction,
+                old_warn=rule.warn,
+                new_warn=warn,
+                approved=0,
+                rejected=0,
+                cut=cut,
+            )
+        )
+    return TunedProfile(profile=profile_from_dict(data), base=base, suggestions=moves, unmoved=[], switched_off=[])
+
+
 def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
-    from core.services.feedback import ANALYTICS_SAMPLE, feedback_choices, feedback_count, separations
+    from core.services.feedback import (
+        ANALYTICS_SAMPLE,
+        feedback_choices,
+        feedback_count,
+        separations,
+        tuning_impact,
+    )
     from core.services.overview import CatalogFilter, CatalogScope, merchant_ids, overview
     from core.store.database import open_store
     from core.store.feedback import FeedbackFilter, feedback_frame
@@ -223,6 +265,8 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
         )
         frame = feedback_frame(store, flt, limit=ANALYTICS_SAMPLE, newest_first=True)
         out["feedback: separations"] = _median_ms(lambda: separations(frame), repeat=3)
+        tuning = bench_tuning(store)
+        out["feedback: impact of a tuned profile"] = _median_ms(lambda: tuning_impact(store, tuning), repeat=3)
         out["review: progress"] = _median_ms(lambda: progress(store, "admin", profile="generic"))
         out["review: next in queue"] = _median_ms(lambda: next_in_queue(store, "admin", profile="generic"))
         item = next_in_queue(store, "admin", profile="generic")
