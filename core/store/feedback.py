@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, text
 
 from core.engine.csv_safe import formula_safe
 from core.store.database import Store, analyses, images, reviews, scores, shown_name, versions
@@ -195,20 +195,52 @@ def double_reviewed_decisions(store: Store, flt: FeedbackFilter = FeedbackFilter
     return pd.DataFrame([(int(r.version_id), str(r.reviewer), str(r.decision)) for r in rows], columns=columns)
 
 
+#: The reviewers of any decision, in order, one index probe each (a "loose index scan" of
+#: ``ix_reviews_reviewer_active``): PostgreSQL answers ``SELECT DISTINCT`` by reading every decision
+#: (0.3-0.6 s at 1M).
+_REVIEWERS_SQL: Final = text(
+    """
+    WITH RECURSIVE r(reviewer) AS (
+        SELECT min(reviewer) FROM reviews
+        UNION ALL
+        SELECT (SELECT min(x.reviewer) FROM reviews AS x WHERE x.reviewer > r.reviewer)
+        FROM r WHERE r.reviewer IS NOT NULL
+    )
+    SELECT reviewer FROM r WHERE reviewer IS NOT NULL ORDER BY reviewer
+    """
+)
+
+#: The merchants with a decision on any of their images: each merchant in turn (a loose index
+#: scan of ``ix_images_merchant``), kept at its first image with a decision. PostgreSQL answered
+#: ``SELECT DISTINCT`` with ``EXISTS`` by joining every image with every decided version (1.4-2.9 s
+#: at 1M images and 1M decisions; 8 ms this way). A scalar subquery with ``LIMIT 1``, not
+#: ``EXISTS``: PostgreSQL turns that into a join reading all of each merchant's images (0.4 s).
+_DECIDED_MERCHANTS_SQL: Final = text(
+    """
+    WITH RECURSIVE m(merchant_id) AS (
+        SELECT min(merchant_id) FROM images
+        UNION ALL
+        SELECT (SELECT min(i.merchant_id) FROM images AS i WHERE i.merchant_id > m.merchant_id)
+        FROM m WHERE m.merchant_id IS NOT NULL
+    )
+    SELECT merchant_id FROM m
+    WHERE merchant_id IS NOT NULL AND (
+        SELECT i.id FROM images AS i
+        JOIN versions AS v ON v.image_id = i.id
+        JOIN reviews AS r ON r.version_id = v.id
+        WHERE i.merchant_id = m.merchant_id
+        LIMIT 1
+    ) IS NOT NULL
+    ORDER BY merchant_id
+    """
+)
+
+
 def feedback_choices(store: Store) -> tuple[list[str], list[str]]:
     """(reviewers, merchants) that appear in any decision: the Feedback page's filter choices."""
     with store.read() as conn:
-        reviewers = conn.execute(select(reviews.c.reviewer).distinct().order_by(reviews.c.reviewer)).scalars().all()
-        merchants = (
-            conn.execute(
-                select(images.c.merchant_id)
-                .distinct()
-                .order_by(images.c.merchant_id)
-                .where(exists().where(and_(versions.c.image_id == images.c.id, reviews.c.version_id == versions.c.id)))
-            )
-            .scalars()
-            .all()
-        )
+        reviewers = conn.execute(_REVIEWERS_SQL).scalars().all()
+        merchants = conn.execute(_DECIDED_MERCHANTS_SQL).scalars().all()
     return [str(r) for r in reviewers], [str(m) for m in merchants]
 
 
