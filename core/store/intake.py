@@ -87,6 +87,10 @@ ZIP_LIMITS: Final = {
     "max_ratio": 200,
     "max_manifest_bytes": 5 * 1024**2,
     "max_zip_bytes": 500 * 1024**2,
+    # The table of contents zipfile reads whole and keeps (names, extra fields, comments): 2,000
+    # entries with long paths and the usual extra fields take about 1 MB; 2,000 of 64 KB names,
+    # extras and comments took 384 MB of a 480 MB zip and cost +721 MB to list.
+    "max_directory_bytes": 8 * 1024**2,
 }
 #: Files measured per batch during an ingest (and at most this many bytes of them at once).
 _BATCH_FILES: Final = 8
@@ -690,15 +694,16 @@ def _central_directory(data: bytes) -> tuple[int, int, int] | None:
     return (start, size, declared) if start >= 0 else None
 
 
-def _count_entries(data: bytes, *, limit: int) -> tuple[int, int]:
+def _count_entries(data: bytes, *, limit: int) -> tuple[int, int, int]:
     """The entries zipfile would list, counted (up to ``limit`` + 1) by walking the central
-    directory entry by entry as zipfile does, with the count the zip declares. Counting
+    directory entry by entry as zipfile does, with the count the zip declares and the directory's
+    size in bytes (0 where none is found). Counting
     ``_CENTRAL_ENTRY`` in the whole file instead counted the signature inside stored files' data
     too. Where no directory is found (zipfile then refuses the file), the signature is still
     counted in the whole file, an upper bound."""
     found = _central_directory(data)
     if found is None:
-        return data.count(_CENTRAL_ENTRY), 0
+        return data.count(_CENTRAL_ENTRY), 0, 0
     start, size, declared = found
     pos, end, entries = start, start + size, 0
     fixed = struct.calcsize("<4s4B4HL2L5H2L")  # 46 bytes, then the name, extra field, comment
@@ -708,7 +713,7 @@ def _count_entries(data: bytes, *, limit: int) -> tuple[int, int]:
         name, extra, comment = struct.unpack_from("<3H", data, pos + 28)
         pos += fixed + name + extra + comment
         entries += 1
-    return entries, declared
+    return entries, declared, size
 
 
 def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
@@ -716,10 +721,16 @@ def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     # zip declares: a 51 MB directory of a million entries took 470 MB and 9 s before the count was
     # refused (500 MB: several GB); counting stops past the limit.
     limit = int(ZIP_LIMITS["max_entries"])
-    entries, declared = _count_entries(data, limit=limit)
+    entries, declared, directory = _count_entries(data, limit=limit)
     if entries > limit:
         said = str(declared) if declared > limit else f"more than {limit}"
         raise IngestError(f"The zip holds {said} entries; the limit is {limit}.")
+    if directory > ZIP_LIMITS["max_directory_bytes"]:
+        raise IngestError(
+            f"The zip's list of contents takes {directory / 1024**2:,.0f} MB (its file names, comments and "
+            f"extra fields); the limit is {ZIP_LIMITS['max_directory_bytes'] // 1024**2} MB. "
+            "Please zip the images again without comments, with shorter names."
+        )
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()

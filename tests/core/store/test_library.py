@@ -151,6 +151,33 @@ def test_a_zip_of_too_many_entries_is_refused_before_they_are_listed(store, monk
     assert list_images(store) == []
 
 
+def test_a_zip_whose_list_of_contents_is_huge_is_refused_before_it_is_listed(store, photo, monkeypatch):
+    """zipfile reads the central directory whole and keeps every name, extra field and comment:
+    2,000 entries of 64 KB each (a 480 MB zip) cost +721 MB to list. 200 entries with 60 KB
+    comments (a 12 MB directory) are refused before zipfile opens the zip; the same images
+    without the comments are read."""
+    from core.store import intake
+
+    def build(comment: bytes) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            for i in range(200):
+                info = zipfile.ZipInfo(f"{i:03d}-{'n' * 200}.png")
+                info.comment = comment
+                zf.writestr(info, b"" if i else encode(photo, "PNG"))
+        return buf.getvalue()
+
+    huge, plain = build(b"c" * 60_000), build(b"")  # long names alone: 45 KB of directory
+    opened = []
+    real = zipfile.ZipFile
+    monkeypatch.setattr(intake.zipfile, "ZipFile", lambda *a, **kw: opened.append(a) or real(*a, **kw))
+    with pytest.raises(IngestError, match=r"list of contents takes 11 MB .*the limit is 8 MB"):
+        ingest_zip(store, huge, merchant_id="m")
+    assert opened == [] and list_images(store) == []
+    ingest_zip(store, plain, merchant_id="m")
+    assert opened and len(list_images(store)) == 1
+
+
 def test_a_zip_whose_stored_files_hold_the_directory_signature_is_read(store, photo):
     """The entries were counted by the central directory's signature anywhere in the bytes, so a
     stored (uncompressed) file holding those four bytes counted as entries too: 1,999 files
