@@ -65,11 +65,11 @@ _DECISION_BOX = {"approved": st.success, "rejected": st.error}  # needs changes:
 def _show_review(state: ReviewState, *, profile: str) -> None:
     """Where the version shown stands in review: waiting for a reviewer, or what they decided."""
     if state.status == "not_submitted":
-        st.info("**Not submitted for review**: no reviewer will see this version.", icon=":material/pending:")
+        st.info(f"**{state.label}**: no reviewer will see this version.", icon=":material/pending:")
     elif state.status == "unreviewed":
         done = "this fix was submitted" if state.kind != "original" else "this image was uploaded"
         st.info(
-            f"**Waiting for review**: {done} on {_when(state.created_at)}; no reviewer has decided on it yet.",
+            f"**{state.label}**: {done} on {_when(state.created_at)}; no reviewer has decided on it yet.",
             icon=":material/hourglass_top:",
         )
     for d in state.current:
@@ -98,10 +98,9 @@ def _show_fixes(fixes: list[tuple[ImageRecord, ReviewState]], *, profile: str) -
             if state.waiting:
                 line += " A second review is to come."
             _DECISION_BOX.get(state.status, st.warning)(line, icon=":material/gavel:")
-        elif state.status == "unreviewed":
-            st.info(head + "**waiting for review**.", icon=":material/hourglass_top:")
         else:
-            st.info(head + "**not submitted for review**.", icon=":material/pending:")
+            icon = ":material/hourglass_top:" if state.status == "unreviewed" else ":material/pending:"
+            st.info(f"{head}**{state.label.lower()}**.", icon=icon)
         st.page_link(
             "pages/inspect.py",
             label=f"Open fix #{fix.version_id}",
