@@ -84,6 +84,13 @@ def luma(rgb: np.ndarray) -> np.ndarray:
 
 
 _RANGE_KERNEL: Final = np.ones((13, 13), np.uint8)
+_WIDE_KERNEL: Final = np.ones((49, 49), np.uint8)
+#: How much more contrast a 49x49 window holds than a 13x13 one on a ramp rather than an edge.
+#: A crisp step: 1; a step blurred by sigma 8 px: 1.8; a linear ramp: 4.
+RAMP_GROWTH: Final = 2.5
+#: Share (0-1) of the strong "edges" on ramps above which focus is not judged. Madison's photos
+#: measure 0.02-0.44, blurred by sigma 4 px at most 0.49 and by 8 px 0.57; a colour wheel 0.84.
+RAMP_SHARE: Final = 0.75
 
 
 def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -116,6 +123,14 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     if at.size < 50:
         # Too few edges to judge focus (a blank frame, a smooth gradient, a tiny logo): unknown,
         # not "blurry". A blank image is the low_information check's business.
+        return math.nan
+    # An edge levels off: a step, even blurred by a Gaussian of sigma 8 px, has nearly all its
+    # contrast inside 49x49 once it has half of it inside 13x13. A ramp (a colour wheel, a
+    # gradient backdrop) keeps climbing, about 4x as far. Where nearly every "edge" is a ramp
+    # there is nothing focus could have sharpened: unknown, not "blurry".
+    wide_range = cv2.subtract(cv2.dilate(y, _WIDE_KERNEL), cv2.erode(y, _WIDE_KERNEL)).ravel()[at]
+    ramps = np.count_nonzero(wide_range.astype(np.float32) > RAMP_GROWTH * local_range.ravel()[at])
+    if ramps > RAMP_SHARE * at.size:
         return math.nan
     # The gradient (Sobel, exact in integers) only where it is used: at the strong edges.
     gx = cv2.Sobel(y, cv2.CV_16S, 1, 0, ksize=3).ravel()[at].astype(np.float32)

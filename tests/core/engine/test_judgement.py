@@ -297,6 +297,15 @@ def test_a_smooth_render_is_not_blurry():
     assert "blurry" not in r.issue_names and "low_contrast" not in r.issue_names
 
 
+def test_a_colour_wheel_is_not_blurry():
+    """skimage's colour wheel is ramps of hue and lightness with no edge anywhere: it read
+    sharpness 35, "blurry" (at its own 371 px: enlarged, its few seams do go soft). A photo
+    blurred as softly still is."""
+    assert "blurry" not in judged(data.colorwheel(), fmt="PNG").issue_names
+    soft_photo = cv2.GaussianBlur(cv2.resize(data.coffee(), (1200, 800)), (0, 0), 4)
+    assert "blurry" in judged(soft_photo, fmt="PNG").issue_names
+
+
 def test_a_low_key_scene_with_a_well_exposed_subject_is_not_dark():
     rocket = data.rocket()  # a night launch: mostly black sky, a bright subject
     r = judged(cv2.resize(rocket, (1200, 802)))

@@ -97,6 +97,22 @@ def test_sharpness_falls_with_blur_and_ignores_contrast(photo):
     assert sharpness(flat) == pytest.approx(sharpness(y), abs=6)
 
 
+def test_sharpness_is_unknown_on_ramps_but_measured_on_blurred_edges():
+    """A ramp is not a blurred edge: it keeps climbing where an edge levels off. Stripes and
+    rings of gradients (up and down over 80 px, steep enough to count as edges) read 19 and 21,
+    "blurry", before ramps were told from edges."""
+    yy, xx = np.mgrid[0:800, 0:1000].astype(np.float32)
+
+    def triangle(t: np.ndarray) -> np.ndarray:
+        return (25 + 210 * np.abs(t % 160 - 80) / 80).astype(np.uint8)
+
+    assert math.isnan(sharpness(triangle(xx))) and math.isnan(sharpness(triangle(np.hypot(xx - 500, yy - 400))))
+    # Steps blurred by a Gaussian of sigma 4 and 8 px are still measured, and read soft.
+    steps = np.where((xx // 125 + yy // 200) % 2 == 0, 40, 210).astype(np.uint8)
+    soft = [sharpness(cv2.GaussianBlur(steps, (0, 0), s)) for s in (0.5, 4.0, 8.0)]
+    assert soft[0] > 80 and 15 < soft[2] < soft[1] < 35, soft
+
+
 def test_sharpness_measured_only_inside_mask(product):
     y = luma(product)
     mask = np.zeros(y.shape, bool)
