@@ -11,7 +11,8 @@ The checks are judged where it matters: on real, professionally shot product pho
    least :data:`SAME_PHOTO_SSIM`: one photo reused for two products, a true finding).
 2. **Recall and monotonicity.** Each distinct photo is degraded at four levels for each of
    blur, noise, JPEG, darkening, washing out, low contrast, colour cast and downscaling; apart
-   from those eight, exposure gain and a camera's grain (blotchy, saved as a JPEG at quality 90).
+   from those eight, exposure gain, a camera's grain (blotchy, saved as a JPEG at quality 90) and
+   camera shake (a straight path of 5-25 px).
    Recall is the share of degraded copies on which the matching issue fires (for photos that
    did not already carry it); monotonicity is the per-photo Spearman correlation
    between severity (0-4) and the score's fall.
@@ -108,6 +109,15 @@ def _grain(a: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     return _clip(a + n * np.float32(sigma / n.std()))
 
 
+def _shake(a: np.ndarray, length: int, seed: int) -> np.ndarray:
+    """Camera shake: a straight path of ``length`` px, at an angle that varies from photo to photo."""
+    path = np.zeros((length, length), np.float32)
+    path[length // 2, :] = 1
+    turn = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), (seed // 100) * 37 % 180, 1)
+    path = cv2.warpAffine(path, turn, (length, length))
+    return cv2.filter2D(a, -1, path / path.sum())
+
+
 #: degradation -> (function of (pixels, level, seed), issues that count as caught)
 DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray, int, int], np.ndarray], frozenset[str]]] = {
     "blur": (lambda a, k, s: cv2.GaussianBlur(a, (0, 0), (1.0, 1.8, 2.8, 4.0)[k - 1]), frozenset({"blurry"})),
@@ -131,8 +141,10 @@ DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray, int, int], np.ndarray], froz
     # Not in the headline either (it was added later, so the headline stays comparable): the
     # noise above is white and saved losslessly; a phone's grain is blotchy and saved as a JPEG.
     "grain": (lambda a, k, s: _grain(a, (4, 8, 14, 22)[k - 1], s), frozenset({"noisy"})),
+    # Nor is camera shake (added later still): a blur along one path leaves the edges across it crisp.
+    "shake": (lambda a, k, s: _shake(a, (5, 9, 15, 25)[k - 1], s), frozenset({"blurry"})),
 }
-#: The eight degradations the headline recall is over (exposure gain and grain are reported apart).
+#: The eight degradations the headline recall is over (exposure gain, grain and shake are reported apart).
 HEADLINE = ("blur", "noise", "jpeg", "darken", "wash_out", "low_contrast", "color_cast", "downscale")
 #: Degradations an auto-fix is expected to undo (blur and downscaling lose detail for good).
 FIXABLE = ("noise", "darken", "wash_out", "low_contrast", "color_cast")

@@ -45,8 +45,9 @@ ANALYSIS_LONG_SIDE: Final = 1024
 METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "sharpness": (
         "0-100",
-        "Edge crispness on the product at up to 2048 px, as a zoom shows it (higher is sharper); "
-        "blank if the photo has too few edges to judge",
+        "Edge crispness on the product at up to 2048 px, as a zoom shows it (higher is sharper), "
+        "in its second-softest of four directions, so camera shake counts; "
+        "blank if the photo has too few edges to judge, or only smooth ramps",
     ),
     "laplacian_var": ("grey levels^2", "Variance of the Laplacian inside the product box, at 1024 px"),
     "noise_sigma": (

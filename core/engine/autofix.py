@@ -109,7 +109,7 @@ def auto_recipe(metrics: dict[str, float], issues: Iterable[Issue | str], *, geo
         # (A dark or washed-out photo's stretch above has already restored its range.)
         steps.append(Step("contrast_stretch", {"low": 0.1, "high": 99.5, "shadow": _SHADOW_LEVEL}))
     if "blurry" in names:
-        deficit = _clamp((55.0 - metrics.get("sharpness", 35.0)) / 25.0, 0.0, 1.0)
+        deficit = _clamp((52.0 - metrics.get("sharpness", 35.0)) / 25.0, 0.0, 1.0)
         steps.append(Step("unsharp_mask", {"radius": 1.5, "amount": round(0.6 + 0.9 * deficit, 2), "threshold": 2.0}))
     if "non_white_background" in names and metrics.get("background_luma", 0.0) >= 170.0:
         steps.append(Step("whiten_background", {"tolerance": 30, "feather": 1.5}))

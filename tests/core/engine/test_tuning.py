@@ -14,7 +14,8 @@ GENERIC = load_profile("generic")
 DARK = GENERIC.checks["dark"].rules[0]  # highlight_level at least 160
 BLANK = GENERIC.checks["low_information"].rules[0]  # detail at least 5
 NEAR = GENERIC.checks["near_duplicate"].rules[0]  # hash_distance at least 7
-BLUR = GENERIC.checks["blurry"].rules[0]  # sharpness at least 55
+# A sharpness limit of its own (at least 55), so the piles below do not move with the profile's.
+BLUR = Rule(metric="sharpness", direction="min", ideal=65, warn=55, fail=42)
 
 
 def _flag_share(rule: Rule, warn: float, values: np.ndarray) -> float:
