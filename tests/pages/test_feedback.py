@@ -60,7 +60,7 @@ def test_a_dozen_images_suggest_no_threshold_and_the_page_says_why(db):
 
 def _reject_the_least_sharp(db, n=7):
     """Rita rejects the ``n`` least sharp sample images as blurry and approves the rest: on the 20
-    sample images, six of those pass generic's blur limit (55) and every approved one is sharper."""
+    sample images, six of those pass generic's blur limit (52) and every approved one is sharper."""
     recs = sorted(list_images(db), key=lambda r: r.metrics["sharpness"])
     for i, r in enumerate(recs):
         bad = i < n
@@ -80,16 +80,17 @@ def test_a_suggestion_shows_its_impact_before_it_can_be_saved(db, monkeypatch):
     monkeypatch.setattr(feedback, "TUNE_MIN_EACH", 5)  # the sample store holds 20 images, not 40
     at = make_app(ADMIN, "pages/feedback.py")
     changes = next(d.value for d in at.dataframe if "suggested" in d.value.columns).set_index("check")
-    assert changes.loc["Blurry", ["measure", "was", "suggested"]].tolist() == [
-        "sharpness",
-        "at least 55",
-        "at least 60.4",
-    ]
+    measure, was, suggested = changes.loc["Blurry", ["measure", "was", "suggested"]].tolist()
+    assert (measure, was) == ("sharpness", "at least 52")
+    # Past the sharpest rejected image, short of the least sharp approved one.
+    limit = float(suggested.removeprefix("at least "))
+    assert recs[6].metrics["sharpness"] < limit < recs[7].metrics["sharpness"]
     assert changes.loc["Blurry", "among the decided images"] == (
         "catches 6 of 6 rejected that passed; flags 0 of 13 approved"
     )
     # The impact on the whole catalogue, counted from the stored measurements.
-    newly = sum(55 <= r.metrics["sharpness"] < 60.4 for r in recs)
+    newly = sum(52 <= r.metrics["sharpness"] < limit for r in recs)
+    assert newly == 6
     impact = next(d.value for d in at.dataframe if "newly flagged" in d.value.columns)
     assert impact.to_dict("records") == [
         {"check": "Blurry", "newly flagged": newly, "cleared": 0},
