@@ -115,14 +115,25 @@ def _readable(value: float) -> float:
     return float(f"{value:.3g}")
 
 
+def _readable_between(lo: float, hi: float) -> float:
+    """The shortest-written limit strictly between two neighbouring values ``lo < hi``: three
+    significant digits where they fit, more only where the neighbours are that close (midway
+    between 59.405 and 59.48 is 59.44, which three digits would round back below 59.405)."""
+    mid = (lo + hi) / 2.0
+    for digits in range(3, 16):
+        r = float(f"{mid:.{digits}g}")
+        if lo < r < hi:
+            return r
+    return mid
+
+
 def _candidates(values: FloatArray, beyond: float, direction: str, *, flag_more: bool) -> list[float]:
-    """Limits worth trying past ``beyond``: midway between neighbouring values on that side,
-    rounded for reading (a rounding that lands back on ``beyond`` is dropped)."""
+    """Limits worth trying past ``beyond``: between neighbouring values on that side, written
+    short for reading but never rounded onto a neighbour (one that lands on ``beyond`` is dropped)."""
     xs = np.unique(values[~np.isnan(values)])
     # Flagging more under "min" raises the limit; under "max" it lowers it; loosening the reverse.
     upward = (direction == "min") == flag_more
-    mids = (xs[:-1] + xs[1:]) / 2.0
-    out = {_readable(m) for m in mids}
+    out = {_readable_between(lo, hi) for lo, hi in zip(xs[:-1], xs[1:], strict=True)}
     out |= {_readable(xs[-1] + 1e-9 * max(1.0, abs(xs[-1])))} if upward and len(xs) else set()
     out |= {_readable(xs[0] - 1e-9 * max(1.0, abs(xs[0])))} if not upward and len(xs) else set()
     keep = [c for c in out if (c > beyond if upward else c < beyond)]

@@ -478,7 +478,12 @@ def tuned_profile(store: Store, frame: pd.DataFrame, *, base: str, name: str = "
 
 
 def _limit(direction: str, value: float, metric: str) -> str:
-    return f"{'at least' if direction == 'min' else 'at most'} {metric_value(value, metric=metric)}"
+    """A limit written exactly as it would be saved: a suggested 59.45 (between neighbours that
+    close) must not read "59.5", on the other side of an image it was chosen to flag."""
+    digits = next((d for d in range(3, 16) if float(f"{value:.{d}g}") == value), 15)
+    unit = metric_unit(metric)
+    text = readable_number(value, digits=digits)
+    return f"{'at least' if direction == 'min' else 'at most'} {text}{' ' + unit if unit else ''}"
 
 
 def _what_it_changes(s: Suggestion) -> str:

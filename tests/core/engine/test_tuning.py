@@ -129,3 +129,13 @@ def test_check_flags_on_a_small_catalogue():
     columns = {"jpeg_quality": np.array([90, 50, np.nan, 95, 30]), "blockiness": np.array([1, 1, 6, np.nan, 9])}
     assert check_flags(spec, columns, 5).tolist() == [False, True, True, False, True]
     assert check_flags(GENERIC.checks["non_white_background"], {}, 3).tolist() == [False] * 3  # switched off
+
+
+def test_a_suggested_limit_is_never_rounded_onto_a_neighbour():
+    """Midway between 59.405 (rejected) and 59.487 (approved) is 59.446: written with three digits
+    it is 59.4, below the rejected image it was meant to flag. The limit keeps a fourth digit."""
+    cut = suggest_cut(
+        BLUR, np.r_[59.487, np.linspace(62, 90, 12)], np.r_[np.linspace(54, 58.5, 5), 59.405], rejected_as="x"
+    )
+    assert isinstance(cut, Cut) and cut.caught == cut.wrong_before == 5 and cut.collateral == 0
+    assert 59.405 < cut.warn < 59.487 and cut.warn == 59.45
