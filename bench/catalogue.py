@@ -28,6 +28,9 @@ The checks are judged where it matters: on real, professionally shot product pho
    **Web exports**: each saved as a JPEG at quality 70, 75 and 80, the qualities web shops export
    at (75 is libjpeg's and Pillow's default): the same rate. The blocks a file's own save puts
    there are judged by its JPEG quality, not as blocking.
+   **Web sizes**: each shrunk to 0.6 and 0.4 of its size and saved as a JPEG at 85 (what a shop
+   resizes to; ``low_resolution`` set aside). **Graded sweeps**: each shot on a grey sweep whose
+   light falls from top to bottom, and on one vignetted toward the corners.
    **Dark papers**: each shot on black and on charcoal paper (a low-key look): the same rate, and
    the share of those copies, darkened as level 3 above, on which ``dark`` fires.
 6. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
@@ -158,6 +161,11 @@ NEUTRAL_PAPERS = {"light grey": (242, 242, 242), "grey": (215, 215, 215), "off-w
 STUDIO_QUALITIES = (84, 88, 92, 96, 99)
 #: JPEG qualities web shops export at (75 is libjpeg's and Pillow's default).
 WEB_QUALITIES = (70, 75, 80)
+#: Web-size copies: the photo shrunk to these shares of its size and saved as a JPEG at 85.
+WEB_SIZES = (0.6, 0.4)
+#: Graded backdrops a studio sweep gives: light falling from 244 at the top to 210 at the
+#: bottom, and a vignette from 246 in the centre to 206 in the corners.
+SWEEPS = ("falling", "vignette")
 #: Dark papers (RGB) chosen for a low-key look, and the darkening (level 3 above: x0.25 light)
 #: that must still be caught on them.
 DARK_PAPERS = {"black": (12, 12, 12), "charcoal": (48, 48, 48)}
@@ -177,6 +185,19 @@ def on_paper(a: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
     which keep their depth) takes the paper's colour, the product keeps its own."""
     backdrop = cv2.GaussianBlur((a.min(axis=2) >= 249).astype(np.float32), (0, 0), 1.5)[..., None]
     return _clip(a * (1.0 - backdrop * (1.0 - np.asarray(paper, np.float32) / 255.0)))
+
+
+def on_sweep(a: np.ndarray, sweep: str) -> np.ndarray:
+    """The product on white ``a`` shot on a graded grey sweep (see :data:`SWEEPS`) instead."""
+    h, w = a.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if sweep == "falling":
+        grey = 244.0 - 34.0 * yy / max(1, h - 1)
+    else:
+        r2 = (((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2) / 2.0
+        grey = 246.0 - 40.0 * r2
+    backdrop = cv2.GaussianBlur((a.min(axis=2) >= 249).astype(np.float32), (0, 0), 1.5)[..., None]
+    return _clip(a * (1.0 - backdrop * (1.0 - grey[..., None] / 255.0)))
 
 
 def _encode(rgb: np.ndarray, degradation: str) -> bytes:
@@ -254,6 +275,16 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
         Image.fromarray(rgb).save(buf, "JPEG", quality=q)
         web[f"JPEG {q}"] = assess(analyze(load_image(buf.getvalue())), profile).issue_names
     out["web"] = web
+    out["web_size"] = {}
+    for f in WEB_SIZES:
+        small = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)), interpolation=cv2.INTER_AREA)
+        buf = io.BytesIO()
+        Image.fromarray(small).save(buf, "JPEG", quality=85)
+        out["web_size"][f"x{f}"] = assess(analyze(load_image(buf.getvalue())), profile).issue_names
+    out["sweep"] = {
+        sweep: assess(analyze(load_image(_encode(on_sweep(rgb, sweep), "paper"))), profile).issue_names
+        for sweep in SWEEPS
+    }
     return out
 
 
@@ -408,6 +439,8 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
     ]
     result["dark_paper"]["darkened_recall"] = sum(darkened) / max(1, len(darkened))
     result["web"] = _new_flags(per_photo, "web")
+    result["web_size"] = _new_flags(per_photo, "web_size")
+    result["sweep"] = _new_flags(per_photo, "sweep")
     return result
 
 
@@ -547,6 +580,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"\nWeb exports ({web['copies']} copies: JPEG at quality {'/'.join(map(str, WEB_QUALITIES))}): {_gained(web)}"
+        )
+        sizes, sweeps = deg["web_size"], deg["sweep"]
+        print(
+            f"\nWeb sizes ({sizes['copies']} copies: shrunk to {'/'.join(map(str, WEB_SIZES))} of the size, JPEG 85; "
+            f"low_resolution set aside): {_gained(sizes)}"
+        )
+        print(
+            f"\nOn graded grey sweeps ({', '.join(SWEEPS)}; {sweeps['copies']} copies): {_gained(sweeps, 'the white original')}"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))

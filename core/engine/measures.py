@@ -108,8 +108,9 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     so a product in focus in front of a soft background, or a light garment whose broad folds
     are smooth shading rather than edges, still reads sharp. It is taken for edges facing each
     of four directions (45 degrees apart, each with at least
-    :data:`SHARPNESS_MIN_DIRECTION_SHARE` of the edges), and the second-softest direction
-    decides: camera shake softens edges in every direction but the one across its path.
+    :data:`SHARPNESS_MIN_DIRECTION_SHARE` of the edges), since camera shake softens edges in
+    every direction but the one across its path: the second-softest direction decides, or the
+    third where the two softest face at right angles (see below).
 
     Parameters
     ----------
@@ -152,11 +153,19 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     # Edges by the direction they face, in four bins of 45 degrees (0 = a vertical edge).
     facing = ((np.arctan2(gy, gx) * np.float32(4.0 / math.pi) + np.float32(4.5)) % 4).astype(np.int8)
     enough = max(50, SHARPNESS_MIN_DIRECTION_SHARE * at.size)
-    crispest = sorted(_p99(ratio[facing == d]) for d in range(4) if np.count_nonzero(facing == d) >= enough)
-    # The second-softest direction decides: shake softens every direction but the one across its
-    # path, so the crispest direction alone passed a shaken photo; a product may lack edges
-    # facing one way (a vase's shallow rim), so the very softest is not trusted alone.
-    p99 = crispest[1] if len(crispest) >= 2 else _p99(ratio)
+    judged = sorted((_p99(ratio[facing == d]), d) for d in range(4) if np.count_nonzero(facing == d) >= enough)
+    if len(judged) < 2:
+        p99 = _p99(ratio)  # edges facing one way only: shake cannot be told from the product's shape
+    elif len(judged) >= 3 and (judged[0][1] - judged[1][1]) % 2 == 0:
+        # The two softest face at right angles: not shake, which softens most the directions
+        # along and next to its path (a boxed product, whose crisp edges all face along its
+        # sides, while its diagonals hold only soft texture). The third decides.
+        p99 = judged[2][0]
+    else:
+        # Shake softens every direction but the one across its path, so the crispest direction
+        # alone passed a shaken photo; a product may lack crisp edges facing one way (a vase's
+        # shallow rim), so the very softest is not trusted alone: the second-softest decides.
+        p99 = judged[1][0]
     return float(np.clip(200.0 * p99, 0.0, 100.0))
 
 
