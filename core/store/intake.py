@@ -740,6 +740,7 @@ def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
         raise IngestError(f"The zip holds {len(infos)} entries; the limit is {limit}.")
     total = 0
     for info in infos:
+        info.filename = _entry_name(info)
         p = PurePosixPath(info.filename.replace("\\", "/"))
         if p.is_absolute() or ".." in p.parts or re.match(r"^[A-Za-z]:", info.filename):
             raise IngestError(f"The zip contains an unsafe path ('{info.filename}'); nothing was imported.")
@@ -754,6 +755,23 @@ def _zip_members(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
             f"The zip would expand to {total / 1024**3:.1f} GB; the limit is {ZIP_LIMITS['max_total_bytes'] / 1024**3:g} GB."
         )
     return zf, infos
+
+
+#: The zip format's flag for names written in UTF-8 (general purpose bit 11).
+_UTF8_NAMES: Final = 0x800
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name as its maker wrote it. Names without the UTF-8 flag are read as CP437, the
+    format's old code page, but Linux's and macOS's zip tools write UTF-8 without setting the flag:
+    "cat ü.jpg" read "cat ├╝.jpg", and a manifest row naming it matched nothing. Such a name is
+    taken as UTF-8 where its bytes are valid UTF-8 (CP437 names with accents seldom are)."""
+    if info.flag_bits & _UTF8_NAMES or info.filename.isascii():
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 class _Budget:

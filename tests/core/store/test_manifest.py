@@ -193,3 +193,25 @@ def test_a_folder_with_a_bad_manifest_or_merchant_id_is_refused_before_anything_
     with pytest.raises(IngestError, match="not UTF-8"):
         ingest_folder(store, tmp_path, merchant_id="acme")
     assert _count(store) == 0
+
+
+def _renamed(zipped: bytes, placeholder: str, raw: bytes) -> bytes:
+    """``zipped`` with ``placeholder``'s name bytes replaced by ``raw`` (as long), the UTF-8 flag
+    left unset: what Linux's and macOS's zip tools write, and old Windows tools in CP437."""
+    assert len(placeholder.encode()) == len(raw)
+    return zipped.replace(placeholder.encode(), raw)
+
+
+def test_zip_names_written_in_utf8_without_the_flag_are_read_as_written(store, photo):
+    """A name "cat ü.jpg" zipped on Linux read "cat ├╝.jpg" (CP437), and the manifest row giving it a SKU
+    matched nothing; a CP437 name ("café" from an old Windows tool) still reads as CP437."""
+    small = encode(photo[::4, ::4].copy())
+    manifest = (HEADER + "cat ü.png,,CAT-9\n").encode()
+    zipped = _renamed(zip_of({"manifest.csv": manifest, "cat __.png": small}), "cat __.png", "cat ü.png".encode())
+    report = ingest_zip(store, zipped, merchant_id="acme")
+    assert [(r.status, r.display_name) for r in report.results] == [("added", "cat ü.png")]
+    zipped = _renamed(zip_of({"caf_.png": encode(photo[::5, ::5].copy())}), "caf_.png", "café.png".encode("cp437"))
+    report = ingest_zip(store, zipped, merchant_id="acme")
+    assert [r.display_name for r in report.results] == ["café.png"]
+    with store.read() as conn:
+        assert sorted(conn.execute(select(images.c.sku)).scalars()) == ["", "CAT-9"]
