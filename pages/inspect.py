@@ -9,6 +9,7 @@ from core.engine.wording import (
     SCORE_COLUMN_FORMAT,
     backdrop_colour_note,
     drawn_note,
+    enlarged_note,
     format_score,
     frame_note,
     operation_labels,
@@ -177,6 +178,9 @@ with right:
     chosen_colour = backdrop_colour_note(record.metrics)
     if chosen_colour:
         st.info(chosen_colour, icon=":material/palette:")
+    enlarged = enlarged_note(record.metrics)
+    if enlarged:
+        st.info(enlarged, icon=":material/zoom_out_map:")
     padded = padding_note(record.metrics)
     if padded:
         st.info(padded, icon=":material/crop_free:")

@@ -26,6 +26,7 @@ __all__ = [
     "analyze_preview",
     "assess",
     "assess_file",
+    "at_source_resolution",
     "mark_duplicates",
     "preview_detail",
 ]
@@ -159,6 +160,27 @@ def analyze_preview(
             aspect_ratio=max(width, height) / max(1, min(width, height)),
         )
     return _analysis(stored.info, {**metrics, **facts}, fg, preview)
+
+
+def at_source_resolution(analysis: Analysis, *, source_long_side: float) -> Analysis:
+    """``analysis`` of an image made from another (a fixed version from its original) with its
+    resolution judged as the source's where it was enlarged past it: enlarging adds pixels, not
+    detail. A 600-px photo enlarged to 8642 px on Optimize scored 100 and passed the resolution
+    checks; judged by what it holds, it is still a 600-px photo.
+
+    ``long_side`` becomes ``source_long_side`` (px, the source's own judged long side) and
+    ``megapixels`` shrinks with it; ``width`` and ``height`` stay the file's, so the two can be
+    told apart (see :func:`core.engine.wording.enlarged_note`). Unchanged where the image is no
+    larger than its source, or either size is unknown.
+    """
+    long_side = analysis.metrics.get("long_side", math.nan)
+    if not (math.isfinite(long_side) and math.isfinite(source_long_side)) or long_side <= source_long_side:
+        return analysis
+    shrink = source_long_side / long_side
+    metrics = dict(analysis.metrics)
+    metrics["long_side"] = float(source_long_side)
+    metrics["megapixels"] = metrics.get("megapixels", math.nan) * shrink * shrink
+    return replace(analysis, metrics=metrics)
 
 
 def mark_duplicates(

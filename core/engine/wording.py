@@ -19,6 +19,7 @@ __all__ = [
     "format_value",
     "operation_labels",
     "frame_note",
+    "enlarged_note",
     "padding_note",
     "recipe_words",
     "rule_text",
@@ -162,6 +163,19 @@ def frame_note(metrics: Mapping[str, float]) -> str | None:
         f"Framed: a dark rule covers {frame:.0%} of the canvas. What is inside it is what is judged, "
         "its light field as the backdrop (a card's white paper is not a blown highlight); the product's "
         "place in the frame is judged on the whole canvas."
+    )
+
+
+def enlarged_note(metrics: Mapping[str, float]) -> str | None:
+    """That a version enlarged past its source is judged at the source's resolution, in words;
+    ``None`` if it was not (see :func:`core.engine.assess.at_source_resolution`)."""
+    long_side = metrics.get("long_side", math.nan)
+    size = max(metrics.get("width", math.nan), metrics.get("height", math.nan))
+    if not (math.isfinite(long_side) and math.isfinite(size)) or size - long_side < 1:
+        return None
+    return (
+        f"Enlarged from {long_side:.0f} px to {size:.0f} px on the long side: enlarging adds pixels, not detail, "
+        f"so the resolution checks judge it at {long_side:.0f} px."
     )
 
 

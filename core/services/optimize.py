@@ -4,12 +4,13 @@ rendering, downloading or saving the result at full resolution."""
 from __future__ import annotations
 
 import json
+import math
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess, preview_detail
+from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess, at_source_resolution, preview_detail
 from core.engine.autofix import auto_recipe
 from core.engine.compare import (
     BLOWN_OUT_WARN,
@@ -162,6 +163,8 @@ def estimate_score(
             width=width,
             height=height,
         )
+        # As saving judges it (core.store.intake.save_optimized): enlarging adds no detail.
+        fixed = at_source_resolution(fixed, source_long_side=record.metrics.get("long_side", math.nan))
     before, after = assess(original, profile), assess(fixed, profile)
     return ScoreEstimate(
         before=before.score,

@@ -31,7 +31,7 @@ from sqlalchemy import and_, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.engine.assess import Analysis, analyze
+from core.engine.assess import Analysis, analyze, at_source_resolution
 from core.engine.batch import measure_upload, tune_allocator
 from core.engine.duplicates import DuplicateIndex
 from core.engine.export_image import encode_image
@@ -41,7 +41,7 @@ from core.engine.recipe import Recipe
 from core.store.accounts import AuthError, check_merchant_id
 from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, inserted_id, now, versions
-from core.store.scores import all_profiles, duplicate_index, store_scores
+from core.store.scores import all_profiles, duplicate_index, source_long_side, store_scores
 from core.store.settings import max_pixels as settings_max_pixels
 from core.vocabulary import ANALYSIS_LONG_SIDE, FORMAT_EXTENSIONS, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS
 
@@ -964,10 +964,12 @@ def save_optimized(
     data = encode_image(pixels, fmt)
     with store.read() as conn:  # a second press of Save: found before measuring anything
         same = _version_with_bytes(conn, version_id, sha256_of(data))
+        source = source_long_side(conn, version_id)
     if same is not None:
         return SavedVersion(version_id=same, created=False)
     image = load_image(data, reduce_to=ANALYSIS_LONG_SIDE)
-    analysis = analyze(image)
+    # Enlarged past its source, a fix is judged at the source's resolution: no detail was added.
+    analysis = at_source_resolution(analyze(image), source_long_side=source)
     profiles = all_profiles(store)
     info = image.info
     rel = blob_path_for(info.sha256, FORMAT_EXTENSIONS[fmt])

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select, update
 
 from core.engine import ENGINE_VERSION
-from core.engine.assess import analyze, assess, mark_duplicates
+from core.engine.assess import analyze, assess, at_source_resolution, mark_duplicates
 from core.engine.loading import ImageLoadError, load_image
 from core.store.blobs import read_blob
 from core.store.database import Store, analyses, images, now, versions
-from core.store.scores import all_profiles, dumps_metrics, duplicate_index, upsert_score
+from core.store.scores import all_profiles, dumps_metrics, duplicate_index, source_long_side, upsert_score
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = ["RemeasureReport", "count_stale", "measured_by", "remeasure_stale", "stale_version_ids"]
@@ -79,7 +79,7 @@ def remeasure_stale(
     for n, vid in enumerate(ids, start=1):
         with store.read() as conn:
             row = conn.execute(
-                select(versions.c.blob_path, versions.c.kind, images.c.merchant_id)
+                select(versions.c.blob_path, versions.c.kind, versions.c.parent_id, images.c.merchant_id)
                 .join(images, images.c.id == versions.c.image_id)
                 .where(versions.c.id == vid)
             ).first()
@@ -99,6 +99,8 @@ def remeasure_stale(
                 analysis, match = mark_duplicates(
                     analysis, str(vid), duplicate_index(conn, row.merchant_id, before=vid)
                 )
+            elif row.parent_id is not None:  # a fix: judged at its source's resolution, as when saved
+                analysis = at_source_resolution(analysis, source_long_side=source_long_side(conn, row.parent_id))
             conn.execute(
                 update(analyses)
                 .where(analyses.c.version_id == vid)

@@ -25,6 +25,7 @@ __all__ = [
     "loads_metrics",
     "rescore_all",
     "score_version",
+    "source_long_side",
     "store_scores",
     "upsert_score",
 ]
@@ -96,6 +97,21 @@ def store_scores(
         if i == 0:
             first = (a.score, tuple(a.issue_names))
     return first
+
+
+def source_long_side(conn: Connection, version_id: int) -> float:
+    """The long side (px) version ``version_id`` is judged at: its stored ``long_side`` (which an
+    enlarged fix keeps at its own source's, see :func:`core.engine.assess.at_source_resolution`),
+    else its pixels' long side; NaN if there is no such version."""
+    row = conn.execute(
+        select(versions.c.width, versions.c.height, analyses.c.metrics_json)
+        .select_from(versions.outerjoin(analyses, analyses.c.version_id == versions.c.id))
+        .where(versions.c.id == version_id)
+    ).first()
+    if row is None:
+        return math.nan
+    judged = loads_metrics(row.metrics_json).get("long_side", math.nan) if row.metrics_json else math.nan
+    return judged if math.isfinite(judged) else float(max(row.width or 0, row.height or 0) or math.nan)
 
 
 def dumps_metrics(metrics: dict[str, float]) -> str:

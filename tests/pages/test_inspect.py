@@ -328,3 +328,17 @@ def test_a_fix_reviewed_twice_says_a_second_review_is_to_come(db):
     assert [s.value for s in at.success if s.value.startswith("**Approved** on ")]
     assert any(i.value.startswith("**A second review to come**") for i in at.info)
     assert not any("Waiting for review" in i.value for i in at.info)
+
+
+def test_an_enlarged_fix_says_its_resolution_is_judged_at_its_source(db):
+    """A fix enlarged past its original is still flagged too small, and the page says why its
+    file's size and the size judged differ."""
+    from core.engine.recipe import Recipe, Step
+    from core.services.optimize import save_fixed_version
+
+    rec = next(r for r in list_images(db) if r.file_name == "astronaut_portrait.png")
+    side = max(rec.width, rec.height)
+    fix = save_fixed_version(db, rec, Recipe((Step("resize", {"long_side": 3 * side}).validated(),)), created_by="ann")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(fix.version_id)})
+    assert any(i.value.startswith(f"Enlarged from {side} px to {3 * side} px on the long side") for i in at.info)
+    assert "too small" in texts(at)

@@ -63,3 +63,28 @@ def test_an_image_one_pixel_thin_is_scored_not_a_crash(shape, fmt):
     result = assess_file(encode(rgb, fmt), load_profile("generic"))
     assert 0.0 <= result.score <= 100.0
     assert result.issue_names  # too small, too thin or both: never a clean bill
+
+
+def test_an_enlarged_image_is_judged_at_its_sources_resolution(stored_and_preview):
+    """Enlarging adds pixels, not detail: a 600-px source enlarged to 2400 px keeps 600 px for the
+    resolution checks (its megapixels shrink alike, its width and height stay the file's)."""
+    from dataclasses import replace
+
+    from core.engine.assess import at_source_resolution
+    from core.engine.wording import enlarged_note
+
+    stored, _ = stored_and_preview
+    big = replace(
+        stored, metrics={**stored.metrics, "width": 2400.0, "height": 1800.0, "long_side": 2400.0, "megapixels": 4.32}
+    )
+    judged = at_source_resolution(big, source_long_side=600.0)
+    assert (judged.metrics["long_side"], judged.metrics["width"], judged.metrics["height"]) == (600.0, 2400.0, 1800.0)
+    assert judged.metrics["megapixels"] == pytest.approx(0.27)
+    assert enlarged_note(judged.metrics) == (
+        "Enlarged from 600 px to 2400 px on the long side: enlarging adds pixels, not detail, so the resolution "
+        "checks judge it at 600 px."
+    )
+    # No larger than its source, or a source of unknown size: unchanged, and nothing to say.
+    for source in (2400.0, 3000.0, float("nan")):
+        assert at_source_resolution(big, source_long_side=source) is big
+    assert enlarged_note(big.metrics) is None and enlarged_note({}) is None

@@ -295,3 +295,20 @@ def test_auto_fix_with_nothing_it_can_do_says_which_issues_and_why(seeded):
     assert "flags no issues" in propose_fix(_with_issues(seeded), profile=generic).note
     fixed = propose_fix(_dark(seeded), profile=generic)
     assert fixed.recipe == auto_fix(_dark(seeded)) and fixed.note == ""  # a recipe speaks for itself
+
+
+def test_enlarging_a_small_photo_is_estimated_and_saved_as_still_too_small(seeded):
+    """Found by a browser probe: coffee_scene.jpg (600 px) enlarged to 8642 px on Optimize was
+    estimated without its resolution finding and saved at 100.0. Enlarging adds no detail."""
+    rec = next(r for r in list_images(seeded) if r.file_name == "coffee_scene.jpg")
+    assert rec.width == 600
+    pix = _preview(seeded, rec)
+    profile = get_profile(seeded, "generic")
+    enlarge = Recipe((Step("resize", {"long_side": 2400}).validated(),))
+    result = preview_recipe(rec, enlarge, preview=pix).apply(pix)
+    est = estimate_score(rec, preview=pix, result=result, profile=profile, recipe=enlarge)
+    assert "low_resolution" in est.still_flagged
+    saved = save_fixed_version(seeded, rec, enlarge, created_by="mia")
+    fix = next(r for r in list_images(seeded, kind="optimized") if r.version_id == saved.version_id)
+    assert fix.width == 2400 and fix.metrics["long_side"] == 600.0
+    assert "low_resolution" in fix.issues

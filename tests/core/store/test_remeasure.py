@@ -4,6 +4,7 @@ and a run can stop and resume."""
 import json
 
 import cv2
+import pytest
 from sqlalchemy import select, update
 
 from core.engine import ENGINE_VERSION
@@ -65,3 +66,41 @@ def test_an_unreadable_original_is_reported_and_stays_stale(store, photo):
         blob.write_bytes(b"not an image any more")
     report = remeasure_stale(store)
     assert report.remeasured == 0 and len(report.failed) == 1 and count_stale(store) == 1
+
+
+def test_an_enlarged_fix_is_judged_at_its_sources_resolution_when_saved_and_remeasured(store, photo):
+    """A 300-px photo enlarged to 2400 px on Optimize scored as a 2400-px photo and passed the
+    resolution checks: enlarging adds pixels, not detail. Saved and re-measured alike, it is
+    judged at 300 px (its file still 2400 px wide); a fix that shrinks is judged at its own size."""
+    from core.engine.recipe import Recipe, Step
+    from core.store.intake import save_optimized
+    from core.store.scores import loads_metrics
+
+    ingest_files(store, [("small.png", encode(cv2.resize(photo, (300, 300))))], merchant_id="m1")
+    with store.read() as conn:
+        (original,) = conn.execute(select(analyses.c.version_id)).scalars()
+    big = cv2.resize(cv2.resize(photo, (300, 300)), (2400, 2400), interpolation=cv2.INTER_LANCZOS4)
+    recipe = Recipe((Step("resize", {"long_side": 2400}).validated(),))
+    enlarged = save_optimized(store, original, big, recipe, created_by="mia", fmt="PNG").version_id
+    smaller = save_optimized(store, enlarged, big[::2, ::2].copy(), recipe, created_by="mia", fmt="PNG").version_id
+
+    def judged(vid: int) -> tuple[dict, str]:
+        with store.read() as conn:
+            metrics = loads_metrics(
+                conn.execute(select(analyses.c.metrics_json).where(analyses.c.version_id == vid)).scalar_one()
+            )
+            issues = conn.execute(
+                select(scores.c.issues).where(scores.c.version_id == vid, scores.c.profile == "generic")
+            ).scalar_one()
+        return metrics, str(issues)
+
+    for _ in range(2):  # as saved, then re-measured by the engine
+        metrics, issues = judged(enlarged)
+        assert (metrics["long_side"], metrics["width"]) == (300.0, 2400.0) and "low_resolution" in issues
+        assert metrics["megapixels"] == pytest.approx(0.09)
+        metrics, _ = judged(smaller)  # made from the enlarged fix: 1200 px, still only 300 px of detail
+        assert (metrics["long_side"], metrics["width"]) == (300.0, 1200.0)
+        _age(store)
+        assert remeasure_stale(store).remeasured == 3
+    metrics, _ = judged(original)
+    assert metrics["long_side"] == metrics["width"] == 300.0
