@@ -114,7 +114,7 @@ def recipe_builder() -> None:
         # The score first: whether the fix makes the image pass is what a merchant looks for; the
         # figures after it say what the fix costs in fidelity.
         estimate = estimate_score(record, preview=pix, result=result, profile=prof, recipe=recipe)
-        change = f"{estimate.change:+.1f}"
+        change = estimate.shown_change
         unchanged = change in ("+0.0", "-0.0")  # no gain: a grey delta without an arrow, not a green one up
         m.metric(
             "Score (estimated)",
@@ -161,6 +161,11 @@ def recipe_builder() -> None:
             st.caption("SSIM, PSNR, colour change and blown out are measured before the crop, pad or resize.")
         if estimate.still_flagged:
             st.caption("Still flagged: " + ", ".join(issue_labels(estimate.still_flagged)))
+        if estimate.duplicate_left_out:
+            st.caption(
+                "The estimate leaves out this upload's duplicate finding, as a saved fix is scored: "
+                "duplicates are judged on uploads, and the original keeps its finding."
+            )
         # The score judges the result alone: it cannot see either harm below.
         if sim is not None and sim.blows_out:
             # A blown-out light product looks like a product on white.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from core.engine.profiles import Profile
 from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
+    "DUPLICATE_METRICS",
     "Analysis",
     "Assessment",
     "PreviewDetail",
@@ -160,6 +161,10 @@ def analyze_preview(
             aspect_ratio=max(width, height) / max(1, min(width, height)),
         )
     return _analysis(stored.info, {**metrics, **facts}, fg, preview)
+
+
+#: The metrics :func:`mark_duplicates` sets: what comparing with the catalogue found.
+DUPLICATE_METRICS: Final = ("exact_duplicate", "hash_distance", "color_distance")
 
 
 def at_source_resolution(analysis: Analysis, *, source_long_side: float) -> Analysis:

@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.engine.assess import Analysis, PreviewDetail, analyze_preview, assess, at_source_resolution, preview_detail
+from core.engine.assess import (
+    DUPLICATE_METRICS,
+    Analysis,
+    PreviewDetail,
+    analyze_preview,
+    assess,
+    at_source_resolution,
+    preview_detail,
+)
 from core.engine.autofix import auto_recipe
 from core.engine.compare import (
     BLOWN_OUT_WARN,
@@ -28,11 +36,12 @@ from core.engine.loading import ImageInfo, load_image
 from core.engine.operations import PREVIEW_SIDE
 from core.engine.profiles import Profile
 from core.engine.recipe import MAX_OUTPUT_PIXELS, Recipe, max_resize_long_side
+from core.engine.wording import format_score
 from core.store.blobs import read_blob
 from core.store.database import Store
 from core.store.intake import SavedVersion, save_optimized
 from core.store.queries import ImageRecord
-from core.vocabulary import issue_label
+from core.vocabulary import DUPLICATE_ISSUES, issue_label
 
 __all__ = [
     "AutoFix",
@@ -64,6 +73,15 @@ class ScoreEstimate:
     score: float
     change: float
     still_flagged: tuple[str, ...]
+    #: The upload's duplicate finding was left out of ``score``: a saved fix is not compared with
+    #: the catalogue (the finding belongs to the upload it was made from).
+    duplicate_left_out: bool = False
+
+    @property
+    def shown_change(self) -> str:
+        """The change as the difference of the two scores as written (one decimal), so the three
+        figures add up on screen: 39.4 and 62.9 show +23.5, not +23.4."""
+        return f"{float(format_score(self.score)) - float(format_score(self.before)):+.1f}"
 
 
 def _stored_analysis(record: ImageRecord) -> Analysis:
@@ -163,14 +181,17 @@ def estimate_score(
             width=width,
             height=height,
         )
-        # As saving judges it (core.store.intake.save_optimized): enlarging adds no detail.
+        # As saving judges it (core.store.intake.save_optimized): enlarging adds no detail, and
+        # a fix is not compared with the catalogue, so the upload's duplicate finding is not its.
         fixed = at_source_resolution(fixed, source_long_side=record.metrics.get("long_side", math.nan))
+        fixed = replace(fixed, metrics={k: v for k, v in fixed.metrics.items() if k not in DUPLICATE_METRICS})
     before, after = assess(original, profile), assess(fixed, profile)
     return ScoreEstimate(
         before=before.score,
         score=after.score,
         change=after.score - before.score,
         still_flagged=tuple(after.issue_names),
+        duplicate_left_out=fixed is not original and any(i.name in DUPLICATE_ISSUES for i in before.issues),
     )
 
 

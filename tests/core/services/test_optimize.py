@@ -312,3 +312,31 @@ def test_enlarging_a_small_photo_is_estimated_and_saved_as_still_too_small(seede
     fix = next(r for r in list_images(seeded, kind="optimized") if r.version_id == saved.version_id)
     assert fix.width == 2400 and fix.metrics["long_side"] == 600.0
     assert "low_resolution" in fix.issues
+
+
+def test_a_fix_of_a_duplicate_upload_is_estimated_as_it_is_saved(seeded):
+    """Found by a browser probe: the estimate kept the upload's duplicate finding, which a saved
+    fix (not compared with the catalogue) never gets: estimated 51.4, saved 57.3. The estimate
+    now leaves it out, says so, and lands on the saved score; "before" keeps it."""
+    from core.store.queries import scores_for_version
+
+    rec = next(r for r in list_images(seeded) if r.file_name == "coffee_scene.jpg")
+    assert "near_duplicate" in rec.issues
+    pix = _preview(seeded, rec)
+    profile = get_profile(seeded, "generic")
+    recipe = Recipe((Step("gamma", {"gamma": 0.9}).validated(),))
+    est = estimate_score(rec, preview=pix, result=recipe.apply(pix), profile=profile, recipe=recipe)
+    assert est.duplicate_left_out and "near_duplicate" not in est.still_flagged
+    assert est.before == pytest.approx(rec.score)
+    saved = save_fixed_version(seeded, rec, recipe, created_by="mia")
+    assert est.score == pytest.approx(scores_for_version(seeded, saved.version_id)["generic"][0], abs=1.0)
+    same = estimate_score(rec, preview=pix, result=pix, profile=profile, recipe=Recipe(()))
+    assert not same.duplicate_left_out and same.change == 0.0 and "near_duplicate" in same.still_flagged
+
+
+def test_the_change_shown_is_the_difference_of_the_scores_shown():
+    """39.44 and 62.86 are written 39.4 and 62.9: the change shown is +23.5, not +23.4."""
+    from core.services.optimize import ScoreEstimate
+
+    est = ScoreEstimate(before=39.44, score=62.86, change=62.86 - 39.44, still_flagged=())
+    assert f"{est.change:+.1f}" == "+23.4" and est.shown_change == "+23.5"
