@@ -137,15 +137,15 @@ window["open"] = [f"./inspect?{urlencode({'v': v, 'profile': profile})}" for v i
 st.dataframe(
     window,
     hide_index=True,
-    column_order=table_columns(merchant_view=scope is not None),
+    column_order=table_columns(merchant_view=scope is not None, with_versions=include_optimized),
     column_config={
         "thumbnail": st.column_config.ImageColumn("", width="small"),
         "file_name": st.column_config.TextColumn("File"),
         "merchant_id": st.column_config.TextColumn("Merchant"),
         "sku": st.column_config.TextColumn("SKU"),
-        "kind": st.column_config.TextColumn("Version"),
+        "kind": st.column_config.TextColumn("Version", width=95),  # "optimized" whole
         "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
-        "issues": st.column_config.ListColumn("Issues"),
+        "issues": st.column_config.ListColumn("Issues", width="medium"),  # the rest stays in view at 1400 px
         "status": st.column_config.TextColumn("Decision"),
         "width": st.column_config.NumberColumn("W", format="%d"),
         "height": st.column_config.NumberColumn("H", format="%d"),

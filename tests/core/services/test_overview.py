@@ -52,3 +52,7 @@ def test_the_table_opens_with_the_link_and_a_merchant_has_no_merchant_column():
     mine = table_columns(merchant_view=True)
     assert "merchant_id" not in mine and mine[:3] == ["thumbnail", "file_name", "open"]
     assert set(staff) - {"thumbnail", "open"} <= set(COLUMNS)
+    # With optimized versions listed, which version a row is sits beside its name, once.
+    versions = table_columns(merchant_view=False, with_versions=True)
+    assert versions[:4] == ["thumbnail", "file_name", "kind", "open"] and versions.count("kind") == 1
+    assert sorted(versions) == sorted(staff)
