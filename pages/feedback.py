@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from core.engine.profiles import ProfileError
+from core.engine.wording import counted
 from core.services.access import may_save_profiles, roles_for
 from core.services.feedback import (
     ANALYTICS_SAMPLE,
@@ -90,7 +91,7 @@ summary = feedback_summary(store, flt)
 n_total = summary.total
 frame = summary.sample
 
-st.subheader(f"{n_total} decisions")
+st.subheader(counted(n_total, "decision"))
 if n_total == 0:
     st.info(
         "No decision matches these filters. Decisions made on the Review page appear here; "

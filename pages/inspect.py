@@ -29,7 +29,7 @@ from core.services.catalog import (
 from core.services.measuring import stale_note
 from core.services.profiles import ProfileError, get_profile
 from core.vocabulary import DUPLICATE_ISSUES, decision_label, issue_label, issue_labels
-from pages.common.charts import contributions_figure, histogram_figure
+from pages.common.charts import SHOWN_POINTS, contributions_figure, histogram_figure
 from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
@@ -187,11 +187,12 @@ with right:
     framed = frame_note(record.metrics)
     if framed:
         st.info(framed, icon=":material/filter_frames:")
-    if contributions:
+    # A score of 100 lost no points: no chart of bare axes.
+    if any(points >= SHOWN_POINTS for points in contributions.values()):
         named = {issue_label(name): points for name, points in contributions.items()}
         st.plotly_chart(contributions_figure(named), key="contrib")
         flagged = {i.name for i in issues}
-        if any(points >= 0.05 and name not in flagged for name, points in contributions.items()):
+        if any(points >= SHOWN_POINTS and name not in flagged for name, points in contributions.items()):
             st.caption(
                 "Checks that are not flagged can cost points too: the score falls steadily as a value moves "
                 "from its ideal toward the limit, not only once the limit is crossed."

@@ -9,7 +9,7 @@ images are prepared in the background while the reviewer looks at this one. The 
 import pandas as pd
 import streamlit as st
 
-from core.engine.wording import format_score
+from core.engine.wording import SCORE_COLUMN_FORMAT, format_score
 from core.services.access import may_set_double_review, roles_for
 from core.services.catalog import Store, findings, open_version
 from core.services.optimize import Similarity
@@ -224,6 +224,7 @@ def _bulk_panel() -> None:
             pd.DataFrame(bulk_rows(candidates)),
             hide_index=True,
             height=min(300, 38 + 35 * len(candidates)),
+            column_config={"score": st.column_config.NumberColumn("score", format=SCORE_COLUMN_FORMAT)},
             key="bulk_table",
         )
     pending: list[int] | None = st.session_state.get("bulk_pending")

@@ -12,6 +12,7 @@ from core.engine.recipe import Recipe, RecipeError
 
 __all__ = [
     "backdrop_colour_note",
+    "counted",
     "drawn_note",
     "SCORE_COLUMN_FORMAT",
     "format_against",
@@ -164,6 +165,11 @@ def frame_note(metrics: Mapping[str, float]) -> str | None:
         "its light field as the backdrop (a card's white paper is not a blown highlight); the product's "
         "place in the frame is judged on the whole canvas."
     )
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun`` in the singular or the plural (nouns that take an "s"): "1 file", "2 files"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def enlarged_note(metrics: Mapping[str, float]) -> str | None:

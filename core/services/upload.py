@@ -11,6 +11,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Final
 
+from core.engine.wording import counted
 from core.store.database import Store
 from core.store.intake import (
     FileResult,
@@ -84,11 +85,6 @@ class UploadLimits:
             f"{self.max_pixels / 1e6:g} megapixels. Zip files: at most {self.max_zip_bytes / 1024**2:g} MB, "
             f"{self.max_zip_entries} files and {self.max_zip_unpacked_bytes / 1024**3:g} GB unpacked."
         )
-
-
-def counted(n: int, noun: str) -> str:
-    """``n`` and ``noun`` in the singular or the plural (nouns that take an "s"): "1 file", "2 files"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def browser_file_name(name: str) -> str:

@@ -135,8 +135,12 @@ def wrap_label(label: str, *, width: int = LABEL_LINE_CHARS) -> str:
     return "<br>".join(textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False))
 
 
+#: Points a check must cost to be drawn (and said) as a cost: less rounds to -0.0.
+SHOWN_POINTS = 0.05
+
+
 def contributions_figure(contributions: dict[str, float], *, height: int = 220) -> go.Figure:
-    items = sorted(((k, v) for k, v in contributions.items() if v >= 0.05), key=lambda kv: kv[1])
+    items = sorted(((k, v) for k, v in contributions.items() if v >= SHOWN_POINTS), key=lambda kv: kv[1])
     fig = go.Figure(
         go.Bar(
             x=[v for _, v in items],

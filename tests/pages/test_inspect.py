@@ -342,3 +342,18 @@ def test_an_enlarged_fix_says_its_resolution_is_judged_at_its_source(db):
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(fix.version_id)})
     assert any(i.value.startswith(f"Enlarged from {side} px to {3 * side} px on the long side") for i in at.info)
     assert "too small" in texts(at)
+
+
+def test_a_score_that_lost_no_points_draws_no_chart_of_them(db, monkeypatch):
+    """Found by a browser probe: a 100-point image whose checks cost a few hundredths of a point
+    showed "Points lost per check" as bare axes (every bar under 0.05 is left out)."""
+    import core.services.catalog
+
+    def charts(rec) -> str:  # type: ignore[no-untyped-def]
+        at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
+        return " ".join(c.proto.spec for c in at.get("plotly_chart"))
+
+    flawed = next(r for r in list_images(db) if r.issues)
+    assert "Points lost per check" in charts(flawed)
+    monkeypatch.setattr(core.services.catalog, "findings", lambda *a, **k: ([], {"blurry": 0.01, "noisy": 0.04}))
+    assert "Points lost per check" not in charts(flawed)

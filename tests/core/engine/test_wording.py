@@ -133,3 +133,10 @@ def test_a_score_is_written_with_one_decimal_everywhere():
     assert [format_score(s) for s in (8.65, 8.0, 83.349, 100.0, 0.04)] == ["8.7", "8.0", "83.3", "100.0", "0.0"]
     assert format_score(None) == format_score(float("nan")) == "n/a"
     assert SCORE_COLUMN_FORMAT % 8.65 == format_score(8.65)  # the tables' column format agrees
+
+
+def test_a_count_takes_the_singular_for_one():
+    """Found by a browser probe: the Feedback page's heading read "1 decisions"."""
+    from core.engine.wording import counted
+
+    assert [counted(n, "decision") for n in (0, 1, 2)] == ["0 decisions", "1 decision", "2 decisions"]
