@@ -79,6 +79,9 @@ def _draw_report(outcome: UploadOutcome) -> None:
         st.warning(summary)
     else:
         st.success(summary)
+    unmatched = outcome.unmatched_note()
+    if unmatched:
+        st.warning(plain(unmatched), icon=":material/table_rows:")
     results = outcome.report.results
     if not results:
         return

@@ -153,6 +153,7 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     report = IngestReport()
+    unmatched: list[tuple[str, str]] = []  # manifest rows that named no file, and where they were
     with contextlib.ExitStack() as stack:
         executor = _cluster(args, stack)  # measuring on a Dask cluster with --scheduler
         if executor is False:
@@ -167,6 +168,7 @@ def _ingest(args: argparse.Namespace) -> int:
                         store, Path(raw), merchant_id=args.merchant, uploaded_by="cli", executor=executor or None
                     )
                     report.results.extend(part.results)
+                    unmatched += [(f"manifest.csv in {raw}", row) for row in part.manifest_unmatched]
             # Single images in one map over all of them, then each zip (the same rule as the Upload page).
             uploads = ingest_uploads(
                 store,
@@ -177,12 +179,16 @@ def _ingest(args: argparse.Namespace) -> int:
                 stop_at_refused_zip=True,
             )
             report.results.extend(uploads.report.results)
+            uploads.unmatched_rows[:0] = unmatched
         except IngestError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     for r in report.results:
         extra = f"score {r.score:.0f}" if r.score is not None else r.reason
         print(f"{r.status:9s} {r.name}  {extra}")
+    note = uploads.unmatched_note()
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     return 1 if report.refused else 0
 
 

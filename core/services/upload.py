@@ -151,12 +151,32 @@ def _in_view(r: FileResult, view: str) -> bool:
     return r.status == view
 
 
+#: Manifest rows named in the note about unused ones; the others are counted.
+_ROWS_NAMED: Final = 5
+
+
 @dataclass(kw_only=True)
 class UploadOutcome:
     """Every file's verdict, plus the zips refused whole (unsafe, not a zip): (file name, reason)."""
 
     report: IngestReport = field(default_factory=IngestReport)
     refused_zips: list[tuple[str, str]] = field(default_factory=list)
+    #: Manifest rows that named no file of the upload, as (where the manifest was, file named):
+    #: their merchant and SKU went unused, which a merchant would not see otherwise.
+    unmatched_rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def unmatched_note(self) -> str | None:
+        """What to tell about :attr:`unmatched_rows`, naming a few; ``None`` when every row was used."""
+        if not self.unmatched_rows:
+            return None
+        named = ", ".join(f"{name} ({where})" for where, name in self.unmatched_rows[:_ROWS_NAMED])
+        more = len(self.unmatched_rows) - _ROWS_NAMED
+        return (
+            f"{counted(len(self.unmatched_rows), 'manifest row')} named no file in this upload, so "
+            f"{'its SKU was' if len(self.unmatched_rows) == 1 else 'their SKUs were'} not used: {named}"
+            f"{f' and {more} more' if more > 0 else ''}. A row must name the file as uploaded, with its folders "
+            "inside a zip (e.g. red/shirt.jpg)."
+        )
 
     def counts(self) -> dict[str, int]:
         """How many files were added, were in the catalogue already (``duplicate``), repeated a
@@ -224,8 +244,9 @@ def ingest_uploads(
     outcome = UploadOutcome()
     earlier: dict[tuple[str, str], str] = {}  # files added so far, so a later copy names the first
     singles = [(name, data) for name, data in files if not is_zip(name)]
+    used: set[str] = set()  # the given manifest's rows that some file matched
     if singles:
-        outcome.report.results += ingest_files(
+        part = ingest_files(
             store,
             singles,
             merchant_id=merchant_id,
@@ -235,7 +256,9 @@ def ingest_uploads(
             only_own_merchant=only_own_merchant,
             executor=executor,
             earlier=earlier,
-        ).results
+        )
+        outcome.report.results += part.results
+        used |= part.manifest_used
     for name, data in files:
         if not is_zip(name):
             continue
@@ -256,4 +279,8 @@ def ingest_uploads(
             outcome.refused_zips.append((name, str(exc)))
         else:
             outcome.report.results += part.results
+            used |= part.manifest_used
+            outcome.unmatched_rows += [(f"manifest.csv in {name}", row) for row in part.manifest_unmatched]
+    if manifest and not outcome.refused_zips:  # (a zip refused whole had files it may have named)
+        outcome.unmatched_rows[:0] = [("the manifest", row) for row in sorted(set(manifest) - used)]
     return outcome

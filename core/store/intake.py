@@ -180,6 +180,11 @@ class FileResult:
 @dataclass
 class IngestReport:
     results: list[FileResult] = field(default_factory=list)
+    #: The manifest rows (by the file they name, as written) that a file of this ingest matched.
+    manifest_used: set[str] = field(default_factory=set)
+    #: The rows of a zip's or a folder's own manifest.csv that no file there matched (their SKUs
+    #: went unused).
+    manifest_unmatched: list[str] = field(default_factory=list)
 
     @property
     def added(self) -> list[FileResult]:
@@ -356,7 +361,7 @@ def _check_header(header: list[str]) -> None:
 
 
 def _manifest_lookup(
-    manifest: dict[str, tuple[str, str]] | None,
+    manifest: dict[str, tuple[str, str]] | None, used: set[str] | None = None
 ) -> Callable[[str], tuple[tuple[str, str] | None, str]]:
     """A function giving the manifest row for a file: its exact name first (with its folders
     inside a zip or folder, e.g. ``red/shirt.jpg``), else the one row whose cleaned name is the
@@ -367,8 +372,10 @@ def _manifest_lookup(
     row for every such file took 0.36 s a file with a 5 MB manifest (150,000 rows), 12 minutes of
     the server's CPU for a zip of 2,000 entries. A collision names :data:`_ROWS_NAMED` rows and
     counts the others, decided once per cleaned name: naming every row put 3.9 MB of text in the
-    reason of each file matching 250,000 rows that clean alike (a 5.5 MB manifest)."""
+    reason of each file matching 250,000 rows that clean alike (a 5.5 MB manifest). The rows a
+    file matched are added to ``used``."""
     rows = manifest or {}
+    used = used if used is not None else set()
     by_clean: dict[str, dict[str, tuple[str, str]]] | None = None
     decided: dict[str, tuple[tuple[str, str] | None, str]] = {}
 
@@ -388,6 +395,7 @@ def _manifest_lookup(
         if not rows:
             return ("", ""), ""
         if raw_name in rows:
+            used.add(raw_name)
             return rows[raw_name], ""
         if by_clean is None:
             by_clean = {}
@@ -396,6 +404,8 @@ def _manifest_lookup(
         clean = safe_name(raw_name)
         if clean not in decided:
             decided[clean] = collision(by_clean.get(clean, {}))
+            if decided[clean][0] is not None:
+                used.update(by_clean.get(clean, {}))
         return decided[clean]
 
     return lookup
@@ -438,7 +448,7 @@ def ingest_files(
     report = IngestReport()
     notes: dict[str, str] = {}  # storage name -> what the uploader should know about an added file
 
-    manifest_row = _manifest_lookup(manifest)
+    manifest_row = _manifest_lookup(manifest, report.manifest_used)
 
     def accepted() -> Iterator[tuple[_Names, bytes, str, str]]:
         for raw_name, data in files:
@@ -826,12 +836,15 @@ def ingest_zip(
     zf, infos = _zip_members(data)
     budget = _Budget(int(ZIP_LIMITS["max_total_bytes"]))
     skipped: list[FileResult] = []
+    refused_names: list[str] = []  # their manifest rows named a file that is there, if unreadable
 
     def refuse(base: str, reason: str) -> None:
+        refused_names.append(base)
         skipped.append(
             FileResult(name=safe_name(base), status="refused", reason=reason, display_name=display_name(base))
         )
 
+    own_manifest = manifest is None
     if manifest is None:
         inner = next(
             (i for i in infos if not i.is_dir() and PurePosixPath(i.filename).name.lower() == "manifest.csv"), None
@@ -891,6 +904,12 @@ def ingest_zip(
         earlier=earlier,
     )
     report.results[:0] = skipped
+    if manifest:
+        seen = _manifest_lookup(manifest, report.manifest_used)
+        for name in refused_names:
+            seen(name)
+    if own_manifest and manifest:
+        report.manifest_unmatched = sorted(set(manifest) - report.manifest_used)
     return report
 
 
@@ -912,7 +931,7 @@ def ingest_folder(
     # Image types the engine cannot read (SVG, HEIC, ...) are included: they get a row with the reason.
     wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
-    return ingest_files(
+    report = ingest_files(
         store,
         ((p.relative_to(root).as_posix(), p.read_bytes()) for p in paths),  # named as in the folder
         merchant_id=merchant_id,
@@ -920,6 +939,9 @@ def ingest_folder(
         manifest=manifest,
         executor=executor,
     )
+    if manifest:
+        report.manifest_unmatched = sorted(set(manifest) - report.manifest_used)
+    return report
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,6 +8,7 @@ import pytest
 
 from core.engine.batch import UNMEASURABLE
 from core.store.queries import list_images
+from pages.common.text import plain
 from tests.conftest import encode, zip_of
 from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
 
@@ -176,3 +177,19 @@ def test_the_manifest_is_described_per_role_and_a_merchants_merchant_column_is_i
     assert "Report of the last upload: 1 file" in texts(at)
     (row,) = [r for r in list_images(db, merchant_id="acme-home") if r.file_name == "new_cup.png"]
     assert row.sku == "CUP-9"
+
+
+def test_a_manifest_row_that_names_no_file_is_shown_after_the_upload(db, photo):
+    """The row's file name is the merchant's text: shown as the characters it is, not markup."""
+    manifest = b"file,sku\nin/a.png,A-1\n**bold**.png,B-1\n"
+    zipped = zip_of({"manifest.csv": manifest, "in/a.png": encode(photo[::8, ::8].copy())})
+    at = make_app(ADMIN, "pages/upload.py")
+    _merchant(at).input("row-shop")
+    _uploader(at, "Zip files").set_value([("rows.zip", zipped, "application/zip")])
+    _submit(at)
+    (note,) = [w.value for w in at.warning if "manifest row" in w.value]
+    said = (
+        "1 manifest row named no file in this upload, so its SKU was not used: **bold**.png (manifest.csv in "
+        "rows.zip). A row must name the file as uploaded, with its folders inside a zip (e.g. red/shirt.jpg)."
+    )
+    assert note == plain(said) and "\\*\\*bold\\*\\*" in note  # escaped: shown as typed, not bold

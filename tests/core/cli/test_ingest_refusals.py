@@ -60,3 +60,16 @@ def test_a_merchant_id_too_long_for_the_database_is_refused(drop, tmp_path, caps
     err = capsys.readouterr().err
     assert "The merchant id cannot be used: a merchant id may be at most 64 characters (this one has 80)" in err
     assert _stored(data) == 0
+
+
+def test_a_folders_manifest_row_that_names_no_file_is_told(drop, tmp_path, capsys):
+    """The file is stored (exit 0) and the row that matched nothing is named on stderr."""
+    (drop / "manifest.csv").write_bytes(b"file,merchant_id,sku\nnew_cup.jpg,,CUP-900\nnew_cup.jpeg,,CUP-901\n")
+    data = str(tmp_path / "data")
+    assert main(["--data-dir", data, "ingest", str(drop), "--merchant", "acme-home"]) == 0
+    out = capsys.readouterr()
+    assert "added" in out.out
+    assert (
+        f"note: 1 manifest row named no file in this upload, so its SKU was not used: new_cup.jpeg (manifest.csv in {drop})"
+        in out.err
+    )

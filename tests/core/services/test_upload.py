@@ -227,3 +227,46 @@ def test_without_pillow_heif_the_uploaders_do_not_offer_heic():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     names, extensions = out.stdout.splitlines()
     assert names == "JPEG, PNG, WebP, AVIF, TIFF, BMP, GIF, MPO" and ".heic" not in extensions
+
+
+def test_manifest_rows_that_name_no_uploaded_file_are_told_not_dropped_silently(store, photo):
+    """Found by a browser probe: a manifest row whose file name did not match (the zip's name was
+    garbled) gave no SKU and said nothing. Rows of the page's manifest that no file matched, and
+    rows of a zip's own manifest.csv that no file in it matched, are named; a file that was there
+    but could not be read is matched (its refusal says why)."""
+    from core.store.intake import read_manifest
+
+    a, b = encode(photo[::4, ::4].copy()), encode(photo[::5, ::5].copy())
+    manifest = read_manifest(b"file,merchant_id,sku\na.png,,A-1\nx.png,,X-1\nbroken.png,,B-1\n")
+    inner = b"file,sku\nin/b.png,B-2\nin/gone.png,G-2\n"
+    out = ingest_uploads(
+        store,
+        [("a.png", a), ("broken.png", b"not an image"), ("z.zip", zip_of({"manifest.csv": inner, "in/b.png": b}))],
+        merchant_id="acme",
+        uploaded_by="ann",
+        manifest=manifest,
+    )
+    # The page's manifest applies to the zip too: its own manifest.csv is then not read.
+    assert out.unmatched_rows == [("the manifest", "x.png")]
+    note = out.unmatched_note()
+    assert note == (
+        "1 manifest row named no file in this upload, so its SKU was not used: x.png (the manifest). A row "
+        "must name the file as uploaded, with its folders inside a zip (e.g. red/shirt.jpg)."
+    )
+    out = ingest_uploads(
+        store, [("z.zip", zip_of({"manifest.csv": inner, "in/b.png": b}))], merchant_id="acme", uploaded_by="ann"
+    )
+    assert out.unmatched_rows == [("manifest.csv in z.zip", "in/gone.png")]
+    everything = ingest_uploads(
+        store, [("a.png", a)], merchant_id="acme", uploaded_by="ann", manifest={"a.png": ("", "")}
+    )
+    assert everything.unmatched_rows == [] and everything.unmatched_note() is None
+
+
+def test_many_unused_manifest_rows_are_named_up_to_five_then_counted():
+    from core.services.upload import UploadOutcome
+
+    out = UploadOutcome(unmatched_rows=[("the manifest", f"{i}.jpg") for i in range(7)])
+    note = out.unmatched_note() or ""
+    assert note.startswith("7 manifest rows named no file in this upload, so their SKUs were not used: 0.jpg")
+    assert "4.jpg (the manifest) and 2 more." in note and "5.jpg" not in note
