@@ -179,6 +179,7 @@ def _ingest(args: argparse.Namespace) -> int:
                 stop_at_refused_zip=True,
             )
             report.results.extend(uploads.report.results)
+            uploads.unmatched_count += len(unmatched)
             uploads.unmatched_rows[:0] = unmatched
         except IngestError as exc:
             print(f"error: {exc}", file=sys.stderr)

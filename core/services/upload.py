@@ -162,19 +162,23 @@ class UploadOutcome:
     report: IngestReport = field(default_factory=IngestReport)
     refused_zips: list[tuple[str, str]] = field(default_factory=list)
     #: Manifest rows that named no file of the upload, as (where the manifest was, file named):
-    #: their merchant and SKU went unused, which a merchant would not see otherwise.
+    #: their merchant and SKU went unused, which a merchant would not see otherwise. The first
+    #: :data:`_ROWS_NAMED` only (the report is kept for the session: a catalogue-wide manifest
+    #: may hold 150,000 rows), and how many there were.
     unmatched_rows: list[tuple[str, str]] = field(default_factory=list)
+    unmatched_count: int = 0
 
     def unmatched_note(self) -> str | None:
-        """What to tell about :attr:`unmatched_rows`, naming a few; ``None`` when every row was used."""
-        if not self.unmatched_rows:
+        """What to tell about the unused manifest rows, naming a few; ``None`` when every row was used."""
+        n = max(self.unmatched_count, len(self.unmatched_rows))
+        if not n:
             return None
         named = ", ".join(f"{name} ({where})" for where, name in self.unmatched_rows[:_ROWS_NAMED])
-        more = len(self.unmatched_rows) - _ROWS_NAMED
+        more = n - min(n, _ROWS_NAMED)
         return (
-            f"{counted(len(self.unmatched_rows), 'manifest row')} named no file in this upload, so "
-            f"{'its SKU was' if len(self.unmatched_rows) == 1 else 'their SKUs were'} not used: {named}"
-            f"{f' and {more} more' if more > 0 else ''}. A row must name the file as uploaded, with its folders "
+            f"{n:,} manifest row{'' if n == 1 else 's'} named no file in this upload, so "
+            f"{'its SKU was' if n == 1 else 'their SKUs were'} not used: {named}"
+            f"{f' and {more:,} more' if more > 0 else ''}. A row must name the file as uploaded, with its folders "
             "inside a zip (e.g. red/shirt.jpg)."
         )
 
@@ -283,4 +287,6 @@ def ingest_uploads(
             outcome.unmatched_rows += [(f"manifest.csv in {name}", row) for row in part.manifest_unmatched]
     if manifest and not outcome.refused_zips:  # (a zip refused whole had files it may have named)
         outcome.unmatched_rows[:0] = [("the manifest", row) for row in sorted(set(manifest) - used)]
+    outcome.unmatched_count = len(outcome.unmatched_rows)
+    del outcome.unmatched_rows[_ROWS_NAMED:]
     return outcome

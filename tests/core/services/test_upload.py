@@ -266,7 +266,29 @@ def test_manifest_rows_that_name_no_uploaded_file_are_told_not_dropped_silently(
 def test_many_unused_manifest_rows_are_named_up_to_five_then_counted():
     from core.services.upload import UploadOutcome
 
-    out = UploadOutcome(unmatched_rows=[("the manifest", f"{i}.jpg") for i in range(7)])
+    # As the upload keeps it: the first five rows and the count (a catalogue-wide manifest is large).
+    out = UploadOutcome(unmatched_rows=[("the manifest", f"{i}.jpg") for i in range(5)], unmatched_count=1207)
     note = out.unmatched_note() or ""
-    assert note.startswith("7 manifest rows named no file in this upload, so their SKUs were not used: 0.jpg")
-    assert "4.jpg (the manifest) and 2 more." in note and "5.jpg" not in note
+    assert note.startswith("1,207 manifest rows named no file in this upload, so their SKUs were not used: 0.jpg")
+    assert "4.jpg (the manifest) and 1,202 more." in note
+
+
+def test_an_upload_keeps_five_unused_rows_and_their_count(store, photo):
+    from core.store.intake import read_manifest
+
+    rows = "".join(f"{i}.png,,S-{i}\n" for i in range(7))
+    out = ingest_uploads(
+        store,
+        [("a.png", encode(photo[::4, ::4].copy()))],
+        merchant_id="acme",
+        uploaded_by="ann",
+        manifest=read_manifest(("file,merchant_id,sku\n" + rows).encode()),
+    )
+    assert out.unmatched_count == 7 and [r for _, r in out.unmatched_rows] == [
+        "0.png",
+        "1.png",
+        "2.png",
+        "3.png",
+        "4.png",
+    ]
+    assert "and 2 more." in (out.unmatched_note() or "")
