@@ -222,16 +222,16 @@ def test_a_resize_is_estimated_at_the_size_it_sets(seeded):
     """Shrinking the 1600-px cup to 900 px makes it too small: the estimate must see 900 px, not
     900 scaled up again by the preview's 1600/1024 (1406 px, which passed)."""
     rec = _dark(seeded)
-    pix = _preview(seeded, rec)
-    profile = get_profile(seeded, "generic")
-    small = Recipe((Step("resize", {"long_side": 900}).validated(),))
-    result = preview_recipe(rec, small, preview=pix).apply(pix)
-    est = estimate_score(rec, preview=pix, result=result, profile=profile, recipe=small)
-    assert "low_resolution" in est.still_flagged
-    bigger = Recipe((Step("resize", {"long_side": 1500}).validated(),))
-    result = preview_recipe(rec, bigger, preview=pix).apply(pix)
-    est = estimate_score(rec, preview=pix, result=result, profile=profile, recipe=bigger)
-    assert "low_resolution" not in est.still_flagged
+    assert "low_resolution" in _resized_estimate(seeded, rec, 900).still_flagged
+    assert "low_resolution" not in _resized_estimate(seeded, rec, 1500).still_flagged
+
+
+def _resized_estimate(store, rec, long_side: int):  # type: ignore[no-untyped-def]
+    """The estimate for ``rec`` resized to ``long_side`` px, as the Optimize page makes it."""
+    pix = _preview(store, rec)
+    resize = Recipe((Step("resize", {"long_side": long_side}).validated(),))
+    result = preview_recipe(rec, resize, preview=pix).apply(pix)
+    return estimate_score(rec, preview=pix, result=result, profile=get_profile(store, "generic"), recipe=resize)
 
 
 @pytest.mark.parametrize("full", [(1600, 1600), (2000, 3000), (2001, 3000), (1999, 3000), (3000, 1366), (4000, 333)])
@@ -302,12 +302,8 @@ def test_enlarging_a_small_photo_is_estimated_and_saved_as_still_too_small(seede
     estimated without its resolution finding and saved at 100.0. Enlarging adds no detail."""
     rec = next(r for r in list_images(seeded) if r.file_name == "coffee_scene.jpg")
     assert rec.width == 600
-    pix = _preview(seeded, rec)
-    profile = get_profile(seeded, "generic")
+    assert "low_resolution" in _resized_estimate(seeded, rec, 2400).still_flagged
     enlarge = Recipe((Step("resize", {"long_side": 2400}).validated(),))
-    result = preview_recipe(rec, enlarge, preview=pix).apply(pix)
-    est = estimate_score(rec, preview=pix, result=result, profile=profile, recipe=enlarge)
-    assert "low_resolution" in est.still_flagged
     saved = save_fixed_version(seeded, rec, enlarge, created_by="mia")
     fix = next(r for r in list_images(seeded, kind="optimized") if r.version_id == saved.version_id)
     assert fix.width == 2400 and fix.metrics["long_side"] == 600.0
