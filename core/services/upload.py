@@ -14,6 +14,7 @@ from typing import Final
 from core.engine.wording import counted
 from core.store.database import Store
 from core.store.intake import (
+    ROWS_NAMED,
     FileResult,
     IngestError,
     IngestReport,
@@ -21,6 +22,7 @@ from core.store.intake import (
     check_upload_merchant,
     ingest_files,
     ingest_zip,
+    quoted,
     read_manifest,
 )
 from core.vocabulary import HEIF_EXTENSIONS
@@ -151,10 +153,6 @@ def _in_view(r: FileResult, view: str) -> bool:
     return r.status == view
 
 
-#: Manifest rows named in the note about unused ones; the others are counted.
-_ROWS_NAMED: Final = 5
-
-
 @dataclass(kw_only=True)
 class UploadOutcome:
     """Every file's verdict, plus the zips refused whole (unsafe, not a zip): (file name, reason)."""
@@ -163,7 +161,7 @@ class UploadOutcome:
     refused_zips: list[tuple[str, str]] = field(default_factory=list)
     #: Manifest rows that named no file of the upload, as (where the manifest was, file named):
     #: their merchant and SKU went unused, which a merchant would not see otherwise. The first
-    #: :data:`_ROWS_NAMED` only (the report is kept for the session: a catalogue-wide manifest
+    #: :data:`ROWS_NAMED` only (the report is kept for the session: a catalogue-wide manifest
     #: may hold 150,000 rows), and how many there were.
     unmatched_rows: list[tuple[str, str]] = field(default_factory=list)
     unmatched_count: int = 0
@@ -173,8 +171,8 @@ class UploadOutcome:
         n = max(self.unmatched_count, len(self.unmatched_rows))
         if not n:
             return None
-        named = ", ".join(f"{name} ({where})" for where, name in self.unmatched_rows[:_ROWS_NAMED])
-        more = n - min(n, _ROWS_NAMED)
+        named = ", ".join(f"{quoted(name)} ({where})" for where, name in self.unmatched_rows[:ROWS_NAMED])
+        more = n - min(n, ROWS_NAMED)
         return (
             f"{n:,} manifest row{'' if n == 1 else 's'} named no file in this upload, so "
             f"{'its SKU was' if n == 1 else 'their SKUs were'} not used: {named}"
@@ -288,5 +286,5 @@ def ingest_uploads(
     if manifest and not outcome.refused_zips:  # (a zip refused whole had files it may have named)
         outcome.unmatched_rows[:0] = [("the manifest", row) for row in sorted(set(manifest) - used)]
     outcome.unmatched_count = len(outcome.unmatched_rows)
-    del outcome.unmatched_rows[_ROWS_NAMED:]
+    del outcome.unmatched_rows[ROWS_NAMED:]
     return outcome

@@ -54,7 +54,9 @@ __all__ = [
     "ingest_folder",
     "ingest_zip",
     "read_manifest",
+    "quoted",
     "MAX_DISPLAY_NAME",
+    "ROWS_NAMED",
     "MAX_SKU",
     "check_sku",
     "check_upload_merchant",
@@ -201,7 +203,7 @@ MAX_SKU: Final = 128
 #: surrogates, line and paragraph separators.
 _NOT_IN_SKU: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
 #: Rows named in one message about a manifest; the others are counted.
-_ROWS_NAMED: Final = 5
+ROWS_NAMED: Final = 5
 
 
 def _sku_problem(sku: str) -> str:
@@ -236,7 +238,7 @@ def check_upload_merchant(text: str) -> str:
         raise IngestError(f"The merchant id cannot be used: {exc}. Nothing was imported.") from None
 
 
-def _short(text: str, limit: int = 40) -> str:
+def quoted(text: str, limit: int = 40) -> str:
     """``text`` quoted for a message, cut to ``limit`` characters."""
     return repr(text if len(text) <= limit else text[: limit - 1] + "\u2026")
 
@@ -291,12 +293,12 @@ def read_manifest(data: bytes | str, *, uses_merchant_ids: bool = True) -> dict[
                 continue
             at = dict(zip(header, cells, strict=False))  # a name given twice is refused by _check_header
             file = at.get("file", "")
-            label = f"row {number}" + (f" ({_short(file)})" if file else "")
+            label = f"row {number}" + (f" ({quoted(file)})" if file else "")
             extra = [c for i, c in enumerate(cells) if c and (i >= len(header) or not header[i])]
             if extra:
                 values = "a value" if len(extra) == 1 else f"{len(extra)} values"
                 problems.append(
-                    f"{label} has {values} beyond the named columns ({', '.join(_short(c) for c in extra)}): "
+                    f"{label} has {values} beyond the named columns ({', '.join(quoted(c) for c in extra)}): "
                     "a value with a comma in it needs double quotes around it"
                 )
                 continue
@@ -316,7 +318,7 @@ def read_manifest(data: bytes | str, *, uses_merchant_ids: bool = True) -> dict[
             value = (merchant, sku)
             if file in out and out[file] != value:
                 problems.append(
-                    f"{label} lists {_short(file)} twice, with different merchants or SKUs "
+                    f"{label} lists {quoted(file)} twice, with different merchants or SKUs "
                     f"({out[file]} in row {first_row[file]} and {value})"
                 )
                 continue
@@ -335,8 +337,8 @@ def read_manifest(data: bytes | str, *, uses_merchant_ids: bool = True) -> dict[
     if header is None:
         raise IngestError(_NO_FILE_COLUMN)
     if problems:
-        more = len(problems) - _ROWS_NAMED
-        listed = "; ".join(problems[:_ROWS_NAMED]) + (
+        more = len(problems) - ROWS_NAMED
+        listed = "; ".join(problems[:ROWS_NAMED]) + (
             f"; and {more} more row{'s' if more != 1 else ''}" if more > 0 else ""
         )
         raise IngestError(
@@ -370,7 +372,7 @@ def _manifest_lookup(
 
     The rows are indexed by cleaned name once, at the first file not named exactly: cleaning every
     row for every such file took 0.36 s a file with a 5 MB manifest (150,000 rows), 12 minutes of
-    the server's CPU for a zip of 2,000 entries. A collision names :data:`_ROWS_NAMED` rows and
+    the server's CPU for a zip of 2,000 entries. A collision names :data:`ROWS_NAMED` rows and
     counts the others, decided once per cleaned name: naming every row put 3.9 MB of text in the
     reason of each file matching 250,000 rows that clean alike (a 5.5 MB manifest). The rows a
     file matched are added to ``used``."""
@@ -383,8 +385,8 @@ def _manifest_lookup(
         if len(set(matches.values())) <= 1:
             return (next(iter(matches.values())) if matches else ("", "")), ""
         names = sorted(matches)
-        more = len(names) - _ROWS_NAMED
-        listed = ", ".join(_short(k) for k in names[:_ROWS_NAMED]) + (f" and {more:,} more" if more > 0 else "")
+        more = len(names) - ROWS_NAMED
+        listed = ", ".join(quoted(k) for k in names[:ROWS_NAMED]) + (f" and {more:,} more" if more > 0 else "")
         return None, (
             f"The manifest has {len(matches):,} rows that match this file once names are cleaned "
             f"({listed}); name the file exactly as in one row."
@@ -460,7 +462,7 @@ def ingest_files(
             merchant, item_sku = row
             if only_own_merchant and merchant and merchant != merchant_id:
                 notes[name] = (
-                    f"The manifest's merchant {_short(merchant)} was not used: your uploads go to '{merchant_id}'."
+                    f"The manifest's merchant {quoted(merchant)} was not used: your uploads go to '{merchant_id}'."
                 )
             merchant = merchant_id if only_own_merchant else (merchant or merchant_id)
             if not merchant:

@@ -189,7 +189,7 @@ def test_a_manifest_row_that_names_no_file_is_shown_after_the_upload(db, photo):
     _submit(at)
     (note,) = [w.value for w in at.warning if "manifest row" in w.value]
     said = (
-        "1 manifest row named no file in this upload, so its SKU was not used: **bold**.png (manifest.csv in "
+        "1 manifest row named no file in this upload, so its SKU was not used: '**bold**.png' (manifest.csv in "
         "rows.zip). A row must name the file as uploaded, with its folders inside a zip (e.g. red/shirt.jpg)."
     )
     assert note == plain(said) and "\\*\\*bold\\*\\*" in note  # escaped: shown as typed, not bold

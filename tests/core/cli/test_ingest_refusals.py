@@ -70,6 +70,6 @@ def test_a_folders_manifest_row_that_names_no_file_is_told(drop, tmp_path, capsy
     out = capsys.readouterr()
     assert "added" in out.out
     assert (
-        f"note: 1 manifest row named no file in this upload, so its SKU was not used: new_cup.jpeg (manifest.csv in {drop})"
+        f"note: 1 manifest row named no file in this upload, so its SKU was not used: 'new_cup.jpeg' (manifest.csv in {drop})"
         in out.err
     )

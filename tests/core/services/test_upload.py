@@ -250,7 +250,7 @@ def test_manifest_rows_that_name_no_uploaded_file_are_told_not_dropped_silently(
     assert out.unmatched_rows == [("the manifest", "x.png")]
     note = out.unmatched_note()
     assert note == (
-        "1 manifest row named no file in this upload, so its SKU was not used: x.png (the manifest). A row "
+        "1 manifest row named no file in this upload, so its SKU was not used: 'x.png' (the manifest). A row "
         "must name the file as uploaded, with its folders inside a zip (e.g. red/shirt.jpg)."
     )
     out = ingest_uploads(
@@ -269,8 +269,11 @@ def test_many_unused_manifest_rows_are_named_up_to_five_then_counted():
     # As the upload keeps it: the first five rows and the count (a catalogue-wide manifest is large).
     out = UploadOutcome(unmatched_rows=[("the manifest", f"{i}.jpg") for i in range(5)], unmatched_count=1207)
     note = out.unmatched_note() or ""
-    assert note.startswith("1,207 manifest rows named no file in this upload, so their SKUs were not used: 0.jpg")
-    assert "4.jpg (the manifest) and 1,202 more." in note
+    assert note.startswith("1,207 manifest rows named no file in this upload, so their SKUs were not used: '0.jpg'")
+    assert "'4.jpg' (the manifest) and 1,202 more." in note
+    # A name is the merchant's text: quoted and cut, as the manifest's other messages name rows.
+    long = UploadOutcome(unmatched_rows=[("the manifest", "x" * 5000)], unmatched_count=1).unmatched_note() or ""
+    assert f"'{'x' * 39}\u2026' (the manifest)" in long and len(long) < 300
 
 
 def test_an_upload_keeps_five_unused_rows_and_their_count(store, photo):
