@@ -520,7 +520,7 @@ def ingest_files(
             for (name, shown), rel, analysis, merchant, item_sku in staged:
                 info = analysis.info
                 existing = conn.execute(
-                    select(images.c.id, versions.c.id.label("vid"))
+                    select(images.c.id, images.c.sku, versions.c.id.label("vid"))
                     .join(versions, versions.c.image_id == images.c.id)
                     .where(
                         and_(
@@ -532,15 +532,20 @@ def ingest_files(
                 ).first()
                 if existing is not None:
                     first = added_now.get((merchant, info.sha256)) or before.get((merchant, info.sha256), "")
+                    said = (
+                        f"The same file as {first} earlier in this upload."
+                        if first
+                        else "These exact bytes were uploaded before."
+                    )
+                    if item_sku and item_sku != (existing.sku or ""):
+                        # Nothing is stored for a copy: a SKU given with it would vanish unsaid.
+                        kept = f"keeps its SKU {quoted(existing.sku)}" if existing.sku else "has no SKU"
+                        said += f" The stored image {kept}; the SKU {quoted(item_sku)} given here was not applied."
                     pending.append(
                         FileResult(
                             name=name,
                             status="duplicate",
-                            reason=(
-                                f"The same file as {first} earlier in this upload."
-                                if first
-                                else "These exact bytes were uploaded before."
-                            ),
+                            reason=said,
                             image_id=int(existing.id),
                             version_id=int(existing.vid),
                             display_name=shown,

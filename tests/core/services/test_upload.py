@@ -295,3 +295,18 @@ def test_an_upload_keeps_five_unused_rows_and_their_count(store, photo):
         "4.png",
     ]
     assert "and 2 more." in (out.unmatched_note() or "")
+
+
+def test_a_copy_uploaded_with_another_sku_says_the_sku_was_not_applied(store, photo):
+    """Found by a browser probe: "SKU for all files" given with files already uploaded was dropped
+    without a word (a copy stores nothing). The copy's reason says which SKU the image keeps."""
+    shirt = encode(photo[::4, ::4].copy())
+    ingest_uploads(store, [("shirt.png", shirt)], merchant_id="acme", uploaded_by="mia", sku="SH-1")
+    again = ingest_uploads(store, [("shirt.png", shirt)], merchant_id="acme", uploaded_by="mia", sku="SH-2")
+    (r,) = again.report.results
+    assert r.status == "duplicate" and r.reason == (
+        "These exact bytes were uploaded before. The stored image keeps its SKU 'SH-1'; the SKU 'SH-2' given "
+        "here was not applied."
+    )
+    same = ingest_uploads(store, [("shirt.png", shirt)], merchant_id="acme", uploaded_by="mia", sku="SH-1")
+    assert same.report.results[0].reason == "These exact bytes were uploaded before."  # nothing lost: no more said
