@@ -179,8 +179,7 @@ def _ingest(args: argparse.Namespace) -> int:
                 stop_at_refused_zip=True,
             )
             report.results.extend(uploads.report.results)
-            uploads.unmatched_count += len(unmatched)
-            uploads.unmatched_rows[:0] = unmatched
+            uploads.add_unmatched(unmatched, first=True)  # the folders' manifests were read first
         except IngestError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

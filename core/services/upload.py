@@ -166,9 +166,16 @@ class UploadOutcome:
     unmatched_rows: list[tuple[str, str]] = field(default_factory=list)
     unmatched_count: int = 0
 
+    def add_unmatched(self, rows: Sequence[tuple[str, str]], *, first: bool = False) -> None:
+        """Count manifest ``rows`` that named no file, as (where the manifest was, file named),
+        keeping the first :data:`ROWS_NAMED` to name; ``first`` puts them before those counted so far."""
+        kept = [*rows, *self.unmatched_rows] if first else [*self.unmatched_rows, *rows]
+        self.unmatched_rows = kept[:ROWS_NAMED]
+        self.unmatched_count += len(rows)
+
     def unmatched_note(self) -> str | None:
         """What to tell about the unused manifest rows, naming a few; ``None`` when every row was used."""
-        n = max(self.unmatched_count, len(self.unmatched_rows))
+        n = self.unmatched_count
         if not n:
             return None
         named = ", ".join(f"{quoted(name)} ({where})" for where, name in self.unmatched_rows[:ROWS_NAMED])
@@ -282,9 +289,7 @@ def ingest_uploads(
         else:
             outcome.report.results += part.results
             used |= part.manifest_used
-            outcome.unmatched_rows += [(f"manifest.csv in {name}", row) for row in part.manifest_unmatched]
+            outcome.add_unmatched([(f"manifest.csv in {name}", row) for row in part.manifest_unmatched])
     if manifest and not outcome.refused_zips:  # (a zip refused whole had files it may have named)
-        outcome.unmatched_rows[:0] = [("the manifest", row) for row in sorted(set(manifest) - used)]
-    outcome.unmatched_count = len(outcome.unmatched_rows)
-    del outcome.unmatched_rows[ROWS_NAMED:]
+        outcome.add_unmatched([("the manifest", row) for row in sorted(set(manifest) - used)], first=True)
     return outcome
