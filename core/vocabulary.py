@@ -35,6 +35,7 @@ __all__ = [
     "decision_label",
     "issue_label",
     "issue_labels",
+    "metric_title",
 ]
 
 #: Long side (px) of the working copy the scale-dependent measures and the previews use.
@@ -193,6 +194,12 @@ METRIC_LABELS: Final[dict[str, str]] = {
     "hash_distance": "difference from the most similar photo",
     "color_distance": "colour difference from that photo",
 }
+
+
+def metric_title(metric: str) -> str:
+    """What a metric is called on screen ("tonal spread"): its label in :data:`METRIC_LABELS`,
+    else its name in words."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
 #: The issue a check reports when it fails (one per check), shared by the engine, the store, the CSV

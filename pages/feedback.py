@@ -28,7 +28,6 @@ from core.services.feedback import (
     metric_axis_title,
     metric_by_decision,
     metric_separation,
-    metric_title,
     separation_table,
     separations,
     tuned_profile,
@@ -36,7 +35,7 @@ from core.services.feedback import (
     unmoved_table,
 )
 from core.services.profiles import save_and_rescore
-from core.vocabulary import DECISIONS, decision_label, issue_labels
+from core.vocabulary import DECISIONS, decision_label, issue_labels, metric_title
 from pages.common.charts import decision_boxes, rejection_band_bars
 from pages.common.session import get_store, profile_names, require_role
 from pages.common.text import plain

@@ -28,7 +28,7 @@ from core.services.catalog import (
 )
 from core.services.measuring import stale_note
 from core.services.profiles import ProfileError, get_profile
-from core.vocabulary import DUPLICATE_ISSUES, decision_label, issue_label, issue_labels
+from core.vocabulary import DUPLICATE_ISSUES, decision_label, issue_label, issue_labels, metric_title
 from pages.common.charts import SHOWN_POINTS, contributions_figure, histogram_figure
 from pages.common.images import preview
 from pages.common.selection import selected_version
@@ -213,13 +213,15 @@ with tab_metrics:
         pd.DataFrame(
             [
                 {
-                    "metric": ln.metric,
+                    "measure": metric_title(ln.metric),
                     "value": ln.shown,
                     "unit": ln.unit,
                     "rule": ln.rule,
                     "status": status_words[ln.status],
-                    "check": ln.check,
+                    "check": issue_label(ln.check) if ln.check else "",
                     "meaning": ln.meaning,
+                    # The name a profile's JSON and the CSV export use, for whoever tunes them.
+                    "name": ln.metric,
                 }
                 for ln in metric_report(record.metrics, prof)
             ]
@@ -228,13 +230,14 @@ with tab_metrics:
         key="metrics_table",
         # The explanation columns get the room: numbers are short, the why is not.
         column_config={
-            "metric": st.column_config.TextColumn("metric", width=130),
+            "measure": st.column_config.TextColumn("measure", width=230),
             "value": st.column_config.TextColumn("value", width=60),
             "unit": st.column_config.TextColumn("unit", width=85),
             "rule": st.column_config.TextColumn("rule", width=150),
             "status": st.column_config.TextColumn("status", width=70),
             "check": st.column_config.TextColumn("check", width=110),
             "meaning": st.column_config.TextColumn("meaning", width=900),
+            "name": st.column_config.TextColumn("name", width=130),
         },
     )
 with tab_hist:

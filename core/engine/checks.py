@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from core.engine.profiles import CheckSpec, Profile, Rule
 from core.engine.wording import format_against, format_value, rule_text
-from core.vocabulary import METRIC_INFO, METRIC_LABELS
+from core.vocabulary import METRIC_INFO, metric_title
 
 __all__ = ["Issue", "MetricLine", "ScoreResult", "assess_metrics", "metric_report"]
 
@@ -110,7 +110,7 @@ def assess_metrics(metrics: dict[str, float], profile: Profile, *, other: str = 
         severity = rule.severity(value)
         if severity is None:
             continue
-        label = METRIC_LABELS.get(rule.metric, rule.metric.replace("_", " "))
+        label = metric_title(rule.metric)
         share = METRIC_INFO.get(rule.metric, ("",))[0] == "0-1"  # read as a percentage
         message = spec.message.format(
             value=format_against(value, rule.warn, percent=share),

@@ -35,7 +35,7 @@ from core.store.feedback import (
     feedback_csv,
     feedback_frame,
 )
-from core.vocabulary import DECISIONS, ISSUE_REASONS, METRIC_INFO, METRIC_LABELS, decision_label, issue_label
+from core.vocabulary import DECISIONS, ISSUE_REASONS, METRIC_INFO, decision_label, issue_label, metric_title
 
 __all__ = [
     "ANALYTICS_SAMPLE",
@@ -69,7 +69,6 @@ __all__ = [
     "impact_table",
     "metric_axis_title",
     "metric_by_decision",
-    "metric_title",
     "metric_separation",
     "metric_unit",
     "metric_value",
@@ -316,12 +315,6 @@ def metric_by_decision(frame: pd.DataFrame, metric: str) -> dict[str, pd.Series]
         if len(values):
             out[decision] = values
     return out
-
-
-def metric_title(metric: str) -> str:
-    """What a metric is called on screen ("tonal spread (grey levels)"): its label in
-    :data:`~core.vocabulary.METRIC_LABELS`, else its name in words."""
-    return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
 def _names_of(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -25,6 +25,13 @@ def test_vocabulary_is_self_consistent():
         assert hasattr(v, name), name
 
 
+def test_every_measure_has_words_on_screen():
+    """Inspect and Feedback list every measure by its title: none falls back to a raw name."""
+    assert set(v.METRIC_LABELS) == set(v.METRIC_INFO)
+    assert v.metric_title("noise_sigma") == "noise"
+    assert v.metric_title("some_new_measure") == "some new measure"  # a measure not yet named
+
+
 @pytest.mark.parametrize("path", PROFILE_FILES, ids=[p.stem for p in PROFILE_FILES])
 def test_profile_files_name_only_known_issues_and_operations(path):
     raw = json.loads(path.read_text(encoding="utf-8"))

@@ -15,7 +15,11 @@ def test_inspect_deep_link_shows_that_image(db):
     assert "dark" in body and "too dark" in body
     metrics_table = at.dataframe[0].value
     assert {"ERROR", "warning"} & set(metrics_table["status"])
-    assert set(metrics_table["metric"]) >= {"sharpness", "noise_sigma", "brightness", "background_white"}
+    assert set(metrics_table["name"]) >= {"sharpness", "noise_sigma", "brightness", "background_white"}
+    # Each measure under the words the checks' messages use, its check under the issue's label.
+    row = metrics_table.set_index("name").loc["noise_sigma"]
+    assert (row["measure"], row["check"]) == ("noise", "Grainy")
+    assert metrics_table.set_index("name").loc["width", "check"] == ""  # no check reads the width
     market = at.dataframe[1].value
     assert len(market) == 6  # one row per marketplace profile
 
