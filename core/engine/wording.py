@@ -168,8 +168,9 @@ def frame_note(metrics: Mapping[str, float]) -> str | None:
 
 
 def counted(n: int, noun: str) -> str:
-    """``n`` and ``noun`` in the singular or the plural (nouns that take an "s"): "1 file", "2 files"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    """``n`` and ``noun`` in the singular or the plural (nouns that take an "s"): "1 file",
+    "2 files", "10,000 files" (thousands separated, as every other count on screen is)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def enlarged_note(metrics: Mapping[str, float]) -> str | None:

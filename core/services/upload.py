@@ -181,7 +181,7 @@ class UploadOutcome:
         named = ", ".join(f"{quoted(name)} ({where})" for where, name in self.unmatched_rows[:ROWS_NAMED])
         more = n - min(n, ROWS_NAMED)
         return (
-            f"{n:,} manifest row{'' if n == 1 else 's'} named no file in this upload, so "
+            f"{counted(n, 'manifest row')} named no file in this upload, so "
             f"{'its SKU was' if n == 1 else 'their SKUs were'} not used: {named}"
             f"{f' and {more:,} more' if more > 0 else ''}. A row must name the file as uploaded, with its folders "
             "inside a zip (e.g. red/shirt.jpg)."

@@ -140,3 +140,4 @@ def test_a_count_takes_the_singular_for_one():
     from core.engine.wording import counted
 
     assert [counted(n, "decision") for n in (0, 1, 2)] == ["0 decisions", "1 decision", "2 decisions"]
+    assert counted(10_000, "file") == "10,000 files"  # as the Overview's counts write it
