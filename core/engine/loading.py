@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError, features
 
-from core.engine.structure import StructureError, check_structure, frames_refusal
+from core.engine.structure import TIFF_SIGNATURES, StructureError, check_structure, frames_refusal
 from core.vocabulary import SUPPORTED_FORMATS
 
 __all__ = [
@@ -192,6 +192,37 @@ def _sniff(data: bytes) -> tuple[str, bool] | None:
         return "Photoshop PSD", False
     if head.startswith(b"\xff\x0a") or head[4:12] == b"JXL \r\n\x87\n":
         return "JPEG XL", False
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP", True
+    if head.startswith(b"BM") and head[6:10] == b"\x00\x00\x00\x00":  # "BM", size, 4 reserved zero bytes
+        return "BMP", True
+    for name, signatures in _DECODED_SIGNATURES:
+        if head.startswith(signatures):
+            return name, True
+    return None
+
+
+#: Signatures of formats decoded here (WebP's and BMP's are tested apart): a file that starts
+#: with one and that Pillow still cannot open is a damaged one of that format, not "not an image".
+_DECODED_SIGNATURES: Final = (
+    ("JPEG", (b"\xff\xd8\xff",)),
+    ("PNG", (b"\x89PNG\r\n\x1a\n",)),
+    ("GIF", (b"GIF87a", b"GIF89a")),
+    ("TIFF", TIFF_SIGNATURES),
+)
+
+
+def _tiff_layout_problem(data: bytes) -> str | None:
+    """Why Pillow's TIFF reader refuses a well-formed TIFF, if it is the pixel layout (scientific
+    TIFFs store 32- or 64-bit floating-point or other sample layouts it does not decode)."""
+    from PIL import TiffImagePlugin
+
+    try:
+        TiffImagePlugin.TiffImageFile(io.BytesIO(data))
+    except SyntaxError as exc:
+        return str(exc) if "pixel mode" in str(exc) or "unsupported" in str(exc).lower() else None
+    except Exception:  # noqa: BLE001 - any other failure is damage, reported as such by the caller
+        return None
     return None
 
 
@@ -502,6 +533,12 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
         ) from exc
     except UnidentifiedImageError as exc:
         known = _sniff(data)
+        if known is not None and known[0] == "TIFF" and _tiff_layout_problem(data):
+            raise ImageLoadError(
+                "unsupported_format",
+                "This TIFF stores its pixels in a layout that cannot be read here (such as floating-point "
+                "samples, as scientific images do); please export it as an 8- or 16-bit RGB TIFF, JPEG or PNG.",
+            ) from exc
         if known is not None and known[1]:
             raise ImageLoadError(
                 "corrupt",

@@ -27,11 +27,15 @@ __all__ = [
     "SEGMENT_BYTES",
     "SEGMENT_FLOOR",
     "StructureError",
+    "TIFF_SIGNATURES",
     "check_structure",
     "frames_refusal",
     "gif_block_budget",
     "segment_budget",
 ]
+
+#: The first four bytes of a TIFF: byte order, then 42 (classic) or 43 (BigTIFF).
+TIFF_SIGNATURES: Final = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 #: Every file may have this many segments, chunks, tags or strips ...
 SEGMENT_FLOOR: Final = 10_000
@@ -106,7 +110,7 @@ def check_structure(data: bytes, *, max_frames: int) -> int | None:
         return _gif(data, max_frames)
     elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         _webp(data, max_frames)
-    elif head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+    elif head[:4] in TIFF_SIGNATURES:
         _tiff(data, max_frames)
     return None
 

@@ -195,6 +195,28 @@ def test_unsupported_format_is_named():
     assert e.value.kind == "unsupported_format" and "JPEG XL" in str(e.value)
 
 
+def test_a_floating_point_tiff_is_named_as_a_tiff_it_cannot_read():
+    """Scientific TIFFs (64-bit float samples, planes apart) are TIFFs, not "not an image": found
+    scoring scikit-image's own data folder."""
+    tifffile = pytest.importorskip("tifffile")  # installed with scikit-image
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, np.random.default_rng(0).random((3, 10, 10)), planarconfig="separate", photometric="rgb")
+    with pytest.raises(ImageLoadError) as e:
+        load_image(buf.getvalue())
+    assert e.value.kind == "unsupported_format" and "TIFF" in str(e.value) and "floating-point" in str(e.value)
+
+
+def test_a_damaged_header_of_a_known_format_names_the_format():
+    png = bytearray(encode(np.zeros((20, 20, 3), np.uint8), "PNG"))
+    png[24] = 3  # a bit depth no PNG has
+    with pytest.raises(ImageLoadError) as e:
+        load_image(bytes(png))
+    assert e.value.kind == "corrupt" and "The PNG file is damaged" in str(e.value)
+    with pytest.raises(ImageLoadError) as e:
+        load_image(b"\xff\xd8\xff" + b"\x00" * 64)
+    assert e.value.kind == "corrupt" and "The JPEG file is damaged" in str(e.value)
+
+
 @pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
 def test_phone_heic_and_web_avif_decode_upright_with_their_facts(fmt):
     rgb = np.zeros((20, 40, 3), np.uint8)
