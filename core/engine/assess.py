@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -28,6 +29,7 @@ __all__ = [
     "assess",
     "assess_file",
     "at_source_resolution",
+    "judged_long_side",
     "mark_duplicates",
     "preview_detail",
 ]
@@ -165,6 +167,16 @@ def analyze_preview(
 
 #: The metrics :func:`mark_duplicates` sets: what comparing with the catalogue found.
 DUPLICATE_METRICS: Final = ("exact_duplicate", "hash_distance", "color_distance")
+
+
+def judged_long_side(metrics: Mapping[str, float], *, width: int, height: int) -> float:
+    """The long side (px) an image is judged at: its measured ``long_side`` (which an enlarged fix
+    keeps at its source's, see :func:`at_source_resolution`), else its pixels' long side; NaN when
+    neither is known. Saving a fix and the Optimize page's estimate both ask this of the source."""
+    judged = float(metrics.get("long_side", math.nan))
+    if math.isfinite(judged):
+        return judged
+    return float(max(width or 0, height or 0) or math.nan)
 
 
 def at_source_resolution(analysis: Analysis, *, source_long_side: float) -> Analysis:

@@ -4,7 +4,6 @@ rendering, downloading or saving the result at full resolution."""
 from __future__ import annotations
 
 import json
-import math
 import threading
 from dataclasses import dataclass, replace
 
@@ -17,6 +16,7 @@ from core.engine.assess import (
     analyze_preview,
     assess,
     at_source_resolution,
+    judged_long_side,
     preview_detail,
 )
 from core.engine.autofix import auto_recipe
@@ -183,7 +183,8 @@ def estimate_score(
         )
         # As saving judges it (core.store.intake.save_optimized): enlarging adds no detail, and
         # a fix is not compared with the catalogue, so the upload's duplicate finding is not its.
-        fixed = at_source_resolution(fixed, source_long_side=record.metrics.get("long_side", math.nan))
+        source = judged_long_side(record.metrics, width=record.width, height=record.height)
+        fixed = at_source_resolution(fixed, source_long_side=source)
         fixed = replace(fixed, metrics={k: v for k, v in fixed.metrics.items() if k not in DUPLICATE_METRICS})
     before, after = assess(original, profile), assess(fixed, profile)
     return ScoreEstimate(

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from core.engine import ENGINE_VERSION
-from core.engine.assess import Analysis, assess, mark_duplicates
+from core.engine.assess import Analysis, assess, judged_long_side, mark_duplicates
 from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import ImageInfo
 from core.engine.profiles import Profile
@@ -110,8 +110,8 @@ def source_long_side(conn: Connection, version_id: int) -> float:
     ).first()
     if row is None:
         return math.nan
-    judged = loads_metrics(row.metrics_json).get("long_side", math.nan) if row.metrics_json else math.nan
-    return judged if math.isfinite(judged) else float(max(row.width or 0, row.height or 0) or math.nan)
+    metrics = loads_metrics(row.metrics_json) if row.metrics_json else {}
+    return judged_long_side(metrics, width=row.width or 0, height=row.height or 0)
 
 
 def dumps_metrics(metrics: dict[str, float]) -> str:

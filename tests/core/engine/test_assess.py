@@ -1,3 +1,5 @@
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -88,3 +90,14 @@ def test_an_enlarged_image_is_judged_at_its_sources_resolution(stored_and_previe
     for source in (2400.0, 3000.0, float("nan")):
         assert at_source_resolution(big, source_long_side=source) is big
     assert enlarged_note(big.metrics) is None and enlarged_note({}) is None
+
+
+def test_a_source_is_judged_at_its_measured_long_side_else_at_its_pixels():
+    """Saving a fix and the Optimize estimate ask the same question of the source: a fix of an
+    enlarged fix keeps the first source's size; a record without the measure falls back to pixels."""
+    from core.engine.assess import judged_long_side
+
+    assert judged_long_side({"long_side": 600.0}, width=2400, height=1800) == 600.0
+    assert judged_long_side({"long_side": float("nan")}, width=1200, height=1800) == 1800.0
+    assert judged_long_side({}, width=900, height=700) == 900.0
+    assert math.isnan(judged_long_side({}, width=0, height=0))
