@@ -257,6 +257,7 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
         )
         out["overview: text search"] = _median_ms(lambda: overview(store, scope, CatalogFilter(text="sku-0999")))
         out["overview: page 1000"] = _median_ms(lambda: overview(store, scope, page=1000))
+        out["overview: by name, page 1000"] = _median_ms(lambda: overview(store, scope, page=1000, order="name"))
         out["overview: one merchant"] = _median_ms(lambda: overview(store, CatalogScope(merchant_id="shop-007")))
         out["feedback: filter choices"] = _median_ms(lambda: feedback_choices(store))
         out["feedback: counts"] = _median_ms(lambda: feedback_count(store, flt))

@@ -323,7 +323,7 @@ ISSUE_REASONS: Final = {
 QUEUE_ORDERS: Final = ("lowest_score", "oldest", "merchant", "issue")
 
 #: Orders the whole catalogue (the Overview's table) can be listed in.
-CATALOG_ORDERS: Final = ("lowest_score", "highest_score", "newest")
+CATALOG_ORDERS: Final = ("lowest_score", "highest_score", "newest", "name")
 
 #: Account roles, and how the interface names them.
 ROLES: Final = ("admin", "reviewer", "merchant")

@@ -53,6 +53,7 @@ ORDER_LABELS: Final = {
     "lowest_score": "Worst score first",
     "highest_score": "Best score first",
     "newest": "Newest first",
+    "name": "Name (A-Z)",
 }
 
 

@@ -19,6 +19,7 @@ from core.store.database import (
     folded,
     has_text_index,
     images,
+    name_order_key,
     reviews,
     score_issues,
     scores,
@@ -261,11 +262,13 @@ def _latest_decision() -> _LatestDecision:
     return _LatestDecision()
 
 
-def _catalog_from(scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool = False) -> FromClause:
+def _catalog_from(
+    scope: CatalogScope, flt: CatalogFilter, *, with_scores: bool = False, with_images: bool = False
+) -> FromClause:
     """versions, joined to images and scores only when a filter or the caller needs them: each
     join is a lookup per row, which adds up over 100,000 rows."""
     frm: FromClause = versions
-    if scope.merchant_id is not None or flt.merchants or flt.text:
+    if with_images or scope.merchant_id is not None or flt.merchants or flt.text:
         frm = frm.join(images, images.c.id == versions.c.image_id)
     if with_scores or flt.score_min > 0 or flt.score_max < 100:
         frm = frm.join(
@@ -413,7 +416,8 @@ def _page_ids(
     the scored. With a narrowing filter (a merchant, an issue, a text) the walk could pass most of
     the catalogue to fill a page: the database then starts from that filter and sorts what it
     leaves. Newest first: by version id, descending (ids are given in the order versions are
-    added), walked backwards in the versions' primary key.
+    added), walked backwards in the versions' primary key. By name: the shown name in lower case,
+    then the image and version ids, walked in the images' name index (revision 0015).
     """
     decided = _latest_decision()
     conds = _catalog_where(scope, flt, decided, search=search)
@@ -434,6 +438,31 @@ def _page_ids(
             .limit(limit)
         )
         return [int(v) for v in conn.execute(newest).scalars()]
+    if order == "name":
+        key = name_order_key(conn.dialect.name)
+        if flt == CatalogFilter() and scope.merchant_id is None and not scope.include_optimized:
+            # The whole catalogue: a page of images walked in their name index (revision 0015),
+            # then each one's original (every image has exactly one), so the page is read in
+            # order instead of sorting a million names.
+            page = select(images.c.id.label("image_id"), key.label("key")).order_by(key, images.c.id)
+            walked = page.offset(offset).limit(limit).subquery()
+            originals = (
+                select(versions.c.id)
+                .join_from(walked, versions, versions.c.image_id == walked.c.image_id)
+                .where(versions.c.kind == "original")
+                .order_by(walked.c.key, walked.c.image_id)
+            )
+            return [int(v) for v in conn.execute(originals).scalars()]
+        # Filtered, or with the optimized versions: the database starts where it judges best.
+        by_name = (
+            select(versions.c.id)
+            .select_from(_catalog_from(scope, flt, with_images=True))
+            .where(*conds)
+            .order_by(key, images.c.id, versions.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [int(v) for v in conn.execute(by_name).scalars()]
     best = order == "highest_score"
     if narrowing:
         by_score = (scores.c.score.desc(), versions.c.id.desc()) if best else (scores.c.score, versions.c.id)
@@ -484,7 +513,8 @@ def catalog_page(
     order: str = "lowest_score",
 ) -> list[dict[str, Any]]:
     """One page of the catalogue in ``order`` (one of :data:`CATALOG_ORDERS`: lowest score first,
-    the default, or highest, unscored last either way; or newest first), as plain dicts with the
+    the default, or highest, unscored last either way; newest first; or by name, A-Z whatever the
+    case), as plain dicts with the
     overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
     if order not in CATALOG_ORDERS:
         raise ValueError(f"order must be one of {', '.join(CATALOG_ORDERS)}, not {order!r}")

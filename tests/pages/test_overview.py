@@ -92,7 +92,7 @@ def test_sort_by_orders_the_whole_catalogue_and_stays_while_paging(db, monkeypat
     frame = catalog_frame(db, profile="generic").sort_values(["score", "version_id"], ascending=False)
     at = make_app(ADMIN)
     sort = next(s for s in at.selectbox if s.label == "Sort by")
-    assert sort.options == ["Worst score first", "Best score first", "Newest first"]
+    assert sort.options == ["Worst score first", "Best score first", "Newest first", "Name (A-Z)"]
     page = next(n for n in at.number_input if n.key == "overview_page")
     page.set_value(2).run()
     sort = next(s for s in at.selectbox if s.label == "Sort by")
@@ -103,6 +103,12 @@ def test_sort_by_orders_the_whole_catalogue_and_stays_while_paging(db, monkeypat
     assert _count_line(at) == "Images 9-16 of 20"
     assert list(at.dataframe[0].value["version_id"]) == list(frame["version_id"][8:16])
     assert next(s for s in at.selectbox if s.label == "Sort by").value == "highest_score"
+    # By name: the names as shown, whatever their case, across the pages.
+    next(s for s in at.selectbox if s.label == "Sort by").set_value("name").run()
+    shown = list(at.dataframe[0].value["file_name"])
+    next(n for n in at.number_input if n.key == "overview_page").set_value(2).run()
+    shown += list(at.dataframe[0].value["file_name"])
+    assert shown == sorted(frame["file_name"], key=str.lower)[:16]
     # The table's own header sorting cannot be switched off in Streamlit 1.67: the caption says so.
     assert any("sorts only the rows on this page" in c.value for c in at.caption)
 

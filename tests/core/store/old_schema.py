@@ -48,6 +48,8 @@ ADDED_BY: dict[int, dict[str, list[str]]] = {
         "sqlite": [f"DROP TRIGGER IF EXISTS {database.METRICS_TRIGGER}_{e}" for e in ("insert", "delete", "update")],
         "tables": [database.analysis_metrics.name],
     },
+    # the Overview's order by name (not in `metadata`, as revision 0013's)
+    15: {dialect: [f"DROP INDEX IF EXISTS {database.NAME_ORDER_INDEX}"] for dialect in ("sqlite", "postgresql")},
 }
 
 
