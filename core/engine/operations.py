@@ -247,13 +247,16 @@ def contrast_stretch(rgb: np.ndarray, p: ContrastStretchParams) -> np.ndarray:
         return rgb.copy()
     shadow = min(float(p.shadow), lo)  # never lift the darkest tones above where they are
     darkest = int(np.searchsorted(cdf, 0.001))  # the darkest 0.1%, whatever the chosen percentile
-    if cdf[min(255, darkest + 3)] >= _BLACK_AREA:
+    # 3 grey levels of the result: a stretch by 3 (a photo washed out by 3) puts a dark garment's
+    # shades 19-40 within 8 input levels, and 3 of those held enough of it to pass for black.
+    band = max(1, round(3.0 * (hi - lo) / (255.0 - shadow)))
+    if cdf[min(255, darkest + band)] >= _BLACK_AREA:
         shadow = 0.0  # the darkest tones are an area (a black product or backdrop): it was black
     return _lut(rgb, shadow + (_LEVELS - lo) * ((255.0 - shadow) / (hi - lo)))
 
 
-#: Share of the frame within 3 grey levels of its darkest 0.1% that makes those tones an area, not
-#: a few deep shadows (see :func:`contrast_stretch`).
+#: Share of the frame within 3 grey levels (of the stretched result) of its darkest 0.1% that makes
+#: those tones an area, not a few deep shadows (see :func:`contrast_stretch`).
 _BLACK_AREA = 0.02
 
 
