@@ -353,7 +353,7 @@ async def browse(base: str, pid: int, presses: int) -> dict[str, Any]:
         page = await ctx.new_page()
         await sign_in(page, base, "admin", ADMIN_PASSWORD)  # ends on the Review page
         out["rss_mb"].append(_rss_mb(pid))
-        pages = (("overview", "Overview", r"^Images \d+-\d+ of \d+"), ("feedback", "Feedback", r"^\d+ decisions$"))
+        pages = (("overview", "Overview", r"^Images \d+-\d+ of \d+"), ("feedback", "Feedback", r"^[\d,]+ decisions$"))
         for _name, link, ready in pages:
             await _open(page, link, ready)  # first open: caches, imports
         times: dict[str, list[float]] = {name: [] for name, _, _ in pages}
