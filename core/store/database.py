@@ -64,15 +64,15 @@ __all__ = [
     "TEXT_SEARCH_COLUMNS",
     "add_column",
     "create_agreement_index",
-    "create_name_order_index",
     "create_metric_columns",
+    "create_name_order_index",
     "create_text_fold",
     "create_text_index",
     "folded",
     "has_text_index",
     "inserted_id",
-    "name_order_key",
     "metadata",
+    "name_order_key",
     "new_revision",
     "now",
     "open_store",
@@ -394,9 +394,18 @@ def create_agreement_index(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     AGREEMENT_INDEX.create(conn, checkfirst=True)
+    _sample_statistics(conn, str(AGREEMENT_INDEX.name))
+
+
+def _sample_statistics(conn: Connection, index: str) -> None:
+    """On SQLite, the planner statistics of a new ``index`` where the database keeps some (sampled
+    as :meth:`Store.refresh_statistics` samples them): without them the planner would not weigh it
+    against the indexes it has statistics for. Elsewhere, nothing."""
+    if conn.dialect.name != "sqlite":
+        return
     if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
         conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-        conn.exec_driver_sql(f"ANALYZE {AGREEMENT_INDEX.name}")
+        conn.exec_driver_sql(f"ANALYZE {index}")
 
 
 #: Migration 15: the index the Overview's order by name walks (see :func:`name_order_key`), so a
@@ -422,12 +431,7 @@ def create_name_order_index(conn: Connection) -> None:
     index = Index(NAME_ORDER_INDEX, name_order_key(conn.dialect.name), images.c.id)
     images.indexes.discard(index)  # made here, not by ``metadata`` (as AGREEMENT_INDEX)
     conn.execute(CreateIndex(index, if_not_exists=True))
-    if (
-        conn.dialect.name == "sqlite"
-        and conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
-    ):
-        conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-        conn.exec_driver_sql(f"ANALYZE {NAME_ORDER_INDEX}")
+    _sample_statistics(conn, NAME_ORDER_INDEX)
 
 
 #: Migration 14: every stored measurement of every analysis in a column of its own, so that the

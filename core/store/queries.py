@@ -514,8 +514,8 @@ def catalog_page(
 ) -> list[dict[str, Any]]:
     """One page of the catalogue in ``order`` (one of :data:`CATALOG_ORDERS`: lowest score first,
     the default, or highest, unscored last either way; newest first; or by name, A-Z whatever the
-    case), as plain dicts with the
-    overview's columns (``issues`` a list, ``status`` the latest decision or "unreviewed")."""
+    case), as plain dicts with the overview's columns (``issues`` a list, ``status`` the latest
+    decision or "unreviewed")."""
     if order not in CATALOG_ORDERS:
         raise ValueError(f"order must be one of {', '.join(CATALOG_ORDERS)}, not {order!r}")
     decided = _latest_decision()
