@@ -33,6 +33,10 @@ The checks are judged where it matters: on real, professionally shot product pho
    light falls from top to bottom, and on one vignetted toward the corners.
    **Dark papers**: each shot on black and on charcoal paper (a low-key look): the same rate, and
    the share of those copies, darkened as level 3 above, on which ``dark`` fires.
+   **Colour variants**: each photo of a coloured product with its hues turned by 60-300 degrees
+   (the same shot of the item in five other colours; neutral pixels, the white backdrop and
+   shadows, keep theirs), scored with the original as one upload, duplicates included: a
+   product's colour is no cast, and another colour of the same shot is not the same photo.
 6. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
    (as "pad to square" tools do): recall next to the unpadded copy's. Padding must hide nothing.
 
@@ -60,10 +64,11 @@ import numpy as np
 from common import OUT, ROOT, machine
 from PIL import Image, ImageOps
 
-from core.engine.assess import analyze, assess
+from core.engine.assess import analyze, assess, mark_duplicates
 from core.engine.autofix import auto_recipe
 from core.engine.batch import assess_paths, discover
 from core.engine.compare import ssim
+from core.engine.duplicates import DuplicateIndex
 from core.engine.loading import load_image
 from core.engine.profiles import load_profile
 
@@ -166,6 +171,12 @@ WEB_SIZES = (0.6, 0.4)
 #: Graded backdrops a studio sweep gives: light falling from 244 at the top to 210 at the
 #: bottom, and a vignette from 246 in the centre to 206 in the corners.
 SWEEPS = ("falling", "vignette")
+#: Colour variants: the product's hues turned by these angles (degrees), for photos at least
+#: :data:`COLOURED_SHARE` of whose pixels are coloured (HSV saturation over 60 of 255). A black
+#: shoe or a grey suit turned keeps its colour (only a logo or the model's hands change, 5-15% of
+#: the frame): that is the same photo again, rightly flagged, not another colour of the product.
+HUE_TURNS = (60, 120, 180, 240, 300)
+COLOURED_SHARE = 0.2
 #: Dark papers (RGB) chosen for a low-key look, and the darkening (level 3 above: x0.25 light)
 #: that must still be caught on them.
 DARK_PAPERS = {"black": (12, 12, 12), "charcoal": (48, 48, 48)}
@@ -185,6 +196,17 @@ def on_paper(a: np.ndarray, paper: tuple[int, int, int]) -> np.ndarray:
     which keep their depth) takes the paper's colour, the product keeps its own."""
     backdrop = cv2.GaussianBlur((a.min(axis=2) >= 249).astype(np.float32), (0, 0), 1.5)[..., None]
     return _clip(a * (1.0 - backdrop * (1.0 - np.asarray(paper, np.float32) / 255.0)))
+
+
+def hue_turned(a: np.ndarray, degrees: int) -> np.ndarray:
+    """``a`` with the hues of its coloured pixels turned by ``degrees`` (HSV at full hue
+    resolution). Near-neutral pixels keep theirs (the turn fades in from saturation 20 to 60 of
+    255): a warm white backdrop turned by 120 degrees would otherwise go green, a real cast."""
+    hsv = cv2.cvtColor(a, cv2.COLOR_RGB2HSV_FULL)  # hue 0-255 for the full circle
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + round(degrees * 256 / 360)) % 256).astype(np.uint8)
+    turned = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL).astype(np.float32)
+    weight = np.clip((hsv[..., 1].astype(np.float32) - 20.0) / 40.0, 0.0, 1.0)[..., None]
+    return _clip(a * (1.0 - weight) + turned * weight)
 
 
 def on_sweep(a: np.ndarray, sweep: str) -> np.ndarray:
@@ -281,6 +303,13 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
         buf = io.BytesIO()
         Image.fromarray(small).save(buf, "JPEG", quality=85)
         out["web_size"][f"x{f}"] = assess(analyze(load_image(buf.getvalue())), profile).issue_names
+    seen = DuplicateIndex()  # the original and its colour variants, uploaded together
+    mark_duplicates(base.analysis, "original", seen)
+    out["variants"] = {}
+    coloured = np.count_nonzero(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1] > 60) / (rgb.shape[0] * rgb.shape[1])
+    for turn in HUE_TURNS if coloured >= COLOURED_SHARE else ():
+        variant, _ = mark_duplicates(analyze(load_image(_encode(hue_turned(rgb, turn), "paper"))), f"hue {turn}", seen)
+        out["variants"][f"hue +{turn}"] = assess(variant, profile).issue_names
     out["sweep"] = {
         sweep: assess(analyze(load_image(_encode(on_sweep(rgb, sweep), "paper"))), profile).issue_names
         for sweep in SWEEPS
@@ -441,6 +470,7 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
     result["web"] = _new_flags(per_photo, "web")
     result["web_size"] = _new_flags(per_photo, "web_size")
     result["sweep"] = _new_flags(per_photo, "sweep")
+    result["variants"] = _new_flags(per_photo, "variants")
     return result
 
 
@@ -588,6 +618,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"\nOn graded grey sweeps ({', '.join(SWEEPS)}; {sweeps['copies']} copies): {_gained(sweeps, 'the white original')}"
+        )
+        variants = deg["variants"]
+        print(
+            f"\nColour variants (hues turned by {'/'.join(map(str, HUE_TURNS))} degrees, scored with the original "
+            f"as one upload; {variants['copies']} copies): {_gained(variants)}"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
