@@ -1,4 +1,4 @@
-"""Overview: the catalogue at a glance, filterable, each row linking to its image."""
+"""Overview: the catalogue at a glance, filterable, each row opening its image."""
 
 from urllib.parse import urlencode
 
@@ -31,6 +31,8 @@ scope = merchant_scope(user)
 store = get_store()
 
 st.title("My images" if scope else "Catalogue overview")
+if "v" in st.query_params:  # left by Back from an image opened here (see the table below)
+    del st.query_params["v"]
 if note := stale_catalogue_note(store, merchant_id=scope):  # staff only: merchants cannot re-measure
     st.info(note, icon=":material/history:")
 with st.sidebar:
@@ -134,7 +136,7 @@ window["status"] = [decision_label(s) for s in window["status"]]
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
 # The profile rides along: the link opens a new tab (a new session), which must judge alike.
 window["open"] = [f"./inspect?{urlencode({'v': v, 'profile': profile})}" for v in window["version_id"]]
-st.dataframe(
+event = st.dataframe(
     window,
     hide_index=True,
     column_order=table_columns(merchant_view=scope is not None, with_versions=include_optimized),
@@ -153,7 +155,15 @@ st.dataframe(
     },
     row_height=64,
     key="catalog",
+    # A link cell in Streamlit's table opens only on a second click (the first selects the cell),
+    # so selecting the Open cell opens the image at once, in this tab.
+    on_select="rerun",
+    selection_mode="single-cell",
 )
+if opened := [row for row, column in event.selection.cells if column == "open"]:
+    st.switch_page(
+        "pages/inspect.py", query_params={"v": str(window["version_id"].iloc[opened[0]]), "profile": profile}
+    )
 # Streamlit 1.67's table cannot switch its header sorting off (only column selections do, at the
 # cost of a selection mode): say what a header click sorts.
 st.caption(f"A click on a column header sorts only the rows on this page; Sort by orders all {ov.shown} images.")

@@ -66,6 +66,33 @@ def test_screenshots_of_every_page(page, app):
     assert len(list(OUT.glob("*.png"))) >= 7
 
 
+def test_the_overview_opens_an_image_from_its_open_cell(page, app):
+    """Selecting a row's Open cell opens that image's Inspect page in the same tab (a link cell
+    alone opens only on a second click), and Back returns to a clean overview URL."""
+    base, _ = app
+    goto(page, base, "/", "Catalogue overview")
+    table = page.locator("[data-testid='stDataFrame']").first
+    table.scroll_into_view_if_needed()
+    # The grid's accessible cells name each column by position: thumbnail, File, Open, ...
+    first_file = page.locator("#glide-cell-1-0").inner_text()
+    link = page.locator("#glide-cell-2-0").inner_text()
+    assert link.startswith("./inspect?v=")
+    version = link.split("v=")[1].split("&")[0]
+    box = table.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 20, box["y"] + 35 + 32)  # the first row's thumbnail: selected, nothing opens
+    wait_idle(page)
+    assert "/inspect" not in page.url
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # the Open cell
+    page.get_by_role("heading", name=first_file).first.wait_for(timeout=60_000)
+    assert f"/inspect?v={version}" in page.url
+    page.go_back()
+    page.get_by_role("heading", name="Catalogue overview").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.url.endswith("/overview"), page.url
+
+
 def test_signed_out_visitor_only_gets_sign_in(browser, app):
     base, _ = app
     ctx = browser.new_context()
