@@ -11,8 +11,9 @@ The checks are judged where it matters: on real, professionally shot product pho
    least :data:`SAME_PHOTO_SSIM`: one photo reused for two products, a true finding).
 2. **Recall and monotonicity.** Each distinct photo is degraded at four levels for each of
    blur, noise, JPEG, darkening, washing out, low contrast, colour cast and downscaling; apart
-   from those eight, exposure gain, a camera's grain (blotchy, saved as a JPEG at quality 90) and
-   camera shake (a straight path of 5-25 px).
+   from those eight, exposure gain, a camera's grain (blotchy, saved as a JPEG at quality 90),
+   camera shake (a straight path of 5-25 px), brightening (values multiplied by 1.4-3, clipped)
+   and midtones lifted (a gamma of 1/1.4 to 1/3).
    Recall is the share of degraded copies on which the matching issue fires (for photos that
    did not already carry it); monotonicity is the per-photo Spearman correlation
    between severity (0-4) and the score's fall.
@@ -151,8 +152,21 @@ DEGRADATIONS: dict[str, tuple[Callable[[np.ndarray, int, int], np.ndarray], froz
     "grain": (lambda a, k, s: _grain(a, (4, 8, 14, 22)[k - 1], s), frozenset({"noisy"})),
     # Nor is camera shake (added later still): a blur along one path leaves the edges across it crisp.
     "shake": (lambda a, k, s: _shake(a, (5, 9, 15, 25)[k - 1], s), frozenset({"blurry"})),
+    # Two more ways of "too bright", reported to show the limit (2026-12-02): the stored values
+    # multiplied (a naive brightening that clips everything above 255/k), and the midtones lifted
+    # by a gamma of 1/k (black stays black, a black suit turns grey). Both leave a dark product a
+    # good photo of a lighter one, and a light product blown into the backdrop.
+    "brightened": (
+        lambda a, k, s: _clip(a.astype(np.float32) * (1.4, 1.8, 2.2, 3.0)[k - 1]),
+        frozenset({"overexposed"}),
+    ),
+    "midtones_lifted": (
+        lambda a, k, s: _clip(255.0 * (a / np.float32(255.0)) ** np.float32(1 / (1.4, 1.8, 2.2, 3.0)[k - 1])),
+        frozenset({"overexposed"}),
+    ),
 }
-#: The eight degradations the headline recall is over (exposure gain, grain and shake are reported apart).
+#: The eight degradations the headline recall is over (exposure gain, grain, shake, brightening and
+#: lifted midtones are reported apart).
 HEADLINE = ("blur", "noise", "jpeg", "darken", "wash_out", "low_contrast", "color_cast", "downscale")
 #: Degradations an auto-fix is expected to undo (blur and downscaling lose detail for good).
 FIXABLE = ("noise", "darken", "wash_out", "low_contrast", "color_cast")
