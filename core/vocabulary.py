@@ -338,6 +338,9 @@ IMAGE_EXTENSIONS: Final = frozenset(
         ".jpg",
         ".jpeg",
         ".jpe",
+        ".jfif",  # what Windows browsers name a saved JPEG
+        ".pjpeg",
+        ".pjp",
         ".png",
         ".webp",
         ".heic",
@@ -358,7 +361,23 @@ HEIF_EXTENSIONS: Final = frozenset({".heic", ".heif", ".hif"})
 #: Image file types a merchant may send that the engine cannot read: found in a folder or a zip,
 #: they are reported with the reason (never skipped silently).
 UNSUPPORTED_IMAGE_EXTENSIONS: Final = frozenset(
-    {".svg", ".svgz", ".jxl", ".psd", ".eps", ".raw", ".cr2", ".nef", ".arw", ".dng", ".ico"}
+    {
+        ".svg",
+        ".svgz",
+        ".jxl",
+        ".jp2",
+        ".psd",
+        ".eps",
+        ".ai",
+        ".pdf",
+        ".tga",
+        ".raw",
+        ".cr2",
+        ".nef",
+        ".arw",
+        ".dng",
+        ".ico",
+    }
 )
 
 #: Pillow formats the loader decodes (MPO is a multi-picture JPEG; HEIF, phones' HEIC, through

@@ -44,7 +44,7 @@ __all__ = [
 
 #: How the accepted image extensions are named to a merchant (every extension in IMAGE_EXTENSIONS once).
 _TYPE_NAMES = (
-    ("JPEG", (".jpg", ".jpeg", ".jpe")),
+    ("JPEG", (".jpg", ".jpeg", ".jpe", ".jfif", ".pjpeg", ".pjp")),
     ("PNG", (".png",)),
     ("WebP", (".webp",)),
     ("HEIC", tuple(sorted(HEIF_EXTENSIONS))),

@@ -137,7 +137,11 @@ def test_upload_shows_the_limits_and_an_odd_name_as_given(browser, app, photo):
     page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
     _open(page, base, "/upload", "Upload images")
     limits = page.locator("[data-testid='stAlertContentInfo']").first.inner_text()
-    assert "JPEG (.jpg, .jpeg, .jpe)" in limits and "TIFF (.tif, .tiff)" in limits and "50 MB" in limits
+    assert (
+        "JPEG (.jpg, .jpeg, .jpe, .jfif, .pjpeg, .pjp)" in limits
+        and "TIFF (.tif, .tiff)" in limits
+        and "50 MB" in limits
+    )
     assert "megapixels" in limits and "Zip files" in limits
     # The images' types and size as in the box above (Streamlit's own line, which drops JPEG and TIFF, is hidden).
     assert page.get_by_text(

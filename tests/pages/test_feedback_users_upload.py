@@ -121,7 +121,9 @@ def test_upload_page_states_the_limits_really_enforced(db):
     at = make_app(ADMIN, "pages/upload.py")
     shown = " ".join(i.value for i in at.info)
     assert f"{DEFAULT_MAX_BYTES / 1024**2:g} MB" in shown and f"{max_pixels() / 1e6:g} megapixels" in shown
-    assert "JPEG (.jpg, .jpeg, .jpe)" in shown and "TIFF (.tif, .tiff)" in shown and "500 MB" in shown
+    assert (
+        "JPEG (.jpg, .jpeg, .jpe, .jfif, .pjpeg, .pjp)" in shown and "TIFF (.tif, .tiff)" in shown and "500 MB" in shown
+    )
     uploaders = {u.proto.label.split(" (")[0]: u.proto for u in at.get("file_uploader")}
     assert uploaders["Images"].max_upload_size_mb == upload_limits().max_image_bytes // 1024**2
     manifest = next(u for label, u in uploaders.items() if label.startswith("Manifest CSV"))

@@ -125,6 +125,19 @@ def test_folder_ingest_stores_phone_heic_and_reports_svg_with_a_reason(store, ph
     assert by["cut.heic"].status == "refused" and "HEIC" in by["cut.heic"].reason
 
 
+def test_folder_ingest_reads_a_windows_jfif_and_reports_a_pdf_with_a_reason(store, photo, tmp_path):
+    """Windows browsers save JPEGs as .jfif: read as JPEG, not skipped. A PDF spec sheet in the
+    same folder is named as refused, never dropped silently."""
+    from core.store.intake import ingest_folder
+
+    (tmp_path / "saved from web.jfif").write_bytes(encode(photo, "JPEG"))
+    (tmp_path / "spec sheet.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    by = {r.display_name: r for r in ingest_folder(store, tmp_path, merchant_id="acme").results}
+    assert set(by) == {"saved from web.jfif", "spec sheet.pdf"}
+    assert by["saved from web.jfif"].status == "added"
+    assert by["spec sheet.pdf"].status == "refused" and "PDF" in by["spec sheet.pdf"].reason
+
+
 def test_browser_escapes_in_uploaded_names_are_undone():
     from core.services.upload import browser_file_name
 
