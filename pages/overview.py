@@ -161,9 +161,9 @@ event = st.dataframe(
     selection_mode="single-cell",
 )
 if opened := [row for row, column in event.selection.cells if column == "open"]:
-    st.switch_page(
-        "pages/inspect.py", query_params={"v": str(window["version_id"].iloc[opened[0]]), "profile": profile}
-    )
+    # This session already holds the profile: naming it in the URL too would have Inspect take it
+    # out again, a history entry of its own that Back would land on.
+    st.switch_page("pages/inspect.py", query_params={"v": str(window["version_id"].iloc[opened[0]])})
 # Streamlit 1.67's table cannot switch its header sorting off (only column selections do, at the
 # cost of a selection mode): say what a header click sorts.
 st.caption(f"A click on a column header sorts only the rows on this page; Sort by orders all {ov.shown} images.")

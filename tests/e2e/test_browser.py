@@ -87,6 +87,7 @@ def test_the_overview_opens_an_image_from_its_open_cell(page, app):
     page.keyboard.press("ArrowRight")  # the Open cell
     page.get_by_role("heading", name=first_file).first.wait_for(timeout=60_000)
     assert f"/inspect?v={version}" in page.url
+    wait_idle(page)
     page.go_back()
     page.get_by_role("heading", name="Catalogue overview").wait_for(timeout=60_000)
     wait_idle(page)
