@@ -123,7 +123,6 @@ issues, contributions = findings(store, record.version_id, profile=profile)
 review = review_states(store, record, profile=profile, viewer_role=user.role)
 pix = preview(record.sha256, record.blob_path)
 
-st.title("Inspect")
 # The name on a line of its own, smaller (as on Optimize): at 390 px a title of
 # 'cup_underexposed.jpg' broke mid-word ('cup_underexpose' / 'd.jpg').
 st.subheader(plain(record.shown_name), anchor=False)

@@ -253,7 +253,6 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
         editor.load_control()
 
 
-st.title("Optimize")
 # The name on a line of its own, smaller: a phone's title line breaks a file name mid-word.
 st.subheader(plain(record.shown_name), anchor=False)
 st.caption(

@@ -28,11 +28,13 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
     """The version named by ``?v=`` (default: the newest one), with a picker to switch and a search
     box that narrows the picker to the images matching it.
 
-    With no image at all, the page shows ``title`` and says where images come from (for ``role``).
+    Draws the page's ``title`` first, above the picker; with no image at all, it then says where
+    images come from (for ``role``).
 
     Stops the page with the same message whether the version does not exist or belongs to
     another merchant, so a URL reveals nothing about other merchants' images.
     """
+    st.title(title)
     try:
         asked = int(st.query_params["v"]) if "v" in st.query_params else None
     except ValueError:
@@ -42,7 +44,6 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
     search = str(st.session_state.get("picker_search", "")).strip()
     listed = picker_list(store, profile=profile, merchant_id=merchant_id, search=search, around=asked)  # bounded
     if not listed.picks and not search:
-        st.title(title)
         no_images(role)
         st.stop()
     if asked is None:  # the newest image, searched for or not: a search narrows the picker, never opens an image

@@ -64,7 +64,8 @@ def test_merchant_cannot_open_another_merchants_image_by_url(db):
     other = next(r for r in list_images(db) if r.merchant_id != "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(other.version_id)})
     assert "There is no image with that link that you can open." in texts(at)
-    assert not at.title and not at.dataframe
+    # The page's own title and nothing of the image (its name is the subheader).
+    assert [t.value for t in at.title] == ["Inspect"] and not at.subheader and not at.dataframe
     own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
     assert [t.value for t in at.subheader] == [plain(own.file_name)]
@@ -78,7 +79,7 @@ def test_bad_and_unknown_links(db):
     for v in ("not-a-number", "99999", "-1", "0", "99999999999999999999999"):  # the last overflowed the database
         at = make_app(ADMIN, "pages/inspect.py", {"v": v})
         assert "There is no image with that link" in texts(at)
-        assert not at.title
+        assert [t.value for t in at.title] == ["Inspect"] and not at.subheader
     # ...with a way on: picking an image opens it.
     picker = next(s for s in at.selectbox if s.label == "Image")
     assert picker.value is None
