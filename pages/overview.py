@@ -24,7 +24,7 @@ from core.vocabulary import ISSUE_NAMES, decision_label, issue_label, issue_labe
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.selection import no_images
-from pages.common.session import get_store, merchant_scope, profile_picker, require_role
+from pages.common.session import get_store, merchant_scope, profile_picker, require_role, still_signed_in
 
 user = require_role(*roles_for("overview"))
 scope = merchant_scope(user)
@@ -136,34 +136,43 @@ window["status"] = [decision_label(s) for s in window["status"]]
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
 # The profile rides along: the link opens a new tab (a new session), which must judge alike.
 window["open"] = [f"./inspect?{urlencode({'v': v, 'profile': profile})}" for v in window["version_id"]]
-event = st.dataframe(
-    window,
-    hide_index=True,
-    column_order=table_columns(merchant_view=scope is not None, with_versions=include_optimized),
-    column_config={
-        "thumbnail": st.column_config.ImageColumn("", width="small"),
-        "file_name": st.column_config.TextColumn("File"),
-        "merchant_id": st.column_config.TextColumn("Merchant"),
-        "sku": st.column_config.TextColumn("SKU"),
-        "kind": st.column_config.TextColumn("Version", width=95),  # "optimized" whole
-        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
-        "issues": st.column_config.ListColumn("Issues", width="medium"),  # the rest stays in view at 1400 px
-        "status": st.column_config.TextColumn("Decision"),
-        "width": st.column_config.NumberColumn("W", format="%d"),
-        "height": st.column_config.NumberColumn("H", format="%d"),
-        "open": st.column_config.LinkColumn("Open", display_text="Inspect"),
-    },
-    row_height=64,
-    key="catalog",
-    # A link cell in Streamlit's table opens only on a second click (the first selects the cell),
-    # so selecting the Open cell opens the image at once, in this tab.
-    on_select="rerun",
-    selection_mode="single-cell",
-)
-if opened := [row for row, column in event.selection.cells if column == "open"]:
-    # This session already holds the profile: naming it in the URL too would have Inspect take it
-    # out again, a history entry of its own that Back would land on.
-    st.switch_page("pages/inspect.py", query_params={"v": str(window["version_id"].iloc[opened[0]])})
+
+
+@st.fragment
+def _table(shown: pd.DataFrame, columns: list[str]) -> None:
+    """The table alone: a click on a cell reruns only it, not the page's counts and queries."""
+    still_signed_in()  # a fragment rerun skips the router: check the session here
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        column_order=columns,
+        column_config={
+            "thumbnail": st.column_config.ImageColumn("", width="small"),
+            "file_name": st.column_config.TextColumn("File"),
+            "merchant_id": st.column_config.TextColumn("Merchant"),
+            "sku": st.column_config.TextColumn("SKU"),
+            "kind": st.column_config.TextColumn("Version", width=95),  # "optimized" whole
+            "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
+            "issues": st.column_config.ListColumn("Issues", width="medium"),  # the rest stays in view at 1400 px
+            "status": st.column_config.TextColumn("Decision"),
+            "width": st.column_config.NumberColumn("W", format="%d"),
+            "height": st.column_config.NumberColumn("H", format="%d"),
+            "open": st.column_config.LinkColumn("Open", display_text="Inspect"),
+        },
+        row_height=64,
+        key="catalog",
+        # A link cell in Streamlit's table opens only on a second click (the first selects the cell),
+        # so selecting the Open cell opens the image at once, in this tab.
+        on_select="rerun",
+        selection_mode="single-cell",
+    )
+    if opened := [row for row, column in event.selection.cells if column == "open"]:
+        # This session already holds the profile: naming it in the URL too would have Inspect take it
+        # out again, a history entry of its own that Back would land on.
+        st.switch_page("pages/inspect.py", query_params={"v": str(shown["version_id"].iloc[opened[0]])})
+
+
+_table(window, table_columns(merchant_view=scope is not None, with_versions=include_optimized))
 # Streamlit 1.67's table cannot switch its header sorting off (only column selections do, at the
 # cost of a selection mode): say what a header click sorts.
 st.caption(f"A click on a column header sorts only the rows on this page; Sort by orders all {ov.shown} images.")
