@@ -1,7 +1,5 @@
 """Overview: the catalogue at a glance, filterable, each row opening its image."""
 
-from urllib.parse import urlencode
-
 import pandas as pd
 import streamlit as st
 
@@ -25,6 +23,10 @@ from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.selection import no_images
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role, still_signed_in
+
+#: What each row's Open cell says, in the blue of a link.
+OPEN_TEXT = "Inspect ›"
+LINK_COLOUR = "#0068c9"
 
 user = require_role(*roles_for("overview"))
 scope = merchant_scope(user)
@@ -134,8 +136,9 @@ window["issues"] = [issue_labels(names) for names in window["issues"]]
 window["status"] = [decision_label(s) for s in window["status"]]
 # Thumbnails only for the rows on screen: cached per sha256, never the full image.
 window["thumbnail"] = [thumbnail_url(s, b) for s, b in zip(window["sha256"], window["blob_path"], strict=True)]
-# The profile rides along: the link opens a new tab (a new session), which must judge alike.
-window["open"] = [f"./inspect?{urlencode({'v': v, 'profile': profile})}" for v in window["version_id"]]
+# Text, not a link cell: back on this page (Back), Streamlit's grid followed a click on a link
+# cell itself, into a new tab each time, before the selection below could open it here.
+window["open"] = OPEN_TEXT
 
 
 @st.fragment
@@ -143,7 +146,7 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
     """The table alone: a click on a cell reruns only it, not the page's counts and queries."""
     still_signed_in()  # a fragment rerun skips the router: check the session here
     event = st.dataframe(
-        shown,
+        shown.style.map(lambda _: f"color: {LINK_COLOUR}", subset=["open"]),  # reads as a link
         hide_index=True,
         column_order=columns,
         column_config={
@@ -157,12 +160,11 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
             "status": st.column_config.TextColumn("Decision"),
             "width": st.column_config.NumberColumn("W", format="%d"),
             "height": st.column_config.NumberColumn("H", format="%d"),
-            "open": st.column_config.LinkColumn("Open", display_text="Inspect"),
+            "open": st.column_config.TextColumn("Open", help="One click opens the image in Inspect"),
         },
         row_height=64,
         key="catalog",
-        # A link cell in Streamlit's table opens only on a second click (the first selects the cell),
-        # so selecting the Open cell opens the image at once, in this tab.
+        # Selecting the Open cell opens the image at once, in this tab.
         on_select="rerun",
         selection_mode="single-cell",
     )
