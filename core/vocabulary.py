@@ -27,6 +27,7 @@ __all__ = [
     "METRIC_LABELS",
     "QUEUE_ORDERS",
     "REASONS",
+    "REASON_LABELS",
     "ROLES",
     "ROLE_LABELS",
     "SUPPORTED_FORMATS",
@@ -36,6 +37,8 @@ __all__ = [
     "issue_label",
     "issue_labels",
     "metric_title",
+    "reason_label",
+    "reason_labels",
 ]
 
 #: Long side (px) of the working copy the scale-dependent measures and the previews use.
@@ -318,6 +321,41 @@ ISSUE_REASONS: Final = {
     "duplicate": "duplicate",
     "near_duplicate": "duplicate",
 }
+
+#: How the interface names each reason: as the issue it stands for is named (the reviewer picks
+#: "JPEG blocking" for an image flagged "JPEG blocking"), the rest in sentence case. The stored
+#: values (and the CSV exports) keep the names above.
+REASON_LABELS: Final = {
+    "blurry": "Blurry",
+    "too dark": "Too dark",
+    "too bright": "Overexposed",
+    "background not white": "Background not white",
+    "product too small": "Product small in frame",
+    "low resolution": "Low resolution",
+    "watermark/text": "Watermark or text",
+    "wrong product": "Wrong product",
+    "grainy": "Grainy",
+    "compression artifacts": "JPEG blocking",
+    "colour cast": "Colour cast",
+    "flat (low contrast)": "Flat (low contrast)",
+    "no colour": "Saved without colour",
+    "duplicate": "Duplicate",
+    "odd shape": "Unusual shape",
+    "file too large": "File too large",
+    "nothing to see": "Almost blank",
+    "other": "Other",
+}
+
+
+def reason_label(name: str) -> str:
+    """The on-screen name of review reason ``name`` (an unknown name is shown as it is)."""
+    return REASON_LABELS.get(name, name)
+
+
+def reason_labels(names: Iterable[str]) -> str:
+    """The on-screen names of reasons ``names``, as one list ("Blurry, Too dark")."""
+    return ", ".join(reason_label(n) for n in names)
+
 
 #: Orders the review queue can be worked in.
 QUEUE_ORDERS: Final = ("lowest_score", "oldest", "merchant", "issue")

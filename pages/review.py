@@ -36,7 +36,7 @@ from core.services.review import (
     upcoming_items,
     version_name,
 )
-from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS, issue_label
+from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS, issue_label, reason_label, reason_labels
 from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
@@ -153,7 +153,7 @@ def _show_error(error: str | None) -> None:
         done = {"approved": "approved", "rejected": "rejected", "needs_changes": "asked for changes on"}
         st.markdown(
             f"**Not saved:** you {done.get(unsaved['decision'], unsaved['decision'])} {plain(unsaved['name'])}"
-            + (f" (reasons: {plain(', '.join(unsaved['reasons']))})" if unsaved["reasons"] else "")
+            + (f" (reasons: {plain(reason_labels(unsaved['reasons']))})" if unsaved["reasons"] else "")
             + ("; your comment, to copy:" if unsaved["comment"].strip() else ".")
         )
         if unsaved["comment"].strip():
@@ -354,6 +354,7 @@ def queue_panel() -> None:
     why.multiselect(
         "Reasons (needed to reject or ask for changes)",
         REASONS,
+        format_func=reason_label,
         # Suggested from the issues, unless the form has its own (an undone decision's reasons).
         default=None if reasons_key in st.session_state else suggested_reasons(record.issues),
         key=reasons_key,

@@ -35,7 +35,16 @@ from core.store.feedback import (
     feedback_csv,
     feedback_frame,
 )
-from core.vocabulary import DECISIONS, ISSUE_REASONS, METRIC_INFO, decision_label, issue_label, metric_title
+from core.vocabulary import (
+    DECISIONS,
+    ISSUE_REASONS,
+    METRIC_INFO,
+    decision_label,
+    issue_label,
+    metric_title,
+    reason_label,
+    reason_labels,
+)
 
 __all__ = [
     "ANALYTICS_SAMPLE",
@@ -179,11 +188,11 @@ class FeedbackSummary:
     def table(self) -> pd.DataFrame:
         """The newest :data:`TABLE_ROWS` decisions, oldest first, as shown: the decision time to
         the minute ("2026-11-30 09:15", UTC) rather than the stored ISO stamp with microseconds,
-        the decision in words ("Needs changes") and its reasons as a list ("blurry, too dark")."""
+        the decision in words ("Needs changes") and its reasons in words, as a list ("Blurry, Too dark")."""
         table = self.sample.tail(TABLE_ROWS).copy()
         table["decided_at"] = table["decided_at"].astype(str).str.slice(0, 16).str.replace("T", " ", regex=False)
         table["decision"] = [decision_label(d) for d in table["decision"]]
-        table["reasons"] = table["reasons"].fillna("").str.replace(";", ", ", regex=False)
+        table["reasons"] = [reason_labels(r.split(";")) if r else "" for r in table["reasons"].fillna("")]
         return table
 
     @property
@@ -421,7 +430,7 @@ def tuned_profile(store: Store, frame: pd.DataFrame, *, base: str, name: str = "
         related = ~approved & (
             reasons.map(lambda rs, want=reason: want in rs) | issues.map(lambda xs, i=issue: i in xs)
         )
-        rejected_as = f"rejected as '{reason}'"
+        rejected_as = f"rejected as '{reason_label(reason)}'"
         for i, rule in enumerate(spec.rules):
             a = _image_values(frame, rule.metric, approved)
             r = _image_values(frame, rule.metric, related)

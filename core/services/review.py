@@ -40,7 +40,7 @@ from core.store.reviews import (
     undo_last,
     undo_last_batch,
 )
-from core.vocabulary import ISSUE_REASONS
+from core.vocabulary import ISSUE_REASONS, reason_labels
 
 __all__ = [
     "DecidedMeanwhile",
@@ -120,7 +120,7 @@ def decision_history(store: Store, version_id: int, *, viewer_role: str) -> list
         {
             "reviewer": d.reviewer,
             "decision": d.decision,
-            "reasons": ", ".join(d.reasons),
+            "reasons": reason_labels(d.reasons),
             "comment": d.comment,
             "decided": d.decided_at,
             "current": d.active,

@@ -63,3 +63,25 @@ def test_cli_choices_come_from_the_vocabulary():
     assert found, "the CLI offers no choices at all?"
     for prog, action in found:
         assert tuple(action.choices) in known, f"{prog} {action.option_strings}: choices not from core.vocabulary"
+
+
+def test_a_reason_is_named_as_the_issue_it_stands_for():
+    """The reviewer picks "JPEG blocking" for an image flagged "JPEG blocking" (stored as the reason
+    "compression artifacts"); every reason has a name on screen, in sentence case."""
+    from core.vocabulary import (
+        DUPLICATE_ISSUES,
+        ISSUE_REASONS,
+        REASON_LABELS,
+        REASONS,
+        issue_label,
+        reason_label,
+        reason_labels,
+    )
+
+    assert set(REASON_LABELS) == set(REASONS)
+    for issue, reason in ISSUE_REASONS.items():
+        if issue not in DUPLICATE_ISSUES:  # two issues, one reason: "Duplicate"
+            assert reason_label(reason) == issue_label(issue), issue
+    assert all(label[0].isupper() for label in REASON_LABELS.values())
+    assert reason_labels(["compression artifacts", "too dark"]) == "JPEG blocking, Too dark"
+    assert reason_label("retired reason") == "retired reason"  # an old stored value, shown as it is

@@ -50,7 +50,7 @@ def test_a_dozen_images_suggest_no_threshold_and_the_page_says_why(db):
     assert f"at least {feedback.TUNE_MIN_EACH} approved" in shown
     why = _why_unmoved(at)
     assert why.loc["Grainy", "measure"] == "noise"  # named as people read it, not noise_sigma
-    assert "9 approved and 1 rejected as 'grainy'" in why.loc["Grainy", "why it stays"]
+    assert "9 approved and 1 rejected as 'Grainy'" in why.loc["Grainy", "why it stays"]
     # The separation table above is read with that in mind: it rests on a handful of decisions.
     caution = next(w.value for w in at.warning if w.value.startswith("Learned from only"))
     assert "rejected or sent-back decisions" in caution and "often chance" in caution
@@ -153,7 +153,7 @@ def test_reasons_and_comments_are_shown_whole_and_as_plain_text(db):
     at = make_app(REVIEWER, "pages/feedback.py")
     table = at.dataframe[0]
     row = table.value.iloc[0]
-    assert (row["reasons"], row["comment"]) == ("low resolution, background not white", comment)  # as typed
+    assert (row["reasons"], row["comment"]) == ("Low resolution, Background not white", comment)  # the comment as typed
     columns = json.loads(table.proto.columns)
     # Wide enough to read, and all in view at 1280 px with the sidebar open.
     assert columns["reasons"]["width"] == "medium" and 300 <= columns["comment"]["width"] <= 330

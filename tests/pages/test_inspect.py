@@ -112,7 +112,7 @@ def test_merchant_sees_decisions_on_own_image_without_reviewer_names(db):
     assert "reviewer" not in table.columns
     # ...and next to the score, not only in the History tab, still without the reviewer's name.
     note = next(w.value for w in at.warning if "Needs changes" in w.value)
-    assert "Please brighten" in note and "too dark" in note and "rita" not in note
+    assert "Please brighten" in note and "Too dark" in note and "rita" not in note
 
 
 def test_a_decision_says_which_profile_it_was_made_under(db):
@@ -313,7 +313,7 @@ def test_a_merchant_sees_what_became_of_a_fix_they_submitted(db):
     for v in (fix, rec.version_id):
         at = make_app(MERCHANT, "pages/inspect.py", {"v": str(v)})
         [line] = [e.value for e in at.error if "Rejected" in e.value]
-        assert "Reasons: too bright." in line and f"Comment: “{plain(comment)}”" in line and "rita" not in line
+        assert "Reasons: Overexposed." in line and f"Comment: “{plain(comment)}”" in line and "rita" not in line
         assert not [i.value for i in at.info if "aiting for review" in i.value and "fix" in i.value]
     assert line.startswith(f"**Fix #{fix}: Rejected** on ")  # seen from the original
     history = next(d.value for d in at.dataframe if "review" in d.value.columns)

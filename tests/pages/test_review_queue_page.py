@@ -90,7 +90,7 @@ def test_a_refused_decision_keeps_what_the_reviewer_wrote_on_screen(db):
     assert at.subheader[0].value != plain(item.shown_name)  # the queue moved on
     assert [c.value for c in at.code] == [comment]  # as typed, to copy
     note = next(m.value for m in at.markdown if m.value.startswith("**Not saved:**"))
-    assert plain(item.shown_name) in note and "rejected" in note and "reasons: other" in note
+    assert plain(item.shown_name) in note and "rejected" in note and "reasons: Other" in note
     # The next image's form is empty (the comment belongs to the other image) ...
     assert next(t for t in at.text_area if t.label == "Comment for the merchant").value == ""
     # ... and the note outlives other reruns, until dismissed.

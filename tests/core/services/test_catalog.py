@@ -187,7 +187,7 @@ def test_a_submitted_fix_waits_for_review_until_a_reviewer_decides_it(seeded):
     state = review_state(seeded, fix_id, viewer_role="merchant")
     assert (state.status, state.label, state.waiting) == ("rejected", "Rejected", False)
     [d] = state.current
-    assert (d["reasons"], d["comment"]) == ("too bright", "**No**") and "reviewer" not in d
+    assert (d["reasons"], d["comment"]) == ("Overexposed", "**No**") and "reviewer" not in d
     assert review_state(seeded, fix_id, viewer_role="reviewer").current[0]["reviewer"] == "rita"
     from_original = review_states(seeded, rec, profile="generic", viewer_role="merchant")
     assert [s.status for _, s in from_original.other_fixes] == ["rejected"]

@@ -209,7 +209,7 @@ def test_rejections_for_another_reason_move_no_limit(seeded):
     tuned = tuned_profile(seeded, frame, base="generic")
     assert tuned.suggestions == []
     why = next(u.why for u in tuned.unmoved if u.check == "blurry")
-    assert "30 approved and 0 rejected as 'blurry'" in why
+    assert "30 approved and 0 rejected as 'Blurry'" in why
 
 
 def test_the_walkthroughs_decisions_suggest_no_absurd_limit(seeded):
@@ -250,7 +250,7 @@ def test_too_few_decisions_move_no_threshold(seeded):
     tuned = tuned_profile(seeded, frame, base="generic")
     assert tuned.suggestions == [] and tuned.profile.checks["blurry"].rules[0] == base.checks["blurry"].rules[0]
     why = next(u.why for u in tuned.unmoved if u.check == "blurry")
-    assert f"{TUNE_MIN_EACH} approved and {TUNE_MIN_EACH - 1} rejected as 'blurry'" in why
+    assert f"{TUNE_MIN_EACH} approved and {TUNE_MIN_EACH - 1} rejected as 'Blurry'" in why
     empty = tuned_profile(seeded, feedback_frame(seeded), base="generic")
     assert empty.suggestions == [] and empty.profile.name == "generic-tuned"
 
@@ -270,7 +270,7 @@ def test_thirty_decisions_suggest_nothing_however_clear_the_cut(seeded):
     tuned = tuned_profile(seeded, frame, base="generic")
     assert tuned.suggestions == [] and tuned.profile.checks["low_information"].rules[0].warn == 5
     why = next(u.why for u in tuned.unmoved if u.check == "low_information")
-    assert "18 approved and 12 rejected as 'nothing to see'" in why
+    assert "18 approved and 12 rejected as 'Almost blank'" in why
 
 
 def test_an_image_two_reviewers_judged_counts_once_a_side(seeded):

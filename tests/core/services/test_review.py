@@ -54,7 +54,7 @@ def test_merchants_see_current_decisions_without_reviewer_names(seeded):
     assert merchant == [
         {
             "decision": "needs_changes",
-            "reasons": "too dark",
+            "reasons": "Too dark",
             "comment": "brighter please",
             "decided": staff[1]["decided"],
             "current": True,
