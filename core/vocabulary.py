@@ -38,6 +38,7 @@ __all__ = [
     "issue_labels",
     "metric_title",
     "reason_label",
+    "role_label",
     "reason_labels",
 ]
 
@@ -366,6 +367,12 @@ CATALOG_ORDERS: Final = ("lowest_score", "highest_score", "newest", "name")
 #: Account roles, and how the interface names them.
 ROLES: Final = ("admin", "reviewer", "merchant")
 ROLE_LABELS: Final = {"admin": "Administrator", "reviewer": "Reviewer", "merchant": "Merchant"}
+
+
+def role_label(name: str) -> str:
+    """The on-screen name of account role ``name`` ("Administrator"; unknown names as they are)."""
+    return ROLE_LABELS.get(name, name)
+
 
 #: Kinds of stored image version: the merchant's upload, and a rendering of a recipe.
 VERSION_KINDS: Final = ("original", "optimized")

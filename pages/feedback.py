@@ -34,7 +34,7 @@ from core.services.feedback import (
     tuning_impact,
     unmoved_table,
 )
-from core.services.profiles import save_and_rescore
+from core.services.profiles import profile_label, save_and_rescore
 from core.vocabulary import DECISIONS, decision_label, issue_labels, metric_title
 from pages.common.charts import decision_boxes, rejection_band_bars
 from pages.common.session import get_store, profile_names, require_role
@@ -73,7 +73,13 @@ with st.container(border=True):
     # A row that wraps: at 800 px the toggle moves under the boxes instead of losing its words.
     with st.container(horizontal=True, vertical_alignment="bottom"):
         decision = st.selectbox("Decision", [None, *DECISIONS], format_func=_any_decision, key="fb_decision", width=200)
-        profile = st.selectbox("Profile", [None, *profile_names()], format_func=_all, key="fb_profile", width=200)
+        profile = st.selectbox(
+            "Profile",
+            [None, *profile_names()],
+            format_func=lambda p: _all(None if p is None else profile_label(p)),
+            key="fb_profile",
+            width=200,
+        )
         history = st.toggle("Include undone and replaced decisions", key="fb_history", width="content")
 flt = feedback_filter(
     dates=dates,
@@ -222,7 +228,7 @@ else:
     )
 
 st.header("Thresholds tuned to the reviewers")
-base_name = st.selectbox("Start from profile", profile_names(), key="fb_base")
+base_name = st.selectbox("Start from profile", profile_names(), key="fb_base", format_func=profile_label)
 new_name = st.text_input("Name for the tuned profile", value=f"{base_name}-tuned", key="fb_newname")
 try:
     tuning = tuned_profile(store, frame, base=base_name, name=new_name)
@@ -231,7 +237,7 @@ except ProfileError as exc:
     st.stop()
 if tuning.switched_off:
     st.caption(
-        f"Checks switched off in {base_name} are not tuned (a limit there scores nothing): "
+        f"Checks switched off in {plain(profile_label(base_name))} are not tuned (a limit there scores nothing): "
         f"{', '.join(issue_labels(tuning.switched_off))}."
     )
 st.caption(

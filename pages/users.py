@@ -10,10 +10,11 @@ from core.services.accounts import (
     change_form,
     list_users,
     new_user_form,
+    unknown_merchant_note,
     update_user,
     user_rows,
 )
-from core.vocabulary import ROLES
+from core.vocabulary import ROLES, role_label
 from pages.common.session import get_store, require_role, session_token
 from pages.common.text import plain
 
@@ -24,6 +25,8 @@ st.title("Users")
 flash = st.session_state.pop("users_flash", None)
 if flash:
     st.success(flash)
+if note := st.session_state.pop("users_note", None):
+    st.warning(plain(note))  # quotes the merchant id as typed
 
 
 def _sentence(exc: Exception) -> str:
@@ -53,7 +56,7 @@ a, b = st.columns(2)
 a.subheader("Add a user")  # above its form, level with "Change a user"
 with a, st.form("new_user"):
     username = st.text_input("User name (an e-mail address links single sign-on)", key="new_username")
-    role = st.selectbox("Role", ROLES, key="new_role")
+    role = st.selectbox("Role", ROLES, key="new_role", format_func=role_label)
     merchant = st.text_input("Merchant id (merchants only)", key="new_merchant")
     password = st.text_input("Initial password (8+ characters)", type="password", key="new_password")
     if st.form_submit_button("Create user", type="primary"):
@@ -62,7 +65,8 @@ with a, st.form("new_user"):
         except AuthError as exc:
             st.error(_sentence(exc))
         else:
-            st.session_state["users_flash"] = f"Created {u.role} '{plain(u.username)}'."
+            st.session_state["users_flash"] = f"Created {role_label(u.role).lower()} '{plain(u.username)}'."
+            st.session_state["users_note"] = unknown_merchant_note(store, u.merchant_id)
             st.session_state["new_user_clear"] = True
             st.rerun()
 with b:
@@ -90,7 +94,7 @@ with b:
             _show({keys[field]: value for field, value in stored.items()})
             st.session_state["manage_shown"] = (uid, stored)
         with st.form(f"manage_user_{uid}"):
-            new_role = st.selectbox("Role", ROLES, key=keys["role"])
+            new_role = st.selectbox("Role", ROLES, key=keys["role"], format_func=role_label)
             new_merchant = st.text_input("Merchant id (merchants only)", key=keys["merchant_id"])
             new_password = st.text_input(
                 "New password (leave empty to keep)", type="password", key=keys["new_password"]
@@ -121,5 +125,7 @@ with b:
                         if "password" in changed and current.username == admin.username
                         else ""
                     )
+                    if {"role", "merchant id"} & set(changed) and new_role == "merchant":
+                        st.session_state["users_note"] = unknown_merchant_note(store, new_merchant.strip())
                     st.session_state["manage_saved"] = True  # the rerun shows the stored state
                     st.rerun()

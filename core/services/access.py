@@ -29,11 +29,11 @@ PAGES: Final = ("overview", "inspect", "optimize", "review", "feedback", "upload
 #: role -> menu section -> pages, in menu order. A role sees exactly the pages listed for it.
 NAVIGATION: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "admin": {
-        "Catalog": ("overview", "inspect", "optimize"),
+        "Catalogue": ("overview", "inspect", "optimize"),
         "Review": ("review", "feedback"),
         "Manage": ("upload", "users"),
     },
-    "reviewer": {"Catalog": ("overview", "inspect", "optimize"), "Review": ("review", "feedback")},
+    "reviewer": {"Catalogue": ("overview", "inspect", "optimize"), "Review": ("review", "feedback")},
     "merchant": {"My images": ("overview", "inspect", "optimize", "upload")},
 }
 

@@ -3,6 +3,7 @@ changing an account from the Users form (all of it, or nothing)."""
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from core.store.accounts import (
     staff_merchant_id,
 )
 from core.store.database import Store
+from core.store.queries import merchant_ids
 from core.store.sessions import failures_since, record_sign_in, token_hash
-from core.vocabulary import ROLES
+from core.vocabulary import ROLES, role_label
 
 __all__ = [
     "DELAY_AFTER",
@@ -42,6 +44,7 @@ __all__ = [
     "new_user_form",
     "sign_in",
     "throttle_wait",
+    "unknown_merchant_note",
     "update_user",
     "user_rows",
 ]
@@ -54,6 +57,23 @@ LOCK_MINUTES: Final = 15
 #: Failures older than this are forgotten.
 _WINDOW: Final = timedelta(hours=1)
 _MAX_DELAY_S: Final = 60.0
+
+
+def unknown_merchant_note(store: Store, merchant_id: str | None) -> str:
+    """A word of warning when a merchant account is tied to a merchant id that has no images ("" if
+    it has some, or for staff): a typo ("madisson") leaves the merchant an empty catalogue. A new
+    merchant, who has not uploaded yet, is allowed: this only says so, with the closest known ids."""
+    if not merchant_id:
+        return ""
+    known = merchant_ids(store)
+    if merchant_id in known:
+        return ""
+    close = difflib.get_close_matches(merchant_id, known, n=3, cutoff=0.75)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (
+        f"No images are stored under merchant '{merchant_id}' yet: the account sees an empty catalogue "
+        f"until that merchant uploads.{hint}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,5 +236,9 @@ def update_user(
 
 
 def user_rows(accounts: Iterable[User]) -> list[dict[str, Any]]:
-    """Accounts as the Users page lists them: name, role, merchant ("" for staff), active."""
-    return [{"user": u.username, "role": u.role, "merchant": u.merchant_id or "", "active": u.active} for u in accounts]
+    """Accounts as the Users page lists them: name, role in words ("Administrator"), merchant (""
+    for staff), active."""
+    return [
+        {"user": u.username, "role": role_label(u.role), "merchant": u.merchant_id or "", "active": u.active}
+        for u in accounts
+    ]

@@ -3,19 +3,31 @@ live in the database (shared by every app server; see ``core.store.profiles``)."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-from core.engine.profiles import Profile, ProfileError
+from core.engine.profiles import Profile, ProfileError, list_profiles, load_profile
 from core.store import profiles as stored
 from core.store.database import Store
 from core.store.scores import rescore_all
 
-__all__ = ["Profile", "ProfileError", "get_profile", "profile_names", "save_and_rescore"]
+__all__ = ["Profile", "ProfileError", "get_profile", "profile_label", "profile_names", "save_and_rescore"]
 
 
 def profile_names(store: Store) -> list[str]:
     """Every profile: built-ins first, then the reviewer-tuned ones stored in the database."""
     return stored.all_profile_names(store)
+
+
+@functools.cache
+def _builtin_titles() -> dict[str, str]:
+    return {name: load_profile(name).title for name in list_profiles()}  # shipped files: read once
+
+
+def profile_label(name: str) -> str:
+    """How a picker names profile ``name``: a built-in by its title ("Amazon (main image)"), a
+    tuned one by its name (which the reviewer chose, e.g. "generic-tuned")."""
+    return _builtin_titles().get(name, name)
 
 
 def get_profile(store: Store, name: str) -> Profile:

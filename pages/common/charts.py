@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.engine.histogram import histograms
+from core.vocabulary import decision_label
 
 #: Height (px) of the band kept free at the top of every figure for Plotly's toolbar (the
 #: modebar: 22 px buttons, 2 px from the top, at the top right). Titles start below it: at phone
@@ -232,7 +233,13 @@ def decision_boxes(values: dict[str, pd.Series], *, metric: str, threshold: floa
     fig = go.Figure()
     for decision, vals in values.items():
         fig.add_trace(
-            go.Box(x=vals, name=decision, marker_color=DECISION_COLORS[decision], boxpoints="all", jitter=0.4)
+            go.Box(
+                x=vals,
+                name=decision_label(decision),  # "Needs changes", as every page says
+                marker_color=DECISION_COLORS[decision],
+                boxpoints="all",
+                jitter=0.4,
+            )
         )
     fig.add_vline(x=threshold, line_dash="dash", annotation_text="best cut")
     _titled(fig, f"{metric} by decision", height=320)

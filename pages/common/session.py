@@ -333,9 +333,10 @@ def profile_names() -> list[str]:
 def profile_picker(label: str = "Marketplace profile", *, key: str = "profile", container=st) -> str:  # type: ignore[no-untyped-def]
     """A profile selector whose choice is shared across pages (session state).
 
-    A link may name the profile (``?profile=amazon``: the Overview's "Inspect" links open a new
-    tab, a new session, which would otherwise fall back to ``generic`` and show another score
-    than the row clicked). The link's choice is taken once, then the selector rules again.
+    A link may name the profile (``?profile=amazon``: a shared or bookmarked address opens a new
+    session, which would otherwise fall back to ``generic`` and show another score than the
+    sender saw). The link's choice is taken once, then the selector rules again. Built-in
+    profiles are listed by their titles ("Amazon (main image)").
     """
     names = profile_names()
     asked = st.query_params.get("profile")
@@ -346,6 +347,8 @@ def profile_picker(label: str = "Marketplace profile", *, key: str = "profile", 
             st.session_state.pop(key, None)  # the selector shows the linked profile, not its last choice
     current = st.session_state.get("shared_profile", "generic")
     index = names.index(current) if current in names else 0
-    choice = container.selectbox(label, names, index=index, key=key)
+    from core.services.profiles import profile_label
+
+    choice = container.selectbox(label, names, index=index, key=key, format_func=profile_label)
     st.session_state["shared_profile"] = choice
     return str(choice)

@@ -125,3 +125,15 @@ def test_image_counts_step_by_whole_images():
     many = (score_bins_chart({45: 2400}).layout.yaxis, issue_bar(pd.Series({"Flat": 2400})).layout.xaxis)
     for axis in many:
         assert axis.dtick is None and axis.tickformat == ",d"
+
+
+def test_decisions_are_named_in_words_in_the_box_plot():
+    """Seen on Feedback: the box plot's axis said "needs_changes" where every page says "Needs changes"."""
+    from pages.common.charts import decision_boxes
+
+    fig = decision_boxes(
+        {"approved": pd.Series([0.9]), "needs_changes": pd.Series([0.4]), "rejected": pd.Series([0.2])},
+        metric="sharpness",
+        threshold=0.5,
+    )
+    assert [trace.name for trace in fig.data] == ["Approved", "Needs changes", "Rejected"]

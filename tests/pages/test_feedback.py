@@ -54,7 +54,7 @@ def test_a_dozen_images_suggest_no_threshold_and_the_page_says_why(db):
     # The separation table above is read with that in mind: it rests on a handful of decisions.
     caution = next(w.value for w in at.warning if w.value.startswith("Learned from only"))
     assert "rejected or sent-back decisions" in caution and "often chance" in caution
-    assert "switched off in generic" in shown and "Background not white" in shown
+    assert "switched off in Generic web shop" in shown and "Background not white" in shown
     assert "non_white_background" not in shown
 
 

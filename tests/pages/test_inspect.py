@@ -25,11 +25,14 @@ def test_inspect_deep_link_shows_that_image(db):
 
 
 def test_a_link_that_names_a_profile_judges_under_it(db):
-    """The Overview's links open a new tab (a new session): the profile of the row clicked rides
-    along, or the page would fall back to generic and show another score."""
+    """A link may name the profile (a shared or bookmarked address opens a new session): it is
+    taken, or the page would fall back to generic and show another score. The picker names
+    profiles by their titles."""
     rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id), "profile": "amazon"})
     assert next(s for s in at.selectbox if s.label == "Marketplace profile").value == "amazon"
+    picker = next(s for s in at.selectbox if s.label == "Marketplace profile")
+    assert picker.format_func("amazon") == "Amazon (main image)" and picker.format_func("my-tuned") == "my-tuned"
     assert "Background not white" in texts(at)
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(rec.version_id)})
     assert next(s for s in at.selectbox if s.label == "Marketplace profile").value == "generic"

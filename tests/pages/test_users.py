@@ -251,3 +251,24 @@ def test_an_admin_who_changes_their_own_password_stays_signed_in(db):
     assert b.at.title[0].value == "Users"
     b.at.run()
     assert b.at.title and b.at.title[0].value == "Users"
+
+
+def test_a_merchant_id_without_images_is_pointed_out_with_the_closest_known_ones(db):
+    """Seen in a browser probe: "madisson" for "madison" was accepted in silence, and the merchant
+    saw an empty catalogue. A new merchant is still allowed; the page says so and suggests."""
+    from core.services.overview import merchant_ids
+
+    known = merchant_ids(db)
+    assert known, "the seeded store has merchants"
+    typo = known[0] + "x"
+    at = make_app(ADMIN, "pages/users.py")
+    _fill(at, name="tom", role="merchant", merchant=typo, password="long enough pw")
+    assert [s.value for s in at.success] == ["Created merchant 'tom'."]
+    (note,) = [w.value for w in at.warning]
+    assert (
+        plain(f"No images are stored under merchant '{typo}' yet") in note
+        and plain(f"Did you mean '{known[0]}'?") in note
+    )
+    assert get_user(db, "tom").merchant_id == typo  # allowed: a new merchant has no images yet
+    _fill(at, name="ann", role="merchant", merchant=known[0], password="long enough pw")
+    assert not at.warning  # a merchant with images: nothing to say

@@ -61,9 +61,9 @@ def test_the_users_table_lists_every_account(store, people):
 
     create_user(store, username="mia", password="correct horse", role="merchant", merchant_id="acme-home")
     assert user_rows(list_users(store)) == [
-        {"user": "boss", "role": "admin", "merchant": "", "active": True},
-        {"user": "mia", "role": "merchant", "merchant": "acme-home", "active": True},
-        {"user": "rita", "role": "reviewer", "merchant": "", "active": True},
+        {"user": "boss", "role": "Administrator", "merchant": "", "active": True},
+        {"user": "mia", "role": "Merchant", "merchant": "acme-home", "active": True},
+        {"user": "rita", "role": "Reviewer", "merchant": "", "active": True},
     ]
 
 
