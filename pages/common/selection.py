@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.services.access import can_open, no_images_note
 from core.services.catalog import ImageRecord, Pick, Store, open_version, picker_list
+from pages.common.text import plain
 
 
 def no_images(role: str, container=st) -> None:  # type: ignore[no-untyped-def]
@@ -74,6 +75,12 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
     )
     if listed.note:  # counts only: the search (the user's own text) is not repeated
         st.caption(listed.note)
+    if chosen is None and search and labels and record is not None:
+        # A search narrows the picker and opens nothing (a recipe being built stays on its image):
+        # say that the image below is not the search's result.
+        st.caption(
+            f"Still showing {plain(record.shown_name)}, which does not match the search: choose one of the matches above."
+        )
     if chosen is not None and (record is None or chosen != record.version_id):
         st.query_params["v"] = str(chosen)
         st.rerun()

@@ -301,5 +301,8 @@ def test_the_image_picker_search_opens_any_image_to_optimize(db):
     next(t for t in at.text_input if t.label == "Find an image").input("pst-203").run()
     picker = next(s for s in at.selectbox if s.label == "Image")
     assert picker.value is None and len(picker.options) == 1
+    # Seen in a browser probe: the image below looked like the search's result.
+    assert "Still showing cup\\_on\\_white\\.jpg, which does not match the search" in texts(at)
     picker.select_index(0).run()
     assert at.query_params["v"] == str(rec.version_id) and not at.exception
+    assert "Still showing" not in texts(at)
