@@ -98,10 +98,21 @@ class ParamSpec:
     #: printf-style format of the value shown (e.g. "%.0f" for grey levels kept as floats for
     #: recipe compatibility); None: the UI's default for the kind.
     format: str | None = None
+    #: ``(other parameter, value)``: this one has no effect while the other has that value (a UI
+    #: disables its control and says why).
+    unused_when: tuple[str, Any] | None = None
 
 
 def _num(
-    *, default: float, min: float, max: float, step: float, label: str, help: str = "", format: str | None = None
+    *,
+    default: float,
+    min: float,
+    max: float,
+    step: float,
+    label: str,
+    help: str = "",
+    format: str | None = None,
+    unused_when: tuple[str, Any] | None = None,
 ) -> Any:
     """A numeric parameter field: an ``int`` parameter when all four numbers are ints, else ``float``.
     ``format`` says how the value is shown (the default: as many decimals as ``step`` has)."""
@@ -109,7 +120,7 @@ def _num(
     if format is None and kind == "float":
         format = _decimals_of(step)
     meta = {"label": label, "kind": kind, "min": min, "max": max, "step": step, "help": help, "format": format}
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata={**meta, "unused_when": unused_when})
 
 
 def _decimals_of(step: float) -> str:
@@ -142,6 +153,7 @@ def param_specs(params_cls: type) -> tuple[ParamSpec, ...]:
                 choices=tuple(m.get("choices", ())),
                 help=m.get("help", ""),
                 format=m.get("format"),
+                unused_when=m.get("unused_when"),
             )
         )
     return tuple(out)
@@ -221,6 +233,7 @@ class ContrastStretchParams:
         help="Grey level (0-255) the low percentile is mapped to: a little above black keeps shadow detail. "
         "Not used with Low percentile 0 (black stays black), nor where the darkest tones cover 2% of the "
         "frame or more (an area that dark was black)",
+        unused_when=("low", 0.0),
     )
 
 

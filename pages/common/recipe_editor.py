@@ -103,9 +103,16 @@ class RecipeEditor:
             op = OPERATIONS[item["op"]]
             with st.expander(f"{i + 1}. {op.label}", expanded=True):
                 st.caption(op.summary)
+                labels = {s.name: s.label for s in op.specs}
                 for spec in op.specs:
                     top = self._top(i, item, spec)
-                    self._param_widget(item["uid"], spec, item["params"].get(spec.name, spec.default), top=top)
+                    idle = self._unused(item, spec)
+                    self._param_widget(
+                        item["uid"], spec, item["params"].get(spec.name, spec.default), top=top, disabled=idle
+                    )
+                    if idle and spec.unused_when is not None:
+                        other, value = spec.unused_when
+                        st.caption(f"Not used while {labels[other]} is {value:g}.")
                     if top is not None:
                         st.caption(
                             f"Up to {top:,} px for this image: a larger one would pass the "
@@ -166,7 +173,19 @@ class RecipeEditor:
         top = self._resize_limit(before)
         return top if top is not None and top < (spec.max or 0) else None
 
-    def _param_widget(self, uid: int, spec: ParamSpec, value: Any, *, top: int | None = None) -> None:
+    def _unused(self, item: dict[str, Any], spec: ParamSpec) -> bool:
+        """Whether ``spec`` has no effect with the step's other values as they stand (the controls
+        above it are drawn first, so their keys hold what is on screen)."""
+        if spec.unused_when is None:
+            return False
+        other, value = spec.unused_when
+        default = next((s.default for s in OPERATIONS[item["op"]].specs if s.name == other), None)
+        current = st.session_state.get(self._widget_key(item["uid"], other), item["params"].get(other, default))
+        return bool(current == value)
+
+    def _param_widget(
+        self, uid: int, spec: ParamSpec, value: Any, *, top: int | None = None, disabled: bool = False
+    ) -> None:
         key = self._widget_key(uid, spec.name)
         if key not in st.session_state:
             st.session_state[key] = value
@@ -176,7 +195,13 @@ class RecipeEditor:
             self._remember(uid, spec.name)
         # Streamlit forgets a widget's value once it is not drawn (another image was picked), so
         # every change is also written into the step, which seeds the control when it returns.
-        keep = {"key": key, "help": spec.help or None, "on_change": self._remember, "args": (uid, spec.name)}
+        keep = {
+            "key": key,
+            "help": spec.help or None,
+            "on_change": self._remember,
+            "args": (uid, spec.name),
+            "disabled": disabled,
+        }
         if spec.kind == "choice":
             st.selectbox(spec.label, spec.choices, **keep)
         elif spec.kind == "int":

@@ -306,3 +306,18 @@ def test_the_image_picker_search_opens_any_image_to_optimize(db):
     picker.select_index(0).run()
     assert at.query_params["v"] == str(rec.version_id) and not at.exception
     assert "Still showing" not in texts(at)
+
+
+def test_a_control_that_does_nothing_is_disabled_and_says_why(db):
+    """Seen in a browser probe: after Auto-fix set Low percentile to 0, moving Shadow level changed
+    nothing, and only its tooltip said why."""
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _add_steps(at, "contrast_stretch")
+    shadow = next(s for s in at.slider if s.label == "Shadow level")
+    assert not shadow.disabled and not any("Not used while" in c.value for c in at.caption)
+    next(s for s in at.slider if s.label == "Low percentile").set_value(0.0).run()
+    assert next(s for s in at.slider if s.label == "Shadow level").disabled
+    assert "Not used while Low percentile is 0." in [c.value for c in at.caption]
+    next(s for s in at.slider if s.label == "Low percentile").set_value(1.0).run()
+    assert not next(s for s in at.slider if s.label == "Shadow level").disabled
