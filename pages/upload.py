@@ -107,7 +107,8 @@ def _draw_report(outcome: UploadOutcome) -> None:
     table = pd.DataFrame(
         [
             {
-                "file": r.shown_name,
+                # A zip's files under its name: a refused empty.png from a zip and a loose one differ.
+                "file": f"{r.source} › {r.shown_name}" if r.source else r.shown_name,
                 "result": (
                     "copy in this upload"
                     if r.repeat_of

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from core.engine.wording import counted
@@ -287,7 +287,9 @@ def ingest_uploads(
                 raise
             outcome.refused_zips.append((name, str(exc)))
         else:
-            outcome.report.results += part.results
+            # Named with their zip in the report ("monday.zip › red/shirt.jpg"): a refused
+            # empty.png from a zip looked like a loose empty.png uploaded with it.
+            outcome.report.results += [replace(r, source=name) for r in part.results]
             used |= part.manifest_used
             outcome.add_unmatched([(f"manifest.csv in {name}", row) for row in part.manifest_unmatched])
     if manifest and not outcome.refused_zips:  # (a zip refused whole had files it may have named)

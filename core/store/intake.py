@@ -162,7 +162,8 @@ class FileResult:
     """What happened to one uploaded file. ``name`` is its storage name (:func:`safe_name`),
     ``display_name`` the name as the merchant gave it. A ``duplicate`` with ``repeat_of`` repeats
     the bytes of that file (its display name), added earlier in the same upload; without it, the
-    bytes were in the catalogue before the upload."""
+    bytes were in the catalogue before the upload. ``source`` names the zip the file came out of
+    ("" for a file uploaded as it is)."""
 
     name: str
     status: Literal["added", "duplicate", "refused"]
@@ -173,6 +174,7 @@ class FileResult:
     issues: tuple[str, ...] = ()
     display_name: str = ""
     repeat_of: str = ""
+    source: str = ""
 
     @property
     def shown_name(self) -> str:

@@ -53,7 +53,7 @@ def test_a_refused_submission_keeps_the_files_and_an_upload_empties_the_form(db,
     assert _uploader(at, "Images").value == []
     assert len(list_images(db, merchant_id="zip-shop")) == 10
     table = at.dataframe[0].value
-    copy = table[table["file"] == "blue/00.png"].iloc[0]
+    copy = table[table["file"] == "day.zip › blue/00.png"].iloc[0]
     assert copy["result"] == "copy in this upload"
     assert copy["reason"] == "The same file as red/00.png earlier in this upload."
 
@@ -70,7 +70,7 @@ def test_the_report_shows_every_file_and_a_view_of_each_verdict(db, day_zip):
     assert len(at.dataframe[0].value) == 12
     views.set_value("refused").run()
     assert not at.exception, [e.message for e in at.exception]
-    assert list(at.dataframe[0].value["file"]) == ["notes.txt"]
+    assert list(at.dataframe[0].value["file"]) == ["day.zip › notes.txt"]  # named with its zip
     assert "10 added" in texts(at)  # the report is still there after choosing a view
 
 
@@ -82,7 +82,8 @@ def test_the_report_lists_stored_files_first_and_a_view_shows_the_reason_beside_
     (grid,) = at.dataframe
     # What was stored, then what needs attention, then what was not stored again.
     assert list(grid.value["result"]) == ["added"] * 10 + ["REFUSED", "copy in this upload"]
-    assert list(grid.value["file"][:3]) == ["red/00.png", "red/01.png", "red/02.png"]  # upload order within
+    # Upload order within, each named with the zip it came out of.
+    assert list(grid.value["file"][:3]) == ["day.zip › red/00.png", "day.zip › red/01.png", "day.zip › red/02.png"]
     assert list(grid.proto.column_order) == ["file", "image", "result", "score", "issues", "reason"]
     (views,) = at.button_group
     for view, columns in (("refused", ["file", "reason"]), ("repeat", ["file", "reason", "image"])):
@@ -110,7 +111,7 @@ def test_one_file_the_engine_fails_on_is_refused_and_the_rest_are_stored(db, day
     _submit(at)
     assert "9 added · 0 already uploaded · 2 refused" in texts(at)
     table = at.dataframe[0].value
-    failed = table[table["file"] == "red/03.png"].iloc[0]
+    failed = table[table["file"] == "day.zip › red/03.png"].iloc[0]
     assert (failed["result"], failed["reason"]) == ("REFUSED", UNMEASURABLE)
     assert len(list_images(db, merchant_id="crash-shop")) == 9
 
