@@ -208,35 +208,42 @@ with tab_metrics:
     with st.expander(f"How {prof.title} judges"):
         st.markdown("\n".join(f"- {plain(line)}" for line in prof.rules_text))
     status_words = {"pass": "pass", "warning": "warning", "error": "ERROR", "info": ""}
+    # What the profile judges first, failures at the top; then what is measured for information.
+    order = {"error": 0, "warning": 1, "pass": 2, "info": 3}
+    lines = sorted(metric_report(record.metrics, prof), key=lambda ln: order[ln.status])
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     "measure": metric_title(ln.metric),
                     "value": ln.shown,
-                    "unit": ln.unit,
-                    "rule": ln.rule,
                     "status": status_words[ln.status],
                     "check": issue_label(ln.check) if ln.check else "",
                     "meaning": ln.meaning,
+                    "rule": ln.rule,
+                    "unit": ln.unit,
                     # The name a profile's JSON and the CSV export use, for whoever tunes them.
                     "name": ln.metric,
                 }
-                for ln in metric_report(record.metrics, prof)
+                for ln in lines
             ]
         ),
         hide_index=True,
         key="metrics_table",
-        # The explanation columns get the room: numbers are short, the why is not.
+        # Rows taller than 4rem wrap their text, and what a reviewer reads (the value, its verdict,
+        # the check and what the measure means) fits at 1280 px with the menu open; at 900 px on
+        # one line the meaning ran off the table's right edge. The limits and units come after.
+        row_height=72,
+        height=560,
         column_config={
-            "measure": st.column_config.TextColumn("measure", width=230),
-            "value": st.column_config.TextColumn("value", width=60),
-            "unit": st.column_config.TextColumn("unit", width=85),
-            "rule": st.column_config.TextColumn("rule", width=150),
-            "status": st.column_config.TextColumn("status", width=70),
-            "check": st.column_config.TextColumn("check", width=110),
-            "meaning": st.column_config.TextColumn("meaning", width=900),
-            "name": st.column_config.TextColumn("name", width=130),
+            "measure": st.column_config.TextColumn("Measure", width=160),
+            "value": st.column_config.TextColumn("Value", width=60),
+            "status": st.column_config.TextColumn("Status", width=70),
+            "check": st.column_config.TextColumn("Check", width=100),
+            "meaning": st.column_config.TextColumn("Meaning", width=380),
+            "rule": st.column_config.TextColumn("Rule", width=140),
+            "unit": st.column_config.TextColumn("Unit", width=85),
+            "name": st.column_config.TextColumn("Name in profiles", width=130),
         },
     )
 with tab_hist:

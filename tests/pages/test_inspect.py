@@ -15,6 +15,10 @@ def test_inspect_deep_link_shows_that_image(db):
     assert "dark" in body and "too dark" in body
     metrics_table = at.dataframe[0].value
     assert {"ERROR", "warning"} & set(metrics_table["status"])
+    # What fails comes first, then warnings, passes and the measures no rule reads.
+    rank = {"ERROR": 0, "warning": 1, "pass": 2, "": 3}
+    assert [rank[x] for x in metrics_table["status"]] == sorted(rank[x] for x in metrics_table["status"])
+    assert metrics_table["status"].iloc[0] == "ERROR"
     assert set(metrics_table["name"]) >= {"sharpness", "noise_sigma", "brightness", "background_white"}
     # Each measure under the words the checks' messages use, its check under the issue's label.
     row = metrics_table.set_index("name").loc["noise_sigma"]
