@@ -286,6 +286,10 @@ def require_role(*roles: str) -> User:
         st.stop()
     if roles and user.role not in roles:
         st.error(f"This page is not available to the {ROLE_LABELS.get(user.role, user.role).lower()} role.")
+        # A way on (on a phone the menu is folded away): every role has the Overview. Page links
+        # need the router; a page file run on its own (a test harness) gets none.
+        if st.session_state.get(ROUTED):
+            st.page_link("pages/overview.py", label="Go to the overview", icon=":material/dashboard:")
         st.stop()
     return user
 

@@ -145,3 +145,11 @@ def test_a_sign_out_in_another_tab_needs_no_notice(db):
     at.run()
     _sign_in_form_shown(at)
     assert not _notices(at) and not at.info
+
+
+def test_a_refused_page_offers_a_way_on(data_root):
+    """On a phone the menu is folded away: the refusal links to the Overview, which every role has."""
+    at = make_app(MERCHANT, "pages/review.py")
+    assert "This page is not available to the merchant role." in texts(at)
+    (link,) = [e for e in at.get("page_link")]
+    assert link.proto.label == "Go to the overview" and link.proto.page.endswith("overview")
