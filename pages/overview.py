@@ -151,7 +151,8 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
         column_order=columns,
         column_config={
             "thumbnail": st.column_config.ImageColumn("", width="small"),
-            "file_name": st.column_config.TextColumn("File"),
+            # Narrow enough that a phone (390 px) shows the Open cell beside it; long names wrap.
+            "file_name": st.column_config.TextColumn("File", width=170),
             "merchant_id": st.column_config.TextColumn("Merchant"),
             "sku": st.column_config.TextColumn("SKU"),
             "kind": st.column_config.TextColumn("Version", width=95),  # "optimized" whole
@@ -162,7 +163,7 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
             "height": st.column_config.NumberColumn("H", format="%d"),
             "open": st.column_config.TextColumn("Open", help="One click opens the image in Inspect"),
         },
-        row_height=64,
+        row_height=72,  # taller than 4rem: a long name wraps instead of being cut
         key="catalog",
         # Selecting the Open cell opens the image at once, in this tab.
         on_select="rerun",

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.server import ROOT, require_browser, sign_in, wait_idle
+from tests.e2e.server import ROOT, require_browser, running_app, sign_in, wait_idle
 
 require_browser()
 OUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "test-output" / "e2e"))
@@ -69,32 +69,44 @@ def test_screenshots_of_every_page(page, app):
     assert len(list(OUT.glob("*.png"))) >= 7
 
 
+#: The Overview table's header and row heights (px), as pages/overview.py draws them.
+HEADER_PX, ROW_PX = 35, 72
+
+
+def open_cell(page, row: int) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
+    """Where the Overview table shows row ``row``'s blue "Inspect ›" (page coordinates), or None
+    when it is not in view. The grid is drawn on a canvas: the text is found in a picture of the row."""
+    table = page.locator("[data-testid='stDataFrame']").first
+    table.scroll_into_view_if_needed()
+    wait_idle(page)
+    box = table.bounding_box()
+    assert box is not None
+    y = box["y"] + HEADER_PX + ROW_PX * row + ROW_PX / 2
+    band = page.screenshot(clip={"x": box["x"], "y": y - 8, "width": box["width"], "height": 16})
+    rgb = np.asarray(Image.open(io.BytesIO(band)).convert("RGB")).astype(int)
+    blue = (np.abs(rgb - (0, 104, 201)) <= 24).all(axis=2)  # the text's colour, not the score bars'
+    columns = np.flatnonzero(blue.any(axis=0))
+    if not columns.size:
+        return None
+    gaps = np.diff(columns) > 20
+    first = columns[: 1 + int(np.argmax(gaps))] if gaps.any() else columns
+    return box["x"] + float(first.mean()) * box["width"] / rgb.shape[1], y
+
+
 def test_the_overview_opens_an_image_from_its_open_cell(page, app):
     """One click on a row's Open cell opens that image's Inspect page in the same tab; Back returns
     to a clean overview URL, and a click on another row's Open cell then opens that image, again in
     the same tab (as a link cell, it opened a new tab at every click once back)."""
     base, _ = app
     goto(page, base, "/", "Catalogue overview")
-    table = page.locator("[data-testid='stDataFrame']").first
     # The grid's accessible cells name each column by position: thumbnail, File, Open, ...
     assert page.locator("#glide-cell-2-0").inner_text() == "Inspect ›"
 
     def open_row(row: int) -> str:
-        table.scroll_into_view_if_needed()
-        wait_idle(page)
         name = page.locator(f"#glide-cell-1-{row}").inner_text()
-        box = table.bounding_box()
-        assert box is not None
-        # The grid is drawn on a canvas: find the row's blue "Inspect ›" in a picture of the row
-        # (header 35 px, rows 64 px).
-        y = box["y"] + 35 + 64 * row + 32
-        band = page.screenshot(clip={"x": box["x"], "y": y - 8, "width": box["width"], "height": 16})
-        rgb = np.asarray(Image.open(io.BytesIO(band)).convert("RGB")).astype(int)
-        blue = (np.abs(rgb - (0, 104, 201)) <= 24).all(axis=2)  # the text's colour, not the score bars'
-        columns = np.flatnonzero(blue.any(axis=0))
-        assert columns.size, "no Open cell in the row"
-        first = columns[: 1 + int(np.argmax(np.diff(columns) > 20)) if (np.diff(columns) > 20).any() else None]
-        page.mouse.click(box["x"] + float(first.mean()) * box["width"] / rgb.shape[1], y)
+        where = open_cell(page, row)
+        assert where is not None, "no Open cell in the row"
+        page.mouse.click(*where)
         page.get_by_role("heading", name=name).first.wait_for(timeout=60_000)
         wait_idle(page)
         return name
@@ -109,6 +121,35 @@ def test_the_overview_opens_an_image_from_its_open_cell(page, app):
     open_row(1)
     assert "/inspect?v=" in page.url and page.url != first
     assert len(page.context.pages) == 1, [p.url for p in page.context.pages]
+
+
+def test_a_phone_shows_the_open_cell_beside_the_name(browser, tmp_path):
+    """At 390 px the File column, as wide as the longest name, took the table's whole width: the
+    Open cell (and every other column) was reached only by swiping the grid sideways, with no hint
+    that it was there. Names as catalogues give them, on an app of their own (the grid keeps a
+    column's first width, so they must be there from the start)."""
+    from core.store.database import open_store
+    from core.store.intake import ingest_files
+
+    root = tmp_path / "data"
+    root.mkdir()
+    store = open_store(root)
+    files = []
+    for i, name in enumerate(("madison/swatch_msj006c-red.webp", '=HYPERLINK("http:/evil.example","click").jpg')):
+        buf = io.BytesIO()
+        Image.fromarray(np.full((64, 48, 3), (150, 170 - 40 * i, 200), np.uint8)).save(buf, "JPEG")
+        files.append((name, buf.getvalue()))
+    ingest_files(store, files, merchant_id="phone-shop")
+    store.dispose()
+    with running_app(root) as base:
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        pg = ctx.new_page()
+        sign_in(pg, base)
+        wait_idle(pg)
+        where = open_cell(pg, 0)
+        shot(pg, "phone_overview_table")
+        assert where is not None and where[0] < 390, where
+        ctx.close()
 
 
 def test_signed_out_visitor_only_gets_sign_in(browser, app):
