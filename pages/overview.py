@@ -164,6 +164,9 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
             "open": st.column_config.TextColumn("Open", help="One click opens the image in Inspect"),
         },
         row_height=72,  # taller than 4rem: a long name wraps instead of being cut
+        # Ten rows in view (Streamlit's own height showed five of them in 400 px); the page's 50
+        # scroll inside. The extra 3 px are the grid's borders.
+        height=35 + 72 * min(10, max(1, len(shown))) + 3,
         key="catalog",
         # Selecting the Open cell opens the image at once, in this tab.
         on_select="rerun",
