@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.services.access import navigation
-from core.vocabulary import ROLE_LABELS
+from core.vocabulary import role_label
 from pages.common.layout import page_styles
 from pages.common.session import current_user, follow_deep_link, get_store, sign_out, sync_cookie
 from pages.common.sign_in_form import sign_in_form
@@ -58,7 +58,7 @@ if user is None:
     sign_in_form()
 else:
     with st.sidebar:
-        st.text(f"{user.username} · {ROLE_LABELS[user.role]}" + (f" · {user.merchant_id}" if user.merchant_id else ""))
+        st.text(f"{user.username} · {role_label(user.role)}" + (f" · {user.merchant_id}" if user.merchant_id else ""))
         if st.button("Sign out", icon=":material/logout:"):
             sign_out()
             st.rerun()

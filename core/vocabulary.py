@@ -38,8 +38,8 @@ __all__ = [
     "issue_labels",
     "metric_title",
     "reason_label",
-    "role_label",
     "reason_labels",
+    "role_label",
 ]
 
 #: Long side (px) of the working copy the scale-dependent measures and the previews use.

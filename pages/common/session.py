@@ -23,13 +23,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core.services.accounts import User, account_for_email
 from core.services.sessions import cookie_max_age, end_session, session_user, signed_out_notice, start_session
 from core.services.startup import AdminSetup, Store, open_desk, store_location
-from core.vocabulary import ROLE_LABELS
+from core.vocabulary import role_label
 
 log = logging.getLogger("imagedesk")
 P = ParamSpec("P")
 
 __all__ = [
-    "ROLE_LABELS",
     "admin_setup",
     "current_user",
     "get_store",
@@ -285,7 +284,7 @@ def require_role(*roles: str) -> User:
         st.markdown("[Go to sign-in](/)")
         st.stop()
     if roles and user.role not in roles:
-        st.error(f"This page is not available to the {ROLE_LABELS.get(user.role, user.role).lower()} role.")
+        st.error(f"This page is not available to the {role_label(user.role).lower()} role.")
         # A way on (on a phone the menu is folded away): every role has the Overview. Page links
         # need the router; a page file run on its own (a test harness) gets none.
         if st.session_state.get(ROUTED):
