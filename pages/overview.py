@@ -27,6 +27,8 @@ from pages.common.session import get_store, merchant_scope, profile_picker, requ
 #: What each row's Open cell says, in the blue of a link.
 OPEN_TEXT = "Inspect ›"
 LINK_COLOUR = "#0068c9"
+#: The table's row height (px): taller than 4rem, so a long name wraps instead of being cut.
+ROW_PX = 72
 
 user = require_role(*roles_for("overview"))
 scope = merchant_scope(user)
@@ -163,10 +165,10 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
             "height": st.column_config.NumberColumn("H", format="%d"),
             "open": st.column_config.TextColumn("Open", help="One click opens the image in Inspect"),
         },
-        row_height=72,  # taller than 4rem: a long name wraps instead of being cut
+        row_height=ROW_PX,
         # Ten rows in view (Streamlit's own height showed five of them in 400 px); the page's 50
-        # scroll inside. The extra 3 px are the grid's borders.
-        height=35 + 72 * min(10, max(1, len(shown))) + 3,
+        # scroll inside. Besides the rows: a 35 px header and 3 px of borders.
+        height=35 + ROW_PX * min(10, max(1, len(shown))) + 3,
         key="catalog",
         # Selecting the Open cell opens the image at once, in this tab.
         on_select="rerun",
