@@ -111,11 +111,14 @@ def _cut_off_spike(fig: go.Figure, shares: list[np.ndarray]) -> None:
     series = max(shares, key=lambda y: float(y.max()))
     level = int(series.argmax())
     fig.update_yaxes(range=[0, top])
+    right = level > 127
     fig.add_annotation(
         x=level,
         y=top,
         yanchor="top",
-        xanchor="right" if level > 127 else "left",
+        xanchor="right" if right else "left",
+        # Clear of the spike's own line, which ran through the label's first letter ("evel 81").
+        xshift=-SPIKE_LABEL_GAP_PX if right else SPIKE_LABEL_GAP_PX,
         showarrow=False,
         text=f"level {level}: {peak:.0%} of pixels (off the scale)",
     )
@@ -123,6 +126,8 @@ def _cut_off_spike(fig: go.Figure, shares: list[np.ndarray]) -> None:
 
 #: A level holding this many times a curve's typical peak is cut off (see :func:`histogram_figure`).
 SPIKE_RATIO = 3.0
+#: Room (px) between a cut-off spike and its label.
+SPIKE_LABEL_GAP_PX = 6
 
 
 #: Longest line of a bar label (characters): in a narrow column (800 px, sidebar open) a longer

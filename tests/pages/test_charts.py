@@ -50,7 +50,7 @@ def test_histogram_legend_sits_between_title_and_plot_not_over_the_axis():
 def test_a_white_backdrop_spike_is_cut_off_so_the_product_tones_show(product):
     import numpy as np
 
-    from pages.common.charts import histogram_figure
+    from pages.common.charts import SPIKE_LABEL_GAP_PX, histogram_figure
 
     fig = histogram_figure(product)  # a product on a large white backdrop
     top = fig.layout.yaxis.range[1]
@@ -58,9 +58,24 @@ def test_a_white_backdrop_spike_is_cut_off_so_the_product_tones_show(product):
     assert top < peak / 2  # the axis follows the product's tones, not the backdrop's spike
     (note,) = fig.layout.annotations
     assert note.text.startswith("level 255:") and "off the scale" in note.text
+    assert (note.xanchor, note.xshift) == ("right", -SPIKE_LABEL_GAP_PX)  # left of the spike's line
     even = np.random.default_rng(1).integers(0, 256, (60, 80, 3), dtype=np.uint8)
     plain = histogram_figure(even)  # tones spread evenly: nothing is cut off
     assert plain.layout.yaxis.range is None and not plain.layout.annotations
+
+
+def test_the_label_of_a_dark_spike_starts_clear_of_its_line():
+    """Found by a browser probe on cup_underexposed.jpg (45% of its pixels at level 81): the
+    label, anchored at the spike, was drawn through by the spike's line and read "evel 81"."""
+    import numpy as np
+
+    from pages.common.charts import SPIKE_LABEL_GAP_PX, histogram_figure
+
+    rgb = np.random.default_rng(2).integers(0, 80, (60, 80, 3), dtype=np.uint8)
+    rgb[:30] = 81  # half the photo at one dark level
+    (note,) = histogram_figure(rgb).layout.annotations
+    assert note.text.startswith("level 81:")
+    assert (note.xanchor, note.xshift) == ("left", SPIKE_LABEL_GAP_PX) and SPIKE_LABEL_GAP_PX >= 4
 
 
 def test_points_lost_labels_wrap_to_fit_a_narrow_column():
