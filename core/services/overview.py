@@ -142,13 +142,15 @@ class Overview:
     @property
     def heading(self) -> str:
         """Which rows the table shows, e.g. "Images 51-71 of 71", "Images 1-14 of 14 matching the
-        filters (71 in all)"."""
+        filters (71 in all)", "Image 1 of 1 matching the filters (71 in all)"."""
         if self.shown == 0:
             return f"No images match the filters ({self.total} in all)"
         first = (self.page - 1) * self.page_size + 1
         last = min(self.shown, self.page * self.page_size)
         of = f"{self.shown} matching the filters ({self.total} in all)" if self.filtered else f"{self.total}"
-        return f"Images {first}-{last} of {of}"
+        # One row (a search for one SKU, a last page of one) is not a range: "Images 1-1 of 1" read oddly.
+        rows = f"Image {first}" if first == last else f"Images {first}-{last}"
+        return f"{rows} of {of}"
 
     @property
     def page_note(self) -> str:
