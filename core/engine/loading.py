@@ -553,7 +553,12 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
             "not_image", "The file is not an image (its contents match no known image format)."
         ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageLoadError("corrupt", f"The image header is damaged: {exc}.") from exc
+        # Pillow's own words ("Truncated File Read", "broken PNG file") mean nothing to a merchant.
+        known = _sniff(data)
+        what = f"The {known[0]} file" if known is not None else "The file"
+        raise ImageLoadError(
+            "corrupt", f"{what} is damaged or cut short: its header cannot be read. Please export it again."
+        ) from exc
 
     fmt = (img.format or "").upper()
     if fmt not in SUPPORTED_FORMATS:

@@ -370,3 +370,17 @@ def test_pixel_limit_holds_for_heic_and_avif(photo, fmt):
     with pytest.raises(ImageLoadError) as e:
         load_image(encode(photo, fmt, quality=80), max_pixels=1000)
     assert e.value.kind == "too_many_pixels" and "the limit is 0.001 MP" in str(e.value)
+
+
+@pytest.mark.parametrize(("fmt", "cut"), [("JPEG", 10), ("JPEG", 100), ("PNG", 20)])
+def test_a_header_cut_short_is_named_in_plain_words(fmt, cut):
+    """Found by a browser probe: Pillow's own message reached the merchant ("The image header is
+    damaged: Truncated File Read.")."""
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(buf, fmt)
+    with pytest.raises(ImageLoadError) as err:
+        load_image(buf.getvalue()[:cut])
+    assert err.value.kind == "corrupt"
+    assert (
+        str(err.value) == f"The {fmt} file is damaged or cut short: its header cannot be read. Please export it again."
+    )
