@@ -127,7 +127,7 @@ REPORT_VIEWS: Final[dict[str, str]] = {
     "refused": "Refused",
     "issues": "Added with issues",
     "repeat": "Copies within this upload",
-    "duplicate": "Already in the catalogue",
+    "duplicate": "Already uploaded",  # as the summary line and each file's result say
 }
 
 

@@ -66,7 +66,7 @@ def test_the_report_shows_every_file_and_a_view_of_each_verdict(db, day_zip):
     (views,) = at.button_group
     labels = list(views.options)
     assert labels[0] == "All files (12)" and "Refused (1)" in labels and "Copies within this upload (1)" in labels
-    assert not any(label.startswith("Already in the catalogue") for label in labels)  # none: not offered
+    assert not any(label.startswith("Already uploaded") for label in labels)  # none: not offered
     assert len(at.dataframe[0].value) == 12
     views.set_value("refused").run()
     assert not at.exception, [e.message for e in at.exception]
