@@ -21,6 +21,14 @@ from pages.common.text import plain
 __all__ = ["RecipeEditor"]
 
 
+def picker_label(op: str) -> str:
+    """How the step picker names an operation: its group, then its label ("Tone: Gamma (power
+    law)"), except where the label names its own family ("Denoise: median", not "Noise: Denoise:
+    median")."""
+    spec = OPERATIONS[op]
+    return spec.label if ":" in spec.label else f"{spec.group}: {spec.label}"
+
+
 class RecipeEditor:
     """The recipe being built for one image version."""
 
@@ -67,7 +75,7 @@ class RecipeEditor:
             st.selectbox(
                 "Add a step",
                 list(OPERATIONS),
-                format_func=lambda n: f"{OPERATIONS[n].group}: {OPERATIONS[n].label}",
+                format_func=picker_label,
                 key="add_op",
                 label_visibility="collapsed",
                 width=320,

@@ -321,3 +321,13 @@ def test_a_control_that_does_nothing_is_disabled_and_says_why(db):
     assert "Not used while Low percentile is 0." in [c.value for c in at.caption]
     next(s for s in at.slider if s.label == "Low percentile").set_value(1.0).run()
     assert not next(s for s in at.slider if s.label == "Shadow level").disabled
+
+
+def test_the_step_picker_names_each_step_once(db):
+    """Found by a browser probe: the picker read "Noise: Denoise: median"."""
+    rec = list_images(db)[0]
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    options = next(s for s in at.selectbox if s.key == "add_op").options
+    assert len(options) == len(OPERATIONS)
+    assert "Denoise: median" in options and "Tone: Gamma (power law)" in options
+    assert not [o for o in options if o.count(":") > 1]
