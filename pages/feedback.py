@@ -38,6 +38,7 @@ from core.services.profiles import profile_label, save_and_rescore
 from core.vocabulary import DECISIONS, decision_label, issue_labels, metric_title
 from pages.common.charts import decision_boxes, rejection_band_bars
 from pages.common.session import get_store, profile_names, require_role
+from pages.common.tables import headed
 from pages.common.text import plain
 
 user = require_role(*roles_for("feedback"))
@@ -180,16 +181,20 @@ if min(balance.approved, balance.not_approved) < TUNE_MIN_EACH:
         icon=":material/science:",
     )
 seps = separations(frame)
+separations_shown = separation_table(seps)
 st.dataframe(
-    separation_table(seps),
+    separations_shown,
     hide_index=True,
     key="sep_table",
-    column_config={
-        "balanced accuracy": st.column_config.ProgressColumn(
-            "balanced accuracy", min_value=0.5, max_value=1.0, format="%.2f"
-        ),
-        "column": st.column_config.TextColumn("column", help="The measure's column in the CSV download"),
-    },
+    column_config=headed(
+        separations_shown.columns,
+        {
+            "balanced accuracy": st.column_config.ProgressColumn(
+                "balanced accuracy", min_value=0.5, max_value=1.0, format="%.2f"
+            ),
+            "column": st.column_config.TextColumn("column", help="The measure's column in the CSV download"),
+        },
+    ),
 )
 metric = st.selectbox("Measure", [s.metric for s in seps], format_func=metric_title, key="fb_metric")
 sep = metric_separation(frame, metric)
@@ -221,10 +226,13 @@ else:
         summary.agreement,
         hide_index=True,
         key="fb_agree",
-        column_config={
-            "agreement": st.column_config.NumberColumn(format="%.2f"),
-            "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.2f"),
-        },
+        column_config=headed(
+            summary.agreement.columns,
+            {
+                "agreement": st.column_config.NumberColumn(format="%.2f"),
+                "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.2f"),
+            },
+        ),
     )
 
 st.header("Thresholds tuned to the reviewers")
@@ -248,16 +256,20 @@ st.caption(
 )
 if tuning.unmoved:
     with st.expander(f"Why {len(tuning.unmoved)} limits stay as they are"):
+        unmoved_shown = unmoved_table(tuning.unmoved)
         st.dataframe(
-            unmoved_table(tuning.unmoved),
+            unmoved_shown,
             hide_index=True,
             key="fb_unmoved",
             # The why gets the room (640 px: whole at 1440 px); check and measure are short names.
-            column_config={
-                "check": st.column_config.TextColumn("check", width=150),
-                "measure": st.column_config.TextColumn("measure", width=210),
-                "why it stays": st.column_config.TextColumn("why it stays", width=640),
-            },
+            column_config=headed(
+                unmoved_shown.columns,
+                {
+                    "check": st.column_config.TextColumn(width=150),
+                    "measure": st.column_config.TextColumn(width=210),
+                    "why it stays": st.column_config.TextColumn(width=640),
+                },
+            ),
         )
 if not tuning.suggestions:
     st.info(
@@ -265,17 +277,21 @@ if not tuning.suggestions:
         icon=":material/rule:",
     )
     st.stop()
+changes_shown = changes_table(tuning.suggestions)
 st.dataframe(
-    changes_table(tuning.suggestions),
+    changes_shown,
     hide_index=True,
     key="fb_changes",
-    column_config={
-        "among the decided images": st.column_config.TextColumn("among the decided images", width="large"),
-        "approved images": st.column_config.NumberColumn(help="Approved images measured on the measure"),
-        "rejected images": st.column_config.NumberColumn(
-            help="Images rejected or sent back for the check's reason, measured on the measure"
-        ),
-    },
+    column_config=headed(
+        changes_shown.columns,
+        {
+            "among the decided images": st.column_config.TextColumn(width="large"),
+            "approved images": st.column_config.NumberColumn(help="Approved images measured on the measure"),
+            "rejected images": st.column_config.NumberColumn(
+                help="Images rejected or sent back for the check's reason, measured on the measure"
+            ),
+        },
+    ),
 )
 if overall is None:
     st.warning(
@@ -293,14 +309,20 @@ elif overall.low:
 
 st.subheader("What saving would change in the catalogue")
 impact = _impact(tuning.fingerprint, latest_analysis(store), tuning, database=str(store.engine.url))
+impact_shown = impact_table(impact)
 st.dataframe(
-    impact_table(impact),
+    impact_shown,
     hide_index=True,
     key="fb_impact",
-    column_config={
-        "newly flagged": st.column_config.NumberColumn(help=f"Flagged under the tuned profile, not under {base_name}"),
-        "cleared": st.column_config.NumberColumn(help=f"Flagged under {base_name}, not under the tuned profile"),
-    },
+    column_config=headed(
+        impact_shown.columns,
+        {
+            "newly flagged": st.column_config.NumberColumn(
+                help=f"Flagged under the tuned profile, not under {base_name}"
+            ),
+            "cleared": st.column_config.NumberColumn(help=f"Flagged under {base_name}, not under the tuned profile"),
+        },
+    ),
 )
 st.caption(
     f"Counted from the stored measurements of all {impact.total} image versions, against {base_name}: "

@@ -33,6 +33,7 @@ from pages.common.charts import SHOWN_POINTS, contributions_figure, histogram_fi
 from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
+from pages.common.tables import headed
 from pages.common.text import plain
 
 
@@ -269,15 +270,20 @@ with tab_market:
         market,
         hide_index=True,
         key="market_table",
-        column_config={
-            # Why a marketplace fails comes before its rules in full (a cell shows them on hover).
-            "issues": st.column_config.ListColumn("issues", width="medium"),
-            "file type": st.column_config.TextColumn(
-                "file type", help="Whether the marketplace takes this type of file", width="medium"
-            ),
-            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
-            "rules": st.column_config.TextColumn("rules", help="The marketplace's rules in words"),
-        },
+        column_config=headed(
+            market.columns,
+            {
+                # Why a marketplace fails comes before its rules in full (a cell shows them on hover).
+                "issues": st.column_config.ListColumn("issues", width="medium"),
+                "file type": st.column_config.TextColumn(
+                    "file type", help="Whether the marketplace takes this type of file", width="medium"
+                ),
+                "score": st.column_config.ProgressColumn(
+                    "score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT
+                ),
+                "rules": st.column_config.TextColumn("rules", help="The marketplace's rules in words"),
+            },
+        ),
     )
 with tab_history:
     st.dataframe(

@@ -40,6 +40,7 @@ from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS, issue_label, rea
 from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
+from pages.common.tables import headed
 from pages.common.text import plain
 
 user = require_role(*roles_for("review"))
@@ -220,11 +221,18 @@ def _bulk_panel() -> None:
         f"{waiting} these limits and the sidebar's filters, scored under the {get_profile(store, profile).title} profile."
     )
     if candidates:
+        bulk = pd.DataFrame(bulk_rows(candidates))
         st.dataframe(
-            pd.DataFrame(bulk_rows(candidates)),
+            bulk,
             hide_index=True,
             height=min(300, 38 + 35 * len(candidates)),
-            column_config={"score": st.column_config.NumberColumn("score", format=SCORE_COLUMN_FORMAT)},
+            column_config=headed(
+                bulk.columns,
+                {
+                    "score": st.column_config.NumberColumn(format=SCORE_COLUMN_FORMAT),
+                    "version": st.column_config.NumberColumn(format="#%d"),  # as every other page writes it
+                },
+            ),
             key="bulk_table",
         )
     pending: list[int] | None = st.session_state.get("bulk_pending")

@@ -24,6 +24,7 @@ from core.services.upload import (
 )
 from core.vocabulary import issue_labels
 from pages.common.session import get_store, require_role
+from pages.common.tables import headed
 from pages.common.text import plain
 
 #: Session-state keys: which set of (empty) uploaders the form shows, and the last upload's report.
@@ -131,12 +132,15 @@ def _draw_report(outcome: UploadOutcome) -> None:
         height=_table_height(len(shown), row_height),
         row_height=row_height,
         column_order=_columns_shown(table, view or "all"),
-        column_config={
-            # Both must be readable at 1280 px: an issue list read "Low re", "Same" beside a wide reason.
-            "reason": st.column_config.TextColumn("reason", width="medium"),
-            "issues": st.column_config.ListColumn("issues", width="medium"),
-            "image": st.column_config.LinkColumn("image", display_text="Inspect"),
-        },
+        column_config=headed(
+            table.columns,
+            {
+                # Both must be readable at 1280 px: an issue list read "Low re", "Same" beside a wide reason.
+                "reason": st.column_config.TextColumn(width="medium"),
+                "issues": st.column_config.ListColumn(width="medium"),
+                "image": st.column_config.LinkColumn(display_text="Inspect"),
+            },
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from core.services.accounts import (
 )
 from core.vocabulary import ROLES, role_label
 from pages.common.session import get_store, require_role, session_token
+from pages.common.tables import headed
 from pages.common.text import plain
 
 admin = require_role(*roles_for("users"))
@@ -36,7 +37,8 @@ def _sentence(exc: Exception) -> str:
 
 
 accounts = list_users(store)
-st.dataframe(pd.DataFrame(user_rows(accounts)), hide_index=True, key="users_table")
+users_shown = pd.DataFrame(user_rows(accounts))
+st.dataframe(users_shown, hide_index=True, key="users_table", column_config=headed(users_shown.columns))
 
 
 def _show(values: dict[str, object]) -> None:
