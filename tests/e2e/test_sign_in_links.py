@@ -152,7 +152,7 @@ def test_5_users_form_does_what_it_shows(fresh, app):
     fresh.get_by_role("option", name="bob").click()
     wait_idle(fresh)
     assert not _toggle(fresh).is_checked()
-    fresh.get_by_text("Active", exact=True).click()
+    fresh.get_by_test_id("stCheckbox").get_by_text("Active", exact=True).click()  # not the table's header
     assert _toggle(fresh).is_checked()
     fresh.get_by_role("button", name="Save").click()
     fresh.get_by_text("Updated 'bob': enabled.").wait_for(timeout=60_000)
@@ -162,7 +162,7 @@ def test_5_users_form_does_what_it_shows(fresh, app):
     fresh.get_by_role("option", name="admin").click()
     wait_idle(fresh)
     assert _toggle(fresh).is_checked()
-    fresh.get_by_text("Active", exact=True).click()
+    fresh.get_by_test_id("stCheckbox").get_by_text("Active", exact=True).click()  # not the table's header
     fresh.get_by_label("New password (leave empty to keep)").fill("a brand new password")
     fresh.get_by_role("button", name="Save").click()
     fresh.get_by_text("you cannot disable your own account").wait_for(timeout=60_000)
@@ -184,7 +184,7 @@ def test_5b_users_form_shows_what_was_saved(fresh, app):
     fresh.get_by_role("option", name="dora").click()
     wait_idle(fresh)
     assert _toggle(fresh).is_checked()
-    fresh.get_by_text("Active", exact=True).click()
+    fresh.get_by_test_id("stCheckbox").get_by_text("Active", exact=True).click()  # not the table's header
     fresh.get_by_role("button", name="Save").click()
     fresh.get_by_text("Updated 'dora': disabled.").wait_for(timeout=60_000)
     wait_idle(fresh)
