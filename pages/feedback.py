@@ -189,10 +189,8 @@ st.dataframe(
     column_config=headed(
         separations_shown.columns,
         {
-            "balanced accuracy": st.column_config.ProgressColumn(
-                "balanced accuracy", min_value=0.5, max_value=1.0, format="%.2f"
-            ),
-            "column": st.column_config.TextColumn("column", help="The measure's column in the CSV download"),
+            "balanced accuracy": st.column_config.ProgressColumn(min_value=0.5, max_value=1.0, format="%.2f"),
+            "column": st.column_config.TextColumn(help="The measure's column in the CSV download"),
         },
     ),
 )

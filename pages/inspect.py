@@ -274,14 +274,12 @@ with tab_market:
             market.columns,
             {
                 # Why a marketplace fails comes before its rules in full (a cell shows them on hover).
-                "issues": st.column_config.ListColumn("issues", width="medium"),
+                "issues": st.column_config.ListColumn(width="medium"),
                 "file type": st.column_config.TextColumn(
-                    "file type", help="Whether the marketplace takes this type of file", width="medium"
+                    help="Whether the marketplace takes this type of file", width="medium"
                 ),
-                "score": st.column_config.ProgressColumn(
-                    "score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT
-                ),
-                "rules": st.column_config.TextColumn("rules", help="The marketplace's rules in words"),
+                "score": st.column_config.ProgressColumn(min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
+                "rules": st.column_config.TextColumn(help="The marketplace's rules in words"),
             },
         ),
     )
