@@ -16,7 +16,7 @@ from core.services.accounts import (
 )
 from core.vocabulary import ROLES, role_label
 from pages.common.session import get_store, require_role, session_token
-from pages.common.tables import headed
+from pages.common.tables import headed, sentence_case
 from pages.common.text import plain
 
 admin = require_role(*roles_for("users"))
@@ -33,7 +33,7 @@ if note := st.session_state.pop("users_note", None):
 def _sentence(exc: Exception) -> str:
     """An account error as a sentence on the page; it may quote what was typed, shown as typed."""
     text = str(exc)
-    return plain(text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
+    return plain(sentence_case(text) + ("" if text.endswith(".") else "."))
 
 
 accounts = list_users(store)
