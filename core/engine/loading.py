@@ -513,6 +513,14 @@ def _frame_count(img: Image.Image, data: bytes, counted: int | None) -> int:
     return int(getattr(img, "n_frames", 1) or 1)  # declared in the file (APNG, MPO) or listed (WebP)
 
 
+def _damaged_header(fmt: str | None) -> ImageLoadError:
+    """The refusal of a file whose header cannot be read, naming its format where it is known."""
+    what = f"The {fmt} file" if fmt else "The file"
+    return ImageLoadError(
+        "corrupt", f"{what} is damaged or cut short: its header cannot be read. Please export it again."
+    )
+
+
 def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedImage:
     digest = sha256_of(data)
     try:  # before Pillow reads a piece of it: a million empty segments cost it seconds and GBs
@@ -540,10 +548,7 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
                 "samples, as scientific images do); please export it as an 8- or 16-bit RGB TIFF, JPEG or PNG.",
             ) from exc
         if known is not None and known[1]:
-            raise ImageLoadError(
-                "corrupt",
-                f"The {known[0]} file is damaged or cut short: its header cannot be read. Please export it again.",
-            ) from exc
+            raise _damaged_header(known[0]) from exc
         if known is not None:
             raise ImageLoadError(
                 "unsupported_format",
@@ -555,10 +560,7 @@ def _decode(data: bytes, *, max_pixels: int, reduce_to: int | None) -> LoadedIma
     except (OSError, ValueError, SyntaxError) as exc:
         # Pillow's own words ("Truncated File Read", "broken PNG file") mean nothing to a merchant.
         known = _sniff(data)
-        what = f"The {known[0]} file" if known is not None else "The file"
-        raise ImageLoadError(
-            "corrupt", f"{what} is damaged or cut short: its header cannot be read. Please export it again."
-        ) from exc
+        raise _damaged_header(known[0] if known is not None else None) from exc
 
     fmt = (img.format or "").upper()
     if fmt not in SUPPORTED_FORMATS:

@@ -22,6 +22,8 @@ from tests.conftest import encode
 
 GENERIC = load_profile("generic")
 RNG = np.random.default_rng(11)
+#: Photos and graphics that are not product shots (see its README for their sources and licences).
+NATURAL = Path(__file__).resolve().parents[2] / "data" / "natural"
 
 
 def judged(rgb, *, fmt="JPEG", **kw):
@@ -460,9 +462,6 @@ def test_the_same_photo_padded_to_square_is_the_same_photo():
     )
     assert square.duplicate_of == "sweep.jpg", square.metrics["hash_distance"]
     assert "near_duplicate" in square.issue_names
-
-
-NATURAL = Path(__file__).resolve().parents[2] / "data" / "natural"
 
 
 @pytest.mark.parametrize(
