@@ -57,7 +57,7 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "laplacian_var": ("grey levels^2", "Variance of the Laplacian inside the product box, at 1024 px"),
     "noise_sigma": (
         "grey levels",
-        "Grain in the flattest tenth of the photo, at up to 2048 px (texture, whose detail does not fade at coarser scales, does not count)",
+        "Grain in the flattest tenth of the photo, at up to 2048 px (texture, whose detail does not fade at coarser scales or repeats every few pixels like a weave, does not count)",
     ),
     "detail_long_side": ("px", "Long side of the image that focus and grain were measured on (at most 2048)"),
     "brightness": ("0-255", "Mean luminance of the whole image"),
