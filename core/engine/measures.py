@@ -273,9 +273,10 @@ def noise_sigma(y: np.ndarray) -> float:
     grain = float(f[flattest].mean()) - GRAIN_TEXTURE_RATIO * float(c[flattest].mean())
     if grain <= 0.0:
         return 0.0
-    lo, hi = PERIODIC_SHARE_FADE
+    fades_from, gone_at = PERIODIC_SHARE_FADE
     repeating = periodic_share(fine, np.argwhere(ok)[flattest] * cell, tile=tile)
-    return float(np.clip((hi - repeating) / (hi - lo), 0.0, 1.0)) * math.sqrt(grain / _GRAIN_UNIT)
+    kept = float(np.clip((gone_at - repeating) / (gone_at - fades_from), 0.0, 1.0))
+    return kept * math.sqrt(grain / _GRAIN_UNIT)
 
 
 #: Offsets (rows, columns; px) at which a tile is compared with itself: at the scale grain is
