@@ -10,6 +10,7 @@ from core.services.accounts import (
     change_form,
     list_users,
     new_user_form,
+    new_user_problems,
     unknown_merchant_note,
     update_user,
     user_rows,
@@ -30,10 +31,15 @@ if note := st.session_state.pop("users_note", None):
     st.warning(plain(note))  # quotes the merchant id as typed
 
 
-def _sentence(exc: Exception) -> str:
+def _sentence(exc: Exception | str) -> str:
     """An account error as a sentence on the page; it may quote what was typed, shown as typed."""
     text = str(exc)
     return plain(sentence_case(text) + ("" if text.endswith(".") else "."))
+
+
+def _sentences(problems: list[str]) -> str:
+    """Several account errors at once: one sentence, or a list of them."""
+    return _sentence(problems[0]) if len(problems) == 1 else "\n".join(f"- {_sentence(p)}" for p in problems)
 
 
 accounts = list_users(store)
@@ -62,10 +68,16 @@ with a, st.form("new_user"):
     merchant = st.text_input("Merchant id (merchants only)", key="new_merchant")
     password = st.text_input("Initial password (8+ characters)", type="password", key="new_password")
     if st.form_submit_button("Create user", type="primary"):
-        try:
-            u = add_user(store, actor=admin, username=username, password=password, role=role, merchant_id=merchant)
-        except AuthError as exc:
-            st.error(_sentence(exc))
+        fields = {"username": username, "password": password, "role": role, "merchant_id": merchant}
+        # Every field's problem at once; add_user still refuses whatever slips past (a race).
+        problems, u = new_user_problems(store, **fields), None
+        if not problems:
+            try:
+                u = add_user(store, actor=admin, **fields)
+            except AuthError as exc:
+                problems = [str(exc)]
+        if u is None:
+            st.error(_sentences(problems))
         else:
             st.session_state["users_flash"] = f"Created {role_label(u.role).lower()} '{plain(u.username)}'."
             st.session_state["users_note"] = unknown_merchant_note(store, u.merchant_id)

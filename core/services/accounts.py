@@ -16,6 +16,7 @@ from core.store.accounts import (
     authenticate,
     check_merchant_id,
     check_password,
+    check_username,
     create_user,
     get_user,
     list_users,
@@ -42,6 +43,7 @@ __all__ = [
     "create_user",
     "list_users",
     "new_user_form",
+    "new_user_problems",
     "sign_in",
     "throttle_wait",
     "unknown_merchant_note",
@@ -152,6 +154,42 @@ def add_user(
         merchant_id=merchant,
         actor=actor.username,
     )
+
+
+def new_user_problems(
+    store: Store, *, username: str, password: str, role: str, merchant_id: str | None = None
+) -> list[str]:
+    """Every reason the "Add a user" form would be refused, one per field (user name, role, merchant
+    id, password, in the form's order), so that one submit names them all rather than one at a
+    time. Empty when :func:`add_user` accepts the same values (unless someone takes the name in
+    between: that refusal still comes from :func:`add_user`)."""
+    name = (username or "").strip()
+    merchant = (merchant_id or "").strip() or None
+
+    def name_ok() -> None:
+        check_username(name)
+        if get_user(store, name) is not None:
+            raise AuthError(f"the user name '{name}' is taken")
+
+    def role_ok() -> None:
+        if role not in ROLES:
+            raise AuthError(f"role must be one of {', '.join(ROLES)}")
+
+    def merchant_ok() -> None:
+        if role == "merchant" and not merchant:
+            raise AuthError("a merchant account needs a merchant id")
+        if role in ROLES and role != "merchant" and merchant:
+            raise staff_merchant_id(role)
+        if merchant:
+            check_merchant_id(merchant)
+
+    problems = []
+    for check in (name_ok, role_ok, merchant_ok, lambda: check_password(password, username=name)):
+        try:
+            check()
+        except AuthError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def new_user_form() -> dict[str, str]:

@@ -34,6 +34,7 @@ __all__ = [
     "authenticate",
     "check_merchant_id",
     "check_password",
+    "check_username",
     "create_user",
     "delete_user",
     "ensure_default_admin",
@@ -82,6 +83,15 @@ def _user(row: Any) -> User:
 def _dummy_hash() -> bytes:
     """A hash of the same cost as real ones, so an unknown user name takes as long as a known one."""
     return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(BCRYPT_COST))
+
+
+def check_username(username: str) -> str:
+    """``username`` if it is a usable user name; else :class:`AuthError` saying why. A user name is
+    2-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit (an e-mail address
+    is one)."""
+    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
+        raise AuthError("user names are 2-64 letters, digits, '.', '_', '-' or '@'")
+    return username
 
 
 def check_merchant_id(text: str) -> str:
@@ -193,8 +203,7 @@ def create_user(
 ) -> User:
     """Create an account. Merchants must name their merchant id, and only merchants have one (a
     merchant id given for staff is refused rather than silently dropped: someone meant it)."""
-    if not _USERNAME.fullmatch(username or ""):
-        raise AuthError("user names are 2-64 letters, digits, '.', '_', '-' or '@'")
+    check_username(username)
     if role not in ROLES:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
     merchant_id = (merchant_id or "").strip() or None

@@ -2,7 +2,16 @@
 
 import pytest
 
-from core.services.accounts import AuthError, create_user, list_users, update_user
+from core.services.accounts import (
+    AuthError,
+    add_user,
+    create_user,
+    list_users,
+    new_user_problems,
+    update_user,
+)
+from core.store.accounts import staff_merchant_id
+from core.vocabulary import ROLES
 
 
 @pytest.fixture()
@@ -184,3 +193,32 @@ def test_changing_your_own_password_keeps_you_signed_in_where_you_changed_it(sto
     other = start_session(store, rita)
     update_user(store, actor=boss, target="rita", active=True, new_password="a new phrase 8", session=other)
     assert session_user(store, other) is None and session_user(store, theirs) is None
+
+
+def test_the_add_form_names_every_problem_at_once_in_the_forms_order(store, people):
+    assert new_user_problems(store, username="rita", password="short", role="merchant", merchant_id="") == [
+        "the user name 'rita' is taken",
+        "a merchant account needs a merchant id",
+        "the password needs at least 8 characters",
+    ]
+    assert new_user_problems(store, username="x", password="x-password", role="reviewer", merchant_id="shop-1") == [
+        "user names are 2-64 letters, digits, '.', '_', '-' or '@'",
+        str(staff_merchant_id("reviewer")),
+    ]
+    assert new_user_problems(store, username="newcomer", password="long enough", role="owner") == [
+        "role must be one of " + ", ".join(ROLES)
+    ]
+
+
+def test_what_the_add_form_finds_nothing_wrong_with_is_created(store, people):
+    fields = {"username": " shop.owner@example.com ", "password": "long enough", "role": "merchant"}
+    assert new_user_problems(store, merchant_id="shop-1", **fields) == []
+    boss, _ = people
+    made = add_user(store, actor=boss, merchant_id="shop-1", **fields)
+    assert (made.username, made.merchant_id) == ("shop.owner@example.com", "shop-1")
+    # Each rule is the one add_user applies: what it refuses, the form named first.
+    assert new_user_problems(store, merchant_id="shop-1", **fields) == [
+        "the user name 'shop.owner@example.com' is taken"
+    ]
+    with pytest.raises(AuthError, match="is taken"):
+        add_user(store, actor=boss, merchant_id="shop-1", **fields)
