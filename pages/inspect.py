@@ -138,8 +138,8 @@ with left:
     show_clip = st.toggle("Show clipping", value=False, help="Blue: crushed shadows; red: blown highlights.")
     st.image(clipping_overlay(pix) if show_clip else pix, width="stretch")
 with right:
-    st.metric("Quality score", f"{format_score(record.score)} / 100", help=f"Under the {prof.title} profile.")
-    st.caption(f"Under the {prof.title} profile")
+    st.metric("Quality score", f"{format_score(record.score)} / 100")
+    st.caption(f"Under the {prof.title} profile")  # once: a tooltip said it again
     # Where the image stands in review is what a merchant opens this page for: under the score,
     # before the findings (a fix waiting for a reviewer said so nowhere).
     _show_review(review.shown, profile=profile)
