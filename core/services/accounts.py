@@ -15,7 +15,9 @@ from core.store.accounts import (
     User,
     authenticate,
     check_merchant_id,
+    check_new_merchant_id,
     check_password,
+    check_role,
     check_username,
     create_user,
     get_user,
@@ -24,6 +26,7 @@ from core.store.accounts import (
     set_password,
     set_role,
     staff_merchant_id,
+    username_taken,
 )
 from core.store.database import Store
 from core.store.queries import merchant_ids
@@ -164,27 +167,19 @@ def new_user_problems(
     time. Empty when :func:`add_user` accepts the same values (unless someone takes the name in
     between: that refusal still comes from :func:`add_user`)."""
     name = (username or "").strip()
-    merchant = (merchant_id or "").strip() or None
 
     def name_ok() -> None:
         check_username(name)
         if get_user(store, name) is not None:
-            raise AuthError(f"the user name '{name}' is taken")
-
-    def role_ok() -> None:
-        if role not in ROLES:
-            raise AuthError(f"role must be one of {', '.join(ROLES)}")
+            raise username_taken(name)
 
     def merchant_ok() -> None:
-        if role == "merchant" and not merchant:
-            raise AuthError("a merchant account needs a merchant id")
-        if role in ROLES and role != "merchant" and merchant:
-            raise staff_merchant_id(role)
-        if merchant:
-            check_merchant_id(merchant)
+        if role in ROLES:  # which merchant id is right depends on a known role
+            check_new_merchant_id(role, merchant_id)
 
     problems = []
-    for check in (name_ok, role_ok, merchant_ok, lambda: check_password(password, username=name)):
+    checks = (name_ok, lambda: check_role(role), merchant_ok, lambda: check_password(password, username=name))
+    for check in checks:
         try:
             check()
         except AuthError as exc:

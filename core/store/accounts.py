@@ -33,7 +33,9 @@ __all__ = [
     "User",
     "authenticate",
     "check_merchant_id",
+    "check_new_merchant_id",
     "check_password",
+    "check_role",
     "check_username",
     "create_user",
     "delete_user",
@@ -45,6 +47,7 @@ __all__ = [
     "set_password",
     "set_role",
     "staff_merchant_id",
+    "username_taken",
 ]
 
 ADMIN_PASSWORD_ENV: Final = "IMAGEDESK_ADMIN_PASSWORD"
@@ -92,6 +95,25 @@ def check_username(username: str) -> str:
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):
         raise AuthError("user names are 2-64 letters, digits, '.', '_', '-' or '@'")
     return username
+
+
+def check_role(role: str) -> str:
+    """``role`` if it is one of :data:`ROLES`; else :class:`AuthError` saying which there are."""
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    return role
+
+
+def check_new_merchant_id(role: str, merchant_id: str | None) -> str | None:
+    """The merchant id a new account of ``role`` gets (``None`` for staff), from what was typed
+    (blank counts as none); else :class:`AuthError`: a merchant needs one, and staff have none (a
+    merchant id typed for staff is refused rather than silently dropped: someone meant it)."""
+    typed = (merchant_id or "").strip() or None
+    if role == "merchant" and not typed:
+        raise AuthError("a merchant account needs a merchant id")
+    if role != "merchant" and typed:
+        raise staff_merchant_id(role)
+    return check_merchant_id(typed) if typed else None
 
 
 def check_merchant_id(text: str) -> str:
@@ -168,6 +190,11 @@ def revoke_user_sessions(conn: Connection, user_id: int, reason: str, *, keep: s
     )
 
 
+def username_taken(username: str) -> AuthError:
+    """The refusal of a user name another account has."""
+    return AuthError(f"the user name '{username}' is taken")
+
+
 def staff_merchant_id(role: str) -> AuthError:
     """The error for a merchant id given to a staff account of ``role`` (to raise)."""
     return AuthError(
@@ -204,19 +231,12 @@ def create_user(
     """Create an account. Merchants must name their merchant id, and only merchants have one (a
     merchant id given for staff is refused rather than silently dropped: someone meant it)."""
     check_username(username)
-    if role not in ROLES:
-        raise AuthError(f"role must be one of {', '.join(ROLES)}")
-    merchant_id = (merchant_id or "").strip() or None
-    if role == "merchant" and not merchant_id:
-        raise AuthError("a merchant account needs a merchant id")
-    if role != "merchant" and merchant_id:
-        raise staff_merchant_id(role)
-    if merchant_id is not None:
-        merchant_id = check_merchant_id(merchant_id)
+    check_role(role)
+    merchant_id = check_new_merchant_id(role, merchant_id)
     hashed = _hash(password, username=username)
     with store.write() as conn:
         if _row_by_name(conn, username) is not None:
-            raise AuthError(f"the user name '{username}' is taken")
+            raise username_taken(username)
         inserted = conn.execute(
             insert(users).values(
                 username=username,
@@ -321,8 +341,7 @@ def set_role(store: Store, *, username: str, role: str, merchant_id: str | None 
     A merchant keeps its stored merchant id unless ``merchant_id`` names another; a merchant id
     given for staff is refused (as :func:`create_user` does), not dropped.
     """
-    if role not in ROLES:
-        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    check_role(role)
     typed = (merchant_id or "").strip()
     if role != "merchant" and typed:
         raise staff_merchant_id(role)
