@@ -22,6 +22,8 @@ from core.store.intake import (
     check_upload_merchant,
     ingest_files,
     ingest_zip,
+    known_merchants,
+    merchant_case_clash,
     quoted,
     read_manifest,
 )
@@ -249,6 +251,8 @@ def ingest_uploads(
     """
     if not only_own_merchant:
         merchant_id = check_upload_merchant(merchant_id)
+        if merchant_id and (clash := merchant_case_clash(merchant_id, known_merchants(store))):
+            raise IngestError(f"{clash} Nothing was imported.")
     sku = check_sku(sku)
     outcome = UploadOutcome()
     earlier: dict[tuple[str, str], str] = {}  # files added so far, so a later copy names the first

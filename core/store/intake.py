@@ -38,9 +38,10 @@ from core.engine.export_image import encode_image
 from core.engine.loading import DEFAULT_MAX_BYTES, load_image, sha256_of
 from core.engine.profiles import Profile
 from core.engine.recipe import Recipe
-from core.store.accounts import AuthError, check_merchant_id
+from core.store.accounts import AuthError, check_merchant_id, list_users
 from core.store.blobs import blob_path_for, write_blob
 from core.store.database import Store, images, inserted_id, now, versions
+from core.store.queries import merchant_ids
 from core.store.scores import all_profiles, duplicate_index, source_long_side, store_scores
 from core.store.settings import max_pixels as settings_max_pixels
 from core.vocabulary import ANALYSIS_LONG_SIDE, FORMAT_EXTENSIONS, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS
@@ -60,6 +61,8 @@ __all__ = [
     "MAX_SKU",
     "check_sku",
     "check_upload_merchant",
+    "known_merchants",
+    "merchant_case_clash",
     "display_name",
     "safe_name",
     "SavedVersion",
@@ -238,6 +241,27 @@ def check_upload_merchant(text: str) -> str:
         return check_merchant_id(text)
     except AuthError as exc:
         raise IngestError(f"The merchant id cannot be used: {exc}. Nothing was imported.") from None
+
+
+def known_merchants(store: Store) -> dict[str, str]:
+    """Every merchant id in use (with images, or a merchant account's), by its case-folded form."""
+    ids = {*merchant_ids(store), *(u.merchant_id for u in list_users(store) if u.merchant_id)}
+    return {m.casefold(): m for m in sorted(ids)}
+
+
+def merchant_case_clash(merchant: str, known: dict[str, str]) -> str | None:
+    """Why files may not go to ``merchant`` when it differs from a merchant id in use (``known``,
+    from :func:`known_merchants`) only in upper and lower case; ``None`` otherwise. Merchant ids
+    are compared exactly everywhere, so "Madison" would be a second merchant beside "madison",
+    whose account never sees its images: a typo, not a new shop."""
+    other = known.get(merchant.casefold())
+    if other is None or other == merchant:
+        return None
+    return (
+        f"The merchant id {quoted(merchant)} differs from the merchant {quoted(other)} only in upper and lower "
+        f"case. Merchant ids are case-sensitive, so the files would go to a new merchant that {quoted(other)}'s "
+        f"account never sees: use {quoted(other)}."
+    )
 
 
 def quoted(text: str, limit: int = 40) -> str:
@@ -453,6 +477,7 @@ def ingest_files(
     notes: dict[str, str] = {}  # storage name -> what the uploader should know about an added file
 
     manifest_row = _manifest_lookup(manifest, report.manifest_used)
+    known = {} if only_own_merchant else known_merchants(store)  # a merchant's own id is their account's
 
     def accepted() -> Iterator[tuple[_Names, bytes, str, str]]:
         for raw_name, data in files:
@@ -474,6 +499,10 @@ def ingest_files(
                     )
                 )
                 continue
+            if not only_own_merchant and (clash := merchant_case_clash(merchant, known)):
+                report.results.append(FileResult(name=name, status="refused", reason=clash, display_name=shown))
+                continue
+            known.setdefault(merchant.casefold(), merchant)  # a new merchant: later rows must match its case
             yield (name, shown), data, merchant, item_sku or sku
 
     # Measuring is a map over the files (here, or on a Dask cluster's workers); storing stays here.
@@ -934,6 +963,8 @@ def ingest_folder(
     ``merchant_id`` (``ingest --merchant``) and the manifest are checked before any file is read
     (:func:`check_upload_merchant`, :func:`read_manifest`): :class:`IngestError` saying why."""
     merchant_id = check_upload_merchant(merchant_id)
+    if merchant_id and (clash := merchant_case_clash(merchant_id, known_merchants(store))):
+        raise IngestError(f"{clash} Nothing was imported.")
     root = Path(folder)
     manifest_path = root / "manifest.csv"
     manifest = read_manifest(manifest_path.read_bytes()) if manifest_path.exists() else None

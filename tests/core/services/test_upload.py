@@ -1,6 +1,9 @@
 import pytest
 
 from core.services.upload import IngestError, ingest_uploads, is_zip
+from core.store.accounts import create_user
+from core.store.intake import read_manifest
+from core.store.queries import merchant_ids
 from tests.conftest import encode, zip_of
 
 
@@ -310,3 +313,39 @@ def test_a_copy_uploaded_with_another_sku_says_the_sku_was_not_applied(store, ph
     )
     same = ingest_uploads(store, [("shirt.png", shirt)], merchant_id="acme", uploaded_by="mia", sku="SH-1")
     assert same.report.results[0].reason == "These exact bytes were uploaded before."  # nothing lost: no more said
+
+
+def test_a_merchant_id_that_differs_only_in_case_is_refused_before_anything_is_stored(store, photo):
+    """'Madison' beside 'madison' would be a second merchant whose images the merchant's account
+    never sees: a typo, not a new shop (found in a browser walk-through)."""
+    small = photo[::4, ::4].copy()
+    ingest_uploads(store, [("a.png", encode(small))], merchant_id="madison", uploaded_by="mia")
+    with pytest.raises(IngestError, match="'Madison' differs from the merchant 'madison' only in upper and lower"):
+        ingest_uploads(store, [("b.png", encode(small[::-1].copy()))], merchant_id=" Madison ", uploaded_by="mia")
+    assert merchant_ids(store) == ["madison"]
+    # A merchant account counts too, before its shop has uploaded anything.
+    create_user(store, username="nora", password="long enough", role="merchant", merchant_id="Northwind")
+    with pytest.raises(IngestError, match="use 'Northwind'"):
+        ingest_uploads(store, [("c.png", encode(small))], merchant_id="northwind", uploaded_by="mia")
+    # The exact id, and a merchant id that is new, are taken.
+    again = ingest_uploads(store, [("b.png", encode(small[::-1].copy()))], merchant_id="madison", uploaded_by="mia")
+    new = ingest_uploads(store, [("c.png", encode(small))], merchant_id="lumen", uploaded_by="mia")
+    assert [r.status for r in again.report.results + new.report.results] == ["added", "added"]
+
+
+def test_a_manifest_row_whose_merchant_differs_only_in_case_is_refused_alone(store, photo):
+    small = photo[::4, ::4].copy()
+    ingest_uploads(store, [("a.png", encode(small))], merchant_id="madison", uploaded_by="mia")
+    manifest = b"file,merchant_id,sku\nx.png,MADISON,S-1\ny.png,lumen,S-2\nz.png,Lumen,S-3\n"
+    files = [
+        ("x.png", encode(small[::-1].copy())),
+        ("y.png", encode(small[:, ::-1].copy())),
+        ("z.png", encode(small.transpose(1, 0, 2).copy())),
+    ]
+    outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", manifest=read_manifest(manifest))
+    by = {r.name: r for r in outcome.report.results}
+    assert by["x.png"].status == "refused" and "use 'madison'" in by["x.png"].reason
+    assert by["y.png"].status == "added"
+    # A new merchant's case is set by its first file.
+    assert by["z.png"].status == "refused" and "use 'lumen'" in by["z.png"].reason
+    assert merchant_ids(store) == ["lumen", "madison"]

@@ -199,3 +199,15 @@ def test_a_duplicate_in_the_same_upload_names_the_earlier_file_with_its_folder(s
     stored, _ = issue_details(store, again.version_id, "generic")
     message = next(i["message"] for i in stored if i["name"] == "near_duplicate")
     assert "the same photo as photos/80 days.jpg," in message, message
+
+
+def test_a_folder_for_a_merchant_id_that_differs_only_in_case_is_refused_whole(store, photo, tmp_path):
+    from core.store.intake import ingest_folder
+
+    (tmp_path / "a.jpg").write_bytes(encode(photo, "JPEG"))
+    ingest_folder(store, tmp_path, merchant_id="acme")
+    (tmp_path / "b.jpg").write_bytes(encode(photo[::-1], "JPEG"))
+    with pytest.raises(IngestError, match="'ACME' differs from the merchant 'acme'.*Nothing was imported"):
+        ingest_folder(store, tmp_path, merchant_id="ACME")
+    with store.read() as conn:
+        assert conn.execute(select(images.c.merchant_id)).scalars().all() == ["acme"]
