@@ -256,7 +256,7 @@ with tab_market:
             {
                 "profile": row.title,
                 "score": row.score,
-                "verdict": "passes" if row.passes else "fails",
+                "verdict": row.verdict,
                 "file type": row.file_note,
                 "issues": issue_labels(row.issues),
                 "rules": row.rules,

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -225,3 +226,23 @@ def test_a_version_kept_out_of_the_queue_says_so(seeded):
     state = review_state(seeded, saved.version_id, viewer_role="admin")
     assert (state.submitted, state.waiting, state.status) == (False, False, "not_submitted")
     assert state.label == "Not submitted for review"
+
+
+def test_the_checklist_fails_a_marketplace_only_on_a_requirement_missed(store, product):
+    """eBay needs 500 px and recommends 1600: a 900-px photo passes there with a warning, as the
+    Metrics tab says, where it read "fails"; a 400-px one fails (found in a browser walk-through)."""
+    from core.store.intake import ingest_files
+    from tests.conftest import encode
+
+    def checklist(long_side: int) -> dict[str, object]:
+        h, w = product.shape[:2]
+        size = (long_side * w // max(h, w), long_side * h // max(h, w))
+        small = cv2.resize(product, size, interpolation=cv2.INTER_AREA)
+        (added,) = ingest_files(store, [(f"p{long_side}.png", encode(small))], merchant_id="acme").added
+        return {r.profile: r for r in marketplace_checklist(store, added.version_id)}
+
+    ebay = checklist(900)["ebay"]
+    assert "low_resolution" in ebay.issues and ebay.failing == ()
+    assert ebay.passes and ebay.verdict == "passes with warnings"
+    tiny = checklist(400)["ebay"]
+    assert tiny.failing == ("low_resolution",) and not tiny.passes and tiny.verdict == "fails"
