@@ -48,6 +48,7 @@ class RecipeEditor:
         self._resize_limit = resize_limit
         self._key = f"recipe_steps_{version_id}"
         self._note_key = f"autofix_note_{version_id}_{scope}"
+        self._kept_key = f"autofix_kept_{version_id}_{scope}"
         self._replaced_key = f"recipe_replaced_{version_id}"
 
     @property
@@ -96,11 +97,20 @@ class RecipeEditor:
         if replaced is not None:  # a whole recipe was replaced or cleared: one click takes it back
             n = len(replaced.steps)
             with st.container(horizontal=True, vertical_alignment="center"):
+                your = "Your step" if n == 1 else f"Your {n} steps"
                 st.caption(
-                    f"Your {n} step{'s' if n != 1 else ''} ({operation_labels(s.op for s in replaced.steps)}) were replaced."
+                    f"{your} ({operation_labels(s.op for s in replaced.steps)}) {'was' if n == 1 else 'were'} replaced."
                 )
-                st.button("Bring them back", icon=":material/undo:", on_click=self._restore, key="recipe_restore")
+                st.button(
+                    "Bring it back" if n == 1 else "Bring them back",
+                    icon=":material/undo:",
+                    on_click=self._restore,
+                    key="recipe_restore",
+                )
         steps = self.steps
+        kept = st.session_state.get(self._kept_key)
+        if steps and kept == [item["uid"] for item in steps] and (note := st.session_state.get(self._note_key)):
+            st.info(f"{plain(note)} Your steps are kept.", icon=":material/info:")  # until the recipe changes
         if not steps:
             note = st.session_state.get(self._note_key)
             if note:  # Auto-fix was pressed and found nothing it can do: say why, not just "empty"
@@ -254,9 +264,15 @@ class RecipeEditor:
 
     def _fill_from_auto_fix(self) -> None:
         proposal = self._auto_fix(bool(st.session_state.get("autofix_geometry", False)))
+        st.session_state[self._note_key] = proposal.note
+        if not proposal.recipe.steps and self.steps:
+            # Nothing to propose: an empty recipe in place of the steps built by hand helps no
+            # one. They stay, and the note says why auto-fix left them.
+            st.session_state[self._kept_key] = [item["uid"] for item in self.steps]
+            return
+        st.session_state.pop(self._kept_key, None)
         self._keep_for_undo()
         self._set(proposal.recipe)
-        st.session_state[self._note_key] = proposal.note
 
     def _clear(self) -> None:
         self._keep_for_undo()

@@ -190,6 +190,31 @@ def test_auto_fix_that_finds_nothing_to_do_says_why(db):
     assert "The recipe is empty" in texts(at) and "Auto-fix has nothing" not in _shown(at)
 
 
+def test_auto_fix_with_nothing_to_propose_keeps_the_steps_built_by_hand(db):
+    """It replaced them with an empty recipe ("Your 1 step ... were replaced"; found in a browser
+    walk-through); now they stay, and the note says why auto-fix left them."""
+    rec = next(r for r in list_images(db) if r.file_name == "astronaut_portrait.png")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _add_steps(at, "gamma")
+    _button(at, "Auto-fix").click().run()
+    assert not at.exception and [e.label for e in at.expander][:1] == ["1. Gamma (power law)"]
+    shown = _shown(at)
+    assert "Auto-fix has nothing to change: Low resolution cannot be fixed by editing" in shown
+    assert "Your steps are kept." in shown and not [b for b in at.button if b.label.startswith("Bring")]
+    _add_steps(at, "clahe")  # the recipe changed: the note was about the one auto-fix saw
+    assert "Your steps are kept" not in _shown(at)
+
+
+def test_one_step_replaced_is_named_in_the_singular(db):
+    rec = next(r for r in list_images(db) if r.file_name == "cup_underexposed.jpg")
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+    _add_steps(at, "clahe")
+    _button(at, "Auto-fix").click().run()
+    assert any("Your step (CLAHE (local contrast)) was replaced." in c.value for c in at.caption)
+    _button(at, "Bring it back").click().run()
+    assert [e.label for e in at.expander][:1] == ["1. CLAHE (local contrast)"]
+
+
 def test_the_resize_slider_stops_at_the_pixel_limit_and_says_so(db):
     def top(at):
         return int(next(s for s in at.slider if s.label == "Long side (px)").max)
