@@ -284,7 +284,10 @@ def queue_panel() -> None:
     progress = queue_progress(store, reviewer=user.username, where=where)
     filtered = bool(where.merchant_id or where.issue)
     among = " (of the images the sidebar's filters select)" if filtered else ""
-    st.progress(progress.fraction, text=f"{progress.done} decided · {progress.remaining} remaining{among}")
+    # Whose figures: the decisions are this reviewer's, what is left is the whole team's queue.
+    st.progress(
+        progress.fraction, text=f"{progress.done} decided by you · {progress.remaining} left for the team{among}"
+    )
 
     # A changed order or filter shows the first image of the new queue (the one held goes back to
     # the team); any other rerun (a reason ticked, a keypress) keeps the image on screen.

@@ -11,7 +11,7 @@ def _button(at, label):
 def test_decision_from_review_page_is_stored_and_exported(db):
     first = next_in_queue(db, "rita", order="lowest_score")
     at = make_app(REVIEWER, "pages/review.py")
-    assert "0 decided · 20 remaining" in at.get("progress")[0].proto.text
+    assert "0 decided by you · 20 left for the team" in at.get("progress")[0].proto.text
     # The first item is the worst-scored image, with reasons pre-filled from its issues.
     assert at.subheader[0].value == plain(first.file_name)  # merchant text shown as plain text
     reasons = next(m for m in at.multiselect if m.label.startswith("Reasons"))
@@ -111,7 +111,7 @@ def test_the_issue_filter_narrows_the_queue(db):
     dark = next_in_queue(db, "rita", order="lowest_score", issue="dark")
     assert at.subheader[0].value == plain(dark.file_name) and "dark" in dark.issues
     done, remaining = progress(db, "rita", issue="dark")
-    assert f"{done} decided · {remaining} remaining" in at.get("progress")[0].proto.text and 0 < remaining < 20
+    assert f"{done} decided by you · {remaining} left for the team" in at.get("progress")[0].proto.text and 0 < remaining < 20
     # Rita decides two images that are not dark elsewhere, then every dark one here: "decided"
     # counts the dark ones only, and the queue says nothing matches the filter any more (other
     # images still wait), not that all work is done.
@@ -123,7 +123,7 @@ def test_the_issue_filter_narrows_the_queue(db):
     while progress(db, "rita", issue="dark")[1]:
         _button(at, "Approve").click().run()
     text = at.get("progress")[0].proto.text
-    assert text.startswith(f"{done + remaining} decided · 0 remaining"), text
+    assert text.startswith(f"{done + remaining} decided by you · 0 left for the team"), text
     assert any("matches the sidebar's filters" in i.value for i in at.info) and "Nice work" not in texts(at)
 
 
