@@ -101,7 +101,16 @@ if ov.shown == 0:
 # The counters follow the filters, like the charts and the table; the heading gives the total.
 # A row that wraps: at 800 px five columns cut "Needs changes" to "Needs cha...".
 counters = totals.container(horizontal=True)
-counters.metric(ov.count_label, ov.shown, width="stretch")
+counters.metric(
+    ov.count_label,
+    ov.shown,
+    width="stretch",
+    # Review's queue also holds the fixes saved on Optimize: say why its count may be higher.
+    help=None
+    if include_optimized
+    else "Originals only. Fixes saved on Optimize wait in the review queue too; "
+    "'Include optimized versions' in the sidebar counts them here.",
+)
 for status, n in ov.review_status.items():
     counters.metric(decision_label(status), n, width="stretch")
 

@@ -195,3 +195,13 @@ def test_a_merchant_sees_the_decision_on_a_submitted_fix_without_asking(db):
     assert next(m.value for m in mine.metric if m.label == "Needs changes") == "1"
     staff = make_app(ADMIN)  # reviewers and administrators start with the originals
     assert next(t for t in staff.toggle if t.label == "Include optimized versions").value is False
+
+
+def test_the_image_count_says_when_the_fixes_in_review_are_left_out(db):
+    """Overview counted 30 images where Review had 31 to decide: the saved fix (found in a
+    browser walk-through). The count says so while optimized versions are left out."""
+    at = make_app(ADMIN)
+    count = next(m for m in at.metric if m.label == "Images")
+    assert "Originals only" in count.proto.help and "Include optimized versions" in count.proto.help
+    next(t for t in at.sidebar.toggle if t.label == "Include optimized versions").set_value(True).run()
+    assert not next(m for m in at.metric if m.label == "Images").proto.help
