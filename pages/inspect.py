@@ -118,7 +118,9 @@ user = require_role(*roles_for("inspect"))
 store = get_store()
 with st.sidebar:
     profile = profile_picker()
-record = selected_version(store, profile=profile, merchant_id=merchant_scope(user), role=user.role, title="Inspect")
+record = selected_version(
+    store, profile=profile, merchant_id=merchant_scope(user), role=user.role, title="Inspect", open_single_match=True
+)
 prof = get_profile(store, profile)
 issues, contributions = findings(store, record.version_id, profile=profile)
 review = review_states(store, record, profile=profile, viewer_role=user.role)

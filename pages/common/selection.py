@@ -25,9 +25,19 @@ def _label(pick: Pick, *, with_merchant: bool) -> str:
     return " · ".join([*parts, pick.kind, f"#{pick.version_id}"])
 
 
-def selected_version(store: Store, *, profile: str, merchant_id: str | None, role: str, title: str) -> ImageRecord:
+def _search_typed() -> None:
+    st.session_state["picker_search_typed"] = True
+
+
+def selected_version(
+    store: Store, *, profile: str, merchant_id: str | None, role: str, title: str, open_single_match: bool = False
+) -> ImageRecord:
     """The version named by ``?v=`` (default: the newest one), with a picker to switch and a search
     box that narrows the picker to the images matching it.
+
+    With ``open_single_match`` (a page with nothing to lose by switching, like Inspect), a search
+    just typed that finds exactly one image opens it. Elsewhere (Optimize, where a recipe is being
+    built on the image open) a search only narrows the picker.
 
     Draws the page's ``title`` first, above the picker; with no image at all, it then says where
     images come from (for ``role``).
@@ -63,7 +73,14 @@ def selected_version(store: Store, *, profile: str, merchant_id: str | None, rol
         key="picker_search",
         placeholder=f"Search by {listed.searches}",
         help="Searched across every image you can open; the picker then lists the matches, newest first.",
+        on_change=_search_typed,
     )
+    typed = st.session_state.pop("picker_search_typed", False)
+    if open_single_match and typed and len(labels) == 1 and (record is None or record.version_id not in labels):
+        # Only as the search is typed: a link opened later, with the search still in the box,
+        # stays on the image it names.
+        st.query_params["v"] = str(next(iter(labels)))
+        st.rerun()
     index = list(labels).index(record.version_id) if record is not None and record.version_id in labels else None
     chosen = st.selectbox(
         "Image",

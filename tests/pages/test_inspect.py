@@ -282,6 +282,21 @@ def test_the_image_picker_finds_any_image_by_search(db, monkeypatch):
     assert at.query_params["v"] == str(rec.version_id)  # the page's link names it
 
 
+def test_a_search_typed_that_finds_one_image_opens_it(db):
+    """ "1 match ... Still showing pms000a_1.webp": the match had to be picked from the list as well
+    (found in a browser walk-through). Inspect has nothing to lose by switching: it opens it."""
+    rec = next(r for r in list_images(db) if r.sku == "PST-203")
+    other = next(r for r in list_images(db) if r.file_name == "cup_on_white.jpg")
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(other.version_id)})
+    next(t for t in at.text_input if t.label == "Find an image").input("pst-203").run()
+    assert at.query_params["v"] == str(rec.version_id) and not at.exception
+    assert [t.value for t in at.subheader] == [plain(rec.file_name)] and "Still showing" not in texts(at)
+    # A link opened later, the search still in the box, stays on the image it names.
+    at.query_params["v"] = str(other.version_id)
+    at.run()
+    assert [t.value for t in at.subheader] == [plain(other.file_name)]
+
+
 def test_a_merchants_search_finds_only_their_own_images(db):
     own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
