@@ -11,6 +11,7 @@ from typing import Final
 
 __all__ = [
     "ANALYSIS_LONG_SIDE",
+    "ANY_CHOICE",
     "CATALOG_ORDERS",
     "DECISIONS",
     "DECISION_LABELS",
@@ -346,6 +347,10 @@ REASON_LABELS: Final = {
     "nothing to see": "Almost blank",
     "other": "Other",
 }
+
+
+#: What a filter shows while it narrows nothing (Overview, Review and Feedback alike).
+ANY_CHOICE: Final = "Any"
 
 
 def reason_label(name: str) -> str:

@@ -35,7 +35,7 @@ from core.services.feedback import (
     unmoved_table,
 )
 from core.services.profiles import profile_label, save_and_rescore
-from core.vocabulary import DECISIONS, decision_label, issue_labels, metric_title
+from core.vocabulary import ANY_CHOICE, DECISIONS, decision_label, issue_labels, metric_title
 from pages.common.charts import decision_boxes, rejection_band_bars
 from pages.common.session import get_store, profile_names, require_role
 from pages.common.tables import headed
@@ -57,11 +57,11 @@ st.title("Reviewer feedback")
 
 
 def _all(value: str | None) -> str:
-    return "(all)" if value is None else value
+    return ANY_CHOICE if value is None else value
 
 
 def _any_decision(value: str | None) -> str:
-    return "(all)" if value is None else decision_label(value)
+    return ANY_CHOICE if value is None else decision_label(value)
 
 
 reviewers, merchants = feedback_choices(store)  # DISTINCT queries, not every decision

@@ -18,7 +18,7 @@ from core.services.overview import (
     overview,
     table_columns,
 )
-from core.vocabulary import ISSUE_NAMES, decision_label, issue_label, issue_labels
+from core.vocabulary import ANY_CHOICE, ISSUE_NAMES, decision_label, issue_label, issue_labels
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.selection import no_images
@@ -58,9 +58,9 @@ filters = st.empty()  # a slot: cleared when there is nothing to filter
 with filters.container(border=True):
     # A merchant has no merchant filter: three columns, not an empty first one.
     f = st.columns(3 if scope else 4)
-    merchants = [] if scope else f[0].multiselect("Merchant", merchant_ids(store), placeholder="Any")
-    issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES), format_func=issue_label, placeholder="Any")
-    statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES), format_func=decision_label, placeholder="Any")
+    merchants = [] if scope else f[0].multiselect("Merchant", merchant_ids(store), placeholder=ANY_CHOICE)
+    issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES), format_func=issue_label, placeholder=ANY_CHOICE)
+    statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES), format_func=decision_label, placeholder=ANY_CHOICE)
     score_range = f[-1].slider("Score", 0, 100, (0, 100))
     text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
 flt = CatalogFilter(

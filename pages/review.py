@@ -36,7 +36,7 @@ from core.services.review import (
     upcoming_items,
     version_name,
 )
-from core.vocabulary import ISSUE_NAMES, QUEUE_ORDERS, REASONS, issue_label, reason_label, reason_labels
+from core.vocabulary import ANY_CHOICE, ISSUE_NAMES, QUEUE_ORDERS, REASONS, issue_label, reason_label, reason_labels
 from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
@@ -61,13 +61,13 @@ with st.sidebar:
     merchant = st.selectbox(
         "Only merchant",
         [None, *merchant_ids(store)],
-        format_func=lambda m: "(all merchants)" if m is None else m,
+        format_func=lambda m: ANY_CHOICE if m is None else m,
         key="queue_merchant",
     )
     issue = st.selectbox(
         "Only images with issue",
         [None, *ISSUE_NAMES],
-        format_func=lambda name: "(any)" if name is None else issue_label(name),
+        format_func=lambda name: ANY_CHOICE if name is None else issue_label(name),
         key="queue_issue",
     )
     st.caption("Keys: **A** approve · **X** reject · **N** needs changes · **S** skip · **Z** undo")

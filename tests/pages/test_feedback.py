@@ -195,3 +195,13 @@ def test_agreement_is_counted_on_every_double_review_and_the_page_says_what_is_s
     caution = next(w.value for w in at.warning if w.value.startswith("Reviewers agree little"))
     assert "on all 5 images two of them judged in the selection" in caution and "kappa -0.15" in caution
     assert not [w for w in at.warning if w.value.startswith("No image was judged by two reviewers")]
+
+
+def test_a_filter_that_narrows_nothing_reads_any_as_on_every_page(db):
+    """Overview's filters said "Any", Feedback's "(all)", Review's "(all merchants)" and "(any)"
+    (found in a browser walk-through): one word for one idea."""
+    _decide_some(db)
+    at = make_app(ADMIN, "pages/feedback.py")
+    boxes = {s.label: s for s in at.selectbox}
+    assert boxes["Reviewer"].value is None and boxes["Reviewer"].format_func(None) == "Any"
+    assert boxes["Merchant"].format_func(None) == "Any"

@@ -105,13 +105,16 @@ def test_bulk_approve_asks_with_the_count_and_one_undo_takes_it_back(db):
 def test_the_issue_filter_narrows_the_queue(db):
     at = make_app(REVIEWER, "pages/review.py")
     box = next(s for s in at.selectbox if s.label == "Only images with issue")
-    assert box.value is None and box.format_func(None) == "(any)"
+    assert box.value is None and box.format_func(None) == "Any"
     box.set_value("dark").run()
     assert not at.exception
     dark = next_in_queue(db, "rita", order="lowest_score", issue="dark")
     assert at.subheader[0].value == plain(dark.file_name) and "dark" in dark.issues
     done, remaining = progress(db, "rita", issue="dark")
-    assert f"{done} decided by you · {remaining} left for the team" in at.get("progress")[0].proto.text and 0 < remaining < 20
+    assert (
+        f"{done} decided by you · {remaining} left for the team" in at.get("progress")[0].proto.text
+        and 0 < remaining < 20
+    )
     # Rita decides two images that are not dark elsewhere, then every dark one here: "decided"
     # counts the dark ones only, and the queue says nothing matches the filter any more (other
     # images still wait), not that all work is done.

@@ -60,7 +60,7 @@ def test_only_merchant_is_a_picker_of_the_merchants_there_are(db):
     assert not [t for t in at.text_input if t.label == "Only merchant"]
     box = next(s for s in at.selectbox if s.label == "Only merchant")
     known = merchant_ids(db)
-    assert len(known) >= 2 and box.options == ["(all merchants)", *known] and box.value is None
+    assert len(known) >= 2 and box.options == ["Any", *known] and box.value is None
     shop = known[-1]
     box.set_value(shop).run()
     assert not at.exception
