@@ -64,7 +64,6 @@ def test_an_account_error_reads_as_a_sentence_and_shows_what_was_typed_as_typed(
     assert [e.value for e in at.error] == [plain("The user name 'a_nn_b' is taken.")]
 
 
-
 def test_every_problem_with_a_new_account_is_named_at_once(db):
     at = make_app(ADMIN, "pages/users.py")
     _fill(at, name="x", role="merchant", merchant="", password="short")
@@ -75,6 +74,7 @@ def test_every_problem_with_a_new_account_is_named_at_once(db):
         "- " + plain("The password needs at least 8 characters."),
     ]
     assert _form(at)["new_username"] == "x" and get_user(db, "x") is None
+
 
 class Browser:
     """Drives an AppTest as a browser does, and tells what the browser shows.
