@@ -244,7 +244,7 @@ class ChecklistRow:
 
     @property
     def verdict(self) -> str:
-        """ "fails", "passes with warnings" or "passes"."""
+        """One of "fails", "passes with warnings" and "passes", as the checklist shows it."""
         if not self.passes:
             return "fails"
         return "passes with warnings" if self.issues else "passes"
