@@ -259,8 +259,8 @@ def merchant_case_clash(merchant: str, known: dict[str, str]) -> str | None:
         return None
     return (
         f"The merchant id {quoted(merchant)} differs from the merchant {quoted(other)} only in upper and lower "
-        f"case. Merchant ids are case-sensitive, so the files would go to a new merchant that {quoted(other)}'s "
-        f"account never sees: use {quoted(other)}."
+        f"case. Merchant ids are case-sensitive, so the files would go to a new merchant, which the account of "
+        f"{quoted(other)} never sees. Use {quoted(other)}."
     )
 
 

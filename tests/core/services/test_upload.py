@@ -325,7 +325,7 @@ def test_a_merchant_id_that_differs_only_in_case_is_refused_before_anything_is_s
     assert merchant_ids(store) == ["madison"]
     # A merchant account counts too, before its shop has uploaded anything.
     create_user(store, username="nora", password="long enough", role="merchant", merchant_id="Northwind")
-    with pytest.raises(IngestError, match="use 'Northwind'"):
+    with pytest.raises(IngestError, match="Use 'Northwind'"):
         ingest_uploads(store, [("c.png", encode(small))], merchant_id="northwind", uploaded_by="mia")
     # The exact id, and a merchant id that is new, are taken.
     again = ingest_uploads(store, [("b.png", encode(small[::-1].copy()))], merchant_id="madison", uploaded_by="mia")
@@ -344,8 +344,8 @@ def test_a_manifest_row_whose_merchant_differs_only_in_case_is_refused_alone(sto
     ]
     outcome = ingest_uploads(store, files, merchant_id="acme", uploaded_by="mia", manifest=read_manifest(manifest))
     by = {r.name: r for r in outcome.report.results}
-    assert by["x.png"].status == "refused" and "use 'madison'" in by["x.png"].reason
+    assert by["x.png"].status == "refused" and "Use 'madison'" in by["x.png"].reason
     assert by["y.png"].status == "added"
     # A new merchant's case is set by its first file.
-    assert by["z.png"].status == "refused" and "use 'lumen'" in by["z.png"].reason
+    assert by["z.png"].status == "refused" and "Use 'lumen'" in by["z.png"].reason
     assert merchant_ids(store) == ["lumen", "madison"]
