@@ -18,12 +18,11 @@ from core.store.intake import (
     FileResult,
     IngestError,
     IngestReport,
+    check_merchant_case,
     check_sku,
     check_upload_merchant,
     ingest_files,
     ingest_zip,
-    known_merchants,
-    merchant_case_clash,
     quoted,
     read_manifest,
 )
@@ -251,8 +250,7 @@ def ingest_uploads(
     """
     if not only_own_merchant:
         merchant_id = check_upload_merchant(merchant_id)
-        if merchant_id and (clash := merchant_case_clash(merchant_id, known_merchants(store))):
-            raise IngestError(f"{clash} Nothing was imported.")
+        check_merchant_case(store, merchant_id)
     sku = check_sku(sku)
     outcome = UploadOutcome()
     earlier: dict[tuple[str, str], str] = {}  # files added so far, so a later copy names the first

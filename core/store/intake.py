@@ -59,6 +59,7 @@ __all__ = [
     "MAX_DISPLAY_NAME",
     "ROWS_NAMED",
     "MAX_SKU",
+    "check_merchant_case",
     "check_sku",
     "check_upload_merchant",
     "known_merchants",
@@ -262,6 +263,14 @@ def merchant_case_clash(merchant: str, known: dict[str, str]) -> str | None:
         f"case. Merchant ids are case-sensitive, so the files would go to a new merchant, which the account of "
         f"{quoted(other)} never sees. Use {quoted(other)}."
     )
+
+
+def check_merchant_case(store: Store, merchant_id: str) -> None:
+    """:class:`IngestError` before anything is read when the merchant id an upload was given
+    (:func:`check_upload_merchant`) differs from one in use only in letter case (see
+    :func:`merchant_case_clash`)."""
+    if merchant_id and (clash := merchant_case_clash(merchant_id, known_merchants(store))):
+        raise IngestError(f"{clash} Nothing was imported.")
 
 
 def quoted(text: str, limit: int = 40) -> str:
@@ -963,8 +972,7 @@ def ingest_folder(
     ``merchant_id`` (``ingest --merchant``) and the manifest are checked before any file is read
     (:func:`check_upload_merchant`, :func:`read_manifest`): :class:`IngestError` saying why."""
     merchant_id = check_upload_merchant(merchant_id)
-    if merchant_id and (clash := merchant_case_clash(merchant_id, known_merchants(store))):
-        raise IngestError(f"{clash} Nothing was imported.")
+    check_merchant_case(store, merchant_id)
     root = Path(folder)
     manifest_path = root / "manifest.csv"
     manifest = read_manifest(manifest_path.read_bytes()) if manifest_path.exists() else None
