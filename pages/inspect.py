@@ -20,6 +20,7 @@ from core.services.access import merchant_scope, roles_for
 from core.services.catalog import (
     ImageRecord,
     ReviewState,
+    copies_under_other_merchants,
     file_description,
     findings,
     marketplace_checklist,
@@ -34,7 +35,7 @@ from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
 from pages.common.tables import headed
-from pages.common.text import plain
+from pages.common.text import plain, same_file_note
 
 
 def _when(stamp: object) -> str:
@@ -174,6 +175,8 @@ with right:
                 icon=":material/content_copy:",
                 query_params={"v": earlier[0], "profile": profile},
             )
+    if copies := copies_under_other_merchants(store, record.version_id, merchant_id=merchant_scope(user)):
+        st.warning(same_file_note(copies), icon=":material/content_copy:")  # staff only: nothing for merchants
     drawn = drawn_note(record.metrics)
     if drawn:
         st.info(drawn, icon=":material/draw:")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.engine.wording import SCORE_COLUMN_FORMAT, format_score
 from core.services.access import may_set_double_review, roles_for
-from core.services.catalog import Store, findings, open_version
+from core.services.catalog import Store, copies_under_other_merchants, findings, open_version
 from core.services.optimize import Similarity
 from core.services.profiles import get_profile
 from core.services.review import (
@@ -41,7 +41,7 @@ from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
 from pages.common.tables import headed
-from pages.common.text import plain
+from pages.common.text import plain, same_file_note
 
 user = require_role(*roles_for("review"))
 store = get_store()
@@ -357,6 +357,9 @@ def queue_panel() -> None:
             (st.error if i.severity == "error" else st.warning)(f"**{issue_label(i.name)}** - {plain(i.message)}")
         if not issues:
             st.success("No issues found by the checks.")
+        # Review is for staff only, who may hear of other merchants' images.
+        if copies := copies_under_other_merchants(store, record.version_id, merchant_id=None):
+            st.warning(same_file_note(copies), icon=":material/content_copy:")
 
     # Reasons and comment under both columns: in the narrow right column (800 px) the reason
     # chips were cut ("flat (low co...").

@@ -25,6 +25,7 @@ from core.store.queries import (
     get_image,
     issue_details,
     merchant_ids,
+    same_file_elsewhere,
     scores_for_version,
     version_format,
     versions_of,
@@ -44,6 +45,7 @@ __all__ = [
     "VersionsReview",
     "Store",
     "catalog_frame",
+    "copies_under_other_merchants",
     "decision_counts",
     "filter_catalog",
     "findings",
@@ -218,6 +220,15 @@ def same_photo_as(store: Store, version_id: int, *, merchant_id: str | None) -> 
     if found is None or (merchant_id is not None and get_image(store, found[0], merchant_id=merchant_id) is None):
         return None
     return found
+
+
+def copies_under_other_merchants(
+    store: Store, version_id: int, *, merchant_id: str | None
+) -> list[tuple[int, str, str]]:
+    """Other merchants' images stored from the same file as this one, as ``(version id, merchant
+    id, name as given)`` (see :func:`core.store.queries.same_file_elsewhere`): for staff only
+    (``merchant_id`` None). A merchant is told nothing about other merchants' images."""
+    return [] if merchant_id is not None else same_file_elsewhere(store, version_id)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -434,6 +434,20 @@ def create_name_order_index(conn: Connection) -> None:
     _sample_statistics(conn, NAME_ORDER_INDEX)
 
 
+#: Migration 16: the images by their file's SHA-256 alone, so that the same file stored under
+#: another merchant is found at once (the unique index leads with the merchant id, so at 1M images
+#: a look-up by SHA-256 read every image).
+SAME_FILE_INDEX: Final = Index("ix_images_sha256", images.c.sha256)
+images.indexes.discard(SAME_FILE_INDEX)  # made by revision 0016, not by ``metadata``
+
+
+def create_same_file_index(conn: Connection) -> None:
+    """Revision 0016: make :data:`SAME_FILE_INDEX`, with its planner statistics on SQLite when the
+    database has some."""
+    SAME_FILE_INDEX.create(conn, checkfirst=True)
+    _sample_statistics(conn, str(SAME_FILE_INDEX.name))
+
+
 #: Migration 14: every stored measurement of every analysis in a column of its own, so that the
 #: Feedback page's preview of a tuned profile (:func:`~core.store.analytics.catalogue_metrics`)
 #: reads the few metrics it needs instead of parsing every analysis's JSON in Python (issue 9: at
@@ -719,7 +733,7 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 
 #: The number of the head revision (revision "0008" is version 8). Revisions are numbered in
 #: order, one after the other: append, never edit. A test checks this equals the head.
-SCHEMA_VERSION: Final = 15
+SCHEMA_VERSION: Final = 16
 
 
 def now() -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "get_image",
     "issue_details",
     "list_images",
+    "same_file_elsewhere",
     "scores_for_version",
     "version_format",
     "versions_of",
@@ -205,6 +206,30 @@ def version_format(store: Store, version_id: int) -> str:
     with store.read() as conn:
         fmt = conn.execute(select(versions.c.format).where(versions.c.id == version_id)).scalar()
     return str(fmt or "")
+
+
+def same_file_elsewhere(store: Store, version_id: int, *, limit: int = 5) -> list[tuple[int, str, str]]:
+    """Other merchants' images stored from the very same file (SHA-256) as this version's image,
+    as ``(original version id, merchant id, name as given)``, oldest first, at most ``limit``.
+    A seller's photo copied by another seller; within one merchant a copy is a ``duplicate``."""
+    with store.read() as conn:
+        own = conn.execute(
+            select(images.c.sha256, images.c.merchant_id)
+            .select_from(versions.join(images, versions.c.image_id == images.c.id))
+            .where(versions.c.id == version_id)
+        ).first()
+        if own is None:
+            return []
+        rows = conn.execute(
+            select(versions.c.id, images.c.merchant_id, shown_name)
+            .select_from(images.join(versions, versions.c.image_id == images.c.id))
+            .where(
+                images.c.sha256 == own.sha256, images.c.merchant_id != own.merchant_id, versions.c.kind == "original"
+            )
+            .order_by(images.c.id)
+            .limit(limit)
+        ).all()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
 def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...]]]:

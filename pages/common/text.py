@@ -12,9 +12,10 @@ page ("looks flat: its tones") carries no invisible characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
-__all__ = ["plain"]
+__all__ = ["plain", "same_file_note"]
 
 _PUNCT: Final = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 #: A colon with something right after it: where ``:red[``, ``:material/`` and ``:smile:`` begin.
@@ -27,3 +28,10 @@ def plain(text: object) -> str:
     s = str(text if text is not None else "")
     s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
     return _DIRECTIVE_COLON.sub(":\u200b", _PUNCT.sub(r"\\\1", s))
+
+
+def same_file_note(copies: Sequence[tuple[int, str, str]]) -> str:
+    """Staff's warning that other merchants stored the very same file, from
+    ``(version id, merchant id, name as given)`` rows; their text is shown as typed."""
+    where = "; ".join(f"{plain(name)} under merchant {plain(merchant)} (#{v})" for v, merchant, name in copies)
+    return f"The same file is also stored by another merchant: {where}. Is it a photo copied from another seller?"

@@ -384,3 +384,19 @@ def test_a_score_that_lost_no_points_draws_no_chart_of_them(db, monkeypatch):
     assert "Points lost per check" in charts(flawed)
     monkeypatch.setattr(core.services.catalog, "findings", lambda *a, **k: ([], {"blurry": 0.01, "noisy": 0.04}))
     assert "Points lost per check" not in charts(flawed)
+
+
+def test_staff_are_told_when_another_merchant_stored_the_same_file_and_merchants_are_not(db):
+    """A seller's photo copied by another seller: the same file under two merchants was two
+    unrelated images, and two reviewers gave it opposite decisions (found in a browser
+    walk-through). Staff see where else it is stored; the merchants hear nothing of each other."""
+    from core.services.catalog import image_bytes
+    from core.store.intake import ingest_files
+
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    (copy,) = ingest_files(db, [("copied.jpg", image_bytes(db, own))], merchant_id="copycat").added
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(own.version_id)})
+    note = next(w.value for w in at.warning if "The same file is also stored by another merchant" in w.value)
+    assert plain("copied.jpg") in note and plain("copycat") in note and f"#{copy.version_id}" in note
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
+    assert not at.exception and "The same file is also stored" not in texts(at)

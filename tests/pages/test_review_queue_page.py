@@ -98,3 +98,17 @@ def test_a_refused_decision_keeps_what_the_reviewer_wrote_on_screen(db):
     assert [c.value for c in at.code] == [comment]
     _button(at, "Dismiss").click().run()
     assert not at.code and not any(m.value.startswith("**Not saved:**") for m in at.markdown)
+
+
+def test_a_reviewer_is_told_when_another_merchant_stored_the_same_file(db):
+    from core.services.catalog import image_bytes
+    from core.store.intake import ingest_files
+    from core.store.queries import list_images
+
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    ingest_files(db, [("copied.jpg", image_bytes(db, own))], merchant_id="copycat")
+    at = make_app(REVIEWER, "pages/review.py")
+    next(s for s in at.selectbox if s.label == "Only merchant").set_value("copycat").run()
+    assert not at.exception and [t.value for t in at.subheader][:1] == [plain("copied.jpg")]
+    note = next(w.value for w in at.warning if "The same file is also stored by another merchant" in w.value)
+    assert plain(own.shown_name) in note and plain("acme-home") in note and f"#{own.version_id}" in note

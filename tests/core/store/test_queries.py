@@ -4,8 +4,11 @@ for review, and the version a fix was made from."""
 import numpy as np
 
 from core.engine.recipe import Recipe, Step
-from core.store.intake import save_optimized
-from core.store.queries import get_image, list_images, versions_of
+from core.store.database import SAME_FILE_INDEX
+from core.store.intake import ingest_files, save_optimized
+from core.store.queries import get_image, list_images, same_file_elsewhere, versions_of
+from tests.conftest import encode
+from tests.core.store.test_migrations import _index_names
 
 
 def test_a_record_says_whether_it_was_submitted_and_what_it_fixes(seeded):
@@ -21,3 +24,19 @@ def test_a_record_says_whether_it_was_submitted_and_what_it_fixes(seeded):
     fix = get_image(seeded, sent, merchant_id="acme-home")
     assert fix is not None and (fix.submitted, fix.parent_id) == (True, kept)
     assert [(r.version_id, r.submitted) for r in list_images(seeded, kind="optimized")] == [(kept, False), (sent, True)]
+
+
+def test_the_same_file_under_other_merchants_is_found_through_its_own_index(store, photo):
+    data = encode(photo, "JPEG")
+    (mine,) = ingest_files(store, [("mine.jpg", data)], merchant_id="acme").added
+    (theirs,) = ingest_files(store, [("theirs.jpg", data)], merchant_id="lumen").added
+    (again,) = ingest_files(store, [("again.jpg", data)], merchant_id="bolt").added
+    ingest_files(store, [("other.jpg", encode(photo[::-1], "JPEG"))], merchant_id="lumen")
+    assert same_file_elsewhere(store, mine.version_id) == [
+        (theirs.version_id, "lumen", "theirs.jpg"),
+        (again.version_id, "bolt", "again.jpg"),
+    ]
+    assert same_file_elsewhere(store, theirs.version_id, limit=1) == [(mine.version_id, "acme", "mine.jpg")]
+    assert same_file_elsewhere(store, 10**9) == []
+    # Looked up by its own index: the unique one leads with the merchant id.
+    assert SAME_FILE_INDEX.name in _index_names(store)
