@@ -279,15 +279,14 @@ def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
     rows = []
     for name in profile_names(store):
         p = get_profile(store, name)
-        score, issues = per_profile.get(name, (math.nan, ()))
-        failing = {d["name"] for d in issue_details(store, version_id, name)[0] if d.get("severity") == "error"}
+        score, issues, failing = per_profile.get(name, (math.nan, (), ()))
         rows.append(
             ChecklistRow(
                 profile=name,
                 title=p.title,
                 score=None if math.isnan(score) else round(score, 1),
                 issues=tuple(issues),
-                failing=tuple(i for i in issues if i in failing),
+                failing=failing,
                 rules=" / ".join(p.rules_text),
                 file_note=p.file_format_problem(fmt),
             )

@@ -232,13 +232,21 @@ def same_file_elsewhere(store: Store, version_id: int, *, limit: int = 5) -> lis
     return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
-def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...]]]:
-    """profile -> (score, issue names) for every profile the version was scored under."""
+def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...], tuple[str, ...]]]:
+    """profile -> (score, issue names, the names of those past their failing limit) for every
+    profile the version was scored under."""
     with store.read() as conn:
         rows = conn.execute(
-            select(scores.c.profile, scores.c.score, scores.c.issues).where(scores.c.version_id == version_id)
+            select(scores.c.profile, scores.c.score, scores.c.issues, scores.c.issues_json).where(
+                scores.c.version_id == version_id
+            )
         ).all()
-    return {r.profile: (float(r.score), tuple(i for i in r.issues.split(";") if i)) for r in rows}
+    out = {}
+    for r in rows:
+        issues = tuple(i for i in r.issues.split(";") if i)
+        errors = {d["name"] for d in json.loads(r.issues_json) if d.get("severity") == "error"}
+        out[r.profile] = (float(r.score), issues, tuple(i for i in issues if i in errors))
+    return out
 
 
 # --- The catalogue at scale: filter, sort, paginate and aggregate in SQL (issue 9) ---------------
