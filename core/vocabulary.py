@@ -53,6 +53,7 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
         "0-100",
         "Edge crispness on the product at up to 2048 px, as a zoom shows it (higher is sharper), "
         "in its second-softest of four directions, so camera shake counts; "
+        "where one part of a photo is far crisper than the rest (a shallow depth of field), that part; "
         "blank if the photo has too few edges to judge, or only smooth ramps",
     ),
     "laplacian_var": ("grey levels^2", "Variance of the Laplacian inside the product box, at 1024 px"),

@@ -111,7 +111,9 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     of four directions (45 degrees apart, each with at least
     :data:`SHARPNESS_MIN_DIRECTION_SHARE` of the edges), since camera shake softens edges in
     every direction but the one across its path: the second-softest direction decides, or the
-    third where the two softest face at right angles (see below).
+    third where the two softest face at right angles (see below). A photo focused on one part
+    of the frame (a shallow depth of field: a small subject before a soft background, whose
+    crisp edges are under 1% of them) is read on that part (see :func:`_selective_focus`).
 
     Parameters
     ----------
@@ -120,6 +122,68 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     mask : ndarray of bool, optional
         Where to measure; default everywhere.
     """
+    edges = _edge_steps(y, mask)
+    if edges is None:
+        return math.nan
+    at, ratio, facing = edges
+    judged = _direction_readings(ratio, facing)
+    overall = _focus_of(ratio, judged)
+    region = _selective_focus(y.shape, at, ratio, facing, softest=[d for _, d in judged[:2]])
+    return overall if not region > overall else region
+
+
+#: Selective focus is looked for in a grid of this many regions a side.
+FOCUS_GRID: Final = 4
+#: A region is read where it holds at least this many strong edges facing each direction read.
+FOCUS_REGION_EDGES: Final = 30
+#: ... and only where at least this many regions can be read.
+FOCUS_REGIONS_MIN: Final = 4
+#: A region at least this many times as crisp as the median region is where the photographer
+#: focused. A ladybird, a nuthatch, a dragonfly, a flower and a dandelion shot with a shallow
+#: depth of field measure 1.6-2.4x (photographers' wallpapers in Debian; they read 38-50, blurry,
+#: on the crispest 1% of all edges). Of 2,247 copies of Madison's 309 distinct photos flagged
+#: blurry when blurred (sigma 1-2.8 px), enlarged from 0.4-0.2 or shaken (5-25 px), 4 read sharp
+#: this way (one blurred by 1 px, three shaken), none enlarged; 1.4 passed more of those.
+SELECTIVE_FOCUS_RATIO: Final = 1.5
+
+
+def _selective_focus(
+    shape: tuple[int, ...], at: np.ndarray, ratio: np.ndarray, facing: np.ndarray, *, softest: list[int]
+) -> float:
+    """Sharpness (0-100) of the region in focus of a photo shot with a shallow depth of field, NaN
+    where there is none: the crispest of :data:`FOCUS_GRID` x :data:`FOCUS_GRID` regions, read
+    in the two directions softest over the whole photo (so camera shake, which leaves one
+    direction crisp everywhere, is not taken for focus), where it is at least
+    :data:`SELECTIVE_FOCUS_RATIO` times as crisp as the median region. A blurred or enlarged
+    photo is soft everywhere alike; a subject in focus before a soft background is not.
+    """
+    if len(softest) < 2:
+        return math.nan
+    h, w = shape[:2]
+    region = (at // w) * FOCUS_GRID // h * FOCUS_GRID + (at % w) * FOCUS_GRID // w
+    readings = []
+    for k in range(FOCUS_GRID * FOCUS_GRID):
+        inside = region == k
+        per_direction = []
+        for d in softest:
+            here = ratio[inside & (facing == d)]
+            if here.size < FOCUS_REGION_EDGES:
+                break
+            per_direction.append(_p99(here))
+        else:
+            readings.append(min(per_direction))
+    if len(readings) < FOCUS_REGIONS_MIN:
+        return math.nan
+    best = max(readings)
+    if best < SELECTIVE_FOCUS_RATIO * float(np.median(readings)):
+        return math.nan
+    return float(np.clip(200.0 * best, 0.0, 100.0))
+
+
+def _edge_steps(y: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The strong edges :func:`sharpness` reads: their flat indices into ``y``, their steepness
+    against the contrast across them (a crisp step about 0.5), and the direction each faces
+    (0-3, 45 degrees apart). ``None`` where focus cannot be judged (too few edges, or ramps)."""
     y = cv2.medianBlur(y, 3)  # keeps edges, removes salt-and-pepper and single-pixel noise
     local_range = cv2.subtract(cv2.dilate(y, _RANGE_KERNEL), cv2.erode(y, _RANGE_KERNEL))
     # "Strong" is relative to the image's own tonal range, so lowering contrast alone does not
@@ -133,7 +197,7 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     if at.size < 50:
         # Too few edges to judge focus (a blank frame, a smooth gradient, a tiny logo): unknown,
         # not "blurry". A blank image is the low_information check's business.
-        return math.nan
+        return None
     if at.size > SHARPNESS_EDGE_SAMPLES:
         at = at[:: -(-at.size // SHARPNESS_EDGE_SAMPLES)]  # evenly over the image, in raster order
     # An edge levels off: a step, even blurred by a Gaussian of sigma 8 px, has nearly all its
@@ -143,7 +207,7 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     wide_range = cv2.subtract(cv2.dilate(y, _WIDE_KERNEL), cv2.erode(y, _WIDE_KERNEL)).ravel()[at]
     ramps = np.count_nonzero(wide_range.astype(np.float32) > RAMP_GROWTH * local_range.ravel()[at])
     if ramps > RAMP_SHARE * at.size:
-        return math.nan
+        return None
     # The gradient (Sobel, exact in integers) only where it is used: at the strong edges.
     gx = cv2.Sobel(y, cv2.CV_16S, 1, 0, ksize=3).ravel()[at].astype(np.float32)
     gy = cv2.Sobel(y, cv2.CV_16S, 0, 1, ksize=3).ravel()[at].astype(np.float32)
@@ -153,8 +217,18 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     ratio = step / local_range.ravel()[at].astype(np.float32)
     # Edges by the direction they face, in four bins of 45 degrees (0 = a vertical edge).
     facing = ((np.arctan2(gy, gx) * np.float32(4.0 / math.pi) + np.float32(4.5)) % 4).astype(np.int8)
-    enough = max(50, SHARPNESS_MIN_DIRECTION_SHARE * at.size)
-    judged = sorted((_p99(ratio[facing == d]), d) for d in range(4) if np.count_nonzero(facing == d) >= enough)
+    return at, ratio, facing
+
+
+def _direction_readings(ratio: np.ndarray, facing: np.ndarray) -> list[tuple[float, int]]:
+    """(crispest 1% of the edges, direction) for each direction with enough edges, softest first."""
+    enough = max(50, SHARPNESS_MIN_DIRECTION_SHARE * ratio.size)
+    return sorted((_p99(ratio[facing == d]), d) for d in range(4) if np.count_nonzero(facing == d) >= enough)
+
+
+def _focus_of(ratio: np.ndarray, judged: list[tuple[float, int]]) -> float:
+    """Sharpness (0-100) of the whole photo from its edge readings (see :func:`_edge_steps` and
+    :func:`_direction_readings`): the crispest 1% in the directions that decide."""
     if len(judged) < 2:
         p99 = _p99(ratio)  # edges facing one way only: shake cannot be told from the product's shape
     elif len(judged) >= 3 and (judged[0][1] - judged[1][1]) % 2 == 0:
