@@ -79,7 +79,8 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "highlight_level": (
         "0-255",
         (
-            "Brightest tones (99th percentile luma; of the product alone on a dark plain backdrop); low means "
+            "Brightest tones (99th percentile of each pixel's brightest channel, so a vivid blue at full "
+            "strength counts as bright; of the product alone on a dark plain backdrop); low means "
             "nothing in the photo is bright (blank in a drawn graphic or on a drawn colour backdrop: its tones are chosen)"
         ),
     ),

@@ -1086,9 +1086,14 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
     n_subject = int(subject.sum())
     (mean,), (std,) = (v.ravel() for v in cv2.meanStdDev(y))
     p1, p99 = _percentile_of(cdf, 1), _percentile_of(cdf, 99)
+    # How bright the brightest tones are, by each pixel's brightest channel: a saturated blue or
+    # purple at full strength has a luma of 30-60 and is as bright as that colour gets, not dark.
+    value = channel_max(analysis)
+    brightest = _percentile_of(np.cumsum(histogram_u8(value)), 99)
     bg = fg.backdrop_rgb
     if fg.has_backdrop and n_subject and _luma_of(bg) < DARK_BACKDROP_LUMA:
         p99 = _percentile_of(np.cumsum(subject), 99)  # the product's brightest tones, not the backdrop's
+        brightest = _percentile_of(np.cumsum(histogram_u8(value, mask=fg.mask)), 99)
     metrics: dict[str, float] = {
         **({"sharpness": sharpness(y, mask)} if focus else {}),
         "laplacian_var": laplacian_variance(y, fg.bbox if fg.has_backdrop else None),
@@ -1097,7 +1102,7 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
         "subject_brightness": float(subject @ _LEVELS / n_subject) if n_subject else float(mean),
         "highlight_clip": blown_share(analysis, fg),
         "channel_clip": channel_clip(analysis, fg),
-        "highlight_level": float(p99),
+        "highlight_level": float(brightest),
         "contrast": tonal_contrast(p1=p1, p99=p99),
         "black_level": float(_percentile_of(cdf, 0.1)),
         "color_cast": color_cast(fg),

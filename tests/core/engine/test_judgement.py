@@ -487,3 +487,15 @@ def test_the_natural_photos_still_show_real_defects():
     assert "blurry" in judged(cv2.GaussianBlur(temple, (0, 0), 3)).issue_names
     box = load_image(str(NATURAL / "rendered_gift_box.png")).pixels
     assert "dark" in judged((box * 0.3).astype(np.uint8), fmt="PNG").issue_names
+
+
+def test_a_vivid_blue_fabric_filling_the_frame_is_not_dark():
+    """A close-up of royal-blue cloth at full strength: its luma is about 60, and by luma its
+    brightest tones read "too dark" (Madison's royal-blue swatch did). Its blue channel reaches
+    the top of the range, as bright as blue gets; with a quarter of the light it is dark."""
+    weave = cv2.GaussianBlur(RNG.normal(0, 1, (900, 1200)).astype(np.float32), (0, 0), 1.5)
+    cloth = np.array([35, 60, 235], np.float32) * (0.9 + 0.08 * weave / weave.std())[..., None]
+    blue = np.clip(np.rint(cloth), 0, 255).astype(np.uint8)
+    assert "dark" not in judged(blue).issue_names
+    linear = (blue.astype(np.float32) / 255.0) ** 2.2 * 0.25
+    assert "dark" in judged(np.clip(np.rint(255.0 * linear ** (1 / 2.2)), 0, 255).astype(np.uint8)).issue_names
