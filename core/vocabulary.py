@@ -86,7 +86,8 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     ),
     "contrast": (
         "0-1",
-        "Tonal range of the whole photo (1st to 99th percentile luma, the brightest tones as above); at least 0.6 once it reaches white "
+        "Tonal range of the whole photo (1st to 99th percentile of luma, or of one colour channel where wider, "
+        "as for orange against blue); at least 0.6 once it reaches white "
         "(blank in a drawn graphic or on a drawn colour backdrop)",
     ),
     "black_level": (

@@ -756,14 +756,17 @@ WHITE_POINT: Final = 240
 ANCHORED_CONTRAST: Final = 0.6
 
 
-def tonal_contrast(*, p1: float, p99: float) -> float:
-    """Global contrast (0-1): the tonal range from the 1st to the 99th percentile of luma.
+def tonal_contrast(*, p1: float, p99: float, colour_spread: float = 0.0) -> float:
+    """Global contrast (0-1): the tonal range from the 1st to the 99th percentile of luma, or
+    ``colour_spread`` (0-1, the widest such range of any one colour channel) where wider: orange
+    against blue differs more in hue than in luma, and is not flat. Mixing toward grey narrows
+    every channel alike, so a flattened photo still reads flat.
 
     A photo whose brightest tones reach :data:`WHITE_POINT` has a white point; it is then high-key
     (a white shirt on a white sweep) or washed out (the overexposure check's business), not flat,
     so it reads at least :data:`ANCHORED_CONTRAST`. Flat, greyish photos reach neither end.
     """
-    spread = (p99 - p1) / 255.0
+    spread = max((p99 - p1) / 255.0, colour_spread)
     return max(spread, ANCHORED_CONTRAST) if p99 >= WHITE_POINT else spread
 
 
@@ -1091,9 +1094,19 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
     value = channel_max(analysis)
     brightest = _percentile_of(np.cumsum(histogram_u8(value)), 99)
     bg = fg.backdrop_rgb
-    if fg.has_backdrop and n_subject and _luma_of(bg) < DARK_BACKDROP_LUMA:
+    dark_backdrop = fg.has_backdrop and n_subject and _luma_of(bg) < DARK_BACKDROP_LUMA
+    if dark_backdrop:
         p99 = _percentile_of(np.cumsum(subject), 99)  # the product's brightest tones, not the backdrop's
         brightest = _percentile_of(np.cumsum(histogram_u8(value, mask=fg.mask)), 99)
+    # The widest span of any one channel: a vivid scene whose colours differ in hue more than in
+    # luma (orange against blue) is not flat.
+    colour_spread = 0.0
+    for channel in cv2.split(analysis):
+        c_cdf = np.cumsum(histogram_u8(channel))
+        top = _percentile_of(np.cumsum(histogram_u8(channel, mask=fg.mask)), 99) if dark_backdrop else None
+        if top is None:
+            top = _percentile_of(c_cdf, 99)
+        colour_spread = max(colour_spread, (top - _percentile_of(c_cdf, 1)) / 255.0)
     metrics: dict[str, float] = {
         **({"sharpness": sharpness(y, mask)} if focus else {}),
         "laplacian_var": laplacian_variance(y, fg.bbox if fg.has_backdrop else None),
@@ -1103,7 +1116,7 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
         "highlight_clip": blown_share(analysis, fg),
         "channel_clip": channel_clip(analysis, fg),
         "highlight_level": float(brightest),
-        "contrast": tonal_contrast(p1=p1, p99=p99),
+        "contrast": tonal_contrast(p1=p1, p99=p99, colour_spread=colour_spread),
         "black_level": float(_percentile_of(cdf, 0.1)),
         "color_cast": color_cast(fg),
         "colorfulness": colorfulness(analysis),

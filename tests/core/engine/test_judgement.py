@@ -499,3 +499,18 @@ def test_a_vivid_blue_fabric_filling_the_frame_is_not_dark():
     assert "dark" not in judged(blue).issue_names
     linear = (blue.astype(np.float32) / 255.0) ** 2.2 * 0.25
     assert "dark" in judged(np.clip(np.rint(255.0 * linear ** (1 / 2.2)), 0, 255).astype(np.uint8)).issue_names
+
+
+def test_orange_against_blue_of_like_luma_is_not_flat():
+    """Orange and blue stripes differ more in hue than in luma (144 against 106): by luma alone
+    the scene spans a third of the range and read "low contrast". Its blue and red channels span
+    most of it; mixed 60% toward grey, every channel is flat, and so is the photo."""
+    h, w = 900, 1200
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    stripe = cv2.GaussianBlur((np.sin(xx / 90 + 2 * np.sin(yy / 140)) > 0).astype(np.float32), (0, 0), 6)[..., None]
+    shade = 0.88 + 0.1 * cv2.GaussianBlur(RNG.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 2)[..., None]
+    colours = np.array([235, 120, 30], np.float32) * stripe + np.array([30, 120, 235], np.float32) * (1 - stripe)
+    scene = np.clip(np.rint(colours * shade), 0, 255).astype(np.uint8)
+    assert "low_contrast" not in judged(scene).issue_names
+    greyed = np.clip(np.rint(scene * 0.4 + 128 * 0.6), 0, 255).astype(np.uint8)
+    assert "low_contrast" in judged(greyed).issue_names
