@@ -92,7 +92,8 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     ),
     "black_level": (
         "0-255",
-        "Black point: the darkest tones of the whole photo (0.1th percentile luma); high means washed out "
+        "Black point: the darkest tones of the whole photo (0.1th percentile of each pixel's darkest channel, "
+        "so a deep yellow is dark); high means washed out "
         "(blank in a drawn graphic or on a drawn colour backdrop)",
     ),
     "color_cast": (

@@ -1117,7 +1117,9 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
         "channel_clip": channel_clip(analysis, fg),
         "highlight_level": float(brightest),
         "contrast": tonal_contrast(p1=p1, p99=p99, colour_spread=colour_spread),
-        "black_level": float(_percentile_of(cdf, 0.1)),
+        # By each pixel's darkest channel: washing out lifts every channel's floor, where a dark
+        # tone of a vivid colour (a deep yellow, luma 110) has one channel near black.
+        "black_level": float(_percentile_of(np.cumsum(histogram_u8(channel_min(analysis))), 0.1)),
         "color_cast": color_cast(fg),
         "colorfulness": colorfulness(analysis),
         "gray_chroma": gray_chroma(analysis),

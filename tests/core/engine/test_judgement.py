@@ -514,3 +514,13 @@ def test_orange_against_blue_of_like_luma_is_not_flat():
     assert "low_contrast" not in judged(scene).issue_names
     greyed = np.clip(np.rint(scene * 0.4 + 128 * 0.6), 0, 255).astype(np.uint8)
     assert "low_contrast" in judged(greyed).issue_names
+
+
+def test_a_yellow_raincoat_without_dark_details_is_not_washed_out():
+    """Its darkest tones are a deep yellow (luma about 160): by luma its black point read "washed
+    out". Their blue channel is near black, which no washed-out photo keeps: washing out lifts
+    every channel's floor. Washed out (each tone's distance to white / 1.8) it is overexposed."""
+    coat = garment((250, 215, 40), dark_details=False)
+    assert "overexposed" not in judged(coat).issue_names
+    washed = np.clip(np.rint(255.0 - (255.0 - coat.astype(np.float32)) / 1.8), 0, 255).astype(np.uint8)
+    assert "overexposed" in judged(washed).issue_names
