@@ -129,7 +129,7 @@ def sharpness(y: np.ndarray, mask: np.ndarray | None = None) -> float:
     judged = _direction_readings(ratio, facing)
     overall = _focus_of(ratio, judged)
     region = _selective_focus(y.shape, at, ratio, facing, softest=[d for _, d in judged[:2]])
-    return overall if not region > overall else region
+    return region if region > overall else overall  # NaN (no region in focus) compares false
 
 
 #: Selective focus is looked for in a grid of this many regions a side.
@@ -1103,10 +1103,8 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
     colour_spread = 0.0
     for channel in cv2.split(analysis):
         c_cdf = np.cumsum(histogram_u8(channel))
-        top = _percentile_of(np.cumsum(histogram_u8(channel, mask=fg.mask)), 99) if dark_backdrop else None
-        if top is None:
-            top = _percentile_of(c_cdf, 99)
-        colour_spread = max(colour_spread, (top - _percentile_of(c_cdf, 1)) / 255.0)
+        top_cdf = np.cumsum(histogram_u8(channel, mask=fg.mask)) if dark_backdrop else c_cdf  # as p99 above
+        colour_spread = max(colour_spread, (_percentile_of(top_cdf, 99) - _percentile_of(c_cdf, 1)) / 255.0)
     metrics: dict[str, float] = {
         **({"sharpness": sharpness(y, mask)} if focus else {}),
         "laplacian_var": laplacian_variance(y, fg.bbox if fg.has_backdrop else None),
