@@ -114,7 +114,11 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     ),
     "jpeg_quality": ("1-100", "Encoder quality read from the JPEG quantization tables (how this file was saved)"),
     "entropy": ("bits, 0-8", "Information in the product's luminance histogram (0 if blank)"),
-    "detail": ("grey levels", "Spread of the whole photo's luminance (standard deviation; near 0 means blank)"),
+    "detail": (
+        "grey levels",
+        "Spread of the whole photo's luminance (standard deviation; below 2 it is blank, one colour edge to edge, "
+        "and its exposure, colour and background are not judged)",
+    ),
     "width": ("px", "True width"),
     "height": ("px", "True height"),
     "long_side": ("px", "Longer side"),

@@ -24,11 +24,13 @@ from core.vocabulary import ANALYSIS_LONG_SIDE
 
 __all__ = [
     "FILE_FACTS",
+    "BLANK_DETAIL",
     "CHOSEN_IN_A_DRAWN_GRAPHIC",
     "CHOSEN_ON_A_DRAWN_BACKDROP",
     "CHOSEN_TINT_MAX_SHARE",
     "DETAIL_LONG_SIDE",
     "DRAWN_PALETTE_SHARE",
+    "NOT_JUDGED_WHEN_BLANK",
     "blockiness",
     "blown_share",
     "channel_clip",
@@ -880,6 +882,15 @@ CHOSEN_ON_A_DRAWN_BACKDROP: Final = ("highlight_clip", "black_level", "highlight
 #: one was not "saved without colour".
 CHOSEN_IN_A_DRAWN_GRAPHIC: Final = (*CHOSEN_ON_A_DRAWN_BACKDROP, "color_cast", "gray_chroma")
 
+#: Luma standard deviation (grey levels) below which the frame is blank: one colour edge to edge
+#: (an empty canvas, a lens cap, a fully transparent file flattened onto white). Nothing in it was
+#: exposed, coloured or set on a backdrop, so only its emptiness (``detail``) is judged: a blank
+#: grey frame read dark, flat, overexposed and grayscale at once, a blank beige one a colour cast.
+#: (A product 20 px across on a 1024-px white frame still measures about 4.)
+BLANK_DETAIL: Final = 2.0
+#: What a blank frame has none of (see :data:`BLANK_DETAIL`): its tones, colour and backdrop.
+NOT_JUDGED_WHEN_BLANK: Final = (*CHOSEN_IN_A_DRAWN_GRAPHIC, "background_white")
+
 #: Focus and grain are measured at up to this long side (px): what a shopper's zoom shows, large
 #: enough that blur and grain are not averaged away, small enough to stay fast. (Batch scoring
 #: decodes big JPEGs reduced in the DCT domain to no less than the analysis size.)
@@ -1141,6 +1152,8 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
         chosen = CHOSEN_IN_A_DRAWN_GRAPHIC
     elif fg.drawn_backdrop:
         chosen = CHOSEN_ON_A_DRAWN_BACKDROP
+    if std < BLANK_DETAIL:
+        chosen = NOT_JUDGED_WHEN_BLANK
     for name in chosen:
         metrics[name] = math.nan
     return metrics, fg

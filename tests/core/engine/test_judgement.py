@@ -125,6 +125,22 @@ def test_a_white_shirt_on_white_is_not_overexposed():
     assert "low_contrast" not in r.issue_names
 
 
+@pytest.mark.parametrize("colour", [(255, 255, 255), (0, 0, 0), (128, 128, 128), (235, 220, 195)])
+def test_a_blank_image_is_flagged_once_for_having_nothing_to_see(colour):
+    # Not also dark, flat, overexposed, grayscale or tinted: it has no tones, colour or backdrop.
+    blank = np.zeros((1200, 1200, 3), np.uint8) + np.asarray(colour, np.uint8)
+    r = judged(blank, fmt="PNG")
+    assert r.issue_names == ["low_information"], r.issue_names
+    assert r.score < 40, r.score  # it still sorts below a photo with one severe defect
+    # Nor, under a white-background rule, a non-white background: there is no product before it.
+    assert assess(analyze(load_image(encode(blank, "PNG"))), load_profile("amazon")).issue_names == ["low_information"]
+
+
+def test_a_fully_transparent_file_is_blank():
+    clear = np.zeros((1200, 1200, 4), np.uint8)
+    assert judged(clear, fmt="PNG").issue_names == ["low_information"]
+
+
 def test_a_washed_out_photo_is_overexposed():
     clean = garment((60, 90, 160))
     washed = np.clip(255 - (255 - clean.astype(np.float32)) / 2.2, 0, 255).astype(np.uint8)
