@@ -38,6 +38,8 @@ The checks are judged where it matters: on real, professionally shot product pho
    (the same shot of the item in five other colours; neutral pixels, the white backdrop and
    shadows, keep theirs), scored with the original as one upload, duplicates included: a
    product's colour is no cast, and another colour of the same shot is not the same photo.
+   **Light variants**: each product made white, ivory and cream in linear light, its own shading
+   kept (the same shot of a white shirt, a cream bag): a light product is not overexposed.
 6. **Padding.** Level 3 of each degradation padded to a square with white and with black bands
    (as "pad to square" tools do): recall next to the unpadded copy's. Padding must hide nothing.
 
@@ -194,6 +196,9 @@ COLOURED_SHARE = 0.2
 #: Dark papers (RGB) chosen for a low-key look, and the darkening (level 3 above: x0.25 light)
 #: that must still be caught on them.
 DARK_PAPERS = {"black": (12, 12, 12), "charcoal": (48, 48, 48)}
+#: Light variants: reflectances (linear RGB, 0-1) a light product is made of: a warm studio
+#: white, ivory and cream. Each sits a little off neutral, as real fabric and paper do.
+LIGHT_PRODUCTS = {"white": (0.87, 0.86, 0.83), "ivory": (0.80, 0.79, 0.74), "cream": (0.85, 0.80, 0.66)}
 DARK_PAPER_DARKENED = 0.25
 
 
@@ -234,6 +239,32 @@ def on_sweep(a: np.ndarray, sweep: str) -> np.ndarray:
         grey = 246.0 - 40.0 * r2
     backdrop = cv2.GaussianBlur((a.min(axis=2) >= 249).astype(np.float32), (0, 0), 1.5)[..., None]
     return _clip(a * (1.0 - backdrop * (1.0 - grey[..., None] / 255.0)))
+
+
+def made_light(a: np.ndarray, reflectance: tuple[float, float, float]) -> np.ndarray | None:
+    """The product on a plain backdrop ``a`` made of a light material instead: in linear light
+    every reflectance scaled by one factor, so that the product's brightest 3% reach
+    ``reflectance`` (each pixel's luminance over the product's 97th percentile, times it). Folds,
+    the inside of a collar and the shadow under a bag keep their depth relative to the lit parts,
+    as the same light on a lighter material gives them, where washing out would lift them. The
+    backdrop (within 6 levels of the border's median) keeps its pixels. ``None`` for a photo
+    without a light plain backdrop, a product of under 500 px or one whose lit parts are darker
+    than a mid grey (linear 0.1, level 90)."""
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]).min(axis=1)
+    level = float(np.median(border))
+    backdrop = cv2.GaussianBlur((a.min(axis=2) >= level - 6).astype(np.float32), (0, 0), 1.5)
+    product = backdrop < 0.5
+    if level < 200 or np.count_nonzero(product) < 500:
+        return None
+    linear = (a.astype(np.float32) / 255.0) ** 2.2
+    lum = linear @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    top = float(np.percentile(lum[product], 97))
+    if top < 0.1:
+        return None  # a black product lifted to white would carry its grain x10, a white one has none
+    shading = np.clip(lum / top, 0.0, 1.15)[..., None]
+    light = np.clip(shading * np.asarray(reflectance, np.float32), 0.0, 1.0) ** (1 / 2.2) * 255.0
+    keep = backdrop[..., None]
+    return _clip(light * (1.0 - keep) + a * keep)
 
 
 def _encode(rgb: np.ndarray, degradation: str) -> bytes:
@@ -328,6 +359,11 @@ def _one_photo(args: tuple[str, str, int]) -> dict:
         sweep: assess(analyze(load_image(_encode(on_sweep(rgb, sweep), "paper"))), profile).issue_names
         for sweep in SWEEPS
     }
+    out["light"] = {}
+    for material, reflectance in LIGHT_PRODUCTS.items():
+        light = made_light(rgb, reflectance)
+        if light is not None:
+            out["light"][material] = assess(analyze(load_image(_encode(light, "paper"))), profile).issue_names
     return out
 
 
@@ -485,6 +521,7 @@ def degradations(paths: list[str], profile_name: str, workers: int) -> dict:
     result["web_size"] = _new_flags(per_photo, "web_size")
     result["sweep"] = _new_flags(per_photo, "sweep")
     result["variants"] = _new_flags(per_photo, "variants")
+    result["light"] = _new_flags(per_photo, "light")
     return result
 
 
@@ -637,6 +674,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nColour variants (hues turned by {'/'.join(map(str, HUE_TURNS))} degrees, scored with the original "
             f"as one upload; {variants['copies']} copies): {_gained(variants)}"
+        )
+        light = deg["light"]
+        print(
+            f"\nLight variants (each product made {', '.join(LIGHT_PRODUCTS)} in linear light, its shading kept; "
+            f"{light['copies']} copies): {_gained(light)}"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "catalogue.json").write_text(json.dumps(results, indent=2))
