@@ -213,44 +213,31 @@ tab_metrics, tab_hist, tab_market, tab_history = st.tabs(["Metrics", "Histograms
 with tab_metrics:
     with st.expander(f"How {prof.title} judges"):
         st.markdown("\n".join(f"- {plain(line)}" for line in prof.rules_text))
-    status_words = {"pass": "pass", "warning": "warning", "error": "ERROR", "info": ""}
+    status_words = {"pass": "pass", "warning": "warning", "error": "**ERROR**", "info": ""}
     # What the profile judges first, failures at the top; then what is measured for information.
     order = {"error": 0, "warning": 1, "pass": 2, "info": 3}
     lines = sorted(metric_report(record.metrics, prof), key=lambda ln: order[ln.status])
-    st.dataframe(
+    # A static table: every cell wraps, so each measure's meaning is read in full (a grid cut
+    # them at three lines), in a box that scrolls. Text is escaped: st.table renders Markdown.
+    st.container(height=600, border=False).table(
         pd.DataFrame(
             [
                 {
-                    "measure": metric_title(ln.metric),
-                    "value": ln.shown,
-                    "status": status_words[ln.status],
-                    "check": issue_label(ln.check) if ln.check else "",
-                    "meaning": ln.meaning,
-                    "rule": ln.rule,
-                    "unit": ln.unit,
+                    "Measure": plain(metric_title(ln.metric)),
+                    "Value": plain(ln.shown),
+                    "Status": status_words[ln.status],
+                    "Check": plain(issue_label(ln.check)) if ln.check else "",
+                    "Meaning": plain(ln.meaning),
+                    "Rule": plain(ln.rule),
+                    "Unit": plain(ln.unit),
                     # The name a profile's JSON and the CSV export use, for whoever tunes them.
-                    "name": ln.metric,
+                    "Name in profiles": f"`{ln.metric}`",
                 }
                 for ln in lines
             ]
         ),
         hide_index=True,
-        key="metrics_table",
-        # Rows taller than 4rem wrap their text, and what a reviewer reads (the value, its verdict,
-        # the check and what the measure means) fits at 1280 px with the menu open; at 900 px on
-        # one line the meaning ran off the table's right edge. The limits and units come after.
-        row_height=72,
-        height=560,
-        column_config={
-            "measure": st.column_config.TextColumn("Measure", width=160),
-            "value": st.column_config.TextColumn("Value", width=60),
-            "status": st.column_config.TextColumn("Status", width=70),
-            "check": st.column_config.TextColumn("Check", width=100),
-            "meaning": st.column_config.TextColumn("Meaning", width=380),
-            "rule": st.column_config.TextColumn("Rule", width=140),
-            "unit": st.column_config.TextColumn("Unit", width=85),
-            "name": st.column_config.TextColumn("Name in profiles", width=130),
-        },
+        border="horizontal",
     )
 with tab_hist:
     st.plotly_chart(histogram_figure(pix, title="Per-channel and luminance histogram (preview)"), key="hist")
@@ -264,7 +251,6 @@ with tab_market:
                 "verdict": row.verdict,
                 "file type": row.file_note,
                 "issues": issue_labels(row.issues),
-                "rules": row.rules,
             }
             for row in checklist
         ]
@@ -278,16 +264,20 @@ with tab_market:
         column_config=headed(
             market.columns,
             {
-                # Why a marketplace fails comes before its rules in full (a cell shows them on hover).
-                "issues": st.column_config.ListColumn(width="medium"),
+                # Why a marketplace fails, in full ("Flat (low contrast)", not "Flat (lo").
+                "issues": st.column_config.ListColumn(width="large"),
                 "file type": st.column_config.TextColumn(
                     help="Whether the marketplace takes this type of file", width="medium"
                 ),
                 "score": st.column_config.ProgressColumn(min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
-                "rules": st.column_config.TextColumn(help="The marketplace's rules in words"),
             },
         ),
     )
+    # Each marketplace's rules in full, a paragraph or two: too long for a table cell.
+    for row in checklist:
+        if row.rules:
+            with st.expander(f"{plain(row.title)}: its rules"):
+                st.markdown("\n".join(f"- {plain(line)}" for line in row.rules))
 with tab_history:
     st.dataframe(
         pd.DataFrame(
@@ -321,6 +311,7 @@ with tab_history:
     else:
         table["decision"] = [decision_label(v) for v in table["decision"]]
         table["decided"] = [_when(v) for v in table["decided"]]
+        table["profile"] = [_profile_title(str(v)) if v else "" for v in table["profile"]]
         st.dataframe(
             table,
             hide_index=True,

@@ -241,7 +241,8 @@ class ChecklistRow:
     title: str
     score: float | None
     issues: tuple[str, ...]
-    rules: str
+    #: The marketplace's rules in words, one sentence each (its profile's ``rules_text``).
+    rules: tuple[str, ...]
     #: The issues past their failing limit (severity "error"): a marketplace's requirement missed
     #: (eBay's 500 px), where the others miss a recommendation (its 1600 px) or a warning level.
     failing: tuple[str, ...] = ()
@@ -287,7 +288,7 @@ def marketplace_checklist(store: Store, version_id: int) -> list[ChecklistRow]:
                 score=None if math.isnan(score) else round(score, 1),
                 issues=tuple(issues),
                 failing=failing,
-                rules=" / ".join(p.rules_text),
+                rules=tuple(p.rules_text),
                 file_note=p.file_format_problem(fmt),
             )
         )

@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.engine.profiles import PROFILE_NAME, Profile, ProfileError, Rule, profile_from_dict
 from core.engine.tuning import MAX_APPROVED_SHARE, Cut, NoCut, check_flags, suggest_cut
-from core.services.profiles import get_profile
+from core.services.profiles import get_profile, profile_label
 from core.store.analytics import (
     MetricSeparation,
     catalogue_metrics,
@@ -41,6 +41,7 @@ from core.vocabulary import (
     METRIC_INFO,
     decision_label,
     issue_label,
+    issue_labels,
     metric_title,
     reason_label,
     reason_labels,
@@ -188,11 +189,15 @@ class FeedbackSummary:
     def table(self) -> pd.DataFrame:
         """The newest :data:`TABLE_ROWS` decisions, oldest first, as shown: the decision time to
         the minute ("2026-11-30 09:15", UTC) rather than the stored ISO stamp with microseconds,
-        the decision in words ("Needs changes") and its reasons in words, as a list ("Blurry, Too dark")."""
+        the decision in words ("Needs changes"), its reasons and the image's issues in words, as
+        lists ("Blurry, Too dark"), and the profile by its title ("Generic web shop"). The CSV keeps
+        the stored names."""
         table = self.sample.tail(TABLE_ROWS).copy()
         table["decided_at"] = table["decided_at"].astype(str).str.slice(0, 16).str.replace("T", " ", regex=False)
         table["decision"] = [decision_label(d) for d in table["decision"]]
         table["reasons"] = [reason_labels(r.split(";")) if r else "" for r in table["reasons"].fillna("")]
+        table["issues"] = [", ".join(issue_labels(i.split(";"))) if i else "" for i in table["issues"].fillna("")]
+        table["profile"] = [profile_label(p) if p else "" for p in table["profile"].fillna("")]
         return table
 
     @property

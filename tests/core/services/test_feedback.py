@@ -21,6 +21,7 @@ from core.services.feedback import (
     band_table,
     changes_table,
     default_dates,
+    feedback_csv,
     feedback_filter,
     feedback_frame,
     feedback_summary,
@@ -35,7 +36,7 @@ from core.services.feedback import (
 from core.services.profiles import get_profile, save_and_rescore
 from core.services.review import record_decision
 from core.store.queries import list_images, scores_for_version
-from core.vocabulary import METRIC_INFO
+from core.vocabulary import ISSUE_LABELS, METRIC_INFO
 
 
 def test_the_page_opens_on_the_last_thirty_days():
@@ -91,6 +92,20 @@ def test_the_summary_counts_everything_and_samples_the_newest(seeded, monkeypatc
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", t) for t in few.table["decided_at"]), few.table["decided_at"]
     rejected = feedback_summary(seeded, feedback_filter(decision="rejected"))
     assert rejected.counts == {"rejected": 3} and set(rejected.sample["decision"]) == {"rejected"}
+
+
+def test_the_table_names_issues_and_profiles_in_words_and_the_csv_keeps_the_stored_names(seeded):
+    for r in list_images(seeded):  # as the Review page records them: under the profile judged
+        record_decision(seeded, version_id=r.version_id, reviewer="rita", decision="approved", profile="generic")
+    summary = feedback_summary(seeded, feedback_filter())
+    stored = summary.sample.tail(len(summary.table))
+    flagged = [i for i in stored["issues"].fillna("") if i]
+    assert flagged, "the seeded samples carry issues"
+    shown = set(", ".join(summary.table["issues"]).split(", ")) - {""}
+    assert shown <= set(ISSUE_LABELS.values()), shown  # "Same photo as another", not near_duplicate
+    assert set(summary.table["profile"]) == {"Generic web shop"}
+    csv_text = feedback_csv(feedback_frame(seeded, feedback_filter())).decode("utf-8-sig")
+    assert ",generic," in csv_text and flagged[0] in csv_text  # stored names, for analysis
 
 
 def test_the_separation_table_says_when_reviewers_reject():
