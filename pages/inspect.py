@@ -213,32 +213,50 @@ tab_metrics, tab_hist, tab_market, tab_history = st.tabs(["Metrics", "Histograms
 with tab_metrics:
     with st.expander(f"How {prof.title} judges"):
         st.markdown("\n".join(f"- {plain(line)}" for line in prof.rules_text))
-    status_words = {"pass": "pass", "warning": "warning", "error": "**ERROR**", "info": ""}
+    status_words = {"pass": "pass", "warning": "warning", "error": "ERROR", "info": ""}
     # What the profile judges first, failures at the top; then what is measured for information.
     order = {"error": 0, "warning": 1, "pass": 2, "info": 3}
     lines = sorted(metric_report(record.metrics, prof), key=lambda ln: order[ln.status])
-    # A static table: every cell wraps, so each measure's meaning is read in full (a grid cut
-    # them at three lines), in a box that scrolls. Text is escaped: st.table renders Markdown.
-    st.container(height=600, border=False).table(
+    st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "Measure": plain(metric_title(ln.metric)),
-                    "Value": plain(ln.shown),
-                    "Status": status_words[ln.status],
-                    "Check": plain(issue_label(ln.check)) if ln.check else "",
-                    "Meaning": plain(ln.meaning),
-                    "Rule": plain(ln.rule),
-                    "Unit": plain(ln.unit),
+                    "measure": metric_title(ln.metric),
+                    "value": ln.shown,
+                    "status": status_words[ln.status],
+                    "check": issue_label(ln.check) if ln.check else "",
+                    "meaning": ln.meaning,
+                    "rule": ln.rule,
+                    "unit": ln.unit,
                     # The name a profile's JSON and the CSV export use, for whoever tunes them.
-                    "Name in profiles": f"`{ln.metric}`",
+                    "name": ln.metric,
                 }
                 for ln in lines
             ]
         ),
         hide_index=True,
-        border="horizontal",
+        key="metrics_table",
+        # Rows taller than 4rem wrap their text, and what a reviewer reads (the value, its verdict,
+        # the check and what the measure means) fits at 1280 px with the menu open; at 900 px on
+        # one line the meaning ran off the table's right edge. The limits and units come after.
+        row_height=72,
+        height=560,
+        column_config={
+            "measure": st.column_config.TextColumn("Measure", width=160),
+            "value": st.column_config.TextColumn("Value", width=60),
+            "status": st.column_config.TextColumn("Status", width=70),
+            "check": st.column_config.TextColumn("Check", width=100),
+            "meaning": st.column_config.TextColumn("Meaning", width=380),
+            "rule": st.column_config.TextColumn("Rule", width=140),
+            "unit": st.column_config.TextColumn("Unit", width=85),
+            "name": st.column_config.TextColumn("Name in profiles", width=130),
+        },
     )
+    # The grid cuts a long meaning at three lines: here each is in full, at any width.
+    with st.expander("What each measure means"):
+        st.markdown(
+            "\n".join(f"- **{plain(metric_title(ln.metric))}** (`{ln.metric}`): {plain(ln.meaning)}" for ln in lines)
+        )
 with tab_hist:
     st.plotly_chart(histogram_figure(pix, title="Per-channel and luminance histogram (preview)"), key="hist")
 with tab_market:

@@ -13,21 +13,21 @@ def test_inspect_deep_link_shows_that_image(db):
     assert [t.value for t in at.subheader] == [plain("cup_underexposed.jpg")]  # shown as plain text
     body = texts(at)
     assert "dark" in body and "too dark" in body
-    # A static table, so every meaning is read in full; its cells are Markdown, escaped.
-    metrics_table = at.table[0].value
-    status, names = metrics_table["Status"], metrics_table["Name in profiles"].str.strip("`")
-    assert {"**ERROR**", "warning"} & set(status)
+    metrics_table = at.dataframe[0].value
+    assert {"ERROR", "warning"} & set(metrics_table["status"])
     # What fails comes first, then warnings, passes and the measures no rule reads.
-    rank = {"**ERROR**": 0, "warning": 1, "pass": 2, "": 3}
-    assert [rank[x] for x in status] == sorted(rank[x] for x in status)
-    assert status.iloc[0] == "**ERROR**"
-    assert set(names) >= {"sharpness", "noise_sigma", "brightness", "background_white"}
+    rank = {"ERROR": 0, "warning": 1, "pass": 2, "": 3}
+    assert [rank[x] for x in metrics_table["status"]] == sorted(rank[x] for x in metrics_table["status"])
+    assert metrics_table["status"].iloc[0] == "ERROR"
+    assert set(metrics_table["name"]) >= {"sharpness", "noise_sigma", "brightness", "background_white"}
     # Each measure under the words the checks' messages use, its check under the issue's label.
-    by_name = metrics_table.set_index(names)
-    assert (by_name.loc["noise_sigma", "Measure"], by_name.loc["noise_sigma", "Check"]) == ("noise", "Grainy")
-    assert by_name.loc["width", "Check"] == ""  # no check reads the width
-    assert by_name.loc["sharpness", "Meaning"].endswith("ramps")  # whole, not cut at a cell's edge
-    market = at.dataframe[0].value
+    row = metrics_table.set_index("name").loc["noise_sigma"]
+    assert (row["measure"], row["check"]) == ("noise", "Grainy")
+    assert metrics_table.set_index("name").loc["width", "check"] == ""  # no check reads the width
+    meanings = next(e for e in at.expander if e.label == "What each measure means")
+    sharpness = next(m.value for m in meanings.markdown).split("\n")
+    assert any(line.startswith("- **sharpness** (`sharpness`): ") and line.endswith("ramps") for line in sharpness)
+    market = at.dataframe[1].value
     assert len(market) == 6  # one row per marketplace profile
     assert "rules" not in market.columns  # a paragraph each: under the table, one expander per profile
     assert [e.label for e in at.expander if e.label.endswith("its rules")][:2] == [
