@@ -196,10 +196,10 @@ COLOURED_SHARE = 0.2
 #: Dark papers (RGB) chosen for a low-key look, and the darkening (level 3 above: x0.25 light)
 #: that must still be caught on them.
 DARK_PAPERS = {"black": (12, 12, 12), "charcoal": (48, 48, 48)}
+DARK_PAPER_DARKENED = 0.25
 #: Light variants: reflectances (linear RGB, 0-1) a light product is made of: a warm studio
 #: white, ivory and cream. Each sits a little off neutral, as real fabric and paper do.
 LIGHT_PRODUCTS = {"white": (0.87, 0.86, 0.83), "ivory": (0.80, 0.79, 0.74), "cream": (0.85, 0.80, 0.66)}
-DARK_PAPER_DARKENED = 0.25
 
 
 def pad_to_square(a: np.ndarray, fill: tuple[int, int, int]) -> np.ndarray:
