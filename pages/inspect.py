@@ -28,7 +28,7 @@ from core.services.catalog import (
     same_photo_as,
 )
 from core.services.measuring import stale_note
-from core.services.profiles import ProfileError, get_profile
+from core.services.profiles import get_profile, profile_label
 from core.vocabulary import DUPLICATE_ISSUES, decision_label, issue_label, issue_labels, metric_title
 from pages.common.charts import SHOWN_POINTS, contributions_figure, histogram_figure
 from pages.common.images import preview
@@ -44,13 +44,6 @@ def _when(stamp: object) -> str:
     return t.tz_convert("UTC").strftime("%d %b %Y, %H:%M UTC") if t.tzinfo else t.strftime("%d %b %Y, %H:%M")
 
 
-def _profile_title(name: str) -> str:
-    try:
-        return get_profile(get_store(), name).title
-    except ProfileError:  # a tuned profile removed since: its name is what is left
-        return name
-
-
 def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
     """One decision in words: "**Rejected** by rita on ... Reasons: ... Comment: “...”" (merchants'
     rows carry no reviewer); reviewer text is data, shown as the characters it is."""
@@ -58,7 +51,7 @@ def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
     why = f" Reasons: {plain(d['reasons'])}." if d["reasons"] else ""
     said = f" Comment: “{plain(d['comment'])}”" if d["comment"] else ""
     # A decision is one, whichever profile the page shows: say which one it was made under.
-    under = f" (under {plain(_profile_title(str(d['profile'])))})" if d["profile"] and d["profile"] != profile else ""
+    under = f" (under {plain(profile_label(str(d['profile'])))})" if d["profile"] and d["profile"] != profile else ""
     return f"**{what}{decision_label(str(d['decision']))}**{by}{under} on {_when(d['decided'])}.{why}{said}"
 
 
@@ -329,7 +322,7 @@ with tab_history:
     else:
         table["decision"] = [decision_label(v) for v in table["decision"]]
         table["decided"] = [_when(v) for v in table["decided"]]
-        table["profile"] = [_profile_title(str(v)) if v else "" for v in table["profile"]]
+        table["profile"] = [profile_label(str(v)) if v else "" for v in table["profile"]]
         st.dataframe(
             table,
             hide_index=True,
