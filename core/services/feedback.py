@@ -190,8 +190,8 @@ class FeedbackSummary:
         """The newest :data:`TABLE_ROWS` decisions, oldest first, as shown: the decision time to
         the minute ("2026-11-30 09:15", UTC) rather than the stored ISO stamp with microseconds,
         the decision in words ("Needs changes"), its reasons and the image's issues in words, as
-        lists ("Blurry, Too dark"), and the profile by its title ("Generic web shop"). The CSV keeps
-        the stored names."""
+        lists ("Blurry, Too dark"), and the profile as the pickers name it (:func:`profile_label`:
+        "Generic web shop"; a tuned one by its name). The CSV keeps the stored names."""
         table = self.sample.tail(TABLE_ROWS).copy()
         table["decided_at"] = table["decided_at"].astype(str).str.slice(0, 16).str.replace("T", " ", regex=False)
         table["decision"] = [decision_label(d) for d in table["decision"]]
