@@ -99,7 +99,8 @@ METRIC_INFO: Final[dict[str, tuple[str, str]]] = {
     "color_cast": (
         "Delta E",
         "Tint of the plain backdrop (a*b* distance from neutral); blank without a light plain backdrop, "
-        "in a drawn graphic, and where the product's greys do not share the tint (a chosen backdrop colour)",
+        "in a drawn graphic, and where the product's greys do not share the tint (a chosen backdrop colour; "
+        "a backdrop more colourful than 45 counts only when they do)",
     ),
     "colorfulness": ("0-150", "Hasler-Suesstrunk colourfulness"),
     "gray_chroma": (

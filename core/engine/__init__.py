@@ -4,5 +4,5 @@ Loading, measuring, foreground, checks and profiles, comparison, histograms, ope
 recipes, auto-fix, duplicates, assessment, batch scoring and image export.
 """
 
-ENGINE_VERSION = "2.23.0"
+ENGINE_VERSION = "2.24.0"
 """Stored with every analysis and score, so results from another engine version can be told apart."""

@@ -400,8 +400,9 @@ def periodic_share(fine: np.ndarray, corners: np.ndarray, *, tile: int) -> float
 #: Lightness (CIELAB L*, 0-100) a backdrop needs for its tint to be judged: on dark backdrops a
 #: tint is neither visible nor measurable.
 CAST_MIN_BACKDROP_LIGHTNESS: Final = 60.0
-#: A backdrop more colourful than this (a*b* chroma) is a chosen colour (pink paper, a blue
-#: sweep), not a white balance error.
+#: A backdrop more colourful than this (a*b* chroma) is taken for a chosen colour (pink paper, a
+#: blue sweep) unless the product's own greys and whites carry its tint too: then it is a strong
+#: white-balance error (green divided by 1.4 gives a white backdrop a chroma of about 50).
 CAST_MAX_TINT: Final = 45.0
 
 
@@ -410,17 +411,17 @@ def color_cast(fg: Foreground) -> float:
 
     Measured on the backdrop only, never on the product, so an orange jacket or a pink top is
     not a cast. About 0-3 is neutral, 5+ a visible tint of a white or grey backdrop. NaN (not
-    judged) when there is no plain backdrop, when it is dark, or when it is so colourful that it
-    was chosen (see :data:`CAST_MAX_TINT`): in a scene the colours of the subject and the light
-    cannot be told apart without a reference.
+    judged) when there is no plain backdrop or when it is dark: in a scene the colours of the
+    subject and the light cannot be told apart without a reference. Whether a tint was chosen
+    (pink paper) is read on the product (:func:`neutral_tint_share`); a backdrop more colourful
+    than :data:`CAST_MAX_TINT` counts as a cast only when the product's neutrals prove it.
     """
     if not fg.has_backdrop:
         return math.nan
     lightness, a, b = (float(v) for v in rgb_to_lab(np.array(fg.backdrop_rgb) / 255.0))
-    chroma = math.hypot(a, b)
-    if lightness < CAST_MIN_BACKDROP_LIGHTNESS or chroma > CAST_MAX_TINT:
+    if lightness < CAST_MIN_BACKDROP_LIGHTNESS:
         return math.nan
-    return chroma
+    return math.hypot(a, b)
 
 
 #: Grey levels within which a pixel is the padding's colour (JPEG noise on a flat band).
@@ -589,6 +590,16 @@ NEUTRALS_BRIGHT_LEVEL: Final = 180
 #: ``bench/catalogue.py``) measure 0.6 or more in nine copies of ten; on pastel papers half
 #: measure 0.02 or less.
 CHOSEN_TINT_MAX_SHARE: Final = 0.2
+#: How far along the backdrop's tint (0 neutral, 1 the backdrop's own) a product pixel must sit
+#: to count as tinted by it. A cast puts the product's neutrals at 1 or beyond (a white backdrop
+#: clips at 255 and shows less of the cast than the greys do: up to 2); a chosen paper leaves
+#: them near 0, and a pale product's own colour (cream on pink, beige on cream) part of the way.
+#: Halfway (0.5) took 18% of Madison's photos on pastel papers for casts, 0.6 takes 12%, and
+#: catches as many casts at levels 1-4 (``bench/catalogue.py``; warm, cool, green and magenta).
+TINTED_ALONG: Final = 0.6
+#: The farthest along the backdrop's tint a product pixel may sit and still be one of its
+#: neutrals (see :data:`TINTED_ALONG`); beyond it, the product's own colour.
+NEUTRAL_ALONG_MAX: Final = 2.0
 
 
 def neutral_tint_share(rgb: np.ndarray, fg: Foreground) -> float:
@@ -625,7 +636,7 @@ def neutral_tint_share(rgb: np.ndarray, fg: Foreground) -> float:
     r, g, b = (channel[usable] / mean - 1.0 for channel in cv2.split(sub.astype(np.float32)))
     along = (r * float(tint[0]) + g * float(tint[1]) + b * float(tint[2])) / tint_sq  # 0 neutral, 1 the tint
     off_sq = r * r + g * g + b * b - along * along * tint_sq
-    near = (off_sq < 0.25 * tint_sq) & (along > -0.5) & (along < 1.5)
+    near = (off_sq < 0.25 * tint_sq) & (along > -0.5) & (along < NEUTRAL_ALONG_MAX)
     enough = max(50, 0.003 * len(mean))
     bright = near & (mean >= NEUTRALS_BRIGHT_LEVEL)
     if np.count_nonzero(bright) >= enough:
@@ -633,7 +644,7 @@ def neutral_tint_share(rgb: np.ndarray, fg: Foreground) -> float:
     n_near = int(np.count_nonzero(near))
     if n_near < enough:
         return math.nan
-    return float(np.count_nonzero(along[near] >= 0.5) / n_near)
+    return float(np.count_nonzero(along[near] >= TINTED_ALONG) / n_near)
 
 
 def colorfulness(rgb: np.ndarray) -> float:
@@ -1141,9 +1152,11 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
         "palette_share": palette_share(analysis, fg),
     }
     judged_cast = not math.isnan(metrics["color_cast"])
-    metrics["neutral_tint_share"] = neutral_tint_share(analysis, fg) if judged_cast else math.nan
-    if metrics["neutral_tint_share"] < CHOSEN_TINT_MAX_SHARE:
-        metrics["color_cast"] = math.nan  # the backdrop's own colour: the product's greys stay grey
+    metrics["neutral_tint_share"] = share = neutral_tint_share(analysis, fg) if judged_cast else math.nan
+    if share < CHOSEN_TINT_MAX_SHARE or (metrics["color_cast"] > CAST_MAX_TINT and not share >= CHOSEN_TINT_MAX_SHARE):
+        # The backdrop's own colour: the product's greys stay grey, or the backdrop is so
+        # colourful that only the product's greys, carrying its tint too, could prove a cast.
+        metrics["color_cast"] = math.nan
     chosen: tuple[str, ...] = ()
     if metrics["palette_share"] >= DRAWN_PALETTE_SHARE or (
         fg.backdrop_flat_ratio >= DRAWN_FLAT_SHARE and is_line_drawing(fg)

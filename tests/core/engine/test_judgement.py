@@ -110,6 +110,35 @@ def test_a_product_on_coloured_paper_has_no_cast_but_the_same_photo_with_a_cast_
     assert "color_cast" in cast.issue_names, cast.metrics
 
 
+@pytest.mark.parametrize(
+    ("colour", "paper"),
+    [((244, 232, 226), (250, 224, 230)), ((240, 228, 220), (250, 240, 214))],
+    ids=["blush top on pink", "ivory top on cream"],
+)
+def test_a_pale_product_whose_own_colour_leans_to_the_paper_has_no_cast(colour, paper):
+    # Its fabric sits part of the way toward the paper's tint (read as tinted before 2.24.0:
+    # shares 0.72 and 0.35); a cast moves it all the way, and beyond where the backdrop clips.
+    clean = garment(colour)
+    backdrop = (clean.min(axis=2) >= 250)[..., None]
+    r = judged(np.where(backdrop, np.rint(clean * (np.asarray(paper) / 255)), clean).astype(np.uint8))
+    assert "color_cast" not in r.issue_names, r.metrics["neutral_tint_share"]
+    cast = judged(np.rint(clean * (np.asarray(paper, np.float32) / max(paper))).astype(np.uint8))
+    assert "color_cast" in cast.issue_names, cast.metrics["neutral_tint_share"]
+
+
+@pytest.mark.parametrize("green", [0.65, 0.7])
+def test_a_cast_too_strong_for_a_chosen_colour_is_caught_by_the_products_greys(green):
+    # Green divided by 1.4-1.5 tints a white backdrop beyond the chroma of a chosen colour (45),
+    # which went unjudged before 2.24.0; the grey garment turned magenta with it proves the cast.
+    cast = judged(np.rint(garment((150, 150, 152)) * np.array([1.0, green, 1.0])).astype(np.uint8))
+    assert cast.metrics["color_cast"] > 45 and "color_cast" in cast.issue_names, cast.metrics["neutral_tint_share"]
+    # The same greys on paper of that colour stay grey: chosen.
+    clean = garment((150, 150, 152))
+    backdrop = (clean.min(axis=2) >= 250)[..., None]
+    paper = np.where(backdrop, np.rint(clean * np.array([1.0, green, 1.0])), clean).astype(np.uint8)
+    assert "color_cast" not in judged(paper).issue_names
+
+
 def test_a_cast_that_turns_a_blue_product_grey_is_still_seen_on_its_light_parts():
     # A greyish-blue shirt under a yellow cast becomes neutral grey; its light grey label turns
     # yellow with the backdrop. The light surfaces decide.
