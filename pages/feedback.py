@@ -150,7 +150,13 @@ st.dataframe(
         "profile": "Profile",
         "quality_score": st.column_config.NumberColumn("Score", format="%.1f"),
         "issues": "Issues",
-        "lead_time_s": st.column_config.NumberColumn("Lead time (s)", format="%.1f"),
+        # Streamlit shows a missing number as "None": say when there is none.
+        "lead_time_s": st.column_config.NumberColumn(
+            "Lead time (s)",
+            format="%.1f",
+            help="Seconds from opening the image on Review to deciding. None where it was not opened on its own "
+            "first (a bulk approval).",
+        ),
         "version_kind": "Version",
     },
 )

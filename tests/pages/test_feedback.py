@@ -4,6 +4,8 @@ shown whole, as plain text."""
 
 import json
 
+import pandas as pd
+
 from core.services import feedback
 from core.services.profiles import profile_names
 from core.store.queries import list_images
@@ -205,3 +207,16 @@ def test_a_filter_that_narrows_nothing_reads_any_as_on_every_page(db):
     boxes = {s.label: s for s in at.selectbox}
     assert boxes["Reviewer"].value is None and boxes["Reviewer"].format_func(None) == "Any"
     assert boxes["Merchant"].format_func(None) == "Any"
+
+
+def test_a_decision_made_without_opening_the_image_has_no_lead_time_and_the_column_says_why(db):
+    rec = list_images(db)[0]
+    # Decided without the Review page's open (as a bulk approval decides): no time to measure from.
+    decide(
+        db, version_id=rec.version_id, reviewer="rita", decision="approved", reasons=[], comment="", profile="generic"
+    )
+    at = make_app(REVIEWER, "pages/feedback.py")
+    table = at.dataframe[0]
+    assert pd.isna(table.value.iloc[0]["lead_time_s"])
+    help_text = json.loads(table.proto.columns)["lead_time_s"]["help"]
+    assert "None" in help_text and "bulk approval" in help_text
