@@ -607,8 +607,8 @@ def neutral_tint_share(rgb: np.ndarray, fg: Foreground) -> float:
 
     Every pixel's chromaticity (each channel over the pixel's mean) is compared with the
     backdrop's. Pixels near the line from neutral to the backdrop's tint are the product's
-    near-neutral surfaces (greys, whites, metal, speculars); each counts as tinted when it is
-    nearer the backdrop's tint than neutral. The light ones (:data:`NEUTRALS_BRIGHT_LEVEL`)
+    near-neutral surfaces (greys, whites, metal, speculars); each counts as tinted when it sits
+    at least :data:`TINTED_ALONG` of the way to the backdrop's tint. The light ones (:data:`NEUTRALS_BRIGHT_LEVEL`)
     decide where there are enough of them. A colour cast (one gain per channel over the whole
     frame) tints them all: near 1. A chosen backdrop colour leaves them neutral: near 0.
 
