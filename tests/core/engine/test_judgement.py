@@ -69,6 +69,13 @@ def shoe(color=(28, 26, 25), size=1400, backdrop=255):
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
+def on_paper(clean, gain):
+    """``clean`` (a product on white) shot on paper of that colour: its white backdrop times ``gain``
+    (per channel, 0-1); the product keeps its own pixels, greys and whites included."""
+    backdrop = (clean.min(axis=2) >= 250)[..., None]
+    return np.where(backdrop, np.rint(clean * np.asarray(gain)), clean).astype(np.uint8)
+
+
 def test_a_saturated_orange_garment_on_white_has_no_cast():
     r = judged(garment((235, 110, 20)))
     assert "color_cast" not in r.issue_names, r.metrics["color_cast"]
@@ -100,9 +107,7 @@ def test_a_tinted_backdrop_is_a_cast():
 def test_a_product_on_coloured_paper_has_no_cast_but_the_same_photo_with_a_cast_has(paper):
     # A grey garment with white buttons: a cast would tint them, a chosen backdrop colour does not.
     clean = garment((150, 150, 152))
-    backdrop = (clean.min(axis=2) >= 250)[..., None]
-    on_paper = np.where(backdrop, np.rint(clean * (np.asarray(paper) / 255)), clean).astype(np.uint8)
-    r = judged(on_paper)
+    r = judged(on_paper(clean, np.asarray(paper) / 255))
     assert "color_cast" not in r.issue_names, r.metrics
     assert r.metrics["neutral_tint_share"] < 0.2
     gain = np.asarray(paper, np.float32) / max(paper)
@@ -119,8 +124,7 @@ def test_a_pale_product_whose_own_colour_leans_to_the_paper_has_no_cast(colour, 
     # Its fabric sits part of the way toward the paper's tint (read as tinted before 2.24.0:
     # shares 0.72 and 0.35); a cast moves it all the way, and beyond where the backdrop clips.
     clean = garment(colour)
-    backdrop = (clean.min(axis=2) >= 250)[..., None]
-    r = judged(np.where(backdrop, np.rint(clean * (np.asarray(paper) / 255)), clean).astype(np.uint8))
+    r = judged(on_paper(clean, np.asarray(paper) / 255))
     assert "color_cast" not in r.issue_names, r.metrics["neutral_tint_share"]
     cast = judged(np.rint(clean * (np.asarray(paper, np.float32) / max(paper))).astype(np.uint8))
     assert "color_cast" in cast.issue_names, cast.metrics["neutral_tint_share"]
@@ -133,10 +137,7 @@ def test_a_cast_too_strong_for_a_chosen_colour_is_caught_by_the_products_greys(g
     cast = judged(np.rint(garment((150, 150, 152)) * np.array([1.0, green, 1.0])).astype(np.uint8))
     assert cast.metrics["color_cast"] > 45 and "color_cast" in cast.issue_names, cast.metrics["neutral_tint_share"]
     # The same greys on paper of that colour stay grey: chosen.
-    clean = garment((150, 150, 152))
-    backdrop = (clean.min(axis=2) >= 250)[..., None]
-    paper = np.where(backdrop, np.rint(clean * np.array([1.0, green, 1.0])), clean).astype(np.uint8)
-    assert "color_cast" not in judged(paper).issue_names
+    assert "color_cast" not in judged(on_paper(garment((150, 150, 152)), [1.0, green, 1.0])).issue_names
 
 
 def test_a_cast_that_turns_a_blue_product_grey_is_still_seen_on_its_light_parts():
