@@ -347,7 +347,10 @@ def end_review_session(store: Store, *, reviewer: str) -> None:
 def bulk_candidates(
     store: Store, *, reviewer: str, where: QueueFilter, min_score: float | None, no_issues: bool
 ) -> list[QueueItem]:
-    """The open items a bulk approval would act on, in queue order (e.g. no issue and score >= 90)."""
+    """The open items a bulk approval would act on, in queue order (e.g. no issue and score >= 90).
+
+    Never an image whose file another merchant stored too: no check flags a seller's photo copied
+    by another seller (its pixels are fine), so it would pass every limit; a person decides it."""
     return open_items(
         store,
         reviewer,
@@ -357,6 +360,7 @@ def bulk_candidates(
         issue=where.issue,
         min_score=min_score,
         no_issues=no_issues,
+        not_copied=True,
     )
 
 
@@ -382,11 +386,14 @@ def approve_all(
 ) -> list[Decision]:
     """Approve exactly the items shown, after the reviewer confirmed their number: one audited
     decision each, one batch (one undo takes it back). Items decided or leased by someone else
-    since they were shown are left out."""
+    since they were shown are left out, and so are those whose file another merchant has stored
+    meanwhile (see :func:`bulk_candidates`)."""
     ids = list(dict.fromkeys(int(v) for v in version_ids))
     if confirmed_count != len(ids):
         raise ReviewError(f"{len(ids)} images are selected but {confirmed_count} were confirmed; nothing was approved")
-    still_open = {i.version_id for i in open_items(store, reviewer, profile=profile, only=ids, limit=len(ids))}
+    still_open = {
+        i.version_id for i in open_items(store, reviewer, profile=profile, only=ids, limit=len(ids), not_copied=True)
+    }
     keep = [v for v in ids if v in still_open]
     if not keep:
         raise ReviewError("none of these images is still waiting for you; nothing was approved")

@@ -758,18 +758,27 @@ def open_items(
     issue: str | None = None,
     min_score: float | None = None,
     no_issues: bool = False,
+    not_copied: bool = False,
     limit: int = 5000,
     only: Sequence[int] | None = None,
 ) -> list[QueueItem]:
     """Every item open for ``reviewer`` under the filters (not held by anyone else), in queue
     order: the set "approve all shown" acts on. ``only``: just these versions (which of them are
-    still open), without walking the rest of the queue."""
+    still open), without walking the rest of the queue. ``not_copied``: without the images whose
+    file another merchant stored too (see :func:`core.store.queries.same_file_elsewhere`)."""
     where: list[Any] = []
     if min_score is not None:
         where.append(scores.c.score >= float(min_score))
     if no_issues:
         where.append(or_(scores.c.issues.is_(None), scores.c.issues == ""))
         where.append(scores.c.score.is_not(None))
+    if not_copied:
+        other = images.alias("same_file")
+        where.append(
+            ~select(other.c.id)
+            .where(other.c.sha256 == images.c.sha256, other.c.merchant_id != images.c.merchant_id)
+            .exists()
+        )
     with store.read() as conn:
         args = _queue_args(conn, order, profile, merchant_id, issue, now())
         among = None if only is None else [int(v) for v in only]

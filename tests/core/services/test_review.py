@@ -244,3 +244,23 @@ def test_a_fix_that_changes_the_products_colours_is_called_out(seeded):
     fine = _save_fix(seeded, "cup_underexposed.jpg", ("contrast_stretch", {"low": 0.0, "high": 99.5}))
     harm = fix_similarity(seeded, comparison_for(seeded, fine, profile="generic"))
     assert harm is not None and not harm.shifts_colours, harm
+
+
+def test_a_photo_copied_by_another_merchant_is_never_approved_in_bulk(seeded):
+    from core.services.review import QueueFilter, approve_all, bulk_candidates, queue_progress
+    from core.store.blobs import read_blob
+    from core.store.intake import ingest_files
+
+    recs = list_images(seeded)
+    shown = bulk_candidates(seeded, reviewer="rita", where=QueueFilter(), min_score=None, no_issues=False)
+    assert len(shown) == len(recs)
+    # Another seller uploads one of those files after the table was shown, before the confirmation.
+    copied = recs[0]
+    ingest_files(seeded, [("my-own-photo.jpg", read_blob(seeded, copied.blob_path))], merchant_id="copycat")
+    ids = [i.version_id for i in shown]
+    done = approve_all(seeded, reviewer="rita", version_ids=ids, confirmed_count=len(ids), profile="generic")
+    assert sorted(d.version_id for d in done) == sorted(set(ids) - {copied.version_id})
+    again = bulk_candidates(seeded, reviewer="rita", where=QueueFilter(), min_score=None, no_issues=False)
+    assert again == []  # neither copy is offered ...
+    left = queue_progress(seeded, reviewer="rita", where=QueueFilter())
+    assert left.remaining == 2  # ... both wait for a person

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from core.store.blobs import read_blob
 from core.store.database import audit_log, review_leases
 from core.store.intake import ingest_files
 from core.store.queries import list_images
@@ -484,3 +485,15 @@ def test_postgresql_tests_each_walked_item_for_decisions_instead_of_joining_them
                     cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
                     plan = cur.fetchone()[0][0]["Plan"]
                     assert anti_joins_on_reviews(plan) == [], (percent, order, sql)
+
+
+def test_a_file_another_merchant_stored_too_is_left_out_of_a_bulk_approval(store, six):
+    copied = six[0]
+    ingest_files(store, [("mine-now.png", read_blob(store, copied.blob_path))], merchant_id="copycat")
+    theirs = next(r for r in list_images(store) if r.merchant_id == "copycat")
+    everything = {i.version_id for i in open_items(store, "rita")}
+    assert {copied.version_id, theirs.version_id} <= everything
+    bulk = {i.version_id for i in open_items(store, "rita", not_copied=True)}
+    assert bulk == everything - {copied.version_id, theirs.version_id}  # both copies wait for a person
+    asked = [copied.version_id, six[1].version_id]
+    assert [i.version_id for i in open_items(store, "rita", only=asked, not_copied=True)] == [six[1].version_id]
