@@ -190,21 +190,6 @@ def _undo() -> None:
         _flash(f"Undid the bulk approval of {len(undone)} images")
 
 
-if may_set_double_review(user.role):
-    with st.expander("Double review (for the agreement figures)"):
-        share = st.number_input(
-            "Share of images two reviewers decide independently (%)",
-            min_value=0,
-            max_value=100,
-            step=5,
-            value=double_review_share(store),
-            key="double_share",
-        )
-        if st.button("Save the share"):
-            set_double_review_share(store, percent=int(share), actor_role=user.role, actor=user.username)
-            st.toast(f"{int(share)}% of images will be reviewed twice.")
-
-
 def _bulk_panel() -> None:
     if not st.session_state.get("bulk_open"):
         return
@@ -218,7 +203,8 @@ def _bulk_panel() -> None:
         "1 image waiting for you matches" if len(candidates) == 1 else f"{len(candidates)} images waiting for you match"
     )
     st.caption(
-        f"{waiting} these limits and the sidebar's filters, scored under the {get_profile(store, profile).title} profile."
+        f"{waiting} these limits and the sidebar's filters, scored under the {get_profile(store, profile).title} profile. "
+        "A file that another merchant stored too is never approved in bulk: the queue shows it one by one."
     )
     if candidates:
         bulk = pd.DataFrame(bulk_rows(candidates))
@@ -230,7 +216,9 @@ def _bulk_panel() -> None:
                 bulk.columns,
                 {
                     "score": st.column_config.NumberColumn(format=SCORE_COLUMN_FORMAT),
-                    "version": st.column_config.NumberColumn(format="#%d"),  # as every other page writes it
+                    # Original or optimized is the "version" on every page; its number is written "#14".
+                    "kind": st.column_config.TextColumn("Version"),
+                    "version": st.column_config.NumberColumn("Number", format="#%d"),
                 },
             ),
             key="bulk_table",
@@ -258,7 +246,11 @@ def _bulk_panel() -> None:
                 left_out = len(pending) - len(done)
                 _flash(
                     f"Approved {len(done)} images in one batch"
-                    + (f" ({left_out} were taken by someone else meanwhile)" if left_out else "")
+                    + (
+                        f" ({left_out} left out: decided or taken by someone else, or copied by another merchant, meanwhile)"
+                        if left_out
+                        else ""
+                    )
                 )
             st.rerun()
         if no.button("Cancel", key="bulk_no"):
@@ -266,9 +258,15 @@ def _bulk_panel() -> None:
             st.rerun()
 
 
-# Its state is kept (key) so a keypress can redraw it; its table is built only while it is open.
-with st.expander("Approve in bulk", key="bulk_open", on_change="rerun"):
-    _bulk_panel()
+def _undo_button() -> None:
+    st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
+
+
+#: The tallest the before/after view may be: what leaves the decision row below it in view (the
+#: page's title, progress bar, reasons and buttons take about 470 px of the window; at 75% of
+#: the window's height, as elsewhere, the buttons sat below the fold even at 1920 x 1080), never
+#: under 300 px. Keys decide without them, but a reviewer with a mouse scrolled for every image.
+REVIEW_VIEW_HEIGHT = "max(300px, 100vh - 500px)"
 
 
 @st.fragment
@@ -294,8 +292,8 @@ def queue_panel() -> None:
     restart = st.session_state.get("review_where", where) != where
     st.session_state["review_where"] = where
     item = current_item(store, reviewer=user.username, where=where, skip=tuple(skipped), restart=restart)
-    st.button("Undo my last decision", icon=":material/undo:", shortcut="Z", on_click=_undo)
     if item is None:
+        _undo_button()
         _show_error(error)
         if skipped:
             st.info(f"You skipped {len(skipped)} image(s); they are still waiting.")
@@ -320,7 +318,7 @@ def queue_panel() -> None:
     comp = comparison_for(store, record, profile=profile)
     await_prefetch(("review", record.version_id, profile))  # being prepared already: wait, don't redo it
     before_url, after_url = _images(store, record.version_id, profile)
-    left, right = st.columns([3, 2])
+    left, right = st.columns([11, 9])
     with left:
         # One component instance for the whole queue: moving on only swaps the two images.
         before_after(
@@ -330,6 +328,7 @@ def queue_panel() -> None:
             before_url=before_url,
             after_url=after_url,
             aspect=record.width / max(1, record.height),
+            max_height=REVIEW_VIEW_HEIGHT,
         )
         st.caption(comp.caption)
         harm = _fix_similarity(record.version_id, profile)
@@ -409,6 +408,7 @@ def queue_panel() -> None:
             on_click=_skip,
             args=(record.version_id,),
         )
+        _undo_button()
     st.caption(comp.applies_to)
 
     # While the reviewer looks at this image, prepare the next ones' (a few: teammates take some).
@@ -420,3 +420,22 @@ def queue_panel() -> None:
 
 
 queue_panel()
+
+# Occasional tools, below the queue: the image and its decision buttons come first on screen.
+# Its state is kept (key) so a keypress can redraw it; its table is built only while it is open.
+with st.expander("Approve in bulk", key="bulk_open", on_change="rerun"):
+    _bulk_panel()
+
+if may_set_double_review(user.role):
+    with st.expander("Double review (for the agreement figures)"):
+        share = st.number_input(
+            "Share of images two reviewers decide independently (%)",
+            min_value=0,
+            max_value=100,
+            step=5,
+            value=double_review_share(store),
+            key="double_share",
+        )
+        if st.button("Save the share"):
+            set_double_review_share(store, percent=int(share), actor_role=user.role, actor=user.username)
+            st.toast(f"{int(share)}% of images will be reviewed twice.")

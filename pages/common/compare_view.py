@@ -61,8 +61,8 @@ export default function (component) {
   if (after.getAttribute('src') !== data.after) { after.setAttribute('src', data.after); }
   if (data.width) { root.style.width = data.width + 'px'; }
   else if (data.aspect) {
-    // As wide as the column, but no taller than 75% of the window (portrait shots).
-    root.style.width = 'min(100%, calc(75vh * ' + data.aspect + '))';
+    // As wide as the column, but no taller than the height given (portrait shots).
+    root.style.width = 'min(100%, calc(' + data.max_height + ' * ' + data.aspect + '))';
   }
   if (root.dataset.bound !== '1') {
     root.dataset.bound = '1';
@@ -105,6 +105,7 @@ def before_after(
     before_url: str | None = None,
     after_url: str | None = None,
     aspect: float | None = None,
+    max_height: str = "75vh",
 ) -> float:
     """Show ``before`` over ``after`` with a draggable divider; returns the divider position (0-100).
 
@@ -112,7 +113,8 @@ def before_after(
     (``before_url`` / ``after_url``, if given, are used as they are: pass cached ones to save an
     encode per rerun; then ``aspect``, width / height, sizes the view). If the shapes differ (a
     crop or pad), ``before`` is shown at ``after``'s size. The view fills the column's width
-    (small images are scaled up), at most 75% of the window's height.
+    (small images are scaled up), at most ``max_height`` tall (a CSS length: 75% of the window's
+    height unless given).
     """
     if before is not None and after is not None and before.shape != after.shape:
         before_url = None
@@ -131,6 +133,7 @@ def before_after(
         "position": position,
         "width": width,
         "aspect": round(aspect, 4) if aspect else None,
+        "max_height": max_height,
     }
     result = _component(key=key, data=data, default={"position": position}, on_position_change=lambda: None)
     try:
