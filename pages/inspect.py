@@ -307,8 +307,9 @@ with tab_history:
         hide_index=True,
         key="versions_table",
         column_config={
-            "version": st.column_config.NumberColumn("Version", format="#%d"),
-            "kind": st.column_config.TextColumn("Kind"),
+            # "Version" is original or optimized on every page (Overview, Feedback); its number is "#14".
+            "version": st.column_config.NumberColumn("Number", format="#%d"),
+            "kind": st.column_config.TextColumn("Version"),
             "score": st.column_config.NumberColumn("Score", format=SCORE_COLUMN_FORMAT),
             "review": st.column_config.TextColumn("Review"),
             "created": st.column_config.TextColumn("Created"),

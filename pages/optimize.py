@@ -240,7 +240,8 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
                     f"stored or submitted.{status}"
                 )
             link = "Inspect the new version" if saved.created else f"Inspect version #{saved.version_id}"
-            st.page_link("pages/inspect.py", label=link, query_params={"v": saved.version_id})
+            # With the Inspect page's icon: without one Streamlit draws a page link as plain text.
+            st.page_link("pages/inspect.py", label=link, icon=":material/search:", query_params={"v": saved.version_id})
     s3.download_button(
         "Download recipe (JSON)",
         data=recipe.to_json(),
@@ -248,6 +249,7 @@ def actions(recipe: Recipe, pix: np.ndarray, result: np.ndarray | None) -> None:
         mime="application/json",
         icon=":material/data_object:",
         on_click="ignore",
+        disabled=not recipe.steps,  # an empty recipe holds nothing to reuse
     )
     with s4.popover("Load recipe", icon=":material/upload_file:"):
         editor.load_control()

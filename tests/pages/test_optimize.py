@@ -356,3 +356,15 @@ def test_the_step_picker_names_each_step_once(db):
     assert len(options) == len(OPERATIONS)
     assert "Denoise: median" in options and "Tone: Gamma (power law)" in options
     assert not [o for o in options if o.count(":") > 1]
+
+
+def test_an_empty_recipe_cannot_be_downloaded(db):
+    rec = list_images(db)[0]
+    at = make_app(ADMIN, "pages/optimize.py", {"v": str(rec.version_id)})
+
+    def download():  # type: ignore[no-untyped-def]
+        return next(e for e in at.get("download_button") if e.proto.label == "Download recipe (JSON)")
+
+    assert download().proto.disabled  # nothing to reuse yet
+    _add_steps(at, "clahe")
+    assert not download().proto.disabled
