@@ -164,12 +164,15 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
             "thumbnail": st.column_config.ImageColumn("", width="small"),
             # Narrow enough that a phone (390 px) shows the Open cell beside it; long names wrap.
             "file_name": st.column_config.TextColumn("File", width=170),
-            "merchant_id": st.column_config.TextColumn("Merchant"),
-            "sku": st.column_config.TextColumn("SKU"),
+            # Widths that keep the last column (SKU) whole at 1400 px with the menu open.
+            "merchant_id": st.column_config.TextColumn("Merchant", width=110),
+            "sku": st.column_config.TextColumn("SKU", width=90),
             "kind": st.column_config.TextColumn("Version", width=95),  # "optimized" whole
-            "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT),
+            "score": st.column_config.ProgressColumn(
+                "Score", min_value=0, max_value=100, format=SCORE_COLUMN_FORMAT, width=115
+            ),
             "issues": st.column_config.ListColumn("Issues", width="medium"),  # the rest stays in view at 1400 px
-            "status": st.column_config.TextColumn("Decision"),
+            "status": st.column_config.TextColumn("Decision", width=110),  # "Waiting for review" on two lines
             "width": st.column_config.NumberColumn("W", format="%d"),
             "height": st.column_config.NumberColumn("H", format="%d"),
             "open": st.column_config.TextColumn("Open", help="One click opens the image in Inspect"),
