@@ -239,6 +239,7 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
         tuning_impact,
     )
     from core.services.overview import CatalogFilter, CatalogScope, merchant_ids, overview
+    from core.services.review import QueueFilter, bulk_candidates
     from core.store.database import open_store
     from core.store.feedback import FeedbackFilter, feedback_frame
     from core.store.queries import get_image, issue_details
@@ -270,6 +271,12 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
         out["feedback: impact of a tuned profile"] = _median_ms(lambda: tuning_impact(store, tuning), repeat=3)
         out["review: progress"] = _median_ms(lambda: progress(store, "admin", profile="generic"))
         out["review: next in queue"] = _median_ms(lambda: next_in_queue(store, "admin", profile="generic"))
+        # The bulk panel's table: every open item of score >= 90 with no issue, copies across
+        # merchants left out (an index probe per item).
+        out["review: bulk candidates"] = _median_ms(
+            lambda: bulk_candidates(store, reviewer="admin", where=QueueFilter(), min_score=90.0, no_issues=True),
+            repeat=3,
+        )
         item = next_in_queue(store, "admin", profile="generic")
         if item is not None:
             out["review: image + issues"] = _median_ms(

@@ -774,9 +774,13 @@ def open_items(
         where.append(scores.c.score.is_not(None))
     if not_copied:
         other = images.alias("same_file")
+        # OFFSET 0, as in _open_for: a lookup in the SHA-256 index per item walked. As an anti-join
+        # PostgreSQL estimated one row left and walked all 100,000 images for the first 5000 items
+        # (0.78 s, against 0.32 s without the test).
         where.append(
             ~select(other.c.id)
             .where(other.c.sha256 == images.c.sha256, other.c.merchant_id != images.c.merchant_id)
+            .offset(0)
             .exists()
         )
     with store.read() as conn:

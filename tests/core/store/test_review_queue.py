@@ -497,3 +497,32 @@ def test_a_file_another_merchant_stored_too_is_left_out_of_a_bulk_approval(store
     assert bulk == everything - {copied.version_id, theirs.version_id}  # both copies wait for a person
     asked = [copied.version_id, six[1].version_id]
     assert [i.version_id for i in open_items(store, "rita", only=asked, not_copied=True)] == [six[1].version_id]
+
+
+def test_postgresql_tests_each_bulk_item_for_copies_instead_of_joining_every_image(store):
+    """The bulk approval's test for a file another merchant stored too stays a lookup in the
+    SHA-256 index per item walked: as an anti-join PostgreSQL estimated it to leave one row and
+    walked every image for the first items (0.78 s at 100,000 images, 0.32 s without the test)."""
+    from sqlalchemy import event
+
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's plans")
+    _queue_catalogue(store)
+    seen: list[tuple[str, object]] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
+
+    def anti_joins_on_images(node: dict) -> list[str]:  # type: ignore[type-arg]
+        inner = [p for p in node.get("Plans", []) if p.get("Parent Relationship") == "Inner"]
+        found = [node["Node Type"]] if node.get("Join Type") == "Anti" and '"same_file"' in json.dumps(inner) else []
+        for child in node.get("Plans", []):
+            found += anti_joins_on_images(child)
+        return found
+
+    open_items(store, "zoe", min_score=0, no_issues=True, not_copied=True)
+    asked = [sql_params for sql_params in seen if "same_file" in sql_params[0]]
+    assert asked, seen
+    with store.read() as conn:
+        cur = conn.connection.dbapi_connection.cursor()
+        for sql, params in asked:
+            cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            assert anti_joins_on_images(cur.fetchone()[0][0]["Plan"]) == [], sql
