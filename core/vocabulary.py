@@ -350,7 +350,9 @@ REASON_LABELS: Final = {
     "colour cast": "Colour cast",
     "flat (low contrast)": "Flat (low contrast)",
     "no colour": "Saved without colour",
-    "duplicate": "Duplicate",
+    # One reason for both duplicate issues ("Duplicate file", "Same photo as another"): a photo
+    # either way. ("Duplicate or same photo" was cut in the reasons box at 800 px.)
+    "duplicate": "Duplicate photo",
     "odd shape": "Unusual shape",
     "file too large": "File too large",
     "nothing to see": "Almost blank",

@@ -80,8 +80,9 @@ def test_a_reason_is_named_as_the_issue_it_stands_for():
 
     assert set(REASON_LABELS) == set(REASONS)
     for issue, reason in ISSUE_REASONS.items():
-        if issue not in DUPLICATE_ISSUES:  # two issues, one reason: "Duplicate"
+        if issue not in DUPLICATE_ISSUES:  # two issues, one reason: "Duplicate photo"
             assert reason_label(reason) == issue_label(issue), issue
+    assert [reason_label(ISSUE_REASONS[i]) for i in sorted(DUPLICATE_ISSUES)] == ["Duplicate photo"] * 2
     assert all(label[0].isupper() for label in REASON_LABELS.values())
     assert reason_labels(["compression artifacts", "too dark"]) == "JPEG blocking, Too dark"
     assert reason_label("retired reason") == "retired reason"  # an old stored value, shown as it is
