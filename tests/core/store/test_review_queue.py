@@ -448,6 +448,16 @@ def test_postgresql_counts_the_open_items_from_the_decisions_grouped_once(store)
             assert subplans_on_reviews(cur.fetchone()[0][0]["Plan"]) == [], sql
 
 
+def _anti_joins_on(node: dict, table: str) -> list[str]:  # type: ignore[type-arg]
+    """The anti-joins in a PostgreSQL plan (EXPLAIN's JSON) whose inner side reads ``table`` (its
+    name or alias as the plan quotes it): a NOT EXISTS the planner turned into a join."""
+    inner = [p for p in node.get("Plans", []) if p.get("Parent Relationship") == "Inner"]
+    found = [node["Node Type"]] if node.get("Join Type") == "Anti" and table in json.dumps(inner) else []
+    for child in node.get("Plans", []):
+        found += _anti_joins_on(child, table)
+    return found
+
+
 def test_postgresql_tests_each_walked_item_for_decisions_instead_of_joining_them_all(store):
     """On PostgreSQL the queue's tests on decisions stay a lookup per item walked: as an anti-join
     over every decision, the planner misjudged how many items it leaves at 1M images (one, not
@@ -463,15 +473,6 @@ def test_postgresql_tests_each_walked_item_for_decisions_instead_of_joining_them
     seen: list[tuple[str, object]] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
 
-    def anti_joins_on_reviews(node: dict) -> list[str]:  # type: ignore[type-arg]
-        found = []
-        inner = [p for p in node.get("Plans", []) if p.get("Parent Relationship") == "Inner"]
-        if node.get("Join Type") == "Anti" and '"reviews"' in json.dumps(inner):
-            found.append(node["Node Type"])
-        for child in node.get("Plans", []):
-            found += anti_joins_on_reviews(child)
-        return found
-
     for percent in (0, 50):
         set_double_review_percent(store, percent, actor="admin")
         for order in QUEUE_ORDERS:
@@ -484,7 +485,7 @@ def test_postgresql_tests_each_walked_item_for_decisions_instead_of_joining_them
                         continue
                     cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
                     plan = cur.fetchone()[0][0]["Plan"]
-                    assert anti_joins_on_reviews(plan) == [], (percent, order, sql)
+                    assert _anti_joins_on(plan, '"reviews"') == [], (percent, order, sql)
 
 
 def test_a_file_another_merchant_stored_too_is_left_out_of_a_bulk_approval(store, six):
@@ -511,13 +512,6 @@ def test_postgresql_tests_each_bulk_item_for_copies_instead_of_joining_every_ima
     seen: list[tuple[str, object]] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
 
-    def anti_joins_on_images(node: dict) -> list[str]:  # type: ignore[type-arg]
-        inner = [p for p in node.get("Plans", []) if p.get("Parent Relationship") == "Inner"]
-        found = [node["Node Type"]] if node.get("Join Type") == "Anti" and '"same_file"' in json.dumps(inner) else []
-        for child in node.get("Plans", []):
-            found += anti_joins_on_images(child)
-        return found
-
     open_items(store, "zoe", min_score=0, no_issues=True, not_copied=True)
     asked = [sql_params for sql_params in seen if "same_file" in sql_params[0]]
     assert asked, seen
@@ -525,4 +519,4 @@ def test_postgresql_tests_each_bulk_item_for_copies_instead_of_joining_every_ima
         cur = conn.connection.dbapi_connection.cursor()
         for sql, params in asked:
             cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            assert anti_joins_on_images(cur.fetchone()[0][0]["Plan"]) == [], sql
+            assert _anti_joins_on(cur.fetchone()[0][0]["Plan"], '"same_file"') == [], sql
