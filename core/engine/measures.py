@@ -1153,9 +1153,10 @@ def _measure_photo(analysis: np.ndarray, *, focus: bool) -> tuple[dict[str, floa
     }
     judged_cast = not math.isnan(metrics["color_cast"])
     metrics["neutral_tint_share"] = share = neutral_tint_share(analysis, fg) if judged_cast else math.nan
-    if share < CHOSEN_TINT_MAX_SHARE or (metrics["color_cast"] > CAST_MAX_TINT and not share >= CHOSEN_TINT_MAX_SHARE):
+    if share < CHOSEN_TINT_MAX_SHARE or (metrics["color_cast"] > CAST_MAX_TINT and math.isnan(share)):
         # The backdrop's own colour: the product's greys stay grey, or the backdrop is so
-        # colourful that only the product's greys, carrying its tint too, could prove a cast.
+        # colourful that only the product's greys, carrying its tint too, could prove a cast
+        # (and there are too few of them to tell).
         metrics["color_cast"] = math.nan
     chosen: tuple[str, ...] = ()
     if metrics["palette_share"] >= DRAWN_PALETTE_SHARE or (
