@@ -41,6 +41,7 @@ from sqlalchemy import func, insert, select, text
 REVIEWERS = ("r1", "r2", "r3", "r4", "r5")
 REASONS = ("blurry", "too dark", "too bright", "background not white", "other")
 CHUNK = 5000
+COPY_EVERY = 5000
 
 
 # --- seeding -------------------------------------------------------------------------------------
@@ -86,7 +87,9 @@ def seed(
         for i in range(base, min(extra, base + CHUNK)):
             im, ve = templates[i % len(templates)]
             iid, vid = next_image + i, next_version + i
-            sha = hashlib.sha256(f"bench-{i}".encode()).hexdigest()
+            # One file in COPY_EVERY is the previous one's, stored by the next merchant too: the
+            # (few) copies between merchants the copies filter lists.
+            sha = hashlib.sha256(f"bench-{i - (i % COPY_EVERY == 1)}".encode()).hexdigest()
             stamp = (start + timedelta(seconds=i * 40)).isoformat(timespec="microseconds")
             merchant = f"shop-{i % 240:03d}"
             name = f"{Path(im['file_name']).stem}_{i:06d}{Path(im['file_name']).suffix}"
@@ -277,6 +280,10 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
             lambda: bulk_candidates(store, reviewer="admin", where=QueueFilter(), min_score=90.0, no_issues=True),
             repeat=3,
         )
+        # Staff's list of the files two merchants stored: few, found from the SHA-256 index.
+        out["overview: copies filter"] = _median_ms(lambda: overview(store, scope, CatalogFilter(copied=True)))
+        out["review: copies filter, next"] = _median_ms(lambda: next_in_queue(store, "admin", copied=True))
+        out["review: copies filter, progress"] = _median_ms(lambda: progress(store, "admin", copied=True))
         item = next_in_queue(store, "admin", profile="generic")
         if item is not None:
             out["review: image + issues"] = _median_ms(

@@ -13,6 +13,7 @@ __all__ = [
     "ANALYSIS_LONG_SIDE",
     "ANY_CHOICE",
     "CATALOG_ORDERS",
+    "COPIED_FILTER_LABEL",
     "DECISIONS",
     "DECISION_LABELS",
     "DUPLICATE_ISSUES",
@@ -375,6 +376,10 @@ def reason_labels(names: Iterable[str]) -> str:
 
 
 #: Orders the review queue can be worked in.
+#: The filter (Overview, Review) for images whose very file another merchant stored too: a seller's
+#: photo copied by another. Staff only; no check flags it, as its pixels are fine.
+COPIED_FILTER_LABEL: Final = "Also stored by another merchant"
+
 QUEUE_ORDERS: Final = ("lowest_score", "oldest", "merchant", "issue")
 
 #: Orders the whole catalogue (the Overview's table) can be listed in.

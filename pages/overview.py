@@ -18,11 +18,12 @@ from core.services.overview import (
     overview,
     table_columns,
 )
-from core.vocabulary import ANY_CHOICE, ISSUE_NAMES, decision_label, issue_label, issue_labels
+from core.vocabulary import ANY_CHOICE, COPIED_FILTER_LABEL, ISSUE_NAMES, decision_label, issue_label, issue_labels
 from pages.common.charts import issue_bar, score_bins_chart
 from pages.common.images import thumbnail_url
 from pages.common.selection import no_images
 from pages.common.session import get_store, merchant_scope, profile_picker, require_role, still_signed_in
+from pages.common.text import COPIED_FILTER_HELP
 
 #: What each row's Open cell says, in the blue of a link.
 OPEN_TEXT = "Inspect ›"
@@ -62,7 +63,10 @@ with filters.container(border=True):
     issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES), format_func=issue_label, placeholder=ANY_CHOICE)
     statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES), format_func=decision_label, placeholder=ANY_CHOICE)
     score_range = f[-1].slider("Score", 0, 100, (0, 100))
-    text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
+    # The copies filter is staff's: a merchant is never told what other merchants stored.
+    row = st.columns([1] if scope else [2, 1], vertical_alignment="bottom")
+    text = row[0].text_input("Search file name or SKU", placeholder="e.g. CUP-00")
+    copied = False if scope else row[1].checkbox(COPIED_FILTER_LABEL, help=COPIED_FILTER_HELP)
 flt = CatalogFilter(
     merchants=merchants,
     issues=issues,
@@ -70,6 +74,7 @@ flt = CatalogFilter(
     score_min=score_range[0],
     score_max=score_range[1],
     text=text.strip(),
+    copied=copied,
 )
 # Any change of what is listed (a filter, the search, the profile, optimized versions in or out)
 # starts at its first page: page 120 of the catalogue kept, or cut to the last, showed a merchant's

@@ -36,12 +36,21 @@ from core.services.review import (
     upcoming_items,
     version_name,
 )
-from core.vocabulary import ANY_CHOICE, ISSUE_NAMES, QUEUE_ORDERS, REASONS, issue_label, reason_label, reason_labels
+from core.vocabulary import (
+    ANY_CHOICE,
+    COPIED_FILTER_LABEL,
+    ISSUE_NAMES,
+    QUEUE_ORDERS,
+    REASONS,
+    issue_label,
+    reason_label,
+    reason_labels,
+)
 from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
 from pages.common.tables import headed
-from pages.common.text import plain, same_file_note
+from pages.common.text import COPIED_FILTER_HELP, plain, same_file_note
 
 user = require_role(*roles_for("review"))
 store = get_store()
@@ -70,9 +79,14 @@ with st.sidebar:
         format_func=lambda name: ANY_CHOICE if name is None else issue_label(name),
         key="queue_issue",
     )
+    copied = st.checkbox(
+        COPIED_FILTER_LABEL,
+        key="queue_copied",
+        help=COPIED_FILTER_HELP,
+    )
     st.caption("Keys: **A** approve · **X** reject · **N** needs changes · **S** skip · **Z** undo")
 
-where = QueueFilter(order=str(order), profile=profile, merchant_id=merchant, issue=issue)
+where = QueueFilter(order=str(order), profile=profile, merchant_id=merchant, issue=issue, copied=copied)
 skipped: list[int] = st.session_state.setdefault("review_skipped", [])
 st.title("Review queue")
 
@@ -280,7 +294,7 @@ def queue_panel() -> None:
     # Shown next to the buttons (below), where the keypress that caused it was aimed.
     error = st.session_state.pop("review_error", None)
     progress = queue_progress(store, reviewer=user.username, where=where)
-    filtered = bool(where.merchant_id or where.issue)
+    filtered = where.narrows
     among = " (of the images the sidebar's filters select)" if filtered else ""
     # Whose figures: the decisions are this reviewer's, what is left is the whole team's queue.
     st.progress(

@@ -23,7 +23,7 @@ from core.store.queries import (
     catalog_status_counts,
     merchant_ids,
 )
-from core.vocabulary import CATALOG_ORDERS, DECISIONS
+from core.vocabulary import CATALOG_ORDERS, COPIED_FILTER_LABEL, DECISIONS
 
 __all__ = [
     "CATALOG_ORDERS",
@@ -82,20 +82,22 @@ def table_columns(*, merchant_view: bool, with_versions: bool = False) -> list[s
 
 def narrowing_filters(flt: CatalogFilter) -> tuple[str, ...]:
     """The filters of ``flt`` that narrow the catalogue, by the labels of the Overview's controls
-    ("Merchant", "Has issue", "Decision", "Score", "Search file name or SKU"), in the order they stand on the page."""
+    ("Merchant", "Has issue", "Decision", "Score", "Search file name or SKU", then
+    :data:`~core.vocabulary.COPIED_FILTER_LABEL`), in the order they stand on the page."""
     named = (
         ("Merchant", bool(flt.merchants)),
         ("Has issue", bool(flt.issues)),
         ("Decision", bool(flt.statuses)),
         ("Score", not (flt.score_min <= 0 and flt.score_max >= 100)),
         ("Search file name or SKU", bool(flt.text.strip())),
+        (COPIED_FILTER_LABEL, flt.copied),
     )
     return tuple(name for name, on in named if on)
 
 
 def filters_active(flt: CatalogFilter) -> bool:
     """Whether ``flt`` narrows anything (empty lists, no text and the full 0-100 score range do not)."""
-    return bool(flt.merchants or flt.issues or flt.statuses or flt.text.strip()) or not (
+    return bool(flt.merchants or flt.issues or flt.statuses or flt.text.strip() or flt.copied) or not (
         flt.score_min <= 0 and flt.score_max >= 100
     )
 

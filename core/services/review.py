@@ -212,6 +212,23 @@ class QueueFilter:
     profile: str = "generic"
     merchant_id: str | None = None
     issue: str | None = None
+    #: Only the images whose very file another merchant stored too (staff's look at copied photos).
+    copied: bool = False
+
+    @property
+    def narrows(self) -> bool:
+        """Whether a filter (not the order) leaves images of the whole queue out."""
+        return bool(self.merchant_id or self.issue or self.copied)
+
+    def store_args(self) -> dict[str, Any]:
+        """The filter as the store's queue functions take it (order, profile and filters)."""
+        return {
+            "order": self.order,
+            "profile": self.profile,
+            "merchant_id": self.merchant_id,
+            "issue": self.issue,
+            "copied": self.copied,
+        }
 
 
 def current_item(
@@ -221,31 +238,14 @@ def current_item(
     theirs); ``None`` when nothing is open for them. ``restart``: the reviewer has just changed
     ``where`` (the order or a filter), so the image they hold goes back to the team and they are
     handed the first image of the new queue."""
-    return claim_next(
-        store,
-        reviewer,
-        order=where.order,
-        profile=where.profile,
-        merchant_id=where.merchant_id,
-        issue=where.issue,
-        skip=skip,
-        restart=restart,
-    )
+    return claim_next(store, reviewer, **where.store_args(), skip=skip, restart=restart)
 
 
 def upcoming_item(
     store: Store, *, reviewer: str, where: QueueFilter, shown: int | None, skip: tuple[int, ...] = ()
 ) -> QueueItem | None:
     """The item likely to come after ``shown`` (not leased; for prefetching its images)."""
-    return next_in_queue(
-        store,
-        reviewer,
-        order=where.order,
-        profile=where.profile,
-        merchant_id=where.merchant_id,
-        issue=where.issue,
-        skip=(*skip, *(() if shown is None else (shown,))),
-    )
+    return next_in_queue(store, reviewer, **where.store_args(), skip=(*skip, *(() if shown is None else (shown,))))
 
 
 def upcoming_items(
@@ -254,15 +254,7 @@ def upcoming_items(
     """The next ``count`` items likely to come after ``shown`` (not leased). With a team on one
     queue, the next free item goes to whoever asks first, so prefetching a few covers everyone."""
     left_out = {*skip, *(() if shown is None else (shown,))}
-    items = open_items(
-        store,
-        reviewer,
-        order=where.order,
-        profile=where.profile,
-        merchant_id=where.merchant_id,
-        issue=where.issue,
-        limit=count + len(left_out),
-    )
+    items = open_items(store, reviewer, **where.store_args(), limit=count + len(left_out))
     return [i for i in items if i.version_id not in left_out][:count]
 
 
@@ -294,7 +286,9 @@ class QueueProgress:
 
 def queue_progress(store: Store, *, reviewer: str, where: QueueFilter) -> QueueProgress:
     """The reviewer's progress through the queue ``where`` narrows (its order does not matter)."""
-    done, remaining = progress(store, reviewer, profile=where.profile, merchant_id=where.merchant_id, issue=where.issue)
+    args = where.store_args()
+    del args["order"]  # counts do not depend on it
+    done, remaining = progress(store, reviewer, **args)
     return QueueProgress(done=done, remaining=remaining)
 
 
@@ -351,17 +345,9 @@ def bulk_candidates(
 
     Never an image whose file another merchant stored too: no check flags a seller's photo copied
     by another seller (its pixels are fine), so it would pass every limit; a person decides it."""
-    return open_items(
-        store,
-        reviewer,
-        order=where.order,
-        profile=where.profile,
-        merchant_id=where.merchant_id,
-        issue=where.issue,
-        min_score=min_score,
-        no_issues=no_issues,
-        not_copied=True,
-    )
+    if where.copied:
+        return []  # every image the filter lists is a copy
+    return open_items(store, reviewer, **where.store_args(), min_score=min_score, no_issues=no_issues, not_copied=True)
 
 
 def bulk_rows(candidates: Iterable[QueueItem]) -> list[dict[str, Any]]:

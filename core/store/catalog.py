@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.store.database import Store
+from core.store.database import Store, copied_files
 from core.store.queries import CatalogFilter, list_images
 from core.store.reviews import latest_decisions
 from core.store.textfold import fold_text
@@ -33,7 +33,8 @@ COLUMNS = (
 def catalog_frame(
     store: Store, *, profile: str, merchant_id: str | None = None, include_optimized: bool = False
 ) -> pd.DataFrame:
-    """Every image (and optionally optimized version) with its score under ``profile``."""
+    """Every image (and optionally optimized version) with its score under ``profile``: the
+    :data:`COLUMNS`, and ``copied`` (whether another merchant stored the very same file)."""
     records = list_images(
         store,
         profile=profile,
@@ -42,6 +43,8 @@ def catalog_frame(
         with_metrics=False,
     )
     decisions = latest_decisions(store)
+    with store.read() as conn:
+        copied = set(conn.execute(copied_files()).scalars())
     rows = [
         {
             "version_id": r.version_id,
@@ -58,10 +61,11 @@ def catalog_frame(
             "created_at": r.created_at,
             "sha256": r.sha256,
             "blob_path": r.blob_path,
+            "copied": r.sha256 in copied,
         }
         for r in records
     ]
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return pd.DataFrame(rows, columns=[*COLUMNS, "copied"])
 
 
 def filter_catalog(frame: pd.DataFrame, flt: CatalogFilter) -> pd.DataFrame:
@@ -80,6 +84,8 @@ def filter_catalog(frame: pd.DataFrame, flt: CatalogFilter) -> pd.DataFrame:
         t = fold_text(flt.text)
         name, sku = (frame[c].map(fold_text).str.contains(t, regex=False) for c in ("file_name", "sku"))
         keep &= name | sku
+    if flt.copied:
+        keep &= frame["copied"].astype(bool)
     return frame[keep]
 
 

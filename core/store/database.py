@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql import Select
 
 from core.store.settings import DATABASE_URL_ENV, data_dir
 from core.store.textfold import FOLD_FUNCTION, sql_fold
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYSIS_LIMIT",
+    "COPIES_LOOKED_UP",
     "ISSUE_COUNT_KEY",
     "HAS_ISSUES_KEY",
     "IMAGES_FTS",
@@ -64,6 +66,8 @@ __all__ = [
     "TEXT_INDEX_MIN_CHARS",
     "TEXT_SEARCH_COLUMNS",
     "add_column",
+    "copied_files",
+    "copied_shas",
     "create_agreement_index",
     "create_metric_columns",
     "create_name_order_index",
@@ -441,6 +445,29 @@ def create_name_order_index(conn: Connection) -> None:
 #: a look-up by SHA-256 read every image).
 SAME_FILE_INDEX: Final = Index("ix_images_sha256", images.c.sha256)
 images.indexes.discard(SAME_FILE_INDEX)  # made by revision 0016, not by ``metadata``
+
+
+def copied_files() -> Select[Any]:
+    """The SHA-256 of every file that more than one merchant stored (a merchant stores a file once:
+    ``uq_image_merchant_sha``), read from :data:`SAME_FILE_INDEX` alone. Copies are few, so a filter
+    on them starts from this set rather than testing every image of the queue or the catalogue."""
+    other = images.alias("copied_file")
+    return select(other.c.sha256).group_by(other.c.sha256).having(func.count() > 1)
+
+
+#: Up to this many copied files are looked up before a query that lists them (see
+#: :func:`copied_shas`); with more, the query tests each row against :func:`copied_files` itself.
+COPIES_LOOKED_UP: Final = 2000
+
+
+def copied_shas(conn: Connection) -> list[str] | None:
+    """:func:`copied_files`, read first so that a query can start from these few files (a lookup
+    in :data:`SAME_FILE_INDEX` each), or ``None`` when there are more than :data:`COPIES_LOOKED_UP`.
+    Given as a subquery, PostgreSQL expected a third of the images to be copies: it walked the
+    queue testing each item (0.26 s at 100,000 images, against 3 ms without the filter) or read
+    every image and version for the catalogue's counts."""
+    found = list(conn.execute(copied_files().limit(COPIES_LOOKED_UP + 1)).scalars())
+    return found if len(found) <= COPIES_LOOKED_UP else None
 
 
 def create_same_file_index(conn: Connection) -> None:

@@ -16,6 +16,8 @@ from core.store.database import (
     TEXT_SEARCH_COLUMNS,
     Store,
     analyses,
+    copied_files,
+    copied_shas,
     folded,
     has_text_index,
     images,
@@ -262,6 +264,7 @@ class CatalogFilter:
     score_min: float = 0.0
     score_max: float = 100.0
     text: str = ""  # substring of file name or SKU, case-insensitive
+    copied: bool = False  # only images whose very file another merchant stored too
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +304,7 @@ def _catalog_from(
     """versions, joined to images and scores only when a filter or the caller needs them: each
     join is a lookup per row, which adds up over 100,000 rows."""
     frm: FromClause = versions
-    if with_images or scope.merchant_id is not None or flt.merchants or flt.text:
+    if with_images or scope.merchant_id is not None or flt.merchants or flt.text or flt.copied:
         frm = frm.join(images, images.c.id == versions.c.image_id)
     if with_scores or flt.score_min > 0 or flt.score_max < 100:
         frm = frm.join(
@@ -311,18 +314,21 @@ def _catalog_from(
 
 
 @dataclass(frozen=True, slots=True)
-class _TextSearch:
-    """How the database answers a text search: ``sqlite``, on SQLite; ``index``, asking its FTS5
-    table for the candidates (see :func:`_text_search`)."""
+class _Lookups:
+    """What is asked of the database before a filter's query (see :func:`_lookups`): how it
+    answers a text search (``sqlite``, on SQLite; ``index``, asking its FTS5 table for the
+    candidates) and, for the copies filter, the copied files (``copies``; ``None``, too many to
+    list: the query finds them itself)."""
 
     sqlite: bool = False
     index: bool = False
+    copies: tuple[str, ...] | None = None
 
 
 def _catalog_where(
-    scope: CatalogScope, flt: CatalogFilter, decided: Any, *, search: _TextSearch = _TextSearch()
+    scope: CatalogScope, flt: CatalogFilter, decided: Any, *, search: _Lookups = _Lookups()
 ) -> list[Any]:
-    """The conditions of ``scope`` and ``flt`` (``search``: how the database answers its text)."""
+    """The conditions of ``scope`` and ``flt`` (``search``: what was looked up for them first)."""
     conds: list[Any] = []
     if scope.merchant_id is not None:
         conds.append(images.c.merchant_id == scope.merchant_id)
@@ -351,6 +357,8 @@ def _catalog_where(
                 select(si.c.version_id).where(si.c.profile == scope.profile, si.c.issue.in_(list(flt.issues)))
             )
         )
+    if flt.copied:
+        conds.append(images.c.sha256.in_(copied_files() if search.copies is None else list(search.copies)))
     score = func.coalesce(scores.c.score, 0.0)
     if flt.score_min > 0:
         conds.append(score >= flt.score_min)
@@ -400,9 +408,16 @@ def _fts_candidates(t: str) -> Select[Any]:
     return select(literal_column("rowid")).select_from(text(IMAGES_FTS)).where(match)
 
 
-def _text_search(store: Store, flt: CatalogFilter) -> _TextSearch:
-    """How ``store`` answers ``flt``'s text search (see :func:`_text_index`)."""
-    return _TextSearch(sqlite=store.is_sqlite, index=_text_index(store, flt))
+def _lookups(store: Store, flt: CatalogFilter) -> _Lookups:
+    """What ``store`` looks up before ``flt``'s query: how it answers the text search (see
+    :func:`_text_index`), and the copied files when the copies filter is set (see
+    :func:`~core.store.database.copied_shas`)."""
+    copies = None
+    if flt.copied:
+        with store.read() as conn:
+            found = copied_shas(conn)
+        copies = None if found is None else tuple(found)
+    return _Lookups(sqlite=store.is_sqlite, index=_text_index(store, flt), copies=copies)
 
 
 def _text_index(store: Store, flt: CatalogFilter) -> bool:
@@ -424,7 +439,7 @@ def catalog_count(store: Store, scope: CatalogScope, flt: CatalogFilter = Catalo
     q = (
         select(func.count())
         .select_from(_catalog_from(scope, flt))
-        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_lookups(store, flt)))
     )
     with store.read() as conn:
         return int(conn.execute(q).scalar() or 0)
@@ -437,7 +452,7 @@ def _page_ids(
     *,
     offset: int,
     limit: int,
-    search: _TextSearch = _TextSearch(),
+    search: _Lookups = _Lookups(),
     order: str = "lowest_score",
 ) -> list[int]:
     """The version ids on one page, in the ``order`` of :data:`CATALOG_ORDERS`, each with the
@@ -446,7 +461,7 @@ def _page_ids(
     By score (lowest or highest first): scored versions by (score, id), walked in the index of
     scores by profile and score (forwards or backwards) so the database stops at the page instead
     of sorting the catalogue; then the unscored ones by id, read only when the page reaches past
-    the scored. With a narrowing filter (a merchant, an issue, a text) the walk could pass most of
+    the scored. With a narrowing filter (a merchant, an issue, a text, copies) the walk could pass most of
     the catalogue to fill a page: the database then starts from that filter and sorts what it
     leaves. Newest first: by version id, descending (ids are given in the order versions are
     added), walked backwards in the versions' primary key. By name: the shown name in lower case,
@@ -454,7 +469,7 @@ def _page_ids(
     """
     decided = _latest_decision()
     conds = _catalog_where(scope, flt, decided, search=search)
-    narrowing = scope.merchant_id is not None or flt.merchants or flt.issues or flt.text
+    narrowing = scope.merchant_id is not None or flt.merchants or flt.issues or flt.text or flt.copied
     if order == "newest":
         if not narrowing and not scope.include_optimized:
             # Walked backwards in the primary key, the (few) optimized versions told by their id:
@@ -554,7 +569,7 @@ def catalog_page(
     decided = _latest_decision()
     # First the ids on the page (found and cut in the database), then their columns: the per-row
     # status lookup and the wide rows are read for the rows on screen only.
-    search = _text_search(store, flt)
+    search = _lookups(store, flt)
     with store.read() as conn:
         ids = _page_ids(
             conn,
@@ -604,7 +619,7 @@ def catalog_status_counts(store: Store, scope: CatalogScope, flt: CatalogFilter 
     rows = (
         select(func.coalesce(decided.decision, "unreviewed").label("status"))
         .select_from(_catalog_from(scope, flt))
-        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_lookups(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.status, func.count().label("n")).group_by(rows.c.status)
@@ -741,7 +756,7 @@ def catalog_bins_and_count(
     rows = (
         select(bucket.label("b"))
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_lookups(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.b, func.count().label("n")).group_by(rows.c.b)
@@ -764,7 +779,7 @@ def catalog_status_bins_and_count(
     rows = (
         select(func.coalesce(decided.decision, "unreviewed").label("status"), bucket.label("b"))
         .select_from(_catalog_from(scope, flt, with_scores=True))
-        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_lookups(store, flt)))
         .subquery("rows")
     )
     q = select(rows.c.status, rows.c.b, func.count().label("n")).group_by(rows.c.status, rows.c.b)
@@ -790,7 +805,7 @@ def catalog_issue_counts(store: Store, scope: CatalogScope, flt: CatalogFilter =
                 score_issues, and_(score_issues.c.version_id == versions.c.id, score_issues.c.profile == scope.profile)
             )
         )
-        .where(*_catalog_where(scope, flt, decided, search=_text_search(store, flt)))
+        .where(*_catalog_where(scope, flt, decided, search=_lookups(store, flt)))
         .group_by(score_issues.c.issue)
         .order_by(func.count().desc(), score_issues.c.issue)
     )

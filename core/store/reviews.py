@@ -20,6 +20,8 @@ from core.store.database import (
     HAS_ISSUES_KEY,
     ISSUE_COUNT_KEY,
     Store,
+    copied_files,
+    copied_shas,
     images,
     inserted_id,
     now,
@@ -472,12 +474,14 @@ def _queue_query(
     merchant_id: str | None,
     issue: str | None,
     *,
+    copied: bool = False,
     percent: int = 0,
     at: str | None = None,
     part: str = "all",
 ) -> Select[Any]:
     """Items open for ``reviewer``. With ``at`` (a timestamp), items that others hold a live lease
-    on count as taken; without, only others' decisions do (for progress counts).
+    on count as taken; without, only others' decisions do (for progress counts). ``copied``: only
+    the images whose very file another merchant stored too.
 
     ``part``: ``all`` versions (their score under ``profile`` outer-joined), or only those
     ``scored`` under ``profile`` (driven by the scores, so an order on the score is an index walk),
@@ -492,7 +496,7 @@ def _queue_query(
         conds = [scores.c.profile == profile, _open_for(reviewer, scores.c.version_id, percent=percent, at=at)]
     else:
         frm = versions
-        if part != "count" or merchant_id:
+        if part != "count" or merchant_id or copied:
             frm = frm.join(images, images.c.id == versions.c.image_id)
         if part != "count" or issue:
             frm = frm.join(
@@ -505,6 +509,8 @@ def _queue_query(
     q = select(*columns).select_from(frm).where(versions.c.submitted.is_(True), *conds)
     if merchant_id:
         q = q.where(images.c.merchant_id == merchant_id)
+    if copied:
+        q = q.where(images.c.sha256.in_(copied_files()))
     if issue:
         # issues are stored ';'-joined; match whole names only
         wrapped = literal(";") + func.coalesce(scores.c.issues, "") + literal(";")
@@ -537,6 +543,7 @@ def _open_rows(
     profile: str,
     merchant_id: str | None = None,
     issue: str | None = None,
+    copied: bool = False,
     percent: int,
     at: str | None,
     limit: int,
@@ -563,8 +570,13 @@ def _open_rows(
     if limit == 0:
         return []
 
+    if copied and (ids := _copied_versions(conn)) is not None:
+        # Copies are few: found first, from the SHA-256 index, and sorted alone.
+        among = ids if among is None else sorted(set(among) & set(ids))
+        copied = False
+
     def query(part: str = "all") -> Any:
-        q = _queue_query(reviewer, profile, merchant_id, issue, percent=percent, at=at, part=part)
+        q = _queue_query(reviewer, profile, merchant_id, issue, copied=copied, percent=percent, at=at, part=part)
         return q.where(*where)
 
     if among is not None:  # a few known ids: sort just those
@@ -602,14 +614,32 @@ def _open_rows(
     return rows
 
 
+def _copied_versions(conn: Connection) -> list[int] | None:
+    """The versions of the images whose very file another merchant stored too, or ``None`` when
+    there are too many to look up first (see :func:`~core.store.database.copied_shas`)."""
+    shas = copied_shas(conn)
+    if shas is None:
+        return None
+    found = select(versions.c.id).join(images, images.c.id == versions.c.image_id).where(images.c.sha256.in_(shas))
+    return [int(v) for v in conn.execute(found).scalars()]
+
+
 def _queue_args(
-    conn: Connection, order: str, profile: str, merchant_id: str | None, issue: str | None, at: str | None
+    conn: Connection,
+    order: str,
+    profile: str,
+    merchant_id: str | None,
+    issue: str | None,
+    at: str | None,
+    *,
+    copied: bool = False,
 ) -> dict[str, Any]:
     return {
         "order": order,
         "profile": profile,
         "merchant_id": merchant_id,
         "issue": issue,
+        "copied": copied,
         "percent": _double_percent(conn),
         "at": at,
     }
@@ -637,15 +667,17 @@ def next_in_queue(
     profile: str = "generic",
     merchant_id: str | None = None,
     issue: str | None = None,
+    copied: bool = False,
     skip: tuple[int, ...] = (),
 ) -> QueueItem | None:
     """The next item open for ``reviewer`` (see :func:`claim_next`), without leasing it.
 
     ``order``: ``lowest_score`` (worst first), ``oldest``, ``merchant`` (grouped by merchant,
-    oldest first within), or ``issue`` (images with the most issues first).
+    oldest first within), or ``issue`` (images with the most issues first). ``copied``: only the
+    images whose very file another merchant stored too.
     """
     with store.read() as conn:
-        args = _queue_args(conn, order, profile, merchant_id, issue, now())
+        args = _queue_args(conn, order, profile, merchant_id, issue, now(), copied=copied)
         where = (versions.c.id.not_in(skip),) if skip else ()
         rows = _open_rows(conn, reviewer, **args, limit=1, where=where)
     return _item(rows[0]) if rows else None
@@ -659,6 +691,7 @@ def claim_next(
     profile: str = "generic",
     merchant_id: str | None = None,
     issue: str | None = None,
+    copied: bool = False,
     skip: tuple[int, ...] = (),
     lease_seconds: float = LEASE_SECONDS,
     restart: bool = False,
@@ -678,7 +711,7 @@ def claim_next(
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7310010)")  # one claim at a time
         stamp = now()
-        args = _queue_args(conn, order, profile, merchant_id, issue, stamp)
+        args = _queue_args(conn, order, profile, merchant_id, issue, stamp, copied=copied)
         where = (versions.c.id.not_in(skip),) if skip else ()
         held = (
             []  # a restart keeps nothing held, so what is held need not be read
@@ -758,14 +791,16 @@ def open_items(
     issue: str | None = None,
     min_score: float | None = None,
     no_issues: bool = False,
+    copied: bool = False,
     not_copied: bool = False,
     limit: int = 5000,
     only: Sequence[int] | None = None,
 ) -> list[QueueItem]:
     """Every item open for ``reviewer`` under the filters (not held by anyone else), in queue
     order: the set "approve all shown" acts on. ``only``: just these versions (which of them are
-    still open), without walking the rest of the queue. ``not_copied``: without the images whose
-    file another merchant stored too (see :func:`core.store.queries.same_file_elsewhere`)."""
+    still open), without walking the rest of the queue. ``copied``: only the images whose very file
+    another merchant stored too; ``not_copied``: without them (see
+    :func:`core.store.queries.same_file_elsewhere`)."""
     where: list[Any] = []
     if min_score is not None:
         where.append(scores.c.score >= float(min_score))
@@ -784,37 +819,49 @@ def open_items(
             .exists()
         )
     with store.read() as conn:
-        args = _queue_args(conn, order, profile, merchant_id, issue, now())
+        args = _queue_args(conn, order, profile, merchant_id, issue, now(), copied=copied)
         among = None if only is None else [int(v) for v in only]
         rows = _open_rows(conn, reviewer, **args, limit=limit, where=tuple(where), among=among)
     return [_item(r) for r in rows]
 
 
 def progress(
-    store: Store, reviewer: str, *, profile: str = "generic", merchant_id: str | None = None, issue: str | None = None
+    store: Store,
+    reviewer: str,
+    *,
+    profile: str = "generic",
+    merchant_id: str | None = None,
+    issue: str | None = None,
+    copied: bool = False,
 ) -> tuple[int, int]:
     """(decided by this reviewer, still open for them) under the same filters as the queue
     (items others hold a lease on count as remaining): with an issue filter, "decided" counts the
-    decided images that carry the issue under ``profile``, as "still open" does."""
+    decided images that carry the issue under ``profile``, as "still open" does; likewise for a
+    merchant and for ``copied``."""
     with store.read() as conn:
         percent = _double_percent(conn)
-        if percent <= 0 and not merchant_id and not issue:
+        whole = not merchant_id and not issue and not copied
+        if percent <= 0 and whole:
             remaining = _undecided_count(conn)
-        elif conn.dialect.name == "postgresql" and not merchant_id and not issue:
+        elif conn.dialect.name == "postgresql" and whole:
             remaining = _open_count(conn, reviewer, percent)
         else:
-            count = _queue_query(reviewer, profile, merchant_id, issue, percent=percent, part="count")
+            count = _queue_query(reviewer, profile, merchant_id, issue, copied=copied, percent=percent, part="count")
             remaining = conn.execute(count).scalar() or 0
-        # The images are joined only for a merchant: every decision has its version and image
-        # (foreign keys), so otherwise the joins only looked up each of the reviewer's decisions
-        # twice (0.8-1.6 s for 200,000 of them; counted in their index alone, 0.1 s).
+        # The images are joined only for a merchant or copies: every decision has its version and
+        # image (foreign keys), so otherwise the joins only looked up each of the reviewer's
+        # decisions twice (0.8-1.6 s for 200,000 of them; counted in their index alone, 0.1 s).
         done_q = select(func.count()).where(and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True)))
-        if merchant_id:
+        if merchant_id or copied:
             done_q = done_q.select_from(
                 reviews.join(versions, versions.c.id == reviews.c.version_id).join(
                     images, images.c.id == versions.c.image_id
                 )
-            ).where(images.c.merchant_id == merchant_id)
+            )
+        if merchant_id:
+            done_q = done_q.where(images.c.merchant_id == merchant_id)
+        if copied:
+            done_q = done_q.where(images.c.sha256.in_(copied_files()))
         if issue:  # matched as the queue matches it: whole names in the ';'-joined list
             wrapped = literal(";") + func.coalesce(scores.c.issues, "") + literal(";")
             done_q = done_q.join(

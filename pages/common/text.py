@@ -15,11 +15,16 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-__all__ = ["plain", "same_file_note"]
+__all__ = ["COPIED_FILTER_HELP", "plain", "same_file_note"]
 
 _PUNCT: Final = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 #: A colon with something right after it: where ``:red[``, ``:material/`` and ``:smile:`` begin.
 _DIRECTIVE_COLON: Final = re.compile(r":(?=\S)")
+
+#: The help of the copies filter (:data:`~core.vocabulary.COPIED_FILTER_LABEL`), on Overview and Review.
+COPIED_FILTER_HELP: Final = (
+    "A seller's photo copied by another: no check flags it, as its pixels are fine. Both merchants' copies are listed."
+)
 
 
 def plain(text: object) -> str:

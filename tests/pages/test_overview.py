@@ -205,3 +205,22 @@ def test_the_image_count_says_when_the_fixes_in_review_are_left_out(db):
     assert "Originals only" in count.proto.help and "Include optimized versions" in count.proto.help
     next(t for t in at.sidebar.toggle if t.label == "Include optimized versions").set_value(True).run()
     assert not next(m for m in at.metric if m.label == "Images").proto.help
+
+
+def test_staff_list_the_files_two_merchants_stored_and_merchants_are_not_offered_it(db):
+    """A seller's photo copied by another: no check flags it, so staff list such files with a filter
+    (both merchants' copies). A merchant is never told what other merchants stored."""
+    from core.services.catalog import image_bytes
+    from core.store.intake import ingest_files
+    from core.store.queries import list_images
+
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    ingest_files(db, [("copied.jpg", image_bytes(db, own))], merchant_id="copycat")
+    at = make_app(ADMIN)
+    box = next(c for c in at.checkbox if c.label == "Also stored by another merchant")
+    box.check().run()
+    assert not at.exception and _count_line(at) == "Images 1-2 of 2 matching the filters (21 in all)"
+    table = at.dataframe[0].value
+    assert sorted(table["merchant_id"]) == ["acme-home", "copycat"] and own.file_name in set(table["file_name"])
+    mine = make_app(MERCHANT)
+    assert not mine.exception and not any(c.label == "Also stored by another merchant" for c in mine.checkbox)

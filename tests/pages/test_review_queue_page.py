@@ -112,3 +112,21 @@ def test_a_reviewer_is_told_when_another_merchant_stored_the_same_file(db):
     assert not at.exception and [t.value for t in at.subheader][:1] == [plain("copied.jpg")]
     note = next(w.value for w in at.warning if "The same file is also stored by another merchant" in w.value)
     assert plain(own.shown_name) in note and plain("acme-home") in note and f"#{own.version_id}" in note
+
+
+def test_the_copies_filter_shows_only_files_another_merchant_stored_too(db):
+    """The sidebar's copies filter hands out only the files two merchants stored (both copies) and
+    counts just those."""
+    from core.services.catalog import image_bytes
+    from core.store.intake import ingest_files
+    from core.store.queries import list_images
+
+    own = next(r for r in list_images(db) if r.merchant_id == "acme-home")
+    ingest_files(db, [("copied.jpg", image_bytes(db, own))], merchant_id="copycat")
+    at = make_app(REVIEWER, "pages/review.py")
+    next(c for c in at.checkbox if c.label == "Also stored by another merchant").check().run()
+    assert not at.exception
+    assert [t.value for t in at.subheader][:1] in ([plain("copied.jpg")], [plain(own.shown_name)])
+    assert any("The same file is also stored by another merchant" in w.value for w in at.warning)
+    progress = at.get("progress")[0].proto.text
+    assert progress == "0 decided by you · 2 left for the team (of the images the sidebar's filters select)"

@@ -264,3 +264,7 @@ def test_a_photo_copied_by_another_merchant_is_never_approved_in_bulk(seeded):
     assert again == []  # neither copy is offered ...
     left = queue_progress(seeded, reviewer="rita", where=QueueFilter())
     assert left.remaining == 2  # ... both wait for a person
+    copies = QueueFilter(copied=True)
+    assert copies.narrows and not QueueFilter(order="oldest").narrows
+    assert queue_progress(seeded, reviewer="rita", where=copies).remaining == 2  # the same two, listed
+    assert bulk_candidates(seeded, reviewer="rita", where=copies, min_score=None, no_issues=False) == []

@@ -363,3 +363,38 @@ def test_every_order_walks_an_index_instead_of_sorting_the_catalogue(decided, or
         return
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
     assert ("SEARCH scores USING COVERING INDEX ix_scores_" if order != "newest" else "SCAN versions") in plan, plan
+
+
+@pytest.mark.parametrize("looked_up", [2000, 0], ids=["copies-first", "in-the-query"])
+def test_the_copies_filter_lists_both_merchants_copies_of_a_file(decided, looked_up, monkeypatch):
+    """The copies filter ("Also stored by another merchant"): each file stored under two merchants,
+    both copies, and nothing else; every order and page, count and chart agrees with the in-memory
+    reference, whether the copies are looked up first (few) or found by the query itself (many)."""
+    from core.store import database
+    from core.store.blobs import read_blob
+    from core.store.intake import ingest_files
+
+    monkeypatch.setattr(database, "COPIES_LOOKED_UP", looked_up)
+
+    own = [r for r in list_images(decided, with_metrics=False) if r.merchant_id == "acme-home"][:2]
+    ingest_files(decided, [("taken.jpg", read_blob(decided, own[0].blob_path))], merchant_id="copycat")
+    ingest_files(decided, [("also-taken.png", read_blob(decided, own[1].blob_path))], merchant_id="other-shop")
+    copies = {
+        r.version_id for r in list_images(decided, with_metrics=False) if r.merchant_id in ("copycat", "other-shop")
+    }
+    copies |= {own[0].version_id, own[1].version_id}
+    for scope in (CatalogScope(), CatalogScope(merchant_id="copycat"), CatalogScope(include_optimized=True)):
+        frame = catalog_frame(
+            decided, profile=scope.profile, merchant_id=scope.merchant_id, include_optimized=scope.include_optimized
+        )
+        for flt in (CatalogFilter(copied=True), CatalogFilter(copied=True, merchants=("acme-home",), score_max=99)):
+            ref = filter_catalog(frame, flt)
+            _check(decided, scope, flt, ref)
+            for order in CATALOG_ORDERS:
+                names = {r.version_id: r.shown_name for r in list_images(decided, kind=None, with_metrics=False)}
+                got = [r["version_id"] for r in catalog_page(decided, scope, flt, limit=1000, order=order)]
+                assert got == _reference_order(ref, order, names), (scope, flt, order)
+    everything = {r["version_id"] for r in catalog_page(decided, CatalogScope(), CatalogFilter(copied=True))}
+    assert everything == copies and len(copies) == 4
+    ov = overview(decided, CatalogScope(), CatalogFilter(copied=True))
+    assert ov.filtered and ov.shown == 4 and ov.narrowed_by == ("Also stored by another merchant",)

@@ -520,3 +520,33 @@ def test_postgresql_tests_each_bulk_item_for_copies_instead_of_joining_every_ima
         for sql, params in asked:
             cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             assert _anti_joins_on(cur.fetchone()[0][0]["Plan"], '"same_file"') == [], sql
+
+
+@pytest.mark.parametrize("looked_up", [2000, 0], ids=["copies-first", "walk"])
+def test_the_copies_filter_hands_out_only_files_two_merchants_stored(store, six, looked_up, monkeypatch):
+    """``copied``: the queue, its prefetch list and its counts hold both merchants' copies of a
+    file and nothing else, in every order; a decision on one counts as this filter's progress.
+    Alike whether the copies are looked up first (few) or each item of the walk is tested (many)."""
+    from core.store import database
+    from core.store.reviews import next_in_queue, progress
+    from core.vocabulary import QUEUE_ORDERS
+
+    monkeypatch.setattr(database, "COPIES_LOOKED_UP", looked_up)
+
+    ingest_files(store, [("mine-now.png", read_blob(store, six[2].blob_path))], merchant_id="copycat")
+    theirs = next(r for r in list_images(store) if r.merchant_id == "copycat")
+    copies = {six[2].version_id, theirs.version_id}
+    for order in QUEUE_ORDERS:
+        listed = [i.version_id for i in open_items(store, "rita", order=order, copied=True)]
+        whole = [i.version_id for i in open_items(store, "rita", order=order)]
+        assert listed == [v for v in whole if v in copies], order  # the queue's own order, copies only
+        assert next_in_queue(store, "rita", order=order, copied=True).version_id == listed[0]
+    assert progress(store, "rita", copied=True) == (0, 2)
+    assert progress(store, "rita") == (0, 7)
+    first = claim_next(store, "rita", copied=True)
+    assert first is not None and first.version_id in copies
+    assert claim_next(store, "omar", copied=True).version_id == (copies - {first.version_id}).pop()
+    decide(store, version_id=theirs.version_id, reviewer="rita", decision="rejected", reasons=["other"])
+    assert progress(store, "rita", copied=True) == (1, 1)
+    assert progress(store, "rita", merchant_id="copycat", copied=True) == (1, 0)
+    assert open_items(store, "rita", copied=True, not_copied=True) == []
