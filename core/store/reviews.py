@@ -805,7 +805,7 @@ def open_items(
     if min_score is not None:
         where.append(scores.c.score >= float(min_score))
     if no_issues:
-        where.append(or_(scores.c.issues.is_(None), scores.c.issues == ""))
+        where.append(scores.c.issues == "")  # a score row always holds its issues; unscored is NULL
         where.append(scores.c.score.is_not(None))
     if not_copied:
         other = images.alias("same_file")
