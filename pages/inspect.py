@@ -35,13 +35,7 @@ from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
 from pages.common.tables import headed
-from pages.common.text import plain, same_file_note
-
-
-def _when(stamp: object) -> str:
-    """A stored timestamp as people read it, in UTC (``30 Nov 2026, 09:59``)."""
-    t = pd.Timestamp(str(stamp))
-    return t.tz_convert("UTC").strftime("%d %b %Y, %H:%M UTC") if t.tzinfo else t.strftime("%d %b %Y, %H:%M")
+from pages.common.text import plain, same_file_note, when
 
 
 def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
@@ -52,7 +46,7 @@ def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
     said = f" Comment: “{plain(d['comment'])}”" if d["comment"] else ""
     # A decision is one, whichever profile the page shows: say which one it was made under.
     under = f" (under {plain(profile_label(str(d['profile'])))})" if d["profile"] and d["profile"] != profile else ""
-    return f"**{what}{decision_label(str(d['decision']))}**{by}{under} on {_when(d['decided'])}.{why}{said}"
+    return f"**{what}{decision_label(str(d['decision']))}**{by}{under} on {when(d['decided'])}.{why}{said}"
 
 
 _DECISION_BOX = {"approved": st.success, "rejected": st.error}  # needs changes: a warning
@@ -65,7 +59,7 @@ def _show_review(state: ReviewState, *, profile: str) -> None:
     elif state.status == "unreviewed":
         done = "this fix was submitted" if state.kind != "original" else "this image was uploaded"
         st.info(
-            f"**{state.label}**: {done} on {_when(state.created_at)}; no reviewer has decided on it yet.",
+            f"**{state.label}**: {done} on {when(state.created_at)}; no reviewer has decided on it yet.",
             icon=":material/hourglass_top:",
         )
     for d in state.current:
@@ -87,7 +81,7 @@ def _show_fixes(fixes: list[tuple[ImageRecord, ReviewState]], *, profile: str) -
         return
     st.markdown("**Fixes of this image**")
     for fix, state in fixes[:_FIXES_SHOWN]:
-        head = f"Fix #{fix.version_id}, submitted on {_when(fix.created_at)}: "
+        head = f"Fix #{fix.version_id}, submitted on {when(fix.created_at)}: "
         current = state.current
         if current:
             line = _decided(current[-1], profile=profile, what=f"Fix #{fix.version_id}: ")
@@ -170,6 +164,13 @@ with right:
             )
     if copies := copies_under_other_merchants(store, record.version_id, merchant_id=merchant_scope(user)):
         st.warning(same_file_note(copies), icon=":material/content_copy:")  # staff only: nothing for merchants
+        for c in copies:  # side by side with this one: the uploads, their SKUs, their decisions
+            st.page_link(
+                "pages/inspect.py",
+                label=f"Open {plain(c.name)} of {plain(c.merchant_id)} (#{c.version_id})",
+                icon=":material/content_copy:",
+                query_params={"v": c.version_id, "profile": profile},
+            )
     drawn = drawn_note(record.metrics)
     if drawn:
         st.info(drawn, icon=":material/draw:")
@@ -298,7 +299,7 @@ with tab_history:
                     "kind": v.kind,
                     "score": v.score,
                     "review": state.label,
-                    "created": _when(v.created_at),
+                    "created": when(v.created_at),
                     "recipe": recipe_words(v.recipe_json),
                 }
                 for v, state in review.versions
@@ -322,7 +323,7 @@ with tab_history:
         st.caption("No review decisions yet.")
     else:
         table["decision"] = [decision_label(v) for v in table["decision"]]
-        table["decided"] = [_when(v) for v in table["decided"]]
+        table["decided"] = [when(v) for v in table["decided"]]
         table["profile"] = [profile_label(str(v)) if v else "" for v in table["profile"]]
         st.dataframe(
             table,

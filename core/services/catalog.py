@@ -20,6 +20,7 @@ from core.store.database import Store
 from core.store.queries import (
     CatalogScope,
     ImageRecord,
+    SameFile,
     catalog_count,
     catalog_page,
     get_image,
@@ -42,6 +43,7 @@ __all__ = [
     "Pick",
     "PickerList",
     "ReviewState",
+    "SameFile",
     "VersionsReview",
     "Store",
     "catalog_frame",
@@ -222,12 +224,10 @@ def same_photo_as(store: Store, version_id: int, *, merchant_id: str | None) -> 
     return found
 
 
-def copies_under_other_merchants(
-    store: Store, version_id: int, *, merchant_id: str | None
-) -> list[tuple[int, str, str]]:
-    """Other merchants' images stored from the same file as this one, as ``(version id, merchant
-    id, name as given)`` (see :func:`core.store.queries.same_file_elsewhere`): for staff only
-    (``merchant_id`` None). A merchant is told nothing about other merchants' images."""
+def copies_under_other_merchants(store: Store, version_id: int, *, merchant_id: str | None) -> list[SameFile]:
+    """Other merchants' images stored from the same file as this one, oldest first (see
+    :func:`core.store.queries.same_file_elsewhere`): for staff only (``merchant_id`` None). A
+    merchant is told nothing about other merchants' images."""
     return [] if merchant_id is not None else same_file_elsewhere(store, version_id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Text, and_, case, exists, false, func, literal, literal_column, or_, select, text
 from sqlalchemy.sql import FromClause, Select
@@ -36,6 +36,7 @@ __all__ = [
     "CatalogFilter",
     "CatalogScope",
     "ImageRecord",
+    "SameFile",
     "catalog_bins_and_count",
     "catalog_count",
     "catalog_issue_counts",
@@ -210,20 +211,37 @@ def version_format(store: Store, version_id: int) -> str:
     return str(fmt or "")
 
 
-def same_file_elsewhere(store: Store, version_id: int, *, limit: int = 5) -> list[tuple[int, str, str]]:
+class SameFile(NamedTuple):
+    """Another merchant's image stored from the very same file: its original version, merchant,
+    name as given, when it was stored (ISO 8601, UTC) and whether that was before this image."""
+
+    version_id: int
+    merchant_id: str
+    name: str
+    stored_at: str
+    earlier: bool
+
+
+def same_file_elsewhere(store: Store, version_id: int, *, limit: int = 5) -> list[SameFile]:
     """Other merchants' images stored from the very same file (SHA-256) as this version's image,
-    as ``(original version id, merchant id, name as given)``, oldest first, at most ``limit``.
-    A seller's photo copied by another seller; within one merchant a copy is a ``duplicate``."""
+    oldest first, at most ``limit``: who stored it first is what a reviewer asks of a copy. A
+    seller's photo copied by another seller; within one merchant a copy is a ``duplicate``."""
     with store.read() as conn:
         own = conn.execute(
-            select(images.c.sha256, images.c.merchant_id)
+            select(images.c.sha256, images.c.merchant_id, images.c.id, images.c.created_at)
             .select_from(versions.join(images, versions.c.image_id == images.c.id))
             .where(versions.c.id == version_id)
         ).first()
         if own is None:
             return []
         rows = conn.execute(
-            select(versions.c.id, images.c.merchant_id, shown_name)
+            select(
+                versions.c.id,
+                images.c.merchant_id,
+                shown_name.label("name"),
+                images.c.id.label("image_id"),
+                images.c.created_at,
+            )
             .select_from(images.join(versions, versions.c.image_id == images.c.id))
             .where(
                 images.c.sha256 == own.sha256, images.c.merchant_id != own.merchant_id, versions.c.kind == "original"
@@ -231,7 +249,16 @@ def same_file_elsewhere(store: Store, version_id: int, *, limit: int = 5) -> lis
             .order_by(images.c.id)
             .limit(limit)
         ).all()
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+    return [
+        SameFile(
+            int(r.id),
+            str(r.merchant_id),
+            str(r.name),
+            str(r.created_at),
+            (str(r.created_at), int(r.image_id)) < (str(own.created_at), int(own.id)),  # ids break a tie
+        )
+        for r in rows
+    ]
 
 
 def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...], tuple[str, ...]]]:

@@ -15,7 +15,11 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-__all__ = ["COPIED_FILTER_HELP", "plain", "same_file_note"]
+import pandas as pd
+
+from core.services.catalog import SameFile
+
+__all__ = ["COPIED_FILTER_HELP", "plain", "same_file_note", "when"]
 
 _PUNCT: Final = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 #: A colon with something right after it: where ``:red[``, ``:material/`` and ``:smile:`` begin.
@@ -35,8 +39,22 @@ def plain(text: object) -> str:
     return _DIRECTIVE_COLON.sub(":\u200b", _PUNCT.sub(r"\\\1", s))
 
 
-def same_file_note(copies: Sequence[tuple[int, str, str]]) -> str:
-    """Staff's warning that other merchants stored the very same file, from
-    ``(version id, merchant id, name as given)`` rows; their text is shown as typed."""
-    where = "; ".join(f"{plain(name)} under merchant {plain(merchant)} (#{v})" for v, merchant, name in copies)
-    return f"The same file is also stored by another merchant: {where}. Is it a photo copied from another seller?"
+def when(stamp: object) -> str:
+    """A stored timestamp as people read it, in UTC (``30 Nov 2026, 09:59 UTC``)."""
+    t = pd.Timestamp(str(stamp))
+    return t.tz_convert("UTC").strftime("%d %b %Y, %H:%M UTC") if t.tzinfo else t.strftime("%d %b %Y, %H:%M")
+
+
+def same_file_note(copies: Sequence[SameFile]) -> str:
+    """Staff's warning that other merchants stored the very same file, naming each copy with when
+    it was stored and whether before or after this image (who had it first is the question a
+    copy raises); the merchants' text is shown as typed."""
+    where = "; ".join(
+        f"{plain(c.name)} under merchant {plain(c.merchant_id)} (#{c.version_id}), stored "
+        f"{when(c.stored_at)}, {'before' if c.earlier else 'after'} this one"
+        for c in copies
+    )
+    first = "" if any(c.earlier for c in copies) else " This image was stored first."
+    return (
+        f"The same file is also stored by another merchant: {where}.{first} Is it a photo copied from another seller?"
+    )

@@ -409,5 +409,13 @@ def test_staff_are_told_when_another_merchant_stored_the_same_file_and_merchants
     at = make_app(ADMIN, "pages/inspect.py", {"v": str(own.version_id)})
     note = next(w.value for w in at.warning if "The same file is also stored by another merchant" in w.value)
     assert plain("copied.jpg") in note and plain("copycat") in note and f"#{copy.version_id}" in note
+    # Who had it first is what a copy asks: the copy came after, so this image was stored first.
+    assert "after this one" in note and "This image was stored first." in note
+    links = [p for p in _page_links(at) if f"v={copy.version_id}" in p.query_string]
+    assert [p.label for p in links] == [f"Open {plain('copied.jpg')} of {plain('copycat')} (#{copy.version_id})"]
+    at = make_app(ADMIN, "pages/inspect.py", {"v": str(copy.version_id)})
+    note = next(w.value for w in at.warning if "The same file is also stored by another merchant" in w.value)
+    assert plain(own.shown_name) in note and "before this one" in note and "stored first" not in note
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
     assert not at.exception and "The same file is also stored" not in texts(at)
+    assert not [p for p in _page_links(at) if f"v={copy.version_id}" in p.query_string]

@@ -32,11 +32,21 @@ def test_the_same_file_under_other_merchants_is_found_through_its_own_index(stor
     (theirs,) = ingest_files(store, [("theirs.jpg", data)], merchant_id="lumen").added
     (again,) = ingest_files(store, [("again.jpg", data)], merchant_id="bolt").added
     ingest_files(store, [("other.jpg", encode(photo[::-1], "JPEG"))], merchant_id="lumen")
-    assert same_file_elsewhere(store, mine.version_id) == [
-        (theirs.version_id, "lumen", "theirs.jpg"),
-        (again.version_id, "bolt", "again.jpg"),
+    found = same_file_elsewhere(store, mine.version_id)
+    assert [(c.version_id, c.merchant_id, c.name, c.earlier) for c in found] == [
+        (theirs.version_id, "lumen", "theirs.jpg", False),
+        (again.version_id, "bolt", "again.jpg", False),
     ]
-    assert same_file_elsewhere(store, theirs.version_id, limit=1) == [(mine.version_id, "acme", "mine.jpg")]
+    assert found[0].stored_at == get_image(store, theirs.version_id).created_at
+    (first,) = same_file_elsewhere(store, theirs.version_id, limit=1)
+    assert (first.version_id, first.merchant_id, first.name, first.earlier) == (
+        mine.version_id,
+        "acme",
+        "mine.jpg",
+        True,
+    )
+    later = same_file_elsewhere(store, again.version_id)
+    assert [c.earlier for c in later] == [True, True]
     assert same_file_elsewhere(store, 10**9) == []
     # Looked up by its own index: the unique one leads with the merchant id.
     assert SAME_FILE_INDEX.name in _index_names(store)
