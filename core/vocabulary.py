@@ -310,6 +310,8 @@ REASONS: Final = (
     "odd shape",
     "file too large",
     "nothing to see",
+    # A file another merchant stored first (see COPIED_FILTER_LABEL): no check flags it.
+    "copied",
     "other",
 )
 
@@ -357,6 +359,7 @@ REASON_LABELS: Final = {
     "odd shape": "Unusual shape",
     "file too large": "File too large",
     "nothing to see": "Almost blank",
+    "copied": "Copied photo",
     "other": "Other",
 }
 

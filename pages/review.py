@@ -383,7 +383,9 @@ def queue_panel() -> None:
         REASONS,
         format_func=reason_label,
         # Suggested from the issues, unless the form has its own (an undone decision's reasons).
-        default=None if reasons_key in st.session_state else suggested_reasons(record.issues),
+        default=None
+        if reasons_key in st.session_state
+        else suggested_reasons(record.issues, copied=any(c.earlier for c in copies)),
         key=reasons_key,
         select_all=False,  # each reason is a claim made to the merchant: never all at one click
     )

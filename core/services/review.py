@@ -77,9 +77,12 @@ __all__ = [
 ]
 
 
-def suggested_reasons(issue_names: Iterable[str]) -> list[str]:
-    """The reasons the detected issues suggest, in issue order, each once."""
-    return list(dict.fromkeys(ISSUE_REASONS[i] for i in issue_names if i in ISSUE_REASONS))
+def suggested_reasons(issue_names: Iterable[str], *, copied: bool = False) -> list[str]:
+    """The reasons the detected issues suggest, in issue order, each once; then "copied" when
+    another merchant stored the very same file before this image (``copied``): no check flags a
+    photo taken from another seller, and the one who stored it later is the one asked about it."""
+    reasons = list(dict.fromkeys(ISSUE_REASONS[i] for i in issue_names if i in ISSUE_REASONS))
+    return [*reasons, "copied"] if copied else reasons
 
 
 def record_decision(
