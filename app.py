@@ -13,7 +13,9 @@ get_store()  # first start: create the database, the default admin and the sampl
 page_styles()  # touch screens: tables clear of the element above (pages.common.layout)
 
 PAGE_SPECS = {  # name: (script, title, icon, url path)
-    "sign_in": ("pages/sign_in.py", "Sign in", ":material/login:", "sign-in"),
+    # sign-in.py, named as its address: in a server's first seconds, before any session has run
+    # this router, Streamlit serves pages/ by file name, and "/sign-in" must be found there too.
+    "sign_in": ("pages/sign-in.py", "Sign in", ":material/login:", "sign-in"),
     "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "overview"),
     "inspect": ("pages/inspect.py", "Inspect", ":material/search:", "inspect"),
     "optimize": ("pages/optimize.py", "Optimize", ":material/tune:", "optimize"),
@@ -43,9 +45,12 @@ menu: dict[str, list[st.Page]] = {
     section: [_page(name, visible=True) for name in names] for section, names in sections.items()
 }
 menu[""] = [
+    # The default page's address is the root whatever its url_path (which names it inside Streamlit);
+    # "/home", which people type, is a second hidden page doing the same.
     st.Page(
-        _home, title="Image Quality Desk", icon=":material/home:", url_path="home", default=True, visibility="hidden"
+        _home, title="Image Quality Desk", icon=":material/home:", url_path="root", default=True, visibility="hidden"
     ),
+    st.Page(_home, title="Image Quality Desk", icon=":material/home:", url_path="home", visibility="hidden"),
     *[_page(name, visible=False) for name in PAGE_SPECS if name not in shown],
 ]
 page = st.navigation(menu, position="sidebar" if user is not None else "hidden")

@@ -63,10 +63,10 @@ with filters.container(border=True):
     issues = f[-3].multiselect("Has issue", list(ISSUE_NAMES), format_func=issue_label, placeholder=ANY_CHOICE)
     statuses = f[-2].multiselect("Decision", list(REVIEW_STATUSES), format_func=decision_label, placeholder=ANY_CHOICE)
     score_range = f[-1].slider("Score", 0, 100, (0, 100))
-    # The copies filter is staff's: a merchant is never told what other merchants stored.
-    row = st.columns([1] if scope else [2, 1], vertical_alignment="bottom")
-    text = row[0].text_input("Search file name or SKU", placeholder="e.g. CUP-00")
-    copied = False if scope else row[1].checkbox(COPIED_FILTER_LABEL, help=COPIED_FILTER_HELP)
+    text = st.text_input("Search file name or SKU", placeholder="e.g. CUP-00")
+    # Staff's alone: a merchant is never told what other merchants stored. On a line of its own:
+    # beside the search, its label was cut at 800 px.
+    copied = False if scope else st.checkbox(COPIED_FILTER_LABEL, help=COPIED_FILTER_HELP)
 flt = CatalogFilter(
     merchants=merchants,
     issues=issues,

@@ -37,6 +37,7 @@ __all__ = [
     "profile_names",
     "profile_picker",
     "require_role",
+    "route_through_app",
     "session_token",
     "set_aside_long_lived_objects",
     "sign_in",
@@ -246,12 +247,13 @@ ROUTED: Final = "_routed_by_app"
 _DEEP_LINK: Final = "_deep_link"
 
 
-def _route_through_app(script: str) -> None:
+def route_through_app(script: str) -> None:
     """Run ``app.py`` first when a page file is running on its own.
 
-    A new browser session that opens a page's address directly (a shared link) is served the file
-    from ``pages/`` before ``app.py`` ever ran, so neither the router nor its sign-in exist yet.
-    The address is remembered, the router runs, and it switches back to it (query string too).
+    Until the server's first ``st.navigation`` (the first run of ``app.py`` by any session: about
+    two seconds after a start), Streamlit serves a page's address straight from the ``pages/``
+    folder, by file name, so neither the router nor its sign-in exist yet. The address is
+    remembered, the router runs, and it switches back to it (query string too).
     """
     if st.session_state.get(ROUTED):
         return
@@ -264,7 +266,7 @@ def _route_through_app(script: str) -> None:
 
 def follow_deep_link() -> None:
     """In ``app.py``, right after ``st.navigation``: mark the session routed, and go back to the
-    address a page remembered in :func:`_route_through_app`, if any."""
+    address a page remembered in :func:`route_through_app`, if any."""
     st.session_state[ROUTED] = True
     target = st.session_state.pop(_DEEP_LINK, None)
     if target is not None:
@@ -276,7 +278,7 @@ def require_role(*roles: str) -> User:
     """Stop the page unless someone with one of ``roles`` is signed in. Call first on every page."""
     caller = Path(sys._getframe(1).f_globals.get("__file__", "")).resolve()
     with contextlib.suppress(ValueError):
-        _route_through_app(caller.relative_to(_APP_ROOT).as_posix())
+        route_through_app(caller.relative_to(_APP_ROOT).as_posix())
     user = current_user()
     if user is None:
         st.warning("Please sign in to use the image-quality desk.")

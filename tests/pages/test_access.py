@@ -22,7 +22,7 @@ def test_signed_out_visitor_sees_only_sign_in(data_root):
     assert "Catalogue" not in texts(at)
 
 
-@pytest.mark.parametrize("page", [p for p in PAGE_FILES if p != "sign_in.py"])
+@pytest.mark.parametrize("page", [p for p in PAGE_FILES if p != "sign-in.py"])
 def test_pages_opened_directly_require_sign_in(data_root, page):
     at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=120)
     at.run()
