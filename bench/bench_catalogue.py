@@ -242,7 +242,7 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
         tuning_impact,
     )
     from core.services.overview import CatalogFilter, CatalogScope, merchant_ids, overview
-    from core.services.review import QueueFilter, bulk_candidates
+    from core.services.review import QueueFilter, approve_all, bulk_candidates, undo_last_decisions
     from core.store.database import open_store
     from core.store.feedback import FeedbackFilter, feedback_frame
     from core.store.queries import get_image, issue_details
@@ -284,6 +284,18 @@ def time_queries(root: Path, database_url: str | None) -> dict[str, float]:
         out["overview: copies filter"] = _median_ms(lambda: overview(store, scope, CatalogFilter(copied=True)))
         out["review: copies filter, next"] = _median_ms(lambda: next_in_queue(store, "admin", copied=True))
         out["review: copies filter, progress"] = _median_ms(lambda: progress(store, "admin", copied=True))
+        # One bulk approval of the panel's 5000 images and its undo (once each: they change the store).
+        shown = [
+            i.version_id
+            for i in bulk_candidates(store, reviewer="admin", where=QueueFilter(), min_score=90.0, no_issues=True)
+        ]
+        if shown:
+            t0 = time.perf_counter()
+            approve_all(store, reviewer="admin", version_ids=shown, confirmed_count=len(shown), profile="generic")
+            out[f"review: approve {len(shown)} in bulk"] = (time.perf_counter() - t0) * 1000
+            t0 = time.perf_counter()
+            undo_last_decisions(store, reviewer="admin")
+            out[f"review: undo {len(shown)} in bulk"] = (time.perf_counter() - t0) * 1000
         item = next_in_queue(store, "admin", profile="generic")
         if item is not None:
             out["review: image + issues"] = _median_ms(

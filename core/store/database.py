@@ -14,7 +14,7 @@ import functools
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -919,16 +919,30 @@ class Store:
     ) -> None:
         """Append one row to the audit log, in the caller's transaction: who (``actor``) did what
         (``action``) to which ``entity`` (``entity_id``), with the JSON before and after."""
+        self.audit_many(conn, actor=actor, entity=entity, rows=[(action, entity_id, before, after)])
+
+    def audit_many(
+        self, conn: Connection, *, actor: str, entity: str, rows: Sequence[tuple[str, int | None, str, str]]
+    ) -> None:
+        """:meth:`audit` for many rows in one statement, in order: ``(action, entity_id, before,
+        after)`` each (a bulk approval of 5000 images wrote 5000 statements)."""
+        if not rows:
+            return
+        stamp = now()
         conn.execute(
-            insert(audit_log).values(
-                at=now(),
-                actor=actor,
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                before_json=before,
-                after_json=after,
-            )
+            insert(audit_log),
+            [
+                {
+                    "at": stamp,
+                    "actor": actor,
+                    "action": action,
+                    "entity": entity,
+                    "entity_id": entity_id,
+                    "before_json": before,
+                    "after_json": after,
+                }
+                for action, entity_id, before, after in rows
+            ],
         )
 
     def dispose(self) -> None:

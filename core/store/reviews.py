@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, update
@@ -23,7 +23,6 @@ from core.store.database import (
     copied_files,
     copied_shas,
     images,
-    inserted_id,
     now,
     queue_settings,
     review_leases,
@@ -170,75 +169,99 @@ def _check_decision(
     return reasons
 
 
-def _decide(
+#: Ids per ``IN (...)`` list: well inside SQLite's limit of bound parameters per statement.
+_CHUNK: Final = 1000
+
+
+def _chunks(ids: Sequence[int]) -> list[list[int]]:
+    return [list(ids[k : k + _CHUNK]) for k in range(0, len(ids), _CHUNK)]
+
+
+def _decide_many(
     store: Store,
     conn: Connection,
-    version_id: int,
+    version_ids: Sequence[int],
     reviewer: str,
     decision: str,
     reasons: tuple[str, ...],
     comment: str,
     profile: str,
     batch_id: str | None = None,
-) -> Decision:
-    if conn.execute(select(versions.c.id).where(versions.c.id == version_id)).scalar() is None:
-        raise ReviewError(f"there is no image version {version_id}")
-    previous = _active(conn, version_id, reviewer)
-    opened = conn.execute(
-        select(review_opens.c.opened_at).where(
-            and_(review_opens.c.version_id == version_id, review_opens.c.reviewer == reviewer)
+) -> list[Decision]:
+    """``reviewer``'s decision on each of ``version_ids`` (distinct), replacing their previous
+    one, in the caller's transaction: a few statements for the whole set, each decision audited
+    on its own. One at a time, a bulk approval of 5000 images took 16.5 s on PostgreSQL (5.3 s on
+    SQLite), six statements per image."""
+    ids = list(version_ids)
+    known: set[int] = set()
+    previous: dict[int, Decision] = {}
+    opened: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        known.update(int(v) for v in conn.execute(select(versions.c.id).where(versions.c.id.in_(chunk))).scalars())
+        mine = and_(reviews.c.version_id.in_(chunk), reviews.c.reviewer == reviewer, reviews.c.active.is_(True))
+        previous.update((int(r.version_id), _row_to_decision(r)) for r in conn.execute(select(reviews).where(mine)))
+        seen = and_(review_opens.c.version_id.in_(chunk), review_opens.c.reviewer == reviewer)
+        opened.update(
+            (int(v), str(at))
+            for v, at in conn.execute(select(review_opens.c.version_id, review_opens.c.opened_at).where(seen))
         )
-    ).scalar()
-    if previous is not None:
-        conn.execute(update(reviews).where(reviews.c.id == previous.id).values(active=False))
+    missing = [v for v in ids if v not in known]
+    if missing:
+        raise ReviewError(f"there is no image version {missing[0]}")
+    for chunk in _chunks([d.id for d in previous.values()]):
+        conn.execute(update(reviews).where(reviews.c.id.in_(chunk)).values(active=False))
     stamp = now()
-    inserted = conn.execute(
-        insert(reviews).values(
-            version_id=version_id,
+    made = [
+        Decision(
+            id=0,
+            version_id=v,
             reviewer=reviewer,
             decision=decision,
-            reasons=";".join(reasons),
+            reasons=reasons,
             comment=comment,
             profile=profile,
-            opened_at=opened,
+            opened_at=opened.get(v),
             decided_at=stamp,
             active=True,
-            replaces_id=previous.id if previous else None,
-            batch_id=batch_id,
         )
-    )
-    new_id = inserted_id(inserted)
-    # Decided: the item no longer needs this reviewer's lease.
-    conn.execute(
-        delete(review_leases).where(
-            and_(review_leases.c.version_id == version_id, review_leases.c.reviewer == reviewer)
+        for v in ids
+    ]
+    new_ids = conn.execute(
+        insert(reviews).returning(reviews.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "version_id": d.version_id,
+                "reviewer": reviewer,
+                "decision": decision,
+                "reasons": ";".join(reasons),
+                "comment": comment,
+                "profile": profile,
+                "opened_at": d.opened_at,
+                "decided_at": stamp,
+                "active": True,
+                "replaces_id": previous[d.version_id].id if d.version_id in previous else None,
+                "batch_id": batch_id,
+            }
+            for d in made
+        ],
+    ).scalars()
+    made = [replace(d, id=int(n)) for d, n in zip(made, new_ids, strict=True)]
+    # Decided: the items no longer need this reviewer's leases.
+    for chunk in _chunks(ids):
+        conn.execute(
+            delete(review_leases).where(
+                and_(review_leases.c.version_id.in_(chunk), review_leases.c.reviewer == reviewer)
+            )
         )
-    )
-    result = Decision(
-        id=int(new_id),
-        version_id=version_id,
-        reviewer=reviewer,
-        decision=decision,
-        reasons=reasons,
-        comment=comment,
-        profile=profile,
-        opened_at=opened,
-        decided_at=stamp,
-        active=True,
-    )
-    after = _as_json(result)
-    if batch_id:
-        after = json.dumps({**json.loads(after), "batch_id": batch_id})
-    store.audit(
-        conn,
-        actor=reviewer,
-        action="decide" if previous is None else "change_decision",
-        entity="version",
-        entity_id=version_id,
-        before=_as_json(previous),
-        after=after,
-    )
-    return result
+    audit = []
+    for d in made:
+        before = previous.get(d.version_id)
+        after = _as_json(d)
+        if batch_id:
+            after = json.dumps({**json.loads(after), "batch_id": batch_id})
+        audit.append(("decide" if before is None else "change_decision", d.version_id, _as_json(before), after))
+    store.audit_many(conn, actor=reviewer, entity="version", rows=audit)
+    return made
 
 
 def decide(
@@ -262,7 +285,8 @@ def decide(
     """
     checked = _check_decision(reviewer, decision, reasons, comment)
     with store.write() as conn:
-        return _decide(store, conn, version_id, reviewer, decision, checked, comment, profile)
+        (made,) = _decide_many(store, conn, [version_id], reviewer, decision, checked, comment, profile)
+        return made
 
 
 def decide_batch(
@@ -285,7 +309,7 @@ def decide_batch(
         raise ReviewError("no images to decide")
     batch_id = uuid.uuid4().hex
     with store.write() as conn:
-        out = [_decide(store, conn, v, reviewer, decision, checked, comment, profile, batch_id) for v in ids]
+        out = _decide_many(store, conn, ids, reviewer, decision, checked, comment, profile, batch_id)
         store.audit(
             conn,
             actor=reviewer,
@@ -297,30 +321,12 @@ def decide_batch(
         return out
 
 
-def _undo_row(store: Store, conn: Connection, r: Any, reviewer: str, stamp: str) -> Decision:
-    undone = _row_to_decision(r)
-    conn.execute(update(reviews).where(reviews.c.id == undone.id).values(active=False, undone_at=stamp))
-    restored = None
-    if r.replaces_id is not None:
-        conn.execute(update(reviews).where(reviews.c.id == r.replaces_id).values(active=True))
-        prev = conn.execute(select(reviews).where(reviews.c.id == r.replaces_id)).first()
-        restored = _row_to_decision(prev) if prev else None
-    store.audit(
-        conn,
-        actor=reviewer,
-        action="undo",
-        entity="version",
-        entity_id=undone.version_id,
-        before=_as_json(undone),
-        after=_as_json(restored),
-    )
-    return undone
-
-
 def undo_last_batch(store: Store, reviewer: str) -> list[Decision]:
     """Undo ``reviewer``'s most recent decision, or the whole batch it belongs to ("approve all
     shown"). The decisions they replaced (if any) become current again; otherwise the versions
-    return to the queue. Returns the undone decisions (empty: nothing to undo)."""
+    return to the queue. Returns the undone decisions (empty: nothing to undo). A batch is undone
+    in a few statements, each decision audited on its own (one at a time, undoing 5000 approvals
+    took 4.9 s on PostgreSQL)."""
     with store.write() as conn:
         mine = and_(reviews.c.reviewer == reviewer, reviews.c.active.is_(True), reviews.c.undone_at.is_(None))
         r = conn.execute(
@@ -336,7 +342,27 @@ def undo_last_batch(store: Store, reviewer: str) -> list[Decision]:
                 ).all()
             )
         stamp = now()
-        return [_undo_row(store, conn, row, reviewer, stamp) for row in rows]
+        undone = [_row_to_decision(row) for row in rows]
+        for chunk in _chunks([d.id for d in undone]):
+            conn.execute(update(reviews).where(reviews.c.id.in_(chunk)).values(active=False, undone_at=stamp))
+        replaced = [int(row.replaces_id) for row in rows if row.replaces_id is not None]
+        restored: dict[int, Decision] = {}
+        for chunk in _chunks(replaced):
+            conn.execute(update(reviews).where(reviews.c.id.in_(chunk)).values(active=True))
+            restored.update(
+                (int(p.id), _row_to_decision(p)) for p in conn.execute(select(reviews).where(reviews.c.id.in_(chunk)))
+            )
+        audit = [
+            (
+                "undo",
+                d.version_id,
+                _as_json(d),
+                _as_json(restored.get(int(row.replaces_id)) if row.replaces_id is not None else None),
+            )
+            for d, row in zip(undone, rows, strict=True)
+        ]
+        store.audit_many(conn, actor=reviewer, entity="version", rows=audit)
+        return undone
 
 
 def undo_last(store: Store, reviewer: str) -> Decision | None:

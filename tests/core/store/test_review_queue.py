@@ -550,3 +550,36 @@ def test_the_copies_filter_hands_out_only_files_two_merchants_stored(store, six,
     assert progress(store, "rita", copied=True) == (1, 1)
     assert progress(store, "rita", merchant_id="copycat", copied=True) == (1, 0)
     assert open_items(store, "rita", copied=True, not_copied=True) == []
+
+
+def test_a_batch_replaces_earlier_decisions_and_its_undo_brings_them_back(store, six):
+    """A bulk decision, written set by set, keeps what one decision at a time did: it replaces the
+    reviewer's earlier decision (audited as a change, with what it replaced), carries when each
+    image was opened, releases the reviewer's leases; an unknown version refuses the whole batch;
+    undoing it makes the replaced decisions current again, each undo audited."""
+    from core.store.reviews import mark_opened
+
+    ids = [r.version_id for r in six]
+    first = decide(store, version_id=ids[0], reviewer="rita", decision="rejected", reasons=["blurry"])
+    opened = mark_opened(store, ids[1], "rita")
+    held = claim_next(store, "rita")
+    with pytest.raises(ReviewError, match=f"no image version {10**9}"):
+        decide_batch(store, [*ids, 10**9], "rita")
+    assert active_decision(store, ids[1], "rita") is None  # all or nothing
+    got = decide_batch(store, ids, "rita", profile="generic")
+    assert [d.version_id for d in got] == ids and all(d.decision == "approved" for d in got)
+    assert got[1].opened_at == opened and got[2].opened_at is None
+    assert {active_decision(store, v, "rita").id for v in ids} == {d.id for d in got}
+    with store.read() as conn:
+        leases = conn.execute(select(review_leases).where(review_leases.c.reviewer == "rita")).all()
+        changed = conn.execute(select(audit_log).where(audit_log.c.action == "change_decision")).all()
+    assert held is not None and leases == []
+    assert [(r.entity_id, json.loads(r.before_json)["review_id"]) for r in changed] == [(ids[0], first.id)]
+    undone = undo_last_batch(store, "rita")
+    assert sorted(d.id for d in undone) == sorted(d.id for d in got)
+    assert active_decision(store, ids[0], "rita").id == first.id  # the rejection is current again
+    assert all(active_decision(store, v, "rita") is None for v in ids[1:])
+    with store.read() as conn:
+        undos = conn.execute(select(audit_log).where(audit_log.c.action == "undo").order_by(audit_log.c.id)).all()
+    assert [r.entity_id for r in undos] == ids
+    assert json.loads(undos[0].after_json)["review_id"] == first.id and undos[1].after_json == ""
