@@ -164,7 +164,9 @@ def recipe_builder() -> None:
         if estimate.duplicate_left_out:
             st.caption(
                 "The estimate leaves out this upload's duplicate finding, as a saved fix is scored: "
-                "duplicates are judged on uploads, and the original keeps its finding."
+                "duplicates are judged on uploads, and the original keeps its finding. The change "
+                f"{estimate.shown_change} is the recipe's own, counted from {format_score(estimate.compared_with)} "
+                f"(the original without that finding; {format_score(estimate.before)} with it)."
             )
         # The score judges the result alone: it cannot see either harm below.
         if sim is not None and sim.blows_out:

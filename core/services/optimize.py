@@ -71,17 +71,26 @@ class ScoreEstimate:
 
     before: float
     score: float
+    #: What the recipe itself changed: ``score`` less :attr:`baseline`.
     change: float
     still_flagged: tuple[str, ...]
     #: The upload's duplicate finding was left out of ``score``: a saved fix is not compared with
     #: the catalogue (the finding belongs to the upload it was made from).
     duplicate_left_out: bool = False
+    #: The score ``change`` is counted from: ``before``, or the original scored without its
+    #: duplicate finding when that was left out, so that dropping the finding is not credited to
+    #: the recipe (a sharpened duplicate is no better for being a fix).
+    baseline: float | None = None
+
+    @property
+    def compared_with(self) -> float:
+        return self.before if self.baseline is None else self.baseline
 
     @property
     def shown_change(self) -> str:
-        """The change as the difference of the two scores as written (one decimal), so the three
-        figures add up on screen: 39.4 and 62.9 show +23.5, not +23.4."""
-        return f"{float(format_score(self.score)) - float(format_score(self.before)):+.1f}"
+        """The change as the difference of the two scores as written (one decimal), so the figures
+        add up on screen: 39.4 and 62.9 show +23.5, not +23.4."""
+        return f"{float(format_score(self.score)) - float(format_score(self.compared_with)):+.1f}"
 
 
 def _stored_analysis(record: ImageRecord) -> Analysis:
@@ -187,12 +196,22 @@ def estimate_score(
         fixed = at_source_resolution(fixed, source_long_side=source)
         fixed = replace(fixed, metrics={k: v for k, v in fixed.metrics.items() if k not in DUPLICATE_METRICS})
     before, after = assess(original, profile), assess(fixed, profile)
+    left_out = fixed is not original and any(i.name in DUPLICATE_ISSUES for i in before.issues)
+    baseline = (
+        assess(
+            replace(original, metrics={k: v for k, v in original.metrics.items() if k not in DUPLICATE_METRICS}),
+            profile,
+        ).score
+        if left_out
+        else None
+    )
     return ScoreEstimate(
         before=before.score,
         score=after.score,
-        change=after.score - before.score,
+        change=after.score - (before.score if baseline is None else baseline),
         still_flagged=tuple(after.issue_names),
-        duplicate_left_out=fixed is not original and any(i.name in DUPLICATE_ISSUES for i in before.issues),
+        duplicate_left_out=left_out,
+        baseline=baseline,
     )
 
 

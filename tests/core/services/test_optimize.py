@@ -6,6 +6,7 @@ import pytest
 
 from core.engine.compare import COLOUR_SHIFT_WARN
 from core.engine.recipe import Recipe, Step
+from core.engine.wording import format_score
 from core.services.optimize import (
     auto_fix,
     difference_image,
@@ -328,6 +329,27 @@ def test_a_fix_of_a_duplicate_upload_is_estimated_as_it_is_saved(seeded):
     assert est.score == pytest.approx(scores_for_version(seeded, saved.version_id)["generic"][0], abs=1.0)
     same = estimate_score(rec, preview=pix, result=pix, profile=profile, recipe=Recipe(()))
     assert not same.duplicate_left_out and same.change == 0.0 and "near_duplicate" in same.still_flagged
+
+
+def test_dropping_the_duplicate_finding_is_not_credited_to_the_recipe(seeded):
+    """Found by a browser probe: sharpening a blurry near-duplicate showed "+9.0" when the
+    sharpening itself cost 0.8 points; the +9.8 was the duplicate finding a saved fix does not
+    carry. The change is counted from the original scored without that finding."""
+    rec = next(r for r in list_images(seeded) if r.file_name == "coffee_scene.jpg")
+    pix = _preview(seeded, rec)
+    profile = get_profile(seeded, "generic")
+    recipe = Recipe((Step("gamma", {"gamma": 0.9}).validated(),))
+    est = estimate_score(rec, preview=pix, result=recipe.apply(pix), profile=profile, recipe=recipe)
+    assert est.duplicate_left_out and est.baseline is not None
+    assert est.baseline > est.before + 1.0  # the finding costs the original points...
+    assert est.change == pytest.approx(est.score - est.baseline)  # ...which the change leaves out
+    assert est.shown_change == f"{float(format_score(est.score)) - float(format_score(est.baseline)):+.1f}"
+    # Without a duplicate finding the change is counted from the stored score, as before.
+    plain = next(r for r in list_images(seeded) if r.file_name == "cup_on_white.jpg")
+    assert not plain.issues or not {"duplicate", "near_duplicate"} & set(plain.issues)
+    pix = _preview(seeded, plain)
+    est = estimate_score(plain, preview=pix, result=recipe.apply(pix), profile=profile, recipe=recipe)
+    assert est.baseline is None and est.change == pytest.approx(est.score - est.before)
 
 
 def test_the_change_shown_is_the_difference_of_the_scores_shown():
