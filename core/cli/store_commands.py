@@ -67,6 +67,7 @@ def _new_password(args: argparse.Namespace, username: str) -> str | None:
 
 
 def _users_add(args: argparse.Namespace) -> int:
+    from core.services.accounts import check_account_merchant
     from core.store.accounts import AuthError, check_password, create_user
 
     password = _new_password(args, args.username)
@@ -79,6 +80,8 @@ def _users_add(args: argparse.Namespace) -> int:
         return 2
     store = _open(args)
     try:
+        if args.role == "merchant":
+            check_account_merchant(store, args.merchant)
         user = create_user(
             store, username=args.username, password=password, role=args.role, merchant_id=args.merchant, actor="cli"
         )

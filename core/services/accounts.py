@@ -29,11 +29,13 @@ from core.store.accounts import (
     username_taken,
 )
 from core.store.database import Store
+from core.store.intake import merchant_case_clash
 from core.store.queries import merchant_ids
 from core.store.sessions import failures_since, record_sign_in, token_hash
 from core.vocabulary import ROLES, role_label
 
 __all__ = [
+    "check_account_merchant",
     "DELAY_AFTER",
     "LOCK_AFTER",
     "LOCK_MINUTES",
@@ -79,6 +81,17 @@ def unknown_merchant_note(store: Store, merchant_id: str | None) -> str:
         f"No images are stored under merchant '{merchant_id}' yet: the account sees an empty catalogue "
         f"until that merchant uploads.{hint}"
     )
+
+
+def check_account_merchant(store: Store, merchant_id: str | None, *, account: str | None = None) -> None:
+    """:class:`AuthError` when ``merchant_id`` differs from one in use (by images or by another
+    account than ``account``) only in upper and lower case: the account would see none of that
+    merchant's images. Upload refuses the same ids for the same reason."""
+    if not merchant_id:
+        return
+    ids = {*merchant_ids(store), *(u.merchant_id for u in list_users(store) if u.merchant_id and u.username != account)}
+    if clash := merchant_case_clash(merchant_id, {m.casefold(): m for m in sorted(ids)}):
+        raise AuthError(clash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +162,8 @@ def add_user(
     """Apply the Users page's "Add a user" form (blank fields count as not given; a merchant id
     typed for a reviewer or an administrator is refused, see :func:`create_user`)."""
     merchant = (merchant_id or "").strip() or None
+    if role == "merchant":
+        check_account_merchant(store, merchant)
     return create_user(
         store,
         username=(username or "").strip(),
@@ -176,6 +191,8 @@ def new_user_problems(
     def merchant_ok() -> None:
         if role in ROLES:  # which merchant id is right depends on a known role
             check_new_merchant_id(role, merchant_id)
+        if role == "merchant":
+            check_account_merchant(store, (merchant_id or "").strip())
 
     problems = []
     checks = (name_ok, lambda: check_role(role), merchant_ok, lambda: check_password(password, username=name))
@@ -249,6 +266,8 @@ def update_user(
             if current.role == "merchant"
             else "a merchant account needs a merchant id"
         )
+    if new_merchant != current.merchant_id:
+        check_account_merchant(store, new_merchant, account=current.username)
     if new_password:
         check_password(new_password, username=current.username)
     changed: list[str] = []

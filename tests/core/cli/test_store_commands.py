@@ -103,3 +103,13 @@ def test_a_database_that_cannot_be_opened_is_told_in_a_sentence_by_every_store_c
         assert main(["--data-dir", data, "users", "list"]) == 1
         err = capsys.readouterr().err
         assert err.startswith("error: cannot open the database") and why in err and "secret-pw" not in err
+
+
+def test_users_add_refuses_a_merchant_id_in_use_in_another_case(tmp_path, capsys, monkeypatch):
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("IMAGEDESK_NEW_PASSWORD", "a fine passphrase")
+    assert main(["--data-dir", data, "users", "add", "bob", "--role", "merchant", "--merchant", "acme-home"]) == 0
+    assert main(["--data-dir", data, "users", "add", "ann", "--role", "merchant", "--merchant", "ACME-home"]) == 2
+    assert "only in upper and lower case" in capsys.readouterr().err
+    assert main(["--data-dir", data, "users", "list"]) == 0
+    assert "ann" not in capsys.readouterr().out

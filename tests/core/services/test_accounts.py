@@ -222,3 +222,25 @@ def test_what_the_add_form_finds_nothing_wrong_with_is_created(store, people):
     ]
     with pytest.raises(AuthError, match="is taken"):
         add_user(store, actor=boss, merchant_id="shop-1", **fields)
+
+
+def test_a_merchant_id_differing_from_one_in_use_only_in_case_is_refused(store, people):
+    """Found by a browser probe: "ACME-HOME" was accepted beside "acme-home" (Upload refuses it):
+    ids are case-sensitive, so the account would never see acme-home's images."""
+    boss, _ = people
+    create_user(store, username="bob", password="correct horse", role="merchant", merchant_id="acme-home")
+    fields = {"username": "ann", "password": "correct horse", "role": "merchant"}
+    problems = new_user_problems(store, merchant_id="ACME-HOME", **fields)
+    assert len(problems) == 1 and "only in upper and lower case" in problems[0] and "'acme-home'" in problems[0]
+    with pytest.raises(AuthError, match="only in upper and lower case"):
+        add_user(store, actor=boss, merchant_id="ACME-HOME", **fields)
+    assert "ann" not in _active(store)
+    create_user(store, username="cy", password="correct horse", role="merchant", merchant_id="other")
+    with pytest.raises(AuthError, match="only in upper and lower case"):
+        update_user(store, actor=boss, target="cy", active=True, role="merchant", merchant_id="Acme-Home")
+    assert _account(store, "cy") == ("merchant", "other")
+    # The exact id, and an account's own id in another case when nothing else uses it, are fine.
+    assert new_user_problems(store, merchant_id="acme-home", **fields) == []
+    assert update_user(store, actor=boss, target="bob", active=True, role="merchant", merchant_id="ACME-home") == [
+        "merchant id"
+    ]
