@@ -78,9 +78,12 @@ def format_against(value: float, limit: float, *, percent: bool = False) -> str:
 
 def rule_text(rule: Rule) -> str:
     """What a rule asks, e.g. ``>= 50 (error < 30)``; a hard limit (error at the warning
-    threshold) reads ``<= 16``."""
+    threshold) reads ``<= 16``, and a minimum whose error threshold is below zero, which no
+    measure here reaches (a hash distance), ``>= 7 (warning only)``."""
     text = f"{'>=' if rule.direction == 'min' else '<='} {format_value(rule.warn)}"
-    if rule.fail != rule.warn:
+    if rule.direction == "min" and rule.fail < 0 <= rule.warn:
+        text += " (warning only)"
+    elif rule.fail != rule.warn:
         text += f" (error {'<' if rule.direction == 'min' else '>'} {format_value(rule.fail)})"
     return text
 

@@ -21,6 +21,8 @@ def test_numbers():
 def test_rules_read_the_same_everywhere():
     assert rule_text(Rule(metric="sharpness", direction="min", warn=50, fail=30, ideal=70)) == ">= 50 (error < 30)"
     assert rule_text(Rule(metric="file_mb", direction="max", warn=10, fail=10, ideal=5)) == "<= 10"
+    # An error threshold no distance reaches is no threshold to show ("error < -1" meant nothing).
+    assert rule_text(Rule(metric="hash_distance", direction="min", warn=7, fail=-1, ideal=12)) == ">= 7 (warning only)"
     profile = load_profile("amazon")
     first = {}
     for spec in profile.checks.values():
