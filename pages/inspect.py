@@ -35,7 +35,7 @@ from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
 from pages.common.tables import headed
-from pages.common.text import plain, same_file_note, when
+from pages.common.text import gist, plain, plain_lines, same_file_note, when
 
 
 def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
@@ -43,7 +43,7 @@ def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
     rows carry no reviewer); reviewer text is data, shown as the characters it is."""
     by = f" by {plain(d['reviewer'])}" if "reviewer" in d else ""
     why = f" Reasons: {plain(d['reasons'])}." if d["reasons"] else ""
-    said = f" Comment: “{plain(d['comment'])}”" if d["comment"] else ""
+    said = f" Comment: “{plain_lines(d['comment'])}”" if d["comment"] else ""
     # A decision is one, whichever profile the page shows: say which one it was made under.
     under = f" (under {plain(profile_label(str(d['profile'])))})" if d["profile"] and d["profile"] != profile else ""
     return f"**{what}{decision_label(str(d['decision']))}**{by}{under} on {when(d['decided'])}.{why}{said}"
@@ -219,7 +219,7 @@ with tab_metrics:
                     "value": ln.shown,
                     "status": status_words[ln.status],
                     "check": issue_label(ln.check) if ln.check else "",
-                    "meaning": ln.meaning,
+                    "meaning": gist(ln.meaning),  # in full below the grid
                     "rule": ln.rule,
                     "unit": ln.unit,
                     # The name a profile's JSON and the CSV export use, for whoever tunes them.
@@ -246,7 +246,8 @@ with tab_metrics:
             "name": st.column_config.TextColumn("Name in profiles", width=130),
         },
     )
-    # The grid cuts a long meaning at three lines: here each is in full, at any width.
+    # The grid shows each meaning's first clause (three lines would cut it mid-sentence): here each
+    # is in full, at any width.
     with st.expander("What each measure means"):
         st.markdown(
             "\n".join(f"- **{plain(metric_title(ln.metric))}** (`{ln.metric}`): {plain(ln.meaning)}" for ln in lines)

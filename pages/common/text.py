@@ -19,7 +19,7 @@ import pandas as pd
 
 from core.services.catalog import SameFile
 
-__all__ = ["COPIED_FILTER_HELP", "plain", "same_file_note", "when"]
+__all__ = ["COPIED_FILTER_HELP", "gist", "plain", "plain_lines", "same_file_note", "when"]
 
 _PUNCT: Final = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 #: A colon with something right after it: where ``:red[``, ``:material/`` and ``:smile:`` begin.
@@ -37,6 +37,24 @@ def plain(text: object) -> str:
     s = str(text if text is not None else "")
     s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
     return _DIRECTIVE_COLON.sub(":\u200b", _PUNCT.sub(r"\\\1", s))
+
+
+def plain_lines(text: object) -> str:
+    """``text`` as :func:`plain` makes it, but its line breaks kept (as Markdown hard breaks): a
+    reviewer's comment written on several lines reads on several lines."""
+    s = str(text if text is not None else "").replace("\r\n", "\n").replace("\r", "\n")
+    return "  \n".join(plain(line).rstrip() for line in s.split("\n"))
+
+
+def gist(text: str, *, limit: int = 120) -> str:
+    """The first clause of a long description (up to its first parenthesis or semicolon), for a
+    grid cell that cuts what does not fit: "Tint of the plain backdrop …", never a sentence cut
+    mid-word. Text that fits (``limit`` characters) is kept whole."""
+    if len(text) <= limit:
+        return text
+    cut = min((i for i in (text.find(" ("), text.find(";")) if i >= 12), default=-1)
+    head = text[:cut] if 0 < cut <= limit else text[:limit].rsplit(" ", 1)[0]
+    return head.rstrip(" ,:") + " …"
 
 
 def when(stamp: object) -> str:

@@ -27,6 +27,13 @@ def test_inspect_deep_link_shows_that_image(db):
     meanings = next(e for e in at.expander if e.label == "What each measure means")
     sharpness = next(m.value for m in meanings.markdown).split("\n")
     assert any(line.startswith("- **sharpness** (`sharpness`): ") and line.endswith("ramps") for line in sharpness)
+    # The grid shows each meaning's first clause, never a sentence cut where the cell ends.
+    from core.engine.checks import METRIC_INFO
+
+    for name, shown in metrics_table.set_index("name")["meaning"].items():
+        full = METRIC_INFO[name][1]
+        assert shown == full or (shown.endswith(" …") and full.startswith(shown[:-2]) and len(shown) <= 122), name
+    assert metrics_table.set_index("name").loc["color_cast", "meaning"] == "Tint of the plain backdrop …"
     market = at.dataframe[1].value
     assert len(market) == 6  # one row per marketplace profile
     assert "rules" not in market.columns  # a paragraph each: under the table, one expander per profile

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from core.store.intake import ingest_files
-from pages.common.text import plain
+from pages.common.text import plain, plain_lines
 from tests.conftest import encode
 from tests.pages.conftest import ADMIN, make_app
 
@@ -26,6 +26,19 @@ def test_plain_escapes_everything_markdown_would_act_on():
         assert not _ACTIVE.search(out), (text, out)
         # Removing the escapes and the zero-width spaces gives back the text (line breaks as spaces).
         assert re.sub(r"\\(.)", r"\1", out).replace("\u200b", "") == text.replace("\n", " ")
+
+
+def test_plain_lines_keeps_line_breaks_and_nothing_else_active():
+    """Found by a browser probe: a reviewer's comment on two lines showed on one."""
+    out = plain_lines("**first** line\r\n<script>x</script>\rthird :red[x]")
+    lines = out.split("  \n")
+    assert len(lines) == 3 and not any(_ACTIVE.search(line) for line in lines), out
+    assert [re.sub(r"\\(.)", r"\1", line).replace("\u200b", "") for line in lines] == [
+        "**first** line",
+        "<script>x</script>",
+        "third :red[x]",
+    ]
+    assert plain_lines("one line") == plain("one line")
 
 
 def test_plain_leaves_a_colon_before_a_space_alone():
