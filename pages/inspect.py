@@ -118,7 +118,7 @@ pix = preview(record.sha256, record.blob_path)
 # 'cup_underexposed.jpg' broke mid-word ('cup_underexpose' / 'd.jpg').
 st.subheader(plain(record.shown_name), anchor=False)
 st.caption(
-    f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {file_description(store, record)} · "
+    f"Merchant {plain(record.merchant_id)} · {'SKU ' + plain(record.sku) if record.sku else 'no SKU'} · {file_description(store, record)} · "
     f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}..."
 )
 

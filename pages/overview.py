@@ -200,4 +200,7 @@ def _table(shown: pd.DataFrame, columns: list[str]) -> None:
 _table(window, table_columns(merchant_view=scope is not None, with_versions=include_optimized))
 # Streamlit 1.67's table cannot switch its header sorting off (only column selections do, at the
 # cost of a selection mode): say what a header click sorts.
-st.caption(f"A click on a column header sorts only the rows on this page; Sort by orders all {ov.shown} images.")
+st.caption(
+    "A click on a column header sorts only the rows on this page; Sort by orders "
+    + (f"all {ov.shown} images." if ov.shown != 1 else "the one image.")
+)

@@ -42,6 +42,7 @@ from core.vocabulary import (
     ISSUE_NAMES,
     QUEUE_ORDERS,
     REASONS,
+    decision_label,
     issue_label,
     reason_label,
     reason_labels,
@@ -199,7 +200,7 @@ def _undo() -> None:
         if d.reasons:  # an approval keeps none: the issues' suggestions come back instead
             st.session_state[f"reasons_{d.version_id}"] = [r for r in d.reasons if r in REASONS]
         st.session_state[f"comment_{d.version_id}"] = d.comment
-        _flash(f"Undid '{d.decision.replace('_', ' ')}' on {plain(version_name(store, d.version_id))}")
+        _flash(f"Undid “{decision_label(d.decision)}” on {plain(version_name(store, d.version_id))}")
     else:
         _flash(f"Undid the bulk approval of {len(undone)} images")
 
@@ -361,7 +362,7 @@ def queue_panel() -> None:
     with right:
         st.subheader(plain(record.shown_name), anchor=False)
         st.caption(
-            f"Merchant {plain(record.merchant_id)} · SKU {plain(record.sku or '-')} · {record.width}x{record.height} px · "
+            f"Merchant {plain(record.merchant_id)} · {'SKU ' + plain(record.sku) if record.sku else 'no SKU'} · {record.width}x{record.height} px · "
             f"{record.kind} #{record.version_id}"
         )
         st.metric("Quality score", f"{format_score(record.score)} / 100")

@@ -130,9 +130,19 @@ def throttle_wait(store: Store, *, username: str, client: str, at: datetime | No
 def sign_in(store: Store, username: str, password: str, *, client: str = "") -> SignInResult:
     """Check a password, throttled per account and per client; every failure is audited.
 
-    The message never says whether the user name exists.
+    The message never says whether the user name exists. A blank field is no attempt: it is
+    named, and neither counted nor audited.
     """
     name = (username or "").strip()
+    if not name or not password:
+        missing = (
+            "your user name and password"
+            if not name and not password
+            else "your user name"
+            if not name
+            else "your password"
+        )
+        return SignInResult(None, f"Enter {missing}.")
     wait, locked = throttle_wait(store, username=name, client=client)
     if wait > 0:
         record_sign_in(store, username=name, client=client, ok=False, reason="throttled")

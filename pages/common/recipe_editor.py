@@ -159,7 +159,8 @@ class RecipeEditor:
                     )
 
     def load_control(self) -> None:
-        st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload")
+        # A recipe is a few hundred bytes: 1 MB, not the server's limit for photos.
+        st.file_uploader("Recipe JSON", type=["json"], key="recipe_upload", max_upload_size=1)
         st.button("Use this recipe", on_click=self._load)
         if st.session_state.get("recipe_error"):
             st.error(plain(st.session_state["recipe_error"]))  # quotes the file: text, not Markdown

@@ -12,7 +12,7 @@ def test_the_undo_toast_names_the_image(db):
     next(b for b in at.button if b.label == "Approve").click().run()
     next(b for b in at.button if b.label == "Undo my last decision").click().run()
     toasts = [t.value for t in at.toast]
-    assert toasts == [f"Undid 'approved' on {plain(version_name(db, item.version_id))}"]
+    assert toasts == [f"Undid “Approved” on {plain(version_name(db, item.version_id))}"]
     assert "#" not in toasts[0] and item.file_name
 
 

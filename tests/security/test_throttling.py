@@ -84,3 +84,14 @@ def test_unknown_users_cost_a_hash_of_the_same_cost(store, rita):
     dummy = _dummy_hash().decode()
     assert real.startswith(f"$2b${BCRYPT_COST}$") and dummy.startswith(f"$2b${BCRYPT_COST}$")
     assert not bcrypt.checkpw(b"anything", _dummy_hash())
+
+
+def test_a_blank_field_is_named_and_is_no_attempt(store, rita):
+    """Found by a browser probe: an empty form said "Wrong user name or password"."""
+    assert sign_in(store, "", "", client="10.0.0.1").message == "Enter your user name and password."
+    assert sign_in(store, " rita ", "", client="10.0.0.1").message == "Enter your password."
+    assert sign_in(store, "  ", "correct horse", client="10.0.0.1").message == "Enter your user name."
+    assert throttle_wait(store, username="rita", client="10.0.0.1") == (0.0, False)  # not counted
+    with store.read() as conn:
+        assert not conn.execute(select(audit_log).where(audit_log.c.action.like("sign_in%"))).all()
+    assert sign_in(store, "rita", "correct horse", client="10.0.0.1").user is not None
