@@ -8,6 +8,7 @@ import functools
 import getpass
 import os
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,10 @@ def _ingest(args: argparse.Namespace) -> int:
     for r in report.results:
         extra = f"score {r.score:.0f}" if r.score is not None else r.reason
         print(f"{r.status:9s} {r.name}  {extra}")
+    # Whose catalogue the files went to: a folder's manifest.csv may name other merchants than --merchant.
+    for merchant, n in sorted(Counter(r.merchant_id for r in report.results if r.status == "added").items()):
+        named = "" if merchant == args.merchant else f" (named by a manifest.csv; --merchant was '{args.merchant}')"
+        print(f"{n} added under merchant '{merchant}'{named}")
     note = uploads.unmatched_note()
     if note:
         print(f"note: {note}", file=sys.stderr)

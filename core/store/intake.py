@@ -167,7 +167,9 @@ class FileResult:
     ``display_name`` the name as the merchant gave it. A ``duplicate`` with ``repeat_of`` repeats
     the bytes of that file (its display name), added earlier in the same upload; without it, the
     bytes were in the catalogue before the upload. ``source`` names the zip the file came out of
-    ("" for a file uploaded as it is)."""
+    ("" for a file uploaded as it is). ``merchant_id`` is the merchant an added file was stored
+    under, or whose catalogue already held a duplicate (a manifest may name another than the
+    upload's); "" for a refused file."""
 
     name: str
     status: Literal["added", "duplicate", "refused"]
@@ -179,6 +181,7 @@ class FileResult:
     display_name: str = ""
     repeat_of: str = ""
     source: str = ""
+    merchant_id: str = ""
 
     @property
     def shown_name(self) -> str:
@@ -590,6 +593,7 @@ def ingest_files(
                             version_id=int(existing.vid),
                             display_name=shown,
                             repeat_of=first,
+                            merchant_id=merchant,
                         )
                     )
                     continue
@@ -633,6 +637,7 @@ def ingest_files(
                         score=score,
                         issues=issues,
                         display_name=shown,
+                        merchant_id=merchant,
                     )
                 )
     except BaseException:

@@ -73,3 +73,17 @@ def test_a_folders_manifest_row_that_names_no_file_is_told(drop, tmp_path, capsy
         f"note: 1 manifest row named no file in this upload, so its SKU was not used: 'new_cup.jpeg' (manifest.csv in {drop})"
         in out.err
     )
+
+
+def test_ingest_says_whose_catalogue_the_files_went_to(drop, tmp_path, capsys, photo):
+    """Found by a browser probe: a folder's manifest.csv put files under another merchant than
+    --merchant, and nothing in the output said so."""
+    (drop / "other_cup.jpg").write_bytes(encode(photo[::5, ::5].copy(), "JPEG"))
+    (drop / "manifest.csv").write_bytes(b"file,merchant_id,sku\nnew_cup.jpg,acme-home,CUP-9\n")
+    data = str(tmp_path / "data")
+    assert main(["--data-dir", data, "ingest", "--merchant", "zeta", str(drop)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == [
+        "1 added under merchant 'acme-home' (named by a manifest.csv; --merchant was 'zeta')",
+        "1 added under merchant 'zeta'",
+    ]
