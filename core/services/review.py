@@ -165,8 +165,12 @@ def comparison_for(store: Store, record: ImageRecord, *, profile: str) -> Review
         before=record,
         after=record,
         recipe=proposal,
-        caption="Original (left) vs the automatic fix the engine proposes (right): "
-        + (operation_labels(s.op for s in proposal.steps) or "nothing to fix"),
+        caption=(
+            "Original (left) vs the automatic fix the engine proposes (right): "
+            + operation_labels(s.op for s in proposal.steps)
+            if proposal.steps
+            else "The original, as uploaded: the engine finds nothing to fix, so both sides show it."
+        ),
         applies_to="Your decision applies to the original (left), as uploaded"
         + ("; the fix on the right is a suggestion for the merchant." if proposal.steps else "."),
     )

@@ -69,6 +69,11 @@ def test_an_original_is_compared_with_the_proposed_fix(seeded):
     assert c.before == c.after == rec
     assert c.recipe is not None and c.recipe.steps and "Contrast stretch" in c.caption  # as people name it
     assert "contrast_stretch" not in c.caption
+    # Nothing to fix: the two sides are the same picture, and the caption says so (not "vs").
+    good = next(r for r in list_images(seeded) if r.file_name == "cup_on_white.jpg")
+    c = comparison_for(seeded, good, profile="generic")
+    assert c.recipe is not None and not c.recipe.steps
+    assert c.caption == "The original, as uploaded: the engine finds nothing to fix, so both sides show it."
 
 
 def test_a_submitted_fix_is_captioned_with_its_steps_not_its_json(seeded):
