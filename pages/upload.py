@@ -98,6 +98,7 @@ def _draw_report(outcome: UploadOutcome) -> None:
         key=f"upload_view_{st.session_state.get(_FORM_GEN, 0)}",  # back to "All files" for a new report
         width="stretch",
     )
+    st.space("small")  # the table's hover toolbar sits above it: clear of the view buttons' last label
     shown = outcome.in_view(view or "all")
     longest = max((len(r.reason or "") for r in shown), default=0)
     wrap = view not in (None, "all") or len(shown) <= _WRAP_UP_TO_ROWS
