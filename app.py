@@ -55,8 +55,8 @@ menu[""] = [
 ]
 page = st.navigation(menu, position="sidebar" if user is not None else "hidden")
 follow_deep_link()  # a shared link opened in a new browser session comes back here first
-if user is None or page.url_path not in ("", "sign-in"):
-    # Not on the two addresses that only forward to another page: a forwarded run is cut short,
+if user is None or page.url_path not in ("", "home", "sign-in"):
+    # Not on the addresses that only forward to another page: a forwarded run is cut short,
     # so the browser might never get the cookie written there; the page forwarded to writes it.
     sync_cookie()
 if user is None:

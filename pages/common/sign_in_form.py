@@ -24,6 +24,9 @@ def sign_in_form() -> None:
         username = st.text_input("User name", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    from pages.common.cookie import preload_cookie_writer
+
+    preload_cookie_writer()
     if submitted:
         user, message = sign_in(username.strip(), password)
         if user is not None:

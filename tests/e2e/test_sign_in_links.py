@@ -114,11 +114,19 @@ def test_4_every_address_answers(fresh, app, path):
     fresh.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
     wait_idle(fresh)
     _no_page_not_found(fresh)
+    # The cookie writer's script loads with the form, so that the write after signing in runs at
+    # once (loaded only then, it ran up to 1.6 s after the next page showed: a reload lost the session).
+    assert fresh.locator(".st-key-session_cookie_preload").count() == 1
     _fill_sign_in(fresh, "admin", ADMIN_PASSWORD)
     heading = {"/review": "Review queue"}.get(path, "Catalogue overview")
     fresh.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
     wait_idle(fresh)
     _no_page_not_found(fresh)
+    # Signed in for good at every address, those that forward to another page included: a reload
+    # keeps the session.
+    assert any(c["name"] == "imagedesk_session" for c in fresh.context.cookies())
+    fresh.reload()
+    fresh.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
 
 
 def _toggle(page):  # type: ignore[no-untyped-def]
