@@ -9,7 +9,7 @@ images are prepared in the background while the reviewer looks at this one. The 
 import pandas as pd
 import streamlit as st
 
-from core.engine.wording import SCORE_COLUMN_FORMAT, format_score
+from core.engine.wording import SCORE_COLUMN_FORMAT, counted, format_score
 from core.services.access import may_set_double_review, roles_for
 from core.services.catalog import Store, copies_under_other_merchants, findings, open_version
 from core.services.optimize import Similarity
@@ -31,6 +31,7 @@ from core.services.review import (
     queue_progress,
     set_double_review_share,
     skip_item,
+    skipped_still_open,
     suggested_reasons,
     undo_last_decisions,
     upcoming_items,
@@ -310,8 +311,11 @@ def queue_panel() -> None:
     if item is None:
         _undo_button()
         _show_error(error)
-        if skipped:
-            st.info(f"You skipped {len(skipped)} image(s); they are still waiting.")
+        # Only those still waiting under these filters: a teammate may have decided some meanwhile.
+        if waiting := skipped_still_open(store, reviewer=user.username, where=where, skipped=skipped):
+            st.info(
+                f"You skipped {counted(len(waiting), 'image')} that {'is' if len(waiting) == 1 else 'are'} still waiting."
+            )
             if st.button("Show skipped images again"):
                 skipped.clear()
                 st.rerun(scope="fragment")

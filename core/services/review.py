@@ -61,6 +61,7 @@ __all__ = [
     "version_name",
     "upcoming_item",
     "upcoming_items",
+    "skipped_still_open",
     "ReviewComparison",
     "ReviewError",
     "comparison_for",
@@ -263,6 +264,15 @@ def upcoming_items(
     left_out = {*skip, *(() if shown is None else (shown,))}
     items = open_items(store, reviewer, **where.store_args(), limit=count + len(left_out))
     return [i for i in items if i.version_id not in left_out][:count]
+
+
+def skipped_still_open(store: Store, *, reviewer: str, where: QueueFilter, skipped: Iterable[int]) -> list[int]:
+    """Which of the images ``reviewer`` skipped still wait for them under ``where``: a teammate
+    may have decided some meanwhile, and a filter may leave others out."""
+    ids = list(dict.fromkeys(int(v) for v in skipped))
+    if not ids:
+        return []
+    return [i.version_id for i in open_items(store, reviewer, **where.store_args(), only=ids, limit=len(ids))]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -273,3 +273,22 @@ def test_a_photo_copied_by_another_merchant_is_never_approved_in_bulk(seeded):
     assert copies.narrows and not QueueFilter(order="oldest").narrows
     assert queue_progress(seeded, reviewer="rita", where=copies).remaining == 2  # the same two, listed
     assert bulk_candidates(seeded, reviewer="rita", where=copies, min_score=None, no_issues=False) == []
+
+
+def test_skipped_images_count_only_while_they_still_wait(seeded):
+    """Found by a browser probe: "You skipped 5 image(s); they are still waiting." after a teammate
+    had decided four of them, and under a filter none of them matched."""
+    from core.services.review import QueueFilter, current_item, skip_item, skipped_still_open
+
+    everything = QueueFilter()
+    first = current_item(seeded, reviewer="rita", where=everything)
+    skip_item(seeded, reviewer="rita", version_id=first.version_id)
+    second = current_item(seeded, reviewer="rita", where=everything, skip=(first.version_id,))
+    skip_item(seeded, reviewer="rita", version_id=second.version_id)
+    skipped = [first.version_id, second.version_id]
+    assert sorted(skipped_still_open(seeded, reviewer="rita", where=everything, skipped=skipped)) == sorted(skipped)
+    record_decision(seeded, version_id=first.version_id, reviewer="ravi", decision="approved")
+    assert skipped_still_open(seeded, reviewer="rita", where=everything, skipped=skipped) == [second.version_id]
+    elsewhere = QueueFilter(merchant_id="no-such-merchant")
+    assert skipped_still_open(seeded, reviewer="rita", where=elsewhere, skipped=skipped) == []
+    assert skipped_still_open(seeded, reviewer="rita", where=everything, skipped=[]) == []
