@@ -212,15 +212,13 @@ with st.form("upload"):
     sku = st.text_input("SKU for all files (optional)", key=f"upload_sku_{gen}")
     submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
 
-if submitted:
-    merchant = merchant.strip()
-    if not merchant:
-        st.error("Enter the merchant id first.")
-        st.stop()
-    files = [*(images or []), *(zips or [])]
-    if not files:
-        st.error("Choose at least one file.")
-        st.stop()
+files = [*(images or []), *(zips or [])] if submitted else []
+if submitted and not merchant.strip():
+    st.error("Enter the merchant id first.")
+elif submitted and not files:
+    # Also what a second click during a long upload meets: the report of the first follows below.
+    st.error("Choose at least one file.")
+elif submitted:
     try:
         # A merchant's manifest names files and SKUs: its merchant_id column is ignored, so not checked.
         manifest = (
@@ -228,23 +226,32 @@ if submitted:
             if manifest_file
             else None
         )
-        with st.spinner(f"Scoring {counted(len(files), 'file')}..."):
+        what = " and ".join(
+            part
+            for part in (
+                counted(len(images or []), "image") if images else "",
+                f"the images in {counted(len(zips or []), 'zip file')}" if zips else "",
+            )
+            if part
+        )
+        with st.spinner(f"Scoring {what}..."):
             outcome = ingest_uploads(
                 store,
                 [(browser_file_name(f.name), f.getvalue()) for f in files],
-                merchant_id=merchant,
+                merchant_id=merchant.strip(),
                 uploaded_by=user.username,
                 manifest=manifest,
                 sku=sku.strip(),
                 only_own_merchant=user.role == "merchant",
             )
+            # Kept at once, before anything is drawn: a click during the upload starts a new run at
+            # the next drawing call, and the report of what was stored must not be lost with this one.
+            st.session_state[_LAST] = (user.username, outcome)  # plain values: this script's classes are new each run
+            st.session_state[_FORM_GEN] = gen + 1  # new keys give empty uploaders (and SKU)
     except IngestError as exc:
         st.error(plain(exc))
-        st.stop()
-    # Done: the report is kept for the next run, and new keys give empty uploaders (and SKU).
-    st.session_state[_LAST] = (user.username, outcome)  # plain values: this script's classes are new each run
-    st.session_state[_FORM_GEN] = gen + 1
-    st.rerun()
+    else:
+        st.rerun()
 
 last = st.session_state.get(_LAST)
 if isinstance(last, tuple) and last[0] == user.username:  # never another account's report

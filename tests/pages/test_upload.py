@@ -56,6 +56,10 @@ def test_a_refused_submission_keeps_the_files_and_an_upload_empties_the_form(db,
     copy = table[table["file"] == "day.zip › blue/00.png"].iloc[0]
     assert copy["result"] == "copy in this upload"
     assert copy["reason"] == "The same file as red/00.png earlier in this upload."
+    # A second click (during a long upload it lands on the emptied form): the report stays.
+    _submit(at)
+    assert "Choose at least one file." in texts(at)
+    assert "Report of the last upload: 12 files" in texts(at) and len(at.dataframe[0].value) == 12
 
 
 def test_the_report_shows_every_file_and_a_view_of_each_verdict(db, day_zip):
