@@ -40,7 +40,7 @@ from core.engine.profiles import Profile
 from core.engine.recipe import Recipe
 from core.store.accounts import AuthError, check_merchant_id, list_users
 from core.store.blobs import blob_path_for, write_blob
-from core.store.database import Store, images, inserted_id, now, versions
+from core.store.database import Store, images, inserted_id, now, shown_name, versions
 from core.store.queries import merchant_ids
 from core.store.scores import all_profiles, duplicate_index, source_long_side, store_scores
 from core.store.settings import max_pixels as settings_max_pixels
@@ -563,7 +563,7 @@ def ingest_files(
             for (name, shown), rel, analysis, merchant, item_sku in staged:
                 info = analysis.info
                 existing = conn.execute(
-                    select(images.c.id, images.c.sku, versions.c.id.label("vid"))
+                    select(images.c.id, images.c.sku, versions.c.id.label("vid"), shown_name.label("shown"))
                     .join(versions, versions.c.image_id == images.c.id)
                     .where(
                         and_(
@@ -578,7 +578,7 @@ def ingest_files(
                     said = (
                         f"The same file as {first} earlier in this upload."
                         if first
-                        else "These exact bytes were uploaded before."
+                        else f"These exact bytes were uploaded before, as {quoted(existing.shown, 80)} (#{int(existing.vid)})."
                     )
                     if item_sku and item_sku != (existing.sku or ""):
                         # Nothing is stored for a copy: a SKU given with it would vanish unsaid.
