@@ -220,7 +220,8 @@ def _bulk_panel() -> None:
     )
     st.caption(
         f"{waiting} these limits and the sidebar's filters, scored under the {get_profile(store, profile).title} profile. "
-        "A file that another merchant stored too is never approved in bulk: the queue shows it one by one."
+        "Never in bulk: a fix a merchant submitted, and a file that another merchant stored too. "
+        "The queue shows those one by one."
     )
     if candidates:
         bulk = pd.DataFrame(bulk_rows(candidates))

@@ -361,10 +361,21 @@ def bulk_candidates(
     """The open items a bulk approval would act on, in queue order (e.g. no issue and score >= 90).
 
     Never an image whose file another merchant stored too: no check flags a seller's photo copied
-    by another seller (its pixels are fine), so it would pass every limit; a person decides it."""
+    by another seller (its pixels are fine), so it would pass every limit; a person decides it.
+    Never a fix a merchant submitted either: what an edit does to the product (blown out, its
+    colours moved, cream pearls turned bronze by a contrast stretch) the score cannot see, as it
+    judges the fix alone; the queue shows each fix beside its original, with its warnings."""
     if where.copied:
         return []  # every image the filter lists is a copy
-    return open_items(store, reviewer, **where.store_args(), min_score=min_score, no_issues=no_issues, not_copied=True)
+    return open_items(
+        store,
+        reviewer,
+        **where.store_args(),
+        min_score=min_score,
+        no_issues=no_issues,
+        not_copied=True,
+        originals_only=True,
+    )
 
 
 def bulk_rows(candidates: Iterable[QueueItem]) -> list[dict[str, Any]]:
@@ -390,12 +401,15 @@ def approve_all(
     """Approve exactly the items shown, after the reviewer confirmed their number: one audited
     decision each, one batch (one undo takes it back). Items decided or leased by someone else
     since they were shown are left out, and so are those whose file another merchant has stored
-    meanwhile (see :func:`bulk_candidates`)."""
+    meanwhile, and fixes (see :func:`bulk_candidates`)."""
     ids = list(dict.fromkeys(int(v) for v in version_ids))
     if confirmed_count != len(ids):
         raise ReviewError(f"{len(ids)} images are selected but {confirmed_count} were confirmed; nothing was approved")
     still_open = {
-        i.version_id for i in open_items(store, reviewer, profile=profile, only=ids, limit=len(ids), not_copied=True)
+        i.version_id
+        for i in open_items(
+            store, reviewer, profile=profile, only=ids, limit=len(ids), not_copied=True, originals_only=True
+        )
     }
     keep = [v for v in ids if v in still_open]
     if not keep:

@@ -819,6 +819,7 @@ def open_items(
     no_issues: bool = False,
     copied: bool = False,
     not_copied: bool = False,
+    originals_only: bool = False,
     limit: int = 5000,
     only: Sequence[int] | None = None,
 ) -> list[QueueItem]:
@@ -826,8 +827,10 @@ def open_items(
     order: the set "approve all shown" acts on. ``only``: just these versions (which of them are
     still open), without walking the rest of the queue. ``copied``: only the images whose very file
     another merchant stored too; ``not_copied``: without them (see
-    :func:`core.store.queries.same_file_elsewhere`)."""
+    :func:`core.store.queries.same_file_elsewhere`). ``originals_only``: no fix a merchant submitted."""
     where: list[Any] = []
+    if originals_only:
+        where.append(versions.c.kind == "original")
     if min_score is not None:
         where.append(scores.c.score >= float(min_score))
     if no_issues:
