@@ -122,13 +122,14 @@ st.dataframe(
     key="fb_table",
     # Rows taller than 4rem make the grid wrap text: three lines of reasons or comment, not "Please re-sh...".
     row_height=72,
+    # What was decided on comes right after when: after the comment it was cut at 1400 px.
     column_order=[
         "decided_at",
+        "file_name",
         "reviewer",
         "decision",
         "reasons",
         "comment",
-        "file_name",
         "merchant_id",
         "sku",
         "profile",
