@@ -233,8 +233,7 @@ def _bulk_panel() -> None:
                 bulk.columns,
                 {
                     "score": st.column_config.NumberColumn(format=SCORE_COLUMN_FORMAT),
-                    # Original or optimized is the "version" on every page; its number is written "#14".
-                    "kind": st.column_config.TextColumn("Version"),
+                    # The version's number, written "#14" as on every page (always an original's).
                     "version": st.column_config.NumberColumn("Number", format="#%d"),
                 },
             ),

@@ -379,14 +379,13 @@ def bulk_candidates(
 
 
 def bulk_rows(candidates: Iterable[QueueItem]) -> list[dict[str, Any]]:
-    """The items of a bulk approval as the table that asks to confirm it: file, which version of
-    it (original or optimized: one image can be waiting twice), merchant, score (to one decimal,
-    as every page shows it; None when not scored: an empty string made the column text, and the
-    table wrote 95.0 as "95" beside "94.8") and version number."""
+    """The items of a bulk approval as the table that asks to confirm it: file, merchant, score (to
+    one decimal, as every page shows it; None when not scored: an empty string made the column
+    text, and the table wrote 95.0 as "95" beside "94.8") and version number. Every one is an
+    original (:func:`bulk_candidates`)."""
     return [
         {
             "image": c.shown_name,
-            "kind": c.kind,
             "merchant": c.merchant_id,
             "score": round(c.score, 1) if c.score is not None else None,
             "version": c.version_id,

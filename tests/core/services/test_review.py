@@ -109,23 +109,16 @@ def test_a_bulk_approval_is_confirmed_on_a_table_of_its_items(seeded):
 
     items = bulk_candidates(seeded, reviewer="rita", where=QueueFilter(), min_score=None, no_issues=False)
     rows = bulk_rows(items)
-    assert len(rows) == 20 and list(rows[0]) == ["image", "kind", "merchant", "score", "version"]
+    assert len(rows) == 20 and list(rows[0]) == ["image", "merchant", "score", "version"]
     first = items[0]
     assert rows[0] == {
         "image": first.file_name,
-        "kind": "original",
         "merchant": first.merchant_id,
         "score": round(first.score, 1),  # as every page shows it: 94.8 is not "95"
         "version": first.version_id,
     }
     unscored = dataclasses.replace(first, score=None)
     assert bulk_rows([unscored])[0]["score"] is None  # a number column: the table writes every score "95.0"
-    # An optimized version waiting next to its original says which it is.
-    fixed = dataclasses.replace(first, version_id=first.version_id + 1000, kind="optimized")
-    assert [(r["image"], r["kind"]) for r in bulk_rows([first, fixed])] == [
-        (first.file_name, "original"),
-        (first.file_name, "optimized"),
-    ]
 
 
 def test_only_an_administrator_sets_the_double_review_share(seeded):
