@@ -35,7 +35,7 @@ from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
 from pages.common.tables import headed
-from pages.common.text import gist, plain, plain_lines, same_file_note, when
+from pages.common.text import gist, plain, plain_lines, same_file_note, sku_words, when
 
 
 def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
@@ -118,7 +118,7 @@ pix = preview(record.sha256, record.blob_path)
 # 'cup_underexposed.jpg' broke mid-word ('cup_underexpose' / 'd.jpg').
 st.subheader(plain(record.shown_name), anchor=False)
 st.caption(
-    f"Merchant {plain(record.merchant_id)} · {'SKU ' + plain(record.sku) if record.sku else 'no SKU'} · {file_description(store, record)} · "
+    f"Merchant {plain(record.merchant_id)} · {sku_words(record.sku)} · {file_description(store, record)} · "
     f"{record.kind} version #{record.version_id} · sha256 {record.sha256[:12]}..."
 )
 

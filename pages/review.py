@@ -52,7 +52,7 @@ from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
 from pages.common.tables import headed
-from pages.common.text import COPIED_FILTER_HELP, plain, same_file_note
+from pages.common.text import COPIED_FILTER_HELP, plain, same_file_note, sku_words
 
 user = require_role(*roles_for("review"))
 store = get_store()
@@ -366,7 +366,7 @@ def queue_panel() -> None:
     with right:
         st.subheader(plain(record.shown_name), anchor=False)
         st.caption(
-            f"Merchant {plain(record.merchant_id)} · {'SKU ' + plain(record.sku) if record.sku else 'no SKU'} · {record.width}x{record.height} px · "
+            f"Merchant {plain(record.merchant_id)} · {sku_words(record.sku)} · {record.width}x{record.height} px · "
             f"{record.kind} #{record.version_id}"
         )
         st.metric("Quality score", f"{format_score(record.score)} / 100")

@@ -29,7 +29,7 @@ from core.store.accounts import (
     username_taken,
 )
 from core.store.database import Store
-from core.store.intake import merchant_case_clash
+from core.store.intake import known_merchants, merchant_case_clash
 from core.store.queries import merchant_ids
 from core.store.sessions import failures_since, record_sign_in, token_hash
 from core.vocabulary import ROLES, role_label
@@ -89,8 +89,7 @@ def check_account_merchant(store: Store, merchant_id: str | None, *, account: st
     merchant's images. Upload refuses the same ids for the same reason."""
     if not merchant_id:
         return
-    ids = {*merchant_ids(store), *(u.merchant_id for u in list_users(store) if u.merchant_id and u.username != account)}
-    if clash := merchant_case_clash(merchant_id, {m.casefold(): m for m in sorted(ids)}):
+    if clash := merchant_case_clash(merchant_id, known_merchants(store, except_account=account)):
         raise AuthError(clash)
 
 

@@ -247,9 +247,13 @@ def check_upload_merchant(text: str) -> str:
         raise IngestError(f"The merchant id cannot be used: {exc}. Nothing was imported.") from None
 
 
-def known_merchants(store: Store) -> dict[str, str]:
-    """Every merchant id in use (with images, or a merchant account's), by its case-folded form."""
-    ids = {*merchant_ids(store), *(u.merchant_id for u in list_users(store) if u.merchant_id)}
+def known_merchants(store: Store, *, except_account: str | None = None) -> dict[str, str]:
+    """Every merchant id in use (with images, or a merchant account's other than
+    ``except_account``'s), by its case-folded form."""
+    ids = {
+        *merchant_ids(store),
+        *(u.merchant_id for u in list_users(store) if u.merchant_id and u.username != except_account),
+    }
     return {m.casefold(): m for m in sorted(ids)}
 
 

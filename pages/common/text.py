@@ -19,7 +19,7 @@ import pandas as pd
 
 from core.services.catalog import SameFile
 
-__all__ = ["COPIED_FILTER_HELP", "gist", "plain", "plain_lines", "same_file_note", "when"]
+__all__ = ["COPIED_FILTER_HELP", "gist", "plain", "plain_lines", "same_file_note", "sku_words", "when"]
 
 _PUNCT: Final = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 #: A colon with something right after it: where ``:red[``, ``:material/`` and ``:smile:`` begin.
@@ -55,6 +55,11 @@ def gist(text: str, *, limit: int = 120) -> str:
     cut = min((i for i in (text.find(" ("), text.find(";")) if i >= 12), default=-1)
     head = text[:cut] if 0 < cut <= limit else text[:limit].rsplit(" ", 1)[0]
     return head.rstrip(" ,:") + " …"
+
+
+def sku_words(sku: str | None) -> str:
+    """An image's SKU for a caption: "SKU CUP-001" (as plain text), or "no SKU"."""
+    return f"SKU {plain(sku)}" if sku else "no SKU"
 
 
 def when(stamp: object) -> str:
