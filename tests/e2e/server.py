@@ -111,7 +111,8 @@ def running_app(
 
 
 def sign_in(page, base: str, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base + "/")
+    # A fresh server's first page on a loaded 2-core CI machine once took over Playwright's 30 s.
+    page.goto(base + "/", timeout=90_000)
     page.get_by_role("textbox", name="User name").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
