@@ -229,8 +229,8 @@ elif submitted:
         what = " and ".join(
             part
             for part in (
-                counted(len(images or []), "image") if images else "",
-                f"the images in {counted(len(zips or []), 'zip file')}" if zips else "",
+                counted(len(images), "image") if images else "",
+                f"the images in {counted(len(zips), 'zip file')}" if zips else "",
             )
             if part
         )

@@ -162,6 +162,11 @@ def preview_recipe(record: ImageRecord, recipe: Recipe, *, preview: np.ndarray) 
     return recipe.on_reduced_copy(scale=_preview_scale(record, preview), max_side=PREVIEW_SIDE)[0]
 
 
+def _without_duplicate_findings(analysis: Analysis) -> Analysis:
+    """``analysis`` without what comparing with the catalogue found (a saved fix is not compared)."""
+    return replace(analysis, metrics={k: v for k, v in analysis.metrics.items() if k not in DUPLICATE_METRICS})
+
+
 def estimate_score(
     record: ImageRecord, *, preview: np.ndarray, result: np.ndarray, profile: Profile, recipe: Recipe | None = None
 ) -> ScoreEstimate:
@@ -194,17 +199,10 @@ def estimate_score(
         # a fix is not compared with the catalogue, so the upload's duplicate finding is not its.
         source = judged_long_side(record.metrics, width=record.width, height=record.height)
         fixed = at_source_resolution(fixed, source_long_side=source)
-        fixed = replace(fixed, metrics={k: v for k, v in fixed.metrics.items() if k not in DUPLICATE_METRICS})
+        fixed = _without_duplicate_findings(fixed)
     before, after = assess(original, profile), assess(fixed, profile)
     left_out = fixed is not original and any(i.name in DUPLICATE_ISSUES for i in before.issues)
-    baseline = (
-        assess(
-            replace(original, metrics={k: v for k, v in original.metrics.items() if k not in DUPLICATE_METRICS}),
-            profile,
-        ).score
-        if left_out
-        else None
-    )
+    baseline = assess(_without_duplicate_findings(original), profile).score if left_out else None
     return ScoreEstimate(
         before=before.score,
         score=after.score,
