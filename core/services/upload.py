@@ -6,7 +6,7 @@ The zip-or-file choice lives here once; the page and the command line both call
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Final
@@ -25,6 +25,7 @@ from core.store.intake import (
     ingest_zip,
     quoted,
     read_manifest,
+    zip_file_count,
 )
 from core.vocabulary import HEIF_EXTENSIONS
 
@@ -36,10 +37,12 @@ __all__ = [
     "UploadLimits",
     "UploadOutcome",
     "browser_file_name",
+    "check_upload_fields",
     "counted",
     "ingest_uploads",
     "is_zip",
     "read_manifest",
+    "upload_file_count",
     "upload_limits",
 ]
 
@@ -224,6 +227,23 @@ class UploadOutcome:
         return sorted(shown, key=lambda r: _REPORT_ORDER[_verdict(r)])  # stable: upload order kept
 
 
+def check_upload_fields(store: Store, *, merchant_id: str, sku: str, only_own_merchant: bool) -> tuple[str, str]:
+    """The page's merchant id and SKU (``ingest --merchant``) as an upload uses them, checked
+    before any file is read: :class:`IngestError` saying why (too long for the database, spaces,
+    markup, another merchant's id in other letter case...). A merchant's own id
+    (``only_own_merchant``) comes from their account, which was checked when it was made."""
+    if not only_own_merchant:
+        merchant_id = check_upload_merchant(merchant_id)
+        check_merchant_case(store, merchant_id)
+    return merchant_id, check_sku(sku)
+
+
+def upload_file_count(files: Sequence[tuple[str, bytes]]) -> int:
+    """How many files an upload of ``(name, bytes)`` pairs reports on (a progress bar's total): each
+    image, and each file in a zip, read from the zip's list of contents alone."""
+    return sum(zip_file_count(data) if is_zip(name) else 1 for name, data in files)
+
+
 def ingest_uploads(
     store: Store,
     files: Sequence[tuple[str, bytes]],
@@ -235,6 +255,7 @@ def ingest_uploads(
     only_own_merchant: bool = False,
     executor: Executor | None = None,
     stop_at_refused_zip: bool = False,
+    on_file: Callable[[], None] | None = None,
 ) -> UploadOutcome:
     """Ingest ``(name, bytes)`` pairs: the images together (one ingest), then each zip on its own.
 
@@ -247,11 +268,11 @@ def ingest_uploads(
     file is read: :class:`IngestError` saying why (too long for the database, spaces, markup...),
     whatever ``stop_at_refused_zip`` says. A merchant's own id (``only_own_merchant``) comes from
     their account, which was checked when it was made, and is taken as it is.
+
+    ``on_file`` is called once for each of the :func:`upload_file_count` files as it is measured
+    or refused (a zip refused whole counts its files at once).
     """
-    if not only_own_merchant:
-        merchant_id = check_upload_merchant(merchant_id)
-        check_merchant_case(store, merchant_id)
-    sku = check_sku(sku)
+    merchant_id, sku = check_upload_fields(store, merchant_id=merchant_id, sku=sku, only_own_merchant=only_own_merchant)
     outcome = UploadOutcome()
     earlier: dict[tuple[str, str], str] = {}  # files added so far, so a later copy names the first
     singles = [(name, data) for name, data in files if not is_zip(name)]
@@ -267,12 +288,20 @@ def ingest_uploads(
             only_own_merchant=only_own_merchant,
             executor=executor,
             earlier=earlier,
+            on_file=on_file,
         )
         outcome.report.results += part.results
         used |= part.manifest_used
     for name, data in files:
         if not is_zip(name):
             continue
+        ticked = [0]  # this zip's files counted so far
+
+        def tick(ticked: list[int] = ticked) -> None:
+            ticked[0] += 1
+            if on_file is not None:
+                on_file()
+
         try:
             part = ingest_zip(
                 store,
@@ -283,11 +312,16 @@ def ingest_uploads(
                 only_own_merchant=only_own_merchant,
                 executor=executor,
                 earlier=earlier,
+                on_file=tick,
             )
         except IngestError as exc:
             if stop_at_refused_zip:
                 raise
             outcome.refused_zips.append((name, str(exc)))
+            # The files it had left count as done (none for a zip refused on its list of contents).
+            if on_file is not None:
+                for _ in range(max(0, zip_file_count(data) - ticked[0])):
+                    on_file()
         else:
             # Named with their zip in the report ("monday.zip › red/shirt.jpg"): a refused
             # empty.png from a zip looked like a loose empty.png uploaded with it.

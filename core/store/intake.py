@@ -468,6 +468,7 @@ def ingest_files(
     executor: Executor | None = None,
     max_pixels: int | None = None,
     earlier: dict[tuple[str, str], str] | None = None,
+    on_file: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest ``(name, bytes)`` pairs for ``merchant_id`` (a manifest may assign others).
 
@@ -487,7 +488,11 @@ def ingest_files(
     ``sku`` is checked first (:func:`check_sku`); a ``manifest`` comes from :func:`read_manifest`,
     which checks its merchant ids and SKUs. The caller checks ``merchant_id``
     (:func:`check_upload_merchant`, as :func:`core.services.upload.ingest_uploads` does).
+
+    ``on_file`` is called once for each file as soon as it is measured or refused, before
+    anything is stored (measuring is nearly all of an ingest's time): a progress count.
     """
+    tick = on_file or _nothing
     sku = check_sku(sku)  # before anything is read: PostgreSQL would refuse it only once all was measured
     report = IngestReport()
     notes: dict[str, str] = {}  # storage name -> what the uploader should know about an added file
@@ -501,6 +506,7 @@ def ingest_files(
             row, collision = manifest_row(raw_name)
             if row is None:
                 report.results.append(FileResult(name=name, status="refused", reason=collision, display_name=shown))
+                tick()
                 continue
             merchant, item_sku = row
             if only_own_merchant and merchant and merchant != merchant_id:
@@ -514,9 +520,11 @@ def ingest_files(
                         name=name, status="refused", reason="No merchant given for this file.", display_name=shown
                     )
                 )
+                tick()
                 continue
             if not only_own_merchant and (clash := merchant_case_clash(merchant, known)):
                 report.results.append(FileResult(name=name, status="refused", reason=clash, display_name=shown))
+                tick()
                 continue
             known.setdefault(merchant.casefold(), merchant)  # a new merchant: later rows must match its case
             yield (name, shown), data, merchant, item_sku or sku
@@ -539,6 +547,7 @@ def ingest_files(
                 executor.map(measure, datas, shown_names) if executor is not None else map(measure, datas, shown_names)
             )
             for (names, data, merchant, item_sku), (analysis, error) in zip(batch, measured, strict=True):
+                tick()
                 if analysis is None:
                     report.results.append(
                         FileResult(name=names[0], status="refused", reason=error, display_name=names[1])
@@ -869,6 +878,29 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, limit: int, budg
     return b"".join(parts)
 
 
+def _nothing() -> None:
+    return None
+
+
+def _is_listed(info: zipfile.ZipInfo) -> bool:
+    """Whether a zip entry gets a row in the report: a file, not the manifest, nor a hidden file
+    or macOS's resource forks (``.DS_Store``, ``__MACOSX/``), which a merchant never chose."""
+    base = PurePosixPath(info.filename).name
+    return not (info.is_dir() or base.lower() == "manifest.csv" or base.startswith(".") or "__MACOSX" in info.filename)
+
+
+def zip_file_count(data: bytes) -> int:
+    """How many files of a zip :func:`ingest_zip` reports on (a progress bar's total), read from
+    its list of contents alone; 0 for a zip it refuses whole."""
+    if len(data) > ZIP_LIMITS["max_zip_bytes"]:
+        return 0
+    try:
+        _, infos = _zip_members(data)
+    except IngestError:
+        return 0
+    return sum(_is_listed(i) for i in infos)
+
+
 def ingest_zip(
     store: Store,
     data: bytes,
@@ -879,11 +911,13 @@ def ingest_zip(
     only_own_merchant: bool = False,
     executor: Executor | None = None,
     earlier: dict[tuple[str, str], str] | None = None,
+    on_file: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest the images in a zip. A ``manifest.csv`` inside it (or ``manifest=``) maps files to
     merchants and SKUs. Unsafe zips (path traversal, bombs) are refused whole. Entries are read
     and checked one at a time (a size cap per file and for the whole zip), never all at once.
-    ``earlier``: as for :func:`ingest_files`."""
+    ``earlier`` and ``on_file``: as for :func:`ingest_files` (each of :func:`zip_file_count`'s
+    entries is counted once)."""
     if len(data) > ZIP_LIMITS["max_zip_bytes"]:
         raise IngestError(
             f"The zip is {len(data) / 1024**2:.0f} MB; the limit is "
@@ -899,6 +933,8 @@ def ingest_zip(
         skipped.append(
             FileResult(name=safe_name(base), status="refused", reason=reason, display_name=display_name(base))
         )
+        if on_file is not None:
+            on_file()
 
     own_manifest = manifest is None
     if manifest is None:
@@ -920,12 +956,9 @@ def ingest_zip(
 
     def entries() -> Iterator[tuple[str, bytes]]:
         for info in infos:
-            if info.is_dir():
+            if not _is_listed(info):
                 continue
             path = PurePosixPath(info.filename)
-            base = path.name
-            if base.lower() == "manifest.csv" or base.startswith(".") or "__MACOSX" in info.filename:
-                continue
             # Named by the path inside the zip: folders per SKU or colour ("red/shirt.jpg",
             # "blue/shirt.jpg") would otherwise all read "shirt.jpg". Storage names stay the base.
             where = str(path)
@@ -958,6 +991,7 @@ def ingest_zip(
         only_own_merchant=only_own_merchant,
         executor=executor,
         earlier=earlier,
+        on_file=on_file,
     )
     report.results[:0] = skipped
     if manifest:
@@ -969,6 +1003,13 @@ def ingest_zip(
     return report
 
 
+def folder_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The files under ``folder`` that :func:`ingest_folder` reports on, in its order. Image types
+    the engine cannot read (SVG, HEIC, ...) are included: they get a row with the reason."""
+    wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in wanted)
+
+
 def ingest_folder(
     store: Store,
     folder: str | os.PathLike[str],
@@ -976,18 +1017,18 @@ def ingest_folder(
     merchant_id: str,
     uploaded_by: str = "",
     executor: Executor | None = None,
+    on_file: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest every image file under ``folder``; a ``manifest.csv`` there assigns merchants/SKUs.
     ``merchant_id`` (``ingest --merchant``) and the manifest are checked before any file is read
-    (:func:`check_upload_merchant`, :func:`read_manifest`): :class:`IngestError` saying why."""
+    (:func:`check_upload_merchant`, :func:`read_manifest`): :class:`IngestError` saying why.
+    ``on_file``: as for :func:`ingest_files`, once for each of :func:`folder_files`."""
     merchant_id = check_upload_merchant(merchant_id)
     check_merchant_case(store, merchant_id)
     root = Path(folder)
     manifest_path = root / "manifest.csv"
     manifest = read_manifest(manifest_path.read_bytes()) if manifest_path.exists() else None
-    # Image types the engine cannot read (SVG, HEIC, ...) are included: they get a row with the reason.
-    wanted = IMAGE_EXTENSIONS | UNSUPPORTED_IMAGE_EXTENSIONS
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
+    paths = folder_files(root)
     report = ingest_files(
         store,
         ((p.relative_to(root).as_posix(), p.read_bytes()) for p in paths),  # named as in the folder
@@ -995,6 +1036,7 @@ def ingest_folder(
         uploaded_by=uploaded_by,
         manifest=manifest,
         executor=executor,
+        on_file=on_file,
     )
     if manifest:
         report.manifest_unmatched = sorted(set(manifest) - report.manifest_used)
