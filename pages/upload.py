@@ -1,9 +1,11 @@
 """Upload: images or a zip (with an optional manifest) for a merchant; every file gets a verdict.
 
-The chosen files stay in the form until an upload has been made (a refused submission, such as a
+The chosen files stay in the form until an upload has started (a refused submission, such as a
 missing merchant id, keeps them: a 500 MB zip is not picked and sent again); then the uploaders
-are replaced by empty ones (new keys) and the report is kept in this tab's session state, for
-the signed-in user only, until the next upload.
+are replaced by empty ones (new keys). The files are scored in the background
+(:mod:`core.services.upload_jobs`) while the page counts them; the report goes to the first of the
+account's pages to look once it is done, and stays in that tab's session state, for the
+signed-in user only, until the next upload.
 """
 
 from typing import Final
@@ -18,18 +20,22 @@ from core.services.upload import (
     UploadOutcome,
     browser_file_name,
     counted,
-    ingest_uploads,
     read_manifest,
     upload_limits,
 )
+from core.services.upload_jobs import start_upload, take_report, upload_for
 from core.vocabulary import issue_labels
 from pages.common.session import get_store, require_role
 from pages.common.tables import headed
 from pages.common.text import plain
 
-#: Session-state keys: which set of (empty) uploaders the form shows, and the last upload's report.
+#: Session-state keys: which set of (empty) uploaders the form shows, the last upload's report, and
+#: why the last upload stopped (if it did).
 _FORM_GEN = "upload_form_gen"
 _LAST = "upload_last_report"
+_FAILED = "upload_failed"
+#: How often the progress is asked for while an upload runs (seconds).
+_POLL_S = 1.0
 #: Rows of the results table visible at once before it scrolls (header included).
 _TABLE_MAX_PX = 720
 _ROW_PX = 35
@@ -145,9 +151,35 @@ def _draw_report(outcome: UploadOutcome) -> None:
     )
 
 
+@st.fragment(run_every=_POLL_S)
+def _progress(username: str) -> None:
+    """The running upload's count, asked for again every :data:`_POLL_S`; once it has finished,
+    the whole page runs again and takes its report."""
+    job = upload_for(username)
+    if job is None or job.finished:
+        st.rerun(scope="app")
+        return
+    st.progress(job.fraction(), text=f"Scoring {job.what}: {job.progress_text()}")
+    st.caption(
+        "You can go to other pages meanwhile: the upload goes on, and its report waits for you on this page.",
+    )
+
+
 user = require_role(*roles_for("upload"))
 store = get_store()
 st.title("Upload images")
+
+# A finished upload's report (started in this tab or another of this account's) is kept here.
+if (finished := take_report(user.username)) is not None:
+    if finished.outcome is not None:
+        st.session_state[_LAST] = (
+            user.username,
+            finished.outcome,
+        )  # plain values: this script's classes are new each run
+        st.session_state.pop(_FAILED, None)
+    else:
+        st.session_state[_FAILED] = (user.username, finished.error)
+running = upload_for(user.username)
 
 limits = upload_limits()  # the limits really enforced, from one place
 MB = 1024**2
@@ -210,13 +242,19 @@ with st.form("upload"):
         key=f"upload_manifest_{gen}",
     )
     sku = st.text_input("SKU for all files (optional)", key=f"upload_sku_{gen}")
-    submitted = st.form_submit_button("Upload and score", type="primary", icon=":material/upload:")
+    submitted = st.form_submit_button(
+        "Upload and score",
+        type="primary",
+        icon=":material/upload:",
+        disabled=running is not None,  # one upload at a time: it waits for the first's report
+        help="Wait for the upload being scored to finish." if running is not None else None,
+    )
 
 files = [*(images or []), *(zips or [])] if submitted else []
 if submitted and not merchant.strip():
     st.error("Enter the merchant id first.")
 elif submitted and not files:
-    # Also what a second click during a long upload meets: the report of the first follows below.
+    # Also what a second click on the emptied form meets: the last report follows below.
     st.error("Choose at least one file.")
 elif submitted:
     try:
@@ -226,33 +264,28 @@ elif submitted:
             if manifest_file
             else None
         )
-        what = " and ".join(
-            part
-            for part in (
-                counted(len(images), "image") if images else "",
-                f"the images in {counted(len(zips), 'zip file')}" if zips else "",
-            )
-            if part
+        start_upload(
+            store,
+            [(browser_file_name(f.name), f.getvalue()) for f in files],
+            merchant_id=merchant.strip(),
+            uploaded_by=user.username,
+            manifest=manifest,
+            sku=sku.strip(),
+            only_own_merchant=user.role == "merchant",
         )
-        with st.spinner(f"Scoring {what}..."):
-            outcome = ingest_uploads(
-                store,
-                [(browser_file_name(f.name), f.getvalue()) for f in files],
-                merchant_id=merchant.strip(),
-                uploaded_by=user.username,
-                manifest=manifest,
-                sku=sku.strip(),
-                only_own_merchant=user.role == "merchant",
-            )
-            # Kept at once, before anything is drawn: a click during the upload starts a new run at
-            # the next drawing call, and the report of what was stored must not be lost with this one.
-            st.session_state[_LAST] = (user.username, outcome)  # plain values: this script's classes are new each run
-            st.session_state[_FORM_GEN] = gen + 1  # new keys give empty uploaders (and SKU)
     except IngestError as exc:
         st.error(plain(exc))
     else:
+        st.session_state[_FORM_GEN] = gen + 1  # new keys give empty uploaders (and SKU)
+        st.session_state.pop(_FAILED, None)
         st.rerun()
 
-last = st.session_state.get(_LAST)
-if isinstance(last, tuple) and last[0] == user.username:  # never another account's report
-    _draw_report(last[1])
+failed = st.session_state.get(_FAILED)
+if isinstance(failed, tuple) and failed[0] == user.username:
+    st.error(plain(failed[1]))
+if running is not None:
+    _progress(user.username)
+else:
+    last = st.session_state.get(_LAST)
+    if isinstance(last, tuple) and last[0] == user.username:  # never another account's report
+        _draw_report(last[1])

@@ -42,6 +42,28 @@ def db(data_root):
     s.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _no_upload_left_running():
+    """Each test's background uploads end with it: their reports must not reach the next test's page."""
+    from core.services import upload_jobs
+
+    yield
+    for job in list(upload_jobs._jobs.values()):
+        assert job.wait(120), f"an upload of {job.what} was still running"
+    upload_jobs._jobs.clear()
+
+
+def finish_upload(at: AppTest, user: User) -> None:
+    """Wait for ``user``'s background upload (if one started) and run the page again, as its
+    progress poll does once the upload is done."""
+    from core.services.upload_jobs import upload_for
+
+    job = upload_for(user.username)
+    if job is not None:
+        assert job.wait(120), f"the upload of {job.what} did not finish"
+        at.run()
+
+
 def sign_in_as(at: AppTest, user: User) -> str:
     """Start a real server-side session for ``user`` (created if missing) in the app's session
     state, as signing in does; returns the session id. Setting ``session_state["user"]`` alone

@@ -10,15 +10,18 @@ from core.engine.batch import UNMEASURABLE
 from core.store.queries import list_images
 from pages.common.text import plain
 from tests.conftest import encode, zip_of
-from tests.pages.conftest import ADMIN, MERCHANT, make_app, texts
+from tests.pages.conftest import ADMIN, MERCHANT, finish_upload, make_app, texts
 
 
 def _uploader(at, label_start: str):
     return next(u for u in at.file_uploader if u.label.startswith(label_start))
 
 
-def _submit(at):
+def _submit(at, user=ADMIN):
+    """Submit the form; an upload it starts is waited for, and the page run again to take its report."""
     next(b for b in at.button if b.label == "Upload and score").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    finish_upload(at, user)
     assert not at.exception, [e.message for e in at.exception]
 
 
@@ -177,7 +180,7 @@ def test_the_manifest_is_described_per_role_and_a_merchants_merchant_column_is_i
     manifest = b"file,merchant_id,sku\nnew_cup.png," + b"m" * 80 + b",CUP-9\n"
     _uploader(at, "Images").set_value([("new_cup.png", encode(photo[::8, ::8].copy()), "image/png")])
     mine.set_value(("manifest.csv", manifest, "text/csv"))
-    _submit(at)
+    _submit(at, MERCHANT)
     assert "1 added · 0 already uploaded · 0 refused" in texts(at), texts(at)
     assert "Report of the last upload: 1 file" in texts(at)
     (row,) = [r for r in list_images(db, merchant_id="acme-home") if r.file_name == "new_cup.png"]
@@ -198,3 +201,60 @@ def test_a_manifest_row_that_names_no_file_is_shown_after_the_upload(db, photo):
         "rows.zip). A row must name the file as uploaded, with its folders inside a zip (e.g. red/shirt.jpg)."
     )
     assert note == plain(said) and "\\*\\*bold\\*\\*" in note  # escaped: shown as typed, not bold
+
+
+def test_a_running_upload_is_counted_in_every_tab_and_its_report_taken_once(db, day_zip, monkeypatch):
+    import threading
+
+    from core.services.upload_jobs import upload_for
+    from core.store import intake
+
+    go, real = threading.Event(), intake.measure_upload
+
+    def measure(*args, **kwargs):
+        assert go.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "measure_upload", measure)
+    at = make_app(ADMIN, "pages/upload.py")
+    _merchant(at).input("bg-shop")
+    _uploader(at, "Zip files").set_value([("day.zip", day_zip, "application/zip")])
+    next(b for b in at.button if b.label == "Upload and score").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    for tab in (at, make_app(ADMIN, "pages/upload.py")):  # this tab, and another of the account's
+        (bar,) = tab.get("progress")
+        assert bar.proto.text.startswith("Scoring the images in 1 zip file: 0 of 12 files scored")
+        assert next(b for b in tab.button if b.label == "Upload and score").disabled  # one at a time
+        assert "Report of the last upload" not in texts(tab)
+    assert _uploader(at, "Zip files").value == []  # started: the form is empty again
+    other = make_app(ADMIN, "pages/upload.py")
+    go.set()
+    assert upload_for("admin").wait(60)
+    at.run()
+    assert "Report of the last upload: 12 files" in texts(at) and not at.get("progress")
+    assert not next(b for b in at.button if b.label == "Upload and score").disabled
+    other.run()
+    assert "Report of the last upload" not in texts(other) and not other.get("progress")  # taken once
+
+
+def test_an_upload_that_stops_says_so_and_the_next_one_clears_it(db, photo, monkeypatch):
+    from core.services import upload_jobs
+
+    real, failing = upload_jobs.ingest_uploads, [True]
+
+    def ingest(*args, **kwargs):
+        if failing[0]:
+            raise RuntimeError("disk gone")
+        return real(*args, **kwargs)
+
+    at = make_app(ADMIN, "pages/upload.py")
+    _merchant(at).input("bg-shop")
+    monkeypatch.setattr(upload_jobs, "ingest_uploads", ingest)
+    _uploader(at, "Images").set_value([("cup.png", encode(photo[::8, ::8].copy()), "image/png")])
+    _submit(at)
+    assert [e.value for e in at.error] == [plain(upload_jobs.UPLOAD_FAILED)]
+    failing[0] = False
+    _merchant(at).input("bg-shop")
+    _uploader(at, "Images").set_value([("cup.png", encode(photo[::8, ::8].copy()), "image/png")])
+    _submit(at)
+    assert not at.error and "1 added · 0 already uploaded · 0 refused" in texts(at)
