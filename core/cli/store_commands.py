@@ -148,9 +148,11 @@ def _users_change(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from core.cli.main import _cluster
-    from core.services.upload import ingest_uploads
-    from core.store.intake import IngestError, IngestReport, ingest_folder
+    from core.services.upload import ingest_uploads, upload_file_count
+    from core.store.intake import IngestError, IngestReport, folder_files, ingest_folder
 
     missing = [raw for raw in args.paths if not Path(raw).exists()]
     if missing:
@@ -164,27 +166,40 @@ def _ingest(args: argparse.Namespace) -> int:
             return 2
         store = _open(args)
         stack.callback(store.dispose)
-        files = [Path(raw) for raw in args.paths if Path(raw).is_file()]
+        loose = [(p.name, p.read_bytes()) for raw in args.paths if (p := Path(raw)).is_file()]
+        # Every file the report will name, counted as it is measured or refused (on stderr).
+        total = upload_file_count(loose) + sum(len(folder_files(raw)) for raw in args.paths if Path(raw).is_dir())
+        # Shown after a second: a refusal before any file is read stands alone on stderr.
+        bar = stack.enter_context(
+            tqdm(total=total, unit="file", desc="scoring", file=sys.stderr, delay=1, disable=total == 0)
+        )
         try:
             for raw in args.paths:
                 if Path(raw).is_dir():
                     part = ingest_folder(
-                        store, Path(raw), merchant_id=args.merchant, uploaded_by="cli", executor=executor or None
+                        store,
+                        Path(raw),
+                        merchant_id=args.merchant,
+                        uploaded_by="cli",
+                        executor=executor or None,
+                        on_file=bar.update,
                     )
                     report.results.extend(part.results)
                     unmatched += [(f"manifest.csv in {raw}", row) for row in part.manifest_unmatched]
             # Single images in one map over all of them, then each zip (the same rule as the Upload page).
             uploads = ingest_uploads(
                 store,
-                [(p.name, p.read_bytes()) for p in files],
+                loose,
                 merchant_id=args.merchant,
                 uploaded_by="cli",
                 executor=executor or None,
                 stop_at_refused_zip=True,
+                on_file=bar.update,
             )
             report.results.extend(uploads.report.results)
             uploads.add_unmatched(unmatched, first=True)  # the folders' manifests were read first
         except IngestError as exc:
+            bar.close()  # the message on a line of its own
             print(f"error: {exc}", file=sys.stderr)
             return 1
     for r in report.results:
