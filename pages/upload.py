@@ -172,11 +172,15 @@ st.title("Upload images")
 # A finished upload's report (started in this tab or another of this account's) is kept here.
 if (finished := take_report(user.username)) is not None:
     if finished.outcome is not None:
-        st.session_state[_LAST] = (
-            user.username,
-            finished.outcome,
-        )  # plain values: this script's classes are new each run
+        # Plain values: this script's classes are new each run.
+        st.session_state[_LAST] = (user.username, finished.outcome)
         st.session_state.pop(_FAILED, None)
+        # The report is below the form, often below the fold: say that it has come.
+        n = finished.outcome.counts()  # the whole summary line was cut short in a toast
+        st.toast(
+            f"Upload done: {n['added']} added, {n['refused']} refused. The report is below the form.",
+            icon=":material/task_alt:",
+        )
     else:
         st.session_state[_FAILED] = (user.username, finished.error)
 running = upload_for(user.username)
@@ -185,6 +189,12 @@ limits = upload_limits()  # the limits really enforced, from one place
 MB = 1024**2
 if user.role == "merchant":
     st.caption(f"Uploading for your shop {plain(user.merchant_id)}.")
+# Above the form: below it, the count was off screen at 1400x900.
+if running is not None:
+    _progress(user.username)
+failed = st.session_state.get(_FAILED)
+if isinstance(failed, tuple) and failed[0] == user.username:
+    st.error(plain(failed[1]))
 st.info(limits.describe(), icon=":material/info:")
 # The uploader's own line (size limit and types) wraps instead of being cut off on a phone.
 st.html(
@@ -280,12 +290,7 @@ elif submitted:
         st.session_state.pop(_FAILED, None)
         st.rerun()
 
-failed = st.session_state.get(_FAILED)
-if isinstance(failed, tuple) and failed[0] == user.username:
-    st.error(plain(failed[1]))
-if running is not None:
-    _progress(user.username)
-else:
+if running is None:
     last = st.session_state.get(_LAST)
     if isinstance(last, tuple) and last[0] == user.username:  # never another account's report
         _draw_report(last[1])

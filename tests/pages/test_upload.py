@@ -232,6 +232,7 @@ def test_a_running_upload_is_counted_in_every_tab_and_its_report_taken_once(db, 
     assert upload_for("admin").wait(60)
     at.run()
     assert "Report of the last upload: 12 files" in texts(at) and not at.get("progress")
+    assert [t.value for t in at.toast] == ["Upload done: 10 added, 1 refused. The report is below the form."]
     assert not next(b for b in at.button if b.label == "Upload and score").disabled
     other.run()
     assert "Report of the last upload" not in texts(other) and not other.get("progress")  # taken once
