@@ -152,6 +152,22 @@ versions = Table(
     Column("info_json", Text, nullable=False, default="{}"),
 )
 
+#: Migration 17: the other names a merchant uploaded an image's very file under. A file is stored
+#: once per merchant (``uq_image_merchant_sha``), so a copy under another name, or for another
+#: SKU, left no trace but the upload's report: one photo reused for two products (the "blue" page
+#: showing the black shirt) never reached a reviewer, and the copy's name found nothing later.
+image_names = Table(
+    "image_names",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("image_id", Integer, ForeignKey("images.id"), nullable=False, index=True),
+    Column("file_name", String(160), nullable=False),
+    Column("display_name", Text, nullable=False, default=""),
+    Column("sku", String(128), nullable=False, default=""),
+    Column("uploaded_by", String(64), nullable=False, default=""),
+    Column("created_at", String(40), nullable=False),
+)
+
 analyses = Table(
     "analyses",
     metadata,
@@ -762,7 +778,7 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 
 #: The number of the head revision (revision "0008" is version 8). Revisions are numbered in
 #: order, one after the other: append, never edit. A test checks this equals the head.
-SCHEMA_VERSION: Final = 16
+SCHEMA_VERSION: Final = 17
 
 
 def now() -> str:

@@ -40,7 +40,7 @@ from core.engine.profiles import Profile
 from core.engine.recipe import Recipe
 from core.store.accounts import AuthError, check_merchant_id, list_users
 from core.store.blobs import blob_path_for, write_blob
-from core.store.database import Store, images, inserted_id, now, shown_name, versions
+from core.store.database import Store, image_names, images, inserted_id, now, shown_name, versions
 from core.store.queries import merchant_ids
 from core.store.scores import all_profiles, duplicate_index, source_long_side, store_scores
 from core.store.settings import max_pixels as settings_max_pixels
@@ -593,10 +593,22 @@ def ingest_files(
                         if first
                         else f"These exact bytes were uploaded before, as {quoted(existing.shown, 80)} (#{int(existing.vid)})."
                     )
-                    if item_sku and item_sku != (existing.sku or ""):
-                        # Nothing is stored for a copy: a SKU given with it would vanish unsaid.
+                    other_sku = bool(item_sku) and item_sku != (existing.sku or "")
+                    if other_sku:
+                        # One file for two SKUs: the image keeps its own; this one is listed with it.
                         kept = f"keeps its SKU {quoted(existing.sku)}" if existing.sku else "has no SKU"
-                        said += f" The stored image {kept}; the SKU {quoted(item_sku)} given here was not applied."
+                        said += (
+                            f" The stored image {kept}; this name and the SKU {quoted(item_sku)} are kept with it "
+                            "as another name, and its reviewer is told the file serves two SKUs."
+                        )
+                    _keep_other_name(
+                        conn,
+                        image_id=int(existing.id),
+                        names=(name, shown),
+                        sku=item_sku,
+                        uploaded_by=uploaded_by,
+                        same_as_stored=shown == existing.shown and not other_sku,
+                    )
                     pending.append(
                         FileResult(
                             name=name,
@@ -669,6 +681,32 @@ def ingest_files(
     if pending:
         store.refresh_statistics()  # a catalogue that doubled needs new plans (SQLite keeps none itself)
     return report
+
+
+def _keep_other_name(
+    conn: Connection, *, image_id: int, names: _Names, sku: str, uploaded_by: str, same_as_stored: bool
+) -> None:
+    """List a copy's name (and SKU) with the image stored from the same file, once: not the
+    image's own name and SKU again (``same_as_stored``), nor a name and SKU already listed."""
+    if same_as_stored:
+        return
+    name, shown = names
+    listed = conn.execute(
+        select(image_names.c.id).where(
+            image_names.c.image_id == image_id, image_names.c.display_name == shown, image_names.c.sku == sku
+        )
+    ).first()
+    if listed is None:
+        conn.execute(
+            insert(image_names).values(
+                image_id=image_id,
+                file_name=name,
+                display_name=shown,
+                sku=sku,
+                uploaded_by=uploaded_by,
+                created_at=now(),
+            )
+        )
 
 
 def _store_original(

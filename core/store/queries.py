@@ -20,6 +20,7 @@ from core.store.database import (
     copied_shas,
     folded,
     has_text_index,
+    image_names,
     images,
     name_order_key,
     reviews,
@@ -36,6 +37,8 @@ __all__ = [
     "CatalogFilter",
     "CatalogScope",
     "ImageRecord",
+    "OtherName",
+    "OtherNames",
     "SameFile",
     "catalog_bins_and_count",
     "catalog_count",
@@ -45,6 +48,7 @@ __all__ = [
     "catalog_status_bins_and_count",
     "catalog_status_counts",
     "merchant_ids",
+    "other_names",
     "count_images",
     "get_image",
     "issue_details",
@@ -259,6 +263,72 @@ def same_file_elsewhere(store: Store, version_id: int, *, limit: int = 5) -> lis
         )
         for r in rows
     ]
+
+
+class OtherName(NamedTuple):
+    """A name (as given) and SKU the merchant uploaded an image's very file under, besides the
+    image's own; who uploaded it and when (ISO 8601, UTC)."""
+
+    name: str
+    sku: str
+    uploaded_by: str
+    uploaded_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OtherNames:
+    """The other names of an image's file (:data:`~core.store.database.image_names`): the first
+    few, oldest first, how many there are, and the image's own SKU."""
+
+    names: tuple[OtherName, ...] = ()
+    count: int = 0
+    own_sku: str = ""
+    #: Every SKU among them other than the image's own, in the order first given (all of them,
+    #: not only those of the names listed).
+    other_skus: tuple[str, ...] = ()
+
+
+def other_names(store: Store, version_id: int, *, limit: int = 5) -> OtherNames:
+    """The other names (and SKUs) the merchant uploaded the file of ``version_id``'s image under
+    (a copy is stored once per merchant), at most ``limit`` of them; a fix's image is its original's."""
+    with store.read() as conn:
+        own = conn.execute(
+            select(images.c.id, images.c.sku)
+            .select_from(versions.join(images, versions.c.image_id == images.c.id))
+            .where(versions.c.id == version_id)
+        ).first()
+        if own is None:
+            return OtherNames()
+        of_image = image_names.c.image_id == own.id
+        rows = conn.execute(
+            select(
+                image_names.c.display_name,
+                image_names.c.file_name,
+                image_names.c.sku,
+                image_names.c.uploaded_by,
+                image_names.c.created_at,
+            )
+            .where(of_image)
+            .order_by(image_names.c.id)
+            .limit(limit)
+        ).all()
+        count = int(conn.execute(select(func.count()).select_from(image_names).where(of_image)).scalar_one())
+        skus = conn.execute(
+            select(image_names.c.sku)
+            .where(of_image, image_names.c.sku != "", image_names.c.sku != (own.sku or ""))
+            .group_by(image_names.c.sku)
+            .order_by(func.min(image_names.c.id))
+        ).scalars()
+        other_skus = tuple(str(s) for s in skus)
+    return OtherNames(
+        names=tuple(
+            OtherName(str(r.display_name or r.file_name), str(r.sku), str(r.uploaded_by), str(r.created_at))
+            for r in rows
+        ),
+        count=count,
+        own_sku=str(own.sku or ""),
+        other_skus=other_skus,
+    )
 
 
 def scores_for_version(store: Store, version_id: int) -> dict[str, tuple[float, tuple[str, ...], tuple[str, ...]]]:

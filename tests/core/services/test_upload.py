@@ -307,16 +307,18 @@ def test_an_upload_keeps_five_unused_rows_and_their_count(store, photo):
     assert "and 2 more." in (out.unmatched_note() or "")
 
 
-def test_a_copy_uploaded_with_another_sku_says_the_sku_was_not_applied(store, photo):
+def test_a_copy_uploaded_with_another_sku_says_where_the_sku_went(store, photo):
     """Found by a browser probe: "SKU for all files" given with files already uploaded was dropped
-    without a word (a copy stores nothing). The copy's reason says which SKU the image keeps."""
+    without a word (a copy stores nothing). The copy's reason says which SKU the image keeps, and
+    that the other is kept with it as another name."""
     shirt = encode(photo[::4, ::4].copy())
     ingest_uploads(store, [("shirt.png", shirt)], merchant_id="acme", uploaded_by="mia", sku="SH-1")
     again = ingest_uploads(store, [("shirt.png", shirt)], merchant_id="acme", uploaded_by="mia", sku="SH-2")
     (r,) = again.report.results
     assert r.status == "duplicate" and r.reason == (
         f"These exact bytes were uploaded before, as 'shirt.png' (#{r.version_id}). The stored image keeps its "
-        "SKU 'SH-1'; the SKU 'SH-2' given here was not applied."
+        "SKU 'SH-1'; this name and the SKU 'SH-2' are kept with it as another name, and its reviewer is told the "
+        "file serves two SKUs."
     )
     same = ingest_uploads(store, [("shirt.png", shirt)], merchant_id="acme", uploaded_by="mia", sku="SH-1")
     # Nothing lost: no more said.

@@ -51,6 +51,7 @@ ADDED_BY: dict[int, dict[str, list[str]]] = {
     # the Overview's order by name (not in `metadata`, as revision 0013's)
     15: {dialect: [f"DROP INDEX IF EXISTS {database.NAME_ORDER_INDEX}"] for dialect in ("sqlite", "postgresql")},
     16: {dialect: [f"DROP INDEX IF EXISTS {database.SAME_FILE_INDEX.name}"] for dialect in ("sqlite", "postgresql")},
+    17: {"tables": [database.image_names.name]},
 }
 
 
