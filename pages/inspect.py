@@ -24,6 +24,7 @@ from core.services.catalog import (
     file_description,
     findings,
     marketplace_checklist,
+    other_names,
     review_states,
     same_photo_as,
 )
@@ -35,7 +36,16 @@ from pages.common.images import preview
 from pages.common.selection import selected_version
 from pages.common.session import get_store, profile_picker, require_role
 from pages.common.tables import headed
-from pages.common.text import gist, plain, plain_lines, same_file_note, sku_words, when
+from pages.common.text import (
+    gist,
+    other_names_note,
+    plain,
+    plain_lines,
+    reused_file_note,
+    same_file_note,
+    sku_words,
+    when,
+)
 
 
 def _decided(d: dict[str, object], *, profile: str, what: str = "") -> str:
@@ -171,6 +181,12 @@ with right:
                 icon=":material/content_copy:",
                 query_params={"v": c.version_id, "profile": profile},
             )
+    # The merchant's own copies of this file, under other names or SKUs (stored once).
+    names = other_names(store, record.version_id)
+    if names.other_skus:
+        st.warning(reused_file_note(names), icon=":material/file_copy:")
+    if names.count:
+        st.caption(other_names_note(names))
     drawn = drawn_note(record.metrics)
     if drawn:
         st.info(drawn, icon=":material/draw:")

@@ -78,11 +78,15 @@ __all__ = [
 ]
 
 
-def suggested_reasons(issue_names: Iterable[str], *, copied: bool = False) -> list[str]:
-    """The reasons the detected issues suggest, in issue order, each once; then "copied" when
-    another merchant stored the very same file before this image (``copied``): no check flags a
-    photo taken from another seller, and the one who stored it later is the one asked about it."""
+def suggested_reasons(issue_names: Iterable[str], *, copied: bool = False, reused: bool = False) -> list[str]:
+    """The reasons the detected issues suggest, in issue order, each once; then "duplicate" when
+    the merchant uploaded the very same file for another SKU too (``reused``: one photo for two
+    products, which no check sees in the pixels); then "copied" when another merchant stored the
+    very same file before this image (``copied``): no check flags a photo taken from another
+    seller, and the one who stored it later is the one asked about it."""
     reasons = list(dict.fromkeys(ISSUE_REASONS[i] for i in issue_names if i in ISSUE_REASONS))
+    if reused and "duplicate" not in reasons:
+        reasons.append("duplicate")
     return [*reasons, "copied"] if copied else reasons
 
 

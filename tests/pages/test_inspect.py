@@ -426,3 +426,22 @@ def test_staff_are_told_when_another_merchant_stored_the_same_file_and_merchants
     at = make_app(MERCHANT, "pages/inspect.py", {"v": str(own.version_id)})
     assert not at.exception and "The same file is also stored" not in texts(at)
     assert not [p for p in _page_links(at) if f"v={copy.version_id}" in p.query_string]
+
+
+def test_a_file_uploaded_for_two_skus_says_so_with_its_other_names_as_typed(db, photo):
+    from core.services.upload import ingest_uploads
+    from core.store.queries import list_images
+    from tests.conftest import encode
+
+    shirt = encode(photo[::8, ::8].copy())
+    for name, sku in (("shirt-black.png", "SH-1"), ("**blue**.png", "SH-2")):
+        ingest_uploads(db, [(name, shirt)], merchant_id="acme-home", uploaded_by="mia", sku=sku)
+    (vid,) = [r.version_id for r in list_images(db, merchant_id="acme-home") if r.file_name == "shirt-black.png"]
+    at = make_app(MERCHANT, "pages/inspect.py", {"v": str(vid)})  # the merchant's own copies: shown to them too
+    (warning,) = [w.value for w in at.warning if "uploaded for another SKU" in w.value]
+    # The merchant's text inert (a SKU of "**X**" would not be bold); the sentence around it as written.
+    assert warning == (
+        f"The same file was uploaded for another SKU too: {plain(chr(39) + 'SH-2' + chr(39))}. One photo for two "
+        f"products? Check that it shows this one (SKU {plain('SH-1')})."
+    )
+    assert f"Also uploaded as {plain(chr(39) + '**blue**.png' + chr(39))} (SKU {plain('SH-2')})." in texts(at)

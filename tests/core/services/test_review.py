@@ -19,6 +19,9 @@ def test_issues_suggest_reasons_in_order_once():
     assert suggested_reasons(["duplicate", "near_duplicate"]) == ["duplicate"]
     assert suggested_reasons([]) == [] and suggested_reasons(["not_an_issue"]) == []
     assert set(suggested_reasons(ISSUE_REASONS)) <= set(REASONS)
+    # One file uploaded for two SKUs: "duplicate", once, before "copied".
+    assert suggested_reasons(["dark"], reused=True, copied=True) == ["too dark", "duplicate", "copied"]
+    assert suggested_reasons(["near_duplicate"], reused=True) == ["duplicate"]
 
 
 def test_an_approval_carries_no_reasons(seeded):
