@@ -284,6 +284,17 @@ def _undo_button() -> None:
 #: under 300 px. Keys decide without them, but a reviewer with a mouse scrolled for every image.
 REVIEW_VIEW_HEIGHT = "max(300px, 100vh - 500px)"
 
+#: The findings beside the view scroll in a box no taller than the view less the name, merchant
+#: line and score above them: three or four findings pushed the decision row below the fold even
+#: at 1400 x 900. Under 1000 px wide the page scrolls anyway (the narrow column wraps the name and
+#: the findings), so there they are shown whole. Markdown's last paragraph keeps a margin that its
+#: element takes back with a negative one: in a box that scrolls, a single finding scrolled too.
+REVIEW_FINDINGS_CSS = (
+    "@media (min-width: 1000px) { .st-key-review_findings "
+    "{ max-height: max(100px, 100vh - 690px); overflow-y: auto; } } "
+    ".st-key-review_findings [data-testid='stMarkdownContainer'], .st-key-review_findings p { margin-bottom: 0; }"
+)
+
 
 @st.fragment
 def queue_panel() -> None:
@@ -371,9 +382,18 @@ def queue_panel() -> None:
         )
         st.metric("Quality score", f"{format_score(record.score)} / 100")
         issues, _ = findings(store, record.version_id, profile=profile)
-        for i in issues:
-            (st.error if i.severity == "error" else st.warning)(f"**{issue_label(i.name)}** - {plain(i.message)}")
-        if not issues:
+        if issues:
+            st.html(f"<style>{REVIEW_FINDINGS_CSS}</style>")
+            # A badge and small text each: as alerts four findings took 410 px, now 300. Counted
+            # above the list, which may scroll (at 1280 x 800 it shows about one finding).
+            with st.container(border=True, gap="xsmall"):
+                st.caption(f"{counted(len(issues), 'issue').capitalize()} found by the checks")
+                with st.container(key="review_findings"):
+                    for i in issues:
+                        colour, icon = ("red", "error") if i.severity == "error" else ("orange", "warning")
+                        label = plain(issue_label(i.name))
+                        st.markdown(f":{colour}-badge[:material/{icon}: {label}] :small[{plain(i.message)}]")
+        else:
             st.success("No issues found by the checks.")
         # Review is for staff only, who may hear of other merchants' images.
         if copies := copies_under_other_merchants(store, record.version_id, merchant_id=None):
@@ -393,6 +413,7 @@ def queue_panel() -> None:
         else suggested_reasons(record.issues, copied=any(c.earlier for c in copies)),
         key=reasons_key,
         select_all=False,  # each reason is a claim made to the merchant: never all at one click
+        wrap=True,  # in a column the chips would scroll in one row, cut ("Duplicate pho...") at 800 px
     )
     words.text_area("Comment for the merchant", key=f"comment_{record.version_id}", max_chars=2000, height=100)
 

@@ -137,10 +137,12 @@ def test_issues_are_named_in_words_not_codes(db):
     at = make_app(REVIEWER, "pages/review.py")
     item = next_in_queue(db, "rita", order="lowest_score")
     assert item.issues, "the worst-scored sample image has issues"
-    shown = [m.value for m in at.warning] + [m.value for m in at.error]
+    # Each finding is a coloured badge with the issue's name, then its message.
+    shown = [m.value for m in at.markdown if "-badge[:material/" in m.value]
+    assert len(shown) == len(item.issues), shown
     for name in item.issues:
-        assert any(s.startswith(f"**{issue_label(name)}** - ") for s in shown), (name, shown)
-    assert not any(f"**{name}**" in s for name in item.issues for s in shown if "_" in name)
+        assert any(s.split(": ", 1)[1].startswith(f"{plain(issue_label(name))}] ") for s in shown), (name, shown)
+    assert not any(name in s for name in item.issues for s in shown if "_" in name)
     only = next(s for s in at.selectbox if s.label == "Only images with issue")
     assert only.format_func("low_resolution") == "Low resolution"
 
