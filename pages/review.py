@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.engine.wording import SCORE_COLUMN_FORMAT, counted, format_score
 from core.services.access import may_set_double_review, roles_for
-from core.services.catalog import Store, copies_under_other_merchants, findings, open_version
+from core.services.catalog import Store, copies_under_other_merchants, findings, open_version, other_names
 from core.services.optimize import Similarity
 from core.services.profiles import get_profile
 from core.services.review import (
@@ -52,7 +52,7 @@ from pages.common.compare_view import before_after
 from pages.common.images import await_prefetch, display_url, prefetch
 from pages.common.session import get_store, profile_picker, require_role, signed_in_callback, still_signed_in
 from pages.common.tables import headed
-from pages.common.text import COPIED_FILTER_HELP, plain, same_file_note, sku_words
+from pages.common.text import COPIED_FILTER_HELP, plain, reused_file_note, same_file_note, sku_words
 
 user = require_role(*roles_for("review"))
 store = get_store()
@@ -398,6 +398,9 @@ def queue_panel() -> None:
         # Review is for staff only, who may hear of other merchants' images.
         if copies := copies_under_other_merchants(store, record.version_id, merchant_id=None):
             st.warning(same_file_note(copies), icon=":material/content_copy:")
+        # The merchant's own copies of this file for other SKUs: one photo for two products.
+        if (names := other_names(store, record.version_id)).other_skus:
+            st.warning(reused_file_note(names), icon=":material/file_copy:")
 
     # Reasons and comment under both columns: in the narrow right column (800 px) the reason
     # chips were cut ("flat (low co...").
@@ -410,7 +413,7 @@ def queue_panel() -> None:
         # Suggested from the issues, unless the form has its own (an undone decision's reasons).
         default=None
         if reasons_key in st.session_state
-        else suggested_reasons(record.issues, copied=any(c.earlier for c in copies)),
+        else suggested_reasons(record.issues, copied=any(c.earlier for c in copies), reused=bool(names.other_skus)),
         key=reasons_key,
         select_all=False,  # each reason is a claim made to the merchant: never all at one click
         wrap=True,  # in a column the chips would scroll in one row, cut ("Duplicate pho...") at 800 px

@@ -138,3 +138,21 @@ def test_the_copies_filter_shows_only_files_another_merchant_stored_too(db):
         _button(at, "Skip").click().run()
         shown |= {t.value for t in at.subheader}
     assert {plain("copied.jpg"), plain(own.shown_name)} <= shown
+
+
+def test_a_file_the_merchant_uploaded_for_two_skus_is_pointed_out_with_a_reason(db, photo):
+    """A copy is stored once per merchant, so the "blue" SKU's upload of the black shirt's photo left
+    the reviewer nothing to see; now its SKU is kept with the image, and the reviewer is told."""
+    from core.services.upload import ingest_uploads
+    from tests.conftest import encode
+
+    shirt = encode(photo[::8, ::8].copy())
+    for name, sku in (("shirt-black.png", "SH-BLACK"), ("shirt-blue.png", "SH-BLUE")):
+        ingest_uploads(db, [(name, shirt)], merchant_id="reuse-shop", uploaded_by="mia", sku=sku)
+    at = make_app(REVIEWER, "pages/review.py")
+    next(s for s in at.selectbox if s.label == "Only merchant").set_value("reuse-shop").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.subheader[0].value == plain("shirt-black.png")
+    (note,) = [w.value for w in at.warning if "uploaded for another SKU" in w.value]
+    assert plain("'SH-BLUE'") in note and "One photo for two products?" in note
+    assert "duplicate" in next(m for m in at.multiselect if m.label.startswith("Reasons")).value
