@@ -3,9 +3,8 @@
 The chosen files stay in the form until an upload has started (a refused submission, such as a
 missing merchant id, keeps them: a 500 MB zip is not picked and sent again); then the uploaders
 are replaced by empty ones (new keys). The files are scored in the background
-(:mod:`core.services.upload_jobs`) while the page counts them; the report goes to the first of the
-account's pages to look once it is done, and stays in that tab's session state, for the
-signed-in user only, until the next upload.
+(:mod:`core.services.upload_jobs`) while the page counts them; every tab of the account shows
+the same latest upload, its progress and then its report, until the next upload.
 """
 
 from typing import Final
@@ -23,17 +22,16 @@ from core.services.upload import (
     read_manifest,
     upload_limits,
 )
-from core.services.upload_jobs import start_upload, take_report, upload_for
+from core.services.upload_jobs import UploadJob, start_upload, upload_for
 from core.vocabulary import issue_labels
 from pages.common.session import get_store, require_role
 from pages.common.tables import headed
 from pages.common.text import plain
 
-#: Session-state keys: which set of (empty) uploaders the form shows, the last upload's report, and
-#: why the last upload stopped (if it did).
+#: Session-state keys: which set of (empty) uploaders the form shows, and the upload this tab saw
+#: running (it says when that one is done).
 _FORM_GEN = "upload_form_gen"
-_LAST = "upload_last_report"
-_FAILED = "upload_failed"
+_WATCHED = "upload_watched"
 #: How often the progress is asked for while an upload runs (seconds).
 _POLL_S = 1.0
 #: Rows of the results table visible at once before it scrolls (header included).
@@ -75,7 +73,22 @@ def _columns_shown(table: pd.DataFrame, view: str) -> list[str]:
     return [c for c in order if c == "file" or bool(table[c].map(bool).any())]
 
 
-def _draw_report(outcome: UploadOutcome) -> None:
+def _toast_done(job: UploadJob) -> None:
+    """Say that the upload this tab showed running is done: its report is below the form, often
+    below the fold."""
+    if job.outcome is None:
+        st.toast("The upload stopped: see why above the form.", icon=":material/error:")
+        return
+    n = job.outcome.counts()  # the whole summary line was cut short in a toast
+    zips = len(job.outcome.refused_zips)
+    refused = f"{n['refused']} refused" + (f", {counted(zips, 'zip')} refused whole" if zips else "")
+    st.toast(
+        f"Upload done: {n['added']} added, {refused}. The report is below the form.",
+        icon=":material/warning:" if n["refused"] or zips or not n["added"] else ":material/task_alt:",
+    )
+
+
+def _draw_report(outcome: UploadOutcome, *, key: str) -> None:
     for name, reason in outcome.refused_zips:
         st.error(plain(f"{name}: {reason}"))
     n = outcome.counts()
@@ -101,7 +114,7 @@ def _draw_report(outcome: UploadOutcome) -> None:
         default="all",
         required=True,
         format_func=lambda v: f"{REPORT_VIEWS[v]} ({counts[v]})",
-        key=f"upload_view_{st.session_state.get(_FORM_GEN, 0)}",  # back to "All files" for a new report
+        key=f"upload_view_{key}",  # back to "All files" for a new report
         width="stretch",
     )
     st.space("small")  # the table's hover toolbar sits above it: clear of the view buttons' last label
@@ -154,14 +167,17 @@ def _draw_report(outcome: UploadOutcome) -> None:
 @st.fragment(run_every=_POLL_S)
 def _progress(username: str) -> None:
     """The running upload's count, asked for again every :data:`_POLL_S`; once it has finished,
-    the whole page runs again and takes its report."""
+    the whole page runs again and shows its report."""
     job = upload_for(username)
     if job is None or job.finished:
         st.rerun(scope="app")
         return
-    st.progress(job.fraction(), text=f"Scoring {job.what}: {job.progress_text()}")
+    st.session_state[_WATCHED] = job.id
+    for_whom = f" for {plain(job.merchant_id)}" if job.merchant_id else ""
+    st.progress(job.fraction(), text=f"Scoring {job.what}{for_whom}: {job.progress_text()}")
     st.caption(
-        "You can go to other pages meanwhile: the upload goes on, and its report waits for you on this page.",
+        "You can go to other pages meanwhile: the upload goes on, and its report waits for you on this page. "
+        "The next upload can start once it is here.",
     )
 
 
@@ -169,32 +185,23 @@ user = require_role(*roles_for("upload"))
 store = get_store()
 st.title("Upload images")
 
-# A finished upload's report (started in this tab or another of this account's) is kept here.
-if (finished := take_report(user.username)) is not None:
-    if finished.outcome is not None:
-        # Plain values: this script's classes are new each run.
-        st.session_state[_LAST] = (user.username, finished.outcome)
-        st.session_state.pop(_FAILED, None)
-        # The report is below the form, often below the fold: say that it has come.
-        n = finished.outcome.counts()  # the whole summary line was cut short in a toast
-        st.toast(
-            f"Upload done: {n['added']} added, {n['refused']} refused. The report is below the form.",
-            icon=":material/task_alt:",
-        )
-    else:
-        st.session_state[_FAILED] = (user.username, finished.error)
-running = upload_for(user.username)
+# The account's latest upload, the same in every tab: running (its count), or done (its report).
+job = upload_for(user.username)
+running = job if job is not None and not job.finished else None
+if job is not None and job.finished and st.session_state.get(_WATCHED) == job.id:
+    del st.session_state[_WATCHED]
+    _toast_done(job)
 
 limits = upload_limits()  # the limits really enforced, from one place
 MB = 1024**2
 if user.role == "merchant":
     st.caption(f"Uploading for your shop {plain(user.merchant_id)}.")
-# Above the form: below it, the count was off screen at 1400x900.
+# Above the form: below it, the count and the errors were off screen at 1400x900.
 if running is not None:
     _progress(user.username)
-failed = st.session_state.get(_FAILED)
-if isinstance(failed, tuple) and failed[0] == user.username:
-    st.error(plain(failed[1]))
+if job is not None and job.error:
+    st.error(plain(job.error))
+notice = st.container()  # why a submission was refused
 st.info(limits.describe(), icon=":material/info:")
 # The uploader's own line (size limit and types) wraps instead of being cut off on a phone.
 st.html(
@@ -256,16 +263,13 @@ with st.form("upload"):
         "Upload and score",
         type="primary",
         icon=":material/upload:",
-        disabled=running is not None,  # one upload at a time: it waits for the first's report
-        help="Wait for the upload being scored to finish." if running is not None else None,
     )
 
 files = [*(images or []), *(zips or [])] if submitted else []
 if submitted and not merchant.strip():
-    st.error("Enter the merchant id first.")
+    notice.error("Enter the merchant id first.")
 elif submitted and not files:
-    # Also what a second click on the emptied form meets: the last report follows below.
-    st.error("Choose at least one file.")
+    notice.error("Choose at least one file.")
 elif submitted:
     try:
         # A merchant's manifest names files and SKUs: its merchant_id column is ignored, so not checked.
@@ -274,7 +278,8 @@ elif submitted:
             if manifest_file
             else None
         )
-        start_upload(
+        # Refused while the account's last upload runs (one at a time), the files staying chosen.
+        started = start_upload(
             store,
             [(browser_file_name(f.name), f.getvalue()) for f in files],
             merchant_id=merchant.strip(),
@@ -284,13 +289,11 @@ elif submitted:
             only_own_merchant=user.role == "merchant",
         )
     except IngestError as exc:
-        st.error(plain(exc))
+        notice.error(plain(exc))
     else:
         st.session_state[_FORM_GEN] = gen + 1  # new keys give empty uploaders (and SKU)
-        st.session_state.pop(_FAILED, None)
+        st.session_state[_WATCHED] = started.id  # said when done, even if done before the next run
         st.rerun()
 
-if running is None:
-    last = st.session_state.get(_LAST)
-    if isinstance(last, tuple) and last[0] == user.username:  # never another account's report
-        _draw_report(last[1])
+if job is not None and job.outcome is not None:
+    _draw_report(job.outcome, key=job.id)

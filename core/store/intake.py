@@ -390,7 +390,7 @@ def read_manifest(data: bytes | str, *, uses_merchant_ids: bool = True) -> dict[
     return out
 
 
-_NO_FILE_COLUMN: Final = "the manifest CSV needs a 'file' column (and optionally 'merchant_id', 'sku')"
+_NO_FILE_COLUMN: Final = "The manifest CSV needs a 'file' column (and optionally 'merchant_id', 'sku')"
 
 
 def _check_header(header: list[str]) -> None:

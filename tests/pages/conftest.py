@@ -53,15 +53,19 @@ def _no_upload_left_running():
     upload_jobs._jobs.clear()
 
 
-def finish_upload(at: AppTest, user: User) -> None:
-    """Wait for ``user``'s background upload (if one started) and run the page again, as its
-    progress poll does once the upload is done."""
+def submit_upload(at: AppTest, user: User) -> None:
+    """Click "Upload and score"; an upload it starts is waited for and the page run again, as its
+    progress poll does once the upload is done (a refused click is left as it was drawn)."""
     from core.services.upload_jobs import upload_for
 
+    before = upload_for(user.username)
+    next(b for b in at.button if b.label == "Upload and score").click().run()
+    assert not at.exception, [e.message for e in at.exception]
     job = upload_for(user.username)
-    if job is not None:
+    if job is not None and job is not before:
         assert job.wait(120), f"the upload of {job.what} did not finish"
         at.run()
+        assert not at.exception, [e.message for e in at.exception]
 
 
 def sign_in_as(at: AppTest, user: User) -> str:
