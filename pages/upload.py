@@ -11,6 +11,7 @@ from typing import Final
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.services.access import roles_for
 from core.services.upload import (
@@ -32,8 +33,11 @@ from pages.common.text import plain
 #: running (it says when that one is done).
 _FORM_GEN = "upload_form_gen"
 _WATCHED = "upload_watched"
-#: How often the progress is asked for while an upload runs (seconds).
+_STARTED = "upload_started"
+#: How often the progress is asked for while an upload runs, and how often an idle tab asks whether
+#: the account's latest upload has changed (started or finished in another tab), in seconds.
 _POLL_S = 1.0
+_WATCH_S = 3.0
 #: Rows of the results table visible at once before it scrolls (header included).
 _TABLE_MAX_PX = 720
 _ROW_PX = 35
@@ -81,14 +85,30 @@ def _toast_done(job: UploadJob) -> None:
         return
     n = job.outcome.counts()  # the whole summary line was cut short in a toast
     zips = len(job.outcome.refused_zips)
-    refused = f"{n['refused']} refused" + (f", {counted(zips, 'zip')} refused whole" if zips else "")
+    again = n["duplicate"] + n["repeat"]  # copies: files uploaded before, or twice in this upload
+    parts = [
+        f"{n['added']} added",
+        *([f"{again} {'copy' if again == 1 else 'copies'} not stored again"] if again else []),
+        f"{n['refused']} refused",
+        *([f"{counted(zips, 'zip')} refused whole"] if zips else []),
+    ]
     st.toast(
-        f"Upload done: {n['added']} added, {refused}. The report is below the form.",
-        icon=":material/warning:" if n["refused"] or zips or not n["added"] else ":material/task_alt:",
+        f"Upload done: {', '.join(parts)}. The report is below the form.",
+        icon=":material/warning:" if n["refused"] or zips or not (n["added"] or again) else ":material/task_alt:",
     )
 
 
+def _refuse(where: DeltaGenerator, message: str) -> None:
+    """Why a submission was refused: above the form, and in a toast, which is seen wherever the
+    page is scrolled (after the click the view stays at the button, far below on a phone)."""
+    where.error(message)
+    st.toast(message, icon=":material/error:")
+
+
 def _draw_report(outcome: UploadOutcome, *, key: str) -> None:
+    results = outcome.report.results
+    # Headed even with no file to list (a zip refused whole): its red boxes read as about the next attempt.
+    st.subheader("Report of the last upload" + (f": {counted(len(results), 'file')}" if results else ""))
     for name, reason in outcome.refused_zips:
         st.error(plain(f"{name}: {reason}"))
     n = outcome.counts()
@@ -102,10 +122,8 @@ def _draw_report(outcome: UploadOutcome, *, key: str) -> None:
     unmatched = outcome.unmatched_note()
     if unmatched:
         st.warning(plain(unmatched), icon=":material/table_rows:")
-    results = outcome.report.results
     if not results:
         return
-    st.subheader(f"Report of the last upload: {counted(len(results), 'file')}")
     counts = outcome.view_counts()
     views = [v for v in REPORT_VIEWS if v == "all" or counts[v]]
     view = st.segmented_control(
@@ -181,6 +199,15 @@ def _progress(username: str) -> None:
     )
 
 
+@st.fragment(run_every=_WATCH_S)
+def _watch(username: str, shown: str | None) -> None:
+    """Run the page again when the account's latest upload is no longer the one shown: an idle tab
+    showed an older report as the last while another tab's upload ran and ended."""
+    job = upload_for(username)
+    if (job.id if job is not None else None) != shown:
+        st.rerun(scope="app")
+
+
 user = require_role(*roles_for("upload"))
 store = get_store()
 st.title("Upload images")
@@ -191,6 +218,8 @@ running = job if job is not None and not job.finished else None
 if job is not None and job.finished and st.session_state.get(_WATCHED) == job.id:
     del st.session_state[_WATCHED]
     _toast_done(job)
+if (started := st.session_state.pop(_STARTED, None)) and running is not None:  # (done already: said above)
+    st.toast(f"Upload started: scoring {started}. Its progress is at the top of this page.", icon=":material/upload:")
 
 limits = upload_limits()  # the limits really enforced, from one place
 MB = 1024**2
@@ -199,6 +228,8 @@ if user.role == "merchant":
 # Above the form: below it, the count and the errors were off screen at 1400x900.
 if running is not None:
     _progress(user.username)
+else:
+    _watch(user.username, job.id if job is not None else None)
 if job is not None and job.error:
     st.error(plain(job.error))
 notice = st.container()  # why a submission was refused
@@ -267,9 +298,9 @@ with st.form("upload"):
 
 files = [*(images or []), *(zips or [])] if submitted else []
 if submitted and not merchant.strip():
-    notice.error("Enter the merchant id first.")
+    _refuse(notice, "Enter the merchant id first.")
 elif submitted and not files:
-    notice.error("Choose at least one file.")
+    _refuse(notice, "Choose at least one file.")
 elif submitted:
     try:
         # A merchant's manifest names files and SKUs: its merchant_id column is ignored, so not checked.
@@ -289,10 +320,11 @@ elif submitted:
             only_own_merchant=user.role == "merchant",
         )
     except IngestError as exc:
-        notice.error(plain(exc))
+        _refuse(notice, plain(exc))
     else:
         st.session_state[_FORM_GEN] = gen + 1  # new keys give empty uploaders (and SKU)
         st.session_state[_WATCHED] = started.id  # said when done, even if done before the next run
+        st.session_state[_STARTED] = started.what
         st.rerun()
 
 if job is not None and job.outcome is not None:

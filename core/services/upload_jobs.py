@@ -70,6 +70,10 @@ class UploadJob:
     done: int = 0
     #: When the last file was measured (storing them starts).
     measured_at: float | None = None
+    #: When the first :data:`_FILES_BEFORE_ESTIMATE` files were done: the time left is read from
+    #: the pace since (the first files carry the first imports and allocations: counted from the
+    #: start, 39 s were left when "about 1 min" was shown).
+    paced_from: float | None = None
     outcome: UploadOutcome | None = None
     error: str | None = None
     finished_at: float | None = None
@@ -105,8 +109,8 @@ class UploadJob:
             text = f"All {counted(self.total, 'file')} scored; storing them in the catalogue · {so_far}"
             return text + (f" · about {_duration(left)} left" if left > 0 else "")
         text = f"{self.done:,} of {counted(self.total, 'file')} scored · {so_far}"
-        if self.done >= _FILES_BEFORE_ESTIMATE and elapsed > 0:
-            per_file = elapsed / self.done
+        if self.paced_from is not None and self.done > _FILES_BEFORE_ESTIMATE and t > self.paced_from:
+            per_file = (t - self.paced_from) / (self.done - _FILES_BEFORE_ESTIMATE)
             left = (self.total - self.done) * per_file + _STORING_SHARE * self.total * per_file
             text += f" · about {_duration(left)} left"
         return text
@@ -168,8 +172,8 @@ def start_upload(
         earlier = _jobs.get(uploaded_by)
         if earlier is not None and not earlier.finished:
             raise IngestError(
-                f"Your upload of {earlier.what} is still being scored ({earlier.done:,} of {earlier.total:,} files), "
-                "so this one was not started: upload these files once its report is here."
+                f"Your upload of {earlier.what} is still being scored, so this one was not started: upload these "
+                "files once its report is here."
             )
         job = UploadJob(
             id=uuid.uuid4().hex,
@@ -199,6 +203,8 @@ def start_upload(
 def _run(job: UploadJob, store: Store, files: list[tuple[str, bytes]], **options: object) -> None:
     def tick() -> None:
         job.done += 1  # one writer (this thread); readers only look
+        if job.done == _FILES_BEFORE_ESTIMATE:
+            job.paced_from = time.monotonic()
         if job.done >= job.total:
             job.measured_at = time.monotonic()
 

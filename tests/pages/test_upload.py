@@ -40,6 +40,7 @@ def test_a_refused_submission_keeps_the_files_and_an_upload_empties_the_form(db,
     _uploader(at, "Zip files").set_value([("day.zip", day_zip, "application/zip")])
     _submit(at)
     assert "Enter the merchant id first." in texts(at)
+    assert [t.value for t in at.toast] == ["Enter the merchant id first."]  # also where the view is, at the button
     kept = _uploader(at, "Zip files").value
     assert [f.name for f in kept] == ["day.zip"]  # still chosen: no need to pick and send 500 MB again
     assert not list_images(db, merchant_id="zip-shop")
@@ -220,6 +221,10 @@ def test_a_running_upload_is_counted_then_reported_in_every_tab_of_the_account(d
     _uploader(at, "Zip files").set_value([("day.zip", day_zip, "application/zip")])
     next(b for b in at.button if b.label == "Upload and score").click().run()
     assert not at.exception, [e.message for e in at.exception]
+    # Seen wherever the page is scrolled: on a phone the progress above the form is far off screen.
+    assert [t.value for t in at.toast] == [
+        "Upload started: scoring the images in 1 zip file. Its progress is at the top of this page."
+    ]
     for tab in (at, make_app(ADMIN, "pages/upload.py")):  # this tab, and another of the account's
         (bar,) = tab.get("progress")
         assert bar.proto.text.startswith("Scoring the images in 1 zip file for bg\\-shop: 0 of 12 files scored")
@@ -231,8 +236,8 @@ def test_a_running_upload_is_counted_then_reported_in_every_tab_of_the_account(d
     next(b for b in idle.button if b.label == "Upload and score").click().run()  # (not waited for: it runs)
     assert [e.value for e in idle.error] == [
         plain(
-            "Your upload of the images in 1 zip file is still being scored (0 of 12 files), so this one was not "
-            "started: upload these files once its report is here."
+            "Your upload of the images in 1 zip file is still being scored, so this one was not started: upload "
+            "these files once its report is here."
         )
     ]
     assert [f.name for f in _uploader(idle, "Images").value] == ["cup.png"]
@@ -241,7 +246,9 @@ def test_a_running_upload_is_counted_then_reported_in_every_tab_of_the_account(d
     for tab in (at, idle):  # both showed it running: both say it is done
         tab.run()
         assert "Report of the last upload: 12 files" in texts(tab) and not tab.get("progress")
-        assert [t.value for t in tab.toast] == ["Upload done: 10 added, 1 refused. The report is below the form."]
+        assert [t.value for t in tab.toast] == [
+            "Upload done: 10 added, 1 copy not stored again, 1 refused. The report is below the form."
+        ]
     late = make_app(ADMIN, "pages/upload.py")  # opened afterwards: the report, no news of it
     assert "Report of the last upload: 12 files" in texts(late) and not late.toast
 
@@ -278,11 +285,18 @@ def test_a_zip_refused_whole_is_no_good_news(db):
     _uploader(at, "Zip files").set_value([("x.zip", b"random bytes", "application/zip")])
     next(b for b in at.button if b.label == "Upload and score").click().run()
     assert upload_for("admin").wait(60)
+
     # Said once: in the run after the click if the upload was done by then, else when the page looks again.
-    seen = list(at.toast)
-    seen += [] if seen else list(at.run().toast)
+    def done(toasts):
+        return [t for t in toasts if t.value.startswith("Upload done")]
+
+    # "Upload started" only while it runs: never beside "Upload done".
+    assert len(at.toast) == 1
+    seen = done(at.toast)
+    seen += [] if seen else done(at.run().toast)
     (toast,) = seen
     assert not list(at.run().toast)
     assert toast.value == "Upload done: 0 added, 0 refused, 1 zip refused whole. The report is below the form."
     assert toast.icon == ":material/warning:"
     assert "x.zip: The upload is not a valid zip file." in [e.value.replace("\\", "") for e in at.error]
+    assert "Report of the last upload" in [h.value for h in at.subheader]  # headed, with no file to list

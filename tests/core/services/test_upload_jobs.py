@@ -68,7 +68,9 @@ def test_every_file_is_counted_once_and_the_report_is_kept_for_the_account(store
 def test_one_upload_at_a_time_per_account_and_the_count_moves(store, photo, held):
     job = start_upload(store, _files(photo), merchant_id="acme", uploaded_by="mia")
     assert not job.finished and job.outcome is None  # running: no report yet
-    with pytest.raises(IngestError, match=r"Your upload of 2 images and the images in 2 zip files is still being sc"):
+    with pytest.raises(
+        IngestError, match=r"Your upload of 2 images and the images in 2 zip files is still being scored, so"
+    ):
         start_upload(store, _files(photo), merchant_id="acme", uploaded_by="mia")
     other = start_upload(store, _files(photo)[:1], merchant_id="lumen", uploaded_by="rita")  # another account may
     assert "of 4 files scored" in job.progress_text()
@@ -127,19 +129,24 @@ def test_a_zip_refused_halfway_counts_its_remaining_files_once(store, photo, mon
 
 
 @pytest.mark.parametrize(
-    ("done", "elapsed", "said"),
+    ("done", "elapsed", "first_five", "said"),
     [
-        (0, 3, "0 of 300 files scored · 0:03 so far"),
-        (4, 10, "4 of 300 files scored · 0:10 so far"),  # too few files to guess the time left
-        # 200 files left at 0.15 s each (30 s), and storing: a tenth of measuring all 300 (4.5 s).
-        (100, 15, "100 of 300 files scored · 0:15 so far · about 35 s left"),
-        (120, 42, "120 of 300 files scored · 0:42 so far · about 1 min left"),
-        (1000, 65, "1,000 of 10,000 files scored · 1:05 so far · about 11 min left"),
+        (0, 3, None, "0 of 300 files scored · 0:03 so far"),
+        (5, 10, 1.0, "5 of 300 files scored · 0:10 so far"),  # no pace yet to guess the time left from
+        # 195 files left at 0.15 s each (29 s), and storing: a tenth of measuring all 300 (4.5 s).
+        (105, 16, 1.0, "105 of 300 files scored · 0:16 so far · about 35 s left"),
+        (125, 43, 1.0, "125 of 300 files scored · 0:43 so far · about 1 min left"),
+        (1005, 66, 1.0, "1,005 of 10,000 files scored · 1:06 so far · about 11 min left"),
+        # The first five files took 8 s (imports, first allocations): the pace is read after them.
+        (10, 10, 8.0, "10 of 300 files scored · 0:10 so far · about 2 min left"),
     ],
 )
-def test_the_progress_line_counts_storing_in_the_time_left(done, elapsed, said):
-    total = 10_000 if done == 1000 else 300
-    job = UploadJob(id="x", username="mia", what="300 images", total=total, started_at=100.0, done=done)
+def test_the_progress_line_guesses_the_time_left_from_the_pace_after_the_first_files(done, elapsed, first_five, said):
+    total = 10_000 if done == 1005 else 300
+    paced_from = None if first_five is None else 100.0 + first_five
+    job = UploadJob(
+        id="x", username="mia", what="300 images", total=total, started_at=100.0, done=done, paced_from=paced_from
+    )
     assert job.progress_text(now=100.0 + elapsed) == said
     assert job.fraction() == pytest.approx(0.9 * done / total)  # measuring is the first 90% of the bar
 
