@@ -317,7 +317,9 @@ def read_manifest(data: bytes | str, *, uses_merchant_ids: bool = True) -> dict[
     ``uses_merchant_ids``: False for a merchant's own upload, whose files always go to their own
     merchant id: the ``merchant_id`` column is then ignored, so it is not checked either.
     """
-    reader = csv.reader(io.StringIO(_decoded(data)))
+    # Strict: a double quote that opens a value and never closes took the rest of the file as that
+    # value (two rows merged into one, reported only as a row naming no file).
+    reader = csv.reader(io.StringIO(_decoded(data)), strict=True)
     header: list[str] | None = None
     number = 0  # rows read so far (the header and blank rows included)
     problems: list[str] = []
@@ -367,12 +369,17 @@ def read_manifest(data: bytes | str, *, uses_merchant_ids: bool = True) -> dict[
             out.setdefault(file, value)
             first_row.setdefault(file, number)
     except csv.Error as exc:
-        why = (
-            f"a value is longer than {csv.field_size_limit():,} characters, most likely because a double quote "
-            "opens it and none closes it"
-            if "field limit" in str(exc)
-            else str(exc)
-        )
+        if "field limit" in str(exc):
+            why = (
+                f"a value is longer than {csv.field_size_limit():,} characters, most likely because a double quote "
+                "opens it and none closes it"
+            )
+        elif "unexpected end of data" in str(exc):
+            why = "a double quote opens a value and none closes it"
+        elif "expected after" in str(exc):
+            why = "a quoted value goes on after its closing double quote (write a double quote inside one as two)"
+        else:
+            why = str(exc)
         raise IngestError(
             f"The manifest cannot be read as CSV at row {number + 1}: {why}. Nothing was imported."
         ) from None

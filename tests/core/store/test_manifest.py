@@ -76,6 +76,16 @@ def test_text_that_is_not_utf8_or_not_csv_is_explained():
     )
     message = _refused(HEADER + 'a.jpg,acme,"S-1\n' + "x" * 200_000)  # a quote never closed
     assert "row 2" in message and "double quote" in message
+    # A quote never closed in a short file took the next row into the value: the rows merged silently.
+    assert "row 2: a double quote opens a value and none closes it" in _refused(
+        HEADER + 'a.jpg,acme,"S-1\nb.jpg,acme,S-2\n'
+    )
+    assert "row 2: a quoted value goes on after its closing double quote" in _refused(HEADER + 'a.jpg,acme,"S"1\n')
+    # Quotes as the format means them, and a quote inside an unquoted name, are read as written.
+    assert read_manifest(HEADER + '"a, b.jpg",acme,"S ""1"""\nshirt 15" wide.jpg,acme,S-2\n') == {
+        "a, b.jpg": ("acme", 'S "1"'),
+        'shirt 15" wide.jpg': ("acme", "S-2"),
+    }
     assert "2 'sku' columns" in _refused("file,sku,sku\na.jpg,S,T\n")
     assert "'file' column" in _refused(b"")
 
