@@ -69,6 +69,8 @@ __all__ = [
     "SavedVersion",
     "UNSCORABLE",
     "save_optimized",
+    "folder_files",
+    "zip_file_count",
 ]
 
 _log = logging.getLogger("imagedesk")
