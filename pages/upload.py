@@ -218,8 +218,8 @@ running = job if job is not None and not job.finished else None
 if job is not None and job.finished and st.session_state.get(_WATCHED) == job.id:
     del st.session_state[_WATCHED]
     _toast_done(job)
-if (started := st.session_state.pop(_STARTED, None)) and running is not None:  # (done already: said above)
-    st.toast(f"Upload started: scoring {started}. Its progress is at the top of this page.", icon=":material/upload:")
+if (what := st.session_state.pop(_STARTED, None)) and running is not None:  # (done already: said above)
+    st.toast(f"Upload started: scoring {what}. Its progress is at the top of this page.", icon=":material/upload:")
 
 limits = upload_limits()  # the limits really enforced, from one place
 MB = 1024**2

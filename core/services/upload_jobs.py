@@ -129,7 +129,7 @@ def _duration(seconds: float) -> str:
 
 
 _lock = threading.Lock()
-#: Each account's latest upload, running or waiting to be reported.
+#: Each account's latest upload, running or done (until the next or :data:`KEEP_REPORT_S`).
 _jobs: dict[str, UploadJob] = {}
 
 
