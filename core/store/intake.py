@@ -610,14 +610,10 @@ def ingest_files(
                             f" The stored image {kept}; this name and the SKU {quoted(item_sku)} are kept with it "
                             "as another name, and its reviewer is told the file serves two SKUs."
                         )
-                    _keep_other_name(
-                        conn,
-                        image_id=int(existing.id),
-                        names=(name, shown),
-                        sku=item_sku,
-                        uploaded_by=uploaded_by,
-                        same_as_stored=shown == existing.shown and not other_sku,
-                    )
+                    if shown != existing.shown or other_sku:  # not the image's own name and SKU again
+                        _keep_other_name(
+                            conn, image_id=int(existing.id), names=(name, shown), sku=item_sku, uploaded_by=uploaded_by
+                        )
                     pending.append(
                         FileResult(
                             name=name,
@@ -692,13 +688,9 @@ def ingest_files(
     return report
 
 
-def _keep_other_name(
-    conn: Connection, *, image_id: int, names: _Names, sku: str, uploaded_by: str, same_as_stored: bool
-) -> None:
-    """List a copy's name (and SKU) with the image stored from the same file, once: not the
-    image's own name and SKU again (``same_as_stored``), nor a name and SKU already listed."""
-    if same_as_stored:
-        return
+def _keep_other_name(conn: Connection, *, image_id: int, names: _Names, sku: str, uploaded_by: str) -> None:
+    """List a copy's name (and SKU) with the image stored from the same file, unless that name and
+    SKU are listed already."""
     name, shown = names
     listed = conn.execute(
         select(image_names.c.id).where(
@@ -980,8 +972,7 @@ def ingest_zip(
         skipped.append(
             FileResult(name=safe_name(base), status="refused", reason=reason, display_name=display_name(base))
         )
-        if on_file is not None:
-            on_file()
+        (on_file or _nothing)()
 
     own_manifest = manifest is None
     if manifest is None:
