@@ -41,6 +41,7 @@ __all__ = [
     "counted",
     "ingest_uploads",
     "is_zip",
+    "quoted",
     "read_manifest",
     "upload_file_count",
     "upload_limits",

@@ -18,6 +18,7 @@ from typing import Final
 import pandas as pd
 
 from core.services.catalog import OtherNames, SameFile
+from core.services.upload import quoted
 
 __all__ = [
     "COPIED_FILTER_HELP",
@@ -93,15 +94,10 @@ def same_file_note(copies: Sequence[SameFile]) -> str:
     )
 
 
-def _named(text: str, limit: int = 40) -> str:
-    """Merchant text in quotes for a sentence, cut to ``limit`` characters, as plain text."""
-    return plain(f"'{text if len(text) <= limit else text[: limit - 1] + chr(0x2026)}'")
-
-
 def other_names_note(names: OtherNames) -> str:
     """The names (and SKUs) the merchant also uploaded this image's very file under: "Also uploaded
     as 'shirt-2.jpg' (no SKU), 'shirt-blue.jpg' (SKU SH-2) and 3 more." (a copy is stored once)."""
-    listed = ", ".join(f"{_named(n.name)} ({sku_words(n.sku)})" for n in names.names)
+    listed = ", ".join(f"{plain(quoted(n.name))} ({sku_words(n.sku)})" for n in names.names)
     more = names.count - len(names.names)
     return f"Also uploaded as {listed}{f' and {more:,} more' if more > 0 else ''}."
 
@@ -110,7 +106,7 @@ def reused_file_note(names: OtherNames) -> str:
     """Staff's warning that the merchant uploaded this very file for other SKUs too: one photo for
     two products (the "blue" page showing the black shirt), which no check sees in the pixels."""
     skus = names.other_skus
-    shown = ", ".join(_named(s) for s in skus[:5]) + (f" and {len(skus) - 5:,} more" if len(skus) > 5 else "")
+    shown = ", ".join(plain(quoted(s)) for s in skus[:5]) + (f" and {len(skus) - 5:,} more" if len(skus) > 5 else "")
     return (
         f"The same file was uploaded for {'another SKU' if len(skus) == 1 else f'{len(skus):,} other SKUs'} too: "
         f"{shown}. One photo for {'two products' if len(skus) == 1 else 'several products'}? Check that it shows "
